@@ -1,0 +1,17 @@
+package io.bootswarm.common.events;
+
+/** Kafka topic names; the suffix is the topic's format version. */
+public final class Topics {
+
+    /** {@link ImageRegistered} and {@link ImageDeleted}, keyed by image id. Producer: seed-service. */
+    public static final String IMAGES = "bootswarm.images.v1";
+
+    /** {@link LaunchCommand}, keyed by host name. Producer: tracker-service; consumers: node agents. */
+    public static final String LAUNCH_COMMANDS = "bootswarm.launch-commands.v1";
+
+    /** {@link LaunchStatus}, keyed by launch id. Producers: node agents; consumer: tracker-service. */
+    public static final String LAUNCH_STATUS = "bootswarm.launch-status.v1";
+
+    private Topics() {
+    }
+}

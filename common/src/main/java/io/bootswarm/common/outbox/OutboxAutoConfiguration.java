@@ -1,0 +1,33 @@
+package io.bootswarm.common.outbox;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** The {@link Outbox} and its relay, for services that set {@code bootswarm.outbox.enabled=true}. */
+@AutoConfiguration(afterName = {
+        "org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration",
+        "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration"})
+@ConditionalOnClass({JdbcTemplate.class, KafkaTemplate.class})
+@ConditionalOnProperty(prefix = "bootswarm.outbox", name = "enabled", havingValue = "true")
+@EnableConfigurationProperties(OutboxProperties.class)
+public class OutboxAutoConfiguration {
+
+    @Bean(destroyMethod = "close")
+    OutboxRelay outboxRelay(JdbcTemplate jdbc, PlatformTransactionManager txManager,
+                            KafkaTemplate<String, String> kafka, OutboxProperties properties, MeterRegistry meters) {
+        return new OutboxRelay(jdbc, new TransactionTemplate(txManager), kafka, properties, meters);
+    }
+
+    @Bean
+    Outbox outbox(JdbcTemplate jdbc, OutboxRelay relay) {
+        return new Outbox(jdbc, relay);
+    }
+}

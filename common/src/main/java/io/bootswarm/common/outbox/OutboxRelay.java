@@ -1,0 +1,131 @@
+package io.bootswarm.common.outbox;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends outbox rows to Kafka in id order and marks them published. Woken right after a commit
+ * that wrote events, and otherwise polls; rows are claimed with {@code FOR UPDATE SKIP LOCKED}, so
+ * several instances of a service can relay side by side. Published rows are kept for
+ * {@code retention} and then deleted.
+ */
+public final class OutboxRelay implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    private record Row(long id, String topic, String key, String payload) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final KafkaTemplate<String, String> kafka;
+    private final OutboxProperties properties;
+    private final Counter published;
+    private final Semaphore wakeups = new Semaphore(0);
+    private volatile boolean running = true;
+    private final Thread worker;
+    private long lastCleanup;
+
+    public OutboxRelay(JdbcTemplate jdbc, TransactionTemplate tx, KafkaTemplate<String, String> kafka,
+                       OutboxProperties properties, MeterRegistry meters) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.kafka = kafka;
+        this.properties = properties;
+        this.published = Counter.builder("bootswarm.outbox.published").description("events sent from the outbox")
+                .register(meters);
+        this.worker = Thread.ofVirtual().name("outbox-relay").start(this::run);
+    }
+
+    void wake() {
+        wakeups.release();
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                wakeups.tryAcquire(properties.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                wakeups.drainPermits();
+                while (running && relayBatch() > 0) {
+                    // drain the backlog
+                }
+                cleanup();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (running) {
+                    log.warn("outbox relay failed, retrying in {}: {}", properties.pollInterval(), e.toString());
+                    sleep(properties.pollInterval());
+                }
+            }
+        }
+    }
+
+    /** Sends one batch; returns how many rows it published. */
+    int relayBatch() {
+        Integer n = tx.execute(status -> {
+            List<Row> rows = jdbc.query(
+                    "select id, topic, message_key, payload from outbox where published_at is null "
+                            + "order by id limit ? for update skip locked",
+                    (rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)),
+                    properties.batchSize());
+            if (rows.isEmpty()) {
+                return 0;
+            }
+            List<CompletableFuture<?>> sends = new ArrayList<>(rows.size());
+            for (Row r : rows) {
+                sends.add(kafka.send(r.topic(), r.key(), r.payload()));
+            }
+            try {
+                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+                        .get(properties.sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("Kafka did not take the outbox batch: " + e, e);
+            }
+            jdbc.batchUpdate("update outbox set published_at = now() where id = ?",
+                    rows.stream().map(r -> new Object[]{r.id()}).toList());
+            return rows.size();
+        });
+        int count = n == null ? 0 : n;
+        published.increment(count);
+        return count;
+    }
+
+    private void cleanup() {
+        long now = System.nanoTime();
+        if (now - lastCleanup < Duration.ofMinutes(1).toNanos()) {
+            return;
+        }
+        lastCleanup = now;
+        jdbc.update("delete from outbox where published_at < now() - make_interval(secs => ?)",
+                (double) properties.retention().toSeconds());
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        wakeups.release();
+        worker.join(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,23 @@
+package io.bootswarm.common.wire;
+
+import io.bootswarm.common.manifest.PieceSet;
+
+import java.io.IOException;
+
+/** One swarm as a {@link PeerWireServer} serves it: which pieces it has and how to read them. */
+public interface ServedSwarm {
+
+    int pieceCount();
+
+    int pieceLength(int piece);
+
+    /** The pieces this side has verified and can serve; may grow over time. */
+    PieceSet available();
+
+    /** Reads {@code length} bytes of {@code piece} from offset {@code begin} into {@code dst[0, length)}. */
+    void readBlock(int piece, int begin, byte[] dst, int length) throws IOException;
+
+    /** Told after each block is sent, for upload accounting. */
+    default void uploaded(int bytes) {
+    }
+}

@@ -1,0 +1,117 @@
+package io.bootswarm.infra;
+
+import io.bootswarm.infra.kafka.ContainerKafka;
+import io.bootswarm.infra.kafka.EmbeddedKafka;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.postgres.ContainerPostgres;
+import io.bootswarm.infra.postgres.EmbeddedPostgres;
+import io.bootswarm.infra.postgres.PostgresServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Starts the fleet's PostgreSQL and Kafka. Which kind is chosen by the system property
+ * {@code bootswarm.infra} (or the environment variable {@code BOOTSWARM_INFRA}):
+ * {@code embedded} (binaries from Maven Central, broker in the JVM), {@code containers}
+ * (Testcontainers), or {@code auto} (the default: containers when a Docker engine answers,
+ * embedded otherwise).
+ *
+ * <p>{@link #shared()} gives tests one server of each per JVM and a fresh database per caller.
+ */
+public final class Infra {
+
+    private static final Logger log = LoggerFactory.getLogger(Infra.class);
+
+    public enum Mode { EMBEDDED, CONTAINERS, AUTO }
+
+    private static Infra shared;
+
+    private final PostgresServer postgres;
+    private final KafkaServer kafka;
+
+    private Infra(PostgresServer postgres, KafkaServer kafka) {
+        this.postgres = postgres;
+        this.kafka = kafka;
+    }
+
+    public static Mode configuredMode() {
+        String v = System.getProperty("bootswarm.infra", System.getenv().getOrDefault("BOOTSWARM_INFRA", "auto"));
+        return Mode.valueOf(v.trim().toUpperCase(Locale.ROOT));
+    }
+
+    /** The mode to use: {@link #configuredMode()} with {@code auto} resolved. */
+    public static Mode effectiveMode() {
+        Mode m = configuredMode();
+        if (m != Mode.AUTO) {
+            return m;
+        }
+        return dockerAvailable() ? Mode.CONTAINERS : Mode.EMBEDDED;
+    }
+
+    private static boolean dockerAvailable() {
+        boolean socket = Files.exists(Path.of("/var/run/docker.sock")) || System.getenv("DOCKER_HOST") != null;
+        if (!socket) {
+            return false;
+        }
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Starts a PostgreSQL server.
+     *
+     * @param dataDirectory where an embedded server keeps its cluster (ignored for containers)
+     * @param port          embedded server port, 0 for any
+     * @param durable       keep fsync on (the local fleet) or not (tests)
+     */
+    public static PostgresServer postgres(Mode mode, Path dataDirectory, int port, boolean durable) {
+        return mode == Mode.CONTAINERS ? new ContainerPostgres()
+                : EmbeddedPostgres.start(new EmbeddedPostgres.Settings(dataDirectory, port, durable));
+    }
+
+    /** Starts a Kafka broker; {@code port} applies to the embedded broker (0 for any). */
+    public static KafkaServer kafka(Mode mode, int port) {
+        return mode == Mode.CONTAINERS ? new ContainerKafka() : EmbeddedKafka.start(port, 4);
+    }
+
+    /** One PostgreSQL and one Kafka for this JVM, started on first use, stopped at exit. */
+    public static synchronized Infra shared() {
+        if (shared == null) {
+            Mode mode = effectiveMode();
+            log.info("starting shared test infrastructure ({})", mode);
+            try {
+                Path dir = Files.createTempDirectory("bootswarm-pg-");
+                shared = new Infra(postgres(mode, dir.resolve("data"), 0, false), kafka(mode, 0));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return shared;
+    }
+
+    public PostgresServer postgres() {
+        return postgres;
+    }
+
+    public KafkaServer kafka() {
+        return kafka;
+    }
+
+    /** Creates a database no one else uses and returns its JDBC URL. */
+    public String newDatabase(String prefix) {
+        String name = prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        postgres.createDatabase(name);
+        return postgres.jdbcUrl(name);
+    }
+}

@@ -1,0 +1,30 @@
+package io.bootswarm.agent.nbd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A fixed-size disk as the NBD server exports it. Implementations are safe for concurrent calls
+ * (an NBD client keeps many requests in flight, over several connections). Offsets and lengths
+ * are checked by the server before they get here: {@code 0 <= offset}, {@code offset + length <= size()}.
+ */
+public interface BlockDevice {
+
+    long size();
+
+    /** Fills {@code dst} (all of its remaining bytes) from {@code offset}; blocks until the bytes are there. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /** Writes all remaining bytes of {@code src} at {@code offset}. */
+    void write(long offset, ByteBuffer src) throws IOException;
+
+    /** Writes {@code length} zero bytes at {@code offset}. */
+    void writeZeroes(long offset, long length) throws IOException;
+
+    /** Makes every write completed so far durable. */
+    void flush() throws IOException;
+
+    /** The client no longer needs {@code [offset, offset+length)}; a hint that may be ignored. */
+    default void trim(long offset, long length) throws IOException {
+    }
+}
