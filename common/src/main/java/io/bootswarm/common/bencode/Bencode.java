@@ -30,6 +30,9 @@ public final class Bencode {
     }
 
     private static void write(Object value, ByteArrayOutputStream out) {
+        if (value == null) {
+            throw new IllegalArgumentException("cannot bencode null");
+        }
         switch (value) {
             case Long l -> writeAscii("i" + l + "e", out);
             case Integer i -> writeAscii("i" + i + "e", out);
@@ -46,7 +49,12 @@ public final class Bencode {
             case Map<?, ?> map -> {
                 out.write('d');
                 Map<String, Object> sorted = new TreeMap<>(Bencode::compareUtf8);
-                map.forEach((k, v) -> sorted.put((String) k, v));
+                map.forEach((k, v) -> {
+                    if (!(k instanceof String key)) {
+                        throw new IllegalArgumentException("dictionary keys must be strings, got " + k);
+                    }
+                    sorted.put(key, v);
+                });
                 sorted.forEach((k, v) -> {
                     write(k, out);
                     write(v, out);
@@ -116,9 +124,20 @@ public final class Bencode {
             if (b == 'd') {
                 pos++;
                 Map<String, Object> map = new LinkedHashMap<>();
+                byte[] previous = null;
                 while (peek() != 'e') {
-                    String key = new String(bytes(), StandardCharsets.UTF_8);
-                    map.put(key, value(depth + 1));
+                    if (peek() < '0' || peek() > '9') {
+                        throw new BencodeException("dictionary key at " + pos + " is not a byte string");
+                    }
+                    int at = pos;
+                    byte[] rawKey = bytes();
+                    // BEP 3: keys appear in sorted order (raw bytes); a duplicate or unsorted key
+                    // would make the re-encoded bytes, and so an info hash, differ from the input.
+                    if (previous != null && Arrays.compareUnsigned(previous, rawKey) >= 0) {
+                        throw new BencodeException("dictionary key at " + at + " is duplicate or out of order");
+                    }
+                    previous = rawKey;
+                    map.put(new String(rawKey, StandardCharsets.UTF_8), value(depth + 1));
                 }
                 pos++;
                 return map;
@@ -139,13 +158,34 @@ public final class Bencode {
             return out;
         }
 
+        /**
+         * Reads a base-ten number ended by {@code end}: an integer's body ({@code end = 'e'}, sign
+         * allowed) or a string length ({@code end = ':'}, digits only). BEP 3 forbids leading
+         * zeros and {@code -0}. Scans at most 20 characters, so a long run of digits fails fast.
+         */
         long number(char end) {
             int start = pos;
-            while (pos < data.length && data[pos] != end) {
+            int limit = Math.min(data.length, start + 21);
+            while (pos < limit && data[pos] != end) {
                 pos++;
             }
-            if (pos >= data.length || pos == start || pos - start > 20) {
+            if (pos >= limit || pos == start) {
                 throw new BencodeException("bad number at " + start);
+            }
+            int digits = start;
+            if (end == 'e' && data[start] == '-') {
+                digits++;
+            }
+            if (digits == pos) {
+                throw new BencodeException("bad number at " + start);
+            }
+            for (int i = digits; i < pos; i++) {
+                if (data[i] < '0' || data[i] > '9') {
+                    throw new BencodeException("bad number at " + start);
+                }
+            }
+            if (data[digits] == '0' && (pos - digits > 1 || digits > start)) {
+                throw new BencodeException("number with a leading zero or -0 at " + start);
             }
             String s = new String(data, start, pos - start, StandardCharsets.US_ASCII);
             pos++;

@@ -23,10 +23,22 @@ public final class EventCodec {
         return MAPPER.writerFor(BootswarmEvent.class).writeValueAsString(event);
     }
 
+    /**
+     * Decodes one event; empty for a null payload (a Kafka tombstone), malformed JSON, an unknown
+     * type, or an event without the fields every event has (event id, time, key).
+     */
     public static Optional<BootswarmEvent> decode(String json) {
+        if (json == null) {
+            return Optional.empty();
+        }
         try {
-            return Optional.ofNullable(MAPPER.readValue(json, BootswarmEvent.class));
-        } catch (JacksonException e) {
+            BootswarmEvent event = MAPPER.readValue(json, BootswarmEvent.class);
+            if (event == null || event.eventId() == null || event.at() == null || event.key() == null) {
+                return Optional.empty();
+            }
+            return Optional.of(event);
+        } catch (JacksonException | NullPointerException e) {
+            // NullPointerException: key() of an event whose key field is missing
             return Optional.empty();
         }
     }

@@ -57,6 +57,8 @@ public final class PieceSplitter {
         List<Integer> zeros = new ArrayList<>();
         ByteArrayOutputStream sha1s = new ByteArrayOutputStream();
         long total = 0;
+        PieceHash zeroSha256 = null;
+        byte[] zeroSha1 = null;
         while (true) {
             int n = in.readNBytes(buf, 0, pieceSize);
             if (n == 0) {
@@ -66,11 +68,25 @@ public final class PieceSplitter {
             if (total > maxBytes) {
                 throw new ImageTooLargeException(maxBytes);
             }
-            sha256.update(buf, 0, n);
-            hashes.add(PieceHash.of(sha256.digest(), 0));
-            sha1.update(buf, 0, n);
-            sha1s.writeBytes(sha1.digest());
-            if (isZero(buf, n)) {
+            // The zero check runs at memory speed and stops at the first non-zero byte; hashing
+            // is the cost. Real images are mostly zero pieces, whose digests are all the same.
+            boolean zero = isZero(buf, n);
+            if (zero && n == pieceSize) {
+                if (zeroSha256 == null) {
+                    sha256.update(buf, 0, n);
+                    zeroSha256 = PieceHash.of(sha256.digest(), 0);
+                    sha1.update(buf, 0, n);
+                    zeroSha1 = sha1.digest();
+                }
+                hashes.add(zeroSha256);
+                sha1s.writeBytes(zeroSha1);
+            } else {
+                sha256.update(buf, 0, n);
+                hashes.add(PieceHash.of(sha256.digest(), 0));
+                sha1.update(buf, 0, n);
+                sha1s.writeBytes(sha1.digest());
+            }
+            if (zero) {
                 zeros.add(hashes.size() - 1);
             }
             if (sink != null) {

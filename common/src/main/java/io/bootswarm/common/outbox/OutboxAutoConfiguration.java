@@ -1,6 +1,8 @@
 package io.bootswarm.common.outbox;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -22,8 +24,11 @@ public class OutboxAutoConfiguration {
 
     @Bean(destroyMethod = "close")
     OutboxRelay outboxRelay(JdbcTemplate jdbc, PlatformTransactionManager txManager,
-                            KafkaTemplate<String, String> kafka, OutboxProperties properties, MeterRegistry meters) {
-        return new OutboxRelay(jdbc, new TransactionTemplate(txManager), kafka, properties, meters);
+                            KafkaTemplate<String, String> kafka, OutboxProperties properties,
+                            ObjectProvider<MeterRegistry> meters) {
+        // a service without a meter registry (no actuator) still gets a working relay
+        return new OutboxRelay(jdbc, new TransactionTemplate(txManager), kafka, properties,
+                meters.getIfAvailable(SimpleMeterRegistry::new));
     }
 
     @Bean

@@ -17,13 +17,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sends outbox rows to Kafka in id order and marks them published. Woken right after a commit
- * that wrote events, and otherwise polls; rows are claimed with {@code FOR UPDATE SKIP LOCKED}, so
- * several instances of a service can relay side by side. Published rows are kept for
- * {@code retention} and then deleted.
+ * that wrote events, and otherwise polls. Several instances of a service may run a relay on one
+ * database: a transaction-scoped advisory lock lets one send at a time (the others find nothing to
+ * do), so events keep their order. Published rows are kept for {@code retention} and then deleted.
  */
 public final class OutboxRelay implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    /** The advisory lock (per database) held by the relay that is sending: "bsoutbox" in ASCII. */
+    static final long RELAY_LOCK = 0x62736f7574626f78L;
 
     private record Row(long id, String topic, String key, String payload) {
     }
@@ -77,6 +80,13 @@ public final class OutboxRelay implements AutoCloseable {
     /** Sends one batch; returns how many rows it published. */
     int relayBatch() {
         Integer n = tx.execute(status -> {
+            // One relay at a time per database: with SKIP LOCKED alone, a second instance would
+            // send later rows while the first still sends (or retries) earlier ones, and events
+            // with one key would reach Kafka out of order.
+            Boolean leader = jdbc.queryForObject("select pg_try_advisory_xact_lock(?)", Boolean.class, RELAY_LOCK);
+            if (!Boolean.TRUE.equals(leader)) {
+                return 0;
+            }
             List<Row> rows = jdbc.query(
                     "select id, topic, message_key, payload from outbox where published_at is null "
                             + "order by id limit ? for update skip locked",

@@ -99,7 +99,9 @@ public final class PeerWireServer implements AutoCloseable {
                 s = serverSocket.accept();
             } catch (IOException e) {
                 if (!closed) {
+                    // e.g. out of file descriptors: back off instead of spinning on the error
                     log.warn("peer wire accept failed: {}", e.toString());
+                    pause(ACCEPT_BACKOFF);
                 }
                 continue;
             }
@@ -110,6 +112,10 @@ public final class PeerWireServer implements AutoCloseable {
                 continue;
             }
             open.add(s);
+            if (closed) {
+                // close() ran between accept and add, and so did not see this socket
+                closeQuietly(s);
+            }
             Thread.ofVirtual().name("peer-wire-" + s.getRemoteSocketAddress()).start(() -> {
                 try {
                     serve(s);
@@ -153,6 +159,9 @@ public final class PeerWireServer implements AutoCloseable {
             log.warn("closing peer {}: protocol error: {}", remote, e.getMessage());
         } catch (IOException e) {
             log.warn("closing peer {}: {}", remote, e.toString());
+        } catch (RuntimeException e) {
+            // a failing ServedSwarm (e.g. its store went away): drop this connection, keep serving
+            log.warn("closing peer {}: serving failed", remote, e);
         }
     }
 
@@ -197,6 +206,16 @@ public final class PeerWireServer implements AutoCloseable {
         }
         if (!swarm.available().contains(r.piece())) {
             throw new WireProtocolException("request for piece " + r.piece() + " we do not have");
+        }
+    }
+
+    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(50);
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

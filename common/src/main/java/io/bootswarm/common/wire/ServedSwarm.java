@@ -11,7 +11,10 @@ public interface ServedSwarm {
 
     int pieceLength(int piece);
 
-    /** The pieces this side has verified and can serve; may grow over time. */
+    /**
+     * The pieces this side has verified and can serve; may grow over time. Called for every
+     * request a peer sends, so return a live, shared set rather than building one per call.
+     */
     PieceSet available();
 
     /** Reads {@code length} bytes of {@code piece} from offset {@code begin} into {@code dst[0, length)}. */

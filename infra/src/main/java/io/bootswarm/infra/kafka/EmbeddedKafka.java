@@ -12,6 +12,7 @@ import java.util.Map;
 public final class EmbeddedKafka implements KafkaServer {
 
     private final EmbeddedKafkaKraftBroker broker;
+    private boolean closed;
 
     private EmbeddedKafka(EmbeddedKafkaKraftBroker broker) {
         this.broker = broker;
@@ -45,6 +46,9 @@ public final class EmbeddedKafka implements KafkaServer {
 
     @Override
     public synchronized void close() {
-        broker.destroy();
+        if (!closed) {
+            closed = true;
+            broker.destroy();
+        }
     }
 }

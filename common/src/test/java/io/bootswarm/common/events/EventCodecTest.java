@@ -1,0 +1,118 @@
+package io.bootswarm.common.events;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EventCodecTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Instant AT = Instant.parse("2025-03-01T12:34:56.789123Z");
+    private static final UUID IMAGE = UUID.fromString("11111111-2222-3333-4444-555555555555");
+    private static final UUID LAUNCH = UUID.fromString("99999999-8888-7777-6666-555555555555");
+
+    private static List<BootswarmEvent> samples() {
+        return List.of(
+                new ImageRegistered(UUID.randomUUID(), AT, IMAGE, "debian-12.raw", 4L << 30, 262144, 16384, 13600,
+                        "0123456789abcdef0123456789abcdef01234567"),
+                new ImageDeleted(UUID.randomUUID(), AT, IMAGE, "debian-12.raw"),
+                new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.START),
+                new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.STOP),
+                new LaunchStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", LaunchStatus.State.READY, 42,
+                        "nbd://host-7:10809/debian", "nbd+unix:///debian?socket=/run/bs.sock", 2784, 2784,
+                        730_000_000L, null),
+                new LaunchStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", LaunchStatus.State.FAILED, 43,
+                        null, null, 0, 2784, 0, "no space left on device: ünïcödé \"quoted\""));
+    }
+
+    @Test
+    void everyEventTypeRoundTripsWithItsVersionedTypeName() {
+        for (BootswarmEvent e : samples()) {
+            String json = EventCodec.encode(e);
+            String expectedType = switch (e) {
+                case ImageRegistered r -> "image-registered.v1";
+                case ImageDeleted d -> "image-deleted.v1";
+                case LaunchCommand c -> "launch-command.v1";
+                case LaunchStatus s -> "launch-status.v1";
+            };
+            assertThat(json).contains("\"type\":\"" + expectedType + "\"");
+            JsonNode tree = JSON.readTree(json);
+            assertThat(tree.get("type").asString()).isEqualTo(expectedType);
+            assertThat(tree.get("eventId").asString()).isEqualTo(e.eventId().toString());
+            // the timestamp is ISO-8601 text, not a number, and keeps its precision
+            assertThat(tree.get("at").isString()).as(json).isTrue();
+            assertThat(Instant.parse(tree.get("at").asString())).isEqualTo(AT);
+            assertThat(EventCodec.decode(json)).contains(e);
+        }
+    }
+
+    @Test
+    void keysKeepRelatedEventsInOrder() {
+        List<BootswarmEvent> s = samples();
+        assertThat(s.get(0).key()).isEqualTo(IMAGE.toString());
+        assertThat(s.get(1).key()).isEqualTo(IMAGE.toString());
+        assertThat(s.get(2).key()).isEqualTo("host-7");
+        assertThat(s.get(4).key()).isEqualTo(LAUNCH.toString());
+    }
+
+    @Test
+    void unknownTypesAndMalformedJsonDecodeToEmpty() {
+        String good = EventCodec.encode(samples().get(1));
+        assertThat(EventCodec.decode(good.replace("image-deleted.v1", "image-deleted.v2"))).isEmpty();
+        assertThat(EventCodec.decode(good.replace("image-deleted.v1", "something-else.v1"))).isEmpty();
+        assertThat(EventCodec.decode(good.replace("\"type\":\"image-deleted.v1\",", ""))).isEmpty();
+        assertThat(EventCodec.decode(good.substring(0, good.length() - 1))).isEmpty();
+        assertThat(EventCodec.decode("{")).isEmpty();
+        assertThat(EventCodec.decode("")).isEmpty();
+        assertThat(EventCodec.decode("null")).isEmpty();
+        assertThat(EventCodec.decode("[]")).isEmpty();
+        assertThat(EventCodec.decode("42")).isEmpty();
+        assertThat(EventCodec.decode("not json at all")).isEmpty();
+        assertThat(EventCodec.decode("{\"type\":\"image-deleted.v1\",\"eventId\":\"not-a-uuid\"}")).isEmpty();
+        assertThat(EventCodec.decode(good + "garbage")).isEmpty();
+    }
+
+    @Test
+    void eventsWithoutTheirCommonFieldsDecodeToEmpty() {
+        String good = EventCodec.encode(samples().get(0));
+        assertThat(EventCodec.decode(good)).isPresent();
+        assertThat(EventCodec.decode("{\"type\":\"image-deleted.v1\"}")).isEmpty();
+        ObjectNode noId = (ObjectNode) JSON.readTree(good);
+        noId.remove("eventId");
+        assertThat(EventCodec.decode(JSON.writeValueAsString(noId))).isEmpty();
+        ObjectNode noAt = (ObjectNode) JSON.readTree(good);
+        noAt.remove("at");
+        assertThat(EventCodec.decode(JSON.writeValueAsString(noAt))).isEmpty();
+        ObjectNode noKey = (ObjectNode) JSON.readTree(good);
+        noKey.remove("imageId");
+        assertThat(EventCodec.decode(JSON.writeValueAsString(noKey))).isEmpty();
+    }
+
+    @Test
+    void nullPayloadDecodesToEmpty() {
+        // a Kafka tombstone has a null value
+        assertThat(EventCodec.decode(null)).isEmpty();
+    }
+
+    @Test
+    void unknownFieldsAreTolerated() {
+        BootswarmEvent e = samples().get(4);
+        ObjectNode tree = (ObjectNode) JSON.readTree(EventCodec.encode(e));
+        tree.put("addedInV1_1", "whatever");
+        tree.putObject("nested").put("x", 1).putArray("list").add(1).add("two");
+        // a field placed before the type id too
+        ObjectNode reordered = JSON.createObjectNode();
+        reordered.put("zzFirst", true);
+        reordered.setAll(tree);
+        Optional<BootswarmEvent> back = EventCodec.decode(JSON.writeValueAsString(reordered));
+        assertThat(back).contains(e);
+    }
+}

@@ -1,0 +1,596 @@
+package io.bootswarm.common.wire;
+
+import io.bootswarm.common.bencode.Bencode;
+import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.manifest.SwarmId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+/** {@link PeerWireServer} over real loopback sockets. */
+class PeerWireServerTest {
+
+    private static final int PIECE = 32 * 1024;
+    private static final int PIECES = 7;
+    private static final int SIZE = 6 * PIECE + 20_000;
+    private static final int MISSING = 2;
+    private static final byte[] SERVER_PEER_ID = "-BS0001-serverpeerid".getBytes(StandardCharsets.US_ASCII);
+
+    private final byte[] data = new byte[SIZE];
+    private final SwarmId swarmId = SwarmId.of(sha1("swarm".getBytes()));
+    private final SwarmId emptySwarmId = SwarmId.of(sha1("empty".getBytes()));
+    private final AtomicLong uploaded = new AtomicLong();
+    private final AtomicLong uploadedEmpty = new AtomicLong();
+    private PeerWireServer server;
+    private final List<Socket> clients = new ArrayList<>();
+
+    private static byte[] sha1(byte[] b) {
+        try {
+            return MessageDigest.getInstance("SHA-1").digest(b);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A swarm over {@code data}: every piece but {@link #MISSING} is available. */
+    private class MemorySwarm implements ServedSwarm {
+        private final PieceSet available;
+        private final AtomicLong counter;
+
+        MemorySwarm(PieceSet available, AtomicLong counter) {
+            this.available = available;
+            this.counter = counter;
+        }
+
+        @Override
+        public int pieceCount() {
+            return PIECES;
+        }
+
+        @Override
+        public int pieceLength(int piece) {
+            return Math.min(PIECE, SIZE - piece * PIECE);
+        }
+
+        @Override
+        public PieceSet available() {
+            return available;
+        }
+
+        @Override
+        public void readBlock(int piece, int begin, byte[] dst, int length) {
+            System.arraycopy(data, piece * PIECE + begin, dst, 0, length);
+        }
+
+        @Override
+        public void uploaded(int bytes) {
+            counter.addAndGet(bytes);
+        }
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        new Random(7).nextBytes(data);
+        PieceSet have = PieceSet.full(PIECES);
+        PieceSet available = new PieceSet(PIECES);
+        have.forEach(i -> {
+            if (i != MISSING) {
+                available.add(i);
+            }
+        });
+        MemorySwarm swarm = new MemorySwarm(available, uploaded);
+        MemorySwarm empty = new MemorySwarm(new PieceSet(PIECES), uploadedEmpty);
+        server = startServer(16, Duration.ofSeconds(5), swarm, empty);
+    }
+
+    private PeerWireServer startServer(int maxConnections, Duration handshakeTimeout, ServedSwarm swarm,
+                                       ServedSwarm empty) throws IOException {
+        var settings = new PeerWireServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                maxConnections, handshakeTimeout, Duration.ofSeconds(30));
+        return new PeerWireServer(settings, id -> id.equals(swarmId) ? Optional.of(swarm)
+                : id.equals(emptySwarmId) ? Optional.of(empty) : Optional.empty(), SERVER_PEER_ID);
+    }
+
+    @AfterEach
+    void stop() {
+        clients.forEach(c -> {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // done anyway
+            }
+        });
+        server.close();
+    }
+
+    /** A hand-driven peer. */
+    private final class Client implements AutoCloseable {
+        final Socket socket;
+        final DataInputStream in;
+        final PeerWireWriter out;
+        final PeerWireReader reader;
+
+        Client() throws IOException {
+            this(server);
+        }
+
+        Client(PeerWireServer target) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), target.port());
+            socket.setSoTimeout(5000);
+            clients.add(socket);
+            in = new DataInputStream(socket.getInputStream());
+            out = new PeerWireWriter(socket.getOutputStream());
+            reader = new PeerWireReader(in, WireLimits.forPieces(PIECES));
+        }
+
+        /** Sends our handshake and reads the server's raw 68 bytes. */
+        byte[] handshake(SwarmId id, boolean extensions) throws IOException {
+            byte[] reserved = extensions ? Handshake.ourReserved() : new byte[8];
+            out.writeHandshake(new Handshake(reserved, id, "-XX0000-clientpeerid".getBytes()));
+            out.flush();
+            byte[] theirs = new byte[68];
+            in.readFully(theirs);
+            return theirs;
+        }
+
+        void send(PeerMessage... messages) throws IOException {
+            for (PeerMessage m : messages) {
+                out.write(m);
+            }
+            out.flush();
+        }
+
+        void sendRaw(byte[] bytes) throws IOException {
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        }
+
+        PeerMessage read() throws IOException {
+            return reader.read();
+        }
+
+        /** True when the server closed the connection (EOF or reset) before sending anything more. */
+        boolean closedByServer() throws IOException {
+            try {
+                return in.read() == -1;
+            } catch (SocketException e) {
+                return true;
+            }
+        }
+
+        /** Asserts the server sends nothing within {@code millis}. */
+        void assertSilentFor(int millis) throws IOException {
+            socket.setSoTimeout(millis);
+            try {
+                int b = in.read();
+                fail("server sent " + (b == -1 ? "EOF" : "byte " + b));
+            } catch (SocketTimeoutException expected) {
+                // silent
+            } finally {
+                socket.setSoTimeout(5000);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private Client unchokedClient() throws IOException {
+        Client c = new Client();
+        c.handshake(swarmId, false);
+        assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+        c.send(PeerMessage.INTERESTED);
+        assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+        return c;
+    }
+
+    private byte[] slice(int piece, int begin, int length) {
+        int from = piece * PIECE + begin;
+        return Arrays.copyOfRange(data, from, from + length);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void handshakeIsAnsweredWithOurHandshakeAndBitfield() throws IOException {
+        try (Client c = new Client()) {
+            byte[] theirs = c.handshake(swarmId, false);
+            ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            expected.write(19);
+            expected.writeBytes("BitTorrent protocol".getBytes(StandardCharsets.US_ASCII));
+            expected.writeBytes(new byte[]{0, 0, 0, 0, 0, 0x10, 0, 0});
+            expected.writeBytes(swarmId.toBytes());
+            expected.writeBytes(SERVER_PEER_ID);
+            assertThat(theirs).isEqualTo(expected.toByteArray());
+            // bitfield frame: length 2, id 5, pieces 0,1,3,4,5,6 -> 1101 1110
+            byte[] frame = new byte[6];
+            c.in.readFully(frame);
+            assertThat(frame).containsExactly(0, 0, 0, 2, 5, 0xde);
+            // no extended handshake for a peer without the BEP 10 bit: next comes the unchoke
+            c.send(PeerMessage.INTERESTED);
+            assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+            c.assertSilentFor(200);
+        }
+    }
+
+    @Test
+    void extensionPeersGetABep10ExtendedHandshake() throws IOException {
+        try (Client c = new Client()) {
+            c.handshake(swarmId, true);
+            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            PeerMessage m = c.read();
+            assertThat(m).isInstanceOf(PeerMessage.Extended.class);
+            PeerMessage.Extended e = (PeerMessage.Extended) m;
+            assertThat(e.extendedId()).isZero();
+            Map<?, ?> dict = (Map<?, ?>) Bencode.decode(e.payload());
+            assertThat(dict.get("m")).isInstanceOf(Map.class);
+            assertThat((Map<?, ?>) dict.get("m")).isEmpty();
+            assertThat(dict.get("reqq")).isInstanceOf(Long.class);
+            assertThat(new String((byte[]) dict.get("v"), StandardCharsets.UTF_8)).startsWith("bootswarm");
+        }
+    }
+
+    @Test
+    void aSwarmWithNothingSendsNoBitfield() throws IOException {
+        try (Client c = new Client()) {
+            c.handshake(emptySwarmId, false);
+            c.send(PeerMessage.INTERESTED);
+            assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrderWithTheRightBytes() throws IOException {
+        try (Client c = unchokedClient()) {
+            int[][] requests = {
+                    {0, 0, 16384}, {0, 16384, 16384}, {6, 0, 16384}, {6, 16384, 20_000 - 16384},
+                    {1, 100, 5}, {5, PIECE - 1, 1}, {3, 7, 16384}, {0, 0, 16384}, {4, 16384, 16384},
+                    {1, 0, 1}};
+            long expectedBytes = 0;
+            for (int[] r : requests) {
+                c.out.write(new PeerMessage.Request(r[0], r[1], r[2]));
+                expectedBytes += r[2];
+            }
+            c.out.flush();
+            for (int[] r : requests) {
+                PeerMessage.Piece p = (PeerMessage.Piece) c.read();
+                assertThat(p.piece()).isEqualTo(r[0]);
+                assertThat(p.begin()).isEqualTo(r[1]);
+                assertThat(p.block()).isEqualTo(slice(r[0], r[1], r[2]));
+            }
+            assertThat(uploaded.get()).isEqualTo(expectedBytes);
+            assertThat(server.blocksServed()).isEqualTo(requests.length);
+            assertThat(server.protocolErrors()).isZero();
+        }
+    }
+
+    @Test
+    void aPeerCanFetchEveryAvailablePieceWhileOthersDoTheSame() throws Exception {
+        int peers = 12;
+        try (ExecutorService pool = Executors.newFixedThreadPool(peers)) {
+            List<Future<Long>> results = new ArrayList<>();
+            for (int p = 0; p < peers; p++) {
+                results.add(pool.submit(() -> {
+                    try (Client c = unchokedClient()) {
+                        long got = 0;
+                        for (int piece = 0; piece < PIECES; piece++) {
+                            if (piece == MISSING) {
+                                continue;
+                            }
+                            int length = Math.min(PIECE, SIZE - piece * PIECE);
+                            for (int begin = 0; begin < length; begin += 16384) {
+                                c.out.write(new PeerMessage.Request(piece, begin, Math.min(16384, length - begin)));
+                            }
+                            c.out.flush();
+                            ByteArrayOutputStream pieceBytes = new ByteArrayOutputStream();
+                            for (int begin = 0; begin < length; begin += 16384) {
+                                PeerMessage.Piece m = (PeerMessage.Piece) c.read();
+                                assertThat(m.piece()).isEqualTo(piece);
+                                assertThat(m.begin()).isEqualTo(begin);
+                                pieceBytes.writeBytes(m.block());
+                            }
+                            assertThat(MessageDigest.getInstance("SHA-256").digest(pieceBytes.toByteArray()))
+                                    .isEqualTo(MessageDigest.getInstance("SHA-256").digest(slice(piece, 0, length)));
+                            got += length;
+                        }
+                        return got;
+                    }
+                }));
+            }
+            long perPeer = SIZE - PIECE;
+            for (Future<Long> f : results) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(perPeer);
+            }
+            assertThat(uploaded.get()).isEqualTo(peers * perPeer);
+        }
+        assertThat(server.protocolErrors()).isZero();
+    }
+
+    @Test
+    void requestsWhileChokedAreIgnored() throws IOException {
+        try (Client c = new Client()) {
+            c.handshake(swarmId, false);
+            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            c.send(new PeerMessage.Request(0, 0, 16384), new PeerMessage.Request(1, 0, 16384));
+            c.assertSilentFor(300);
+            c.send(PeerMessage.INTERESTED, new PeerMessage.Request(4, 100, 200));
+            assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+            PeerMessage.Piece p = (PeerMessage.Piece) c.read();
+            assertThat(p.piece()).isEqualTo(4);
+            assertThat(p.begin()).isEqualTo(100);
+            assertThat(p.block()).isEqualTo(slice(4, 100, 200));
+            c.assertSilentFor(200);
+            assertThat(uploaded.get()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void otherMessagesFromThePeerAreAccepted() throws IOException {
+        try (Client c = unchokedClient()) {
+            byte[] bits = new PieceSet(PIECES).toBitfield();
+            c.send(new PeerMessage.Bitfield(bits), new PeerMessage.Have(3), PeerMessage.KEEP_ALIVE,
+                    PeerMessage.NOT_INTERESTED, PeerMessage.INTERESTED, PeerMessage.CHOKE, PeerMessage.UNCHOKE,
+                    new PeerMessage.Port(6881), new PeerMessage.Cancel(0, 0, 16384),
+                    new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of()))),
+                    new PeerMessage.Request(0, 0, 10));
+            PeerMessage.Piece p = (PeerMessage.Piece) c.read();
+            assertThat(p.block()).isEqualTo(slice(0, 0, 10));
+            assertThat(server.protocolErrors()).isZero();
+        }
+    }
+
+    private void assertClosedWithProtocolError(String why, Client c, long errorsBefore) throws Exception {
+        assertThat(c.closedByServer()).as(why + ": connection closed").isTrue();
+        await(why + ": protocol error counted", () -> server.protocolErrors() == errorsBefore + 1);
+        await(why + ": connection released", () -> server.openConnections() == 0);
+    }
+
+    @Test
+    void badInputClosesTheConnectionCountsAnErrorAndTheServerKeepsServing() throws Exception {
+        record Case(String why, SwarmId swarm, byte[] raw, PeerMessage message) {
+        }
+        SwarmId unknown = SwarmId.of(sha1("nope".getBytes()));
+        List<Case> cases = List.of(
+                new Case("unknown swarm", unknown, null, null),
+                new Case("have with a 5-byte payload", swarmId, new byte[]{0, 0, 0, 6, 4, 0, 0, 0, 1, 0}, null),
+                new Case("length prefix 0x7fffffff", swarmId, new byte[]{0x7f, -1, -1, -1, 7}, null),
+                new Case("bitfield with a spare bit", swarmId, new byte[]{0, 0, 0, 2, 5, 1}, null),
+                new Case("have of piece 7 of 7", swarmId, null, new PeerMessage.Have(7)),
+                new Case("request past the last piece's end", swarmId, null, new PeerMessage.Request(6, 16384, 16384)),
+                new Case("request past a piece's end", swarmId, null, new PeerMessage.Request(0, PIECE - 10, 11)),
+                new Case("request at a piece's end", swarmId, null, new PeerMessage.Request(0, PIECE, 1)),
+                new Case("request from a negative offset", swarmId, null, new PeerMessage.Request(0, -1, 10)),
+                new Case("request from MIN_VALUE", swarmId, null, new PeerMessage.Request(0, Integer.MIN_VALUE, 16384)),
+                new Case("request of 16 KiB + 1", swarmId, null, new PeerMessage.Request(0, 0, 16385)),
+                new Case("request of a piece not held", swarmId, null, new PeerMessage.Request(MISSING, 0, 16384)),
+                new Case("request to a swarm with nothing", emptySwarmId, null, new PeerMessage.Request(0, 0, 16384)),
+                new Case("unrequested piece", swarmId, null, new PeerMessage.Piece(0, 0, new byte[10])));
+        try (Client bystander = unchokedClient()) {
+            for (Case k : cases) {
+                long errors = server.protocolErrors();
+                long up = uploaded.get();
+                try (Client c = new Client()) {
+                    if (k.swarm() == unknown) {
+                        c.out.writeHandshake(new Handshake(new byte[8], unknown, new byte[20]));
+                        c.out.flush();
+                    } else {
+                        c.handshake(k.swarm(), false);
+                        if (k.swarm() == swarmId) {
+                            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+                        }
+                        c.send(PeerMessage.INTERESTED);
+                        assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+                        if (k.raw() != null) {
+                            c.sendRaw(k.raw());
+                        } else {
+                            c.send(k.message());
+                        }
+                    }
+                    assertThat(c.closedByServer()).as(k.why() + ": connection closed").isTrue();
+                }
+                await(k.why() + ": protocol error counted", () -> server.protocolErrors() == errors + 1);
+                await(k.why() + ": connection released", () -> server.openConnections() == 1);
+                assertThat(uploaded.get()).as(k.why() + ": nothing uploaded").isEqualTo(up);
+                // the connection opened before keeps being served
+                bystander.send(new PeerMessage.Request(1, 0, 16384));
+                assertThat(((PeerMessage.Piece) bystander.read()).block()).isEqualTo(slice(1, 0, 16384));
+            }
+        }
+        assertThat(server.protocolErrors()).isEqualTo(cases.size());
+        // and new connections are served
+        try (Client c = unchokedClient()) {
+            c.send(new PeerMessage.Request(6, 16384, 20_000 - 16384));
+            assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(6, 16384, 20_000 - 16384));
+        }
+    }
+
+    @Test
+    void badHandshakesCloseTheConnection() throws Exception {
+        long errors = server.protocolErrors();
+        try (Client c = new Client()) {
+            c.sendRaw("GET /announce HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3).getBytes(StandardCharsets.US_ASCII));
+            assertClosedWithProtocolError("HTTP request", c, errors);
+        }
+        try (Client c = new Client()) {
+            byte[] hs = new byte[68];
+            hs[0] = 19;
+            System.arraycopy("BitTorrent protocoX".getBytes(StandardCharsets.US_ASCII), 0, hs, 1, 19);
+            c.sendRaw(hs);
+            assertClosedWithProtocolError("wrong protocol string", c, errors + 1);
+        }
+    }
+
+    @Test
+    void aSilentPeerIsDroppedAfterTheHandshakeTimeout() throws Exception {
+        server.close();
+        server = startServer(1, Duration.ofMillis(300), new MemorySwarm(PieceSet.full(PIECES), uploaded),
+                new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
+        try (Client c = new Client()) {
+            long t0 = System.nanoTime();
+            assertThat(c.closedByServer()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(200), Duration.ofSeconds(4));
+        }
+        assertThat(server.protocolErrors()).isZero();
+        await("slot released", () -> server.openConnections() == 0);
+        // the single slot is free again
+        retry(() -> {
+            try (Client c = new Client()) {
+                c.handshake(swarmId, false);
+                return c.read() instanceof PeerMessage.Bitfield;
+            }
+        });
+    }
+
+    private interface IoCondition {
+        boolean test() throws IOException;
+    }
+
+    private static void retry(IoCondition attempt) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                if (attempt.test()) {
+                    return;
+                }
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                fail("condition not met in time");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void connectionsBeyondTheLimitAreRefused() throws Exception {
+        server.close();
+        server = startServer(2, Duration.ofSeconds(5), new MemorySwarm(PieceSet.full(PIECES), uploaded),
+                new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
+        Client a = new Client();
+        a.handshake(swarmId, false);
+        Client b = new Client();
+        b.handshake(swarmId, false);
+        assertThat(server.openConnections()).isEqualTo(2);
+        try (Client c = new Client()) {
+            assertThat(c.closedByServer()).as("third connection closed at accept").isTrue();
+        }
+        assertThat(server.openConnections()).isEqualTo(2);
+        // the first two still work
+        for (Client k : List.of(a, b)) {
+            assertThat(k.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            k.send(PeerMessage.INTERESTED, new PeerMessage.Request(0, 0, 5));
+            assertThat(k.read()).isEqualTo(PeerMessage.UNCHOKE);
+            assertThat(((PeerMessage.Piece) k.read()).block()).isEqualTo(slice(0, 0, 5));
+        }
+        a.close();
+        await("slot released", () -> server.openConnections() == 1);
+        retry(() -> {
+            try (Client c = new Client()) {
+                c.handshake(swarmId, false);
+                return c.read() instanceof PeerMessage.Bitfield;
+            }
+        });
+        b.close();
+        assertThat(server.protocolErrors()).isZero();
+    }
+
+    @Test
+    void closeClosesOpenConnectionsAndStopsListening() throws Exception {
+        Client a = unchokedClient();
+        Client b = new Client();
+        b.handshake(swarmId, false);
+        assertThat(server.openConnections()).isEqualTo(2);
+        int port = server.port();
+        server.close();
+        for (Client k : List.of(a, b)) {
+            // b may still have its bitfield buffered; a has read everything
+            try {
+                PeerMessage m;
+                do {
+                    m = k.read();
+                } while (m instanceof PeerMessage.Bitfield);
+                fail("expected the connection to be closed, got " + m);
+            } catch (EOFException | SocketException expected) {
+                // closed
+            }
+        }
+        await("connections closed", () -> server.openConnections() == 0);
+        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())
+                .isInstanceOf(ConnectException.class);
+        server.close(); // twice is harmless
+    }
+
+    @Test
+    void serverRejectsABadPeerId() {
+        assertThatThrownBy(() -> new PeerWireServer(PeerWireServer.Settings.defaults(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), id -> Optional.empty(), new byte[19]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aFailingSwarmClosesOnlyThatConnection() throws Exception {
+        server.close();
+        ServedSwarm broken = new MemorySwarm(PieceSet.full(PIECES), uploaded) {
+            @Override
+            public void readBlock(int piece, int begin, byte[] dst, int length) {
+                if (piece == 3) {
+                    throw new IllegalStateException("disk on fire");
+                }
+                super.readBlock(piece, begin, dst, length);
+            }
+        };
+        server = startServer(4, Duration.ofSeconds(5), broken, new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
+        try (Client c = unchokedClient()) {
+            c.send(new PeerMessage.Request(3, 0, 100));
+            assertThat(c.closedByServer()).isTrue();
+        }
+        await("connection released", () -> server.openConnections() == 0);
+        try (Client c = unchokedClient()) {
+            c.send(new PeerMessage.Request(1, 0, 100));
+            assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(1, 0, 100));
+        }
+    }
+}
