@@ -1,0 +1,67 @@
+package io.bootswarm.tracker;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * {@code bootswarm.tracker.*}: the tracker's own settings. Every value has a default, so an empty
+ * configuration runs.
+ *
+ * @param seedTtl            a registered seed that has not re-registered for this long is forgotten (20 s)
+ * @param hostTimeout        a host whose last heartbeat is older than this is DOWN (15 s)
+ * @param announceInterval   the announce interval given to peers; a peer that does not announce again
+ *                           within twice this is dropped from its swarm (30 s)
+ * @param defaultNumWant     peers returned when an announce does not say how many it wants (50)
+ * @param maxNumWant         most swarm peers returned to one announce, whatever it asks for (200)
+ * @param seedUrl            seed-service base URL used when no live seed has registered (none)
+ * @param seedConnectTimeout TCP connect timeout for calls to seed-service (1 s)
+ * @param seedReadTimeout    response timeout for calls to seed-service (3 s); resilience4j's time limiter
+ *                           bounds each attempt as well
+ * @param sweepInterval      how often expired seeds and peers are dropped and host states re-evaluated (1 s)
+ * @param maxLaunchHosts     most hosts one launch may name (1000)
+ * @param maxPageSize        largest page of launches one list call returns (100)
+ */
+@ConfigurationProperties("bootswarm.tracker")
+public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration announceInterval,
+                                int defaultNumWant, int maxNumWant, URI seedUrl, Duration seedConnectTimeout,
+                                Duration seedReadTimeout, Duration sweepInterval, int maxLaunchHosts,
+                                int maxPageSize) {
+
+    public TrackerProperties {
+        seedTtl = positive(seedTtl, Duration.ofSeconds(20), "seed-ttl");
+        hostTimeout = positive(hostTimeout, Duration.ofSeconds(15), "host-timeout");
+        announceInterval = positive(announceInterval, Duration.ofSeconds(30), "announce-interval");
+        defaultNumWant = defaultNumWant <= 0 ? 50 : defaultNumWant;
+        maxNumWant = maxNumWant <= 0 ? 200 : maxNumWant;
+        seedConnectTimeout = positive(seedConnectTimeout, Duration.ofSeconds(1), "seed-connect-timeout");
+        seedReadTimeout = positive(seedReadTimeout, Duration.ofSeconds(3), "seed-read-timeout");
+        sweepInterval = positive(sweepInterval, Duration.ofSeconds(1), "sweep-interval");
+        maxLaunchHosts = maxLaunchHosts <= 0 ? 1000 : maxLaunchHosts;
+        maxPageSize = maxPageSize <= 0 ? 100 : maxPageSize;
+        if (defaultNumWant > maxNumWant) {
+            throw new IllegalArgumentException("bootswarm.tracker.default-num-want exceeds max-num-want");
+        }
+    }
+
+    /** All defaults. */
+    public static TrackerProperties defaults() {
+        return new TrackerProperties(null, null, null, 0, 0, null, null, null, null, 0, 0);
+    }
+
+    /** How long a peer stays in its swarm without announcing again: twice the announce interval. */
+    public Duration peerExpiry() {
+        return announceInterval.multipliedBy(2);
+    }
+
+    private static Duration positive(Duration value, Duration fallback, String name) {
+        if (value == null) {
+            return fallback;
+        }
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException("bootswarm.tracker." + name + " must be positive, got " + value);
+        }
+        return value;
+    }
+}

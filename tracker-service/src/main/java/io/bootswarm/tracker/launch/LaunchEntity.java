@@ -1,0 +1,105 @@
+package io.bootswarm.tracker.launch;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.PostLoad;
+import jakarta.persistence.PostPersist;
+import jakarta.persistence.Table;
+import jakarta.persistence.Transient;
+import org.springframework.data.domain.Persistable;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A launch as stored; never leaves the service. */
+@Entity
+@Table(name = "launches")
+class LaunchEntity implements Persistable<UUID> {
+
+    @Id
+    private UUID id;
+
+    @Column(name = "image_id", nullable = false)
+    private UUID imageId;
+
+    @Column(name = "image_name", nullable = false)
+    private String imageName;
+
+    @Column(name = "image_size", nullable = false)
+    private long imageSize;
+
+    @Column(name = "idempotency_key")
+    private String idempotencyKey;
+
+    @Column(name = "request_fingerprint", nullable = false)
+    private String requestFingerprint;
+
+    @Column(name = "created_at", nullable = false)
+    private Instant createdAt;
+
+    @Column(name = "stop_requested_at")
+    private Instant stopRequestedAt;
+
+    @Transient
+    private boolean fresh;
+
+    protected LaunchEntity() {
+    }
+
+    LaunchEntity(UUID id, UUID imageId, String imageName, long imageSize, String idempotencyKey,
+                 String requestFingerprint, Instant createdAt) {
+        this.id = id;
+        this.imageId = imageId;
+        this.imageName = imageName;
+        this.imageSize = imageSize;
+        this.idempotencyKey = idempotencyKey;
+        this.requestFingerprint = requestFingerprint;
+        this.createdAt = createdAt;
+        this.fresh = true;
+    }
+
+    @Override
+    public UUID getId() {
+        return id;
+    }
+
+    @Override
+    public boolean isNew() {
+        return fresh;
+    }
+
+    @PostLoad
+    @PostPersist
+    void stored() {
+        fresh = false;
+    }
+
+    UUID imageId() {
+        return imageId;
+    }
+
+    String imageName() {
+        return imageName;
+    }
+
+    long imageSize() {
+        return imageSize;
+    }
+
+    String requestFingerprint() {
+        return requestFingerprint;
+    }
+
+    Instant createdAt() {
+        return createdAt;
+    }
+
+    Instant stopRequestedAt() {
+        return stopRequestedAt;
+    }
+
+    void stopRequested(Instant at) {
+        this.stopRequestedAt = at;
+    }
+}

@@ -1,0 +1,300 @@
+package io.bootswarm.tracker.launch;
+
+import io.bootswarm.common.events.LaunchCommand;
+import io.bootswarm.common.events.LaunchStatus;
+import io.bootswarm.common.events.Topics;
+import io.bootswarm.common.outbox.Outbox;
+import io.bootswarm.common.web.ProblemException;
+import io.bootswarm.tracker.TrackerProperties;
+import io.bootswarm.tracker.hosts.HostService;
+import io.bootswarm.tracker.hosts.HostState;
+import io.bootswarm.tracker.hosts.HostView;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Fleet launches: validates a request completely (hosts registered and UP, image known to
+ * seed-service) before anything is written, then in one transaction stores the launch, one row per
+ * host and one {@link LaunchCommand} START per host in the outbox. Agents' {@link LaunchStatus}
+ * reports update the host rows, newest sequence wins.
+ */
+@Service
+class LaunchService {
+
+    private static final Logger log = LoggerFactory.getLogger(LaunchService.class);
+
+    /** What {@link #applyStatus} did with a report. */
+    enum StatusOutcome { APPLIED, STALE, UNKNOWN }
+
+    /** A created or replayed launch. */
+    record Created(LaunchView launch, boolean replayed) {
+    }
+
+    private final LaunchRepository launches;
+    private final LaunchHostRepository launchHosts;
+    private final HostService hosts;
+    private final SeedImageClient images;
+    private final Outbox outbox;
+    private final TransactionTemplate tx;
+    private final TransactionTemplate readTx;
+    private final Clock clock;
+    private final TrackerProperties properties;
+    private final Counter created;
+    private final MeterRegistry meters;
+
+    LaunchService(LaunchRepository launches, LaunchHostRepository launchHosts, HostService hosts,
+                  SeedImageClient images, Outbox outbox, PlatformTransactionManager txManager, Clock clock,
+                  TrackerProperties properties, MeterRegistry meters) {
+        this.launches = launches;
+        this.launchHosts = launchHosts;
+        this.hosts = hosts;
+        this.images = images;
+        this.outbox = outbox;
+        this.tx = new TransactionTemplate(txManager);
+        this.readTx = new TransactionTemplate(txManager);
+        this.readTx.setReadOnly(true);
+        this.clock = clock;
+        this.properties = properties;
+        this.meters = meters;
+        this.created = Counter.builder("bootswarm.tracker.launches").description("launches created")
+                .register(meters);
+    }
+
+    /**
+     * Creates a launch, or with an idempotency key already used for the same request returns that
+     * launch again. Nothing is written unless every check passes.
+     *
+     * @throws ProblemException 400 duplicate or too many hosts, 404 unknown hosts or image, 409 hosts
+     *                          DOWN or key reused for a different request, 503 seed-service unavailable
+     */
+    Created create(LaunchRequest request, String idempotencyKey) {
+        List<String> names = request.hosts();
+        if (names.size() > properties.maxLaunchHosts()) {
+            throw ProblemException.badRequest("too-many-hosts",
+                    "a launch may name at most " + properties.maxLaunchHosts() + " hosts, got " + names.size());
+        }
+        Set<String> unique = new LinkedHashSet<>();
+        List<String> duplicates = names.stream().filter(n -> !unique.add(n)).distinct().toList();
+        if (!duplicates.isEmpty()) {
+            throw ProblemException.badRequest("duplicate-hosts", "hosts named more than once: " + duplicates)
+                    .with("hosts", duplicates);
+        }
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255
+                || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
+            throw ProblemException.badRequest("bad-idempotency-key",
+                    "Idempotency-Key must be 1-255 visible ASCII characters");
+        }
+        String fingerprint = fingerprint(request);
+        if (idempotencyKey != null) {
+            Optional<Created> replay = replay(idempotencyKey, fingerprint);
+            if (replay.isPresent()) {
+                return replay.get();
+            }
+        }
+
+        Map<String, HostView> known = hosts.find(names);
+        List<String> unknown = names.stream().filter(n -> !known.containsKey(n)).toList();
+        if (!unknown.isEmpty()) {
+            throw ProblemException.notFound("unknown-host", "hosts not registered: " + String.join(", ", unknown))
+                    .with("hosts", unknown);
+        }
+        List<String> down = names.stream().filter(n -> known.get(n).state() == HostState.DOWN).toList();
+        if (!down.isEmpty()) {
+            throw ProblemException.conflict("host-down", "hosts are DOWN (no recent heartbeat): " + String.join(", ", down))
+                    .with("hosts", down);
+        }
+
+        ImageInfo image;
+        try {
+            image = images.find(request.imageId()).orElseThrow(() -> ProblemException.notFound("unknown-image",
+                    "seed-service has no image " + request.imageId()).with("imageId", request.imageId()));
+        } catch (SeedUnavailableException e) {
+            log.warn("cannot check image {} with seed-service: {}", request.imageId(), e.getMessage());
+            ProblemException p = new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "seed-unavailable",
+                    "Service unavailable", "cannot check the image with seed-service: " + e.getMessage());
+            p.getHeaders().set("Retry-After", "5");
+            throw p;
+        }
+
+        try {
+            LaunchView view = tx.execute(status -> insert(request, image, idempotencyKey, fingerprint));
+            created.increment();
+            log.info("launch {} created: image {} ({}) on {}", view.id(), image.name(), image.id(), names);
+            return new Created(view, false);
+        } catch (DataIntegrityViolationException e) {
+            // a concurrent request with the same key won the race
+            if (idempotencyKey != null) {
+                Optional<Created> replay = replay(idempotencyKey, fingerprint);
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Optional<Created> replay(String idempotencyKey, String fingerprint) {
+        return readTx.execute(status -> launches.findByIdempotencyKey(idempotencyKey).map(existing -> {
+            if (!existing.requestFingerprint().equals(fingerprint)) {
+                throw ProblemException.conflict("idempotency-key-reused",
+                        "Idempotency-Key was already used for a different launch request")
+                        .with("launchId", existing.getId());
+            }
+            return new Created(view(existing, launchHosts.findByLaunch(existing.getId())), true);
+        }));
+    }
+
+    private LaunchView insert(LaunchRequest request, ImageInfo image, String idempotencyKey, String fingerprint) {
+        Instant now = now();
+        UUID id = UUID.randomUUID();
+        String name = image.name() == null || image.name().isBlank() ? request.imageId().toString() : image.name();
+        LaunchEntity launch = launches.save(new LaunchEntity(id, request.imageId(), name, image.size(),
+                idempotencyKey, fingerprint, now));
+        launches.flush(); // a duplicate idempotency key fails here, before any command is queued
+        List<LaunchHostEntity> rows = new ArrayList<>();
+        for (int i = 0; i < request.hosts().size(); i++) {
+            String host = request.hosts().get(i);
+            rows.add(launchHosts.save(new LaunchHostEntity(new LaunchHostKey(id, host), i, now)));
+            outbox.publish(Topics.LAUNCH_COMMANDS, new LaunchCommand(UUID.randomUUID(), now, id, host,
+                    request.imageId(), LaunchCommand.Action.START));
+        }
+        launchHosts.flush();
+        return view(launch, rows);
+    }
+
+    /** @throws ProblemException 404 when there is no such launch */
+    LaunchView get(UUID id) {
+        return readTx.execute(status -> launches.findById(id)
+                .map(l -> view(l, launchHosts.findByLaunch(id)))
+                .orElseThrow(() -> unknownLaunch(id)));
+    }
+
+    /** A page of launches, most recent first. */
+    LaunchPage list(int page, int size) {
+        if (page < 0) {
+            throw ProblemException.badRequest("invalid-request", "page must not be negative");
+        }
+        if (size < 1 || size > properties.maxPageSize()) {
+            throw ProblemException.badRequest("invalid-request", "size must be 1-" + properties.maxPageSize());
+        }
+        return readTx.execute(status -> {
+            Page<LaunchEntity> p = launches.findAll(PageRequest.of(page, size,
+                    Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("id"))));
+            Map<UUID, List<LaunchHostEntity>> rows = p.isEmpty() ? Map.of()
+                    : launchHosts.findByLaunches(p.map(LaunchEntity::getId).toList()).stream()
+                    .collect(Collectors.groupingBy(h -> h.getId().launchId()));
+            List<LaunchView> items = p.map(l -> view(l, rows.getOrDefault(l.getId(), List.of()))).toList();
+            return new LaunchPage(items, page, size, p.getTotalElements(), p.getTotalPages());
+        });
+    }
+
+    /**
+     * Asks every host of the launch to stop (a STOP command each, through the outbox). Asking again
+     * sends nothing more.
+     *
+     * @throws ProblemException 404 when there is no such launch
+     */
+    LaunchView stop(UUID id) {
+        return tx.execute(status -> {
+            LaunchEntity launch = launches.lockById(id).orElseThrow(() -> unknownLaunch(id));
+            List<LaunchHostEntity> rows = launchHosts.findByLaunch(id);
+            if (launch.stopRequestedAt() == null) {
+                Instant now = now();
+                launch.stopRequested(now);
+                for (LaunchHostEntity row : rows) {
+                    outbox.publish(Topics.LAUNCH_COMMANDS, new LaunchCommand(UUID.randomUUID(), now, id, row.host(),
+                            launch.imageId(), LaunchCommand.Action.STOP));
+                }
+                log.info("launch {} stop requested on {} hosts", id, rows.size());
+            }
+            return view(launch, rows);
+        });
+    }
+
+    /**
+     * Applies an agent's report to its launch host row when its sequence is newer than the last
+     * applied; older and repeated reports change nothing.
+     */
+    StatusOutcome applyStatus(LaunchStatus s) {
+        StatusOutcome outcome = tx.execute(status -> {
+            Optional<LaunchHostEntity> found = launchHosts.lock(s.launchId(), s.host());
+            if (found.isEmpty()) {
+                log.warn("status {} for launch {} host {} skipped: no such launch or host in it", s.state(), s.launchId(), s.host());
+                return StatusOutcome.UNKNOWN;
+            }
+            LaunchHostEntity row = found.get();
+            HostLaunchState before = row.state();
+            if (!row.apply(s, now())) {
+                log.debug("stale status {} for launch {} host {} (have {}) skipped", s.sequence(), s.launchId(),
+                        s.host(), row.sequence());
+                return StatusOutcome.STALE;
+            }
+            if (before != row.state()) {
+                if (row.state() == HostLaunchState.FAILED) {
+                    log.info("launch {} host {}: {} -> FAILED: {}", s.launchId(), s.host(), before, s.detail());
+                } else if (row.state() == HostLaunchState.READY) {
+                    log.info("launch {} host {}: {} -> READY at {}", s.launchId(), s.host(), before, s.nbdUri());
+                } else {
+                    log.info("launch {} host {}: {} -> {}", s.launchId(), s.host(), before, row.state());
+                }
+            }
+            return StatusOutcome.APPLIED;
+        });
+        Counter.builder("bootswarm.tracker.launch.status").description("launch status reports by outcome")
+                .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)).register(meters).increment();
+        return outcome;
+    }
+
+    /** Now, at the precision PostgreSQL stores, so that a view built before and after storing is the same. */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static LaunchView view(LaunchEntity l, List<LaunchHostEntity> rows) {
+        List<LaunchHostView> hostViews = rows.stream().map(LaunchHostEntity::view).toList();
+        LaunchState state = LaunchState.derive(hostViews.stream().map(LaunchHostView::state).toList());
+        return new LaunchView(l.getId(), l.imageId(), l.imageName(), l.imageSize(), l.createdAt(),
+                l.stopRequestedAt(), state, hostViews);
+    }
+
+    private static ProblemException unknownLaunch(UUID id) {
+        return ProblemException.notFound("unknown-launch", "no launch " + id).with("launchId", id);
+    }
+
+    /** Identifies a request for idempotency: the image and the set of hosts. */
+    static String fingerprint(LaunchRequest r) {
+        String canonical = r.imageId() + "\n" + r.hosts().stream().sorted().collect(Collectors.joining("\n"));
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

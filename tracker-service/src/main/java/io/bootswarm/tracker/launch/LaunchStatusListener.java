@@ -1,0 +1,58 @@
+package io.bootswarm.tracker.launch;
+
+import io.bootswarm.common.events.BootswarmEvent;
+import io.bootswarm.common.events.EventCodec;
+import io.bootswarm.common.events.LaunchStatus;
+import io.bootswarm.common.events.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+
+import java.util.Optional;
+
+/**
+ * Consumes agents' {@link LaunchStatus} reports (group {@code tracker-service}). Records that do
+ * not decode, or are not launch statuses, or lack their ids, are logged and skipped; a database
+ * failure is retried by the container's error handler. Redelivered and reordered reports are
+ * harmless: only a newer sequence changes a host row.
+ */
+@Component
+class LaunchStatusListener {
+
+    private static final Logger log = LoggerFactory.getLogger(LaunchStatusListener.class);
+
+    private final LaunchService launches;
+    private final Counter undecodable;
+
+    LaunchStatusListener(LaunchService launches, MeterRegistry meters) {
+        this.launches = launches;
+        this.undecodable = Counter.builder("bootswarm.tracker.launch.status").description("launch status reports by outcome")
+                .tag("outcome", "undecodable").register(meters);
+    }
+
+    @KafkaListener(id = "tracker-launch-status", topics = Topics.LAUNCH_STATUS, groupId = "tracker-service")
+    void onRecord(ConsumerRecord<String, String> record) {
+        Optional<BootswarmEvent> event = record.value() == null ? Optional.empty() : EventCodec.decode(record.value());
+        if (event.isEmpty()) {
+            undecodable.increment();
+            log.warn("skipping undecodable record at {}-{}@{}", record.topic(), record.partition(), record.offset());
+            return;
+        }
+        if (!(event.get() instanceof LaunchStatus status)) {
+            log.warn("skipping {} at {}-{}@{}: not a launch status", event.get().getClass().getSimpleName(),
+                    record.topic(), record.partition(), record.offset());
+            return;
+        }
+        if (status.launchId() == null || status.host() == null || status.state() == null) {
+            undecodable.increment();
+            log.warn("skipping launch status without launch id, host or state at {}-{}@{}", record.topic(),
+                    record.partition(), record.offset());
+            return;
+        }
+        launches.applyStatus(status);
+    }
+}

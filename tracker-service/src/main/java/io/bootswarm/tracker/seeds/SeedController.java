@@ -1,0 +1,44 @@
+package io.bootswarm.tracker.seeds;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+
+/** Seed registration and the list of live seeds. */
+@RestController
+@RequestMapping("/api/v1/seeds")
+@Tag(name = "Seeds", description = "seed-service instances register here; every swarm includes them")
+class SeedController {
+
+    private final SeedRegistry registry;
+
+    SeedController(SeedRegistry registry) {
+        this.registry = registry;
+    }
+
+    @PostMapping
+    @Operation(summary = "Register or heartbeat a seed",
+            description = "A seed sends this at start and then periodically; it is forgotten when it has not for "
+                    + "bootswarm.tracker.seed-ttl (20 s by default).")
+    @ApiResponse(responseCode = "204", description = "registered")
+    @ApiResponse(responseCode = "400", description = "invalid registration")
+    ResponseEntity<Void> register(@Valid @RequestBody SeedRegistration body) {
+        registry.register(body.id(), body.peerHost(), body.peerPort(), body.apiUrl());
+        return ResponseEntity.noContent().build();
+    }
+
+    @GetMapping
+    @Operation(summary = "List the live seeds", description = "Most recently seen first.")
+    List<Seed> list() {
+        return registry.live();
+    }
+}

@@ -1,0 +1,39 @@
+package io.bootswarm.tracker.swarm;
+
+import io.bootswarm.common.manifest.SwarmId;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Locale;
+
+/** The JSON announce that node agents use. */
+@RestController
+@Tag(name = "Announce", description = "swarm membership: peers announce themselves and learn other peers")
+class AnnounceController {
+
+    private final SwarmRegistry swarms;
+
+    AnnounceController(SwarmRegistry swarms) {
+        this.swarms = swarms;
+    }
+
+    @PostMapping("/api/v1/announce")
+    @Operation(summary = "Announce in a swarm",
+            description = "Records the peer in the swarm (or removes it on 'stopped') and answers with every live "
+                    + "registered seed plus up to numWant other live peers. A peer that does not announce again "
+                    + "within twice the interval is dropped.")
+    @ApiResponse(responseCode = "200", description = "peers of the swarm")
+    @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
+    AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body) {
+        Announce a = new Announce(SwarmId.parse(body.swarmId().toLowerCase(Locale.ROOT)),
+                body.peerId().toLowerCase(Locale.ROOT), body.host(), body.port(), body.left(),
+                body.uploaded() == null ? 0 : body.uploaded(), body.downloaded() == null ? 0 : body.downloaded(),
+                AnnounceEvent.parse(body.event()), body.numWant() == null ? -1 : body.numWant());
+        return AnnounceResponse.of(swarms.announce(a, "json"));
+    }
+}
