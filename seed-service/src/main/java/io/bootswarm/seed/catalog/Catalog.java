@@ -1,0 +1,171 @@
+package io.bootswarm.seed.catalog;
+
+import io.bootswarm.common.events.ImageDeleted;
+import io.bootswarm.common.events.ImageRegistered;
+import io.bootswarm.common.events.Topics;
+import io.bootswarm.common.manifest.ManifestDocument;
+import io.bootswarm.common.manifest.PieceHash;
+import io.bootswarm.common.manifest.PieceSplitter;
+import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.outbox.Outbox;
+import io.bootswarm.common.web.ProblemException;
+import io.bootswarm.seed.Storage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The image catalog: images in PostgreSQL (schema {@code seed}), their files in the storage
+ * directory. Every change writes its Kafka event to the outbox in the same transaction.
+ */
+@Service
+public class Catalog {
+
+    private static final Logger log = LoggerFactory.getLogger(Catalog.class);
+
+    private final ImageRepository images;
+    private final Outbox outbox;
+    private final Storage storage;
+    private final UploadStatistics uploads;
+    private final ApplicationEventPublisher events;
+    private final TransactionTemplate tx;
+
+    Catalog(ImageRepository images, Outbox outbox, Storage storage, UploadStatistics uploads,
+            ApplicationEventPublisher events, TransactionTemplate tx) {
+        this.images = images;
+        this.outbox = outbox;
+        this.storage = storage;
+        this.uploads = uploads;
+        this.events = events;
+        this.tx = tx;
+    }
+
+    /**
+     * Records an image whose file is already in place at {@code relativeFile}, and queues its
+     * {@link ImageRegistered} event. Runs in the caller's transaction (or its own).
+     *
+     * @throws org.springframework.dao.DataIntegrityViolationException if the name (or swarm id) is taken
+     */
+    @Transactional(propagation = Propagation.REQUIRED)
+    public ImageView add(UUID id, String name, PieceSplitter.Split split, String relativeFile) {
+        ImageName.check(name);
+        int count = split.pieceCount();
+        byte[] hashes = new byte[count * PieceHash.BYTES];
+        PieceHash[] sha256 = split.sha256();
+        for (int i = 0; i < count; i++) {
+            sha256[i].copyTo(hashes, i * PieceHash.BYTES);
+        }
+        int zeroCount = split.zero().cardinality();
+        long nonZero = 0;
+        for (int i = 0; i < count; i++) {
+            if (!split.zero().contains(i)) {
+                nonZero += Math.min(split.pieceSize(), split.size() - (long) i * split.pieceSize());
+            }
+        }
+        SwarmId swarmId = split.swarmId(name);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        ImageEntity entity = new ImageEntity(id, name, split.size(), split.pieceSize(), count, zeroCount, nonZero,
+                swarmId.toBytes(), hashes, split.zero().toBitfield(), split.sha1(), now, relativeFile);
+        images.saveAndFlush(entity);
+        outbox.publish(Topics.IMAGES, new ImageRegistered(UUID.randomUUID(), now, id, name, split.size(),
+                split.pieceSize(), count, zeroCount, swarmId.hex()));
+        return view(entity.row());
+    }
+
+    /** Every image, by name; or the one named {@code name} (empty list if none). */
+    @Transactional(readOnly = true)
+    public List<ImageView> list(String name) {
+        List<ImageRow> rows = name == null ? images.rows() : images.rowsNamed(name);
+        return rows.stream().map(this::view).toList();
+    }
+
+    /** @throws ProblemException 404 if there is no such image */
+    @Transactional(readOnly = true)
+    public ImageView get(UUID id) {
+        return images.row(id).map(this::view).orElseThrow(() -> notFound(id));
+    }
+
+    /** True if an image is named {@code name}. */
+    @Transactional(readOnly = true)
+    public boolean exists(String name) {
+        return images.existsByName(name);
+    }
+
+    /** True if image {@code id} exists. */
+    @Transactional(readOnly = true)
+    public boolean exists(UUID id) {
+        return images.existsById(id);
+    }
+
+    /** Every image id with its file (for the storage check at startup). */
+    @Transactional(readOnly = true)
+    public List<ServableImage> servableImages() {
+        return images.rows().stream().map(this::servable).toList();
+    }
+
+    /** The manifest agents fetch: piece hashes and zero pieces. @throws ProblemException 404 */
+    @Transactional(readOnly = true)
+    public ManifestDocument manifest(UUID id) {
+        ManifestRow m = images.manifest(id).orElseThrow(() -> notFound(id));
+        return new ManifestDocument(m.id(), m.name(), m.size(), m.pieceSize(), SwarmId.of(m.swarmId()).hex(),
+                m.sha256Hashes(), m.zeroBitfield());
+    }
+
+    /** The image a peer names by swarm id, if it is catalogued. */
+    @Transactional(readOnly = true)
+    public Optional<ServableImage> findBySwarmId(SwarmId swarmId) {
+        return images.rowBySwarmId(swarmId.toBytes()).map(this::servable);
+    }
+
+    /**
+     * Deletes image {@code id}: the row and its {@link ImageDeleted} event in one transaction; then,
+     * after commit, {@link ImageRemoved} for whoever serves it, and the file.
+     *
+     * @throws ProblemException 404 if there is no such image
+     */
+    public void delete(UUID id) {
+        ImageRow row = tx.execute(status -> {
+            ImageRow r = images.row(id).orElseThrow(() -> notFound(id));
+            if (images.deleteRow(id) != 1) {
+                throw notFound(id);
+            }
+            outbox.publish(Topics.IMAGES, new ImageDeleted(UUID.randomUUID(), Instant.now(), id, r.name()));
+            return r;
+        });
+        events.publishEvent(new ImageRemoved(id, row.name(), SwarmId.of(row.swarmId())));
+        Path file = storage.resolve(row.filePath());
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("image {} '{}' deleted from the catalog but its file {} could not be removed: {}", id, row.name(),
+                    file, e.toString());
+        }
+        log.info("deleted image {} '{}' ({} bytes)", id, row.name(), row.size());
+    }
+
+    private ImageView view(ImageRow r) {
+        return new ImageView(r.id(), r.name(), r.size(), r.pieceSize(), r.pieceCount(), r.zeroPieceCount(),
+                r.nonZeroBytes(), SwarmId.of(r.swarmId()).hex(), r.createdAt(), uploads.uploadedBytes(r.id()));
+    }
+
+    private ServableImage servable(ImageRow r) {
+        return new ServableImage(r.id(), r.name(), r.size(), r.pieceSize(), r.pieceCount(), storage.resolve(r.filePath()));
+    }
+
+    static ProblemException notFound(UUID id) {
+        return ProblemException.notFound("image-not-found", "there is no image " + id).with("imageId", id);
+    }
+}

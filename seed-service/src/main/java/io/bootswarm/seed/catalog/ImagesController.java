@@ -1,0 +1,77 @@
+package io.bootswarm.seed.catalog;
+
+import io.bootswarm.common.manifest.ManifestDocument;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+import java.util.UUID;
+
+/** {@code /api/v1/images}: list, look up, fetch the manifest of, and delete images (upload is in imports). */
+@RestController
+@RequestMapping(path = "/api/v1/images", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "images", description = "The image catalog.")
+class ImagesController {
+
+    private final Catalog catalog;
+
+    ImagesController(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @GetMapping
+    @Operation(summary = "List images", description = "Every image in the catalog, ordered by name; with `name`, "
+            + "only the image of that name (an empty list if there is none).")
+    List<ImageView> list(@Parameter(description = "Exact image name to look for.")
+                         @RequestParam(required = false) String name) {
+        return catalog.list(name);
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "Get an image", responses = {
+            @ApiResponse(responseCode = "200", description = "The image."),
+            @ApiResponse(responseCode = "400", description = "The id is not a UUID.", content = @Content(
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class))),
+            @ApiResponse(responseCode = "404", description = "No such image.", content = @Content(
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class)))})
+    ImageView get(@PathVariable UUID id) {
+        return catalog.get(id);
+    }
+
+    @GetMapping("/{id}/manifest")
+    @Operation(summary = "Get an image's manifest", description = "What an agent needs to fetch and verify the image: "
+            + "`size`, `pieceSize`, `swarmId` (hex), `pieceHashes` (base64 of the SHA-256 of every piece, 32 bytes "
+            + "each, concatenated in piece order) and `zeroPieces` (base64 of a BEP 3 bitfield of the all-zero pieces, "
+            + "which are never transferred).", responses = {
+            @ApiResponse(responseCode = "200", description = "The manifest."),
+            @ApiResponse(responseCode = "404", description = "No such image.", content = @Content(
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class)))})
+    ManifestDocument manifest(@PathVariable UUID id) {
+        return catalog.manifest(id);
+    }
+
+    @DeleteMapping("/{id}")
+    @Operation(summary = "Delete an image", description = "Removes the image from the catalog (an `image-deleted` "
+            + "event follows on Kafka), deletes its file, and stops serving it: peers of its swarm are refused from "
+            + "now on and connections reading it are closed at their next request.", responses = {
+            @ApiResponse(responseCode = "204", description = "Deleted."),
+            @ApiResponse(responseCode = "404", description = "No such image.", content = @Content(
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class)))})
+    ResponseEntity<Void> delete(@PathVariable UUID id) {
+        catalog.delete(id);
+        return ResponseEntity.noContent().build();
+    }
+}

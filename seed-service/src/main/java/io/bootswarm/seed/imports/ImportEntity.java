@@ -1,0 +1,73 @@
+package io.bootswarm.seed.imports;
+
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.PostLoad;
+import jakarta.persistence.PostPersist;
+import jakarta.persistence.Table;
+import jakarta.persistence.Transient;
+import org.springframework.data.domain.Persistable;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** One import as the {@code image_import} table holds it. */
+@Entity
+@Table(name = "image_import")
+class ImportEntity implements Persistable<UUID> {
+
+    @Id
+    private UUID id;
+    @Enumerated(EnumType.STRING)
+    private ImportKind kind;
+    private String name;
+    private String source;
+    @Enumerated(EnumType.STRING)
+    private ImportState state;
+    private long bytesDone;
+    private Long bytesTotal;
+    private UUID imageId;
+    private String error;
+    private Instant startedAt;
+    private Instant finishedAt;
+
+    @Transient
+    private boolean fresh;
+
+    protected ImportEntity() {
+    }
+
+    ImportEntity(UUID id, ImportKind kind, String name, String source, Long bytesTotal, Instant startedAt) {
+        this.id = id;
+        this.kind = kind;
+        this.name = name;
+        this.source = source;
+        this.state = ImportState.RUNNING;
+        this.bytesTotal = bytesTotal;
+        this.startedAt = startedAt;
+        this.fresh = true;
+    }
+
+    @Override
+    public UUID getId() {
+        return id;
+    }
+
+    @Override
+    public boolean isNew() {
+        return fresh;
+    }
+
+    @PostLoad
+    @PostPersist
+    void stored() {
+        fresh = false;
+    }
+
+    ImportView view(Long liveBytes) {
+        return new ImportView(id, kind, name, source, state, liveBytes != null ? liveBytes : bytesDone, bytesTotal,
+                imageId, error, startedAt, finishedAt);
+    }
+}

@@ -1,0 +1,92 @@
+package io.bootswarm.seed.serving;
+
+import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.ServedSwarm;
+import io.bootswarm.common.wire.SwarmDirectory;
+import io.bootswarm.seed.catalog.Catalog;
+import io.bootswarm.seed.catalog.ImageRemoved;
+import io.bootswarm.seed.catalog.ServableImage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@link SwarmDirectory} of the seed: a handshake's swarm id is looked up in the catalog once
+ * and the opened image is cached. A deleted image ({@link ImageRemoved}) leaves the cache and is
+ * closed; its id is remembered so that a lookup racing with the deletion cannot bring it back.
+ */
+@Component
+class ImageSwarms implements SwarmDirectory, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(ImageSwarms.class);
+
+    private final Catalog catalog;
+    private final UploadLedger ledger;
+    private final Map<SwarmId, ImageSwarm> open = new ConcurrentHashMap<>();
+    private final Set<UUID> removed = ConcurrentHashMap.newKeySet();
+
+    ImageSwarms(Catalog catalog, UploadLedger ledger) {
+        this.catalog = catalog;
+        this.ledger = ledger;
+    }
+
+    @Override
+    public Optional<ServedSwarm> find(SwarmId swarmId) {
+        ImageSwarm swarm = open.get(swarmId);
+        if (swarm == null) {
+            Optional<ServableImage> image = catalog.findBySwarmId(swarmId);
+            if (image.isEmpty()) {
+                return Optional.empty();
+            }
+            ImageSwarm fresh;
+            try {
+                fresh = ImageSwarm.open(image.get(), ledger);
+            } catch (IOException e) {
+                log.warn("cannot serve image {} '{}': {}", image.get().id(), image.get().name(), e.toString());
+                return Optional.empty();
+            }
+            swarm = open.putIfAbsent(swarmId, fresh);
+            if (swarm == null) {
+                swarm = fresh;
+            } else {
+                fresh.close();
+            }
+        }
+        if (removed.contains(swarm.imageId())) {
+            open.remove(swarmId, swarm);
+            swarm.close();
+            return Optional.empty();
+        }
+        return Optional.of(swarm);
+    }
+
+    @EventListener
+    void onRemoved(ImageRemoved event) {
+        removed.add(event.imageId());
+        ImageSwarm swarm = open.remove(event.swarmId());
+        if (swarm != null) {
+            swarm.close();
+        }
+        ledger.forget(event.imageId());
+    }
+
+    /** Images opened for serving right now. */
+    int openImages() {
+        return open.size();
+    }
+
+    @Override
+    public void destroy() {
+        open.values().forEach(ImageSwarm::close);
+        open.clear();
+    }
+}

@@ -1,0 +1,159 @@
+package io.bootswarm.seed.tracker;
+
+import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.seed.SeedIdentity;
+import io.bootswarm.seed.SeedProperties;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.web.client.RestClient;
+
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Registers the seed with tracker-service every {@code bootswarm.seed.heartbeat-interval}:
+ * {@code POST {bootswarm.seed.tracker-url}/api/v1/seeds} with a {@link SeedRegistration}; any 2xx
+ * is success. Each call goes through resilience4j's {@code tracker} time limiter, circuit breaker and
+ * retry (configured under {@code resilience4j.*}). A tracker outage never stops the seed: failures
+ * are logged once when they start and once when they end. Starts when the web server is up (its
+ * port goes into the API URL); an empty tracker URL disables it.
+ */
+@Component
+class TrackerRegistration implements ApplicationListener<WebServerInitializedEvent>, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(TrackerRegistration.class);
+    static final String RESILIENCE_NAME = "tracker";
+
+    private final SeedProperties properties;
+    private final SeedIdentity identity;
+    private final PeerWireServer peerWire;
+    private final RestClient.Builder restClients;
+    private final CircuitBreaker circuitBreaker;
+    private final Retry retry;
+    private final TimeLimiter timeLimiter;
+    private final MeterRegistry meters;
+    private final ExecutorService calls = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("tracker-call-", 0).factory());
+    private ScheduledExecutorService schedule;
+    private RestClient client;
+    private RegistrationLog stateLog;
+    private volatile SeedRegistration registration;
+    private volatile Instant lastSuccess;
+
+    TrackerRegistration(SeedProperties properties, SeedIdentity identity, PeerWireServer peerWire,
+                        RestClient.Builder restClients, CircuitBreakerRegistry circuitBreakers, RetryRegistry retries,
+                        TimeLimiterRegistry timeLimiters, MeterRegistry meters) {
+        this.properties = properties;
+        this.identity = identity;
+        this.peerWire = peerWire;
+        this.restClients = restClients;
+        this.circuitBreaker = circuitBreakers.circuitBreaker(RESILIENCE_NAME);
+        this.retry = retries.retry(RESILIENCE_NAME);
+        this.timeLimiter = timeLimiters.timeLimiter(RESILIENCE_NAME);
+        this.meters = meters;
+    }
+
+    @Override
+    public synchronized void onApplicationEvent(WebServerInitializedEvent event) {
+        if (event.getApplicationContext().getServerNamespace() != null || schedule != null) {
+            return; // the management server, or already started
+        }
+        if (!properties.registrationEnabled()) {
+            log.info("tracker registration disabled (bootswarm.seed.tracker-url is empty)");
+            return;
+        }
+        String base = properties.trackerUrl().replaceAll("/+$", "");
+        registration = new SeedRegistration(identity.id(), properties.advertisedHost(), peerWire.port(),
+                apiUrl(event.getWebServer().getPort()));
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
+        factory.setReadTimeout(Duration.ofSeconds(10));
+        client = restClients.clone().baseUrl(base).requestFactory(factory).build();
+        stateLog = new RegistrationLog(log, base);
+        schedule = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tracker-registration")
+                .factory());
+        long interval = properties.heartbeatInterval().toMillis();
+        schedule.scheduleWithFixedDelay(this::registerOnce, 0, interval, TimeUnit.MILLISECONDS);
+    }
+
+    private String apiUrl(int serverPort) {
+        if (!properties.advertisedApiUrl().isBlank()) {
+            return properties.advertisedApiUrl().replaceAll("/+$", "");
+        }
+        String host = properties.advertisedHost();
+        if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + serverPort;
+    }
+
+    /** One registration: never throws, so the schedule keeps going whatever the tracker does. */
+    void registerOnce() {
+        SeedRegistration body = registration;
+        try {
+            Callable<Void> attempt = TimeLimiter.decorateFutureSupplier(timeLimiter, () -> calls.submit(() -> post(body)));
+            Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(circuitBreaker, attempt)).call();
+            lastSuccess = Instant.now();
+            meters.counter("bootswarm.seed.tracker.registrations", "outcome", "success").increment();
+            stateLog.succeeded(body);
+        } catch (Throwable e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            meters.counter("bootswarm.seed.tracker.registrations", "outcome", "failure").increment();
+            stateLog.failed(e, interval(properties.heartbeatInterval()));
+        }
+    }
+
+    private static String interval(Duration d) {
+        return d.toMillis() < 1000 ? d.toMillis() + " ms" : d.toMillis() / 1000.0 + " s";
+    }
+
+    private Void post(SeedRegistration body) {
+        ResponseEntity<Void> response = client.post().uri("/api/v1/seeds").contentType(MediaType.APPLICATION_JSON)
+                .body(body).retrieve().toBodilessEntity();
+        if (!response.getStatusCode().is2xxSuccessful()) {
+            throw new IllegalStateException("tracker answered " + response.getStatusCode());
+        }
+        return null;
+    }
+
+    /** What is being registered, once started. */
+    SeedRegistration registration() {
+        return registration;
+    }
+
+    /** When the last registration succeeded, or null. */
+    Instant lastSuccess() {
+        return lastSuccess;
+    }
+
+    @Override
+    public synchronized void destroy() {
+        if (schedule != null) {
+            schedule.shutdownNow();
+        }
+        calls.shutdownNow();
+    }
+}

@@ -1,0 +1,248 @@
+package io.bootswarm.seed.tracker;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.sun.net.httpserver.HttpServer;
+import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.PeerMessage;
+import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.seed.Api;
+import io.bootswarm.seed.PeerClient;
+import io.bootswarm.seed.SeedTestSupport;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Registration with a stand-in tracker (a JDK HTTP server speaking the tracker's contract): the
+ * JSON body, periodic re-registration, and a tracker that is slow, failing or gone never stops the
+ * seed, is logged once when it starts failing and once when it recovers.
+ */
+@DirtiesContext
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "spring.config.name=seed-service",
+        "bootswarm.seed.id=seed-it-tracker",
+        "bootswarm.seed.advertised-host=127.0.0.1",
+        "bootswarm.seed.heartbeat-interval=200ms",
+        "resilience4j.timelimiter.instances.tracker.timeout-duration=500ms",
+        "resilience4j.retry.instances.tracker.max-attempts=2",
+        "resilience4j.retry.instances.tracker.wait-duration=50ms",
+        "resilience4j.circuitbreaker.instances.tracker.sliding-window-size=4",
+        "resilience4j.circuitbreaker.instances.tracker.minimum-number-of-calls=4",
+        "resilience4j.circuitbreaker.instances.tracker.wait-duration-in-open-state=1s",
+})
+class TrackerRegistrationIT {
+
+    private static final int TRACKER_PORT = freePort();
+    private static final Path STORAGE = SeedTestSupport.newStorageDir();
+    private static final String DATABASE = SeedTestSupport.newDatabase();
+    private static volatile FakeTracker tracker = FakeTracker.start(TRACKER_PORT);
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        SeedTestSupport.register(registry, DATABASE, STORAGE);
+        registry.add("bootswarm.seed.tracker-url", () -> "http://127.0.0.1:" + TRACKER_PORT + "/");
+    }
+
+    @LocalServerPort
+    private int port;
+    @Autowired
+    private PeerWireServer peerWire;
+    @Autowired
+    private MeterRegistry meters;
+
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private Logger registrationLogger;
+
+    @BeforeEach
+    void captureLogs() {
+        registrationLogger = (Logger) LoggerFactory.getLogger(TrackerRegistration.class);
+        logs.start();
+        registrationLogger.addAppender(logs);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        registrationLogger.detachAppender(logs);
+    }
+
+    @AfterAll
+    static void stopTracker() {
+        tracker.stop();
+    }
+
+    @Test
+    void registersPeriodicallyAndSurvivesATrackerOutage() throws Exception {
+        Api api = new Api(port);
+
+        // 1. Registration, repeated every heartbeat, with the agreed JSON.
+        awaitTrue("3 registrations", Duration.ofSeconds(20), () -> tracker.received().size() >= 3);
+        for (FakeTracker.Received r : tracker.received()) {
+            assertThat(r.method()).isEqualTo("POST");
+            assertThat(r.path()).isEqualTo("/api/v1/seeds");
+            assertThat(r.contentType()).startsWith("application/json");
+            JsonNode body = Api.json(r.body());
+            assertThat(body.get("id").asString()).isEqualTo("seed-it-tracker");
+            assertThat(body.get("peerHost").asString()).isEqualTo("127.0.0.1");
+            assertThat(body.get("peerPort").asInt()).isEqualTo(peerWire.port());
+            assertThat(body.get("apiUrl").asString()).isEqualTo("http://127.0.0.1:" + port);
+            assertThat(body.propertyNames()).containsExactlyInAnyOrder("id", "peerHost", "peerPort", "apiUrl");
+        }
+        int seen = tracker.received().size();
+        Thread.sleep(1000);
+        assertThat(tracker.received().size() - seen).as("re-registrations in 1 s at 200 ms").isBetween(3, 7);
+
+        // 2. The tracker hangs, then answers 503, then is gone: the seed keeps serving.
+        logs.list.clear();
+        tracker.mode = FakeTracker.Mode.HANG;
+        Thread.sleep(1500);
+        tracker.mode = FakeTracker.Mode.FAIL;
+        Thread.sleep(1000);
+        tracker.stop();
+        Thread.sleep(1500);
+        assertThat(warnings()).as("one WARN for the whole outage").hasSize(1);
+        assertThat(warnings().getFirst().getFormattedMessage()).contains("is failing").contains("keeps serving");
+        assertThat(meters.counter("bootswarm.seed.tracker.registrations", "outcome", "failure").count())
+                .isGreaterThanOrEqualTo(3);
+        assertSeedServes(api);
+
+        // 3. The tracker comes back on its address: registration resumes, logged once at INFO.
+        int before = tracker.received().size();
+        tracker = FakeTracker.start(TRACKER_PORT);
+        awaitTrue("registration after recovery", Duration.ofSeconds(20), () -> !tracker.received().isEmpty());
+        awaitTrue("recovery logged", Duration.ofSeconds(5), () -> logs.list.stream().anyMatch(
+                e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("recovered")));
+        assertThat(warnings()).hasSize(1);
+        assertThat(logs.list.stream().filter(e -> e.getFormattedMessage().contains("recovered")).count()).isEqualTo(1);
+        assertThat(before).isPositive();
+        awaitTrue("registrations go on", Duration.ofSeconds(10), () -> tracker.received().size() >= 3);
+        assertThat(logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO)).toList())
+                .as("no log line per attempt").extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+    }
+
+    private List<ILoggingEvent> warnings() {
+        return logs.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+    }
+
+    private void assertSeedServes(Api api) throws IOException {
+        assertThat(api.get("/api/v1/images").statusCode()).isEqualTo(200);
+        assertThat(api.get("/actuator/health").statusCode()).isEqualTo(200);
+        byte[] image = new byte[300 * 1024];
+        new Random(11).nextBytes(image);
+        var created = api.upload("it-tracker-down-" + UUID.randomUUID().toString().substring(0, 8), image);
+        assertThat(created.statusCode()).isEqualTo(201);
+        SwarmId swarm = SwarmId.parse(Api.json(created).get("swarmId").asString());
+        try (PeerClient peer = PeerClient.connect(peerWire.port())) {
+            peer.handshake(swarm, 2);
+            assertThat(peer.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            peer.send(PeerMessage.INTERESTED);
+            assertThat(peer.read()).isInstanceOf(PeerMessage.Unchoke.class);
+            assertThat(peer.fetchPiece(1, image.length - 256 * 1024))
+                    .isEqualTo(Arrays.copyOfRange(image, 256 * 1024, image.length));
+        }
+    }
+
+    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The tracker's {@code POST /api/v1/seeds}, recording what it gets; can hang or fail on demand. */
+    static final class FakeTracker {
+
+        enum Mode { OK, HANG, FAIL }
+
+        record Received(String method, String path, String contentType, String body) {
+        }
+
+        private final HttpServer server;
+        private final List<Received> received = new CopyOnWriteArrayList<>();
+        volatile Mode mode = Mode.OK;
+
+        private FakeTracker(HttpServer server) {
+            this.server = server;
+        }
+
+        static FakeTracker start(int port) {
+            try {
+                HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
+                FakeTracker t = new FakeTracker(server);
+                server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+                server.createContext("/", exchange -> {
+                    String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                    switch (t.mode) {
+                        case HANG -> {
+                            try {
+                                Thread.sleep(3000);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            exchange.sendResponseHeaders(204, -1);
+                        }
+                        case FAIL -> exchange.sendResponseHeaders(503, -1);
+                        case OK -> {
+                            t.received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                                    exchange.getRequestHeaders().getFirst("Content-Type"), body));
+                            exchange.sendResponseHeaders(204, -1);
+                        }
+                    }
+                    exchange.close();
+                });
+                server.start();
+                return t;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        List<Received> received() {
+            return received;
+        }
+
+        void stop() {
+            server.stop(0);
+        }
+    }
+}
