@@ -1,0 +1,111 @@
+package io.bootswarm.agent.nbd;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The counters behind {@link NbdStats}, optionally published to a Micrometer registry. */
+final class NbdMetrics {
+
+    final LongAdder connectionsAccepted = new LongAdder();
+    final AtomicInteger connectionsActive = new AtomicInteger();
+    final LongAdder connectionsRejected = new LongAdder();
+    final LongAdder read = new LongAdder();
+    final LongAdder write = new LongAdder();
+    final LongAdder flush = new LongAdder();
+    final LongAdder trim = new LongAdder();
+    final LongAdder writeZeroes = new LongAdder();
+    final LongAdder disc = new LongAdder();
+    final LongAdder other = new LongAdder();
+    final LongAdder bytesRead = new LongAdder();
+    final LongAdder bytesWritten = new LongAdder();
+    final LongAdder zeroCopyReads = new LongAdder();
+    /** Chunks of zero-copy replies sent through a buffer because the socket was full (not published). */
+    final LongAdder transferFallbacks = new LongAdder();
+    final LongAdder errorReplies = new LongAdder();
+    final LongAdder ioErrors = new LongAdder();
+    final LongAdder protocolViolations = new LongAdder();
+    final LongAdder errEinval = new LongAdder();
+    final LongAdder errEnospc = new LongAdder();
+    final LongAdder errEio = new LongAdder();
+    final LongAdder errOther = new LongAdder();
+
+    void countRequest(int type) {
+        switch (type) {
+            case NbdProtocol.CMD_READ -> read.increment();
+            case NbdProtocol.CMD_WRITE -> write.increment();
+            case NbdProtocol.CMD_FLUSH -> flush.increment();
+            case NbdProtocol.CMD_TRIM -> trim.increment();
+            case NbdProtocol.CMD_WRITE_ZEROES -> writeZeroes.increment();
+            case NbdProtocol.CMD_DISC -> disc.increment();
+            default -> other.increment();
+        }
+    }
+
+    void countError(int error) {
+        errorReplies.increment();
+        switch (error) {
+            case NbdProtocol.EINVAL -> errEinval.increment();
+            case NbdProtocol.ENOSPC -> errEnospc.increment();
+            case NbdProtocol.EIO -> errEio.increment();
+            default -> errOther.increment();
+        }
+    }
+
+    NbdStats snapshot() {
+        return new NbdStats(connectionsAccepted.sum(), connectionsActive.get(), connectionsRejected.sum(),
+                read.sum(), write.sum(), flush.sum(), trim.sum(), writeZeroes.sum(), disc.sum(), other.sum(),
+                bytesRead.sum(), bytesWritten.sum(), zeroCopyReads.sum(), errorReplies.sum(), ioErrors.sum(),
+                protocolViolations.sum());
+    }
+
+    /**
+     * Publishes: {@code bootswarm.nbd.requests{command}}, {@code bootswarm.nbd.read.bytes},
+     * {@code bootswarm.nbd.written.bytes}, {@code bootswarm.nbd.zerocopy.reads}, {@code bootswarm.nbd.errors{error}},
+     * {@code bootswarm.nbd.io.errors}, {@code bootswarm.nbd.protocol.violations},
+     * {@code bootswarm.nbd.connections{outcome=accepted|rejected}} and the gauge
+     * {@code bootswarm.nbd.connections.active}.
+     */
+    void bindTo(MeterRegistry registry) {
+        request(registry, "read", read);
+        request(registry, "write", write);
+        request(registry, "flush", flush);
+        request(registry, "trim", trim);
+        request(registry, "write_zeroes", writeZeroes);
+        request(registry, "disc", disc);
+        request(registry, "other", other);
+        FunctionCounter.builder("bootswarm.nbd.read.bytes", bytesRead, LongAdder::sum)
+                .baseUnit("bytes").description("Payload bytes sent by NBD reads").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.written.bytes", bytesWritten, LongAdder::sum)
+                .baseUnit("bytes").description("Payload bytes written by NBD writes").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.zerocopy.reads", zeroCopyReads, LongAdder::sum)
+                .description("NBD reads answered with sendfile from file regions").register(registry);
+        error(registry, "EINVAL", errEinval);
+        error(registry, "ENOSPC", errEnospc);
+        error(registry, "EIO", errEio);
+        error(registry, "other", errOther);
+        FunctionCounter.builder("bootswarm.nbd.io.errors", ioErrors, LongAdder::sum)
+                .description("Device failures reported to NBD clients").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.protocol.violations", protocolViolations, LongAdder::sum)
+                .description("NBD connections dropped for protocol violations").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.connections", connectionsAccepted, LongAdder::sum)
+                .tag("outcome", "accepted").description("NBD connections").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.connections", connectionsRejected, LongAdder::sum)
+                .tag("outcome", "rejected").description("NBD connections").register(registry);
+        Gauge.builder("bootswarm.nbd.connections.active", connectionsActive, AtomicInteger::get)
+                .description("NBD connections open now").register(registry);
+    }
+
+    private static void request(MeterRegistry registry, String command, LongAdder adder) {
+        FunctionCounter.builder("bootswarm.nbd.requests", adder, LongAdder::sum)
+                .tag("command", command).description("NBD requests received").register(registry);
+    }
+
+    private static void error(MeterRegistry registry, String error, LongAdder adder) {
+        FunctionCounter.builder("bootswarm.nbd.errors", adder, LongAdder::sum)
+                .tag("error", error).description("NBD requests answered with an error").register(registry);
+    }
+}

@@ -1,0 +1,111 @@
+package io.bootswarm.agent.nbd;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How an {@link NbdServer} listens and what it lets one client hold.
+ *
+ * @param tcpHost             address to bind the TCP listener to ({@code "0.0.0.0"}, {@code "127.0.0.1"},
+ *                            a host name), or {@code null} for no TCP listener
+ * @param tcpPort             TCP port; 0 picks a free one (see {@link NbdServer#tcpPort()});
+ *                            10809 is the IANA port for NBD
+ * @param unixSocket          path of a Unix domain socket to listen on as well, or {@code null};
+ *                            a stale socket file there is replaced, anything else there is an error
+ * @param maxConnections      connections beyond this are closed at once
+ * @param maxRequestsInFlight requests of one connection being served at once; the server stops
+ *                            reading that connection's requests until one completes
+ * @param maxBytesInFlight    READ/WRITE payload bytes of one connection held at once (same
+ *                            back-pressure); at least the 32 MiB maximum payload
+ * @param preferredBlockSize  preferred block size advertised in {@code NBD_INFO_BLOCK_SIZE}:
+ *                            a power of two from 512 to 32 MiB
+ * @param handshakeTimeout    a client that has not finished option haggling by then is dropped
+ * @param shutdownGrace       on {@link NbdServer#close()}, how long in-flight requests get to finish
+ */
+public record NbdServerSettings(
+        String tcpHost,
+        int tcpPort,
+        Path unixSocket,
+        int maxConnections,
+        int maxRequestsInFlight,
+        int maxBytesInFlight,
+        int preferredBlockSize,
+        Duration handshakeTimeout,
+        Duration shutdownGrace) {
+
+    /** IANA-assigned NBD port. */
+    public static final int DEFAULT_PORT = 10809;
+
+    public NbdServerSettings {
+        if (tcpHost == null && unixSocket == null) {
+            throw new IllegalArgumentException("no listener: set a TCP host or a Unix socket path");
+        }
+        if (tcpPort < 0 || tcpPort > 65535) {
+            throw new IllegalArgumentException("tcpPort out of range: " + tcpPort);
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be >= 1");
+        }
+        if (maxRequestsInFlight < 1) {
+            throw new IllegalArgumentException("maxRequestsInFlight must be >= 1");
+        }
+        if (maxBytesInFlight < NbdProtocol.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("maxBytesInFlight must be >= " + NbdProtocol.MAX_PAYLOAD);
+        }
+        if (preferredBlockSize < 512 || preferredBlockSize > NbdProtocol.MAX_PAYLOAD
+                || Integer.bitCount(preferredBlockSize) != 1) {
+            throw new IllegalArgumentException("preferredBlockSize must be a power of two in [512, 32 MiB]");
+        }
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("handshakeTimeout must be positive");
+        }
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("shutdownGrace must not be negative");
+        }
+    }
+
+    /**
+     * TCP on {@code host:port}, no Unix socket, and defaults: 1024 connections, 128 requests and
+     * 64 MiB in flight per connection, preferred block 4096, 30 s handshake timeout, 10 s grace.
+     */
+    public static NbdServerSettings tcp(String host, int port) {
+        return new NbdServerSettings(Objects.requireNonNull(host, "host"), port, null,
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10));
+    }
+
+    /** Only a Unix domain socket, with the defaults of {@link #tcp}. */
+    public static NbdServerSettings unix(Path socket) {
+        return new NbdServerSettings(null, 0, Objects.requireNonNull(socket, "socket"),
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10));
+    }
+
+    /** Also (or instead, with {@code null}) listen on this Unix domain socket. */
+    public NbdServerSettings withUnixSocket(Path socket) {
+        return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+    }
+
+    /** Listen on TCP {@code host:port} as well, or not at all with a {@code null} host. */
+    public NbdServerSettings withTcp(String host, int port) {
+        return new NbdServerSettings(host, port, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+    }
+
+    public NbdServerSettings withLimits(int maxConnections, int maxRequestsInFlight, int maxBytesInFlight) {
+        return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+    }
+
+    public NbdServerSettings withPreferredBlockSize(int preferredBlockSize) {
+        return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+    }
+
+    public NbdServerSettings withTimeouts(Duration handshakeTimeout, Duration shutdownGrace) {
+        return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+    }
+}
