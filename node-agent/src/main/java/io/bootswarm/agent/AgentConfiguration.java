@@ -1,0 +1,141 @@
+package io.bootswarm.agent;
+
+import io.bootswarm.agent.disk.PieceStore;
+import io.bootswarm.agent.launch.Disks;
+import io.bootswarm.agent.launch.LaunchCommandListener;
+import io.bootswarm.agent.launch.LaunchReporter;
+import io.bootswarm.agent.manifest.ManifestCatalog;
+import io.bootswarm.agent.nbd.BlockDevice;
+import io.bootswarm.agent.nbd.ExportLookup;
+import io.bootswarm.agent.nbd.NbdServer;
+import io.bootswarm.agent.nbd.NbdServerSettings;
+import io.bootswarm.agent.swarm.SwarmManager;
+import io.bootswarm.agent.tracker.HostHeartbeat;
+import io.bootswarm.agent.tracker.TrackerClient;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.web.client.RestClient;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(AgentProperties.class)
+class AgentConfiguration {
+
+    @Bean
+    PieceStore pieceStore(AgentProperties p, MeterRegistry meters) throws IOException {
+        PieceStore store = PieceStore.open(p.dataDirectory().resolve("pieces"), p.pieceSize(), Duration.ofSeconds(1));
+        Gauge.builder("bootswarm.agent.store.pieces", store, PieceStore::count)
+                .description("verified pieces held on this host").register(meters);
+        return store;
+    }
+
+    @Bean
+    TrackerClient trackerClient(RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
+                                AgentProperties p) {
+        return new TrackerClient(http.clone().baseUrl(p.trackerUrl()).build(), breakers.circuitBreaker("tracker"),
+                retries.retry("tracker"), p.advertisedHost());
+    }
+
+    @Bean
+    ManifestCatalog manifestCatalog(RestClient.Builder http, TrackerClient tracker, CircuitBreakerRegistry breakers,
+                                    RetryRegistry retries, AgentProperties p) throws IOException {
+        return new ManifestCatalog(p.dataDirectory().resolve("manifests"), http.clone(), p.seedUrl(), tracker,
+                breakers.circuitBreaker("seed"), retries.retry("seed"));
+    }
+
+    @Bean
+    SwarmManager swarmManager(PieceStore store, TrackerClient tracker, AgentProperties p, MeterRegistry meters)
+            throws IOException {
+        return new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), meters);
+    }
+
+    /** The NBD server, which finds its exports among the disks (looked up lazily: disks need its port). */
+    @Bean
+    NbdServer nbdServer(AgentProperties p, ObjectProvider<Disks> disks, MeterRegistry meters) throws IOException {
+        NbdServerSettings settings = NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port())
+                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null);
+        ExportLookup exports = new ExportLookup() {
+            @Override
+            public Optional<BlockDevice> find(String name) {
+                return disks.getObject().export(name);
+            }
+
+            @Override
+            public Collection<String> names() {
+                return disks.getObject().exportNames();
+            }
+        };
+        return new NbdServer(settings, exports, meters).start();
+    }
+
+    @Bean
+    Disks disks(ManifestCatalog manifests, SwarmManager swarms, AgentProperties p, NbdServer nbd)
+            throws IOException {
+        return new Disks(p.dataDirectory().resolve("disks"), manifests, swarms, p, nbd::tcpPort, nbd::disconnect);
+    }
+
+    @Bean
+    LaunchReporter launchReporter(KafkaTemplate<String, String> kafka, Disks disks, AgentProperties p) {
+        return new LaunchReporter(kafka, disks, p.hostName(), p.statusInterval());
+    }
+
+    @Bean
+    LaunchCommandListener launchCommandListener(Disks disks, LaunchReporter reporter, AgentProperties p) {
+        return new LaunchCommandListener(disks, reporter, p.hostName());
+    }
+
+    @Bean
+    Registration registration(TrackerClient tracker, SwarmManager swarms, AgentProperties p) {
+        return new Registration(tracker, swarms, p);
+    }
+
+    /** Registers the host with the tracker once the REST port is known. */
+    static final class Registration implements AutoCloseable {
+        private final TrackerClient tracker;
+        private final SwarmManager swarms;
+        private final AgentProperties p;
+        private final AtomicReference<HostHeartbeat> heartbeat = new AtomicReference<>();
+
+        Registration(TrackerClient tracker, SwarmManager swarms, AgentProperties p) {
+            this.tracker = tracker;
+            this.swarms = swarms;
+            this.p = p;
+        }
+
+        @EventListener
+        void onWebServer(WebServerInitializedEvent event) {
+            String apiUrl = p.apiUrl() != null && !p.apiUrl().isBlank() ? p.apiUrl()
+                    : "http://" + p.advertisedHost() + ":" + event.getWebServer().getPort();
+            HostHeartbeat hb = new HostHeartbeat(tracker, p.hostName(), apiUrl, swarms.peerPort(),
+                    p.heartbeatInterval());
+            HostHeartbeat old = heartbeat.getAndSet(hb);
+            if (old != null) {
+                old.close();
+            }
+        }
+
+        @Override
+        public void close() {
+            HostHeartbeat hb = heartbeat.get();
+            if (hb != null) {
+                hb.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.bootswarm.agent.disk;
+
+import java.io.IOException;
+
+/** Gets pieces of one image into the host's {@link PieceStore}: the swarm, for a real agent. */
+public interface PieceSource {
+
+    /**
+     * Returns once {@code piece} is in the store, fetching and verifying it if it is not there:
+     * a demand fetch, ahead of any prefetch.
+     *
+     * @throws IOException if no peer could supply a verified copy in time
+     */
+    void require(int piece) throws IOException;
+}

@@ -1,0 +1,280 @@
+package io.bootswarm.agent.disk;
+
+import io.bootswarm.agent.nbd.BlockDevice;
+import io.bootswarm.agent.nbd.FileRegions;
+import io.bootswarm.common.manifest.Manifest;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An image as a complete local disk, before it has been copied: reads come from the copy-on-write
+ * {@link Overlay} where the guest wrote, from zeros for all-zero pieces, and otherwise from the
+ * host's {@link PieceStore}, asking the {@link PieceSource} for a missing piece and waiting only for
+ * the pieces the read covers. The image in the catalog is never changed.
+ *
+ * <p>The disk's size is the image's rounded up to whole 512-byte sectors, the tail reading as
+ * zeros (as {@code qemu-nbd} does: QEMU's NBD client hangs on exports of other sizes). Reads whose
+ * bytes are all on this host can be sent by the NBD server straight from the files
+ * ({@link FileRegions}).
+ */
+public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseable {
+
+    private static final int STRIPES = 64;
+    private static final int SECTOR = 512;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+    private final Manifest manifest;
+    private final long size;
+    private final PieceStore store;
+    private final PieceSource source;
+    private final Overlay overlay;
+    private final ReentrantLock[] clusterLocks = new ReentrantLock[STRIPES];
+    private final AccessListener listener;
+
+    /** Told of every read the guest makes, for access recording. */
+    @FunctionalInterface
+    public interface AccessListener {
+        void read(long offset, int length);
+
+        AccessListener NONE = (offset, length) -> {
+        };
+    }
+
+    private VirtualDisk(Manifest manifest, PieceStore store, PieceSource source, Overlay overlay,
+                        AccessListener listener) {
+        this.manifest = manifest;
+        this.size = paddedSize(manifest);
+        this.store = store;
+        this.source = source;
+        this.overlay = overlay;
+        this.listener = listener;
+        for (int i = 0; i < STRIPES; i++) {
+            clusterLocks[i] = new ReentrantLock();
+        }
+    }
+
+    private static long paddedSize(Manifest m) {
+        return (m.size() + SECTOR - 1) / SECTOR * SECTOR;
+    }
+
+    /**
+     * Opens the disk whose overlay lives in {@code overlayDirectory} (created if new, reopened with
+     * its flushed writes if not).
+     */
+    public static VirtualDisk open(Manifest manifest, PieceStore store, PieceSource source, Path overlayDirectory,
+                                   AccessListener listener) throws IOException {
+        if (store.pieceSize() != manifest.pieceSize()) {
+            throw new IllegalArgumentException("image pieces are " + manifest.pieceSize() + " bytes, the store's "
+                    + store.pieceSize());
+        }
+        return new VirtualDisk(manifest, store, source, Overlay.open(overlayDirectory, paddedSize(manifest)),
+                listener);
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    /** Pieces of this image that are neither zero nor in the store yet. */
+    public int missingPieces() {
+        int n = 0;
+        for (int i = 0; i < manifest.pieceCount(); i++) {
+            if (!manifest.isZero(i) && !store.contains(manifest.hash(i))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** 4 KiB clusters the guest has written. */
+    public int writtenClusters() {
+        return overlay.writtenClusters();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        listener.read(offset, dst.remaining());
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            int n = (int) Math.min(dst.remaining(), segmentEnd(pos) - pos);
+            ByteBuffer part = dst.slice(dst.position(), n);
+            if (overlay.anyWritten(pos, n)) {
+                readMixed(pos, part);
+            } else {
+                readImage(pos, part);
+            }
+            dst.position(dst.position() + n);
+            pos += n;
+        }
+    }
+
+    /** The end of the piece holding {@code pos}, or of the disk past the image's last byte. */
+    private long segmentEnd(long pos) {
+        if (pos >= manifest.size()) {
+            return size;
+        }
+        int piece = manifest.pieceAt(pos);
+        return manifest.pieceOffset(piece) + manifest.pieceLength(piece);
+    }
+
+    /** Reads a range inside one segment where some clusters come from the overlay. */
+    private void readMixed(long offset, ByteBuffer dst) throws IOException {
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            int cluster = (int) (pos / Overlay.CLUSTER);
+            int n = (int) Math.min(dst.remaining(), (long) (cluster + 1) * Overlay.CLUSTER - pos);
+            ByteBuffer part = dst.slice(dst.position(), n);
+            if (overlay.isWritten(cluster)) {
+                overlay.read(pos, part);
+            } else {
+                readImage(pos, part);
+            }
+            dst.position(dst.position() + n);
+            pos += n;
+        }
+    }
+
+    /** Reads image bytes (never overlay) at {@code pos}, within one piece; zeros past the image's end. */
+    private void readImage(long pos, ByteBuffer dst) throws IOException {
+        if (pos < manifest.size()) {
+            int n = (int) Math.min(dst.remaining(), manifest.size() - pos);
+            int piece = manifest.pieceAt(pos);
+            ByteBuffer part = dst.slice(dst.position(), n);
+            if (manifest.isZero(piece)) {
+                zero(part);
+            } else {
+                if (!store.contains(manifest.hash(piece))) {
+                    source.require(piece);
+                }
+                store.read(manifest.hash(piece), (int) (pos - manifest.pieceOffset(piece)), part);
+            }
+            dst.position(dst.position() + n);
+        }
+        zero(dst);
+    }
+
+    @Override
+    public Optional<List<Region>> regions(long offset, int length) throws IOException {
+        List<Region> out = new ArrayList<>();
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            int n = (int) Math.min(end - pos, segmentEnd(pos) - pos);
+            if (overlay.anyWritten(pos, n)) {
+                long p = pos;
+                while (p < pos + n) {
+                    int cluster = (int) (p / Overlay.CLUSTER);
+                    int m = (int) Math.min(pos + n - p, (long) (cluster + 1) * Overlay.CLUSTER - p);
+                    if (overlay.isWritten(cluster)) {
+                        out.add(Region.of(overlay.dataFile(), p, m));
+                    } else if (!imageRegions(p, m, out)) {
+                        return Optional.empty();
+                    }
+                    p += m;
+                }
+            } else if (!imageRegions(pos, n, out)) {
+                return Optional.empty();
+            }
+            pos += n;
+        }
+        listener.read(offset, length);
+        return Optional.of(out);
+    }
+
+    /** Adds the regions of image bytes at {@code pos} (within one segment); false if a piece is missing. */
+    private boolean imageRegions(long pos, int length, List<Region> out) {
+        int inImage = (int) Math.max(0, Math.min(length, manifest.size() - pos));
+        if (inImage > 0) {
+            int piece = manifest.pieceAt(pos);
+            if (manifest.isZero(piece)) {
+                out.add(Region.zeroes(inImage));
+            } else {
+                long at = store.position(manifest.hash(piece));
+                if (at < 0) {
+                    return false;
+                }
+                out.add(Region.of(store.dataFile(), at + (pos - manifest.pieceOffset(piece)), inImage));
+            }
+        }
+        if (length > inImage) {
+            out.add(Region.zeroes(length - inImage));
+        }
+        return true;
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        long pos = offset;
+        while (src.hasRemaining()) {
+            int cluster = (int) (pos / Overlay.CLUSTER);
+            long clusterStart = (long) cluster * Overlay.CLUSTER;
+            int inCluster = (int) (pos - clusterStart);
+            int clusterLength = (int) overlay.clusterLength(cluster);
+            int n = Math.min(src.remaining(), clusterLength - inCluster);
+            ByteBuffer part = src.slice(src.position(), n);
+            ReentrantLock lock = clusterLocks[cluster % STRIPES];
+            lock.lock();
+            try {
+                if (n == clusterLength) {
+                    overlay.writeCluster(cluster, part);
+                } else {
+                    // copy-on-write of a partly covered cluster: start from what the guest sees now
+                    ByteBuffer whole = ByteBuffer.allocate(clusterLength);
+                    if (overlay.isWritten(cluster)) {
+                        overlay.read(clusterStart, whole);
+                    } else {
+                        readImage(clusterStart, whole);
+                    }
+                    whole.clear().position(inCluster);
+                    whole.put(part);
+                    whole.clear();
+                    overlay.writeCluster(cluster, whole);
+                }
+            } finally {
+                lock.unlock();
+            }
+            src.position(src.position() + n);
+            pos += n;
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length) throws IOException {
+        long pos = offset;
+        long left = length;
+        while (left > 0) {
+            int n = (int) Math.min(left, ZEROS.capacity());
+            write(pos, ZEROS.duplicate().limit(n));
+            pos += n;
+            left -= n;
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        overlay.flush();
+    }
+
+    private static void zero(ByteBuffer dst) {
+        while (dst.hasRemaining()) {
+            int n = Math.min(dst.remaining(), ZEROS.capacity());
+            dst.put(ZEROS.duplicate().limit(n));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        overlay.close();
+    }
+}

@@ -1,0 +1,113 @@
+package io.bootswarm.agent.manifest;
+
+import io.bootswarm.agent.tracker.TrackerClient;
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.ManifestDocument;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Manifests of the images this host runs: from memory, else from the copy kept on local disk
+ * (so a restarted agent needs no seed to reopen its disks), else from seed-service
+ * ({@code GET /api/v1/images/{id}/manifest}, through resilience4j instance {@code seed}). The
+ * seed's address is configured, or else asked of the tracker.
+ */
+public final class ManifestCatalog {
+
+    /** The seed does not know the image. */
+    public static final class UnknownImageException extends IOException {
+        public UnknownImageException(UUID imageId) {
+            super("no image " + imageId + " in the catalog");
+        }
+    }
+
+    private final Path directory;
+    private final RestClient.Builder http;
+    private final String configuredSeedUrl;
+    private final TrackerClient tracker;
+    private final CircuitBreaker breaker;
+    private final Retry retry;
+    private final JsonMapper json = JsonMapper.builder().build();
+    private final Map<UUID, Manifest> cache = new ConcurrentHashMap<>();
+
+    public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
+                           CircuitBreaker breaker, Retry retry) throws IOException {
+        this.directory = Files.createDirectories(directory);
+        this.http = http;
+        this.configuredSeedUrl = configuredSeedUrl;
+        this.tracker = tracker;
+        this.breaker = breaker;
+        this.retry = retry;
+    }
+
+    public Manifest get(UUID imageId) throws IOException {
+        Manifest m = cache.get(imageId);
+        if (m != null) {
+            return m;
+        }
+        Path file = directory.resolve(imageId + ".json");
+        ManifestDocument doc;
+        if (Files.exists(file)) {
+            doc = json.readValue(file.toFile(), ManifestDocument.class);
+        } else {
+            doc = fetch(imageId);
+            Path tmp = Files.createTempFile(directory, imageId.toString(), ".tmp");
+            json.writeValue(tmp.toFile(), doc);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try {
+            m = doc.toManifest();
+        } catch (IllegalArgumentException e) {
+            Files.deleteIfExists(file);
+            throw new IOException("manifest of image " + imageId + " is inconsistent: " + e.getMessage(), e);
+        }
+        if (!m.imageId().equals(imageId)) {
+            throw new IOException("asked for the manifest of " + imageId + ", got " + m.imageId());
+        }
+        cache.put(imageId, m);
+        return m;
+    }
+
+    private ManifestDocument fetch(UUID imageId) throws IOException {
+        String seedUrl = seedUrl();
+        RestClient client = http.baseUrl(seedUrl).build();
+        try {
+            ManifestDocument doc = Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker,
+                    () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
+                            .body(ManifestDocument.class))).get();
+            if (doc == null) {
+                throw new IOException("seed " + seedUrl + " sent an empty manifest for " + imageId);
+            }
+            return doc;
+        } catch (HttpClientErrorException e) {
+            if (e.getStatusCode() == HttpStatus.NOT_FOUND) {
+                throw new UnknownImageException(imageId);
+            }
+            throw new IOException("seed " + seedUrl + " refused the manifest of " + imageId + ": " + e.getMessage(), e);
+        } catch (RestClientException | CallNotPermittedException e) {
+            throw new IOException("seed " + seedUrl + " unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    private String seedUrl() throws IOException {
+        if (!configuredSeedUrl.isEmpty()) {
+            return configuredSeedUrl;
+        }
+        return tracker.seeds().stream().map(TrackerClient.SeedInfo::apiUrl).filter(u -> u != null && !u.isBlank())
+                .findFirst().orElseThrow(() -> new IOException("the tracker knows no live seed"));
+    }
+}

@@ -1,0 +1,332 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.Handshake;
+import io.bootswarm.common.wire.PeerMessage;
+import io.bootswarm.common.wire.PeerWireReader;
+import io.bootswarm.common.wire.PeerWireWriter;
+import io.bootswarm.common.wire.WireLimits;
+import io.bootswarm.common.wire.WireProtocolException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Our side of one peer wire connection (BEP 3) used for downloading: handshake, the peer's
+ * bitfield and have messages, interested/unchoke, and whole-piece requests sent as pipelined
+ * 16 KiB block requests. A reader thread (virtual) files incoming blocks into the piece they
+ * belong to; a piece completes when all its blocks are in. Any protocol violation closes the
+ * connection and fails what was outstanding on it.
+ */
+final class PeerConnection implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerConnection.class);
+
+    private final Peer peer;
+    private final Socket socket;
+    private final PeerWireWriter writer;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ReentrantLock stateLock = new ReentrantLock();
+    private final Condition unchokedOrClosed = stateLock.newCondition();
+    private final PieceSet has;
+    private final int pieceCount;
+    private final Map<Integer, PendingPiece> pending = new ConcurrentHashMap<>();
+    private volatile boolean choked = true;
+    private volatile boolean closed;
+    private volatile long lastWrite = System.nanoTime();
+    private final Runnable onChange;
+
+    /** A piece being assembled from blocks. */
+    static final class PendingPiece {
+        final int piece;
+        final byte[] data;
+        int blocksLeft;
+        final CompletableFuture<byte[]> done = new CompletableFuture<>();
+
+        PendingPiece(int piece, int length) {
+            this.piece = piece;
+            this.data = new byte[length];
+            this.blocksLeft = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
+        }
+    }
+
+    private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange) {
+        this.peer = peer;
+        this.onChange = onChange;
+        this.socket = socket;
+        this.writer = writer;
+        this.pieceCount = pieceCount;
+        this.has = new PieceSet(pieceCount);
+    }
+
+    /**
+     * Connects and handshakes; the reader thread starts at once.
+     *
+     * @param onChange run whenever the peer's pieces or choke state change, or the connection closes
+     *
+     * @throws WireProtocolException if the peer answers for another swarm
+     */
+    static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int pieceCount, Duration timeout,
+                               Runnable onChange)
+            throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(peer.host(), peer.port()), (int) timeout.toMillis());
+            s.setSoTimeout((int) timeout.toMillis());
+            PeerWireWriter w = new PeerWireWriter(s.getOutputStream());
+            w.writeHandshake(new Handshake(Handshake.ourReserved(), swarm, ourPeerId));
+            w.flush();
+            InputStream in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
+            Handshake theirs = PeerWireReader.readHandshake(in);
+            if (!theirs.swarmId().equals(swarm)) {
+                throw new WireProtocolException("peer answered for swarm " + theirs.swarmId() + ", not " + swarm);
+            }
+            s.setSoTimeout(0);
+            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange);
+            Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
+            c.send(PeerMessage.INTERESTED);
+            return c;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    Peer peer() {
+        return peer;
+    }
+
+    boolean isOpen() {
+        return !closed;
+    }
+
+    boolean isChoked() {
+        return choked;
+    }
+
+    boolean has(int piece) {
+        return has.contains(piece);
+    }
+
+    int outstandingPieces() {
+        return pending.size();
+    }
+
+    /** Waits until the peer unchokes us; false on timeout or close. */
+    boolean awaitUnchoked(Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        stateLock.lock();
+        try {
+            while (choked && !closed) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = unchokedOrClosed.awaitNanos(left);
+            }
+            return !closed;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * Requests all blocks of {@code piece}; the future completes with its (unverified) bytes, or
+     * fails if the peer chokes us, breaks the protocol or the connection closes.
+     */
+    CompletableFuture<byte[]> requestPiece(int piece, int length) {
+        PendingPiece p = new PendingPiece(piece, length);
+        if (pending.putIfAbsent(piece, p) != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("piece " + piece + " already requested"));
+        }
+        try {
+            writeLock.lock();
+            try {
+                for (int begin = 0; begin < length; begin += WireLimits.BLOCK_LENGTH) {
+                    writer.write(new PeerMessage.Request(piece, begin, Math.min(WireLimits.BLOCK_LENGTH, length - begin)));
+                }
+                writer.flush();
+                lastWrite = System.nanoTime();
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (IOException e) {
+            pending.remove(piece);
+            close();
+            p.done.completeExceptionally(e);
+        }
+        return p.done;
+    }
+
+    /** Withdraws a piece request (e.g. after a timeout). */
+    void cancel(int piece) {
+        PendingPiece p = pending.remove(piece);
+        if (p == null) {
+            return;
+        }
+        p.done.completeExceptionally(new IOException("request for piece " + piece + " cancelled"));
+        try {
+            writeLock.lock();
+            try {
+                for (int begin = 0; begin < p.data.length; begin += WireLimits.BLOCK_LENGTH) {
+                    writer.write(new PeerMessage.Cancel(piece, begin,
+                            Math.min(WireLimits.BLOCK_LENGTH, p.data.length - begin)));
+                }
+                writer.flush();
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (IOException e) {
+            close();
+        }
+    }
+
+    /** Sends a keep-alive if nothing was written for {@code idle}. */
+    void keepAlive(Duration idle) {
+        if (System.nanoTime() - lastWrite > idle.toNanos()) {
+            send(PeerMessage.KEEP_ALIVE);
+        }
+    }
+
+    private void send(PeerMessage m) {
+        try {
+            writeLock.lock();
+            try {
+                writer.write(m);
+                writer.flush();
+                lastWrite = System.nanoTime();
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (IOException e) {
+            close();
+        }
+    }
+
+    private void readLoop(InputStream in) {
+        PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(pieceCount));
+        try {
+            while (!closed) {
+                switch (reader.read()) {
+                    case PeerMessage.Bitfield b -> {
+                        PieceSet.fromBitfield(b.bits(), pieceCount).forEach(has::add);
+                        onChange.run();
+                    }
+                    case PeerMessage.Have h -> {
+                        has.add(h.piece());
+                        onChange.run();
+                    }
+                    case PeerMessage.Unchoke u -> setChoked(false);
+                    case PeerMessage.Choke c -> {
+                        setChoked(true);
+                        // BEP 3: a choke discards our outstanding requests
+                        failAll(new IOException("choked by " + peer));
+                    }
+                    case PeerMessage.Piece p -> block(p);
+                    default -> {
+                        // keep-alive, interest, extension messages: nothing to do for a downloader
+                    }
+                }
+            }
+        } catch (WireProtocolException e) {
+            log.warn("closing connection to {}: protocol error: {}", peer, e.getMessage());
+            closeWith(e);
+        } catch (IOException e) {
+            log.debug("connection to {} ended: {}", peer, e.toString());
+            closeWith(e);
+        }
+    }
+
+    private void block(PeerMessage.Piece m) throws WireProtocolException {
+        PendingPiece p = pending.get(m.piece());
+        if (p == null) {
+            return; // a block for a cancelled request may still arrive
+        }
+        if (m.begin() < 0 || m.begin() % WireLimits.BLOCK_LENGTH != 0
+                || m.begin() + m.block().length > p.data.length
+                || m.block().length != Math.min(WireLimits.BLOCK_LENGTH, p.data.length - m.begin())) {
+            throw new WireProtocolException("block [" + m.begin() + ", +" + m.block().length + ") does not fit piece "
+                    + m.piece() + " of " + p.data.length + " bytes");
+        }
+        boolean complete;
+        synchronized (p) {
+            System.arraycopy(m.block(), 0, p.data, m.begin(), m.block().length);
+            complete = --p.blocksLeft == 0;
+        }
+        if (complete && pending.remove(m.piece(), p)) {
+            p.done.complete(p.data);
+        }
+    }
+
+    private void setChoked(boolean value) {
+        stateLock.lock();
+        try {
+            choked = value;
+            unchokedOrClosed.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+        onChange.run();
+    }
+
+    private void failAll(IOException cause) {
+        for (Integer piece : pending.keySet()) {
+            PendingPiece p = pending.remove(piece);
+            if (p != null) {
+                p.done.completeExceptionally(cause);
+            }
+        }
+    }
+
+    private void closeWith(IOException cause) {
+        closed = true;
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        failAll(cause);
+        stateLock.lock();
+        try {
+            unchokedOrClosed.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+        onChange.run();
+    }
+
+    @Override
+    public void close() {
+        closeWith(new IOException("connection to " + peer + " closed"));
+    }
+
+    /** Waits for a future with a timeout, cancelling the piece on timeout. */
+    byte[] await(int piece, CompletableFuture<byte[]> f, Duration timeout) throws IOException, InterruptedException {
+        try {
+            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            cancel(piece);
+            throw new IOException("piece " + piece + " from " + peer + " timed out after " + timeout);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PeerConnection[" + peer + (choked ? ", choked" : "") + (closed ? ", closed" : "") + "]";
+    }
+}
