@@ -1,0 +1,208 @@
+package io.bootswarm.fleet;
+
+import io.bootswarm.agent.NodeAgentApplication;
+import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.postgres.PostgresServer;
+import io.bootswarm.seed.SeedServiceApplication;
+import io.bootswarm.tracker.TrackerServiceApplication;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The whole fleet on one machine: a PostgreSQL and a Kafka broker (embedded, or containers where
+ * Docker runs), then tracker-service, seed-service and node agents, each a Spring application
+ * context of its own in this JVM, configured as separate deployments would be (own ports, own
+ * database schema, own data directory) and talking only over HTTP, Kafka and the peer wire.
+ */
+public final class LocalFleet implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
+
+    /**
+     * @param workDirectory where PostgreSQL, the seed's image store and the agents' data live
+     * @param durable       PostgreSQL with fsync (the local fleet) or without (tests)
+     * @param postgresPort  embedded PostgreSQL port, 0 for any
+     * @param kafkaPort     embedded Kafka port, 0 for any
+     * @param trackerPort   REST port of the tracker, 0 for any
+     * @param seedPort      REST port of the seed, 0 for any
+     * @param seedPeerPort  peer wire port of the seed, 0 for any
+     */
+    public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
+                          int seedPort, int seedPeerPort) {
+
+        /** Any free ports, no fsync: what tests use. */
+        public static Options forTests(Path workDirectory) {
+            return new Options(workDirectory, false, 0, 0, 0, 0, 0);
+        }
+    }
+
+    /** A node agent of the fleet. */
+    public record Agent(String name, ConfigurableApplicationContext context, String apiUrl, Path dataDirectory)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            context.close();
+        }
+    }
+
+    private final Options options;
+    private final PostgresServer postgres;
+    private final KafkaServer kafka;
+    private final List<ConfigurableApplicationContext> services = new ArrayList<>();
+    private final List<Agent> agents = new CopyOnWriteArrayList<>();
+    private ConfigurableApplicationContext tracker;
+    private ConfigurableApplicationContext seed;
+
+    private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka) {
+        this.options = options;
+        this.postgres = postgres;
+        this.kafka = kafka;
+    }
+
+    /** Starts infrastructure, tracker and seed; add agents with {@link #startAgent}. */
+    public static LocalFleet start(Options options) {
+        try {
+            Files.createDirectories(options.workDirectory());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Infra.Mode mode = Infra.effectiveMode();
+        long t0 = System.nanoTime();
+        PostgresServer pg = Infra.postgres(mode, options.workDirectory().resolve("postgres"), options.postgresPort(),
+                options.durable());
+        pg.createDatabase("bootswarm");
+        KafkaServer kafka = Infra.kafka(mode, options.kafkaPort());
+        LocalFleet fleet = new LocalFleet(options, pg, kafka);
+        try {
+            fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(Map.of(
+                    "server.port", options.trackerPort())));
+            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(Map.of(
+                    "server.port", options.seedPort(),
+                    "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
+                    "bootswarm.seed.peer-port", options.seedPeerPort(),
+                    "bootswarm.seed.tracker-url", fleet.trackerUrl())));
+        } catch (RuntimeException e) {
+            fleet.close();
+            throw e;
+        }
+        log.info("fleet infrastructure and services up in {} ms ({} infrastructure)",
+                (System.nanoTime() - t0) / 1_000_000, mode);
+        return fleet;
+    }
+
+    private Map<String, Object> databaseProperties(Map<String, Object> own) {
+        Map<String, Object> p = new LinkedHashMap<>(own);
+        p.put("spring.datasource.url", postgres.jdbcUrl("bootswarm"));
+        p.put("spring.datasource.username", postgres.username());
+        p.put("spring.datasource.password", postgres.password());
+        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        return p;
+    }
+
+    private ConfigurableApplicationContext run(SpringApplicationBuilder builder, Map<String, Object> properties) {
+        ConfigurableApplicationContext ctx = builder.run(args(properties));
+        services.add(ctx);
+        return ctx;
+    }
+
+    /** As command-line arguments, which win over the services' own configuration files. */
+    static String[] args(Map<String, Object> properties) {
+        return properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+    }
+
+    /**
+     * Starts a node agent named {@code name} with its data in the work directory.
+     *
+     * @param overrides extra properties (e.g. a fixed NBD port)
+     */
+    public Agent startAgent(String name, Map<String, Object> overrides) {
+        Path data = options.workDirectory().resolve("agents").resolve(name);
+        Map<String, Object> p = new LinkedHashMap<>(agentProperties(name, data));
+        p.putAll(overrides);
+        ConfigurableApplicationContext ctx = NodeAgentApplication.builder().run(args(p));
+        Agent agent = new Agent(name, ctx, "http://127.0.0.1:" + port(ctx), data);
+        agents.add(agent);
+        return agent;
+    }
+
+    /** The properties an agent of this fleet runs with (also for agents started in another process). */
+    public Map<String, Object> agentProperties(String name, Path dataDirectory) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("server.port", 0);
+        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.put("bootswarm.agent.host-name", name);
+        p.put("bootswarm.agent.data-directory", dataDirectory.toString());
+        p.put("bootswarm.agent.tracker-url", trackerUrl());
+        p.put("bootswarm.agent.peer-port", 0);
+        p.put("bootswarm.agent.nbd.port", 0);
+        p.put("bootswarm.agent.heartbeat-interval", "1s");
+        p.put("bootswarm.agent.status-interval", "1s");
+        return p;
+    }
+
+    public List<Agent> agents() {
+        return List.copyOf(agents);
+    }
+
+    public String trackerUrl() {
+        return "http://127.0.0.1:" + port(tracker);
+    }
+
+    public String seedUrl() {
+        return "http://127.0.0.1:" + port(seed);
+    }
+
+    public ConfigurableApplicationContext tracker() {
+        return tracker;
+    }
+
+    public ConfigurableApplicationContext seed() {
+        return seed;
+    }
+
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public Path workDirectory() {
+        return options.workDirectory();
+    }
+
+    static int port(ConfigurableApplicationContext ctx) {
+        return ((WebServerApplicationContext) ctx).getWebServer().getPort();
+    }
+
+    @Override
+    public void close() {
+        for (Agent a : agents) {
+            closeQuietly(a.context());
+        }
+        for (int i = services.size() - 1; i >= 0; i--) {
+            closeQuietly(services.get(i));
+        }
+        kafka.close();
+        postgres.close();
+    }
+
+    private static void closeQuietly(ConfigurableApplicationContext ctx) {
+        try {
+            ctx.close();
+        } catch (RuntimeException e) {
+            log.warn("closing {}: {}", ctx.getId(), e.toString());
+        }
+    }
+}

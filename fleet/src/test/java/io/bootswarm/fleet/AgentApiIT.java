@@ -1,0 +1,124 @@
+package io.bootswarm.fleet;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The node agent's local launch API: a disk made by a host-local caller reads as the image, and
+ * every bad request gets an RFC 9457 problem body and leaves the host's disks as they were.
+ */
+class AgentApiIT {
+
+    @TempDir
+    static Path work;
+
+    static LocalFleet fleet;
+    static FleetClient client;
+    static LocalFleet.Agent agent;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static final JsonMapper json = JsonMapper.builder().build();
+
+    @BeforeAll
+    static void startFleet() {
+        fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")));
+        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+        agent = fleet.startAgent("api-host", Map.of());
+    }
+
+    @AfterAll
+    static void stopFleet() {
+        if (fleet != null) {
+            fleet.close();
+        }
+    }
+
+    static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(agent.apiUrl() + path))
+                .header("Content-Type", "application/json");
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static int diskDirectories() throws Exception {
+        Path disks = agent.dataDirectory().resolve("disks");
+        if (!Files.exists(disks)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.list(disks)) {
+            return (int) s.count();
+        }
+    }
+
+    @Test
+    void aLocalCallerGetsADiskThatReadsAsTheImageAndCanTearItDown() throws Exception {
+        Path original = Tools.image(work.resolve("local.img"), 8L * 1024 * 1024, 9);
+        UUID imageId = UUID.fromString(client.uploadImage("local-image", original).path("id").asString());
+
+        HttpResponse<String> created = send("POST", "/api/v1/disks", "{\"imageId\":\"" + imageId + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode disk = json.readTree(created.body());
+        String id = disk.path("id").asString();
+        assertThat(created.headers().firstValue("Location")).hasValue("/api/v1/disks/" + id);
+        assertThat(disk.path("size").asLong()).isEqualTo(Files.size(original));
+        assertThat(disk.path("piecesPresent").asInt()).isZero();
+
+        Path copy = work.resolve("local-copy.img");
+        Tools.ok(FleetIT.T, "qemu-img", "convert", "-f", "raw", "-O", "raw", disk.path("nbdUri").asString(),
+                copy.toString());
+        assertThat(Tools.sha256(copy)).isEqualTo(Tools.sha256(original));
+        JsonNode progress = json.readTree(send("GET", "/api/v1/disks/" + id, null).body());
+        assertThat(progress.path("piecesPresent").asInt()).isEqualTo(progress.path("piecesTotal").asInt());
+        assertThat(json.readTree(send("GET", "/api/v1/disks", null).body()).valueStream()
+                .map(d -> d.path("id").asString())).contains(id);
+
+        assertThat(send("DELETE", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(204);
+        assertThat(send("GET", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(404);
+        assertThat(Tools.run(FleetIT.T, "nbdinfo", "--size", disk.path("nbdUri").asString()).exit()).isNotZero();
+    }
+
+    @Test
+    void badRequestsGetProblemBodiesAndCreateNothing() throws Exception {
+        int before = diskDirectories();
+        record Case(String method, String path, String body, int status, String type) {
+        }
+        for (Case c : new Case[]{
+                new Case("POST", "/api/v1/disks", "{not json", 400, null),
+                new Case("POST", "/api/v1/disks", "{}", 400, null),
+                new Case("POST", "/api/v1/disks", "{\"imageId\":\"not-a-uuid\"}", 400, null),
+                new Case("POST", "/api/v1/disks", "{\"imageId\":\"" + UUID.randomUUID() + "\"}", 404,
+                        "urn:bootswarm:problem:unknown-image"),
+                new Case("GET", "/api/v1/disks/" + UUID.randomUUID(), null, 404, "urn:bootswarm:problem:unknown-disk"),
+                new Case("GET", "/api/v1/disks/not-a-uuid", null, 400, null),
+                new Case("DELETE", "/api/v1/disks/" + UUID.randomUUID(), null, 404,
+                        "urn:bootswarm:problem:unknown-disk"),
+        }) {
+            HttpResponse<String> r = send(c.method(), c.path(), c.body());
+            assertThat(r.statusCode()).as(c + " -> " + r.body()).isEqualTo(c.status());
+            assertThat(r.headers().firstValue("Content-Type")).as(c.toString()).hasValueSatisfying(
+                    t -> assertThat(t).startsWith("application/problem+json"));
+            JsonNode p = json.readTree(r.body());
+            assertThat(p.path("status").asInt()).isEqualTo(c.status());
+            assertThat(p.path("detail").asString()).as(c.toString()).isNotBlank();
+            if (c.type() != null) {
+                assertThat(p.path("type").asString()).isEqualTo(c.type());
+            }
+        }
+        assertThat(diskDirectories()).isEqualTo(before);
+    }
+}
