@@ -151,6 +151,26 @@ class FleetIT {
         }
     }
 
+    @Test
+    void withBackgroundFillAHostEndsWithTheWholeImageWithoutReadingIt() throws Exception {
+        Path original = Tools.image(work.resolve("fill.img"), 16L * 1024 * 1024, 4);
+        LocalFleet.Agent agent = fleet.startAgent("fill-host", Map.of("bootswarm.agent.swarm.fill-concurrency", 2));
+        JsonNode image = client.uploadImage("fill-image", original);
+        client.awaitHostUp("fill-host", T);
+        UUID launchId = UUID.fromString(client.launch(UUID.fromString(image.path("id").asString()),
+                List.of("fill-host"), null).path("id").asString());
+        client.awaitLaunchReady(launchId, T);
+        FleetClient.await(() -> {
+            JsonNode d = client.disk(agent.apiUrl(), launchId);
+            return d.path("piecesPresent").asInt() == d.path("piecesTotal").asInt();
+        }, T, "background fill");
+        JsonNode d = client.disk(agent.apiUrl(), launchId);
+        assertThat(d.path("piecesFetched").asLong()).isEqualTo(d.path("piecesTotal").asLong());
+        // the tracker hears of the progress without anyone reading
+        client.awaitLaunch(launchId, l -> l.path("hosts").get(0).path("piecesPresent").asInt()
+                == d.path("piecesTotal").asInt(), T);
+    }
+
     private static void announce(SwarmId swarm, int port) throws Exception {
         String body = """
                 {"swarmId":"%s","peerId":"%s","host":"127.0.0.1","port":%d,"left":0,"uploaded":0,"downloaded":0,

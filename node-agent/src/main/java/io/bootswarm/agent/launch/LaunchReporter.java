@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Reports this host's part of each launch to the tracker over Kafka: READY with the NBD URIs
  * when the disk exists, then progress while pieces arrive (every {@code interval}, only when
- * something changed), FAILED or STOPPED. Sequence numbers grow across agent restarts (they start
- * from the clock), so the tracker can drop stale reports.
+ * something changed, and once after an agent restart for the disks it reopened), FAILED or
+ * STOPPED. Sequence numbers grow across agent restarts (they start from the clock), so the
+ * tracker can drop stale reports.
  */
 public final class LaunchReporter implements AutoCloseable {
 
@@ -87,7 +88,7 @@ public final class LaunchReporter implements AutoCloseable {
                 return;
             }
             for (Disks.OpenDisk d : disks.list()) {
-                if (d.launchId().isEmpty() || !lastSent.containsKey(d.id())) {
+                if (d.launchId().isEmpty()) {
                     continue;
                 }
                 DiskView v = disks.view(d);

@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -39,8 +38,6 @@ final class PeerConnection implements AutoCloseable {
     private final Socket socket;
     private final PeerWireWriter writer;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ReentrantLock stateLock = new ReentrantLock();
-    private final Condition unchokedOrClosed = stateLock.newCondition();
     private final PieceSet has;
     private final int pieceCount;
     private final Map<Integer, PendingPiece> pending = new ConcurrentHashMap<>();
@@ -124,23 +121,6 @@ final class PeerConnection implements AutoCloseable {
 
     int outstandingPieces() {
         return pending.size();
-    }
-
-    /** Waits until the peer unchokes us; false on timeout or close. */
-    boolean awaitUnchoked(Duration timeout) throws InterruptedException {
-        long left = timeout.toNanos();
-        stateLock.lock();
-        try {
-            while (choked && !closed) {
-                if (left <= 0) {
-                    return false;
-                }
-                left = unchokedOrClosed.awaitNanos(left);
-            }
-            return !closed;
-        } finally {
-            stateLock.unlock();
-        }
     }
 
     /**
@@ -272,13 +252,7 @@ final class PeerConnection implements AutoCloseable {
     }
 
     private void setChoked(boolean value) {
-        stateLock.lock();
-        try {
-            choked = value;
-            unchokedOrClosed.signalAll();
-        } finally {
-            stateLock.unlock();
-        }
+        choked = value;
         onChange.run();
     }
 
@@ -299,12 +273,6 @@ final class PeerConnection implements AutoCloseable {
             // closing anyway
         }
         failAll(cause);
-        stateLock.lock();
-        try {
-            unchokedOrClosed.signalAll();
-        } finally {
-            stateLock.unlock();
-        }
         onChange.run();
     }
 
