@@ -18,8 +18,10 @@ import java.util.UUID;
         @JsonSubTypes.Type(value = ImageDeleted.class, name = "image-deleted.v1"),
         @JsonSubTypes.Type(value = LaunchCommand.class, name = "launch-command.v1"),
         @JsonSubTypes.Type(value = LaunchStatus.class, name = "launch-status.v1"),
+        @JsonSubTypes.Type(value = AccessTrace.class, name = "access-trace.v1"),
 })
-public sealed interface BootswarmEvent permits ImageRegistered, ImageDeleted, LaunchCommand, LaunchStatus {
+public sealed interface BootswarmEvent permits ImageRegistered, ImageDeleted, LaunchCommand, LaunchStatus,
+        AccessTrace {
 
     UUID eventId();
 

@@ -12,6 +12,9 @@ public final class Topics {
     /** {@link LaunchStatus}, keyed by launch id. Producers: node agents; consumer: tracker-service. */
     public static final String LAUNCH_STATUS = "bootswarm.launch-status.v1";
 
+    /** {@link AccessTrace} chunks, keyed by trace id. Producers: node agents; consumer: profile-service. */
+    public static final String ACCESS_TRACES = "bootswarm.access-traces.v1";
+
     private Topics() {
     }
 }

@@ -26,6 +26,8 @@ class EventCodecTest {
                 new ImageDeleted(UUID.randomUUID(), AT, IMAGE, "debian-12.raw"),
                 new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.START),
                 new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.STOP),
+                new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.START,
+                        new LaunchOptions("boot", LaunchOptions.Policy.PROFILE, 8, true)),
                 new LaunchStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", LaunchStatus.State.READY, 42,
                         "nbd://host-7:10809/debian", "nbd+unix:///debian?socket=/run/bs.sock", 2784, 2784,
                         730_000_000L, null),
@@ -42,6 +44,7 @@ class EventCodecTest {
                 case ImageDeleted d -> "image-deleted.v1";
                 case LaunchCommand c -> "launch-command.v1";
                 case LaunchStatus s -> "launch-status.v1";
+                case AccessTrace t -> "access-trace.v1";
             };
             assertThat(json).contains("\"type\":\"" + expectedType + "\"");
             JsonNode tree = JSON.readTree(json);
@@ -55,12 +58,35 @@ class EventCodecTest {
     }
 
     @Test
+    void accessTracesRoundTripWithTheirReads() {
+        UUID trace = UUID.randomUUID();
+        AccessTrace t = new AccessTrace(UUID.randomUUID(), AT, trace, LAUNCH, "host-7", IMAGE, "boot", 262144, 2,
+                true, new long[]{0, 0, 512, 127_283, 4096, 4096, 15_391_641, 1L << 32, 65536});
+        String json = EventCodec.encode(t);
+        assertThat(json).contains("\"type\":\"access-trace.v1\"");
+        AccessTrace back = (AccessTrace) EventCodec.decode(json).orElseThrow();
+        assertThat(back.reads()).containsExactly(t.reads());
+        assertThat(back.readCount()).isEqualTo(3);
+        assertThat(back.key()).isEqualTo(trace.toString());
+        assertThat(back.last()).isTrue();
+        assertThat(back.chunk()).isEqualTo(2);
+    }
+
+    @Test
+    void aLaunchCommandWithoutOptionsTakesTheDefaults() {
+        LaunchCommand c = (LaunchCommand) EventCodec.decode(EventCodec.encode(samples().get(2))).orElseThrow();
+        assertThat(c.options()).isNull();
+        assertThat(c.resolvedOptions()).isEqualTo(new LaunchOptions("default", LaunchOptions.Policy.PROFILE,
+                LaunchOptions.DEFAULT_WINDOW, false));
+    }
+
+    @Test
     void keysKeepRelatedEventsInOrder() {
         List<BootswarmEvent> s = samples();
         assertThat(s.get(0).key()).isEqualTo(IMAGE.toString());
         assertThat(s.get(1).key()).isEqualTo(IMAGE.toString());
         assertThat(s.get(2).key()).isEqualTo("host-7");
-        assertThat(s.get(4).key()).isEqualTo(LAUNCH.toString());
+        assertThat(s.get(5).key()).isEqualTo(LAUNCH.toString());
     }
 
     @Test

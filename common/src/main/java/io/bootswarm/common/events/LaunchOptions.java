@@ -1,0 +1,26 @@
+package io.bootswarm.common.events;
+
+/**
+ * How a launch streams its image (VMTorrent §2.2.4): the workload names the access profile;
+ * the policy says whether the agent only fetches what the hypervisor reads ({@code DEMAND}) or
+ * also prefetches what the profile predicts, picking at random among the first {@code window}
+ * pieces not yet present ({@code PROFILE}; window 1 is in order). With {@code backgroundFill}
+ * the agent fetches the rest of the image, rarest first, once the profile is exhausted.
+ * Any field left null takes its default.
+ */
+public record LaunchOptions(String workload, Policy policy, Integer window, Boolean backgroundFill) {
+
+    public enum Policy { DEMAND, PROFILE }
+
+    public static final String DEFAULT_WORKLOAD = "default";
+    public static final int DEFAULT_WINDOW = 32;
+
+    public static final LaunchOptions DEFAULTS = new LaunchOptions(null, null, null, null);
+
+    /** This with every null field set to its default. */
+    public LaunchOptions resolved() {
+        return new LaunchOptions(workload == null || workload.isBlank() ? DEFAULT_WORKLOAD : workload,
+                policy == null ? Policy.PROFILE : policy, window == null ? DEFAULT_WINDOW : window,
+                backgroundFill != null && backgroundFill);
+    }
+}
