@@ -2,6 +2,7 @@ package io.bootswarm.common.wire;
 
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.manifest.SwarmId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,33 +16,67 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Serves pieces over the BitTorrent peer wire protocol (BEP 3), one virtual thread per
- * connection. A peer sends its handshake naming a swarm; an unknown swarm, a malformed or
- * oversize message, or a request outside what we hold closes the connection with a log line.
- * Interested peers are unchoked; requests are answered in order, and answers to pipelined
- * requests are flushed together.
+ * Serves pieces over the BitTorrent peer wire protocol (BEP 3). A peer sends its handshake naming
+ * a swarm; an unknown swarm, a malformed or oversize message, or a request outside what we hold
+ * closes the connection with a log line. Each connection has a reader and a writer thread
+ * (virtual); see {@link UploadConnection}.
+ *
+ * <p>Choking: at most {@code uploadSlots} interested peers are unchoked at once, first come first
+ * served, and one that has been unchoked for {@link #ROTATE_AFTER} makes room for one that waits;
+ * one more, optimistic, slot goes to a random waiting peer every {@link #ROTATE_AFTER}. Peers whose
+ * BEP 10 extended handshake says {@code urgent} (our agents' demand connections) are unchoked at
+ * once and outside the slots. All uploads share the {@link RateLimiter} of the settings, urgent
+ * connections first. Pieces that become available later are announced to connected peers with
+ * {@code have} ({@link #announce}).
  */
 public final class PeerWireServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
 
+    /** How long a regular unchoke lasts while others wait, and how often the optimistic slot moves. */
+    static final Duration ROTATE_AFTER = Duration.ofSeconds(30);
+    private static final Duration RECHOKE_EVERY = Duration.ofSeconds(10);
+    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(50);
+
     /**
-     * @param bind             address to listen on (port 0 picks a free one)
-     * @param maxConnections   connections served at once; more are closed at accept
-     * @param handshakeTimeout how long a new connection may take to send its handshake
-     * @param idleTimeout      how long a connection may stay silent (BEP 3 peers keep alive every 2 min)
+     * @param bind              address to listen on (port 0 picks a free one)
+     * @param maxConnections    connections served at once; more are closed at accept
+     * @param handshakeTimeout  how long a new connection may take to send its handshake
+     * @param idleTimeout       how long a connection may stay silent (BEP 3 peers keep alive every 2 min)
+     * @param uploadSlots       interested peers unchoked at once (plus one optimistic and the urgent ones)
+     * @param maxQueuedRequests requests a peer may have outstanding; more closes the connection
+     * @param uploadLimit       the host's upload rate, shared by all connections
+     * @param writeTimeout      a connection whose peer stops reading for this long is closed
      */
     public record Settings(InetSocketAddress bind, int maxConnections, Duration handshakeTimeout,
-                           Duration idleTimeout) {
+                           Duration idleTimeout, int uploadSlots, int maxQueuedRequests, RateLimiter uploadLimit,
+                           Duration writeTimeout) {
+
+        /** Settings with every interested peer unchoked, no rate limit, 1024 requests queued at most. */
+        public Settings(InetSocketAddress bind, int maxConnections, Duration handshakeTimeout, Duration idleTimeout) {
+            this(bind, maxConnections, handshakeTimeout, idleTimeout, Integer.MAX_VALUE - 1, 1024,
+                    RateLimiter.UNLIMITED, Duration.ofSeconds(60));
+        }
+
         public static Settings defaults(InetSocketAddress bind) {
             return new Settings(bind, 512, Duration.ofSeconds(10), Duration.ofMinutes(3));
+        }
+
+        /** These settings with {@code slots} upload slots and the upload rate {@code limit}. */
+        public Settings withUpload(int slots, RateLimiter limit) {
+            return new Settings(bind, maxConnections, handshakeTimeout, idleTimeout, slots, maxQueuedRequests, limit,
+                    writeTimeout);
         }
     }
 
@@ -51,9 +86,14 @@ public final class PeerWireServer implements AutoCloseable {
     private final ServerSocket serverSocket;
     private final Semaphore slots;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<UploadConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final AtomicLong blocksServed = new AtomicLong();
+    private final AtomicLong bytesServed = new AtomicLong();
+    private final Object chokeLock = new Object();
     private final Thread acceptor;
+    private final Thread choker;
+    private long optimisticMovedAt = System.nanoTime();
     private volatile boolean closed;
 
     /** Binds and starts accepting. */
@@ -69,6 +109,7 @@ public final class PeerWireServer implements AutoCloseable {
         serverSocket.setReuseAddress(true);
         serverSocket.bind(settings.bind(), 128);
         this.acceptor = Thread.ofVirtual().name("peer-wire-accept-" + port()).start(this::acceptLoop);
+        this.choker = Thread.ofVirtual().name("peer-wire-choker-" + port()).start(this::chokeLoop);
     }
 
     public int port() {
@@ -88,8 +129,45 @@ public final class PeerWireServer implements AutoCloseable {
         return blocksServed.get();
     }
 
+    /** Block bytes sent to peers since start. */
+    public long bytesServed() {
+        return bytesServed.get();
+    }
+
     public int openConnections() {
         return open.size();
+    }
+
+    /** Peers unchoked now (regular, optimistic and urgent). */
+    public int unchokedConnections() {
+        return (int) connections.stream().filter(c -> !c.choked).count();
+    }
+
+    RateLimiter uploadLimiter() {
+        return settings.uploadLimit();
+    }
+
+    void blockServed(int bytes) {
+        blocksServed.incrementAndGet();
+        bytesServed.addAndGet(bytes);
+    }
+
+    /** Tells the peers connected for {@code swarm} that {@code piece} is now available ({@code have}). */
+    public void announce(SwarmId swarm, int piece) {
+        for (UploadConnection c : connections) {
+            if (c.swarmId.equals(swarm)) {
+                c.send(new PeerMessage.Have(piece));
+            }
+        }
+    }
+
+    /** Closes every connection of {@code swarm} (e.g. its image was deleted). */
+    public void disconnect(SwarmId swarm) {
+        for (UploadConnection c : connections) {
+            if (c.swarmId.equals(swarm)) {
+                c.close();
+            }
+        }
     }
 
     private void acceptLoop() {
@@ -130,6 +208,7 @@ public final class PeerWireServer implements AutoCloseable {
 
     private void serve(Socket socket) {
         Object remote = socket.getRemoteSocketAddress();
+        UploadConnection connection = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) settings.handshakeTimeout().toMillis());
@@ -144,12 +223,15 @@ public final class PeerWireServer implements AutoCloseable {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
             }
             if (theirs.supportsExtensions()) {
-                out.write(new PeerMessage.Extended(0,
-                        Bencode.encode(Map.of("m", Map.of(), "v", "bootswarm/0.1", "reqq", 512L))));
+                out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "v", "bootswarm/0.1",
+                        "reqq", (long) settings.maxQueuedRequests()))));
             }
             out.flush();
             socket.setSoTimeout((int) settings.idleTimeout().toMillis());
-            exchange(swarm, new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount())), in, out);
+            connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
+                    settings.maxQueuedRequests());
+            connections.add(connection);
+            connection.readLoop(new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount())));
         } catch (EOFException | SocketException e) {
             log.debug("peer {} disconnected: {}", remote, e.toString());
         } catch (SocketTimeoutException e) {
@@ -162,54 +244,97 @@ public final class PeerWireServer implements AutoCloseable {
         } catch (RuntimeException e) {
             // a failing ServedSwarm (e.g. its store went away): drop this connection, keep serving
             log.warn("closing peer {}: serving failed", remote, e);
-        }
-    }
-
-    private void exchange(ServedSwarm swarm, PeerWireReader reader, InputStream in, PeerWireWriter out)
-            throws IOException {
-        byte[] block = new byte[WireLimits.BLOCK_LENGTH];
-        boolean choked = true;
-        while (true) {
-            PeerMessage m = reader.read();
-            switch (m) {
-                case PeerMessage.Interested i -> {
-                    if (choked) {
-                        choked = false;
-                        out.write(PeerMessage.UNCHOKE);
-                    }
-                }
-                case PeerMessage.Request r -> {
-                    if (!choked) {
-                        checkRequest(swarm, r);
-                        swarm.readBlock(r.piece(), r.begin(), block, r.length());
-                        out.writePiece(r.piece(), r.begin(), block, 0, r.length());
-                        swarm.uploaded(r.length());
-                        blocksServed.incrementAndGet();
-                    }
-                }
-                case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
-                default -> {
-                    // keep-alive, have, choke state of the other side, cancel (answers are sent in order), port
-                }
-            }
-            if (in.available() == 0) {
-                out.flush();
+        } finally {
+            if (connection != null) {
+                connection.close();
+                connections.remove(connection);
+                interestChanged(connection);
             }
         }
     }
 
-    private static void checkRequest(ServedSwarm swarm, PeerMessage.Request r) throws WireProtocolException {
-        int pieceLength = swarm.pieceLength(r.piece());
-        if (r.begin() < 0 || (long) r.begin() + r.length() > pieceLength) {
-            throw new WireProtocolException("request [" + r.begin() + ", +" + r.length() + ") outside piece "
-                    + r.piece() + " of " + pieceLength + " bytes");
-        }
-        if (!swarm.available().contains(r.piece())) {
-            throw new WireProtocolException("request for piece " + r.piece() + " we do not have");
+    void writeFailed(UploadConnection c, Exception e) {
+        if (e instanceof SocketException || closed) {
+            log.debug("peer {} gone while sending: {}", c.socket.getRemoteSocketAddress(), e.toString());
+        } else {
+            log.warn("closing peer {}: sending failed: {}", c.socket.getRemoteSocketAddress(), e.toString());
         }
     }
 
-    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(50);
+    /** Re-deals the upload slots after a peer's interest, urgency or connection changed. */
+    void interestChanged(UploadConnection changed) {
+        synchronized (chokeLock) {
+            if (!changed.interested || !connections.contains(changed)) {
+                changed.choke();
+            }
+            rechoke(false);
+        }
+    }
+
+    private void chokeLoop() {
+        while (!closed) {
+            pause(RECHOKE_EVERY);
+            synchronized (chokeLock) {
+                rechoke(true);
+            }
+            long stall = settings.writeTimeout().toNanos();
+            for (UploadConnection c : connections) {
+                if (c.stalled(stall)) {
+                    log.warn("closing peer {}: it has not read for {}", c.socket.getRemoteSocketAddress(),
+                            settings.writeTimeout());
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** Called with {@link #chokeLock} held. */
+    private void rechoke(boolean rotate) {
+        long now = System.nanoTime();
+        List<UploadConnection> waiting = new ArrayList<>();
+        List<UploadConnection> regular = new ArrayList<>();
+        UploadConnection optimistic = null;
+        for (UploadConnection c : connections) {
+            if (!c.interested) {
+                continue;
+            }
+            if (c.urgent) {
+                c.unchoke(false);
+            } else if (c.choked) {
+                waiting.add(c);
+            } else if (c.optimistic) {
+                optimistic = c;
+            } else {
+                regular.add(c);
+            }
+        }
+        waiting.sort(Comparator.comparingLong(c -> c.interestedSince));
+        if (rotate && !waiting.isEmpty()) {
+            regular.sort(Comparator.comparingLong(c -> c.unchokedAt));
+            for (UploadConnection c : List.copyOf(regular)) {
+                if (waiting.isEmpty() || now - c.unchokedAt < ROTATE_AFTER.toNanos()) {
+                    break;
+                }
+                c.choke();
+                regular.remove(c);
+                c.interestedSince = now; // back of the line
+                waiting.add(c);
+            }
+        }
+        while (regular.size() < settings.uploadSlots() && !waiting.isEmpty()) {
+            UploadConnection c = waiting.removeFirst();
+            c.unchoke(false);
+            regular.add(c);
+        }
+        boolean moveOptimistic = optimistic == null || (rotate && now - optimisticMovedAt > ROTATE_AFTER.toNanos());
+        if (moveOptimistic && !waiting.isEmpty()) {
+            if (optimistic != null) {
+                optimistic.choke();
+            }
+            waiting.get(ThreadLocalRandom.current().nextInt(waiting.size())).unchoke(true);
+            optimisticMovedAt = now;
+        }
+    }
 
     private static void pause(Duration d) {
         try {
@@ -237,5 +362,6 @@ public final class PeerWireServer implements AutoCloseable {
         }
         open.forEach(PeerWireServer::closeQuietly);
         acceptor.interrupt();
+        choker.interrupt();
     }
 }

@@ -373,6 +373,9 @@ class PeerWireServerTest {
                     new PeerMessage.Port(6881), new PeerMessage.Cancel(0, 0, 16384),
                     new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of()))),
                     new PeerMessage.Request(0, 0, 10));
+            // losing interest costs the peer its unchoke; regaining it gets a slot back
+            assertThat(c.read()).isEqualTo(PeerMessage.CHOKE);
+            assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
             PeerMessage.Piece p = (PeerMessage.Piece) c.read();
             assertThat(p.block()).isEqualTo(slice(0, 0, 10));
             assertThat(server.protocolErrors()).isZero();

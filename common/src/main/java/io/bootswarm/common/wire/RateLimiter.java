@@ -1,0 +1,92 @@
+package io.bootswarm.common.wire;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A token bucket in bytes per second with two classes of callers: urgent ones (a demand fetch a
+ * hypervisor waits on) are always served before normal ones (prefetch, background fill, stock
+ * peers) that wait at the same time. One bucket stands for one link direction of a host: all
+ * uploads of an agent share its upload bucket. It is also how tests and benchmarks emulate link
+ * speeds. A caller may take more than is in the bucket and leave it in debt, so a block larger than
+ * the burst still passes; the next callers then wait the debt off.
+ */
+public final class RateLimiter {
+
+    /** No limit: {@link #acquire} returns at once. */
+    public static final RateLimiter UNLIMITED = new RateLimiter(0, 0);
+
+    private final long bytesPerSecond;
+    private final long burst;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private double tokens;
+    private long refilledAt = System.nanoTime();
+    private int urgentWaiting;
+
+    /**
+     * @param bytesPerSecond the rate; 0 or less for no limit
+     * @param burst          most bytes that may pass at once after an idle period
+     */
+    public RateLimiter(long bytesPerSecond, long burst) {
+        this.bytesPerSecond = Math.max(0, bytesPerSecond);
+        this.burst = Math.max(1, burst);
+        this.tokens = this.burst;
+    }
+
+    /** A limiter at {@code bytesPerSecond} with a burst of 1/20 s of traffic (at least 64 KiB). */
+    public static RateLimiter perSecond(long bytesPerSecond) {
+        return bytesPerSecond <= 0 ? UNLIMITED : new RateLimiter(bytesPerSecond, Math.max(64 * 1024, bytesPerSecond / 20));
+    }
+
+    public boolean isLimited() {
+        return bytesPerSecond > 0;
+    }
+
+    public long bytesPerSecond() {
+        return bytesPerSecond;
+    }
+
+    /** Waits until {@code bytes} may pass; urgent callers go before normal ones. */
+    public void acquire(int bytes, boolean urgent) throws InterruptedException {
+        if (bytesPerSecond == 0) {
+            return;
+        }
+        lock.lockInterruptibly();
+        try {
+            if (urgent) {
+                urgentWaiting++;
+            }
+            try {
+                while (true) {
+                    refill();
+                    boolean mayGo = urgent || urgentWaiting == 0;
+                    if (mayGo && tokens > 0) {
+                        tokens -= bytes;
+                        if (urgent) {
+                            changed.signalAll();
+                        }
+                        return;
+                    }
+                    long waitNanos = tokens > 0 ? TimeUnit.MILLISECONDS.toNanos(5)
+                            : (long) (-tokens * 1e9 / bytesPerSecond) + 1;
+                    changed.awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
+                }
+            } finally {
+                if (urgent) {
+                    urgentWaiting--;
+                    changed.signalAll();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void refill() {
+        long now = System.nanoTime();
+        tokens = Math.min(burst, tokens + (now - refilledAt) * bytesPerSecond / 1e9);
+        refilledAt = now;
+    }
+}
