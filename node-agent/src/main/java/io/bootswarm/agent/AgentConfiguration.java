@@ -9,6 +9,8 @@ import io.bootswarm.agent.nbd.BlockDevice;
 import io.bootswarm.agent.nbd.ExportLookup;
 import io.bootswarm.agent.nbd.NbdServer;
 import io.bootswarm.agent.nbd.NbdServerSettings;
+import io.bootswarm.agent.profile.ProfileClient;
+import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerClient;
@@ -85,9 +87,22 @@ class AgentConfiguration {
     }
 
     @Bean
-    Disks disks(ManifestCatalog manifests, SwarmManager swarms, AgentProperties p, NbdServer nbd)
-            throws IOException {
-        return new Disks(p.dataDirectory().resolve("disks"), manifests, swarms, p, nbd::tcpPort, nbd::disconnect);
+    ProfileClient profileClient(RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
+                                AgentProperties p) {
+        return new ProfileClient(http.clone().baseUrl(p.profileUrl()).build(), breakers.circuitBreaker("profile"),
+                retries.retry("profile"));
+    }
+
+    @Bean
+    TracePublisher tracePublisher(KafkaTemplate<String, String> kafka) {
+        return new TracePublisher(kafka);
+    }
+
+    @Bean
+    Disks disks(ManifestCatalog manifests, SwarmManager swarms, AgentProperties p, ProfileClient profiles,
+                TracePublisher traces, NbdServer nbd) throws IOException {
+        return new Disks(p.dataDirectory().resolve("disks"), manifests, swarms, p, profiles, traces, nbd::tcpPort,
+                nbd::disconnect);
     }
 
     @Bean

@@ -24,11 +24,14 @@ import java.time.Duration;
  * @param heartbeatInterval how often to heartbeat to the tracker
  * @param statusInterval  how often a launch's progress is reported while it changes
  * @param swarm           swarm behaviour
+ * @param profileUrl      profile-service base URL, where launches get their access profiles
+ * @param trace           access recording
  */
 @ConfigurationProperties("bootswarm.agent")
 public record AgentProperties(String hostName, String advertisedHost, String apiUrl, Path dataDirectory,
                               String trackerUrl, String seedUrl, int pieceSize, int peerPort, Nbd nbd,
-                              Duration heartbeatInterval, Duration statusInterval, SwarmSettings swarm) {
+                              Duration heartbeatInterval, Duration statusInterval, SwarmSettings swarm,
+                              String profileUrl, Trace trace) {
 
     /**
      * @param bindAddress where the NBD server listens (NBD has no authentication: keep it on a
@@ -37,6 +40,17 @@ public record AgentProperties(String hostName, String advertisedHost, String api
      * @param unixSocket  path of the NBD Unix socket, empty for none (default: {@code <data>/nbd.sock})
      */
     public record Nbd(String bindAddress, int port, Path unixSocket) {
+    }
+
+    /**
+     * @param maxReads    reads recorded per disk at most (24 bytes each in memory)
+     * @param maxDuration a disk's trace is sent when its launch ends, or after this long
+     */
+    public record Trace(int maxReads, Duration maxDuration) {
+        public Trace {
+            maxReads = maxReads <= 0 ? 1_000_000 : maxReads;
+            maxDuration = maxDuration == null || !maxDuration.isPositive() ? Duration.ofMinutes(10) : maxDuration;
+        }
     }
 
     public AgentProperties {
@@ -52,6 +66,8 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         heartbeatInterval = heartbeatInterval == null ? Duration.ofSeconds(5) : heartbeatInterval;
         statusInterval = statusInterval == null ? Duration.ofSeconds(2) : statusInterval;
         swarm = swarm == null ? SwarmSettings.defaults() : swarm;
+        profileUrl = blank(profileUrl) ? "http://localhost:8083" : profileUrl;
+        trace = trace == null ? new Trace(0, null) : trace;
     }
 
     /** False when the Unix socket was turned off with an empty path. */

@@ -20,6 +20,9 @@ import java.time.Duration;
  * @param peerPort           peer wire port; 0 picks a free one (see {@code PeerWireServer#port()})
  * @param peerBindAddress    address the peer wire server binds to; empty for all interfaces
  * @param maxPeerConnections peer connections served at once
+ * @param uploadRate         the seed's upload rate per second over all peers (0 = unlimited); demand
+ *                           fetches of our agents are served before prefetches within it
+ * @param uploadSlots        peers served at once (plus one optimistic; demand connections always)
  * @param advertisedHost     host name or address the tracker hands to peers and uses for the API URL;
  *                           the default {@code 127.0.0.1} suits a one-machine fleet, a real deployment
  *                           sets the seed's routable address
@@ -39,6 +42,8 @@ public record SeedProperties(
         @DefaultValue("6881") int peerPort,
         @DefaultValue("") String peerBindAddress,
         @DefaultValue("512") int maxPeerConnections,
+        @DefaultValue("0B") DataSize uploadRate,
+        @DefaultValue("64") int uploadSlots,
         @DefaultValue("127.0.0.1") String advertisedHost,
         @DefaultValue("") String advertisedApiUrl,
         @DefaultValue("") String id,
@@ -59,6 +64,10 @@ public record SeedProperties(
         }
         if (peerPort < 0 || peerPort > 65535) {
             throw new IllegalArgumentException("bootswarm.seed.peer-port must be in [0, 65535]");
+        }
+        if (uploadRate.toBytes() < 0 || uploadSlots <= 0) {
+            throw new IllegalArgumentException("bootswarm.seed.upload-rate must not be negative and upload-slots "
+                    + "must be positive");
         }
         if (maxPeerConnections <= 0) {
             throw new IllegalArgumentException("bootswarm.seed.max-peer-connections must be positive");

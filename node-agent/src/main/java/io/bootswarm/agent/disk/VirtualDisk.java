@@ -36,6 +36,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     private final Overlay overlay;
     private final ReentrantLock[] clusterLocks = new ReentrantLock[STRIPES];
     private final AccessListener listener;
+    private final DemandStats demand = new DemandStats();
 
     /** Told of every read the guest makes, for access recording. */
     @FunctionalInterface
@@ -97,6 +98,11 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
         return n;
     }
 
+    /** Reads of this disk that waited for a missing piece, and how long. */
+    public DemandStats demand() {
+        return demand;
+    }
+
     /** 4 KiB clusters the guest has written. */
     public int writtenClusters() {
         return overlay.writtenClusters();
@@ -155,7 +161,9 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
                 zero(part);
             } else {
                 if (!store.contains(manifest.hash(piece))) {
+                    long start = System.nanoTime();
                     source.require(piece);
+                    demand.record(System.nanoTime() - start);
                 }
                 store.read(manifest.hash(piece), (int) (pos - manifest.pieceOffset(piece)), part);
             }

@@ -38,7 +38,7 @@ class DiskController {
                     + "reads them. With a launchId the call is idempotent: the launch's disk is returned if it exists.")
     ResponseEntity<DiskView> create(@Valid @RequestBody CreateDiskRequest request) {
         try {
-            Disks.OpenDisk d = disks.create(request.imageId(), request.launchId());
+            Disks.OpenDisk d = disks.create(request.imageId(), request.launchId(), request.launchOptions());
             return ResponseEntity.created(URI.create("/api/v1/disks/" + d.id())).body(disks.view(d));
         } catch (ManifestCatalog.UnknownImageException e) {
             throw ProblemException.notFound("unknown-image", e.getMessage()).with("imageId", request.imageId());
@@ -60,6 +60,20 @@ class DiskController {
     @Operation(summary = "Get a disk and its progress (pieces present of total, bytes fetched)")
     DiskView get(@PathVariable UUID id) {
         return disks.find(id).map(disks::view).orElseThrow(() -> unknown(id));
+    }
+
+    /** The result of ending a disk's access recording. */
+    record TraceResult(UUID traceId, int reads) {
+    }
+
+    @PostMapping("/{id}/trace")
+    @Operation(summary = "End the disk's access recording now and send the trace to profile-service",
+            description = "Normally the trace is sent when the disk is torn down or its recording period ends. "
+                    + "traceId is null when the trace was sent already or had no reads.")
+    TraceResult endTrace(@PathVariable UUID id) {
+        Disks.OpenDisk d = disks.find(id).orElseThrow(() -> unknown(id));
+        UUID traceId = disks.endTrace(d);
+        return new TraceResult(traceId, d.recorder().count());
     }
 
     @DeleteMapping("/{id}")

@@ -4,9 +4,15 @@ import io.bootswarm.agent.AgentProperties;
 import io.bootswarm.agent.disk.VirtualDisk;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.nbd.BlockDevice;
+import io.bootswarm.agent.profile.ProfileClient;
+import io.bootswarm.agent.swarm.Prefetcher;
+import io.bootswarm.agent.trace.AccessRecorder;
+import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
+import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.profile.ProfileDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,25 +29,45 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
 
 /**
  * The disks on this host. A disk is an image presented as a complete block device (NBD export
- * named by the disk id) over the host's swarm session for the image, with its own copy-on-write
- * overlay. Disks survive an agent restart: each has a {@code disk.json} beside its overlay, and
- * all are reopened at start with their flushed writes.
+ * named by the disk id, and a FUSE file when that is on) over the host's swarm session for the
+ * image, with its own copy-on-write overlay, its own access recorder and, by its launch options,
+ * its own prefetcher (profile order, window-randomized, then rarest-first fill). Disks survive an
+ * agent restart: each has a {@code disk.json} beside its overlay, and all are reopened at start
+ * with their flushed writes.
  */
 public final class Disks implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Disks.class);
 
     /** What is kept on disk about a disk. */
-    record DiskRecord(UUID id, UUID imageId, UUID launchId, Instant createdAt) {
+    record DiskRecord(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
     }
 
     /** An open disk. */
-    public record OpenDisk(DiskRecord record, Manifest manifest, VirtualDisk disk, SwarmSession session) {
+    public static final class OpenDisk {
+        private final DiskRecord record;
+        private final Manifest manifest;
+        private final VirtualDisk disk;
+        private final SwarmSession session;
+        private final AccessRecorder recorder;
+        private volatile Prefetcher prefetcher;
+        private volatile Integer profileRuns;
+        private volatile Thread traceTimer;
+
+        OpenDisk(DiskRecord record, Manifest manifest, VirtualDisk disk, SwarmSession session, AccessRecorder recorder) {
+            this.record = record;
+            this.manifest = manifest;
+            this.disk = disk;
+            this.session = session;
+            this.recorder = recorder;
+        }
+
         public UUID id() {
             return record.id();
         }
@@ -49,27 +75,67 @@ public final class Disks implements AutoCloseable {
         public Optional<UUID> launchId() {
             return Optional.ofNullable(record.launchId());
         }
+
+        DiskRecord record() {
+            return record;
+        }
+
+        public Manifest manifest() {
+            return manifest;
+        }
+
+        public VirtualDisk disk() {
+            return disk;
+        }
+
+        public SwarmSession session() {
+            return session;
+        }
+
+        public LaunchOptions options() {
+            return record.options();
+        }
+
+        public AccessRecorder recorder() {
+            return recorder;
+        }
+
+        /** The prefetcher, once the profile has been looked up (null in demand mode without fill). */
+        public Prefetcher prefetcher() {
+            return prefetcher;
+        }
+
+        /** Runs in the profile this disk prefetches by, or null without one. */
+        public Integer profileRuns() {
+            return profileRuns;
+        }
     }
 
     private final Path directory;
     private final ManifestCatalog manifests;
     private final SwarmManager swarms;
     private final AgentProperties properties;
+    private final ProfileClient profiles;
+    private final TracePublisher traces;
     private final IntSupplier nbdPort;
     private final Consumer<String> disconnectExport;
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<UUID, OpenDisk> open = new ConcurrentHashMap<>();
+    private volatile Function<UUID, String> filePath = id -> null;
 
     /**
      * @param nbdPort          the NBD server's TCP port, for the URIs (known once the server is bound)
      * @param disconnectExport closes the NBD connections to an export, when its disk is deleted
      */
     public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
-                 IntSupplier nbdPort, Consumer<String> disconnectExport) throws IOException {
+                 ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport)
+            throws IOException {
         this.directory = Files.createDirectories(directory);
         this.manifests = manifests;
         this.swarms = swarms;
         this.properties = properties;
+        this.profiles = profiles;
+        this.traces = traces;
         this.nbdPort = nbdPort;
         this.disconnectExport = disconnectExport;
         restore();
@@ -101,7 +167,7 @@ public final class Disks implements AutoCloseable {
      *
      * @throws ManifestCatalog.UnknownImageException if the catalog has no such image
      */
-    public OpenDisk create(UUID imageId, UUID launchId) throws IOException {
+    public OpenDisk create(UUID imageId, UUID launchId, LaunchOptions options) throws IOException {
         if (launchId != null) {
             OpenDisk existing = open.get(launchId);
             if (existing != null) {
@@ -119,7 +185,8 @@ public final class Disks implements AutoCloseable {
             if (existing != null) {
                 return existing;
             }
-            DiskRecord r = new DiskRecord(id, imageId, launchId, Instant.now());
+            DiskRecord r = new DiskRecord(id, imageId, launchId,
+                    (options == null ? LaunchOptions.DEFAULTS : options).resolved(), Instant.now());
             Path dir = Files.createDirectories(directory.resolve(id.toString()));
             Path tmp = dir.resolve("disk.json.tmp");
             json.writeValue(tmp.toFile(), r);
@@ -136,12 +203,62 @@ public final class Disks implements AutoCloseable {
     }
 
     private OpenDisk openDisk(DiskRecord r, Manifest manifest) throws IOException {
+        if (r.options() == null) {
+            r = new DiskRecord(r.id(), r.imageId(), r.launchId(), LaunchOptions.DEFAULTS.resolved(), r.createdAt());
+        }
         SwarmSession session = swarms.session(manifest);
+        AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads());
         VirtualDisk disk = VirtualDisk.open(manifest, swarms.store(), session, directory.resolve(r.id().toString()),
-                VirtualDisk.AccessListener.NONE);
-        OpenDisk d = new OpenDisk(r, manifest, disk, session);
+                recorder);
+        OpenDisk d = new OpenDisk(r, manifest, disk, session, recorder);
         open.put(r.id(), d);
+        Thread.ofVirtual().name("prefetch-setup-" + r.id()).start(() -> startPrefetch(d));
+        d.traceTimer = Thread.ofVirtual().name("trace-timer-" + r.id()).start(() -> {
+            try {
+                Thread.sleep(properties.trace().maxDuration());
+                endTrace(d);
+            } catch (InterruptedException e) {
+                // the disk went away first
+            }
+        });
         return d;
+    }
+
+    /** Looks up the profile (in profile mode) and starts the prefetcher the launch options ask for. */
+    private void startPrefetch(OpenDisk d) {
+        LaunchOptions o = d.options();
+        int[] order = new int[0];
+        if (o.policy() == LaunchOptions.Policy.PROFILE) {
+            Optional<ProfileDocument> profile = profiles.profile(d.manifest.imageId(), o.workload());
+            if (profile.isPresent() && profile.get().pieceSize() == d.manifest.pieceSize()) {
+                order = profile.get().pieces();
+                d.profileRuns = profile.get().runs();
+            }
+        }
+        if ((order.length > 0 || o.backgroundFill()) && open.containsKey(d.id())) {
+            d.prefetcher = new Prefetcher(d.session, order, o.window(), o.backgroundFill(),
+                    properties.swarm().prefetchConcurrency(), d.id().toString());
+            log.info("disk {}: prefetching {} profile pieces (window {}){}", d.id(), order.length, o.window(),
+                    o.backgroundFill() ? ", then the rest rarest first" : "");
+        }
+    }
+
+    /**
+     * Ends the access recording of a disk and sends its trace to profile-service (once: later calls
+     * do nothing). Returns the trace id, or null if nothing was sent.
+     */
+    public UUID endTrace(OpenDisk d) {
+        if (!d.recorder.stop()) {
+            return null;
+        }
+        try {
+            return traces.publish(new TracePublisher.TraceOrigin(d.record.launchId() != null ? d.record.launchId()
+                    : d.id(), properties.hostName(), d.manifest.imageId(), d.options().workload(),
+                    d.manifest.pieceSize()), d.recorder.reads());
+        } catch (RuntimeException e) {
+            log.warn("trace of disk {} could not be sent: {}", d.id(), e.getMessage());
+            return null;
+        }
     }
 
     public Optional<OpenDisk> find(UUID id) {
@@ -172,6 +289,15 @@ public final class Disks implements AutoCloseable {
             return false;
         }
         disconnectExport.accept(id.toString());
+        Prefetcher prefetcher = d.prefetcher;
+        if (prefetcher != null) {
+            prefetcher.close();
+        }
+        Thread timer = d.traceTimer;
+        if (timer != null) {
+            timer.interrupt();
+        }
+        endTrace(d);
         d.disk().close();
         Path dir = directory.resolve(id.toString());
         try (Stream<Path> files = Files.walk(dir)) {
@@ -187,18 +313,36 @@ public final class Disks implements AutoCloseable {
         SwarmSession.Stats s = d.session().stats();
         String export = d.id().toString();
         String host = properties.advertisedHost();
-        String nbdUri = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + nbdPort.getAsInt() + "/" + export;
+        String nbdUri = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + nbdPort.getAsInt() + "/"
+                + export;
         String unixUri = properties.hasUnixSocket()
                 ? "nbd+unix:///" + export + "?socket=" + properties.nbd().unixSocket().toAbsolutePath() : null;
+        Prefetcher p = d.prefetcher();
+        var demand = d.disk().demand();
         return new DiskView(d.id(), d.manifest().imageId(), d.manifest().name(), d.record().launchId(),
-                d.manifest().size(), export, nbdUri, unixUri, s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.bytesFetched(),
-                s.verificationFailures(), s.bannedPeers().stream().sorted().toList(),
+                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), d.options(), d.profileRuns(),
+                s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.bytesFetched(),
+                demand.misses(), demand.waitMillis(0.5), demand.waitMillis(0.99), p == null ? 0 : p.prefetched(),
+                d.recorder().count(), s.verificationFailures(), s.bannedPeers().stream().sorted().toList(),
                 (long) d.disk().writtenClusters() * 4096, d.record().createdAt());
+    }
+
+    /** Where a disk appears as a file (FUSE), if anywhere. */
+    public void setFilePaths(Function<UUID, String> paths) {
+        this.filePath = paths;
     }
 
     @Override
     public void close() {
         for (OpenDisk d : open.values()) {
+            Prefetcher p = d.prefetcher;
+            if (p != null) {
+                p.close();
+            }
+            Thread timer = d.traceTimer;
+            if (timer != null) {
+                timer.interrupt();
+            }
             try {
                 d.disk().close();
             } catch (IOException e) {

@@ -55,7 +55,7 @@ public final class LaunchCommandListener {
 
     private void start(LaunchCommand c) {
         try {
-            Disks.OpenDisk d = disks.create(c.imageId(), c.launchId());
+            Disks.OpenDisk d = disks.create(c.imageId(), c.launchId(), c.resolvedOptions());
             reporter.ready(d);
             log.info("launch {} ready on this host: image {}", c.launchId(), d.manifest().name());
         } catch (IOException | IllegalArgumentException e) {

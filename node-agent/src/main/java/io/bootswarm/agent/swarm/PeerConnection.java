@@ -1,11 +1,13 @@
 package io.bootswarm.agent.swarm;
 
+import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
 import io.bootswarm.common.wire.PeerWireWriter;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.WireLimits;
 import io.bootswarm.common.wire.WireProtocolException;
 import org.slf4j.Logger;
@@ -45,6 +47,8 @@ final class PeerConnection implements AutoCloseable {
     private volatile boolean closed;
     private volatile long lastWrite = System.nanoTime();
     private final Runnable onChange;
+    private final boolean urgent;
+    private final RateLimiter download;
 
     /** A piece being assembled from blocks. */
     static final class PendingPiece {
@@ -60,9 +64,12 @@ final class PeerConnection implements AutoCloseable {
         }
     }
 
-    private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange) {
+    private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange,
+                           boolean urgent, RateLimiter download) {
         this.peer = peer;
         this.onChange = onChange;
+        this.urgent = urgent;
+        this.download = download;
         this.socket = socket;
         this.writer = writer;
         this.pieceCount = pieceCount;
@@ -73,11 +80,14 @@ final class PeerConnection implements AutoCloseable {
      * Connects and handshakes; the reader thread starts at once.
      *
      * @param onChange run whenever the peer's pieces or choke state change, or the connection closes
+     * @param urgent   a connection for demand fetches: it says so in its BEP 10 extended handshake, so that
+     *                 our agents serve it before other connections, and it goes first at our download limiter
+     * @param download the host's download rate limiter
      *
      * @throws WireProtocolException if the peer answers for another swarm
      */
     static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int pieceCount, Duration timeout,
-                               Runnable onChange)
+                               Runnable onChange, boolean urgent, RateLimiter download)
             throws IOException {
         Socket s = new Socket();
         try {
@@ -92,8 +102,15 @@ final class PeerConnection implements AutoCloseable {
             if (!theirs.swarmId().equals(swarm)) {
                 throw new WireProtocolException("peer answered for swarm " + theirs.swarmId() + ", not " + swarm);
             }
+            if (theirs.supportsExtensions()) {
+                // BEP 10: both sides set the extension bit, so we may send our extended handshake
+                w.write(new PeerMessage.Extended(0, Bencode.encode(urgent
+                        ? Map.of("m", Map.of(), "v", "bootswarm/0.1", "urgent", 1L)
+                        : Map.of("m", Map.of(), "v", "bootswarm/0.1"))));
+                w.flush();
+            }
             s.setSoTimeout(0);
-            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange);
+            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download);
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -101,6 +118,10 @@ final class PeerConnection implements AutoCloseable {
             s.close();
             throw e;
         }
+    }
+
+    boolean isUrgent() {
+        return urgent;
     }
 
     Peer peer() {
@@ -215,7 +236,10 @@ final class PeerConnection implements AutoCloseable {
                         // BEP 3: a choke discards our outstanding requests
                         failAll(new IOException("choked by " + peer));
                     }
-                    case PeerMessage.Piece p -> block(p);
+                    case PeerMessage.Piece p -> {
+                        download.acquire(p.block().length, urgent);
+                        block(p);
+                    }
                     default -> {
                         // keep-alive, interest, extension messages: nothing to do for a downloader
                     }
@@ -227,6 +251,8 @@ final class PeerConnection implements AutoCloseable {
         } catch (IOException e) {
             log.debug("connection to {} ended: {}", peer, e.toString());
             closeWith(e);
+        } catch (InterruptedException e) {
+            closeWith(new IOException("interrupted"));
         }
     }
 

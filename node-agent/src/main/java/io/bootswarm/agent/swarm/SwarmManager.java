@@ -4,6 +4,7 @@ import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -31,6 +32,7 @@ public final class SwarmManager implements AutoCloseable {
     private final Map<UUID, SwarmSession> byImage = new ConcurrentHashMap<>();
     private final Map<SwarmId, SwarmSession> bySwarm = new ConcurrentHashMap<>();
     private final PeerWireServer server;
+    private final RateLimiter download;
 
     public SwarmManager(PieceStore store, Announcer announcer, SwarmSettings settings, InetSocketAddress peerBind,
                         MeterRegistry meters) throws IOException {
@@ -38,7 +40,9 @@ public final class SwarmManager implements AutoCloseable {
         this.announcer = announcer;
         this.settings = settings;
         this.meters = meters;
-        this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind),
+        this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
+        this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
+                RateLimiter.perSecond(settings.uploadRate().toBytes())),
                 id -> Optional.<ServedSwarm>ofNullable(bySwarm.get(id)), peerId);
     }
 
@@ -54,6 +58,11 @@ public final class SwarmManager implements AutoCloseable {
         return server.port();
     }
 
+    /** Bytes this host has uploaded to peers since start, all swarms together. */
+    public long bytesUploaded() {
+        return server.bytesServed();
+    }
+
     public PieceStore store() {
         return store;
     }
@@ -61,7 +70,8 @@ public final class SwarmManager implements AutoCloseable {
     /** The session of {@code manifest}'s image, joining its swarm on first use. */
     public SwarmSession session(Manifest manifest) {
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
-            SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), meters);
+            SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
+                    piece -> server.announce(manifest.swarmId(), piece), meters);
             bySwarm.put(manifest.swarmId(), s);
             return s;
         });

@@ -6,6 +6,8 @@ import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.picker.SwarmView;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,26 +27,36 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
- * This host's part in one image's swarm. As a {@link PieceSource} it turns a missing piece into a
- * demand fetch: one fetch per piece however many readers wait for it, sent to a connected peer
- * that has the piece (other agents first, the seed last, to spare it), verified against the
- * manifest's SHA-256 before it is stored; a peer whose bytes fail verification is banned from
- * the swarm and the piece is fetched again from another. As a {@link ServedSwarm} it serves the
- * pieces the host holds to other peers. A background thread announces to the tracker and keeps
- * connections open to the peers it names.
+ * This host's part in one image's swarm, shared by every disk of the image on the host.
+ *
+ * <p>As a {@link PieceSource} it turns a missing piece into a <em>demand</em> fetch, and through
+ * {@link #prefetch} it fetches pieces ahead of need. Either way there is one fetch per piece
+ * however many disks want it, verified against the manifest's SHA-256 before it is stored and
+ * announced; a peer whose bytes fail verification is banned from the swarm and the piece is
+ * fetched from another. Demand never waits behind prefetch: demand fetches go over separate,
+ * urgent connections that our peers serve before everything else (and that go first at our own
+ * download limiter), a demand for a piece already being prefetched raises that fetch to urgent
+ * (withdrawing the slower request), and prefetches take at most {@code seedPrefetchSlots} of the
+ * seed at a time, so that the seed's upload stays free for demand and for pieces no other peer
+ * has. Other agents are always asked before the seed.
+ *
+ * <p>As a {@link ServedSwarm} it serves the pieces the host holds to other peers. A background
+ * thread announces to the tracker and keeps connections open to the peers it names.
  */
-public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseable {
+public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SwarmSession.class);
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(90);
@@ -55,33 +68,83 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
     private final SwarmSettings settings;
     private final byte[] peerId;
     private final int listenPort;
+    private final RateLimiter download;
+    private final IntConsumer announceHave;
     private final PieceSet served;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Map<Integer, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+    private final Map<Integer, Fetch> inFlight = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<PeerConnection>> connections = new ConcurrentHashMap<>();
     private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
     private final Set<String> banned = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicLong> piecesByPeer = new ConcurrentHashMap<>();
+    private final Semaphore seedPrefetch;
     private final Object stateChanged = new Object();
     private final Semaphore announceNow = new Semaphore(0);
     private final AtomicLong bytesFetched = new AtomicLong();
     private final AtomicLong piecesFetched = new AtomicLong();
+    private final AtomicLong piecesFromSeed = new AtomicLong();
     private final AtomicLong verificationFailures = new AtomicLong();
     private final AtomicLong bytesUploaded = new AtomicLong();
+    private final AtomicLong escalations = new AtomicLong();
     private final Timer demandWait;
     private final Counter fetchedBytesCounter;
     private final Thread announceThread;
     private volatile List<Peer> known = List.of();
     private volatile boolean closed;
 
+    /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
+    private final class Fetch implements Runnable {
+        final int piece;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        volatile boolean urgent;
+        volatile PeerConnection active;
+
+        Fetch(int piece, boolean urgent) {
+            this.piece = piece;
+            this.urgent = urgent;
+        }
+
+        void escalate() {
+            if (!urgent) {
+                urgent = true;
+                escalations.incrementAndGet();
+                PeerConnection a = active;
+                if (a != null && !a.isUrgent()) {
+                    a.cancel(piece);
+                }
+                signal();
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                fetch(this);
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            } finally {
+                inFlight.remove(piece, this);
+            }
+        }
+    }
+
+    /**
+     * @param download     this host's download limiter
+     * @param announceHave told of each piece stored, to announce it to the peers we serve
+     */
     public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
-                        byte[] peerId, int listenPort, MeterRegistry meters) {
+                        byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
+                        MeterRegistry meters) {
         this.manifest = manifest;
         this.store = store;
         this.announcer = announcer;
         this.settings = settings;
         this.peerId = peerId.clone();
         this.listenPort = listenPort;
+        this.download = download;
+        this.announceHave = announceHave;
+        this.seedPrefetch = new Semaphore(settings.seedPrefetchSlots());
         this.served = new PieceSet(manifest.pieceCount());
         for (int i = 0; i < manifest.pieceCount(); i++) {
             if (manifest.isZero(i) || store.contains(manifest.hash(i))) {
@@ -95,16 +158,13 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
         this.fetchedBytesCounter = Counter.builder("bootswarm.agent.fetched.bytes").tag("image", image)
                 .register(meters);
         this.announceThread = Thread.ofVirtual().name("announce-" + image).start(this::announceLoop);
-        if (settings.fillConcurrency() > 0) {
-            Thread.ofVirtual().name("fill-" + image).start(this::fill);
-        }
     }
 
     public Manifest manifest() {
         return manifest;
     }
 
-    // ---- demand fetch -------------------------------------------------------------------------
+    // ---- fetching -----------------------------------------------------------------------------
 
     @Override
     public void require(int piece) throws IOException {
@@ -112,23 +172,8 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
             return;
         }
         long start = System.nanoTime();
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> existing = inFlight.putIfAbsent(piece, mine);
-        CompletableFuture<Void> f = existing != null ? existing : mine;
-        if (existing == null) {
-            executor.execute(() -> {
-                try {
-                    fetch(piece);
-                    mine.complete(null);
-                } catch (Throwable t) {
-                    mine.completeExceptionally(t);
-                } finally {
-                    inFlight.remove(piece, mine);
-                }
-            });
-        }
         try {
-            f.get();
+            start(piece, true).get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
@@ -139,7 +184,32 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
         }
     }
 
-    private void fetch(int piece) throws IOException, InterruptedException {
+    /**
+     * Fetches {@code piece} ahead of need, at normal priority; completes when it is stored (at once
+     * if it is here), or fails if no peer delivered it.
+     */
+    public CompletableFuture<Void> prefetch(int piece) {
+        if (served.contains(piece)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return start(piece, false);
+    }
+
+    private CompletableFuture<Void> start(int piece, boolean urgent) {
+        Fetch mine = new Fetch(piece, urgent);
+        Fetch existing = inFlight.putIfAbsent(piece, mine);
+        if (existing != null) {
+            if (urgent) {
+                existing.escalate();
+            }
+            return existing.done;
+        }
+        executor.execute(mine);
+        return mine.done;
+    }
+
+    private void fetch(Fetch f) throws IOException, InterruptedException {
+        int piece = f.piece;
         PieceHash hash = manifest.hash(piece);
         if (store.contains(hash)) {
             served.add(piece);
@@ -148,105 +218,144 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
         int length = manifest.pieceLength(piece);
         Set<String> tried = new HashSet<>();
         IOException last = null;
-        for (int attempt = 0; attempt < settings.maxAttempts(); attempt++) {
-            PeerConnection c;
+        int attempts = 0;
+        while (attempts < settings.maxAttempts() && !closed) {
+            boolean urgent = f.urgent;
+            Choice choice;
             try {
-                c = connectionFor(piece, tried);
+                choice = connectionFor(f, tried);
             } catch (IOException e) {
                 last = e;
+                attempts++;
                 continue;
             }
+            PeerConnection c = choice.connection();
             String key = key(c.peer());
-            tried.add(key);
+            f.active = c;
             try {
                 byte[] bytes = c.await(piece, c.requestPiece(piece, length), settings.pieceTimeout());
                 Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
                 if (verified.isEmpty()) {
                     verificationFailures.incrementAndGet();
                     ban(c, "piece " + piece + " failed SHA-256 verification");
+                    attempts++;
                     continue;
                 }
                 store.put(verified.get());
                 served.add(piece);
+                announceHave.accept(piece);
                 piecesFetched.incrementAndGet();
+                if (c.peer().seed()) {
+                    piecesFromSeed.incrementAndGet();
+                }
                 bytesFetched.addAndGet(length);
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
                 return;
             } catch (IOException e) {
+                if (f.urgent && !urgent) {
+                    continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
+                }
                 last = e;
+                attempts++;
+                tried.add(key);
                 log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
+            } finally {
+                f.active = null;
+                if (choice.seedSlot()) {
+                    seedPrefetch.release();
+                    signal();
+                }
             }
         }
         throw new IOException("no peer delivered a verified copy of piece " + piece + " of " + manifest.name()
-                + " after " + settings.maxAttempts() + " attempts" + (last == null ? "" : ": " + last.getMessage()), last);
+                + " after " + attempts + " attempts" + (last == null ? "" : ": " + last.getMessage()), last);
+    }
+
+    /** A connection to fetch over, and whether the fetch holds one of the seed's prefetch slots. */
+    private record Choice(PeerConnection connection, boolean seedSlot) {
     }
 
     /**
-     * A connection that has {@code piece} and has unchoked us: preferring peers not yet tried for
-     * this piece, then other agents over seeds, then the least busy.
+     * A connection of the fetch's class (urgent or not) that has the piece and has unchoked us:
+     * peers not yet tried for this piece first, then other agents before seeds, then the least busy.
+     * A prefetch uses a seed only while a seed prefetch slot is free.
      */
-    private PeerConnection connectionFor(int piece, Set<String> tried) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + settings.connectTimeout().plus(settings.unchokeTimeout()).toNanos();
+    private Choice connectionFor(Fetch f, Set<String> tried) throws IOException, InterruptedException {
+        long start = System.nanoTime();
         while (true) {
+            boolean urgent = f.urgent;
+            long limit = urgent ? settings.connectTimeout().plus(settings.unchokeTimeout()).toNanos()
+                    : settings.pieceTimeout().multipliedBy(3).toNanos();
             List<PeerConnection> ready = new ArrayList<>();
-            for (CompletableFuture<PeerConnection> f : connections.values()) {
-                PeerConnection c = connected(f);
-                if (c != null && c.isOpen() && !c.isChoked() && c.has(piece) && !banned.contains(key(c.peer()))) {
+            for (CompletableFuture<PeerConnection> cf : connections.values()) {
+                PeerConnection c = connected(cf);
+                if (c != null && c.isUrgent() == urgent && c.isOpen() && !c.isChoked() && c.has(f.piece)
+                        && !banned.contains(key(c.peer()))) {
                     ready.add(c);
                 }
             }
-            Optional<PeerConnection> best = ready.stream().min(Comparator
-                    .comparing((PeerConnection c) -> tried.contains(key(c.peer())))
+            ready.sort(Comparator.comparing((PeerConnection c) -> tried.contains(key(c.peer())))
                     .thenComparing(c -> c.peer().seed())
                     .thenComparingInt(PeerConnection::outstandingPieces));
-            if (best.isPresent()) {
-                return best.get();
+            for (PeerConnection c : ready) {
+                if (urgent || !c.peer().seed()) {
+                    return new Choice(c, false);
+                }
+                if (seedPrefetch.tryAcquire()) {
+                    return new Choice(c, true);
+                }
             }
-            ensureConnections();
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            ensureConnections(urgent);
+            if (System.nanoTime() - start > limit) {
                 announceNow.release();
-                throw new IOException("no connected peer has piece " + piece + " of " + manifest.name()
+                throw new IOException("no connected peer has piece " + f.piece + " of " + manifest.name()
                         + " (known peers: " + known.size() + ", banned: " + banned.size() + ")");
             }
             synchronized (stateChanged) {
-                stateChanged.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 20)));
+                stateChanged.wait(20);
             }
         }
     }
 
-    private void ensureConnections() {
+    private void ensureConnections(boolean urgent) {
         connections.entrySet().removeIf(e -> e.getValue().state() == Future.State.FAILED
                 || (connected(e.getValue()) != null && !connected(e.getValue()).isOpen()));
         List<Peer> candidates = new ArrayList<>(known);
         candidates.sort(Comparator.comparing(Peer::seed));
         long now = System.nanoTime();
+        int open = 0;
+        for (String k : connections.keySet()) {
+            if (k.endsWith(urgent ? "#u" : "#n")) {
+                open++;
+            }
+        }
         for (Peer p : candidates) {
-            if (connections.size() >= settings.maxConnections()) {
+            if (open >= settings.maxConnections()) {
                 return;
             }
-            String key = key(p);
-            Long failed = failedAt.get(key);
-            if (banned.contains(key) || connections.containsKey(key)
+            String key = key(p) + (urgent ? "#u" : "#n");
+            Long failed = failedAt.get(key(p));
+            if (banned.contains(key(p)) || connections.containsKey(key)
                     || (failed != null && now - failed < RECONNECT_BACKOFF.toNanos())) {
                 continue;
             }
-            connections.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> connect(p), executor));
+            connections.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> connect(p, urgent), executor));
+            open++;
         }
     }
 
-    private PeerConnection connect(Peer p) {
+    private PeerConnection connect(Peer p, boolean urgent) {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, manifest.pieceCount(),
-                    settings.connectTimeout(), this::signal);
+                    settings.connectTimeout(), this::signal, urgent, download);
             signal();
             return c;
         } catch (IOException e) {
             failedAt.put(key(p), System.nanoTime());
             log.debug("could not connect to {}: {}", p, e.toString());
             signal();
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -260,8 +369,14 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
         if (banned.add(key)) {
             log.warn("banning peer {} from swarm {}: {}", c.peer(), manifest.name(), why);
         }
+        for (String suffix : List.of("#u", "#n")) {
+            CompletableFuture<PeerConnection> cf = connections.remove(key + suffix);
+            PeerConnection pc = cf == null ? null : connected(cf);
+            if (pc != null) {
+                pc.close();
+            }
+        }
         c.close();
-        connections.remove(key);
     }
 
     private void signal() {
@@ -272,6 +387,34 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
 
     private static String key(Peer p) {
         return p.host() + ":" + p.port();
+    }
+
+    @Override
+    public boolean have(int piece) {
+        return served.contains(piece);
+    }
+
+    @Override
+    public boolean inFlight(int piece) {
+        return inFlight.containsKey(piece);
+    }
+
+    /** How many connected agents (not seeds) have the piece, from their bitfields and haves. */
+    @Override
+    public int holders(int piece) {
+        int n = 0;
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && !c.isUrgent() && c.isOpen() && !c.peer().seed() && c.has(piece)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Opens prefetch connections to the known peers, so that their pieces are known before choosing. */
+    public void connectForPrefetch() {
+        ensureConnections(false);
     }
 
     // ---- tracker -------------------------------------------------------------------------------
@@ -290,7 +433,10 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
                 completeSent |= "completed".equals(e) || (left == 0 && "started".equals(e));
                 event = null;
                 known = List.copyOf(r.peers());
-                ensureConnections();
+                if (!inFlight.isEmpty()) {
+                    ensureConnections(true);
+                    ensureConnections(false);
+                }
                 signal();
                 if (failing) {
                     log.info("tracker reachable again for swarm {}", manifest.name());
@@ -331,32 +477,6 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
         return left;
     }
 
-    // ---- background fill -----------------------------------------------------------------------
-
-    private void fill() {
-        Semaphore slots = new Semaphore(settings.fillConcurrency());
-        for (int i = 0; i < manifest.pieceCount() && !closed; i++) {
-            if (served.contains(i)) {
-                continue;
-            }
-            int piece = i;
-            try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                return;
-            }
-            executor.execute(() -> {
-                try {
-                    require(piece);
-                } catch (IOException e) {
-                    log.debug("background fill of piece {} failed: {}", piece, e.toString());
-                } finally {
-                    slots.release();
-                }
-            });
-        }
-    }
-
     // ---- serving -------------------------------------------------------------------------------
 
     @Override
@@ -390,19 +510,24 @@ public final class SwarmSession implements PieceSource, ServedSwarm, AutoCloseab
 
     // ---- figures -------------------------------------------------------------------------------
 
-    /** What this session has done so far. */
-    public record Stats(int piecesPresent, int piecesTotal, long piecesFetched, long bytesFetched,
-                        long verificationFailures, long bytesUploaded, Map<String, Long> piecesByPeer,
-                        Set<String> bannedPeers) {
+    /**
+     * What this session has done since the agent started.
+     *
+     * @param piecesFromSeed pieces fetched from a seed (the rest came from other agents)
+     * @param escalations    prefetches raised to demand fetches because a read needed them first
+     */
+    public record Stats(int piecesPresent, int piecesTotal, long piecesFetched, long piecesFromSeed,
+                        long bytesFetched, long verificationFailures, long bytesUploaded, long escalations,
+                        Map<String, Long> piecesByPeer, Set<String> bannedPeers) {
     }
 
     public Stats stats() {
         int total = manifest.pieceCount() - manifest.zeroCount();
         int present = served.cardinality() - manifest.zeroCount();
-        Map<String, Long> byPeer = new java.util.TreeMap<>();
+        Map<String, Long> byPeer = new TreeMap<>();
         piecesByPeer.forEach((k, v) -> byPeer.put(k, v.get()));
-        return new Stats(present, total, piecesFetched.get(), bytesFetched.get(), verificationFailures.get(),
-                bytesUploaded.get(), byPeer, Set.copyOf(banned));
+        return new Stats(present, total, piecesFetched.get(), piecesFromSeed.get(), bytesFetched.get(),
+                verificationFailures.get(), bytesUploaded.get(), escalations.get(), byPeer, Set.copyOf(banned));
     }
 
     @Override

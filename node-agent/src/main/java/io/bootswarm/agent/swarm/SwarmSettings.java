@@ -1,30 +1,45 @@
 package io.bootswarm.agent.swarm;
 
+import org.springframework.util.unit.DataSize;
+
 import java.time.Duration;
 
 /**
- * How an agent behaves in a swarm ({@code bootswarm.agent.swarm.*}).
+ * How an agent behaves in a swarm ({@code bootswarm.agent.swarm.*}). Unset (null or non-positive)
+ * values take their defaults.
  *
- * @param maxConnections  peer connections per swarm
- * @param connectTimeout  TCP connect and handshake
- * @param unchokeTimeout  how long to wait for a new connection to unchoke us
- * @param pieceTimeout    how long one peer may take to deliver a requested piece before another is tried
- * @param maxAttempts     peers tried for one piece before the read fails
- * @param announceRetry   how soon to ask the tracker again when it knows no usable peer
- * @param fillConcurrency pieces the background fill keeps in flight (0 turns the fill off)
+ * @param maxConnections      peers connected per swarm (each peer gets a demand and a prefetch connection)
+ * @param connectTimeout      TCP connect and handshake
+ * @param unchokeTimeout      how long to wait for a connection that has a piece to unchoke us
+ * @param pieceTimeout        how long one peer may take to deliver a requested piece before another is tried
+ * @param maxAttempts         peers tried for one piece before the read fails
+ * @param announceRetry       how soon to ask the tracker again when it knows no usable peer
+ * @param uploadSlots         peers this host uploads to at once (plus one optimistic; demand connections
+ *                            are always served)
+ * @param uploadRate          this host's upload rate per second, all swarms together; 0 for no limit
+ * @param downloadRate        this host's download rate per second; 0 for no limit
+ * @param prefetchConcurrency pieces a disk prefetches at once
+ * @param seedPrefetchSlots   of those, how many may come from a seed at once: prefetches go to other
+ *                            agents where they can, so that the seed's upload serves demand and
+ *                            pieces nobody else has
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
-                            Duration pieceTimeout, int maxAttempts, Duration announceRetry, int fillConcurrency) {
+                            Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
+                            DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
+                            int seedPrefetchSlots) {
 
-    /** Unset (null or non-positive) values take their defaults. */
     public SwarmSettings {
-        maxConnections = maxConnections <= 0 ? 16 : maxConnections;
+        maxConnections = maxConnections <= 0 ? 32 : maxConnections;
         connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(5));
         unchokeTimeout = orDefault(unchokeTimeout, Duration.ofSeconds(5));
         pieceTimeout = orDefault(pieceTimeout, Duration.ofSeconds(20));
         maxAttempts = maxAttempts <= 0 ? 6 : maxAttempts;
         announceRetry = orDefault(announceRetry, Duration.ofSeconds(2));
-        fillConcurrency = Math.max(0, fillConcurrency);
+        uploadSlots = uploadSlots <= 0 ? 8 : uploadSlots;
+        uploadRate = uploadRate == null ? DataSize.ofBytes(0) : uploadRate;
+        downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
+        prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
+        seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -32,6 +47,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     }
 
     public static SwarmSettings defaults() {
-        return new SwarmSettings(0, null, null, null, 0, null, 0);
+        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0);
     }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.seed.serving;
 
 import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.seed.SeedIdentity;
 import io.bootswarm.seed.SeedProperties;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -32,7 +33,8 @@ class ServingConfiguration {
                 ? new InetSocketAddress(properties.peerPort())
                 : new InetSocketAddress(properties.peerBindAddress(), properties.peerPort());
         PeerWireServer server = new PeerWireServer(new PeerWireServer.Settings(bind, properties.maxPeerConnections(),
-                Duration.ofSeconds(10), Duration.ofMinutes(3)), swarms, identity.peerId());
+                Duration.ofSeconds(10), Duration.ofMinutes(3)).withUpload(properties.uploadSlots(),
+                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId());
         log.info("serving image pieces on the peer wire at {}", server.address());
         return server;
     }
@@ -48,6 +50,8 @@ class ServingConfiguration {
                     .description("peer connections closed for breaking the protocol").register(registry);
             FunctionCounter.builder("bootswarm.seed.peer.blocks.served", server, PeerWireServer::blocksServed)
                     .description("blocks sent to peers").register(registry);
+            FunctionCounter.builder("bootswarm.seed.peer.bytes.served", server, PeerWireServer::bytesServed)
+                    .description("block bytes sent to peers").register(registry);
         };
     }
 }

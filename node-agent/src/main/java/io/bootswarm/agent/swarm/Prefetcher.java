@@ -1,0 +1,100 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.common.picker.PiecePicker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Prefetches for one disk what its {@link PiecePicker} chooses (profile order, window-randomized,
+ * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight, at normal
+ * priority, through the image's {@link SwarmSession}. Demand fetches of the same disk bypass it.
+ * Stops when there is nothing left to prefetch, or when closed.
+ */
+public final class Prefetcher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
+
+    private final SwarmSession session;
+    private final PiecePicker picker;
+    private final Semaphore slots;
+    private final int concurrency;
+    private final Thread thread;
+    private final AtomicLong prefetched = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private volatile boolean closed;
+    private volatile boolean finished;
+
+    /**
+     * @param order  the access profile's pieces, earliest first (empty without a profile)
+     * @param window the randomization window k
+     * @param fill   fetch the rest of the image, rarest first, after the profile
+     */
+    public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency, String name) {
+        this.session = session;
+        this.picker = new PiecePicker(order, window, fill, new Random());
+        this.slots = new Semaphore(concurrency);
+        this.concurrency = concurrency;
+        this.thread = Thread.ofVirtual().name("prefetch-" + name).start(this::run);
+    }
+
+    private void run() {
+        session.connectForPrefetch();
+        try {
+            while (!closed) {
+                slots.acquire();
+                OptionalInt next;
+                synchronized (picker) {
+                    next = picker.next(session);
+                }
+                if (next.isEmpty()) {
+                    slots.release();
+                    if (slots.availablePermits() == concurrency && nothingLeft()) {
+                        break;
+                    }
+                    Thread.sleep(50); // pieces in flight may fail and need choosing again
+                    continue;
+                }
+                int piece = next.getAsInt();
+                session.prefetch(piece).whenComplete((ok, error) -> {
+                    if (error == null) {
+                        prefetched.incrementAndGet();
+                    } else {
+                        failed.incrementAndGet();
+                        log.debug("prefetch of piece {} failed: {}", piece, error.toString());
+                    }
+                    slots.release();
+                });
+            }
+        } catch (InterruptedException e) {
+            return;
+        }
+        finished = true;
+        log.debug("prefetch done: {} pieces, {} failed", prefetched.get(), failed.get());
+    }
+
+    private boolean nothingLeft() {
+        synchronized (picker) {
+            return picker.next(session).isEmpty();
+        }
+    }
+
+    /** Pieces this prefetcher fetched (or found already fetched by another disk). */
+    public long prefetched() {
+        return prefetched.get();
+    }
+
+    public boolean finished() {
+        return finished;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+}

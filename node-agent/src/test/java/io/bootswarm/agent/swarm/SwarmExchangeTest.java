@@ -1,0 +1,196 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.agent.disk.PieceStore;
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.manifest.PieceSplitter;
+import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.common.wire.RateLimiter;
+import io.bootswarm.common.wire.ServedSwarm;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.util.unit.DataSize;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Agents exchanging pieces with each other over real loopback sockets, with a seed made of the
+ * common peer wire server over the image in memory, and the tracker's answer given by a static
+ * peer list. The end-to-end version with the real seed and tracker is in the fleet module.
+ */
+class SwarmExchangeTest {
+
+    static final int PIECE = 256 * 1024;
+
+    @TempDir
+    Path dir;
+
+    final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closing.reversed()) {
+            c.close();
+        }
+    }
+
+    static byte[] image(int pieces, long seed) {
+        byte[] b = new byte[pieces * PIECE];
+        new Random(seed).nextBytes(b);
+        for (int p = 0; p < pieces; p += 5) {
+            Arrays.fill(b, p * PIECE, (p + 1) * PIECE, (byte) 0);
+        }
+        return b;
+    }
+
+    static Manifest manifest(byte[] image) throws IOException {
+        return new PieceSplitter(PIECE, Long.MAX_VALUE).split(new ByteArrayInputStream(image), null, null)
+                .manifest(UUID.randomUUID(), "swarm-test");
+    }
+
+    PeerWireServer seed(byte[] image, Manifest m, long rate) throws IOException {
+        ServedSwarm swarm = new ServedSwarm() {
+            final PieceSet all = PieceSet.full(m.pieceCount());
+
+            @Override
+            public int pieceCount() {
+                return m.pieceCount();
+            }
+
+            @Override
+            public int pieceLength(int piece) {
+                return m.pieceLength(piece);
+            }
+
+            @Override
+            public PieceSet available() {
+                return all;
+            }
+
+            @Override
+            public void readBlock(int piece, int begin, byte[] dst, int length) {
+                System.arraycopy(image, piece * PIECE + begin, dst, 0, length);
+            }
+        };
+        PeerWireServer s = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0))
+                .withUpload(64, RateLimiter.perSecond(rate)),
+                id -> id.equals(m.swarmId()) ? Optional.of(swarm) : Optional.empty(), "-SEED00-swarmtest123".getBytes());
+        closing.add(s);
+        return s;
+    }
+
+    record Agent(SwarmManager manager, SwarmSession session) {
+    }
+
+    List<Agent> agents(int n, Manifest m, PeerWireServer seed, long rate) throws IOException {
+        List<SwarmManager> managers = new ArrayList<>();
+        List<Peer> peers = new ArrayList<>();
+        peers.add(new Peer("127.0.0.1", seed.port(), true));
+        SwarmSettings settings = new SwarmSettings(0, null, null, null, 0, Duration.ofMillis(200), 4,
+                DataSize.ofBytes(rate), null, 4, 1);
+        for (int i = 0; i < n; i++) {
+            int self = i;
+            PieceStore store = PieceStore.open(dir.resolve("agent-" + i), PIECE, Duration.ofSeconds(1));
+            SwarmManager mgr = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(1),
+                    peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList()),
+                    settings, new InetSocketAddress("127.0.0.1", 0), new SimpleMeterRegistry());
+            managers.add(mgr);
+            peers.add(new Peer("127.0.0.1", mgr.peerPort(), false));
+            closing.add(mgr);
+        }
+        return managers.stream().map(mgr -> new Agent(mgr, mgr.session(m))).toList();
+    }
+
+    @Test
+    void agentsFillingRarestFirstGetMostPiecesFromEachOtherNotFromTheSeed() throws Exception {
+        byte[] image = image(96, 1);
+        Manifest m = manifest(image);
+        long rate = 8L << 20;
+        PeerWireServer seed = seed(image, m, rate);
+        List<Agent> agents = agents(4, m, seed, rate);
+        long t0 = System.nanoTime();
+        for (Agent a : agents) {
+            closing.add(new Prefetcher(a.session(), new int[0], 1, true, 4, "fill"));
+        }
+        for (Agent a : agents) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (a.session().stats().piecesPresent() < a.session().stats().piecesTotal()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long nonZero = m.nonZeroBytes();
+        for (Agent a : agents) {
+            SwarmSession.Stats s = a.session().stats();
+            assertThat(s.piecesPresent()).isEqualTo(s.piecesTotal());
+            for (int piece = 0; piece < m.pieceCount(); piece++) {
+                if (!m.isZero(piece)) {
+                    ByteBuffer b = ByteBuffer.allocate(m.pieceLength(piece));
+                    a.manager().store().read(m.hash(piece), 0, b);
+                    assertThat(Arrays.equals(b.array(), 0, PIECE, image, piece * PIECE, (piece + 1) * PIECE)).isTrue();
+                }
+            }
+        }
+        double seedRatio = (double) seed.bytesServed() / nonZero;
+        long fromPeers = agents.stream().mapToLong(a -> a.session().stats().piecesFetched()
+                - a.session().stats().piecesFromSeed()).sum();
+        System.out.printf("4 agents, fill: %.2f s, seed uploaded %.2f x the non-zero bytes, %d pieces from peers%n",
+                seconds, seedRatio, fromPeers);
+        assertThat(seedRatio).isLessThan(1.5);
+        assertThat(fromPeers).isPositive();
+    }
+
+    /** Demand-reads {@code count} random non-zero pieces one after another; returns the waits in ms, sorted. */
+    static double[] demandReads(SwarmSession session, Manifest m, int count, long seed) throws IOException {
+        Random r = new Random(seed);
+        double[] waits = new double[count];
+        int n = 0;
+        while (n < count) {
+            int piece = r.nextInt(m.pieceCount());
+            if (m.isZero(piece) || session.have(piece) || session.inFlight(piece)) {
+                continue;
+            }
+            long t0 = System.nanoTime();
+            session.require(piece);
+            waits[n++] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(waits);
+        return waits;
+    }
+
+    @Test
+    void aDemandMissWaitsAboutAsLongWithPrefetchTrafficAsWithout() throws Exception {
+        byte[] image = image(160, 3);
+        Manifest m = manifest(image);
+        long rate = 8L << 20; // a 256 KiB piece takes ~31 ms at this rate
+        PeerWireServer seed = seed(image, m, rate);
+        List<Agent> agents = agents(2, m, seed, rate);
+
+        double[] quiet = demandReads(agents.get(0).session(), m, 20, 1);
+        closing.add(new Prefetcher(agents.get(1).session(), new int[0], 1, true, 8, "busy"));
+        Thread.sleep(300); // prefetch traffic under way
+        double[] busy = demandReads(agents.get(1).session(), m, 20, 2);
+
+        double quietP50 = quiet[9];
+        double busyP50 = busy[9];
+        System.out.printf("demand wait without prefetch traffic: p50 %.1f ms, max %.1f ms; with: p50 %.1f ms, "
+                + "max %.1f ms%n", quietP50, quiet[19], busyP50, busy[19]);
+        assertThat(busyP50).isLessThan(2 * quietP50 + 10);
+    }
+}
