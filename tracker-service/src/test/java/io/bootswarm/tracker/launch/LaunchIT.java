@@ -231,7 +231,7 @@ class LaunchIT extends TrackerITSupport {
         assertProblem(get("/api/v1/launches?size=0"), 400, "invalid-request");
         assertProblem(get("/api/v1/launches?size=101"), 400, "invalid-request");
         assertProblem(get("/api/v1/launches?page=-1"), 400, "invalid-request");
-        assertProblem(get("/api/v1/launches?page=x"), 400, "invalid-request");
+        assertProblem(get("/api/v1/launches?page=x"), 400, "bad-parameter");
     }
 
     @Test

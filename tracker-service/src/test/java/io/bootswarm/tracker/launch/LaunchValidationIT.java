@@ -170,9 +170,9 @@ class LaunchValidationIT extends TrackerITSupport {
         assertProblem(notFound, 404, "unknown-launch");
         assertThat(notFound.<String>json("$.launchId")).isEqualTo(missing.toString());
         Response bad = get("/api/v1/launches/not-a-uuid");
-        assertProblem(bad, 400, "invalid-request");
+        assertProblem(bad, 400, "bad-parameter");
         assertThat(bad.<String>json("$.detail")).contains("id", "not-a-uuid");
-        assertProblem(delete("/api/v1/launches/not-a-uuid"), 400, "invalid-request");
+        assertProblem(delete("/api/v1/launches/not-a-uuid"), 400, "bad-parameter");
         assertNothingCreated();
     }
 
