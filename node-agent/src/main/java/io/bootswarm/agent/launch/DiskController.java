@@ -42,7 +42,7 @@ class DiskController {
             return ResponseEntity.created(URI.create("/api/v1/disks/" + d.id())).body(disks.view(d));
         } catch (ManifestCatalog.UnknownImageException e) {
             throw ProblemException.notFound("unknown-image", e.getMessage()).with("imageId", request.imageId());
-        } catch (IllegalArgumentException e) {
+        } catch (Disks.LaunchConflictException e) {
             throw ProblemException.conflict("launch-conflict", e.getMessage());
         } catch (IOException e) {
             throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "catalog-unavailable", "Catalog unavailable",

@@ -45,6 +45,13 @@ public final class Disks implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Disks.class);
 
+    /** A launch already has a disk on this host, for another image. */
+    public static final class LaunchConflictException extends IllegalArgumentException {
+        LaunchConflictException(UUID launchId, UUID runningImage) {
+            super("launch " + launchId + " already runs image " + runningImage + " on this host");
+        }
+    }
+
     /** What is kept on disk about a disk. */
     record DiskRecord(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
     }
@@ -166,14 +173,14 @@ public final class Disks implements AutoCloseable {
      * (a launch has one disk per host, whose id is the launch id).
      *
      * @throws ManifestCatalog.UnknownImageException if the catalog has no such image
+     * @throws LaunchConflictException if the launch's disk on this host is of another image
      */
     public OpenDisk create(UUID imageId, UUID launchId, LaunchOptions options) throws IOException {
         if (launchId != null) {
             OpenDisk existing = open.get(launchId);
             if (existing != null) {
                 if (!existing.record().imageId().equals(imageId)) {
-                    throw new IllegalArgumentException("launch " + launchId + " already runs image "
-                            + existing.record().imageId() + " on this host");
+                    throw new LaunchConflictException(launchId, existing.record().imageId());
                 }
                 return existing;
             }
