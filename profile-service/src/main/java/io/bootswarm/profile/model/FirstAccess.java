@@ -9,6 +9,8 @@ import java.util.Map;
  * pieces {@code offset / pieceSize .. (offset + length - 1) / pieceSize}; a piece's first-access time
  * is the earliest time of a read touching it. "Earliest", not "first in the trace": a tracer may log
  * concurrent requests out of time order, and the minimum does not depend on the order of the lines.
+ * A read of length 0 touches no piece: it is counted, and otherwise ignored (a trace whose reads touch
+ * no piece at all is empty, which the callers refuse).
  */
 public final class FirstAccess {
 
@@ -36,6 +38,9 @@ public final class FirstAccess {
                 throw new InvalidTraceException(i, problem);
             }
             duration = Math.max(duration, time);
+            if (length == 0) {
+                continue;
+            }
             int from = (int) (offset / pieceSize);
             int to = (int) ((offset + length - 1) / pieceSize);
             for (int p = from; p <= to; p++) {
@@ -87,8 +92,8 @@ public final class FirstAccess {
         if (offset < 0) {
             return "offset " + offset + " is negative";
         }
-        if (length <= 0 || length > limits.maxReadLength()) {
-            return "length " + length + " is not in [1, " + limits.maxReadLength() + "]";
+        if (length < 0 || length > limits.maxReadLength()) {
+            return "length " + length + " is not in [0, " + limits.maxReadLength() + "]";
         }
         if (offset > Long.MAX_VALUE - length) {
             return "offset " + offset + " + length " + length + " overflows";
@@ -96,7 +101,7 @@ public final class FirstAccess {
         if (imageSize >= 0 && offset + length > imageSize) {
             return "read [" + offset + ", " + (offset + length) + ") ends beyond the image's " + imageSize + " bytes";
         }
-        if ((offset + length - 1) / pieceSize > Integer.MAX_VALUE) {
+        if (length > 0 && (offset + length - 1) / pieceSize > Integer.MAX_VALUE) {
             return "read at offset " + offset + " is beyond the largest piece index";
         }
         return null;

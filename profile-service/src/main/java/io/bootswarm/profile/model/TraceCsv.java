@@ -28,8 +28,9 @@ import java.util.Arrays;
  *   <li>times need not be non-decreasing: a tracer may log concurrent requests in completion order,
  *       and a piece's first-access time is the earliest read touching it whatever the order of the
  *       lines ({@link FirstAccess});</li>
- *   <li>the range checks that depend on the image or the service's limits (a READ of length 0, past
- *       the image's end, too long, too late) are {@link FirstAccess}'s, reported against the line.</li>
+ *   <li>the range checks that depend on the image or the service's limits (a READ past the image's
+ *       end, too long, too late) are {@link FirstAccess}'s, reported against the line; a READ of length
+ *       0 touches nothing.</li>
  * </ul>
  */
 public final class TraceCsv {

@@ -96,6 +96,16 @@ class ProfileArithmeticTest {
     }
 
     @Test
+    void aReadOfNoBytesTouchesNothing() throws Exception {
+        TraceRun run = FirstAccess.compute(reads(1, 4096, 0, 9, 8192, 1, 20, 10 * 4096, 0), PIECE, 10 * 4096, LIMITS);
+        assertThat(run.readCount()).isEqualTo(3);
+        assertThat(run.pieces()).containsExactly(2);
+        assertThat(run.firstAccessMicros()).containsExactly(9);
+        assertThat(run.durationMicros()).isEqualTo(20);
+        assertThat(FirstAccess.compute(reads(1, 0, 0), PIECE, -1, LIMITS).piecesTouched()).isZero();
+    }
+
+    @Test
     void theEarliestReadOfAPieceIsItsFirstAccessWhateverTheOrder() throws Exception {
         TraceRun run = FirstAccess.compute(reads(
                 900, 0, 10,
@@ -131,7 +141,6 @@ class ProfileArithmeticTest {
                 new Case(reads(0, 0, 1, -1, 0, 1), -1, "time -1"),
                 new Case(reads(LIMITS.maxTimeMicros() + 1, 0, 1), -1, "time"),
                 new Case(reads(0, -4096, 1), -1, "offset -4096 is negative"),
-                new Case(reads(0, 0, 0), -1, "length 0"),
                 new Case(reads(0, 0, -5), -1, "length -5"),
                 new Case(reads(0, 0, (64L << 20) + 1), -1, "length"),
                 new Case(reads(0, Long.MAX_VALUE - 10, 4096), -1, "overflows"),

@@ -1,0 +1,69 @@
+package io.bootswarm.profile.ingest;
+
+import io.bootswarm.common.events.AccessTrace;
+import io.bootswarm.common.events.BootswarmEvent;
+import io.bootswarm.common.events.EventCodec;
+import io.bootswarm.common.events.Topics;
+import io.bootswarm.profile.store.RunSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Consumes agents' {@link AccessTrace} chunks (group {@code profile-service}) and hands them to the
+ * {@link TraceAssembler}. Records that do not decode or are not access traces are logged and
+ * skipped, as are chunks the assembler refuses; a database failure is retried by the container's
+ * error handler (then the record is logged and skipped). The listener never stops on a bad record.
+ */
+@Component
+class AccessTraceListener {
+
+    private static final Logger log = LoggerFactory.getLogger(AccessTraceListener.class);
+
+    private final TraceAssembler assembler;
+    private final Counter undecodable;
+    private final Map<TraceAssembler.Outcome, Counter> outcomes = new EnumMap<>(TraceAssembler.Outcome.class);
+    private final Counter applied;
+
+    AccessTraceListener(TraceAssembler assembler, MeterRegistry meters) {
+        this.assembler = assembler;
+        this.undecodable = chunks(meters, "undecodable");
+        for (TraceAssembler.Outcome o : TraceAssembler.Outcome.values()) {
+            outcomes.put(o, chunks(meters, o.name().toLowerCase()));
+        }
+        this.applied = RunMetrics.applied(meters, RunSource.KAFKA);
+    }
+
+    private static Counter chunks(MeterRegistry meters, String outcome) {
+        return Counter.builder("bootswarm.profile.trace.chunks").description("access trace chunks consumed, by outcome")
+                .tag("outcome", outcome).register(meters);
+    }
+
+    @KafkaListener(id = "profile-access-traces", topics = Topics.ACCESS_TRACES, groupId = "profile-service")
+    void onRecord(ConsumerRecord<String, String> record) {
+        Optional<BootswarmEvent> event = record.value() == null ? Optional.empty() : EventCodec.decode(record.value());
+        if (event.isEmpty()) {
+            undecodable.increment();
+            log.warn("skipping undecodable record at {}-{}@{}", record.topic(), record.partition(), record.offset());
+            return;
+        }
+        if (!(event.get() instanceof AccessTrace chunk)) {
+            log.warn("skipping {} at {}-{}@{}: not an access trace", event.get().getClass().getSimpleName(),
+                    record.topic(), record.partition(), record.offset());
+            return;
+        }
+        TraceAssembler.Outcome outcome = assembler.accept(chunk);
+        outcomes.get(outcome).increment();
+        if (outcome == TraceAssembler.Outcome.APPLIED) {
+            applied.increment();
+        }
+    }
+}
