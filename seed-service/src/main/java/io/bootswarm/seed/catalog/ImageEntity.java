@@ -1,13 +1,10 @@
 package io.bootswarm.seed.catalog;
 
+import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
-import org.springframework.data.domain.Persistable;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -15,7 +12,7 @@ import java.util.UUID;
 /** A catalogued image as the {@code image} table holds it. Never leaves the catalog package. */
 @Entity
 @Table(name = "image")
-class ImageEntity implements Persistable<UUID> {
+class ImageEntity extends AssignedIdEntity<UUID> {
 
     @Id
     private UUID id;
@@ -43,9 +40,6 @@ class ImageEntity implements Persistable<UUID> {
     @Column(nullable = false)
     private String filePath;
 
-    @Transient
-    private boolean fresh;
-
     protected ImageEntity() {
     }
 
@@ -66,23 +60,11 @@ class ImageEntity implements Persistable<UUID> {
         this.sha1Hashes = sha1Hashes;
         this.createdAt = createdAt;
         this.filePath = filePath;
-        this.fresh = true;
     }
 
     @Override
     public UUID getId() {
         return id;
-    }
-
-    @Override
-    public boolean isNew() {
-        return fresh;
-    }
-
-    @PostLoad
-    @PostPersist
-    void stored() {
-        fresh = false;
     }
 
     ImageRow row() {

@@ -1,14 +1,11 @@
 package io.bootswarm.seed.imports;
 
+import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
-import org.springframework.data.domain.Persistable;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -16,7 +13,7 @@ import java.util.UUID;
 /** One import as the {@code image_import} table holds it. */
 @Entity
 @Table(name = "image_import")
-class ImportEntity implements Persistable<UUID> {
+class ImportEntity extends AssignedIdEntity<UUID> {
 
     @Id
     private UUID id;
@@ -33,9 +30,6 @@ class ImportEntity implements Persistable<UUID> {
     private Instant startedAt;
     private Instant finishedAt;
 
-    @Transient
-    private boolean fresh;
-
     protected ImportEntity() {
     }
 
@@ -47,23 +41,11 @@ class ImportEntity implements Persistable<UUID> {
         this.state = ImportState.RUNNING;
         this.bytesTotal = bytesTotal;
         this.startedAt = startedAt;
-        this.fresh = true;
     }
 
     @Override
     public UUID getId() {
         return id;
-    }
-
-    @Override
-    public boolean isNew() {
-        return fresh;
-    }
-
-    @PostLoad
-    @PostPersist
-    void stored() {
-        fresh = false;
     }
 
     ImportView view(Long liveBytes) {

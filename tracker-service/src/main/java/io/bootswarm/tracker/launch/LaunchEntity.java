@@ -1,13 +1,10 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
-import org.springframework.data.domain.Persistable;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -15,7 +12,7 @@ import java.util.UUID;
 /** A launch as stored; never leaves the service. */
 @Entity
 @Table(name = "launches")
-class LaunchEntity implements Persistable<UUID> {
+class LaunchEntity extends AssignedIdEntity<UUID> {
 
     @Id
     private UUID id;
@@ -41,9 +38,6 @@ class LaunchEntity implements Persistable<UUID> {
     @Column(name = "stop_requested_at")
     private Instant stopRequestedAt;
 
-    @Transient
-    private boolean fresh;
-
     protected LaunchEntity() {
     }
 
@@ -56,23 +50,11 @@ class LaunchEntity implements Persistable<UUID> {
         this.idempotencyKey = idempotencyKey;
         this.requestFingerprint = requestFingerprint;
         this.createdAt = createdAt;
-        this.fresh = true;
     }
 
     @Override
     public UUID getId() {
         return id;
-    }
-
-    @Override
-    public boolean isNew() {
-        return fresh;
-    }
-
-    @PostLoad
-    @PostPersist
-    void stored() {
-        fresh = false;
     }
 
     UUID imageId() {

@@ -1,23 +1,20 @@
 package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.events.LaunchStatus;
+import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
 import jakarta.persistence.EmbeddedId;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
-import org.springframework.data.domain.Persistable;
 
 import java.time.Instant;
 
 /** One host's part of a launch, as stored; never leaves the service. */
 @Entity
 @Table(name = "launch_hosts")
-class LaunchHostEntity implements Persistable<LaunchHostKey> {
+class LaunchHostEntity extends AssignedIdEntity<LaunchHostKey> {
 
     @EmbeddedId
     private LaunchHostKey id;
@@ -54,9 +51,6 @@ class LaunchHostEntity implements Persistable<LaunchHostKey> {
     @Column(name = "updated_at", nullable = false)
     private Instant updatedAt;
 
-    @Transient
-    private boolean fresh;
-
     protected LaunchHostEntity() {
     }
 
@@ -66,23 +60,11 @@ class LaunchHostEntity implements Persistable<LaunchHostKey> {
         this.state = HostLaunchState.PENDING;
         this.sequence = -1;
         this.updatedAt = now;
-        this.fresh = true;
     }
 
     @Override
     public LaunchHostKey getId() {
         return id;
-    }
-
-    @Override
-    public boolean isNew() {
-        return fresh;
-    }
-
-    @PostLoad
-    @PostPersist
-    void stored() {
-        fresh = false;
     }
 
     /**
