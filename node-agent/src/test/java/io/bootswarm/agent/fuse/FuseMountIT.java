@@ -172,6 +172,68 @@ class FuseMountIT {
                 .isEqualTo(Arrays.stream(writes).mapToLong(w -> w[1]).sum());
     }
 
+    /**
+     * What a hypervisor does: QEMU's raw driver on the file, with its default cache (writeback: no
+     * O_DIRECT; the file bypasses the host page cache anyway) and thread-pool AIO.
+     */
+    @Test
+    void qemuOpensTheFileAsARawImage() throws Exception {
+        requireQemu();
+        Result info = run("qemu-img", "info", "--output=json", "-f", "raw", file.toString());
+        assertThat(info.exitCode()).as(info.output()).isZero();
+        assertThat(info.output()).contains("\"virtual-size\": " + SIZE);
+        Result compare = run("qemu-img", "compare", "-f", "raw", "-F", "raw", file.toString(), imageFile.toString());
+        assertThat(compare.exitCode()).as(compare.output()).isZero();
+        Result io = run("qemu-io", "-f", "raw", "-c", "aio_write -P 0xab 4097 65536", "-c", "aio_write -P 0xcd 1048576 131072",
+                "-c", "aio_flush", "-c", "read -P 0xab 4097 65536", "-c", "read -P 0xcd 1048576 131072",
+                "-c", "write -P 0xef " + (SIZE - 512) + " 512", "-c", "flush", file.toString());
+        assertThat(io.exitCode()).as(io.output()).isZero();
+        assertThat(io.output()).doesNotContain("Pattern verification failed").doesNotContain("error");
+        byte[] expected = image.clone();
+        Arrays.fill(expected, 4097, 4097 + 65536, (byte) 0xab);
+        Arrays.fill(expected, 1048576, 1048576 + 131072, (byte) 0xcd);
+        Arrays.fill(expected, SIZE - 512, SIZE, (byte) 0xef);
+        assertThat(read(reopen(), 0, SIZE)).as("flushed by qemu, read from the reopened overlay").isEqualTo(expected);
+    }
+
+    /**
+     * QEMU with {@code cache=none} opens the file O_DIRECT and, unable to probe an alignment on FUSE,
+     * assumes 4 KiB: the disk must be whole 4 KiB blocks for it to write (qemu's "Image size is not a
+     * multiple of request alignment" otherwise). Native AIO needs O_DIRECT.
+     */
+    @Test
+    void qemuWithCacheNoneAndNativeAioOnADiskOfWhole4KiBBlocks() throws Exception {
+        requireQemu();
+        int size = 24 * PIECE + 4096;
+        byte[] other = FuseTestSupport.image(size, PIECE, 12);
+        Path otherFile = Files.write(dir.resolve("other.raw"), other);
+        ImageSource otherSource = new ImageSource(otherFile, FuseTestSupport.manifest(otherFile, PIECE), store);
+        UUID otherId = UUID.randomUUID();
+        VirtualDisk otherDisk = FuseTestSupport.disk(otherSource, dir.resolve("disks").resolve(otherId.toString()));
+        closeables.add(otherDisk);
+        devices.put(otherId, otherDisk);
+        Path path = mount.pathOf(otherId).orElseThrow();
+
+        Result compare = run("qemu-img", "compare", "-f", "raw", "-F", "raw", "-T", "none", path.toString(),
+                otherFile.toString());
+        assertThat(compare.exitCode()).as(compare.output()).isZero();
+        Result io = run("qemu-io", "-f", "raw", "-t", "none", "-i", "native",
+                "-c", "aio_write -P 0xab 4096 65536", "-c", "aio_write -P 0xcd 1048576 131072", "-c", "aio_flush",
+                "-c", "read -P 0xab 4096 65536", "-c", "read -P 0xcd 1048576 131072", path.toString());
+        assertThat(io.exitCode()).as(io.output()).isZero();
+        assertThat(io.output()).doesNotContain("Pattern verification failed").doesNotContain("error");
+        byte[] expected = other.clone();
+        Arrays.fill(expected, 4096, 4096 + 65536, (byte) 0xab);
+        Arrays.fill(expected, 1048576, 1048576 + 131072, (byte) 0xcd);
+        assertThat(read(otherDisk, 0, size)).isEqualTo(expected);
+    }
+
+    static void requireQemu() {
+        for (String tool : List.of("qemu-img", "qemu-io")) {
+            assertThat(FuseTestSupport.find(tool)).as(tool + " is missing: apt-get install -y qemu-utils").isNotNull();
+        }
+    }
+
     @Test
     void fsyncAndTheLastCloseMakeWritesDurableAndNothingElseDoes() throws Exception {
         byte[] a = filled(5000, 0x7e);
