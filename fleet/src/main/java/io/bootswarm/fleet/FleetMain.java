@@ -36,7 +36,7 @@ public final class FleetMain {
             opts.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
         Path work = Path.of(opts.getOrDefault("work", ".bootswarm")).toAbsolutePath();
-        LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881));
+        LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083));
         Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-stop"));
         LocalFleet.Agent agent = fleet.startAgent("local-agent", Map.of(
                 "server.port", 8082, "bootswarm.agent.peer-port", 6882, "bootswarm.agent.nbd.port", 10809));
@@ -62,6 +62,7 @@ public final class FleetMain {
                 bootswarm fleet is up (work directory %s)
                   tracker   %s   (Swagger UI: %s/swagger-ui.html)
                   seed      %s   (Swagger UI: %s/swagger-ui.html)
+                  profiles  %s   (Swagger UI: %s/swagger-ui.html)
                   agent     %s   (host %s)
                   image     %s  %s  %d bytes, %d pieces (%d all-zero, never transferred)
                   launch    %s  READY on %s
@@ -72,7 +73,8 @@ public final class FleetMain {
                   qemu-img convert -p -f raw -O raw '%s' /tmp/%s-copy.img
                   sha256sum %s /tmp/%s-copy.img
                 Ctrl-C stops the fleet.
-                """, work, fleet.trackerUrl(), fleet.trackerUrl(), fleet.seedUrl(), fleet.seedUrl(), agent.apiUrl(),
+                """, work, fleet.trackerUrl(), fleet.trackerUrl(), fleet.seedUrl(), fleet.seedUrl(), fleet.profileUrl(),
+                fleet.profileUrl(), agent.apiUrl(),
                 agent.name(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
                 img.path("zeroPieces").asInt(), launchId, agent.name(), uri, host.path("nbdUnixUri").asString(""),
                 uri, name, image, name);

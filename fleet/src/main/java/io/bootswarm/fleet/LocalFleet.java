@@ -4,6 +4,7 @@ import io.bootswarm.agent.NodeAgentApplication;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.kafka.KafkaServer;
 import io.bootswarm.infra.postgres.PostgresServer;
+import io.bootswarm.profile.ProfileServiceApplication;
 import io.bootswarm.seed.SeedServiceApplication;
 import io.bootswarm.tracker.TrackerServiceApplication;
 import org.slf4j.Logger;
@@ -40,13 +41,14 @@ public final class LocalFleet implements AutoCloseable {
      * @param trackerPort   REST port of the tracker, 0 for any
      * @param seedPort      REST port of the seed, 0 for any
      * @param seedPeerPort  peer wire port of the seed, 0 for any
+     * @param profilePort   REST port of profile-service, 0 for any
      */
     public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
-                          int seedPort, int seedPeerPort) {
+                          int seedPort, int seedPeerPort, int profilePort) {
 
         /** Any free ports, no fsync: what tests use. */
         public static Options forTests(Path workDirectory) {
-            return new Options(workDirectory, false, 0, 0, 0, 0, 0);
+            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0);
         }
     }
 
@@ -66,6 +68,7 @@ public final class LocalFleet implements AutoCloseable {
     private final List<Agent> agents = new CopyOnWriteArrayList<>();
     private ConfigurableApplicationContext tracker;
     private ConfigurableApplicationContext seed;
+    private ConfigurableApplicationContext profile;
 
     private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka) {
         this.options = options;
@@ -73,7 +76,7 @@ public final class LocalFleet implements AutoCloseable {
         this.kafka = kafka;
     }
 
-    /** Starts infrastructure, tracker and seed; add agents with {@link #startAgent}. */
+    /** Starts infrastructure, tracker, seed and profile-service; add agents with {@link #startAgent}. */
     public static LocalFleet start(Options options) {
         try {
             Files.createDirectories(options.workDirectory());
@@ -95,6 +98,9 @@ public final class LocalFleet implements AutoCloseable {
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
                     "bootswarm.seed.peer-port", options.seedPeerPort(),
                     "bootswarm.seed.tracker-url", fleet.trackerUrl())));
+            fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(Map.of(
+                    "server.port", options.profilePort(),
+                    "bootswarm.profile.seed-url", fleet.seedUrl())));
         } catch (RuntimeException e) {
             fleet.close();
             throw e;
@@ -147,6 +153,7 @@ public final class LocalFleet implements AutoCloseable {
         p.put("bootswarm.agent.host-name", name);
         p.put("bootswarm.agent.data-directory", dataDirectory.toString());
         p.put("bootswarm.agent.tracker-url", trackerUrl());
+        p.put("bootswarm.agent.profile-url", profileUrl());
         p.put("bootswarm.agent.peer-port", 0);
         p.put("bootswarm.agent.nbd.port", 0);
         p.put("bootswarm.agent.heartbeat-interval", "1s");
@@ -164,6 +171,10 @@ public final class LocalFleet implements AutoCloseable {
 
     public String seedUrl() {
         return "http://127.0.0.1:" + port(seed);
+    }
+
+    public String profileUrl() {
+        return "http://127.0.0.1:" + port(profile);
     }
 
     public ConfigurableApplicationContext tracker() {
