@@ -1,15 +1,12 @@
 package io.bootswarm.profile.store;
 
+import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
-import jakarta.persistence.PostLoad;
-import jakarta.persistence.PostPersist;
 import jakarta.persistence.Table;
-import jakarta.persistence.Transient;
-import org.springframework.data.domain.Persistable;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -17,7 +14,7 @@ import java.util.UUID;
 /** One run applied to a profile; never leaves the service. The id is the trace's id. */
 @Entity
 @Table(name = "profile_run")
-class RunEntity implements Persistable<UUID> {
+class RunEntity extends AssignedIdEntity<UUID> {
 
     @Id
     @Column(name = "trace_id")
@@ -48,9 +45,6 @@ class RunEntity implements Persistable<UUID> {
     @Column(name = "received_at", nullable = false)
     private Instant receivedAt;
 
-    @Transient
-    private boolean fresh;
-
     protected RunEntity() {
     }
 
@@ -65,23 +59,11 @@ class RunEntity implements Persistable<UUID> {
         this.piecesTouched = piecesTouched;
         this.durationMicros = durationMicros;
         this.receivedAt = receivedAt;
-        this.fresh = true;
     }
 
     @Override
     public UUID getId() {
         return traceId;
-    }
-
-    @Override
-    public boolean isNew() {
-        return fresh;
-    }
-
-    @PostLoad
-    @PostPersist
-    void stored() {
-        fresh = false;
     }
 
     RunSummary summary(UUID imageId, String workload) {

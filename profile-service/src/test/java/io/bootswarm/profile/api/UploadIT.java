@@ -209,7 +209,7 @@ class UploadIT extends ProfileITSupport {
 
         Response wrongType = send(HttpRequest.newBuilder(uri(traces(image, "boot")))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
-        assertThat(wrongType.status()).isEqualTo(415);
+        rejected(wrongType, 415, "unsupported-media-type");
 
         assertThat(rows()).isEqualTo(before);
         assertThat(get("/api/v1/profiles/" + image + "/boot/compact").body()).isEqualTo(compactBefore);
