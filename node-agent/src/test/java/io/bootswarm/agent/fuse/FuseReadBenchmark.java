@@ -4,6 +4,8 @@ import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.disk.VirtualDisk;
 import io.bootswarm.agent.fuse.FuseTestSupport.ImageSource;
 import io.bootswarm.common.manifest.Manifest;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sequential read throughput of a fully present disk through the FUSE mount against the same
@@ -53,13 +56,14 @@ final class FuseReadBenchmark {
         long size = Files.size(image);
         Manifest manifest = FuseTestSupport.manifest(image, PIECE);
         UUID id = UUID.randomUUID();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (PieceStore store = PieceStore.open(dir.resolve("pieces"), PIECE, Duration.ofHours(1))) {
             ImageSource source = new ImageSource(image, manifest, store);
             source.fetchAll();
             store.sync();
             try (VirtualDisk disk = FuseTestSupport.disk(source, dir.resolve("disk"));
                  FuseMount mount = new FuseMount(FuseProperties.at(dir.resolve("mnt")), DiskCatalog.of(Map.of(id, disk)),
-                         null).start();
+                         meters).start();
                  FuseMount cached = new FuseMount(FuseProperties.at(dir.resolve("mnt-cached")).withDirectIo(false),
                          DiskCatalog.of(Map.of(id, disk)), null).start()) {
                 Path file = mount.pathOf(id).orElseThrow();
@@ -94,6 +98,11 @@ final class FuseReadBenchmark {
                     double m = median(e.getValue());
                     System.out.printf("  %-22s %7.0f MiB/s  %5.2fx%n", e.getKey(), size / m / (1 << 20), m / base);
                 }
+                FunctionTimer reads = meters.get("bootswarm.fuse.read.time").functionTimer();
+                double bytes = meters.get("bootswarm.fuse.read.bytes").functionCounter().count();
+                System.out.printf("direct_io mount: %.0f reads of %.0f KiB on average, %.1f us each in the agent "
+                                + "(BlockDevice.read), %.0f MiB/s while in it%n", reads.count(), bytes / reads.count() / 1024,
+                        reads.mean(TimeUnit.MICROSECONDS), bytes / reads.totalTime(TimeUnit.SECONDS) / (1 << 20));
             }
         } finally {
             try (var files = Files.walk(dir)) {
