@@ -14,8 +14,10 @@ import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerClient;
+import io.bootswarm.common.remote.RemoteCall;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
@@ -48,17 +50,18 @@ class AgentConfiguration {
     }
 
     @Bean
-    TrackerClient trackerClient(RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
-                                AgentProperties p) {
-        return new TrackerClient(http.clone().baseUrl(p.trackerUrl()).build(), breakers.circuitBreaker("tracker"),
-                retries.retry("tracker"), p.advertisedHost());
+    TrackerClient trackerClient(RestClient.Builder http, RetryRegistry retries, CircuitBreakerRegistry breakers,
+                                TimeLimiterRegistry limiters, AgentProperties p) {
+        return new TrackerClient(http.clone().baseUrl(p.trackerUrl()).build(), p.trackerUrl(),
+                RemoteCall.of("tracker", retries, breakers, limiters), p.advertisedHost());
     }
 
     @Bean
-    ManifestCatalog manifestCatalog(RestClient.Builder http, TrackerClient tracker, CircuitBreakerRegistry breakers,
-                                    RetryRegistry retries, AgentProperties p) throws IOException {
+    ManifestCatalog manifestCatalog(RestClient.Builder http, TrackerClient tracker, RetryRegistry retries,
+                                    CircuitBreakerRegistry breakers, TimeLimiterRegistry limiters, AgentProperties p)
+            throws IOException {
         return new ManifestCatalog(p.dataDirectory().resolve("manifests"), http.clone(), p.seedUrl(), tracker,
-                breakers.circuitBreaker("seed"), retries.retry("seed"));
+                RemoteCall.of("seed", retries, breakers, limiters));
     }
 
     @Bean
@@ -87,10 +90,10 @@ class AgentConfiguration {
     }
 
     @Bean
-    ProfileClient profileClient(RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
-                                AgentProperties p) {
-        return new ProfileClient(http.clone().baseUrl(p.profileUrl()).build(), breakers.circuitBreaker("profile"),
-                retries.retry("profile"));
+    ProfileClient profileClient(RestClient.Builder http, RetryRegistry retries, CircuitBreakerRegistry breakers,
+                                TimeLimiterRegistry limiters, AgentProperties p) {
+        return new ProfileClient(http.clone().baseUrl(p.profileUrl()).build(), p.profileUrl(),
+                RemoteCall.of("profile", retries, breakers, limiters));
     }
 
     @Bean

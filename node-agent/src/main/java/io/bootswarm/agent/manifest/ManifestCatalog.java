@@ -3,13 +3,9 @@ package io.bootswarm.agent.manifest;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.ManifestDocument;
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.retry.Retry;
-import org.springframework.http.HttpStatus;
-import org.springframework.web.client.HttpClientErrorException;
+import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteCallException;
 import org.springframework.web.client.RestClient;
-import org.springframework.web.client.RestClientException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -23,10 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Manifests of the images this host runs: from memory, else from the copy kept on local disk
  * (so a restarted agent needs no seed to reopen its disks), else from seed-service
- * ({@code GET /api/v1/images/{id}/manifest}, through resilience4j instance {@code seed}). The
- * seed's address is configured, or else asked of the tracker.
+ * ({@code GET /api/v1/images/{id}/manifest}, a {@link RemoteCall} through the resilience4j instances
+ * named {@code seed}). The seed's address is configured, or else asked of the tracker.
  */
-public final class ManifestCatalog {
+public final class ManifestCatalog implements AutoCloseable {
 
     /** The seed does not know the image. */
     public static final class UnknownImageException extends IOException {
@@ -39,19 +35,18 @@ public final class ManifestCatalog {
     private final RestClient.Builder http;
     private final String configuredSeedUrl;
     private final TrackerClient tracker;
-    private final CircuitBreaker breaker;
-    private final Retry retry;
+    private final RemoteCall seed;
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<UUID, Manifest> cache = new ConcurrentHashMap<>();
 
+    /** @param seed the resilience4j instances calls to the seed go through; closed with this catalog */
     public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
-                           CircuitBreaker breaker, Retry retry) throws IOException {
+                           RemoteCall seed) throws IOException {
         this.directory = Files.createDirectories(directory);
         this.http = http;
         this.configuredSeedUrl = configuredSeedUrl;
         this.tracker = tracker;
-        this.breaker = breaker;
-        this.retry = retry;
+        this.seed = seed;
     }
 
     public Manifest get(UUID imageId) throws IOException {
@@ -85,22 +80,20 @@ public final class ManifestCatalog {
     private ManifestDocument fetch(UUID imageId) throws IOException {
         String seedUrl = seedUrl();
         RestClient client = http.baseUrl(seedUrl).build();
+        ManifestDocument doc;
         try {
-            ManifestDocument doc = Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker,
-                    () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
-                            .body(ManifestDocument.class))).get();
-            if (doc == null) {
-                throw new IOException("seed " + seedUrl + " sent an empty manifest for " + imageId);
-            }
-            return doc;
-        } catch (HttpClientErrorException e) {
-            if (e.getStatusCode() == HttpStatus.NOT_FOUND) {
+            doc = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
+                    .body(ManifestDocument.class));
+        } catch (RemoteCallException e) {
+            if (e.status() == 404) {
                 throw new UnknownImageException(imageId);
             }
-            throw new IOException("seed " + seedUrl + " refused the manifest of " + imageId + ": " + e.getMessage(), e);
-        } catch (RestClientException | CallNotPermittedException e) {
-            throw new IOException("seed " + seedUrl + " unreachable: " + e.getMessage(), e);
+            throw e;
         }
+        if (doc == null) {
+            throw new IOException("seed " + seedUrl + " sent an empty manifest for " + imageId);
+        }
+        return doc;
     }
 
     private String seedUrl() throws IOException {
@@ -109,5 +102,10 @@ public final class ManifestCatalog {
         }
         return tracker.seeds().stream().map(TrackerClient.SeedInfo::apiUrl).filter(u -> u != null && !u.isBlank())
                 .findFirst().orElseThrow(() -> new IOException("the tracker knows no live seed"));
+    }
+
+    @Override
+    public void close() {
+        seed.close();
     }
 }

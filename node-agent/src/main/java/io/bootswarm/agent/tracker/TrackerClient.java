@@ -2,25 +2,22 @@ package io.bootswarm.agent.tracker;
 
 import io.bootswarm.agent.swarm.Announcer;
 import io.bootswarm.agent.swarm.Peer;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.retry.Retry;
-import org.springframework.http.HttpStatus;
-import org.springframework.web.client.HttpClientErrorException;
+import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteCallException;
 import org.springframework.web.client.RestClient;
-import org.springframework.web.client.RestClientException;
 
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.concurrent.Callable;
 
 /**
  * The agent's calls to tracker-service: host registration and heartbeat, the list of live seeds,
- * and swarm announces. Every call goes through resilience4j (retry with backoff inside a circuit
- * breaker, instance {@code tracker}); the HTTP client carries the timeouts.
+ * and swarm announces. Every call is a {@link RemoteCall} through the resilience4j instances named
+ * {@code tracker}; a failed one throws {@link RemoteCallException}.
  */
-public final class TrackerClient implements Announcer {
+public final class TrackerClient implements Announcer, AutoCloseable {
 
     /** Body of {@code POST /api/v1/hosts}. */
     record HostRegistration(String name, String apiUrl, String peerHost, int peerPort) {
@@ -41,14 +38,19 @@ public final class TrackerClient implements Announcer {
     }
 
     private final RestClient http;
-    private final CircuitBreaker breaker;
-    private final Retry retry;
+    private final String trackerUrl;
+    private final RemoteCall tracker;
     private final String advertisedHost;
 
-    public TrackerClient(RestClient http, CircuitBreaker breaker, Retry retry, String advertisedHost) {
+    /**
+     * @param http       a client with {@code trackerUrl} as its base URL
+     * @param trackerUrl the tracker's base URL
+     * @param tracker    the resilience4j instances calls go through; closed with this client
+     */
+    public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost) {
         this.http = http;
-        this.breaker = breaker;
-        this.retry = retry;
+        this.trackerUrl = trackerUrl;
+        this.tracker = tracker;
         this.advertisedHost = advertisedHost;
     }
 
@@ -63,8 +65,8 @@ public final class TrackerClient implements Announcer {
         try {
             call(() -> http.post().uri("/api/v1/hosts/{name}/heartbeat", name).retrieve().toBodilessEntity());
             return true;
-        } catch (IOException e) {
-            if (e.getCause() instanceof HttpClientErrorException h && h.getStatusCode() == HttpStatus.NOT_FOUND) {
+        } catch (RemoteCallException e) {
+            if (e.status() == 404) {
                 return false;
             }
             throw e;
@@ -89,11 +91,12 @@ public final class TrackerClient implements Announcer {
                 r.peers().stream().map(p -> new Peer(p.host(), p.port(), p.seed())).toList());
     }
 
-    private <T> T call(Supplier<T> request) throws IOException {
-        try {
-            return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, request)).get();
-        } catch (RestClientException | io.github.resilience4j.circuitbreaker.CallNotPermittedException e) {
-            throw new IOException("tracker call failed: " + e.getMessage(), e);
-        }
+    private <T> T call(Callable<T> request) throws RemoteCallException {
+        return tracker.call(trackerUrl, request);
+    }
+
+    @Override
+    public void close() {
+        tracker.close();
     }
 }

@@ -1,13 +1,12 @@
 package io.bootswarm.seed.tracker;
 
+import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteCallException;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.seed.SeedIdentity;
 import io.bootswarm.seed.SeedProperties;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -24,8 +23,6 @@ import org.springframework.web.client.RestClient;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Registers the seed with tracker-service every {@code bootswarm.seed.heartbeat-interval}:
  * {@code POST {bootswarm.seed.tracker-url}/api/v1/seeds} with a {@link SeedRegistration}; any 2xx
- * is success. Each call goes through resilience4j's {@code tracker} time limiter, circuit breaker and
- * retry (configured under {@code resilience4j.*}). A tracker outage never stops the seed: failures
+ * is success. Each call is a {@link RemoteCall} through the resilience4j instances named
+ * {@code tracker} (configured under {@code resilience4j.*}). A tracker outage never stops the seed: failures
  * are logged once when they start and once when they end. Starts when the web server is up (its
  * port goes into the API URL); an empty tracker URL disables it.
  */
@@ -48,14 +45,11 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
     private final SeedIdentity identity;
     private final PeerWireServer peerWire;
     private final RestClient.Builder restClients;
-    private final CircuitBreaker circuitBreaker;
-    private final Retry retry;
-    private final TimeLimiter timeLimiter;
+    private final RemoteCall tracker;
     private final MeterRegistry meters;
-    private final ExecutorService calls = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("tracker-call-", 0).factory());
     private ScheduledExecutorService schedule;
     private RestClient client;
+    private String trackerUrl;
     private RegistrationLog stateLog;
     private volatile SeedRegistration registration;
     private volatile Instant lastSuccess;
@@ -67,9 +61,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
         this.identity = identity;
         this.peerWire = peerWire;
         this.restClients = restClients;
-        this.circuitBreaker = circuitBreakers.circuitBreaker(RESILIENCE_NAME);
-        this.retry = retries.retry(RESILIENCE_NAME);
-        this.timeLimiter = timeLimiters.timeLimiter(RESILIENCE_NAME);
+        this.tracker = RemoteCall.of(RESILIENCE_NAME, retries, circuitBreakers, timeLimiters);
         this.meters = meters;
     }
 
@@ -89,6 +81,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
         JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
         factory.setReadTimeout(Duration.ofSeconds(10));
         client = restClients.clone().baseUrl(base).requestFactory(factory).build();
+        trackerUrl = base;
         stateLog = new RegistrationLog(log, base);
         schedule = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tracker-registration")
                 .factory());
@@ -111,14 +104,12 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
     void registerOnce() {
         SeedRegistration body = registration;
         try {
-            Callable<Void> attempt = TimeLimiter.decorateFutureSupplier(timeLimiter, () -> calls.submit(() -> post(body)));
-            Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(circuitBreaker, attempt)).call();
+            tracker.call(trackerUrl, () -> post(body));
             lastSuccess = Instant.now();
             meters.counter("bootswarm.seed.tracker.registrations", "outcome", "success").increment();
             stateLog.succeeded(body);
-        } catch (Throwable e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
+        } catch (RemoteCallException e) {
+            if (Thread.currentThread().isInterrupted()) {
                 return;
             }
             meters.counter("bootswarm.seed.tracker.registrations", "outcome", "failure").increment();
@@ -154,6 +145,6 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
         if (schedule != null) {
             schedule.shutdownNow();
         }
-        calls.shutdownNow();
+        tracker.close();
     }
 }

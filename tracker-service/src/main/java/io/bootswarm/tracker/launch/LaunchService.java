@@ -4,6 +4,7 @@ import io.bootswarm.common.events.LaunchCommand;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.common.outbox.Outbox;
+import io.bootswarm.common.remote.RemoteCallException;
 import io.bootswarm.common.web.ProblemException;
 import io.bootswarm.tracker.TrackerProperties;
 import io.bootswarm.tracker.hosts.HostService;
@@ -134,7 +135,7 @@ class LaunchService {
         try {
             image = images.find(request.imageId()).orElseThrow(() -> ProblemException.notFound("unknown-image",
                     "seed-service has no image " + request.imageId()).with("imageId", request.imageId()));
-        } catch (SeedUnavailableException e) {
+        } catch (RemoteCallException e) {
             log.warn("cannot check image {} with seed-service: {}", request.imageId(), e.getMessage());
             ProblemException p = new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "seed-unavailable",
                     "Service unavailable", "cannot check the image with seed-service: " + e.getMessage());
