@@ -120,6 +120,24 @@ public final class FleetClient {
         return last[0];
     }
 
+    /**
+     * Creates a disk on one agent through its local API (what a host-local caller does).
+     *
+     * @param options the JSON launch options ({@code workload}, {@code policy}, {@code window},
+     *                {@code backgroundFill}), or null for the defaults
+     */
+    public JsonNode createDisk(String agentUrl, UUID imageId, Map<String, Object> options)
+            throws IOException, InterruptedException {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("imageId", imageId.toString());
+        if (options != null) {
+            body.put("options", options);
+        }
+        return send(HttpRequest.newBuilder(URI.create(agentUrl + "/api/v1/disks"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(), "create disk");
+    }
+
     /** A disk as its agent's local API shows it. */
     public JsonNode disk(String agentUrl, UUID diskId) throws IOException, InterruptedException {
         return get(agentUrl + "/api/v1/disks/" + diskId);

@@ -36,7 +36,8 @@ public final class FleetMain {
             opts.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
         Path work = Path.of(opts.getOrDefault("work", ".bootswarm")).toAbsolutePath();
-        LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083));
+        LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083,
+                Map.of()));
         Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-stop"));
         LocalFleet.Agent agent = fleet.startAgent("local-agent", Map.of(
                 "server.port", 8082, "bootswarm.agent.peer-port", 6882, "bootswarm.agent.nbd.port", 10809));

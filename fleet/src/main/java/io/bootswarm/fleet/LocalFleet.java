@@ -42,13 +42,19 @@ public final class LocalFleet implements AutoCloseable {
      * @param seedPort      REST port of the seed, 0 for any
      * @param seedPeerPort  peer wire port of the seed, 0 for any
      * @param profilePort   REST port of profile-service, 0 for any
+     * @param seedProperties more settings of the seed (e.g. its upload rate)
      */
     public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
-                          int seedPort, int seedPeerPort, int profilePort) {
+                          int seedPort, int seedPeerPort, int profilePort, Map<String, Object> seedProperties) {
 
         /** Any free ports, no fsync: what tests use. */
         public static Options forTests(Path workDirectory) {
-            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0);
+            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, Map.of());
+        }
+
+        public Options withSeedProperties(Map<String, Object> properties) {
+            return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
+                    profilePort, Map.copyOf(properties));
         }
     }
 
@@ -93,11 +99,13 @@ public final class LocalFleet implements AutoCloseable {
         try {
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(Map.of(
                     "server.port", options.trackerPort())));
-            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(Map.of(
+            Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
                     "bootswarm.seed.peer-port", options.seedPeerPort(),
-                    "bootswarm.seed.tracker-url", fleet.trackerUrl())));
+                    "bootswarm.seed.tracker-url", fleet.trackerUrl()));
+            seedProperties.putAll(options.seedProperties());
+            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(seedProperties));
             fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(Map.of(
                     "server.port", options.profilePort(),
                     "bootswarm.profile.seed-url", fleet.seedUrl())));
@@ -127,7 +135,10 @@ public final class LocalFleet implements AutoCloseable {
 
     /** As command-line arguments, which win over the services' own configuration files. */
     static String[] args(Map<String, Object> properties) {
-        return properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("spring.main.banner-mode", "off");
+        all.putAll(properties);
+        return all.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
     }
 
     /**

@@ -154,21 +154,21 @@ class FleetIT {
     @Test
     void withBackgroundFillAHostEndsWithTheWholeImageWithoutReadingIt() throws Exception {
         Path original = Tools.image(work.resolve("fill.img"), 16L * 1024 * 1024, 4);
-        LocalFleet.Agent agent = fleet.startAgent("fill-host", Map.of("bootswarm.agent.swarm.fill-concurrency", 2));
+        LocalFleet.Agent agent = fleet.startAgent("fill-host", Map.of());
         JsonNode image = client.uploadImage("fill-image", original);
         client.awaitHostUp("fill-host", T);
-        UUID launchId = UUID.fromString(client.launch(UUID.fromString(image.path("id").asString()),
-                List.of("fill-host"), null).path("id").asString());
-        client.awaitLaunchReady(launchId, T);
+        JsonNode created = client.createDisk(agent.apiUrl(), UUID.fromString(image.path("id").asString()),
+                Map.of("policy", "DEMAND", "backgroundFill", true));
+        UUID diskId = UUID.fromString(created.path("id").asString());
+        assertThat(created.path("options").path("backgroundFill").asBoolean()).isTrue();
         FleetClient.await(() -> {
-            JsonNode d = client.disk(agent.apiUrl(), launchId);
+            JsonNode d = client.disk(agent.apiUrl(), diskId);
             return d.path("piecesPresent").asInt() == d.path("piecesTotal").asInt();
         }, T, "background fill");
-        JsonNode d = client.disk(agent.apiUrl(), launchId);
+        JsonNode d = client.disk(agent.apiUrl(), diskId);
         assertThat(d.path("piecesFetched").asLong()).isEqualTo(d.path("piecesTotal").asLong());
-        // the tracker hears of the progress without anyone reading
-        client.awaitLaunch(launchId, l -> l.path("hosts").get(0).path("piecesPresent").asInt()
-                == d.path("piecesTotal").asInt(), T);
+        assertThat(d.path("prefetched").asLong()).isEqualTo(d.path("piecesTotal").asLong());
+        assertThat(d.path("demandMisses").asInt()).isZero();
     }
 
     private static void announce(SwarmId swarm, int port) throws Exception {

@@ -94,6 +94,14 @@ public final class PeerWireServer implements AutoCloseable {
     private final Thread acceptor;
     private final Thread choker;
     private long optimisticMovedAt = System.nanoTime();
+    private volatile PeerListener peerListener = (swarm, host, port) -> {
+    };
+
+    /** Told of peers that connect to us and name their own listen port (BEP 10 {@code p}). */
+    @FunctionalInterface
+    public interface PeerListener {
+        void peerSeen(SwarmId swarm, String host, int port);
+    }
     private volatile boolean closed;
 
     /** Binds and starts accepting. */
@@ -141,6 +149,17 @@ public final class PeerWireServer implements AutoCloseable {
     /** Peers unchoked now (regular, optimistic and urgent). */
     public int unchokedConnections() {
         return (int) connections.stream().filter(c -> !c.choked).count();
+    }
+
+    /** Where to report peers that connect and name their listen port. */
+    public void onPeerSeen(PeerListener listener) {
+        this.peerListener = listener;
+    }
+
+    void peerSeen(UploadConnection c, int port) {
+        if (c.socket.getInetAddress() != null) {
+            peerListener.peerSeen(c.swarmId, c.socket.getInetAddress().getHostAddress(), port);
+        }
     }
 
     RateLimiter uploadLimiter() {

@@ -108,9 +108,14 @@ final class UploadConnection {
 
     private void extendedHandshake(byte[] payload) {
         try {
-            if (Bencode.decode(payload) instanceof Map<?, ?> m && Long.valueOf(1).equals(m.get("urgent"))) {
-                urgent = true;
-                server.interestChanged(this);
+            if (Bencode.decode(payload) instanceof Map<?, ?> m) {
+                if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
+                    server.peerSeen(this, port.intValue());
+                }
+                if (Long.valueOf(1).equals(m.get("urgent"))) {
+                    urgent = true;
+                    server.interestChanged(this);
+                }
             }
         } catch (IllegalArgumentException e) {
             // an extended handshake we cannot read: treat the peer as an ordinary one

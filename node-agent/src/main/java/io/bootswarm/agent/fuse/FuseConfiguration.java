@@ -11,6 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Mounts the agent's disks as files ({@link FuseMount}) when {@code bootswarm.agent.fuse.enabled=true};
@@ -35,8 +36,10 @@ public class FuseConfiguration {
 
     @Bean(destroyMethod = "close")
     FuseMount fuseMount(FuseProperties settings, AgentProperties agent, DiskCatalog disks,
-                        ObjectProvider<MeterRegistry> meters) throws IOException {
+                        ObjectProvider<MeterRegistry> meters, ObjectProvider<Disks> agentDisks) throws IOException {
         FuseProperties resolved = settings.withDefaultMountPoint(agent.dataDirectory().resolve("mnt"));
-        return new FuseMount(resolved, disks, meters.getIfAvailable()).start();
+        FuseMount mount = new FuseMount(resolved, disks, meters.getIfAvailable()).start();
+        agentDisks.ifAvailable(d -> d.setFilePaths(id -> mount.pathOf(id).map(Path::toString).orElse(null)));
+        return mount;
     }
 }

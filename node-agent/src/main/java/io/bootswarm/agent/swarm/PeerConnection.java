@@ -86,8 +86,8 @@ final class PeerConnection implements AutoCloseable {
      *
      * @throws WireProtocolException if the peer answers for another swarm
      */
-    static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int pieceCount, Duration timeout,
-                               Runnable onChange, boolean urgent, RateLimiter download)
+    static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
+                               Duration timeout, Runnable onChange, boolean urgent, RateLimiter download)
             throws IOException {
         Socket s = new Socket();
         try {
@@ -104,9 +104,10 @@ final class PeerConnection implements AutoCloseable {
             }
             if (theirs.supportsExtensions()) {
                 // BEP 10: both sides set the extension bit, so we may send our extended handshake
+                // "p" (our listen port, BEP 10) lets the peer connect back and download from us too
                 w.write(new PeerMessage.Extended(0, Bencode.encode(urgent
-                        ? Map.of("m", Map.of(), "v", "bootswarm/0.1", "urgent", 1L)
-                        : Map.of("m", Map.of(), "v", "bootswarm/0.1"))));
+                        ? Map.of("m", Map.of(), "v", "bootswarm/0.1", "p", (long) listenPort, "urgent", 1L)
+                        : Map.of("m", Map.of(), "v", "bootswarm/0.1", "p", (long) listenPort))));
                 w.flush();
             }
             s.setSoTimeout(0);

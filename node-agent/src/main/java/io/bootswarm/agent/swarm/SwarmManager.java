@@ -44,6 +44,12 @@ public final class SwarmManager implements AutoCloseable {
         this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
                 RateLimiter.perSecond(settings.uploadRate().toBytes())),
                 id -> Optional.<ServedSwarm>ofNullable(bySwarm.get(id)), peerId);
+        server.onPeerSeen((swarm, host, port) -> {
+            SwarmSession s = bySwarm.get(swarm);
+            if (s != null) {
+                s.peerSeen(new Peer(host, port, false));
+            }
+        });
     }
 
     /** BEP 20 style peer id: {@code -BS0100-} and 12 random bytes. */

@@ -90,6 +90,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private final Counter fetchedBytesCounter;
     private final Thread announceThread;
     private volatile List<Peer> known = List.of();
+    private final Set<Peer> discovered = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
@@ -347,7 +348,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
 
     private PeerConnection connect(Peer p, boolean urgent) {
         try {
-            PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, manifest.pieceCount(),
+            PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), this::signal, urgent, download);
             signal();
             return c;
@@ -412,6 +413,20 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
         return n;
     }
 
+    /**
+     * A peer that connected to us and named its listen port: we may download from it too, without
+     * waiting for the tracker's next answer to mention it.
+     */
+    public void peerSeen(Peer peer) {
+        if (discovered.add(peer) && !known.contains(peer)) {
+            List<Peer> more = new ArrayList<>(known);
+            more.add(peer);
+            known = List.copyOf(more);
+            ensureConnections(false);
+            signal();
+        }
+    }
+
     /** Opens prefetch connections to the known peers, so that their pieces are known before choosing. */
     public void connectForPrefetch() {
         ensureConnections(false);
@@ -432,7 +447,9 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                         left, bytesUploaded.get(), bytesFetched.get(), e));
                 completeSent |= "completed".equals(e) || (left == 0 && "started".equals(e));
                 event = null;
-                known = List.copyOf(r.peers());
+                Set<Peer> all = new java.util.LinkedHashSet<>(r.peers());
+                all.addAll(discovered);
+                known = List.copyOf(all);
                 if (!inFlight.isEmpty()) {
                     ensureConnections(true);
                     ensureConnections(false);
