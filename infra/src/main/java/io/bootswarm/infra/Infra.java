@@ -85,7 +85,10 @@ public final class Infra {
         return mode == Mode.CONTAINERS ? new ContainerKafka() : EmbeddedKafka.start(port, 4);
     }
 
-    /** One PostgreSQL and one Kafka for this JVM, started on first use, stopped at exit. */
+    /**
+     * One PostgreSQL and one Kafka for this JVM, started on first use, stopped by {@link #stopShared()}
+     * (at the end of a test session, after the Spring contexts) or else at exit.
+     */
     public static synchronized Infra shared() {
         if (shared == null) {
             Mode mode = effectiveMode();
@@ -98,6 +101,17 @@ public final class Infra {
             }
         }
         return shared;
+    }
+
+    /** Stops what {@link #shared()} started, if anything; a later {@link #shared()} starts anew. */
+    public static synchronized void stopShared() {
+        if (shared != null) {
+            Infra stopping = shared;
+            shared = null;
+            log.info("stopping shared test infrastructure");
+            stopping.kafka.close();
+            stopping.postgres.close();
+        }
     }
 
     public PostgresServer postgres() {

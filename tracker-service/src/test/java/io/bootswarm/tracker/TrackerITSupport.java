@@ -65,11 +65,6 @@ public abstract class TrackerITSupport {
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */
-    @Autowired
-    void closeAtSessionEnd(org.springframework.context.ConfigurableApplicationContext context) {
-        CloseContextsAtSessionEnd.register(context);
-    }
-
     @BeforeEach
     void registerStandInSeed() {
         Response r = post("/api/v1/seeds", """
