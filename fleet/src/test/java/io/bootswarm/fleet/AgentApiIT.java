@@ -1,9 +1,7 @@
 package io.bootswarm.fleet;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -23,29 +21,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The node agent's local launch API: a disk made by a host-local caller reads as the image, and
  * every bad request gets an RFC 9457 problem body and leaves the host's disks as they were.
  */
-class AgentApiIT {
+class AgentApiIT extends FleetITSupport {
 
-    @TempDir
-    static Path work;
-
-    static LocalFleet fleet;
-    static FleetClient client;
     static LocalFleet.Agent agent;
     static final HttpClient http = HttpClient.newHttpClient();
     static final JsonMapper json = JsonMapper.builder().build();
 
     @BeforeAll
-    static void startFleet() {
-        fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")));
-        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+    static void startAgent() {
         agent = fleet.startAgent("api-host", Map.of());
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        if (fleet != null) {
-            fleet.close();
-        }
     }
 
     static HttpResponse<String> send(String method, String path, String body) throws Exception {
@@ -79,7 +63,7 @@ class AgentApiIT {
         assertThat(disk.path("piecesPresent").asInt()).isZero();
 
         Path copy = work.resolve("local-copy.img");
-        Tools.ok(FleetIT.T, "qemu-img", "convert", "-f", "raw", "-O", "raw", disk.path("nbdUri").asString(),
+        Tools.ok(T, "qemu-img", "convert", "-f", "raw", "-O", "raw", disk.path("nbdUri").asString(),
                 copy.toString());
         assertThat(Tools.sha256(copy)).isEqualTo(Tools.sha256(original));
         JsonNode progress = json.readTree(send("GET", "/api/v1/disks/" + id, null).body());
@@ -89,7 +73,7 @@ class AgentApiIT {
 
         assertThat(send("DELETE", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(204);
         assertThat(send("GET", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(404);
-        assertThat(Tools.run(FleetIT.T, "nbdinfo", "--size", disk.path("nbdUri").asString()).exit()).isNotZero();
+        assertThat(Tools.run(T, "nbdinfo", "--size", disk.path("nbdUri").asString()).exit()).isNotZero();
     }
 
     @Test

@@ -1,9 +1,6 @@
 package io.bootswarm.fleet;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
@@ -11,7 +8,6 @@ import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,28 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * had verified are not fetched again (counted), and writes acknowledged and flushed before the
  * kill are still there.
  */
-class AgentRestartIT {
-
-    static final Duration T = Duration.ofMinutes(2);
-
-    @TempDir
-    static Path work;
-
-    static LocalFleet fleet;
-    static FleetClient client;
-
-    @BeforeAll
-    static void startFleet() {
-        fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")));
-        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        if (fleet != null) {
-            fleet.close();
-        }
-    }
+class AgentRestartIT extends FleetITSupport {
 
     @Test
     void killedAgentKeepsVerifiedPiecesAndFlushedWrites() throws Exception {

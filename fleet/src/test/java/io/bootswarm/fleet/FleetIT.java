@@ -4,10 +4,7 @@ import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.ServedSwarm;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
@@ -19,7 +16,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -34,28 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sockets and Debian's NBD clients: upload an image, launch it through the tracker, read it over
  * NBD before it has been copied, write to it, and check that the seed's copy never changes.
  */
-class FleetIT {
-
-    static final Duration T = Duration.ofMinutes(2);
-
-    @TempDir
-    static Path work;
-
-    static LocalFleet fleet;
-    static FleetClient client;
-
-    @BeforeAll
-    static void startFleet() {
-        fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")));
-        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        if (fleet != null) {
-            fleet.close();
-        }
-    }
+class FleetIT extends FleetITSupport {
 
     @Test
     void anImageLaunchedThroughTheTrackerReadsBackByteIdenticalOverNbdAndWritesNeverReachTheSeed() throws Exception {

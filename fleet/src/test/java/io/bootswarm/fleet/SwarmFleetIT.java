@@ -1,10 +1,7 @@
 package io.bootswarm.fleet;
 
 import io.bootswarm.agent.launch.Disks;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 import java.io.RandomAccessFile;
@@ -26,29 +23,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * agents feed each other, profiles make a second run wait less, co-resident launches share the
  * host's pieces, and a disk reads as a file through FUSE.
  */
-class SwarmFleetIT {
+class SwarmFleetIT extends FleetITSupport {
 
     static final Duration T = Duration.ofMinutes(3);
     static final String RATE = "8MB"; // a 256 KiB piece takes ~31 ms at this rate
 
-    @TempDir
-    static Path work;
-
-    static LocalFleet fleet;
-    static FleetClient client;
-
-    @BeforeAll
-    static void startFleet() {
-        fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet"))
-                .withSeedProperties(Map.of("bootswarm.seed.upload-rate", RATE)));
-        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
-    }
-
-    @AfterAll
-    static void stopFleet() {
-        if (fleet != null) {
-            fleet.close();
-        }
+    @Override
+    LocalFleet.Options options(LocalFleet.Options defaults) {
+        return defaults.withSeedProperties(Map.of("bootswarm.seed.upload-rate", RATE));
     }
 
     static UUID upload(String name, long size, long seed) throws Exception {
