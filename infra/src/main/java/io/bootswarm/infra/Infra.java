@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -120,6 +121,17 @@ public final class Infra {
 
     public KafkaServer kafka() {
         return kafka;
+    }
+
+    /**
+     * The Spring Boot properties that point a service at {@code jdbcUrl} (a database of this
+     * PostgreSQL) and at this Kafka.
+     */
+    public Map<String, String> springProperties(String jdbcUrl) {
+        return Map.of("spring.datasource.url", jdbcUrl,
+                "spring.datasource.username", postgres.username(),
+                "spring.datasource.password", postgres.password(),
+                "spring.kafka.bootstrap-servers", kafka.bootstrapServers());
     }
 
     /** Creates a database no one else uses and returns its JDBC URL. */

@@ -37,12 +37,7 @@ public final class SeedTestSupport {
 
     /** The same as {@link #register}, as a map (for applications started by hand). */
     public static Map<String, String> properties(String database, Path storage) {
-        Infra infra = Infra.shared();
-        Map<String, String> p = new TreeMap<>();
-        p.put("spring.datasource.url", database);
-        p.put("spring.datasource.username", infra.postgres().username());
-        p.put("spring.datasource.password", infra.postgres().password());
-        p.put("spring.kafka.bootstrap-servers", infra.kafka().bootstrapServers());
+        Map<String, String> p = new TreeMap<>(Infra.shared().springProperties(database));
         p.put("bootswarm.seed.storage-dir", storage.toString());
         p.put("bootswarm.seed.peer-port", "0");
         return p;

@@ -58,10 +58,7 @@ public abstract class TrackerITSupport {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", () -> DATABASE);
-        registry.add("spring.datasource.username", () -> INFRA.postgres().username());
-        registry.add("spring.datasource.password", () -> INFRA.postgres().password());
-        registry.add("spring.kafka.bootstrap-servers", () -> INFRA.kafka().bootstrapServers());
+        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */

@@ -57,10 +57,7 @@ class SeedUnreachableIT {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", () -> DATABASE);
-        registry.add("spring.datasource.username", () -> INFRA.postgres().username());
-        registry.add("spring.datasource.password", () -> INFRA.postgres().password());
-        registry.add("spring.kafka.bootstrap-servers", () -> INFRA.kafka().bootstrapServers());
+        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.tracker.seed-url", () -> "http://127.0.0.1:" + CLOSED_PORT);
     }
 
