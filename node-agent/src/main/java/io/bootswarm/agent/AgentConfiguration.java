@@ -14,6 +14,7 @@ import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerClient;
+import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.remote.RemoteCall;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -139,7 +140,7 @@ class AgentConfiguration {
         @EventListener
         void onWebServer(WebServerInitializedEvent event) {
             String apiUrl = p.apiUrl() != null && !p.apiUrl().isBlank() ? p.apiUrl()
-                    : "http://" + p.advertisedHost() + ":" + event.getWebServer().getPort();
+                    : "http://" + UriHost.of(p.advertisedHost()) + ":" + event.getWebServer().getPort();
             HostHeartbeat hb = new HostHeartbeat(tracker, p.hostName(), apiUrl, swarms.peerPort(),
                     p.heartbeatInterval());
             HostHeartbeat old = heartbeat.getAndSet(hb);

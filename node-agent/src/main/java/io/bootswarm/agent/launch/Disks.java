@@ -12,6 +12,7 @@ import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
 import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.profile.ProfileDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -319,9 +320,7 @@ public final class Disks implements AutoCloseable {
     public DiskView view(OpenDisk d) {
         SwarmSession.Stats s = d.session().stats();
         String export = d.id().toString();
-        String host = properties.advertisedHost();
-        String nbdUri = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + nbdPort.getAsInt() + "/"
-                + export;
+        String nbdUri = "nbd://" + UriHost.of(properties.advertisedHost()) + ":" + nbdPort.getAsInt() + "/" + export;
         String unixUri = properties.hasUnixSocket()
                 ? "nbd+unix:///" + export + "?socket=" + properties.nbd().unixSocket().toAbsolutePath() : null;
         Prefetcher p = d.prefetcher();

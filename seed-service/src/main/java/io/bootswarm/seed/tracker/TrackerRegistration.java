@@ -1,5 +1,6 @@
 package io.bootswarm.seed.tracker;
 
+import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
 import io.bootswarm.common.wire.PeerWireServer;
@@ -93,11 +94,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
         if (!properties.advertisedApiUrl().isBlank()) {
             return properties.advertisedApiUrl().replaceAll("/+$", "");
         }
-        String host = properties.advertisedHost();
-        if (host.contains(":") && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
-        return "http://" + host + ":" + serverPort;
+        return "http://" + UriHost.of(properties.advertisedHost()) + ":" + serverPort;
     }
 
     /** One registration: never throws, so the schedule keeps going whatever the tracker does. */
