@@ -236,6 +236,11 @@ public final class PeerWireServer implements AutoCloseable {
             Handshake theirs = PeerWireReader.readHandshake(in);
             ServedSwarm swarm = directory.find(theirs.swarmId())
                     .orElseThrow(() -> new WireProtocolException("unknown swarm " + theirs.swarmId()));
+            // registered before the bitfield is taken, so that a piece announced from now on reaches this
+            // peer: its have is queued and sent by the writer after the bitfield
+            connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
+                    settings.maxQueuedRequests());
+            connections.add(connection);
             out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(), peerId));
             PieceSet have = swarm.available();
             if (have.cardinality() > 0) {
@@ -247,9 +252,6 @@ public final class PeerWireServer implements AutoCloseable {
             }
             out.flush();
             socket.setSoTimeout((int) settings.idleTimeout().toMillis());
-            connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
-                    settings.maxQueuedRequests());
-            connections.add(connection);
             connection.readLoop(new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount())));
         } catch (EOFException | SocketException e) {
             log.debug("peer {} disconnected: {}", remote, e.toString());
