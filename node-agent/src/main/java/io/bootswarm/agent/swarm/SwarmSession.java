@@ -299,11 +299,14 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
             ready.sort(Comparator.comparing((PeerConnection c) -> tried.contains(key(c.peer())))
                     .thenComparing(c -> c.peer().seed())
                     .thenComparingInt(PeerConnection::outstandingPieces));
+            boolean agentHasIt = !urgent && holders(f.piece) > 0;
             for (PeerConnection c : ready) {
                 if (urgent || !c.peer().seed()) {
                     return new Choice(c, false);
                 }
-                if (seedPrefetch.tryAcquire()) {
+                // a prefetch leaves the seed alone while another agent holds the piece, even one that
+                // chokes us now: its upload slots rotate, the seed's upload is the swarm's bottleneck
+                if (!agentHasIt && seedPrefetch.tryAcquire()) {
                     return new Choice(c, true);
                 }
             }

@@ -35,7 +35,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         pieceTimeout = orDefault(pieceTimeout, Duration.ofSeconds(20));
         maxAttempts = maxAttempts <= 0 ? 6 : maxAttempts;
         announceRetry = orDefault(announceRetry, Duration.ofSeconds(2));
-        uploadSlots = uploadSlots <= 0 ? 8 : uploadSlots;
+        uploadSlots = uploadSlots <= 0 ? 16 : uploadSlots;
         uploadRate = uploadRate == null ? DataSize.ofBytes(0) : uploadRate;
         downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
         prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
