@@ -81,13 +81,29 @@ public final class FleetClient {
                 && "UP".equals(h.path("state").asString())), timeout, "host " + host + " up");
     }
 
-    /** Launches {@code imageId} on {@code hosts}; returns the launch view. */
+    /** Launches {@code imageId} on {@code hosts} with the default options; returns the launch view. */
     public JsonNode launch(UUID imageId, List<String> hosts, String idempotencyKey)
             throws IOException, InterruptedException {
+        return launch(imageId, hosts, null, idempotencyKey);
+    }
+
+    /**
+     * Launches {@code imageId} on {@code hosts}; returns the launch view.
+     *
+     * @param options the JSON launch options ({@code workload}, {@code policy}, {@code window},
+     *                {@code backgroundFill}), or null for the defaults
+     */
+    public JsonNode launch(UUID imageId, List<String> hosts, Map<String, Object> options, String idempotencyKey)
+            throws IOException, InterruptedException {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("imageId", imageId.toString());
+        body.put("hosts", hosts);
+        if (options != null) {
+            body.put("options", options);
+        }
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(trackerUrl + "/api/v1/launches"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(
-                        Map.of("imageId", imageId.toString(), "hosts", hosts))));
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
         if (idempotencyKey != null) {
             b.header("Idempotency-Key", idempotencyKey);
         }

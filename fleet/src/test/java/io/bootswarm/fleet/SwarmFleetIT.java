@@ -47,18 +47,16 @@ class SwarmFleetIT extends FleetITSupport {
         for (int i = 0; i < 4; i++) {
             agents.add(fleet.startAgent("swarm-" + i, Map.of("bootswarm.agent.swarm.upload-rate", RATE)));
         }
-        List<UUID> disks = new ArrayList<>();
         for (LocalFleet.Agent a : agents) {
             client.awaitHostUp(a.name(), T);
         }
-        for (LocalFleet.Agent a : agents) {
-            disks.add(UUID.fromString(client.createDisk(a.apiUrl(), imageId,
-                    Map.of("policy", "DEMAND", "backgroundFill", true)).path("id").asString()));
-        }
+        UUID launch = UUID.fromString(client.launch(imageId, agents.stream().map(LocalFleet.Agent::name).toList(),
+                Map.of("policy", "DEMAND", "backgroundFill", true), null).path("id").asString());
+        client.awaitLaunchReady(launch, T);
         long fromPeers = 0;
         for (int i = 0; i < agents.size(); i++) {
             String url = agents.get(i).apiUrl();
-            UUID disk = disks.get(i);
+            UUID disk = launch; // a launch's disk on each host has the launch's id
             FleetClient.await(() -> {
                 JsonNode d = client.disk(url, disk);
                 return d.path("piecesPresent").asInt() == d.path("piecesTotal").asInt();

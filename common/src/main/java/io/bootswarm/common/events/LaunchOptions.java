@@ -1,5 +1,9 @@
 package io.bootswarm.common.events;
 
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Pattern;
+
 /**
  * How a launch streams its image (VMTorrent §2.2.4): the workload names the access profile;
  * the policy says whether the agent only fetches what the hypervisor reads ({@code DEMAND}) or
@@ -8,9 +12,19 @@ package io.bootswarm.common.events;
  * the agent fetches the rest of the image, rarest first, once the profile is exhausted.
  * Any field left null takes its default.
  */
-public record LaunchOptions(String workload, Policy policy, Integer window, Boolean backgroundFill) {
+public record LaunchOptions(@Pattern(regexp = WORKLOAD_PATTERN) String workload, Policy policy,
+                            @Min(1) @Max(MAX_WINDOW) Integer window, Boolean backgroundFill) {
 
     public enum Policy { DEMAND, PROFILE }
+
+    /** What a workload may be called: {@code boot}, {@code web-bench-1.2}. */
+    public static final String WORKLOAD_PATTERN = "[a-z0-9][a-z0-9._-]{0,63}";
+
+    public static final int MAX_WINDOW = 100_000;
+
+    public static boolean isValidWorkload(String name) {
+        return name != null && name.matches(WORKLOAD_PATTERN);
+    }
 
     public static final String DEFAULT_WORKLOAD = "default";
     public static final int DEFAULT_WINDOW = 32;

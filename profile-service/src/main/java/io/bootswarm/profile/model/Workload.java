@@ -1,18 +1,16 @@
 package io.bootswarm.profile.model;
 
-import java.util.regex.Pattern;
+import io.bootswarm.common.events.LaunchOptions;
 
 /** Workload names: what a launch calls the work its VM does ({@code boot}, {@code web-bench-1.2}). */
 public final class Workload {
 
-    public static final String PATTERN = "[a-z0-9][a-z0-9._-]{0,63}";
-
-    private static final Pattern COMPILED = Pattern.compile(PATTERN);
+    public static final String PATTERN = LaunchOptions.WORKLOAD_PATTERN;
 
     private Workload() {
     }
 
     public static boolean isValid(String name) {
-        return name != null && COMPILED.matcher(name).matches();
+        return LaunchOptions.isValidWorkload(name);
     }
 }

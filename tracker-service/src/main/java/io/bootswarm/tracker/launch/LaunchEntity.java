@@ -2,7 +2,10 @@ package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
+import io.bootswarm.common.events.LaunchOptions;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
@@ -38,11 +41,29 @@ class LaunchEntity extends AssignedIdEntity<UUID> {
     @Column(name = "stop_requested_at")
     private Instant stopRequestedAt;
 
+    @Column(name = "workload", nullable = false)
+    private String workload;
+
+    @Enumerated(EnumType.STRING)
+    @Column(name = "policy", nullable = false)
+    private LaunchOptions.Policy policy;
+
+    @Column(name = "prefetch_window", nullable = false)
+    private int prefetchWindow;
+
+    @Column(name = "background_fill", nullable = false)
+    private boolean backgroundFill;
+
     protected LaunchEntity() {
     }
 
     LaunchEntity(UUID id, UUID imageId, String imageName, long imageSize, String idempotencyKey,
-                 String requestFingerprint, Instant createdAt) {
+                 String requestFingerprint, Instant createdAt, LaunchOptions options) {
+        LaunchOptions o = options.resolved();
+        this.workload = o.workload();
+        this.policy = o.policy();
+        this.prefetchWindow = o.window();
+        this.backgroundFill = o.backgroundFill();
         this.id = id;
         this.imageId = imageId;
         this.imageName = imageName;
@@ -55,6 +76,11 @@ class LaunchEntity extends AssignedIdEntity<UUID> {
     @Override
     public UUID getId() {
         return id;
+    }
+
+    /** How the launch streams its image. */
+    LaunchOptions options() {
+        return new LaunchOptions(workload, policy, prefetchWindow, backgroundFill);
     }
 
     UUID imageId() {

@@ -1,8 +1,10 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.tracker.web.Patterns;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -19,5 +21,16 @@ record LaunchRequest(
         @ArraySchema(arraySchema = @Schema(description = "Registered hosts that are UP, each named once"),
                 schema = @Schema(example = "host-a"))
         @NotEmpty
-        List<@NotNull @Pattern(regexp = Patterns.HOST_NAME, message = Patterns.HOST_NAME_MESSAGE) String> hosts) {
+        List<@NotNull @Pattern(regexp = Patterns.HOST_NAME, message = Patterns.HOST_NAME_MESSAGE) String> hosts,
+        @Schema(description = "How the hosts stream the image: workload (names the access profile), policy DEMAND or "
+                + "PROFILE (prefetch by the profile, window-randomized), window k, backgroundFill (fetch the rest "
+                + "after the profile). Omitted fields take their defaults: default, PROFILE, 32, false.",
+                nullable = true)
+        @Valid
+        LaunchOptions options) {
+
+    /** The options with defaults filled in. */
+    LaunchOptions resolvedOptions() {
+        return (options == null ? LaunchOptions.DEFAULTS : options).resolved();
+    }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.events.LaunchCommand;
+import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.common.outbox.Outbox;
@@ -175,15 +176,16 @@ class LaunchService {
         Instant now = now();
         UUID id = UUID.randomUUID();
         String name = image.name() == null || image.name().isBlank() ? request.imageId().toString() : image.name();
+        LaunchOptions options = request.resolvedOptions();
         LaunchEntity launch = launches.save(new LaunchEntity(id, request.imageId(), name, image.size(),
-                idempotencyKey, fingerprint, now));
+                idempotencyKey, fingerprint, now, options));
         launches.flush(); // a duplicate idempotency key fails here, before any command is queued
         List<LaunchHostEntity> rows = new ArrayList<>();
         for (int i = 0; i < request.hosts().size(); i++) {
             String host = request.hosts().get(i);
             rows.add(launchHosts.save(new LaunchHostEntity(new LaunchHostKey(id, host), i, now)));
             outbox.publish(Topics.LAUNCH_COMMANDS, new LaunchCommand(UUID.randomUUID(), now, id, host,
-                    request.imageId(), LaunchCommand.Action.START));
+                    request.imageId(), LaunchCommand.Action.START, options));
         }
         launchHosts.flush();
         return view(launch, rows);
@@ -281,16 +283,17 @@ class LaunchService {
         List<LaunchHostView> hostViews = rows.stream().map(LaunchHostEntity::view).toList();
         LaunchState state = LaunchState.derive(hostViews.stream().map(LaunchHostView::state).toList());
         return new LaunchView(l.getId(), l.imageId(), l.imageName(), l.imageSize(), l.createdAt(),
-                l.stopRequestedAt(), state, hostViews);
+                l.stopRequestedAt(), l.options(), state, hostViews);
     }
 
     private static ProblemException unknownLaunch(UUID id) {
         return ProblemException.notFound("unknown-launch", "no launch " + id).with("launchId", id);
     }
 
-    /** Identifies a request for idempotency: the image and the set of hosts. */
+    /** Identifies a request for idempotency: the image, the set of hosts and the resolved options. */
     static String fingerprint(LaunchRequest r) {
-        String canonical = r.imageId() + "\n" + r.hosts().stream().sorted().collect(Collectors.joining("\n"));
+        String canonical = r.imageId() + "\n" + r.resolvedOptions() + "\n"
+                + r.hosts().stream().sorted().collect(Collectors.joining("\n"));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(canonical.getBytes(StandardCharsets.UTF_8)));

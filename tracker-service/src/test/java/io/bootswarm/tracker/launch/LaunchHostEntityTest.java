@@ -1,9 +1,11 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+
 import java.util.List;
 import java.util.UUID;
 
@@ -42,9 +44,14 @@ class LaunchHostEntityTest {
     @Test
     void fingerprintIgnoresHostOrderButNotHostsOrImage() {
         UUID image = UUID.randomUUID();
-        String ab = LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b")));
-        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("b", "a")))).isEqualTo(ab);
-        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a")))).isNotEqualTo(ab);
-        assertThat(LaunchService.fingerprint(new LaunchRequest(UUID.randomUUID(), List.of("a", "b")))).isNotEqualTo(ab);
+        String ab = LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b"), null));
+        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("b", "a"), null))).isEqualTo(ab);
+        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a"), null))).isNotEqualTo(ab);
+        assertThat(LaunchService.fingerprint(new LaunchRequest(UUID.randomUUID(), List.of("a", "b"), null))).isNotEqualTo(ab);
+        // the options count, with defaults resolved: explicit defaults are the same request as none
+        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b"),
+                new LaunchOptions(null, LaunchOptions.Policy.DEMAND, null, null)))).isNotEqualTo(ab);
+        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b"),
+                new LaunchOptions("default", LaunchOptions.Policy.PROFILE, 32, false)))).isEqualTo(ab);
     }
 }

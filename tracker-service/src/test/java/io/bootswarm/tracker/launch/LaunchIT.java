@@ -1,6 +1,7 @@
 package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.events.LaunchCommand;
+import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus.State;
 import io.bootswarm.tracker.TrackerITSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -74,7 +75,10 @@ class LaunchIT extends TrackerITSupport {
             assertThat(c.command().action()).isEqualTo(LaunchCommand.Action.START);
             assertThat(c.command().imageId()).isEqualTo(image);
             assertThat(c.command().host()).isEqualTo(c.key());
+            assertThat(c.command().options()).as("defaults resolved by the tracker")
+                    .isEqualTo(new LaunchOptions("default", LaunchOptions.Policy.PROFILE, 32, false));
         });
+        assertThat(created.<String>json("$.options.policy")).isEqualTo("PROFILE");
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
                 "select count(*) from tracker.outbox where published_at is null and payload like ?", Long.class,
                 "%" + id + "%") == 0);
@@ -97,6 +101,24 @@ class LaunchIT extends TrackerITSupport {
         assertThat(ready.<String>json("$.hosts[1].nbdUri")).isEqualTo("nbd://127.0.0.2:10809/" + id);
         assertThat(ready.<String>json("$.hosts[1].nbdUnixUri")).isNull();
         assertThat(Instant.parse(ready.json("$.hosts[0].updatedAt"))).isAfter(Instant.parse(ready.json("$.createdAt")));
+    }
+
+    @Test
+    void launchOptionsReachTheAgentsInTheirCommands() {
+        String a = hostName("lo");
+        registerHost(a);
+        UUID image = SEED.addImage("with-options", 1L << 30);
+        Response created = post("/api/v1/launches", """
+                {"imageId": "%s", "hosts": ["%s"],
+                 "options": {"workload": "web-bench", "policy": "DEMAND", "window": 4, "backgroundFill": true}}"""
+                .formatted(image, a));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        UUID id = uuid(created.json("$.id"));
+        assertThat(created.<String>json("$.options.workload")).isEqualTo("web-bench");
+        List<KafkaProbe.Received> commands = kafka.commands(id, 1, Duration.ofSeconds(2));
+        assertThat(commands).singleElement().satisfies(c -> assertThat(c.command().options())
+                .isEqualTo(new LaunchOptions("web-bench", LaunchOptions.Policy.DEMAND, 4, true)));
+        assertThat(get("/api/v1/launches/" + id).<Boolean>json("$.options.backgroundFill")).isTrue();
     }
 
     @Test

@@ -116,6 +116,19 @@ class LaunchValidationIT extends TrackerITSupport {
         assertNothingCreated();
     }
 
+    @Test
+    void badLaunchOptionsAreBadRequests() {
+        assertInvalid(launch("""
+                {"imageId": "%s", "hosts": ["%s"], "options": {"window": 0}}""".formatted(image, up)), "options.window");
+        assertInvalid(launch("""
+                {"imageId": "%s", "hosts": ["%s"], "options": {"workload": "Not A Name"}}""".formatted(image, up)),
+                "options.workload");
+        assertProblem(launch("""
+                {"imageId": "%s", "hosts": ["%s"], "options": {"policy": "FASTEST"}}""".formatted(image, up)), 400,
+                "malformed-body");
+        assertNothingCreated();
+    }
+
     private static void assertInvalid(Response r, String field) {
         assertProblem(r, 400, "invalid-request");
         assertThat(r.<List<String>>json("$.errors[*].field")).contains(field);
