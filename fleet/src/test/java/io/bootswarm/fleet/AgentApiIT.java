@@ -105,4 +105,24 @@ class AgentApiIT extends FleetITSupport {
         }
         assertThat(diskDirectories()).isEqualTo(before);
     }
+
+    @Test
+    void withProfileServiceDownALaunchRunsInDemandModeWithoutDelay() throws Exception {
+        Path original = Tools.image(work.resolve("no-profile.img"), 6L * 1024 * 1024, 10);
+        UUID imageId = UUID.fromString(client.uploadImage("no-profile-image", original).path("id").asString());
+        LocalFleet.Agent cut = fleet.startAgent("cut-host", Map.of("bootswarm.agent.profile-url", "http://127.0.0.1:1"));
+        long t0 = System.nanoTime();
+        JsonNode disk = client.createDisk(cut.apiUrl(), imageId, Map.of("workload", "boot", "policy", "PROFILE"));
+        long createMillis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(createMillis).as("the disk does not wait for profile-service").isLessThan(2_000);
+        Path copy = work.resolve("no-profile-copy.img");
+        Tools.ok(FleetIT.T, "qemu-img", "convert", "-f", "raw", "-O", "raw", disk.path("nbdUri").asString(),
+                copy.toString());
+        assertThat(Tools.sha256(copy)).isEqualTo(Tools.sha256(original));
+        JsonNode after = client.disk(cut.apiUrl(), UUID.fromString(disk.path("id").asString()));
+        assertThat(after.hasNonNull("profileRuns")).as("no profile: demand mode").isFalse();
+        assertThat(after.path("prefetched").asLong()).isZero();
+        assertThat(after.path("demandMisses").asInt()).isPositive();
+        cut.close();
+    }
 }
