@@ -14,6 +14,8 @@ import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerClient;
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.remote.RemoteCall;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -21,6 +23,8 @@ import io.github.resilience4j.retry.RetryRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
@@ -35,12 +39,15 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(AgentProperties.class)
 class AgentConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
 
     @Bean
     PieceStore pieceStore(AgentProperties p, MeterRegistry meters) throws IOException {
@@ -66,9 +73,17 @@ class AgentConfiguration {
     }
 
     @Bean
-    SwarmManager swarmManager(PieceStore store, TrackerClient tracker, AgentProperties p, MeterRegistry meters)
-            throws IOException {
-        return new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), meters);
+    SwarmManager swarmManager(PieceStore store, TrackerClient tracker, ManifestCatalog manifests, AgentProperties p,
+                              MeterRegistry meters) throws IOException {
+        Function<SwarmId, Optional<Manifest>> resolver = !p.swarm().crossImage() ? id -> Optional.empty() : id -> {
+            try {
+                return manifests.bySwarm(id);
+            } catch (IOException e) {
+                log.debug("cannot resolve swarm {} for cross-image serving: {}", id, e.toString());
+                return Optional.empty();
+            }
+        };
+        return new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver, meters);
     }
 
     /** The NBD server, which finds its exports among the disks (looked up lazily: disks need its port). */

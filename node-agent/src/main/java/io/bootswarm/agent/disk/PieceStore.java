@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,6 +59,7 @@ public final class PieceStore implements AutoCloseable {
     private final AtomicLong unsynced = new AtomicLong();
     private final Thread syncer;
     private volatile boolean closed;
+    private final List<Consumer<PieceHash>> listeners = new CopyOnWriteArrayList<>();
 
     private PieceStore(int pieceSize, FileChannel data, FileChannel journal, int nextSlot, Duration syncInterval) {
         this.pieceSize = pieceSize;
@@ -158,6 +161,11 @@ public final class PieceStore implements AutoCloseable {
         return index.size();
     }
 
+    /** Tells {@code listener} of every piece stored from now on (after readers can see it). */
+    public void addListener(Consumer<PieceHash> listener) {
+        listeners.add(listener);
+    }
+
     /**
      * Stores a verified piece; returns false if it was already here. When this returns, readers
      * see the piece and a killed agent keeps it.
@@ -183,10 +191,13 @@ public final class PieceStore implements AutoCloseable {
             appendRecord(piece.hash(), slot, piece.length());
             index.put(piece.hash(), new Slot(slot, piece.length()));
             unsynced.incrementAndGet();
-            return true;
         } finally {
             journalLock.unlock();
         }
+        for (Consumer<PieceHash> l : listeners) {
+            l.accept(piece.hash());
+        }
+        return true;
     }
 
     /**

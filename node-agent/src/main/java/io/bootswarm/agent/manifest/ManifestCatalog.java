@@ -3,6 +3,7 @@ package io.bootswarm.agent.manifest;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.ManifestDocument;
+import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
 import org.springframework.web.client.RestClient;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -75,6 +77,30 @@ public final class ManifestCatalog implements AutoCloseable {
         }
         cache.put(imageId, m);
         return m;
+    }
+
+    /** The image view fields this catalog reads. */
+    record ImageRef(UUID id, String swarmId) {
+    }
+
+    /**
+     * The manifest of the image whose swarm is {@code swarmId} (a peer of another image asking us
+     * for shared pieces), or empty if the catalog has no such image.
+     */
+    public Optional<Manifest> bySwarm(SwarmId swarmId) throws IOException {
+        for (Manifest m : cache.values()) {
+            if (m.swarmId().equals(swarmId)) {
+                return Optional.of(m);
+            }
+        }
+        String seedUrl = seedUrl();
+        RestClient client = http.baseUrl(seedUrl).build();
+        ImageRef[] found = seed.call(seedUrl, () -> client.get().uri("/api/v1/images?swarmId={s}", swarmId.hex())
+                .retrieve().body(ImageRef[].class));
+        if (found == null || found.length == 0 || !swarmId.hex().equalsIgnoreCase(found[0].swarmId())) {
+            return Optional.empty();
+        }
+        return Optional.of(get(found[0].id()));
     }
 
     private ManifestDocument fetch(UUID imageId) throws IOException {

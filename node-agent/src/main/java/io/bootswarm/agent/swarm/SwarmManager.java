@@ -2,6 +2,7 @@ package io.bootswarm.agent.swarm;
 
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
@@ -12,15 +13,25 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * The host's swarms: one {@link SwarmSession} per image, shared by every disk of that image on
  * the host (a piece is fetched once per host), all over one {@link PieceStore}; and the peer wire
  * server through which this host serves what it holds to other peers.
+ *
+ * <p>Cross-image sharing: a peer may connect for the swarm of an image this host does not run. If
+ * {@code crossImage} is on, the manifest of that image is resolved (from the seed) and the host
+ * serves it the pieces it holds through its own images ({@link CrossSwarm}). A piece arriving in
+ * the store, by whichever swarm, is announced with {@code have} in every swarm whose image
+ * contains it.
  */
 public final class SwarmManager implements AutoCloseable {
 
@@ -33,17 +44,30 @@ public final class SwarmManager implements AutoCloseable {
     private final Map<SwarmId, SwarmSession> bySwarm = new ConcurrentHashMap<>();
     private final PeerWireServer server;
     private final RateLimiter download;
+    private final Function<SwarmId, Optional<Manifest>> resolver;
+    private final Map<SwarmId, CrossSwarm> cross = new ConcurrentHashMap<>();
+    private final Map<SwarmId, Long> unresolvedUntil = new ConcurrentHashMap<>();
+    private final Map<PieceHash, List<Holding>> holders = new ConcurrentHashMap<>();
 
+    /** Piece {@code piece} of a swarm's image is the piece with this hash. */
+    private record Holding(PieceHolder swarm, int piece) {
+    }
+
+    /**
+     * @param resolver finds the manifest of an image by its swarm id, for cross-image serving; return
+     *                 empty for none (and to turn cross-image serving off)
+     */
     public SwarmManager(PieceStore store, Announcer announcer, SwarmSettings settings, InetSocketAddress peerBind,
-                        MeterRegistry meters) throws IOException {
+                        Function<SwarmId, Optional<Manifest>> resolver, MeterRegistry meters) throws IOException {
         this.store = store;
         this.announcer = announcer;
         this.settings = settings;
         this.meters = meters;
+        this.resolver = resolver;
         this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
         this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
-                RateLimiter.perSecond(settings.uploadRate().toBytes())),
-                id -> Optional.<ServedSwarm>ofNullable(bySwarm.get(id)), peerId);
+                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId);
+        store.addListener(this::stored);
         server.onPeerSeen((swarm, host, port) -> {
             SwarmSession s = bySwarm.get(swarm);
             if (s != null) {
@@ -78,9 +102,67 @@ public final class SwarmManager implements AutoCloseable {
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
             SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
                     piece -> server.announce(manifest.swarmId(), piece), meters);
+            index(manifest, s);
             bySwarm.put(manifest.swarmId(), s);
+            cross.remove(manifest.swarmId());
             return s;
         });
+    }
+
+    /** The swarm a connecting peer names: one we run, else (cross-image) one whose image shares pieces with ours. */
+    private Optional<ServedSwarm> served(SwarmId id) {
+        SwarmSession own = bySwarm.get(id);
+        if (own != null) {
+            return Optional.of(own);
+        }
+        CrossSwarm known = cross.get(id);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Long until = unresolvedUntil.get(id);
+        if (until != null && System.nanoTime() < until) {
+            return Optional.empty();
+        }
+        Optional<Manifest> manifest = resolver.apply(id);
+        if (manifest.isEmpty()) {
+            unresolvedUntil.put(id, System.nanoTime() + Duration.ofSeconds(30).toNanos());
+            return Optional.empty();
+        }
+        return Optional.of(cross.computeIfAbsent(id, k -> {
+            Manifest m = manifest.get();
+            CrossSwarm c = new CrossSwarm(m, store, () -> {
+            });
+            index(m, c);
+            return c;
+        }));
+    }
+
+    private void index(Manifest m, PieceHolder swarm) {
+        for (int i = 0; i < m.pieceCount(); i++) {
+            if (!m.isZero(i)) {
+                holders.computeIfAbsent(m.hash(i), h -> new CopyOnWriteArrayList<>()).add(new Holding(swarm, i));
+            }
+        }
+    }
+
+    /** A piece arrived in the store: every swarm whose image has it announces it. */
+    private void stored(PieceHash hash) {
+        List<Holding> hs = holders.get(hash);
+        if (hs == null) {
+            return;
+        }
+        for (Holding h : hs) {
+            if (h.swarm().pieceArrived(h.piece()) && h.swarm() instanceof CrossSwarm c) {
+                server.announce(c.manifest().swarmId(), h.piece());
+            }
+        }
+    }
+
+    /** Bytes uploaded to peers of images this host does not run (cross-image), by swarm. */
+    public Map<SwarmId, Long> crossUploads() {
+        Map<SwarmId, Long> out = new java.util.HashMap<>();
+        cross.forEach((id, c) -> out.put(id, c.bytesUploaded()));
+        return out;
     }
 
     public Optional<SwarmSession> find(UUID imageId) {

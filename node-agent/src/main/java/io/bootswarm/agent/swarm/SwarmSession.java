@@ -56,7 +56,7 @@ import java.util.function.IntConsumer;
  * <p>As a {@link ServedSwarm} it serves the pieces the host holds to other peers. A background
  * thread announces to the tracker and keeps connections open to the peers it names.
  */
-public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, AutoCloseable {
+public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, PieceHolder, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SwarmSession.class);
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(90);
@@ -242,9 +242,8 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                     attempts++;
                     continue;
                 }
-                store.put(verified.get());
-                served.add(piece);
-                announceHave.accept(piece);
+                store.put(verified.get()); // the store tells every swarm holding this piece, this one included
+                pieceArrived(piece);
                 piecesFetched.incrementAndGet();
                 if (c.peer().seed()) {
                     piecesFromSeed.incrementAndGet();
@@ -391,6 +390,16 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
 
     private static String key(Peer p) {
         return p.host() + ":" + p.port();
+    }
+
+    @Override
+    public boolean pieceArrived(int piece) {
+        boolean added = served.add(piece);
+        if (added) {
+            announceHave.accept(piece);
+            signal();
+        }
+        return added;
     }
 
     @Override

@@ -22,11 +22,13 @@ import java.time.Duration;
  * @param seedPrefetchSlots   of those, how many may come from a seed at once: prefetches go to other
  *                            agents where they can, so that the seed's upload serves demand and
  *                            pieces nobody else has
+ * @param crossImage          serve peers of other images the pieces we hold that their images share
+ *                            (null: on)
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
                             DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
-                            int seedPrefetchSlots) {
+                            int seedPrefetchSlots, Boolean crossImage) {
 
     public SwarmSettings {
         maxConnections = maxConnections <= 0 ? 32 : maxConnections;
@@ -40,6 +42,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
         prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
         seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
+        crossImage = crossImage == null || crossImage;
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -47,6 +50,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     }
 
     public static SwarmSettings defaults() {
-        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0);
+        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null);
     }
 }

@@ -4,6 +4,7 @@ import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.PieceSplitter;
+import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -21,10 +22,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -64,7 +70,15 @@ class SwarmExchangeTest {
     }
 
     PeerWireServer seed(byte[] image, Manifest m, long rate) throws IOException {
-        ServedSwarm swarm = new ServedSwarm() {
+        return seed(Map.of(m, image), rate);
+    }
+
+    /** A seed serving several images from memory, its upload capped at {@code rate}, counting bytes per swarm. */
+    final Map<SwarmId, AtomicLong> seedBytes = new ConcurrentHashMap<>();
+
+    PeerWireServer seed(Map<Manifest, byte[]> images, long rate) throws IOException {
+        Map<SwarmId, ServedSwarm> swarms = new HashMap<>();
+        images.forEach((m, image) -> swarms.put(m.swarmId(), new ServedSwarm() {
             final PieceSet all = PieceSet.full(m.pieceCount());
 
             @Override
@@ -86,10 +100,15 @@ class SwarmExchangeTest {
             public void readBlock(int piece, int begin, byte[] dst, int length) {
                 System.arraycopy(image, piece * PIECE + begin, dst, 0, length);
             }
-        };
+
+            @Override
+            public void uploaded(int bytes) {
+                seedBytes.computeIfAbsent(m.swarmId(), k -> new AtomicLong()).addAndGet(bytes);
+            }
+        }));
         PeerWireServer s = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0))
-                .withUpload(64, RateLimiter.perSecond(rate)),
-                id -> id.equals(m.swarmId()) ? Optional.of(swarm) : Optional.empty(), "-SEED00-swarmtest123".getBytes());
+                .withUpload(64, RateLimiter.perSecond(rate)), id -> Optional.ofNullable(swarms.get(id)),
+                "-SEED00-swarmtest123".getBytes());
         closing.add(s);
         return s;
     }
@@ -97,18 +116,27 @@ class SwarmExchangeTest {
     record Agent(SwarmManager manager, SwarmSession session) {
     }
 
+    /** How agents resolve swarm ids of images they do not run (cross-image serving); none by default. */
+    Function<SwarmId, Optional<Manifest>> resolver = id -> Optional.empty();
+
     List<Agent> agents(int n, Manifest m, PeerWireServer seed, long rate) throws IOException {
+        return agents(n, m, seed, rate, List.of());
+    }
+
+    /** {@code n} agents in {@code m}'s swarm; the tracker also names {@code others} (e.g. agents of another image). */
+    List<Agent> agents(int n, Manifest m, PeerWireServer seed, long rate, List<Peer> others) throws IOException {
         List<SwarmManager> managers = new ArrayList<>();
-        List<Peer> peers = new ArrayList<>();
+        List<Peer> peers = new ArrayList<>(others);
         peers.add(new Peer("127.0.0.1", seed.port(), true));
         SwarmSettings settings = new SwarmSettings(0, null, null, null, 0, Duration.ofMillis(200), 4,
-                DataSize.ofBytes(rate), null, 4, 1);
+                DataSize.ofBytes(rate), null, 4, 1, null);
         for (int i = 0; i < n; i++) {
             int self = i;
-            PieceStore store = PieceStore.open(dir.resolve("agent-" + i), PIECE, Duration.ofSeconds(1));
+            PieceStore store = PieceStore.open(dir.resolve("agent-" + UUID.randomUUID()), PIECE,
+                    Duration.ofSeconds(1));
             SwarmManager mgr = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(1),
                     peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList()),
-                    settings, new InetSocketAddress("127.0.0.1", 0), new SimpleMeterRegistry());
+                    settings, new InetSocketAddress("127.0.0.1", 0), resolver, new SimpleMeterRegistry());
             managers.add(mgr);
             peers.add(new Peer("127.0.0.1", mgr.peerPort(), false));
             closing.add(mgr);
@@ -192,5 +220,66 @@ class SwarmExchangeTest {
         System.out.printf("demand wait without prefetch traffic: p50 %.1f ms, max %.1f ms; with: p50 %.1f ms, "
                 + "max %.1f ms%n", quietP50, quiet[19], busyP50, busy[19]);
         assertThat(busyP50).isLessThan(2 * quietP50 + 10);
+    }
+
+    static void awaitComplete(List<Agent> agents) throws InterruptedException {
+        for (Agent a : agents) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (a.session().stats().piecesPresent() < a.session().stats().piecesTotal()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(a.session().stats().piecesPresent()).isEqualTo(a.session().stats().piecesTotal());
+        }
+    }
+
+    /** Fills an image on two agents of A, then on two agents of B (which shares 60 % of A's pieces). */
+    long[] crossImageRun(boolean crossImage, byte[] a, Manifest ma, byte[] b, Manifest mb) throws Exception {
+        seedBytes.clear();
+        long rate = 16L << 20;
+        PeerWireServer seed = seed(Map.of(ma, a, mb, b), rate);
+        resolver = crossImage ? id -> id.equals(mb.swarmId()) ? Optional.of(mb) : Optional.empty()
+                : id -> Optional.empty();
+        List<Agent> groupA = agents(2, ma, seed, rate);
+        for (Agent x : groupA) {
+            closing.add(new Prefetcher(x.session(), new int[0], 1, true, 4, "fill-a"));
+        }
+        awaitComplete(groupA);
+        List<Peer> aPeers = groupA.stream().map(x -> new Peer("127.0.0.1", x.manager().peerPort(), false)).toList();
+        List<Agent> groupB = agents(2, mb, seed, rate, aPeers);
+        for (Agent x : groupB) {
+            closing.add(new Prefetcher(x.session(), new int[0], 1, true, 4, "fill-b"));
+        }
+        awaitComplete(groupB);
+        long fromAAgents = 0;
+        for (Agent x : groupB) {
+            for (Peer p : aPeers) {
+                fromAAgents += x.session().stats().piecesByPeer().getOrDefault("127.0.0.1:" + p.port(), 0L);
+            }
+        }
+        return new long[]{seedBytes.getOrDefault(mb.swarmId(), new AtomicLong()).get(), fromAAgents};
+    }
+
+    @Test
+    void agentsOfAnotherImageServeSharedPiecesSoTheSeedUploadsLessThanWithIsolatedSwarms() throws Exception {
+        byte[] a = image(64, 7);
+        byte[] b = a.clone();
+        Random r = new Random(8);
+        for (int p = 0; p < 64; p++) {
+            if (p % 5 != 0 && r.nextInt(10) < 4) {
+                byte[] fresh = new byte[PIECE];
+                r.nextBytes(fresh);
+                System.arraycopy(fresh, 0, b, p * PIECE, PIECE); // about 40 % of B's pieces are its own
+            }
+        }
+        Manifest ma = manifest(a);
+        Manifest mb = manifest(b);
+        long[] isolated = crossImageRun(false, a, ma, b, mb);
+        long[] shared = crossImageRun(true, a, ma, b, mb);
+        System.out.printf("image B: seed uploaded %d KiB with isolated swarms, %d KiB with cross-image sharing; "
+                + "B's agents got %d pieces from A's agents%n", isolated[0] >> 10, shared[0] >> 10, shared[1]);
+        assertThat(isolated[1]).as("isolated: nothing from A's agents").isZero();
+        assertThat(shared[1]).as("shared pieces came from A's agents").isPositive();
+        assertThat(shared[0]).isLessThan(isolated[0] * 3 / 4);
     }
 }
