@@ -49,8 +49,8 @@ final class Plans {
 
     /**
      * A lower bound on the optimal M valid for any allocation: the pooled bound
-     * {@code ΣR / (ΣP + u_s)} (sum the constraints {@code R^i ≤ M (P^i + u_s^i)}) and the
-     * single-swarm bound {@code max_i R^i / (P^i + u_s)}.
+     * {@code ΣR / (ΣP + u_s)} over unfinished swarms (sum their constraints
+     * {@code R^i ≤ M (P^i + u_s^i)}) and the single-swarm bound {@code max_i R^i / (P^i + u_s)}.
      */
     static double cheapLowerBound(AllocationProblem problem) {
         double[] r = problem.remaining();
@@ -60,6 +60,9 @@ final class Plans {
         double sp = 0;
         double single = 0;
         for (int i = 0; i < r.length; i++) {
+            if (r[i] == 0) {
+                continue;
+            }
             sr += r[i];
             sp += p[i];
             double t = time(r[i], p[i] + u);
