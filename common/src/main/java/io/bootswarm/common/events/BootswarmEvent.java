@@ -19,9 +19,11 @@ import java.util.UUID;
         @JsonSubTypes.Type(value = LaunchCommand.class, name = "launch-command.v1"),
         @JsonSubTypes.Type(value = LaunchStatus.class, name = "launch-status.v1"),
         @JsonSubTypes.Type(value = AccessTrace.class, name = "access-trace.v1"),
+        @JsonSubTypes.Type(value = SwarmReport.class, name = "swarm-report.v1"),
+        @JsonSubTypes.Type(value = AllocationPlan.class, name = "allocation-plan.v1"),
 })
 public sealed interface BootswarmEvent permits ImageRegistered, ImageDeleted, LaunchCommand, LaunchStatus,
-        AccessTrace {
+        AccessTrace, SwarmReport, AllocationPlan {
 
     UUID eventId();
 

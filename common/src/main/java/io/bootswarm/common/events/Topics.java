@@ -15,6 +15,18 @@ public final class Topics {
     /** {@link AccessTrace} chunks, keyed by trace id. Producers: node agents; consumer: profile-service. */
     public static final String ACCESS_TRACES = "bootswarm.access-traces.v1";
 
+    /**
+     * {@link SwarmReport}s, keyed by host. Producers: node agents; consumers: allocator-service,
+     * seed-service (its fallback split while no plan is fresh).
+     */
+    public static final String SWARM_REPORTS = "bootswarm.swarm-reports.v1";
+
+    /**
+     * {@link AllocationPlan}s, all with one key ({@link AllocationPlan#KEY}): one ordered stream.
+     * Producer: allocator-service; consumer: seed-service.
+     */
+    public static final String ALLOCATION_PLANS = "bootswarm.allocation-plans.v1";
+
     private Topics() {
     }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.common.events;
 
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -18,6 +19,13 @@ import org.springframework.kafka.core.KafkaAdmin;
 @ConditionalOnClass(KafkaAdmin.class)
 public class TopicsAutoConfiguration {
 
+    /**
+     * Largest allocation-plan record the plans topic accepts: a rate is about 80 bytes of JSON, so
+     * 8 MiB holds plans of some 100,000 piece groups (producers must allow it too:
+     * {@code max.request.size}).
+     */
+    public static final int PLAN_MAX_BYTES = 8 * 1024 * 1024;
+
     @Bean
     KafkaAdmin.NewTopics bootswarmTopics(@Value("${bootswarm.kafka.partitions:4}") int partitions,
                                          @Value("${bootswarm.kafka.replication-factor:-1}") int replicas) {
@@ -25,11 +33,18 @@ public class TopicsAutoConfiguration {
                 topic(Topics.IMAGES, partitions, replicas),
                 topic(Topics.LAUNCH_COMMANDS, partitions, replicas),
                 topic(Topics.LAUNCH_STATUS, partitions, replicas),
-                topic(Topics.ACCESS_TRACES, partitions, replicas));
+                topic(Topics.ACCESS_TRACES, partitions, replicas),
+                topic(Topics.SWARM_REPORTS, partitions, replicas),
+                // one key, so one partition holds every plan; a plan of many piece groups is large
+                topic(TopicBuilder.name(Topics.ALLOCATION_PLANS).partitions(1)
+                        .config(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(PLAN_MAX_BYTES)), replicas));
     }
 
     private static NewTopic topic(String name, int partitions, int replicas) {
-        TopicBuilder b = TopicBuilder.name(name).partitions(partitions);
+        return topic(TopicBuilder.name(name).partitions(partitions), replicas);
+    }
+
+    private static NewTopic topic(TopicBuilder b, int replicas) {
         return replicas > 0 ? b.replicas(replicas).build() : b.build();
     }
 }

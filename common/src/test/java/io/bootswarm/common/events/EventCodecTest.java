@@ -18,6 +18,9 @@ class EventCodecTest {
     private static final Instant AT = Instant.parse("2025-03-01T12:34:56.789123Z");
     private static final UUID IMAGE = UUID.fromString("11111111-2222-3333-4444-555555555555");
     private static final UUID LAUNCH = UUID.fromString("99999999-8888-7777-6666-555555555555");
+    private static final UUID PLAN = UUID.fromString("0a0b0c0d-1111-2222-3333-444444444444");
+    private static final String SWARM = "0123456789abcdef0123456789abcdef01234567";
+    private static final String GROUP = "ffeeddccbbaa99887766554433221100";
 
     private static List<BootswarmEvent> samples() {
         return List.of(
@@ -32,7 +35,16 @@ class EventCodecTest {
                         "nbd://host-7:10809/debian", "nbd+unix:///debian?socket=/run/bs.sock", 2784, 2784,
                         730_000_000L, null),
                 new LaunchStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", LaunchStatus.State.FAILED, 43,
-                        null, null, 0, 2784, 0, "no space left on device: ünïcödé \"quoted\""));
+                        null, null, 0, 2784, 0, "no space left on device: ünïcödé \"quoted\""),
+                new SwarmReport(UUID.randomUUID(), AT, "host-7", 12_500_000L, List.of(
+                        new SwarmReport.Entry(SWARM, IMAGE, null, 730_000_000L, 0.75),
+                        new SwarmReport.Entry(SWARM, IMAGE, GROUP, 530_000_000L, 0.5),
+                        new SwarmReport.Entry(SWARM, IMAGE, "00112233445566778899aabbccddeeff", 200_000_000L, 0.25))),
+                new AllocationPlan(UUID.randomUUID(), AT, PLAN, "CROSS_OPT", 640_000_000L,
+                        AT.plusSeconds(15), 41.25, 37, -1.1920928955078125E-7, 0.0042, List.of(
+                        AllocationPlan.Rate.ofGroup(GROUP, 480_000_000.5),
+                        AllocationPlan.Rate.ofGroup("00112233445566778899aabbccddeeff", 160_000_000.0),
+                        AllocationPlan.Rate.ofImage(IMAGE, 0))));
     }
 
     @Test
@@ -45,6 +57,8 @@ class EventCodecTest {
                 case LaunchCommand c -> "launch-command.v1";
                 case LaunchStatus s -> "launch-status.v1";
                 case AccessTrace t -> "access-trace.v1";
+                case SwarmReport r -> "swarm-report.v1";
+                case AllocationPlan p -> "allocation-plan.v1";
             };
             assertThat(json).contains("\"type\":\"" + expectedType + "\"");
             JsonNode tree = JSON.readTree(json);
@@ -70,6 +84,47 @@ class EventCodecTest {
         assertThat(back.key()).isEqualTo(trace.toString());
         assertThat(back.last()).isTrue();
         assertThat(back.chunk()).isEqualTo(2);
+    }
+
+    @Test
+    void swarmReportsKeepTheirEntriesAndAreKeyedByHost() {
+        SwarmReport r = (SwarmReport) samples().get(7);
+        String json = EventCodec.encode(r);
+        JsonNode tree = JSON.readTree(json);
+        assertThat(tree.get("uploadCapacity").asLong()).isEqualTo(12_500_000L);
+        JsonNode image = tree.get("swarms").get(0);
+        assertThat(image.get("swarmId").asString()).isEqualTo(SWARM);
+        assertThat(image.get("imageId").asString()).isEqualTo(IMAGE.toString());
+        assertThat(image.get("groupId").isNull()).isTrue();
+        assertThat(image.get("missingBytes").asLong()).isEqualTo(730_000_000L);
+        assertThat(image.get("uploadShare").asDouble()).isEqualTo(0.75);
+        SwarmReport back = (SwarmReport) EventCodec.decode(json).orElseThrow();
+        assertThat(back.key()).isEqualTo("host-7");
+        assertThat(back.swarms()).extracting(SwarmReport.Entry::imageLevel).containsExactly(true, false, false);
+        assertThat(back.swarms().get(1).groupId()).isEqualTo(GROUP);
+        // a report without entries (a host in no swarm) decodes to an empty list, not null
+        ObjectNode empty = (ObjectNode) tree;
+        empty.remove("swarms");
+        assertThat(((SwarmReport) EventCodec.decode(JSON.writeValueAsString(empty)).orElseThrow()).swarms()).isEmpty();
+    }
+
+    @Test
+    void allocationPlansShareOneKeyAndCarryUnboundedTimes() {
+        AllocationPlan p = (AllocationPlan) samples().get(8);
+        assertThat(p.key()).isEqualTo(AllocationPlan.KEY);
+        JsonNode tree = JSON.readTree(EventCodec.encode(p));
+        assertThat(tree.get("planId").asString()).isEqualTo(PLAN.toString());
+        assertThat(tree.get("strategy").asString()).isEqualTo("CROSS_OPT");
+        assertThat(tree.get("rates").get(0).get("groupId").asString()).isEqualTo(GROUP);
+        assertThat(tree.get("rates").get(0).get("bytesPerSecond").asDouble()).isEqualTo(480_000_000.5);
+        assertThat(tree.get("rates").get(2).get("imageId").asString()).isEqualTo(IMAGE.toString());
+        assertThat(Instant.parse(tree.get("validUntil").asString())).isEqualTo(AT.plusSeconds(15));
+        // a starved swarm makes M infinite: it survives the JSON round trip
+        AllocationPlan starved = new AllocationPlan(UUID.randomUUID(), AT, PLAN, "ISO", 0, AT, Double.POSITIVE_INFINITY,
+                0, 0, 1, List.of());
+        AllocationPlan back = (AllocationPlan) EventCodec.decode(EventCodec.encode(starved)).orElseThrow();
+        assertThat(back.maxRemainingSeconds()).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(back).isEqualTo(starved);
     }
 
     @Test
