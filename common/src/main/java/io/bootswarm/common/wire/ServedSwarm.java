@@ -20,6 +20,16 @@ public interface ServedSwarm {
     /** Reads {@code length} bytes of {@code piece} from offset {@code begin} into {@code dst[0, length)}. */
     void readBlock(int piece, int begin, byte[] dst, int length) throws IOException;
 
+    /**
+     * The rate limiter a block of {@code piece} passes before it is sent, on top of the server's
+     * own upload limiter (the seed shapes its upload per piece group with it); taken first, with
+     * the connection's urgency, so a block waiting here holds none of the shared upload. Called for
+     * every block: return a limiter kept per piece or group, not a new one.
+     */
+    default RateLimiter limiterFor(int piece) {
+        return RateLimiter.UNLIMITED;
+    }
+
     /** Told after each block is sent, for upload accounting. */
     default void uploaded(int bytes) {
     }

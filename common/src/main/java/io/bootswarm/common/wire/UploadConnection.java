@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * One connection of a {@link PeerWireServer}, from the uploading side: the server's reader thread
  * files the peer's requests into a bounded queue; a writer thread sends control messages (choke,
  * unchoke, have, keep-alive) first and then the queued blocks, each after taking its bytes from
- * the host's upload {@link RateLimiter}. A connection whose extended handshake says
+ * the swarm's limiter for the piece ({@link ServedSwarm#limiterFor}) and then from the host's
+ * upload {@link RateLimiter}. A connection whose extended handshake says
  * {@code urgent} carries demand fetches: it is never choked and goes first at the rate limiter.
  */
 final class UploadConnection {
@@ -167,6 +168,7 @@ final class UploadConnection {
                     continue;
                 }
                 if (next instanceof PeerMessage.Request r && !choked) {
+                    swarm.limiterFor(r.piece()).acquire(r.length(), urgent);
                     server.uploadLimiter().acquire(r.length(), urgent);
                     swarm.readBlock(r.piece(), r.begin(), block, r.length());
                     write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));

@@ -596,4 +596,35 @@ class PeerWireServerTest {
             assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(1, 0, 100));
         }
     }
+
+    @Test
+    void aSwarmsLimiterForAPiecePacesOnlyThatPiecesBlocks() throws Exception {
+        server.close();
+        RateLimiter slow = new RateLimiter(128 * 1024, 16 * 1024);
+        ServedSwarm paced = new MemorySwarm(PieceSet.full(PIECES), uploaded) {
+            @Override
+            public RateLimiter limiterFor(int piece) {
+                return piece == 1 ? slow : RateLimiter.UNLIMITED;
+            }
+        };
+        server = startServer(4, Duration.ofSeconds(5), paced, new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
+        try (Client throttled = unchokedClient(); Client free = unchokedClient()) {
+            long start = System.nanoTime();
+            for (int b = 0; b < 8; b++) {
+                throttled.out.write(new PeerMessage.Request(1, (b % 2) * 16384, 16384));
+            }
+            throttled.out.flush();
+            // meanwhile another piece passes at once
+            free.send(new PeerMessage.Request(0, 0, 16384), new PeerMessage.Request(0, 16384, 16384));
+            assertThat(((PeerMessage.Piece) free.read()).block()).isEqualTo(slice(0, 0, 16384));
+            assertThat(((PeerMessage.Piece) free.read()).block()).isEqualTo(slice(0, 16384, 16384));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(400));
+            for (int b = 0; b < 8; b++) {
+                assertThat(((PeerMessage.Piece) throttled.read()).block()).isEqualTo(slice(1, (b % 2) * 16384, 16384));
+            }
+            // 8 blocks of 16 KiB at 128 KiB/s: the burst and one block of debt pass at once, each later
+            // block waits 1/8 s, so the last leaves after 6/8 s
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(700));
+        }
+    }
 }
