@@ -126,7 +126,8 @@ public final class SyntheticProblems {
         int c = s.chunksPerImage();
         int[][] chunks = new int[s.images()][c];
         int shared = s.commonRatio() == 0 ? 0 : (int) Math.min(c, Math.round(c * Math.sqrt(s.commonRatio())));
-        int pool = shared == 0 ? 0 : (int) Math.max(shared, Math.round(shared * (double) shared / (c * s.commonRatio())));
+        int pool = shared == 0 ? 0
+                : (int) Math.max(shared, Math.round(shared * (double) shared / (c * s.commonRatio())));
         int next = pool;
         for (int k = 0; k < s.images(); k++) {
             int[] poolIds = new int[pool];
