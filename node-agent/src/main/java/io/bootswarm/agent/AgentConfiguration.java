@@ -10,6 +10,7 @@ import io.bootswarm.agent.nbd.ExportLookup;
 import io.bootswarm.agent.nbd.NbdServer;
 import io.bootswarm.agent.nbd.NbdServerSettings;
 import io.bootswarm.agent.profile.ProfileClient;
+import io.bootswarm.agent.report.SwarmReporter;
 import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
@@ -26,6 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.annotation.Bean;
@@ -132,6 +134,14 @@ class AgentConfiguration {
     @Bean
     LaunchCommandListener launchCommandListener(Disks disks, LaunchReporter reporter, AgentProperties p) {
         return new LaunchCommandListener(disks, reporter, p.hostName());
+    }
+
+    @Bean
+    @ConditionalOnBooleanProperty(name = "bootswarm.agent.report.enabled", matchIfMissing = true)
+    SwarmReporter swarmReporter(SwarmManager swarms, ManifestCatalog catalog, KafkaTemplate<String, String> kafka,
+                                AgentProperties p) {
+        return new SwarmReporter(swarms, catalog, kafka, p.hostName(), p.report().assumedUploadCapacity().toBytes(),
+                p.report().interval());
     }
 
     @Bean

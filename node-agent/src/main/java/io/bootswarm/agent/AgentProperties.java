@@ -3,6 +3,7 @@ package io.bootswarm.agent;
 import io.bootswarm.agent.swarm.SwarmSettings;
 import io.bootswarm.common.manifest.Manifest;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -26,12 +27,13 @@ import java.time.Duration;
  * @param swarm           swarm behaviour
  * @param profileUrl      profile-service base URL, where launches get their access profiles
  * @param trace           access recording
+ * @param report          swarm reports to allocator-service
  */
 @ConfigurationProperties("bootswarm.agent")
 public record AgentProperties(String hostName, String advertisedHost, String apiUrl, Path dataDirectory,
                               String trackerUrl, String seedUrl, int pieceSize, int peerPort, Nbd nbd,
                               Duration heartbeatInterval, Duration statusInterval, SwarmSettings swarm,
-                              String profileUrl, Trace trace) {
+                              String profileUrl, Trace trace, Report report) {
 
     /**
      * @param bindAddress where the NBD server listens (NBD has no authentication: keep it on a
@@ -53,6 +55,19 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         }
     }
 
+    /**
+     * @param enabled          send swarm reports (null: on)
+     * @param interval         how often
+     * @param assumedUploadCapacity the upload capacity u_j to report when the upload rate is not limited
+     */
+    public record Report(Boolean enabled, Duration interval, DataSize assumedUploadCapacity) {
+        public Report {
+            enabled = enabled == null || enabled; // read by the reporter bean's condition too
+            interval = interval == null || !interval.isPositive() ? Duration.ofSeconds(5) : interval;
+            assumedUploadCapacity = assumedUploadCapacity == null ? DataSize.ofMegabytes(125) : assumedUploadCapacity;
+        }
+    }
+
     public AgentProperties {
         hostName = blank(hostName) ? localHostName() : hostName;
         advertisedHost = blank(advertisedHost) ? "127.0.0.1" : advertisedHost;
@@ -68,6 +83,7 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         swarm = swarm == null ? SwarmSettings.defaults() : swarm;
         profileUrl = blank(profileUrl) ? "http://localhost:8083" : profileUrl;
         trace = trace == null ? new Trace(0, null) : trace;
+        report = report == null ? new Report(null, null, null) : report;
     }
 
     /** False when the Unix socket was turned off with an empty path. */

@@ -13,6 +13,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -40,6 +44,7 @@ public final class ManifestCatalog implements AutoCloseable {
     private final RemoteCall seed;
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<UUID, Manifest> cache = new ConcurrentHashMap<>();
+    private final Map<UUID, CachedGroups> groups = new ConcurrentHashMap<>();
 
     /** @param seed the resilience4j instances calls to the seed go through; closed with this catalog */
     public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
@@ -101,6 +106,42 @@ public final class ManifestCatalog implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(get(found[0].id()));
+    }
+
+    /** Group fields read from the seed's groups document. */
+    record GroupRef(String groupId) {
+    }
+
+    record GroupsRef(UUID imageId, String version, int pieceCount, List<GroupRef> groups, String pieceGroups) {
+    }
+
+    /**
+     * The piece groups of an image (seed-service's {@code GET /api/v1/images/{id}/groups}): the id of
+     * the group of each piece, null for all-zero pieces. Cached for {@code maxAge}.
+     */
+    public String[] groups(UUID imageId, Duration maxAge) throws IOException {
+        CachedGroups c = groups.get(imageId);
+        if (c != null && System.nanoTime() - c.fetchedAt() < maxAge.toNanos()) {
+            return c.byPiece();
+        }
+        String seedUrl = seedUrl();
+        RestClient client = http.baseUrl(seedUrl).build();
+        GroupsRef doc = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/groups", imageId).retrieve()
+                .body(GroupsRef.class));
+        if (doc == null || doc.groups() == null || doc.pieceGroups() == null) {
+            throw new IOException("seed " + seedUrl + " sent no piece groups for " + imageId);
+        }
+        ByteBuffer b = ByteBuffer.wrap(Base64.getDecoder().decode(doc.pieceGroups()));
+        String[] byPiece = new String[b.remaining() / 4];
+        for (int i = 0; i < byPiece.length; i++) {
+            int g = b.getInt();
+            byPiece[i] = g < 0 || g >= doc.groups().size() ? null : doc.groups().get(g).groupId();
+        }
+        groups.put(imageId, new CachedGroups(byPiece, System.nanoTime()));
+        return byPiece;
+    }
+
+    private record CachedGroups(String[] byPiece, long fetchedAt) {
     }
 
     private ManifestDocument fetch(UUID imageId) throws IOException {

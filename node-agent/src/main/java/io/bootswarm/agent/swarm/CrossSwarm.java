@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Another image's swarm as this host serves it without running it: the pieces of that image that
@@ -20,6 +21,7 @@ final class CrossSwarm implements ServedSwarm, PieceHolder {
     private final Manifest manifest;
     private final PieceStore store;
     private final PieceSet available;
+    private final AtomicLongArray uploadedByPiece;
     private final Runnable onNewPiece;
     private final AtomicLong bytesUploaded = new AtomicLong();
 
@@ -28,6 +30,7 @@ final class CrossSwarm implements ServedSwarm, PieceHolder {
         this.store = store;
         this.onNewPiece = onNewPiece;
         this.available = new PieceSet(manifest.pieceCount());
+        this.uploadedByPiece = new AtomicLongArray(manifest.pieceCount());
         for (int i = 0; i < manifest.pieceCount(); i++) {
             if (!manifest.isZero(i) && store.contains(manifest.hash(i))) {
                 available.add(i);
@@ -65,11 +68,17 @@ final class CrossSwarm implements ServedSwarm, PieceHolder {
 
     @Override
     public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
+        uploadedByPiece.addAndGet(piece, length);
         if (manifest.isZero(piece)) {
             Arrays.fill(dst, 0, length, (byte) 0);
             return;
         }
         store.read(manifest.hash(piece), begin, ByteBuffer.wrap(dst, 0, length));
+    }
+
+    /** Bytes uploaded to peers per piece of the image, since start (for swarm reports). */
+    public AtomicLongArray uploadedByPiece() {
+        return uploadedByPiece;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
+import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
@@ -14,12 +15,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 
 /**
@@ -156,6 +159,30 @@ public final class SwarmManager implements AutoCloseable {
                 server.announce(c.manifest().swarmId(), h.piece());
             }
         }
+    }
+
+    /**
+     * A swarm this host serves, as a swarm report sees it.
+     *
+     * @param running  true for an image the host runs (has a session for), false for one it only
+     *                 serves shared pieces of (cross-image)
+     * @param holds    the image's pieces on this host
+     * @param uploaded bytes uploaded per piece since start
+     */
+    public record Served(Manifest manifest, boolean running, PieceSet holds, AtomicLongArray uploaded) {
+    }
+
+    /** Every swarm this host serves or runs. */
+    public List<Served> served() {
+        List<Served> out = new ArrayList<>();
+        byImage.values().forEach(s -> out.add(new Served(s.manifest(), true, s.available(), s.uploadedByPiece())));
+        cross.values().forEach(c -> out.add(new Served(c.manifest(), false, c.available(), c.uploadedByPiece())));
+        return out;
+    }
+
+    /** The configured upload rate in bytes per second, 0 when unlimited. */
+    public long uploadRate() {
+        return settings.uploadRate().toBytes();
     }
 
     /** Bytes uploaded to peers of images this host does not run (cross-image), by swarm. */

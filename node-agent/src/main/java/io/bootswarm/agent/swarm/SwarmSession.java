@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntConsumer;
 
 /**
@@ -71,6 +72,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private final RateLimiter download;
     private final IntConsumer announceHave;
     private final PieceSet served;
+    private final AtomicLongArray uploadedByPiece;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<Integer, Fetch> inFlight = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<PeerConnection>> connections = new ConcurrentHashMap<>();
@@ -147,6 +149,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
         this.announceHave = announceHave;
         this.seedPrefetch = new Semaphore(settings.seedPrefetchSlots());
         this.served = new PieceSet(manifest.pieceCount());
+        this.uploadedByPiece = new AtomicLongArray(manifest.pieceCount());
         for (int i = 0; i < manifest.pieceCount(); i++) {
             if (manifest.isZero(i) || store.contains(manifest.hash(i))) {
                 served.add(i);
@@ -525,11 +528,17 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
 
     @Override
     public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
+        uploadedByPiece.addAndGet(piece, length);
         if (manifest.isZero(piece)) {
             Arrays.fill(dst, 0, length, (byte) 0);
             return;
         }
         store.read(manifest.hash(piece), begin, ByteBuffer.wrap(dst, 0, length));
+    }
+
+    /** Bytes uploaded to peers per piece of the image, since start (for swarm reports). */
+    public AtomicLongArray uploadedByPiece() {
+        return uploadedByPiece;
     }
 
     @Override
