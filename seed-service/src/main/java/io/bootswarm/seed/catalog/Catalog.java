@@ -16,6 +16,8 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.io.IOException;
@@ -42,9 +44,11 @@ public class Catalog {
     private final UploadStatistics uploads;
     private final ApplicationEventPublisher events;
     private final TransactionTemplate tx;
+    private final PieceIndex pieces;
 
     Catalog(ImageRepository images, Outbox outbox, Storage storage, UploadStatistics uploads,
-            ApplicationEventPublisher events, TransactionTemplate tx) {
+            ApplicationEventPublisher events, TransactionTemplate tx, PieceIndex pieces) {
+        this.pieces = pieces;
         this.images = images;
         this.outbox = outbox;
         this.storage = storage;
@@ -54,8 +58,10 @@ public class Catalog {
     }
 
     /**
-     * Records an image whose file is already in place at {@code relativeFile}, and queues its
-     * {@link ImageRegistered} event. Runs in the caller's transaction (or its own).
+     * Records an image whose file is already in place at {@code relativeFile}, indexes its pieces
+     * ({@link PieceIndex}), and queues its {@link ImageRegistered} event. Runs in the caller's
+     * transaction (or its own); after it commits, {@link CatalogChanged} tells whoever keeps piece
+     * groups.
      *
      * @throws org.springframework.dao.DataIntegrityViolationException if the name (or swarm id) is taken
      */
@@ -80,6 +86,13 @@ public class Catalog {
         ImageEntity entity = new ImageEntity(id, name, split.size(), split.pieceSize(), count, zeroCount, nonZero,
                 swarmId.toBytes(), hashes, split.zero().toBitfield(), split.sha1(), now, relativeFile);
         images.saveAndFlush(entity);
+        pieces.record(id);
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                events.publishEvent(new CatalogChanged(id, true));
+            }
+        });
         outbox.publish(Topics.IMAGES, new ImageRegistered(UUID.randomUUID(), now, id, name, split.size(),
                 split.pieceSize(), count, zeroCount, swarmId.hex()));
         return view(entity.row());
@@ -88,7 +101,18 @@ public class Catalog {
     /** Every image, by name; or the one named {@code name} (empty list if none). */
     @Transactional(readOnly = true)
     public List<ImageView> list(String name) {
-        List<ImageRow> rows = name == null ? images.rows() : images.rowsNamed(name);
+        return list(name, null);
+    }
+
+    /**
+     * Every image, by name; with {@code name} and/or {@code swarmId}, only the image that has them
+     * (an empty list if none).
+     */
+    @Transactional(readOnly = true)
+    public List<ImageView> list(String name, SwarmId swarmId) {
+        List<ImageRow> rows = swarmId != null ? images.rowBySwarmId(swarmId.toBytes()).stream()
+                .filter(r -> name == null || r.name().equals(name)).toList()
+                : name == null ? images.rows() : images.rowsNamed(name);
         return rows.stream().map(this::view).toList();
     }
 
@@ -145,7 +169,9 @@ public class Catalog {
             outbox.publish(Topics.IMAGES, new ImageDeleted(UUID.randomUUID(), Instant.now(), id, r.name()));
             return r;
         });
+        pieces.forget(id);
         events.publishEvent(new ImageRemoved(id, row.name(), SwarmId.of(row.swarmId())));
+        events.publishEvent(new CatalogChanged(id, false));
         Path file = storage.resolve(row.filePath());
         try {
             Files.deleteIfExists(file);

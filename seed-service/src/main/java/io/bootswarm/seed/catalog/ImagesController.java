@@ -33,11 +33,14 @@ class ImagesController {
     }
 
     @GetMapping
-    @Operation(summary = "List images", description = "Every image in the catalog, ordered by name; with `name`, "
-            + "only the image of that name (an empty list if there is none).")
+    @Operation(summary = "List images", description = "Every image in the catalog, ordered by name; with `name` "
+            + "or `swarmId`, only the image that has them (an empty list if there is none): an agent resolves the "
+            + "swarm a cross-image peer names this way, then fetches its manifest.")
     List<ImageView> list(@Parameter(description = "Exact image name to look for.")
-                         @RequestParam(required = false) String name) {
-        return catalog.list(name);
+                         @RequestParam(required = false) String name,
+                         @Parameter(description = "Swarm id (40 hex digits) to look for.")
+                         @RequestParam(required = false) String swarmId) {
+        return catalog.list(name, swarmId == null ? null : SharingController.parseSwarmId(swarmId));
     }
 
     @GetMapping("/{id}")
