@@ -22,12 +22,18 @@ import java.time.Duration;
  * @param sweepInterval      how often expired seeds and peers are dropped and host states re-evaluated (1 s)
  * @param maxLaunchHosts     most hosts one launch may name (1000)
  * @param maxPageSize        largest page of launches one list call returns (100)
+ * @param relatedSwarmsTtl   how long the swarms related to a swarm (images sharing pieces with it, asked of
+ *                           seed-service for the cross-image peers of an announce) are kept (30 s)
+ * @param relatedSwarmsWait  longest an announce waits for seed-service to name related swarms it has not
+ *                           cached yet; after that it answers without cross-image peers (300 ms)
+ * @param relatedSwarmsRetry after seed-service failed to answer for a swarm, how long before it is asked again (5 s)
  */
 @ConfigurationProperties("bootswarm.tracker")
 public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration announceInterval,
                                 int defaultNumWant, int maxNumWant, URI seedUrl, Duration seedConnectTimeout,
                                 Duration seedReadTimeout, Duration sweepInterval, int maxLaunchHosts,
-                                int maxPageSize) {
+                                int maxPageSize, Duration relatedSwarmsTtl, Duration relatedSwarmsWait,
+                                Duration relatedSwarmsRetry) {
 
     public TrackerProperties {
         seedTtl = positive(seedTtl, Duration.ofSeconds(20), "seed-ttl");
@@ -40,6 +46,9 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
         sweepInterval = positive(sweepInterval, Duration.ofSeconds(1), "sweep-interval");
         maxLaunchHosts = maxLaunchHosts <= 0 ? 1000 : maxLaunchHosts;
         maxPageSize = maxPageSize <= 0 ? 100 : maxPageSize;
+        relatedSwarmsTtl = positive(relatedSwarmsTtl, Duration.ofSeconds(30), "related-swarms-ttl");
+        relatedSwarmsWait = positive(relatedSwarmsWait, Duration.ofMillis(300), "related-swarms-wait");
+        relatedSwarmsRetry = positive(relatedSwarmsRetry, Duration.ofSeconds(5), "related-swarms-retry");
         if (defaultNumWant > maxNumWant) {
             throw new IllegalArgumentException("bootswarm.tracker.default-num-want exceeds max-num-want");
         }
@@ -47,7 +56,7 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
 
     /** All defaults. */
     public static TrackerProperties defaults() {
-        return new TrackerProperties(null, null, null, 0, 0, null, null, null, null, 0, 0);
+        return new TrackerProperties(null, null, null, 0, 0, null, null, null, null, 0, 0, null, null, null);
     }
 
     /** How long a peer stays in its swarm without announcing again: twice the announce interval. */

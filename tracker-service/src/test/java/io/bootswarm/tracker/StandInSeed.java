@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A tiny stand-in for seed-service's {@code GET /api/v1/images/{id}}: known images answer 200
  * with {@code {"id","name","size",...}}, others 404; images marked failing answer 500, images
- * marked slow answer after 5 s. Requests are counted per image.
+ * marked slow answer after 5 s. Requests are counted per image. It also answers
+ * {@code GET /api/v1/swarms/related?swarmId=}: the related swarms set for a swarm, 404 for others;
+ * swarms marked failing answer 500, swarms marked slow answer after 5 s.
  */
 public final class StandInSeed implements AutoCloseable {
 
@@ -27,6 +29,10 @@ public final class StandInSeed implements AutoCloseable {
     private final Set<UUID> failing = ConcurrentHashMap.newKeySet();
     private final Set<UUID> slow = ConcurrentHashMap.newKeySet();
     private final Map<UUID, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final Map<String, String> related = new ConcurrentHashMap<>();
+    private final Set<String> failingRelated = ConcurrentHashMap.newKeySet();
+    private final Set<String> slowRelated = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicInteger> relatedRequests = new ConcurrentHashMap<>();
 
     private StandInSeed(HttpServer server) {
         this.server = server;
@@ -37,6 +43,7 @@ public final class StandInSeed implements AutoCloseable {
             HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
             StandInSeed seed = new StandInSeed(server);
             server.createContext("/api/v1/images/", seed::handle);
+            server.createContext("/api/v1/swarms/related", seed::handleRelated);
             server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             server.start();
             return seed;
@@ -73,6 +80,52 @@ public final class StandInSeed implements AutoCloseable {
     public int requests(UUID id) {
         AtomicInteger n = requests.get(id);
         return n == null ? 0 : n.get();
+    }
+
+    /** Makes the seed name {@code others} (swarm id hex, shared pieces, alternately) as related to {@code swarm}. */
+    public void relate(String swarm, Object... others) {
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < others.length; i += 2) {
+            json.append(i == 0 ? "" : ",").append("""
+                    {"swarmId":"%s","imageId":"%s","sharedPieces":%d}""".formatted(others[i], UUID.randomUUID(),
+                    ((Number) others[i + 1]).longValue()));
+        }
+        related.put(swarm, json.append("]").toString());
+    }
+
+    public void failRelated(String swarm) {
+        failingRelated.add(swarm);
+    }
+
+    public void slowRelated(String swarm) {
+        slowRelated.add(swarm);
+    }
+
+    public int relatedRequests(String swarm) {
+        AtomicInteger n = relatedRequests.get(swarm);
+        return n == null ? 0 : n.get();
+    }
+
+    private void handleRelated(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String query = exchange.getRequestURI().getQuery();
+            String swarm = query == null || !query.startsWith("swarmId=") ? "" : query.substring("swarmId=".length());
+            relatedRequests.computeIfAbsent(swarm, k -> new AtomicInteger()).incrementAndGet();
+            if (failingRelated.contains(swarm)) {
+                respond(exchange, 500, "{\"title\":\"Internal error\"}");
+            } else if (slowRelated.contains(swarm)) {
+                try {
+                    Thread.sleep(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                respond(exchange, 200, "[]");
+            } else if (related.containsKey(swarm)) {
+                respond(exchange, 200, related.get(swarm));
+            } else {
+                respond(exchange, 404, "{\"title\":\"Not found\",\"status\":404}");
+            }
+        }
     }
 
     private void handle(HttpExchange exchange) throws IOException {

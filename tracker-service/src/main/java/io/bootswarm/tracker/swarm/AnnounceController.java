@@ -25,8 +25,11 @@ class AnnounceController {
     @PostMapping("/api/v1/announce")
     @Operation(summary = "Announce in a swarm",
             description = "Records the peer in the swarm (or removes it on 'stopped') and answers with every live "
-                    + "registered seed plus up to numWant other live peers. A peer that does not announce again "
-                    + "within twice the interval is dropped.")
+                    + "registered seed plus up to numWant other live peers: first those of the swarm, then, in the "
+                    + "room left, cross-image peers: live peers of the swarms of other images that share pieces "
+                    + "with this one (most shared first; seed-service names them), marked `crossImage` with their "
+                    + "own `swarmId`. Dial those with this swarm's id: they serve the pieces of this image they "
+                    + "hold. A peer that does not announce again within twice the interval is dropped.")
     @ApiResponse(responseCode = "200", description = "peers of the swarm")
     @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
     AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body) {
@@ -34,6 +37,6 @@ class AnnounceController {
                 body.peerId().toLowerCase(Locale.ROOT), body.host(), body.port(), body.left(),
                 body.uploaded() == null ? 0 : body.uploaded(), body.downloaded() == null ? 0 : body.downloaded(),
                 AnnounceEvent.parse(body.event()), body.numWant() == null ? -1 : body.numWant());
-        return AnnounceResponse.of(swarms.announce(a, "json"));
+        return AnnounceResponse.of(swarms.announce(a, "json", true));
     }
 }

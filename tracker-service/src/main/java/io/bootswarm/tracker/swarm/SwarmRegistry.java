@@ -29,6 +29,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * announce interval. A {@code stopped} announce removes its peer at once; others expire. Every
  * live registered seed is added to every answer, because seeds hold every image. Both the JSON and
  * the BitTorrent announce share this state.
+ *
+ * <p>Cross-image peers (Wu et al.): when the swarm's own peers leave room under numWant, the JSON
+ * announce fills it with live peers of the swarms whose images share pieces with this one
+ * ({@link RelatedSwarms}, most shared first), marked with their own swarm. They serve the pieces of
+ * this image they hold to a peer that dials them with this swarm's id. The BitTorrent announce does
+ * not hand them out: a stock client would take them for peers of its torrent that have nothing.
  */
 @Component
 class SwarmRegistry {
@@ -42,8 +48,11 @@ class SwarmRegistry {
     private final TrackerProperties properties;
     private final MeterRegistry meters;
     private final MultiGauge swarmSizes;
+    private final RelatedSwarms related;
 
-    SwarmRegistry(SeedRegistry seeds, Clock clock, TrackerProperties properties, MeterRegistry meters) {
+    SwarmRegistry(SeedRegistry seeds, Clock clock, TrackerProperties properties, MeterRegistry meters,
+                  RelatedSwarms related) {
+        this.related = related;
         this.seeds = seeds;
         this.clock = clock;
         this.properties = properties;
@@ -54,7 +63,16 @@ class SwarmRegistry {
                 .description("live peers per swarm (registered seeds not counted)").register(meters);
     }
 
+    /** An announce answered with the swarm's own peers only (the BitTorrent announce). */
     AnnounceResult announce(Announce a, String protocol) {
+        return announce(a, protocol, false);
+    }
+
+    /**
+     * An announce; with {@code crossImage}, room left under numWant after the swarm's own peers goes
+     * to live peers of related swarms.
+     */
+    AnnounceResult announce(Announce a, String protocol, boolean crossImage) {
         Counter.builder("bootswarm.tracker.announces").description("announces answered")
                 .tags("protocol", protocol, "event", a.event().tag()).register(meters).increment();
         Instant now = clock.instant();
@@ -109,10 +127,42 @@ class SwarmRegistry {
             for (PeerEntry p : others) {
                 answer.add(new SwarmPeer(p.peerId(), p.host(), p.port(), p.left() == 0));
             }
+            if (crossImage && others.size() < want) {
+                addCrossImagePeers(a, want - others.size(), horizon, answer);
+            }
         } else {
             answer.clear();
         }
         return new AnnounceResult(properties.announceInterval(), List.copyOf(answer), complete, incomplete);
+    }
+
+    /**
+     * Adds up to {@code room} live peers of the swarms related to the announce's, most shared swarm
+     * first (randomly within a swarm), skipping the asker and any address already in the answer.
+     */
+    private void addCrossImagePeers(Announce a, int room, Instant horizon, List<SwarmPeer> answer) {
+        Set<String> taken = new HashSet<>();
+        taken.add(address(a.host(), a.port()));
+        answer.forEach(p -> taken.add(address(p.host(), p.port())));
+        int added = 0;
+        for (RelatedSwarms.Related r : related.of(a.swarm())) {
+            ConcurrentMap<String, PeerEntry> peers = swarms.get(r.swarm());
+            if (peers == null) {
+                continue;
+            }
+            List<PeerEntry> live = new ArrayList<>(peers.values().stream()
+                    .filter(p -> p.lastSeen().isAfter(horizon) && !p.peerId().equals(a.peerId())).toList());
+            Collections.shuffle(live, ThreadLocalRandom.current());
+            for (PeerEntry p : live) {
+                if (added == room) {
+                    return;
+                }
+                if (taken.add(address(p.host(), p.port()))) {
+                    answer.add(new SwarmPeer(p.peerId(), p.host(), p.port(), false, r.swarm()));
+                    added++;
+                }
+            }
+        }
     }
 
     /** Live peer count of a swarm (seeds not counted); 0 for a swarm no one is in. */

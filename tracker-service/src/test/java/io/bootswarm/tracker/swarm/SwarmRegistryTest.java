@@ -24,15 +24,18 @@ class SwarmRegistryTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     // announce interval 30 s (peers expire after 60 s), seeds after 20 s, numWant default 3, max 5
     private final TrackerProperties properties = new TrackerProperties(Duration.ofSeconds(20), null,
-            Duration.ofSeconds(30), 3, 5, null, null, null, null, 0, 0);
+            Duration.ofSeconds(30), 3, 5, null, null, null, null, 0, 0, null, null, null);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private static final SwarmId THIRD_SWARM = SwarmId.parse("0123456789abcdef0123456789abcdef01234567");
     private SeedRegistry seeds;
     private SwarmRegistry swarms;
+    /** What seed-service would say: SWARM shares pieces with OTHER_SWARM (most) and THIRD_SWARM. */
+    private final java.util.Map<SwarmId, List<RelatedSwarms.Related>> related = new java.util.HashMap<>();
 
     @BeforeEach
     void setUp() {
         seeds = new SeedRegistry(clock, properties, meters);
-        swarms = new SwarmRegistry(seeds, clock, properties, meters);
+        swarms = new SwarmRegistry(seeds, clock, properties, meters, s -> related.getOrDefault(s, List.of()));
     }
 
     private static String peerId(int n) {
@@ -207,5 +210,53 @@ class SwarmRegistryTest {
         assertThatThrownBy(() -> AnnounceEvent.parse("bogus")).isInstanceOf(IllegalArgumentException.class);
         assertThat(AnnounceEvent.parse("")).isEqualTo(AnnounceEvent.NONE);
         assertThat(AnnounceEvent.parse("stopped")).isEqualTo(AnnounceEvent.STOPPED);
+    }
+
+    private AnnounceResult announceJson(SwarmId swarm, int n, int numWant) {
+        return swarms.announce(new Announce(swarm, peerId(n), "10.0.0." + n, 6000 + n, 100, 0, 0, AnnounceEvent.NONE,
+                numWant), "test", true);
+    }
+
+    @Test
+    void crossImagePeersFillTheRoomTheSwarmsOwnPeersLeave() {
+        related.put(SWARM, List.of(new RelatedSwarms.Related(OTHER_SWARM, 90), new RelatedSwarms.Related(THIRD_SWARM, 5)));
+        announce(SWARM, 1, 100, AnnounceEvent.STARTED, -1);
+        announce(OTHER_SWARM, 11, 0, AnnounceEvent.COMPLETED, -1);
+        announce(OTHER_SWARM, 12, 100, AnnounceEvent.STARTED, -1);
+        announce(THIRD_SWARM, 21, 100, AnnounceEvent.STARTED, -1);
+        // a host in both swarms is listed once, as a peer of the asked swarm
+        announce(OTHER_SWARM, 1, 100, AnnounceEvent.STARTED, -1);
+
+        AnnounceResult r = announceJson(SWARM, 2, 5);
+        assertThat(ids(r)).startsWith(peerId(1)).hasSize(4);
+        assertThat(r.peers().getFirst().crossImage()).isFalse();
+        // the most related swarm's peers come first, in any order among themselves
+        assertThat(ids(r).subList(1, 3)).containsExactlyInAnyOrder(peerId(11), peerId(12));
+        assertThat(ids(r).get(3)).isEqualTo(peerId(21));
+        assertThat(r.peers().subList(1, 4)).allSatisfy(p -> {
+            assertThat(p.crossImage()).isTrue();
+            // a complete peer of another image is no seed of this one
+            assertThat(p.seed()).isFalse();
+        });
+        assertThat(r.peers().get(3).crossSwarm()).isEqualTo(THIRD_SWARM);
+        // the swarm's own counts stay its own
+        assertThat(r.incomplete()).isEqualTo(2);
+        assertThat(r.complete()).isZero();
+
+        // numWant bounds own and cross-image peers together, own first
+        assertThat(ids(announceJson(SWARM, 2, 2))).hasSize(2).startsWith(peerId(1));
+        assertThat(announceJson(SWARM, 2, 2).peers().get(1).crossSwarm()).isEqualTo(OTHER_SWARM);
+        assertThat(ids(announceJson(SWARM, 2, 1))).containsExactly(peerId(1));
+        assertThat(announceJson(SWARM, 2, 0).peers()).isEmpty();
+
+        // cross-image peers expire like any other
+        clock.advance(Duration.ofSeconds(61));
+        announce(SWARM, 1, 100, AnnounceEvent.NONE, -1);
+        assertThat(ids(announceJson(SWARM, 2, 5))).containsExactly(peerId(1));
+
+        // the BitTorrent announce never hands them out
+        announce(OTHER_SWARM, 11, 0, AnnounceEvent.NONE, -1);
+        assertThat(ids(announce(SWARM, 2, 100, AnnounceEvent.NONE, 5))).containsExactly(peerId(1));
+        assertThat(ids(announceJson(SWARM, 2, 5))).containsExactly(peerId(1), peerId(11));
     }
 }
