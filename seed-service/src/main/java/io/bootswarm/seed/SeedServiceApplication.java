@@ -11,7 +11,8 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
  * fleet can run in one JVM; {@link #builder()} sets that up.
  *
  * <p>Features, one package each: {@code catalog} (images in PostgreSQL, REST), {@code imports}
- * (upload and path import, progress), {@code serving} (the peer wire server), {@code tracker}
+ * (upload and path import, progress), {@code serving} (the peer wire server), {@code allocation}
+ * (the seed's upload split over piece groups by allocator-service's plan), {@code tracker}
  * (registration with tracker-service).
  */
 @SpringBootApplication

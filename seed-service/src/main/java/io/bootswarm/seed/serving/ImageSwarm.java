@@ -1,7 +1,9 @@
 package io.bootswarm.seed.serving;
 
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
+import io.bootswarm.seed.allocation.PieceShaping;
 import io.bootswarm.seed.catalog.ServableImage;
 
 import java.io.EOFException;
@@ -25,11 +27,13 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
     private final PieceSet all;
     private final UploadLedger ledger;
     private final LongAdder uploaded;
+    private final PieceShaping shaping;
     private volatile FileChannel channel;
     private volatile boolean closed;
 
-    private ImageSwarm(ServableImage image, FileChannel channel, UploadLedger ledger) {
+    private ImageSwarm(ServableImage image, FileChannel channel, UploadLedger ledger, PieceShaping shaping) {
         this.image = image;
+        this.shaping = shaping;
         this.channel = channel;
         this.all = PieceSet.full(image.pieceCount());
         this.ledger = ledger;
@@ -42,12 +46,22 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
      * @throws IOException if it is missing or its size is not the catalogued one
      */
     static ImageSwarm open(ServableImage image, UploadLedger ledger) throws IOException {
+        return open(image, ledger, PieceShaping.NONE);
+    }
+
+    /**
+     * Opens the image's file; its pieces' upload is shaped by {@code shaping} (the seed's split over
+     * piece groups).
+     *
+     * @throws IOException if it is missing or its size is not the catalogued one
+     */
+    static ImageSwarm open(ServableImage image, UploadLedger ledger, PieceShaping shaping) throws IOException {
         long size = Files.size(image.file());
         if (size != image.size()) {
             throw new IOException("image file " + image.file() + " has " + size + " bytes, the catalog says "
                     + image.size());
         }
-        return new ImageSwarm(image, FileChannel.open(image.file(), StandardOpenOption.READ), ledger);
+        return new ImageSwarm(image, FileChannel.open(image.file(), StandardOpenOption.READ), ledger, shaping);
     }
 
     UUID imageId() {
@@ -100,6 +114,12 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
                 throw new EOFException("image file " + image.file() + " ends before byte " + (position + length));
             }
         }
+        shaping.served(piece, length);
+    }
+
+    @Override
+    public RateLimiter limiterFor(int piece) {
+        return shaping.limiterFor(piece);
     }
 
     private synchronized void reopen() throws IOException {

@@ -3,6 +3,7 @@ package io.bootswarm.seed.serving;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.ServedSwarm;
 import io.bootswarm.common.wire.SwarmDirectory;
+import io.bootswarm.seed.allocation.UploadSplit;
 import io.bootswarm.seed.catalog.Catalog;
 import io.bootswarm.seed.catalog.ImageRemoved;
 import io.bootswarm.seed.catalog.ServableImage;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@link SwarmDirectory} of the seed: a handshake's swarm id is looked up in the catalog once
- * and the opened image is cached. A deleted image ({@link ImageRemoved}) leaves the cache and is
+ * and the opened image is cached; its upload is shaped by the {@link UploadSplit}. A deleted image ({@link ImageRemoved}) leaves the cache and is
  * closed; its id is remembered so that a lookup racing with the deletion cannot bring it back.
  */
 @Component
@@ -31,12 +32,14 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
 
     private final Catalog catalog;
     private final UploadLedger ledger;
+    private final UploadSplit split;
     private final Map<SwarmId, ImageSwarm> open = new ConcurrentHashMap<>();
     private final Set<UUID> removed = ConcurrentHashMap.newKeySet();
 
-    ImageSwarms(Catalog catalog, UploadLedger ledger) {
+    ImageSwarms(Catalog catalog, UploadLedger ledger, UploadSplit split) {
         this.catalog = catalog;
         this.ledger = ledger;
+        this.split = split;
     }
 
     @Override
@@ -49,7 +52,7 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
             }
             ImageSwarm fresh;
             try {
-                fresh = ImageSwarm.open(image.get(), ledger);
+                fresh = ImageSwarm.open(image.get(), ledger, split.forImage(image.get().id()));
             } catch (IOException e) {
                 log.warn("cannot serve image {} '{}': {}", image.get().id(), image.get().name(), e.toString());
                 return Optional.empty();

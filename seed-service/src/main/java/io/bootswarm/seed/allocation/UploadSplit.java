@@ -1,0 +1,457 @@
+package io.bootswarm.seed.allocation;
+
+import io.bootswarm.common.events.AllocationPlan;
+import io.bootswarm.common.events.SwarmReport;
+import io.bootswarm.common.wire.RateLimiter;
+import io.bootswarm.seed.SeedProperties;
+import io.bootswarm.seed.catalog.CatalogChanged;
+import io.bootswarm.seed.catalog.ImageGroups;
+import io.bootswarm.seed.catalog.PieceGroup;
+import io.bootswarm.seed.catalog.PieceIndex;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * The seed's upload {@code u_s} split into per-swarm rate limits (Wu et al. §IV: the {@code u_s^i}
+ * with {@code Σ_i u_s^i = u_s} of Eq. 11). A swarm is a piece group (or, in an image-level plan, an
+ * image); a block of a piece is charged to the limiter of the piece's group, whichever image's peer
+ * asked, before it passes the seed's overall limiter.
+ *
+ * <p>Where the split comes from ({@link Source}):
+ * <ul>
+ *   <li>{@code PLAN}: the newest {@link AllocationPlan} from allocator-service, applied as soon as it
+ *       is consumed and kept until its {@code validUntil}. Its rates are scaled by
+ *       {@code upload-rate / plan.seedUpload} when the seed's own upload rate is set, so that they sum
+ *       to what the seed really has.</li>
+ *   <li>{@code FALLBACK} while no plan is fresh: proportional to what the peers still miss,
+ *       {@code u_s^i = u_s · R^i / Σ_k R^k} with {@code R^i = Σ_j R_j^i} summed over the hosts' newest
+ *       swarm reports (group entries when any carries missing bytes, image entries otherwise). This
+ *       is the optimal split of Eq. 11 when the peers upload nothing, and needs no solver.</li>
+ *   <li>{@code UNSHAPED}: no plan and no report with missing bytes (or the seed's upload is
+ *       unlimited and no plan ever named one): only the overall limit applies.</li>
+ * </ul>
+ * A swarm the split does not name, or gives less, gets {@code min-rate}, so a peer asking for such a
+ * piece is slowed, not stalled; the overall limiter still caps the sum at {@code u_s}. A limiter
+ * whose rate changes by less than 2 % is kept, so that a re-published plan does not refill buckets.
+ */
+@Component
+public class UploadSplit implements InitializingBean, DisposableBean {
+
+    /** Per piece group bytes counter. */
+    public static final String GROUP_METER = "bootswarm.seed.group.uploaded.bytes";
+
+    private static final Logger log = LoggerFactory.getLogger(UploadSplit.class);
+    private static final double KEEP_LIMITER_WITHIN = 0.02;
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** Where the applied split comes from. */
+    public enum Source { PLAN, FALLBACK, UNSHAPED }
+
+    /** What consuming a plan did. */
+    public enum Outcome { APPLIED, DUPLICATE, OUTDATED, STALE, DISABLED }
+
+    /**
+     * The split in force.
+     *
+     * @param reason      why this source (e.g. "plan expired at …")
+     * @param seedUpload  u_s the rates sum to, bytes per second (0 when unshaped)
+     * @param groupRates  u_s^i per piece group, as applied (after scaling, before the min-rate floor)
+     * @param imageRates  u_s^i per image, for image-level plans and fallbacks
+     * @param minRate     what any other swarm gets
+     */
+    public record Split(Source source, String reason, UUID planId, String strategy, Instant planAt,
+                        Instant validUntil, long seedUpload, Instant appliedAt, Map<String, Double> groupRates,
+                        Map<UUID, Double> imageRates, long minRate, Map<String, RateLimiter> groupLimiters,
+                        Map<UUID, RateLimiter> imageLimiters, RateLimiter others) {
+    }
+
+    /** A host's newest report and when it counts from: when sent, or when received if that is earlier. */
+    private record HostReport(SwarmReport report, Instant received) {
+    }
+
+    private record GroupAccount(LongAdder bytes, FunctionCounter meter) {
+    }
+
+    private final AllocationSettings settings;
+    private final SeedProperties seed;
+    private final PieceIndex pieces;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Map<String, HostReport> reports = new ConcurrentHashMap<>();
+    private final Map<String, GroupAccount> groups = new ConcurrentHashMap<>();
+    private final Map<UUID, Shaping> shapings = new ConcurrentHashMap<>();
+    private final AtomicLong catalogGeneration = new AtomicLong();
+    private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
+    private volatile Split current;
+    private AllocationPlan lastPlan;
+    private ScheduledExecutorService checks;
+
+    @Autowired
+    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters) {
+        this(settings, seed, pieces, meters, Clock.systemUTC());
+    }
+
+    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters, Clock clock) {
+        this.settings = settings;
+        this.seed = seed;
+        this.pieces = pieces;
+        this.meters = meters;
+        this.clock = clock;
+        this.current = unshaped("no plan and no swarm report yet");
+        for (Outcome o : Outcome.values()) {
+            outcomes.put(o, Counter.builder("bootswarm.seed.allocation.plans").tag("outcome", o.name().toLowerCase())
+                    .description("allocation plans consumed, by what became of them").register(meters));
+        }
+        Gauge.builder("bootswarm.seed.allocation.plan.fresh", this, s -> s.current.source() == Source.PLAN ? 1 : 0)
+                .description("1 while a fresh allocation plan shapes the seed's upload, 0 on the fallback split")
+                .register(meters);
+        Gauge.builder("bootswarm.seed.allocation.swarms", this,
+                        s -> s.current.groupRates().size() + s.current.imageRates().size())
+                .description("swarms the applied split names").register(meters);
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        if (!settings.enabled()) {
+            return;
+        }
+        checks = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("upload-split").factory());
+        long every = settings.checkInterval().toMillis();
+        checks.scheduleWithFixedDelay(() -> {
+            try {
+                check();
+            } catch (RuntimeException e) {
+                log.warn("upload split check failed: {}", e.toString());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void destroy() {
+        if (checks != null) {
+            checks.shutdownNow();
+        }
+    }
+
+    /** The split in force. */
+    public Split current() {
+        return current;
+    }
+
+    /** The shaping of image {@code imageId}'s upload: one per image, following every later split. */
+    public PieceShaping forImage(UUID imageId) {
+        return settings.enabled() ? shapings.computeIfAbsent(imageId, Shaping::new) : PieceShaping.NONE;
+    }
+
+    /** Bytes of each piece group's pieces served since start. */
+    public Map<String, Long> groupUploadedBytes() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        groups.forEach((id, a) -> out.put(id, a.bytes().sum()));
+        return out;
+    }
+
+    /** Bytes of group {@code groupId}'s pieces served since start (0 if none). */
+    public long groupUploadedBytes(String groupId) {
+        GroupAccount a = groups.get(groupId);
+        return a == null ? 0 : a.bytes().sum();
+    }
+
+    /**
+     * Takes a plan: the newest (by {@code at}) that is still valid is applied at once; a redelivered
+     * or older one changes nothing; a stale one is remembered (for its {@code seedUpload}) but not
+     * applied.
+     */
+    public synchronized Outcome accept(AllocationPlan plan) {
+        Outcome outcome = decide(plan);
+        outcomes.get(outcome).increment();
+        return outcome;
+    }
+
+    private Outcome decide(AllocationPlan plan) {
+        if (!settings.enabled()) {
+            return Outcome.DISABLED;
+        }
+        if (lastPlan != null && lastPlan.planId().equals(plan.planId())) {
+            return Outcome.DUPLICATE;
+        }
+        if (lastPlan != null && plan.at().isBefore(lastPlan.at())) {
+            return Outcome.OUTDATED;
+        }
+        lastPlan = plan;
+        Instant now = clock.instant();
+        if (plan.validUntil() == null || !plan.validUntil().isAfter(now)) {
+            return Outcome.STALE;
+        }
+        double scale = seed.uploadRate().toBytes() > 0 && plan.seedUpload() > 0
+                ? (double) seed.uploadRate().toBytes() / plan.seedUpload() : 1;
+        Map<String, Double> byGroup = new HashMap<>();
+        Map<UUID, Double> byImage = new HashMap<>();
+        for (AllocationPlan.Rate r : plan.rates()) {
+            double rate = Double.isFinite(r.bytesPerSecond()) ? Math.max(0, r.bytesPerSecond() * scale) : 0;
+            if (r.groupId() != null) {
+                byGroup.merge(r.groupId(), rate, Double::sum);
+            } else if (r.imageId() != null) {
+                byImage.merge(r.imageId(), rate, Double::sum);
+            }
+        }
+        long us = Math.round(plan.seedUpload() * scale);
+        install(Source.PLAN, "plan " + plan.planId() + " (" + plan.strategy() + ") valid until " + plan.validUntil(),
+                plan, us, byGroup, byImage);
+        return Outcome.APPLIED;
+    }
+
+    /** Takes a host's swarm report for the fallback split; an older one than held is ignored. */
+    public void accept(SwarmReport report) {
+        Instant now = clock.instant();
+        Instant counted = report.at().isBefore(now) ? report.at() : now;
+        reports.merge(report.host(), new HostReport(report, counted),
+                (held, fresh) -> fresh.report().at().isBefore(held.report().at()) ? held : fresh);
+    }
+
+    /**
+     * Run every {@code check-interval}: a plan past its {@code validUntil} gives way to the fallback
+     * split, and the fallback follows the reports.
+     */
+    public synchronized void check() {
+        Instant now = clock.instant();
+        reports.values().removeIf(h -> h.received().plus(settings.reportLifetime()).isBefore(now));
+        Split s = current;
+        if (s.source() == Source.PLAN && s.validUntil().isAfter(now)) {
+            return;
+        }
+        String why = s.source() == Source.PLAN ? "plan " + s.planId() + " expired at " + s.validUntil()
+                : lastPlan == null ? "no plan received yet" : "no fresh plan since " + lastPlan.planId();
+        fallback(why);
+    }
+
+    private void fallback(String why) {
+        long us = seed.uploadRate().toBytes() > 0 ? seed.uploadRate().toBytes()
+                : lastPlan != null ? lastPlan.seedUpload() : 0;
+        if (us <= 0) {
+            install(unshaped(why + "; the seed's upload is unlimited"));
+            return;
+        }
+        Map<String, Double> missingByGroup = new HashMap<>();
+        Map<UUID, Double> missingByImage = new HashMap<>();
+        for (HostReport h : reports.values()) {
+            for (SwarmReport.Entry e : h.report().swarms()) {
+                if (e.missingBytes() <= 0) {
+                    continue;
+                }
+                if (e.groupId() != null) {
+                    missingByGroup.merge(e.groupId(), (double) e.missingBytes(), Double::sum);
+                } else if (e.imageId() != null) {
+                    missingByImage.merge(e.imageId(), (double) e.missingBytes(), Double::sum);
+                }
+            }
+        }
+        Map<String, Double> byGroup = Map.of();
+        Map<UUID, Double> byImage = Map.of();
+        if (!missingByGroup.isEmpty()) {
+            byGroup = proportional(missingByGroup, us);
+        } else if (!missingByImage.isEmpty()) {
+            byImage = proportional(missingByImage, us);
+        } else {
+            install(unshaped(why + "; no report of missing bytes"));
+            return;
+        }
+        Split s = current;
+        if (s.source() == Source.FALLBACK && s.seedUpload() == us && close(s.groupRates(), byGroup)
+                && close(s.imageRates(), byImage)) {
+            return;
+        }
+        install(Source.FALLBACK, why + "; split by bytes missing in " + reports.size() + " hosts' reports", null, us,
+                byGroup, byImage);
+    }
+
+    private static <K> Map<K, Double> proportional(Map<K, Double> missing, long us) {
+        double total = missing.values().stream().mapToDouble(Double::doubleValue).sum();
+        Map<K, Double> out = new HashMap<>();
+        missing.forEach((k, r) -> out.put(k, us * r / total));
+        return out;
+    }
+
+    private static <K> boolean close(Map<K, Double> held, Map<K, Double> fresh) {
+        if (!held.keySet().equals(fresh.keySet())) {
+            return false;
+        }
+        for (Map.Entry<K, Double> e : fresh.entrySet()) {
+            if (!near(held.get(e.getKey()), e.getValue())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean near(double a, double b) {
+        return Math.abs(a - b) <= KEEP_LIMITER_WITHIN * Math.max(a, b);
+    }
+
+    private void install(Source source, String reason, AllocationPlan plan, long us, Map<String, Double> byGroup,
+                         Map<UUID, Double> byImage) {
+        Split before = current;
+        long min = settings.minRate().toBytes();
+        Split s = new Split(source, reason, plan == null ? null : plan.planId(), plan == null ? null : plan.strategy(),
+                plan == null ? null : plan.at(), plan == null ? null : plan.validUntil(), us, clock.instant(),
+                Map.copyOf(byGroup), Map.copyOf(byImage), min,
+                limiters(byGroup, before.groupLimiters(), min), limiters(byImage, before.imageLimiters(), min),
+                reuse(before.others(), min));
+        install(s);
+    }
+
+    private void install(Split s) {
+        Split before = current;
+        current = s;
+        if (before.source() != s.source()) {
+            log.info("upload split: {} -> {} ({}), {} swarms", before.source(), s.source(), s.reason(),
+                    s.groupRates().size() + s.imageRates().size());
+        } else {
+            log.debug("upload split: {} ({}), {} swarms", s.source(), s.reason(),
+                    s.groupRates().size() + s.imageRates().size());
+        }
+    }
+
+    private static <K> Map<K, RateLimiter> limiters(Map<K, Double> rates, Map<K, RateLimiter> held, long min) {
+        Map<K, RateLimiter> out = new HashMap<>();
+        rates.forEach((k, r) -> out.put(k, reuse(held.get(k), Math.max(min, Math.round(r)))));
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static RateLimiter reuse(RateLimiter held, long rate) {
+        return held != null && held.isLimited() && near(held.bytesPerSecond(), rate) ? held : RateLimiter.perSecond(rate);
+    }
+
+    private Split unshaped(String reason) {
+        return new Split(Source.UNSHAPED, reason, null, null, null, null, 0, clock.instant(), Map.of(), Map.of(),
+                settings.minRate().toBytes(), Map.of(), Map.of(), RateLimiter.UNLIMITED);
+    }
+
+    /** Piece groups change when an image is added or deleted: every image's are reloaded on next use. */
+    @EventListener
+    void onCatalogChanged(CatalogChanged event) {
+        catalogGeneration.incrementAndGet();
+        if (!event.added()) {
+            shapings.remove(event.imageId());
+        }
+    }
+
+    private GroupAccount account(String groupId) {
+        return groups.computeIfAbsent(groupId, id -> {
+            LongAdder bytes = new LongAdder();
+            FunctionCounter meter = FunctionCounter.builder(GROUP_METER, bytes, LongAdder::sum)
+                    .description("bytes of a piece group's pieces served to peers, whichever image they asked in")
+                    .baseUnit("bytes").tag("group", id).register(meters);
+            return new GroupAccount(bytes, meter);
+        });
+    }
+
+    /** One image's pieces mapped to their groups, at one catalog generation. */
+    private record Groups(long generation, boolean failed, long loadedAtNanos, int[] pieceGroup, String[] ids,
+                          GroupAccount[] accounts) {
+
+        boolean usable(long generation) {
+            return failed ? System.nanoTime() - loadedAtNanos < RETRY_NANOS : this.generation == generation;
+        }
+    }
+
+    private final class Shaping implements PieceShaping {
+
+        private final UUID imageId;
+        private volatile Groups groups;
+
+        Shaping(UUID imageId) {
+            this.imageId = imageId;
+        }
+
+        @Override
+        public RateLimiter limiterFor(int piece) {
+            Split s = current;
+            if (s.source() == Source.UNSHAPED) {
+                return RateLimiter.UNLIMITED;
+            }
+            String group = groupOf(piece, g -> g.ids());
+            RateLimiter l = group == null ? null : s.groupLimiters().get(group);
+            if (l == null) {
+                l = s.imageLimiters().get(imageId);
+            }
+            return l != null ? l : s.others();
+        }
+
+        @Override
+        public void served(int piece, int bytes) {
+            GroupAccount a = groupOf(piece, g -> g.accounts());
+            if (a != null) {
+                a.bytes().add(bytes);
+            }
+        }
+
+        private <T> T groupOf(int piece, Function<Groups, T[]> of) {
+            Groups g = groups();
+            if (piece < 0 || piece >= g.pieceGroup().length || g.pieceGroup()[piece] < 0) {
+                return null;
+            }
+            return of.apply(g)[g.pieceGroup()[piece]];
+        }
+
+        private Groups groups() {
+            Groups g = groups;
+            long generation = catalogGeneration.get();
+            if (g != null && g.usable(generation)) {
+                return g;
+            }
+            synchronized (this) {
+                g = groups;
+                if (g != null && g.usable(generation)) {
+                    return g;
+                }
+                groups = g = load(generation);
+                return g;
+            }
+        }
+
+        private Groups load(long generation) {
+            try {
+                ImageGroups ig = pieces.groups(imageId);
+                int[] pieceGroup = new int[ig.pieceCount()];
+                for (int p = 0; p < pieceGroup.length; p++) {
+                    pieceGroup[p] = ig.groupOf(p);
+                }
+                String[] ids = ig.groups().stream().map(PieceGroup::groupId).toArray(String[]::new);
+                GroupAccount[] accounts = new GroupAccount[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    accounts[i] = account(ids[i]);
+                }
+                return new Groups(generation, false, System.nanoTime(), pieceGroup, ids, accounts);
+            } catch (RuntimeException e) {
+                // e.g. the database is unreachable: shape by image until a retry in 5 s
+                log.warn("piece groups of image {} unavailable, shaping it by image: {}", imageId, e.toString());
+                return new Groups(generation, true, System.nanoTime(), new int[0], new String[0], new GroupAccount[0]);
+            }
+        }
+    }
+}

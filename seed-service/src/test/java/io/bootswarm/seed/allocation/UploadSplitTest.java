@@ -1,0 +1,150 @@
+package io.bootswarm.seed.allocation;
+
+import io.bootswarm.common.events.AllocationPlan;
+import io.bootswarm.common.events.SwarmReport;
+import io.bootswarm.seed.SeedProperties;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** Which plan the split follows, how it is scaled, when it falls back and to what. */
+class UploadSplitTest {
+
+    private static final String G1 = "11111111111111111111111111111111";
+    private static final String G2 = "22222222222222222222222222222222";
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    private UploadSplit split(long seedUpload) {
+        SeedProperties seed = new SeedProperties(Path.of("/tmp/unused"), DataSize.ofGigabytes(1),
+                DataSize.ofKilobytes(256), DataSize.ofBytes(0), 0, "", 10, DataSize.ofBytes(seedUpload), 8,
+                "127.0.0.1", "", "seed", "", Duration.ofSeconds(5));
+        return new UploadSplit(new AllocationSettings(true, DataSize.ofKilobytes(64), Duration.ofSeconds(15),
+                Duration.ofSeconds(1)), seed, null, meters, clock);
+    }
+
+    private AllocationPlan plan(Instant at, long seedUpload, Duration validity, double r1, double r2) {
+        return new AllocationPlan(UUID.randomUUID(), at, UUID.randomUUID(), "CROSS_OPT", seedUpload, at.plus(validity),
+                1, 1, 0, 0, List.of(AllocationPlan.Rate.ofGroup(G1, r1), AllocationPlan.Rate.ofGroup(G2, r2)));
+    }
+
+    @Test
+    void appliesTheNewestValidPlanOnceAndScalesItToTheSeedsUpload() {
+        UploadSplit s = split(8_000_000);
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.UNSHAPED);
+        AllocationPlan p = plan(clock.instant(), 4_000_000, Duration.ofSeconds(15), 3_000_000, 1_000_000);
+        assertThat(s.accept(p)).isEqualTo(UploadSplit.Outcome.APPLIED);
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.PLAN);
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(6_000_000, within(1.0));
+        assertThat(s.current().groupRates().get(G2)).isCloseTo(2_000_000, within(1.0));
+        assertThat(s.current().groupLimiters().get(G1).bytesPerSecond()).isEqualTo(6_000_000);
+        assertThat(s.current().seedUpload()).isEqualTo(8_000_000);
+
+        assertThat(s.accept(p)).isEqualTo(UploadSplit.Outcome.DUPLICATE);
+        AllocationPlan older = plan(clock.instant().minusSeconds(1), 4_000_000, Duration.ofMinutes(1), 1, 1);
+        assertThat(s.accept(older)).isEqualTo(UploadSplit.Outcome.OUTDATED);
+        AllocationPlan stale = plan(clock.instant().minusSeconds(20).plusSeconds(21), 4_000_000,
+                Duration.ofSeconds(-2), 1, 1);
+        assertThat(s.accept(stale)).isEqualTo(UploadSplit.Outcome.STALE);
+        assertThat(s.current().planId()).isEqualTo(p.planId());
+        assertThat(meters.get("bootswarm.seed.allocation.plans").tag("outcome", "applied").counter().count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aPlanWhoseRateBarelyChangesKeepsItsLimiter() {
+        UploadSplit s = split(8_000_000);
+        s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 6_000_000, 2_000_000));
+        var l1 = s.current().groupLimiters().get(G1);
+        var l2 = s.current().groupLimiters().get(G2);
+        clock.advance(Duration.ofSeconds(5));
+        s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 6_050_000, 1_950_000));
+        assertThat(s.current().groupLimiters().get(G1)).isSameAs(l1);
+        assertThat(s.current().groupLimiters().get(G2)).isNotSameAs(l2);
+    }
+
+    @Test
+    void afterThePlanExpiresTheSplitFollowsTheReportedMissingBytes() {
+        UploadSplit s = split(8_000_000);
+        s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 1_000_000, 7_000_000));
+        s.accept(report("h1", 300, 100));
+        s.accept(report("h2", 300, 0));
+        clock.advance(Duration.ofSeconds(10));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.PLAN);
+        clock.advance(Duration.ofSeconds(6));
+        s.accept(report("h1", 300, 100));
+        s.accept(report("h2", 300, 0));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.FALLBACK);
+        assertThat(s.current().reason()).contains("expired");
+        // R(G1) = 600, R(G2) = 100 of 700
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(8_000_000 * 6 / 7.0, within(1.0));
+        assertThat(s.current().groupRates().get(G2)).isCloseTo(8_000_000 / 7.0, within(1.0));
+
+        // reports stop: once they are 15 s old nothing is known, only the overall limit shapes
+        clock.advance(Duration.ofSeconds(16));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.UNSHAPED);
+    }
+
+    @Test
+    void aSeedWithUnlimitedUploadFallsBackToTheLastPlansUpload() {
+        UploadSplit s = split(0);
+        s.accept(plan(clock.instant(), 5_000_000, Duration.ofSeconds(1), 2_500_000, 2_500_000));
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(2_500_000, within(1.0));
+        s.accept(report("h1", 100, 400));
+        clock.advance(Duration.ofSeconds(2));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.FALLBACK);
+        assertThat(s.current().groupRates().get(G2)).isCloseTo(4_000_000, within(1.0));
+    }
+
+    private SwarmReport report(String host, long missing1, long missing2) {
+        UUID image = UUID.nameUUIDFromBytes(host.getBytes());
+        return new SwarmReport(UUID.randomUUID(), clock.instant(), host, 1_000_000, List.of(
+                new SwarmReport.Entry("a".repeat(40), image, null, missing1 + missing2, 1),
+                new SwarmReport.Entry("a".repeat(40), image, G1, missing1, 0.5),
+                new SwarmReport.Entry("a".repeat(40), image, G2, missing2, 0.5)));
+    }
+
+    private static final class MutableClock extends Clock {
+        private Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
