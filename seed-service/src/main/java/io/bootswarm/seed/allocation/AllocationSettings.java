@@ -10,8 +10,9 @@ import java.time.Duration;
  * {@code bootswarm.seed.allocation.*}: how the seed splits its upload over the swarms.
  *
  * @param enabled        false: no per-swarm limits, only the seed's overall {@code upload-rate}
- * @param minRate        the least any swarm gets, also one the plan gives 0 or does not name, so that a
- *                       peer asking for such a piece is slowed, not stalled (64 KB per second)
+ * @param minRate        the least a swarm of the split gets, also one the plan gives 0, so that a peer
+ *                       asking for such a piece is slowed, not stalled (256 KB per second: a piece a
+ *                       second)
  * @param reportLifetime a host's swarm report counts toward the fallback split this long (15 s: three
  *                       of the agents' report intervals)
  * @param checkInterval  how often the seed checks whether its plan went stale and refreshes the
@@ -20,7 +21,7 @@ import java.time.Duration;
 @ConfigurationProperties("bootswarm.seed.allocation")
 public record AllocationSettings(
         @DefaultValue("true") boolean enabled,
-        @DefaultValue("64KB") DataSize minRate,
+        @DefaultValue("256KB") DataSize minRate,
         @DefaultValue("15s") Duration reportLifetime,
         @DefaultValue("1s") Duration checkInterval) {
 

@@ -23,7 +23,8 @@ public record SplitView(
         @Schema(description = "When the plan goes stale; the fallback split takes over then.") Instant validUntil,
         @Schema(description = "u_s the rates sum to, bytes per second (0 when unshaped).") long seedUpload,
         @Schema(description = "When this split was applied.") Instant appliedAt,
-        @Schema(description = "Bytes per second any swarm not listed (or given less) gets.") long minRate,
+        @Schema(description = "The least bytes per second a listed swarm is allowed; a swarm not listed is limited "
+                + "only by the seed's overall upload rate.") long minRate,
         @Schema(description = "The swarms, highest rate first; then groups served but not in the split.")
         List<SwarmRate> swarms) {
 
@@ -33,7 +34,8 @@ public record SplitView(
      * @param groupId        the piece group, or null for an image-level entry
      * @param imageId        the image of an image-level entry, else null
      * @param bytesPerSecond u_s^i as applied (0 for a group served but not in the split)
-     * @param limit          the limiter's rate: {@code max(bytesPerSecond, minRate)}
+     * @param limit          the limiter's rate: {@code max(bytesPerSecond, minRate)}, or 0 for a group not
+     *                       in the split (no limiter of its own)
      * @param uploadedBytes  bytes of the group's pieces served since the seed started (groups only)
      */
     @Schema(name = "SwarmRate")
@@ -50,8 +52,7 @@ public record SplitView(
                 .thenComparing(r -> String.valueOf(r.groupId()) + r.imageId()));
         uploaded.entrySet().stream().filter(e -> !s.groupRates().containsKey(e.getKey()))
                 .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> swarms.add(new SwarmRate(e.getKey(), null, 0,
-                        s.source() == UploadSplit.Source.UNSHAPED ? 0 : s.minRate(), e.getValue())));
+                .forEach(e -> swarms.add(new SwarmRate(e.getKey(), null, 0, 0, e.getValue())));
         return new SplitView(s.source(), s.reason(), s.planId(), s.strategy(), s.planAt(), s.validUntil(),
                 s.seedUpload(), s.appliedAt(), s.minRate(), swarms);
     }

@@ -55,8 +55,11 @@ import java.util.function.Function;
  *   <li>{@code UNSHAPED}: no plan and no report with missing bytes (or the seed's upload is
  *       unlimited and no plan ever named one): only the overall limit applies.</li>
  * </ul>
- * A swarm the split does not name, or gives less, gets {@code min-rate}, so a peer asking for such a
- * piece is slowed, not stalled; the overall limiter still caps the sum at {@code u_s}. A limiter
+ * A swarm the split names gets at least {@code min-rate}, so that a peer asking for a piece the plan
+ * leaves to the peers is slowed, not stalled. A swarm the split does not name (new since the plan or
+ * the reports it was made from) has no limiter of its own until the next split names it, so a new
+ * launch's first pieces are not held back for a period; the overall limiter still caps the sum at
+ * {@code u_s}. A limiter
  * whose rate changes by less than 2 % is kept, so that a re-published plan does not refill buckets.
  */
 @Component
@@ -82,12 +85,12 @@ public class UploadSplit implements InitializingBean, DisposableBean {
      * @param seedUpload  u_s the rates sum to, bytes per second (0 when unshaped)
      * @param groupRates  u_s^i per piece group, as applied (after scaling, before the min-rate floor)
      * @param imageRates  u_s^i per image, for image-level plans and fallbacks
-     * @param minRate     what any other swarm gets
+     * @param minRate     the least a named swarm's limiter allows
      */
     public record Split(Source source, String reason, UUID planId, String strategy, Instant planAt,
                         Instant validUntil, long seedUpload, Instant appliedAt, Map<String, Double> groupRates,
                         Map<UUID, Double> imageRates, long minRate, Map<String, RateLimiter> groupLimiters,
-                        Map<UUID, RateLimiter> imageLimiters, RateLimiter others) {
+                        Map<UUID, RateLimiter> imageLimiters) {
     }
 
     /** A host's newest report and when it counts from: when sent, or when received if that is earlier. */
@@ -319,8 +322,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         Split s = new Split(source, reason, plan == null ? null : plan.planId(), plan == null ? null : plan.strategy(),
                 plan == null ? null : plan.at(), plan == null ? null : plan.validUntil(), us, clock.instant(),
                 Map.copyOf(byGroup), Map.copyOf(byImage), min,
-                limiters(byGroup, before.groupLimiters(), min), limiters(byImage, before.imageLimiters(), min),
-                reuse(before.others(), min));
+                limiters(byGroup, before.groupLimiters(), min), limiters(byImage, before.imageLimiters(), min));
         install(s);
     }
 
@@ -348,7 +350,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
 
     private Split unshaped(String reason) {
         return new Split(Source.UNSHAPED, reason, null, null, null, null, 0, clock.instant(), Map.of(), Map.of(),
-                settings.minRate().toBytes(), Map.of(), Map.of(), RateLimiter.UNLIMITED);
+                settings.minRate().toBytes(), Map.of(), Map.of());
     }
 
     /** Piece groups change when an image is added or deleted: every image's are reloaded on next use. */
@@ -399,7 +401,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
             if (l == null) {
                 l = s.imageLimiters().get(imageId);
             }
-            return l != null ? l : s.others();
+            return l != null ? l : RateLimiter.UNLIMITED;
         }
 
         @Override

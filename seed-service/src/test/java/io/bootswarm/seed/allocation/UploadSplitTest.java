@@ -65,6 +65,18 @@ class UploadSplitTest {
     }
 
     @Test
+    void aSwarmThePlanGivesNothingGetsTheMinRateAndOneItDoesNotNameHasNoLimiterOfItsOwn() {
+        UploadSplit s = split(8_000_000);
+        UUID named = UUID.randomUUID();
+        UUID other = UUID.randomUUID();
+        s.accept(new AllocationPlan(UUID.randomUUID(), clock.instant(), UUID.randomUUID(), "ISO", 8_000_000,
+                clock.instant().plusSeconds(15), 0, 0, 0, 0, List.of(AllocationPlan.Rate.ofImage(named, 0))));
+        // no piece index here: pieces fall back to their image's limiter
+        assertThat(s.forImage(named).limiterFor(0).bytesPerSecond()).isEqualTo(64 * 1024);
+        assertThat(s.forImage(other).limiterFor(0).isLimited()).isFalse();
+    }
+
+    @Test
     void aPlanWhoseRateBarelyChangesKeepsItsLimiter() {
         UploadSplit s = split(8_000_000);
         s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 6_000_000, 2_000_000));
