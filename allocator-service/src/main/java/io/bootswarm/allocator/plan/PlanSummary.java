@@ -1,0 +1,10 @@
+package io.bootswarm.allocator.plan;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A plan of the history without its per-swarm lines: what listing the history needs. */
+public record PlanSummary(UUID planId, Instant at, String strategy, String level, long seedUpload, Instant validUntil,
+                          double maxRemainingSeconds, double lowerBound, double gap, int iterations, double residual,
+                          long solveNanos, int hosts, int swarmCount, double remainingBytes, double peerUpload) {
+}
