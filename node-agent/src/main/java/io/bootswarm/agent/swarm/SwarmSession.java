@@ -237,6 +237,9 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
             String key = key(c.peer());
             f.active = c;
             try {
+                if (!settings.requestLatency().isZero()) {
+                    Thread.sleep(settings.requestLatency()); // emulated link latency (benchmarks)
+                }
                 byte[] bytes = c.await(piece, c.requestPiece(piece, length), settings.pieceTimeout());
                 Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
                 if (verified.isEmpty()) {

@@ -24,11 +24,14 @@ import java.time.Duration;
  *                            pieces nobody else has
  * @param crossImage          serve peers of other images the pieces we hold that their images share
  *                            (null: on)
+ * @param requestLatency      added to every piece request before it is sent (null or zero: none): a link
+ *                            latency emulated for benchmarks (the lab's harness runs agents on loopback),
+ *                            paid once per piece, as a request's round trip would be
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
                             DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
-                            int seedPrefetchSlots, Boolean crossImage) {
+                            int seedPrefetchSlots, Boolean crossImage, Duration requestLatency) {
 
     public SwarmSettings {
         maxConnections = maxConnections <= 0 ? 32 : maxConnections;
@@ -43,6 +46,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
         seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
         crossImage = crossImage == null || crossImage;
+        requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -50,6 +54,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     }
 
     public static SwarmSettings defaults() {
-        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null);
+        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null);
     }
 }

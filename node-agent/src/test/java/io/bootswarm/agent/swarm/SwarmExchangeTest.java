@@ -129,7 +129,7 @@ class SwarmExchangeTest {
         List<Peer> peers = new ArrayList<>(others);
         peers.add(new Peer("127.0.0.1", seed.port(), true));
         SwarmSettings settings = new SwarmSettings(0, null, null, null, 0, Duration.ofMillis(200), 4,
-                DataSize.ofBytes(rate), null, 4, 1, null);
+                DataSize.ofBytes(rate), null, 4, 1, null, null);
         for (int i = 0; i < n; i++) {
             int self = i;
             PieceStore store = PieceStore.open(dir.resolve("agent-" + UUID.randomUUID()), PIECE,
