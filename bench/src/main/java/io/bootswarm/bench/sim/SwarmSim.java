@@ -1,0 +1,462 @@
+package io.bootswarm.bench.sim;
+
+import io.bootswarm.bench.model.Mode;
+import io.bootswarm.common.picker.PiecePicker;
+import io.bootswarm.common.picker.SwarmView;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A discrete-event simulator of a VMTorrent boot storm: N VMs start together on N hosts, each
+ * replaying the {@link Workload}'s reads as the hypervisor does (a read is issued its think time
+ * after the previous one completed and waits for every piece it touches, one after another), from
+ * one seed holding the image. Links and transfers are a {@link FlowNetwork}; the piece choices are
+ * the agent's own:
+ *
+ * <ul>
+ *   <li><b>Prefetch</b> (the _p modes) is the real {@link PiecePicker} (window-randomized profile
+ *       order with window k, then rarest first if {@code fill}) driven as the agent's
+ *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host.</li>
+ *   <li><b>Sources</b> as {@code SwarmSession.connectionFor} picks them: an agent that holds the
+ *       piece among the host's {@code maxConnections} connections, least busy first (ties at
+ *       random); a demand fetch goes to the seed when no agent has the piece; a prefetch goes to
+ *       the seed only while no connected agent holds the piece and one of the host's
+ *       {@code seedPrefetchSlots} is free, and otherwise waits until one of those changes.</li>
+ *   <li><b>Demand first</b>: a read of a piece being prefetched raises that fetch to demand (its
+ *       weight in link sharing becomes {@code demandWeight}, and it gives back its seed slot), as
+ *       {@code Fetch.escalate} does; one fetch per piece per host.</li>
+ * </ul>
+ *
+ * Every request pays {@code latency} (RTT + Q) before its bytes flow. What is left out: choking
+ * and upload slots of the agents (least-busy choice spreads load instead), piece verification,
+ * the tracker (every host knows its neighbours from the start), and block-level pipelining within
+ * a piece. The figure of merit is the paper's normalized runtime P⁻¹(A)/M⁻¹(A) per VM.
+ */
+public final class SwarmSim {
+
+    private static final int SEED = 0;
+    private static final int READ = 0;
+    private static final int START = 1;
+    private static final int UPLINK = 2;
+    private static final int BOOT = 3;
+
+    private record Event(double time, long seq, int kind, int node, long version, Fetch fetch)
+            implements Comparable<Event> {
+        @Override
+        public int compareTo(Event o) {
+            int c = Double.compare(time, o.time);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private static final class Fetch {
+        final int host;
+        final int piece;
+        boolean urgent;
+        boolean prefetchSlot;
+        boolean seedSlot;
+        int source = -1;
+        FlowNetwork.Flow flow;
+
+        Fetch(int host, int piece, boolean urgent) {
+            this.host = host;
+            this.piece = piece;
+            this.urgent = urgent;
+        }
+    }
+
+    private final Workload w;
+    private final SimConfig c;
+    private final int n;
+    private final int pieces;
+    private final FlowNetwork net;
+    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private final long[] uplinkVersion;
+    private final BitSet[] have;
+    private final Fetch[][] inFlight;
+    private final int[] readIdx;
+    private final int[] pieceIdx;
+    private final int[] waitingFor;
+    private final double[] finish;
+    private final double[] boot;
+    private final int[] prefetching;
+    private final int[] seedSlotsUsed;
+    private final List<List<Fetch>> pending;
+    private final int[][] sources;
+    private final int[][] watchers;
+    private final int[] busy;
+    private final PiecePicker[] pickers;
+    private final SwarmView[] views;
+    private final SplittableRandom[] random;
+    private final boolean audit;
+    private double maxUpRatio;
+    private double maxDownRatio;
+    private long seq;
+    private long events;
+    private long piecesFromSeed;
+    private long escalations;
+    private double now;
+
+    private SwarmSim(Workload w, SimConfig c, boolean audit) {
+        this.w = w;
+        this.c = c;
+        this.n = c.peers();
+        this.pieces = w.pieceCount();
+        this.audit = audit;
+        double[] up = new double[n + 1];
+        double[] down = new double[n + 1];
+        up[SEED] = c.seedRate();
+        down[SEED] = c.seedRate();
+        for (int a = 1; a <= n; a++) {
+            up[a] = c.linkRate();
+            down[a] = c.linkRate();
+        }
+        double maxIn = c.demandWeight() + (c.mode().prefetch() ? c.prefetchConcurrency() : 0);
+        this.net = new FlowNetwork(up, down, maxIn);
+        this.uplinkVersion = new long[n + 1];
+        this.have = new BitSet[n + 1];
+        this.inFlight = new Fetch[n + 1][];
+        this.readIdx = new int[n + 1];
+        this.pieceIdx = new int[n + 1];
+        this.waitingFor = new int[n + 1];
+        this.finish = new double[n + 1];
+        this.boot = new double[n + 1];
+        this.prefetching = new int[n + 1];
+        this.seedSlotsUsed = new int[n + 1];
+        this.pending = new ArrayList<>(n + 1);
+        this.busy = new int[n + 1];
+        this.pickers = new PiecePicker[n + 1];
+        this.views = new SwarmView[n + 1];
+        this.random = new SplittableRandom[n + 1];
+        SplittableRandom master = new SplittableRandom(c.seed());
+        this.sources = new int[n + 1][];
+        List<List<Integer>> watching = new ArrayList<>(n + 1);
+        for (int a = 0; a <= n; a++) {
+            watching.add(new ArrayList<>());
+            pending.add(new ArrayList<>());
+            random[a] = master.split();
+        }
+        for (int a = 1; a <= n; a++) {
+            have[a] = new BitSet(pieces);
+            inFlight[a] = new Fetch[pieces];
+            waitingFor[a] = -1;
+            sources[a] = c.mode().p2p() ? neighbours(a, master) : new int[0];
+            for (int s : sources[a]) {
+                watching.get(s).add(a);
+            }
+            if (c.mode().prefetch()) {
+                pickers[a] = new PiecePicker(w.profile(), c.window(), c.fill(), random[a]);
+                views[a] = view(a);
+            }
+        }
+        this.watchers = new int[n + 1][];
+        for (int a = 0; a <= n; a++) {
+            watchers[a] = watching.get(a).stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    /** Runs one boot storm. */
+    public static SimResult run(Workload w, SimConfig c) {
+        return new SwarmSim(w, c, false).run();
+    }
+
+    /**
+     * Runs one boot storm checking after every event that no link carries more than its capacity
+     * (slow: O(flows) per event; for tests at small N).
+     */
+    public static SimResult runAudited(Workload w, SimConfig c) {
+        return new SwarmSim(w, c, true).run();
+    }
+
+    private int[] neighbours(int a, SplittableRandom rnd) {
+        int k = Math.min(c.maxConnections(), n - 1);
+        int[] others = new int[n - 1];
+        for (int i = 0, v = 1; v <= n; v++) {
+            if (v != a) {
+                others[i++] = v;
+            }
+        }
+        for (int i = 0; i < k; i++) { // partial Fisher-Yates
+            int j = i + rnd.nextInt(others.length - i);
+            int t = others[i];
+            others[i] = others[j];
+            others[j] = t;
+        }
+        return java.util.Arrays.copyOf(others, k);
+    }
+
+    private SwarmView view(int a) {
+        return new SwarmView() {
+            @Override
+            public int pieceCount() {
+                return pieces;
+            }
+
+            @Override
+            public boolean have(int piece) {
+                return have[a].get(piece);
+            }
+
+            @Override
+            public boolean inFlight(int piece) {
+                return inFlight[a][piece] != null;
+            }
+
+            @Override
+            public int holders(int piece) {
+                int h = 0;
+                for (int s : sources[a]) {
+                    if (have[s].get(piece)) {
+                        h++;
+                    }
+                }
+                return h;
+            }
+        };
+    }
+
+    private SimResult run() {
+        long wall = System.nanoTime();
+        if (c.mode() == Mode.LOCAL) {
+            double[] norm = new double[n];
+            java.util.Arrays.fill(norm, 1);
+            return new SimResult(c, w.name(), w.ideal(), norm, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        for (int a = 1; a <= n; a++) {
+            boot[a] = c.startSpread() > 0 ? random[a].nextDouble() * c.startSpread() : 0;
+            schedule(boot[a], BOOT, a, 0, null);
+        }
+        reschedule();
+        while (!queue.isEmpty()) {
+            Event e = queue.poll();
+            now = e.time();
+            switch (e.kind()) {
+                case READ -> proceed(e.node());
+                case BOOT -> {
+                    schedule(now + (w.reads() == 0 ? 0 : w.think()[0]), READ, e.node(), 0, null);
+                    pumpPrefetch(e.node());
+                }
+                case START -> startFlow(e.fetch());
+                case UPLINK -> {
+                    if (e.version() != uplinkVersion[e.node()]) {
+                        continue;
+                    }
+                    for (FlowNetwork.Flow f : net.complete(now, e.node())) {
+                        arrived((Fetch) f.tag);
+                    }
+                    uplinkVersion[e.node()]++; // its next completion is queued again below
+                    net.drainChanged(this::requeue);
+                    requeue(e.node());
+                }
+                default -> throw new IllegalStateException();
+            }
+            events++;
+            reschedule();
+            if (audit) {
+                audit();
+            }
+        }
+        double[] norm = new double[n];
+        double ideal = w.ideal() > 0 ? w.ideal() : 1;
+        for (int a = 1; a <= n; a++) {
+            if (readIdx[a] < w.reads()) {
+                throw new IllegalStateException("VM " + a + " did not finish: read " + readIdx[a] + " of " + w.reads());
+            }
+            norm[a - 1] = w.ideal() > 0 ? (finish[a] - boot[a]) / ideal : 1;
+        }
+        double agentUp = 0;
+        double down = 0;
+        for (int a = 1; a <= n; a++) {
+            agentUp += net.uploaded(a);
+            down += net.downloaded(a);
+        }
+        return new SimResult(c, w.name(), w.ideal(), norm, net.uploaded(SEED), agentUp, down, net.completedFlows(),
+                piecesFromSeed, escalations, events, now, (System.nanoTime() - wall) / 1e9,
+                maxUpRatio, maxDownRatio);
+    }
+
+    private void audit() {
+        for (int v = 0; v <= n; v++) {
+            maxUpRatio = Math.max(maxUpRatio, net.outRate(v) / net.uplink(v));
+            maxDownRatio = Math.max(maxDownRatio, net.inRate(v) / net.downlink(v));
+        }
+    }
+
+    private void schedule(double t, int kind, int node, long version, Fetch f) {
+        queue.add(new Event(t, seq++, kind, node, version, f));
+    }
+
+    private void reschedule() {
+        net.drainChanged(this::requeue);
+    }
+
+    private void requeue(int u) {
+        long v = ++uplinkVersion[u];
+        double t = net.nextCompletion(u);
+        if (t < Double.POSITIVE_INFINITY) {
+            schedule(Math.max(t, now), UPLINK, u, v, null);
+        }
+    }
+
+    /** The VM of host a goes on with its reads until one needs a missing piece or the workload ends. */
+    private void proceed(int a) {
+        while (readIdx[a] < w.reads()) {
+            int[] need = w.readPieces()[readIdx[a]];
+            while (pieceIdx[a] < need.length && have[a].get(need[pieceIdx[a]])) {
+                pieceIdx[a]++;
+            }
+            if (pieceIdx[a] < need.length) {
+                int p = need[pieceIdx[a]];
+                waitingFor[a] = p;
+                demand(a, p);
+                return;
+            }
+            waitingFor[a] = -1;
+            readIdx[a]++;
+            pieceIdx[a] = 0;
+            if (readIdx[a] == w.reads()) {
+                finish[a] = now;
+                return;
+            }
+            double think = w.think()[readIdx[a]];
+            if (think > 0) {
+                schedule(now + think, READ, a, 0, null);
+                return;
+            }
+        }
+    }
+
+    private void demand(int a, int p) {
+        Fetch f = inFlight[a][p];
+        if (f == null) {
+            f = new Fetch(a, p, true);
+            inFlight[a][p] = f;
+            assign(f);
+            return;
+        }
+        if (f.urgent) {
+            return;
+        }
+        f.urgent = true;
+        escalations++;
+        if (f.source < 0) {
+            pending.get(a).remove(f);
+            assign(f);
+            return;
+        }
+        if (f.seedSlot) {
+            f.seedSlot = false;
+            seedSlotsUsed[a]--;
+            retryPending(a);
+        }
+        if (f.flow != null) {
+            net.reweight(now, f.flow, c.demandWeight());
+        }
+    }
+
+    private void pumpPrefetch(int a) {
+        if (pickers[a] == null) {
+            return;
+        }
+        while (prefetching[a] < c.prefetchConcurrency()) {
+            OptionalInt next = pickers[a].next(views[a]);
+            if (next.isEmpty()) {
+                return;
+            }
+            Fetch f = new Fetch(a, next.getAsInt(), false);
+            f.prefetchSlot = true;
+            prefetching[a]++;
+            inFlight[a][f.piece] = f;
+            assign(f);
+        }
+    }
+
+    /** Chooses f's source, or parks a prefetch that may not use the seed now. */
+    private void assign(Fetch f) {
+        int a = f.host;
+        int best = -1;
+        int ties = 0;
+        for (int s : sources[a]) {
+            if (!have[s].get(f.piece)) {
+                continue;
+            }
+            if (best < 0 || busy[s] < busy[best]) {
+                best = s;
+                ties = 1;
+            } else if (busy[s] == busy[best] && random[a].nextInt(++ties) == 0) {
+                best = s;
+            }
+        }
+        if (best >= 0) {
+            go(f, best);
+        } else if (f.urgent) {
+            go(f, SEED);
+        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots()) {
+            f.seedSlot = true;
+            seedSlotsUsed[a]++;
+            go(f, SEED);
+        } else {
+            pending.get(a).add(f);
+        }
+    }
+
+    private void go(Fetch f, int source) {
+        f.source = source;
+        busy[source]++;
+        if (c.latency() > 0) {
+            schedule(now + c.latency(), START, f.host, 0, f);
+        } else {
+            startFlow(f);
+        }
+    }
+
+    private void startFlow(Fetch f) {
+        f.flow = net.start(now, f.source, f.host, w.pieceBytes(), f.urgent ? c.demandWeight() : 1, f);
+    }
+
+    private void arrived(Fetch f) {
+        int a = f.host;
+        int p = f.piece;
+        busy[f.source]--;
+        if (f.source == SEED) {
+            piecesFromSeed++;
+        }
+        inFlight[a][p] = null;
+        have[a].set(p);
+        if (f.prefetchSlot) {
+            prefetching[a]--;
+        }
+        if (f.seedSlot) {
+            seedSlotsUsed[a]--;
+            retryPending(a);
+        }
+        for (int y : watchers[a]) {
+            Fetch g = inFlight[y][p];
+            if (g != null && g.source < 0) {
+                pending.get(y).remove(g);
+                assign(g);
+            }
+        }
+        if (waitingFor[a] == p) {
+            proceed(a);
+        }
+        pumpPrefetch(a);
+    }
+
+    private void retryPending(int a) {
+        List<Fetch> waiting = pending.get(a);
+        if (waiting.isEmpty()) {
+            return;
+        }
+        List<Fetch> again = new ArrayList<>(waiting);
+        waiting.clear();
+        for (Fetch f : again) {
+            assign(f);
+        }
+    }
+}
