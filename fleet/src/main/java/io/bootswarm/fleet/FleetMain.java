@@ -37,7 +37,7 @@ public final class FleetMain {
         }
         Path work = Path.of(opts.getOrDefault("work", ".bootswarm")).toAbsolutePath();
         LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083,
-                Map.of()));
+                8084, Map.of(), Map.of()));
         Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-stop"));
         LocalFleet.Agent agent = fleet.startAgent("local-agent", Map.of(
                 "server.port", 8082, "bootswarm.agent.peer-port", 6882, "bootswarm.agent.nbd.port", 10809));
@@ -64,6 +64,7 @@ public final class FleetMain {
                   tracker   %s   (Swagger UI: %s/swagger-ui.html)
                   seed      %s   (Swagger UI: %s/swagger-ui.html)
                   profiles  %s   (Swagger UI: %s/swagger-ui.html)
+                  allocator %s   (Swagger UI: %s/swagger-ui.html)
                   agent     %s   (host %s)
                   image     %s  %s  %d bytes, %d pieces (%d all-zero, never transferred)
                   launch    %s  READY on %s
@@ -75,7 +76,7 @@ public final class FleetMain {
                   sha256sum %s /tmp/%s-copy.img
                 Ctrl-C stops the fleet.
                 """, work, fleet.trackerUrl(), fleet.trackerUrl(), fleet.seedUrl(), fleet.seedUrl(), fleet.profileUrl(),
-                fleet.profileUrl(), agent.apiUrl(),
+                fleet.profileUrl(), fleet.allocatorUrl(), fleet.allocatorUrl(), agent.apiUrl(),
                 agent.name(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
                 img.path("zeroPieces").asInt(), launchId, agent.name(), uri, host.path("nbdUnixUri").asString(""),
                 uri, name, image, name);

@@ -1,6 +1,7 @@
 package io.bootswarm.fleet;
 
 import io.bootswarm.agent.NodeAgentApplication;
+import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.kafka.KafkaServer;
 import io.bootswarm.infra.postgres.PostgresServer;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.util.unit.DataSize;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,9 +27,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The whole fleet on one machine: a PostgreSQL and a Kafka broker (embedded, or containers where
- * Docker runs), then tracker-service, seed-service and node agents, each a Spring application
- * context of its own in this JVM, configured as separate deployments would be (own ports, own
- * database schema, own data directory) and talking only over HTTP, Kafka and the peer wire.
+ * Docker runs), then tracker-service, seed-service, profile-service, allocator-service and node
+ * agents, each a Spring application context of its own in this JVM, configured as separate
+ * deployments would be (own ports, own database schema, own data directory) and talking only over
+ * HTTP, Kafka and the peer wire.
  */
 public final class LocalFleet implements AutoCloseable {
 
@@ -42,19 +45,28 @@ public final class LocalFleet implements AutoCloseable {
      * @param seedPort      REST port of the seed, 0 for any
      * @param seedPeerPort  peer wire port of the seed, 0 for any
      * @param profilePort   REST port of profile-service, 0 for any
+     * @param allocatorPort REST port of allocator-service, 0 for any
      * @param seedProperties more settings of the seed (e.g. its upload rate)
+     * @param allocatorProperties more settings of allocator-service (e.g. its period); its
+     *                      {@code seed-upload} defaults to the seed's {@code upload-rate} when that is set
      */
     public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
-                          int seedPort, int seedPeerPort, int profilePort, Map<String, Object> seedProperties) {
+                          int seedPort, int seedPeerPort, int profilePort, int allocatorPort,
+                          Map<String, Object> seedProperties, Map<String, Object> allocatorProperties) {
 
         /** Any free ports, no fsync: what tests use. */
         public static Options forTests(Path workDirectory) {
-            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, Map.of());
+            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of());
         }
 
         public Options withSeedProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
-                    profilePort, Map.copyOf(properties));
+                    profilePort, allocatorPort, Map.copyOf(properties), allocatorProperties);
+        }
+
+        public Options withAllocatorProperties(Map<String, Object> properties) {
+            return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
+                    profilePort, allocatorPort, seedProperties, Map.copyOf(properties));
         }
     }
 
@@ -75,6 +87,8 @@ public final class LocalFleet implements AutoCloseable {
     private ConfigurableApplicationContext tracker;
     private ConfigurableApplicationContext seed;
     private ConfigurableApplicationContext profile;
+    private volatile ConfigurableApplicationContext allocator;
+    private int allocatorBoundPort;
 
     private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka) {
         this.options = options;
@@ -82,7 +96,10 @@ public final class LocalFleet implements AutoCloseable {
         this.kafka = kafka;
     }
 
-    /** Starts infrastructure, tracker, seed and profile-service; add agents with {@link #startAgent}. */
+    /**
+     * Starts infrastructure, tracker, seed, profile-service and allocator-service; add agents with
+     * {@link #startAgent}.
+     */
     public static LocalFleet start(Options options) {
         try {
             Files.createDirectories(options.workDirectory());
@@ -109,6 +126,7 @@ public final class LocalFleet implements AutoCloseable {
             fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(Map.of(
                     "server.port", options.profilePort(),
                     "bootswarm.profile.seed-url", fleet.seedUrl())));
+            fleet.startAllocator();
         } catch (RuntimeException e) {
             fleet.close();
             throw e;
@@ -116,6 +134,35 @@ public final class LocalFleet implements AutoCloseable {
         log.info("fleet infrastructure and services up in {} ms ({} infrastructure)",
                 (System.nanoTime() - t0) / 1_000_000, mode);
         return fleet;
+    }
+
+    /**
+     * Starts allocator-service (again, after {@link #stopAllocator}: on the port it had, with its plan
+     * history kept in the database).
+     */
+    public synchronized void startAllocator() {
+        if (allocator != null) {
+            throw new IllegalStateException("allocator-service is running");
+        }
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("server.port", allocatorBoundPort != 0 ? allocatorBoundPort : options.allocatorPort());
+        Object seedRate = options.seedProperties().get("bootswarm.seed.upload-rate");
+        if (seedRate != null && DataSize.parse(seedRate.toString()).toBytes() > 0) {
+            p.put("bootswarm.allocator.seed-upload", seedRate);
+        }
+        p.putAll(options.allocatorProperties());
+        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(p));
+        allocatorBoundPort = port(allocator);
+    }
+
+    /** Stops allocator-service: for the seed, as after a crash, plans stop coming. */
+    public synchronized void stopAllocator() {
+        ConfigurableApplicationContext a = allocator;
+        if (a != null) {
+            allocator = null;
+            services.remove(a);
+            closeQuietly(a);
+        }
     }
 
     private Map<String, Object> databaseProperties(Map<String, Object> own) {
@@ -186,6 +233,16 @@ public final class LocalFleet implements AutoCloseable {
 
     public String profileUrl() {
         return "http://127.0.0.1:" + port(profile);
+    }
+
+    /** allocator-service's REST base URL (also while it is stopped: the port it had). */
+    public String allocatorUrl() {
+        return "http://127.0.0.1:" + allocatorBoundPort;
+    }
+
+    /** allocator-service's context, or null while it is stopped. */
+    public ConfigurableApplicationContext allocator() {
+        return allocator;
     }
 
     public ConfigurableApplicationContext tracker() {
