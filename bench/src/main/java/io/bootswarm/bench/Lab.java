@@ -100,6 +100,7 @@ public final class Lab {
     public static Map<String, Command> commands() {
         Map<String, Command> m = new LinkedHashMap<>();
         HarnessCommands.register(m);
+        io.bootswarm.bench.sim.SimLab.register(m);
         return m;
     }
 
