@@ -146,9 +146,27 @@ public final class HarnessCommands {
                 "finished", "estimated", "seed_copies", "pieces_from_seed_share", "demand_misses_per_vm",
                 "wall_s", "cpu_mean", "cpu_max", "machine_cpu_mean", "heap_mib", "threads", "gc_s");
         Map<Mode, List<double[]>> measured = new LinkedHashMap<>();
+        // the sweep's own runs give Fig. 4 (one peer's delay at --fig4-peers) and Fig. 10 (p2p_p's rates)
+        int fig4Peers = a.getInt("fig4-peers", 16);
+        LinePlot fig4 = new LinePlot("Cumulative delay of one peer vs time (n = " + fig4Peers + ")", "time (s)",
+                "delay against memory (s)");
+        LinePlot fig10 = new LinePlot("Mean peer download rate vs time (p2p_p)", "time (s)",
+                "download rate per peer (Mbit/s)");
+        boolean any4 = false;
+        boolean any10 = false;
         for (Mode mode : modes) {
             for (int n : sizes) {
                 HarnessResult r = run(config(a, mode, n, w), w, false);
+                agentsCsv(r).write(out.resolve("runs/" + mode.label() + "-n" + n + "-agents.csv"));
+                if (n == fig4Peers) {
+                    double[][] d = r.agents().getFirst().playback().delayAgainst(r.memory());
+                    fig4.series(mode.label(), d[0], d[1]);
+                    any4 = true;
+                }
+                if (mode == Mode.P2P_P && n > 1) {
+                    fig10.series("n = " + n, r.rateSeconds(), mbps(r.meanRate()));
+                    any10 = true;
+                }
                 HarnessResult.Machine m = r.machine();
                 boolean estimated = r.finishedAgents() < r.agents().size();
                 double mean = r.estimatedNormalizedMean();
@@ -178,6 +196,12 @@ public final class HarnessCommands {
             plot.dashed(mode.label() + " (model)", ns, y);
         }
         plot.save(out, "fig8");
+        if (any4) {
+            fig4.save(out, "fig4");
+        }
+        if (any10) {
+            fig10.save(out, "fig10");
+        }
         StringBuilder summary = new StringBuilder();
         summary.append(w.trace().describe(HarnessConfig.PIECE)).append('\n').append(model.parameters()).append('\n');
         for (int n : sizes) {
