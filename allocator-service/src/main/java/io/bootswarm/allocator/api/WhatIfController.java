@@ -20,7 +20,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** {@code POST /api/v1/what-if}: solves a posted problem, applies nothing. */
 @RestController
@@ -65,9 +67,14 @@ class WhatIfController {
                 checkCount(request.swarms().size());
                 List<SwarmDemand> demands = new ArrayList<>(request.swarms().size());
                 images = new ArrayList<>();
+                Set<String> ids = new HashSet<>();
                 for (WhatIfRequest.Swarm s : request.swarms()) {
                     if (s == null) {
                         throw invalid("a swarm is null");
+                    }
+                    // the problem builder would add up a repeated swarm's demands; a posted problem names each once
+                    if (s.swarmId() != null && !ids.add(s.swarmId())) {
+                        throw invalid("duplicate swarm id '" + s.swarmId() + "'");
                     }
                     demands.add(new SwarmDemand(s.swarmId(), s.imageId(), required(s.remainingBytes(), "remainingBytes",
                             s.swarmId()), required(s.peerUploadRate(), "peerUploadRate", s.swarmId()),
