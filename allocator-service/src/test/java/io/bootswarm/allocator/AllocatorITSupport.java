@@ -1,0 +1,74 @@
+package io.bootswarm.allocator;
+
+import io.bootswarm.infra.Infra;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Base of allocator-service's integration tests: one application context on real PostgreSQL and
+ * Kafka ({@link Infra#shared()}, a fresh database, its own consumer group), planning every 500 ms
+ * from reports that live 2 s (agents report every 500 ms), plans valid 1.5 s, u_s = 100 MiB/s.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "spring.config.name=allocator-service",
+        "bootswarm.allocator.period=500ms",
+        "bootswarm.allocator.report-interval=500ms",
+        "bootswarm.allocator.report-expiry=4",
+        "bootswarm.allocator.plan-validity=1500ms",
+        "bootswarm.allocator.max-what-if-swarms=1000",
+        "bootswarm.outbox.poll-interval=200ms",
+})
+public abstract class AllocatorITSupport {
+
+    protected static final Infra INFRA = Infra.shared();
+    protected static final String DATABASE = INFRA.newDatabase("allocator");
+    protected static final long US = 100L << 20;
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
+
+    protected final Http http = new Http(() -> port);
+
+    @DynamicPropertySource
+    static void infrastructure(DynamicPropertyRegistry registry) {
+        Map<String, String> p = properties(DATABASE);
+        p.forEach((k, v) -> registry.add(k, () -> v));
+    }
+
+    /** Where an allocator of the tests finds its database and Kafka; each database its own consumer group. */
+    public static Map<String, String> properties(String database) {
+        Map<String, String> p = new java.util.HashMap<>(INFRA.springProperties(database));
+        p.put("spring.kafka.consumer.group-id", "allocator-it-" + UUID.nameUUIDFromBytes(database.getBytes()));
+        return p;
+    }
+
+    /** The Kafka listener and the planner must stop before the shared infrastructure does. */
+    @Autowired
+    void closeAtSessionEnd(ConfigurableApplicationContext context) {
+        CloseContextsAtSessionEnd.register(context);
+    }
+
+    /** Waits until no plan has been made for 1.5 s (three periods): no reports are live. */
+    protected void awaitQuiet() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+            long before = plans();
+            Thread.sleep(1500);
+            return plans() == before;
+        });
+    }
+
+    protected long plans() {
+        return jdbc.queryForObject("select count(*) from allocator.plan", Long.class);
+    }
+}

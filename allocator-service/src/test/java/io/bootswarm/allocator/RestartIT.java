@@ -1,0 +1,116 @@
+package io.bootswarm.allocator;
+
+import io.bootswarm.common.events.AllocationPlan;
+import io.bootswarm.infra.Infra;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.bootswarm.allocator.Http.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A restarted allocator-service (a new application context on the same database and consumer
+ * group) resumes from the last plan and the strategy set through the API, publishes nothing while
+ * no reports are live, and resumes publishing once agents report again.
+ */
+class RestartIT {
+
+    private static final Infra INFRA = Infra.shared();
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String DATABASE = INFRA.newDatabase("allocator_restart");
+
+    private static Agents agents;
+    private static PlanWatcher watcher;
+    private ConfigurableApplicationContext context;
+    private final Http http = new Http(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+
+    @BeforeAll
+    static void clients() {
+        agents = new Agents(INFRA.kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void close() {
+        agents.close();
+        if (watcher != null) {
+            watcher.close();
+        }
+    }
+
+    private ConfigurableApplicationContext start() {
+        Map<String, String> p = new java.util.HashMap<>(AllocatorITSupport.properties(DATABASE));
+        p.put("server.port", "0");
+        p.put("bootswarm.allocator.period", "500ms");
+        p.put("bootswarm.allocator.report-interval", "500ms");
+        p.put("bootswarm.allocator.report-expiry", "4");
+        p.put("bootswarm.allocator.plan-validity", "1500ms");
+        p.put("bootswarm.outbox.poll-interval", "200ms");
+        ConfigurableApplicationContext c = AllocatorServiceApplication.builder()
+                .run(p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+        CloseContextsAtSessionEnd.register(c);
+        return c;
+    }
+
+    private long plans() {
+        return context.getBean(JdbcTemplate.class).queryForObject("select count(*) from allocator.plan", Long.class);
+    }
+
+    @Test
+    void aRestartedInstancePicksUpTheLastPlanAndStrategyAndResumesOnceReportsArrive() throws Exception {
+        context = start();
+        watcher = new PlanWatcher(INFRA.kafka().bootstrapServers(),
+                new JdbcTemplate(new DriverManagerDataSource(DATABASE, INFRA.postgres().username(),
+                        INFRA.postgres().password())));
+        TwoImages images = new TwoImages();
+
+        // nothing reported: no plan
+        Thread.sleep(1500);
+        assertThat(plans()).isZero();
+        assertProblem(http.get("/api/v1/plans/current"), 404, "no-plan");
+
+        assertThat(http.putJson("/api/v1/strategy", "{\"strategy\":\"CROSS_PROP\"}").status()).isEqualTo(200);
+        agents.report(images.hosts(), 500);
+        watcher.await(images.groups(), p -> p.strategy().equals("CROSS_PROP"), WAIT);
+        agents.stop();
+        await().atMost(WAIT).until(() -> {
+            long before = plans();
+            Thread.sleep(1500);
+            return plans() == before;
+        });
+        long stored = plans();
+        String last = http.get("/api/v1/plans/current").json("$.planId");
+        int publishedBefore = watcher.plansFor(Set.of()).size();
+        assertThat(publishedBefore).isEqualTo(stored);
+        assertThat(watcher.plansFor(Set.of()).getLast().planId().toString()).isEqualTo(last);
+        context.close();
+
+        context = start();
+        Http.Response current = http.get("/api/v1/plans/current");
+        assertThat(current.status()).isEqualTo(200);
+        assertThat(current.<String>json("$.planId")).isEqualTo(last);
+        assertThat(current.<Boolean>json("$.fresh")).isFalse();
+        assertThat(http.get("/api/v1/strategy").<String>json("$.strategy")).isEqualTo("CROSS_PROP");
+        // the old reports replayed from Kafka have expired: still nothing to plan
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> plans() == stored);
+        assertThat(watcher.plansFor(Set.of())).hasSize(publishedBefore);
+
+        agents.report(images.hosts(), 500);
+        AllocationPlan resumed = watcher.await(images.groups(), p -> !p.planId().toString().equals(last), WAIT);
+        assertThat(resumed.strategy()).isEqualTo("CROSS_PROP");
+        assertThat(plans()).isGreaterThan(stored);
+        assertThat(http.get("/api/v1/plans?size=100").<List<String>>json("$.plans[*].planId")).contains(last,
+                resumed.planId().toString());
+        agents.stop();
+        context.close();
+    }
+}
