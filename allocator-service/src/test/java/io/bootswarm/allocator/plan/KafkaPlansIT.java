@@ -16,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +40,10 @@ class KafkaPlansIT extends AllocatorITSupport {
 
     @Autowired
     private MeterRegistry meters;
+    @Autowired
+    private PlanRepository repository;
+    @Autowired
+    private TransactionTemplate tx;
 
     private Agents agents;
     private PlanWatcher watcher;
@@ -198,6 +204,30 @@ class KafkaPlansIT extends AllocatorITSupport {
         assertProblem(http.get("/api/v1/plans?page=x"), 400, "bad-parameter");
         assertProblem(http.get("/api/v1/plans/" + UUID.randomUUID()), 404, "plan-not-found");
         assertProblem(http.get("/api/v1/plans/not-a-uuid"), 400, "bad-parameter");
+    }
+
+    private int delete(java.util.function.IntSupplier deletion) {
+        Integer n = tx.execute(status -> deletion.getAsInt());
+        return n == null ? -1 : n;
+    }
+
+    @Test
+    void pruningKeepsTheNewestPlansByCountAndByAge() {
+        TwoImages images = new TwoImages();
+        agents.report(images.hosts(), 500);
+        await().atMost(WAIT).until(() -> plans() >= 6);
+        agents.stop();
+        awaitQuiet();
+        long before = plans();
+        List<PlanSummary> newest = repository.summaries(PageRequest.of(0, 3));
+
+        assertThat(delete(() -> repository.deleteBeyond(3))).isEqualTo((int) before - 3);
+        assertThat(repository.summaries(PageRequest.of(0, 10))).isEqualTo(newest);
+        assertThat(delete(() -> repository.deleteBeyond(3))).isZero();
+
+        assertThat(delete(() -> repository.deleteOlderThan(newest.get(1).at()))).isEqualTo(1);
+        assertThat(repository.summaries(PageRequest.of(0, 10))).isEqualTo(newest.subList(0, 2));
+        assertThat(http.get("/api/v1/plans").<Integer>json("$.total")).isEqualTo(2);
     }
 
     @Test
