@@ -7,14 +7,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.util.backoff.FixedBackOff;
 
 import java.time.Clock;
 
-/** allocator-service's shared beans: its properties, the clock, scheduling, the Kafka error policy and the OpenAPI info. */
+/** allocator-service's shared beans: its properties, the clock, the Kafka error policy and the OpenAPI info. */
 @Configuration(proxyBeanMethods = false)
-@EnableScheduling
 @EnableConfigurationProperties(AllocatorProperties.class)
 class AllocatorConfiguration {
 

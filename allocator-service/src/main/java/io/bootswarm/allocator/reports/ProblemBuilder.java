@@ -26,6 +26,9 @@ import java.util.TreeSet;
  * the largest of its missing bytes and of its shares. At image level the image-level entries are
  * aggregated the same way, per image.
  *
+ * <p>At group level a host whose report has no group entries (an agent that does not know its
+ * images' groups yet) is left out, its upload with it; the image level counts every host.
+ *
  * <p>Entries that make no sense (no image, negative bytes, a share outside [0, 1]) are skipped.
  */
 public final class ProblemBuilder {
