@@ -66,10 +66,11 @@ public final class PlanWatcher implements AutoCloseable {
         return r.groupId() != null ? r.groupId() : r.imageId().toString();
     }
 
-    /** Reads up to the end of the topic. */
+    /** Reads up to the end of the topic, or for 2 s at most. */
     private void poll() {
         Duration timeout = Duration.ofMillis(200);
-        while (true) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (System.nanoTime() < deadline) {
             var records = consumer.poll(timeout);
             for (ConsumerRecord<String, String> r : records) {
                 EventCodec.decode(r.value()).filter(AllocationPlan.class::isInstance).map(AllocationPlan.class::cast)

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +31,8 @@ class RestartIT {
 
     private static Agents agents;
     private static PlanWatcher watcher;
+    private static final SingleConnectionDataSource HISTORY = new SingleConnectionDataSource(DATABASE,
+            INFRA.postgres().username(), INFRA.postgres().password(), true);
     private ConfigurableApplicationContext context;
     private final Http http = new Http(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
 
@@ -45,6 +47,7 @@ class RestartIT {
         if (watcher != null) {
             watcher.close();
         }
+        HISTORY.destroy();
     }
 
     private ConfigurableApplicationContext start() {
@@ -67,10 +70,11 @@ class RestartIT {
 
     @Test
     void aRestartedInstancePicksUpTheLastPlanAndStrategyAndResumesOnceReportsArrive() throws Exception {
+        // the new consumer group reads the topic from the start: let earlier test classes' reports (2 s) expire
+        Thread.sleep(2000);
         context = start();
         watcher = new PlanWatcher(INFRA.kafka().bootstrapServers(),
-                new JdbcTemplate(new DriverManagerDataSource(DATABASE, INFRA.postgres().username(),
-                        INFRA.postgres().password())));
+                new JdbcTemplate(HISTORY));
         TwoImages images = new TwoImages();
 
         // nothing reported: no plan

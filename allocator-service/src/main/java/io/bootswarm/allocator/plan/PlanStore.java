@@ -48,7 +48,7 @@ public class PlanStore {
 
     /** Stores a plan and queues its event. */
     @Transactional
-    public void publish(PlanRecord plan) {
+    void publish(PlanRecord plan) {
         plans.save(new PlanEntity(plan, JSON.writeValueAsString(plan.swarms())));
         outbox.publish(Topics.ALLOCATION_PLANS, event(plan));
     }
@@ -65,7 +65,7 @@ public class PlanStore {
 
     /** The newest stored plan. */
     @Transactional(readOnly = true)
-    public Optional<PlanRecord> latest() {
+    Optional<PlanRecord> latest() {
         return plans.findFirstByOrderByCreatedAtDescIdAsc().map(this::record);
     }
 
@@ -87,19 +87,19 @@ public class PlanStore {
 
     /** Deletes plans older than {@code history-max-age} and beyond the newest {@code history-max-count}. */
     @Transactional
-    public int prune() {
+    int prune() {
         return plans.deleteOlderThan(clock.instant().minus(properties.historyMaxAge()))
                 + plans.deleteBeyond(properties.historyMaxCount());
     }
 
     /** The strategy set through the API, if any. */
     @Transactional(readOnly = true)
-    public Optional<Strategy> strategy() {
+    Optional<Strategy> strategy() {
         return settings.findById(STRATEGY).map(s -> Strategy.valueOf(s.value()));
     }
 
     @Transactional
-    public void setStrategy(Strategy strategy) {
+    void setStrategy(Strategy strategy) {
         Instant now = clock.instant();
         settings.findById(STRATEGY).ifPresentOrElse(s -> s.set(strategy.name(), now),
                 () -> settings.save(new SettingEntity(STRATEGY, strategy.name(), now)));

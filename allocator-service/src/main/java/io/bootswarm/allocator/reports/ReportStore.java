@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class ReportStore {
 
     /** What happened to a report handed to {@link #accept}. */
-    public enum Outcome { ACCEPTED, SUPERSEDED, EXPIRED, INVALID }
+    enum Outcome { ACCEPTED, SUPERSEDED, EXPIRED, INVALID }
 
     private final Map<String, SwarmReport> latest = new ConcurrentHashMap<>();
     private final AllocatorProperties properties;
@@ -48,7 +48,7 @@ public class ReportStore {
     }
 
     /** Takes a report (idempotent: the newest per host wins). */
-    public Outcome accept(SwarmReport report) {
+    Outcome accept(SwarmReport report) {
         Outcome outcome = decide(report);
         outcomes.get(outcome).increment();
         return outcome;

@@ -110,6 +110,13 @@ class ApiIT extends AllocatorITSupport {
                 .containsExactly(225.0, 225.0, 450.0);
         assertThat(iso.<List<String>>json("$.swarms[0].imageIds")).containsExactly("A");
 
+        // no upload at all for a swarm that misses bytes: it never finishes, and JSON has no infinity
+        Response never = http.postJson("/api/v1/what-if", """
+                {"seedUpload": 0, "swarmIds": ["n"], "remainingBytes": [10], "peerUploadRates": [0]}""");
+        assertThat(never.status()).as(never.body()).isEqualTo(200);
+        assertThat(never.<Object>json("$.maxRemainingSeconds")).isNull();
+        assertThat(never.<Object>json("$.swarms[0].predictedSeconds")).isNull();
+
         assertThat(jdbc.queryForObject("select count(*) from allocator.plan where swarms like ?", Long.class,
                 "%" + id + "%")).isZero();
         assertThat(jdbc.queryForObject("select count(*) from allocator.outbox where payload like ?", Long.class,
@@ -174,5 +181,8 @@ class ApiIT extends AllocatorITSupport {
         assertThat(docs.<String>json("$.info.title")).isEqualTo("bootswarm allocator-service");
         assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
         assertThat(http.get("/actuator/health").status()).isEqualTo(200);
+        String metrics = http.get("/actuator/prometheus").body();
+        assertThat(metrics).contains("bootswarm_allocator_hosts", "bootswarm_allocator_plan_max_remaining_seconds",
+                "bootswarm_allocator_reports_total{application=\"allocator-service\",outcome=\"accepted\"}");
     }
 }
