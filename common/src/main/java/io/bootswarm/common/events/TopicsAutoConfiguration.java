@@ -20,11 +20,11 @@ import org.springframework.kafka.core.KafkaAdmin;
 public class TopicsAutoConfiguration {
 
     /**
-     * Largest allocation-plan record the plans topic accepts: a rate is about 80 bytes of JSON, so
-     * 8 MiB holds plans of some 100,000 piece groups (producers must allow it too:
-     * {@code max.request.size}).
+     * Largest allocation-plan record the plans topic accepts: a rate is about 85 bytes of JSON, so
+     * 16 MiB holds plans of some 190,000 piece groups (100,000 groups measured 8.5 MB; producers must
+     * allow it too: {@code max.request.size}).
      */
-    public static final int PLAN_MAX_BYTES = 8 * 1024 * 1024;
+    public static final int PLAN_MAX_BYTES = 16 * 1024 * 1024;
 
     @Bean
     KafkaAdmin.NewTopics bootswarmTopics(@Value("${bootswarm.kafka.partitions:4}") int partitions,
