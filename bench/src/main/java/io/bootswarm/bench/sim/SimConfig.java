@@ -25,10 +25,22 @@ import java.util.Locale;
  * @param startSpread         each VM boots at a uniformly random time in [0, startSpread] seconds
  *                            (0: all at once, as in the paper); its runtime counts from its boot
  * @param seed                random seed: neighbours, prefetch windows, tie breaks
+ * @param partitionSeed       prefetches use the seed only for the pieces this host owns: with the
+ *                            hosts it knows (those it connects to and those connecting to it) and itself
+ *                            ranked by id, piece p is owned by rank {@code mix(p) mod known};
+ *                            the seed slot takes the host's owned pieces in profile order (beyond the
+ *                            window) and every other prefetched piece comes from agents
+ * @param deferDemand         (with partitionSeed) a demand for a piece no connected agent holds waits for
+ *                            a connected owner already fetching it instead of asking the seed, at most
+ *                            the time the owner's copy should take; otherwise it goes to the seed
+ * @param trackerPeers        agents the tracker names to each host (the agent asks for 50): with the
+ *                            host's connections and the agents connecting to it, the hosts it knows
+ *                            and ranks for {@code partitionSeed}
  */
 public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, double latency, int window,
                         int prefetchConcurrency, int seedPrefetchSlots, int maxConnections, double demandWeight,
-                        boolean fill, double startSpread, long seed) {
+                        boolean fill, double startSpread, long seed, boolean partitionSeed, boolean deferDemand,
+                        int trackerPeers) {
 
     /** 100 Mbps in bytes per second. */
     public static final double MBPS_100 = 12.5e6;
@@ -37,70 +49,87 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
 
     public SimConfig {
         if (mode == null || peers < 1 || !(linkRate > 0) || !(seedRate > 0) || !(latency >= 0) || window < 1
-                || prefetchConcurrency < 1 || seedPrefetchSlots < 1 || maxConnections < 1 || !(demandWeight >= 1) || !(startSpread >= 0)) {
+                || prefetchConcurrency < 1 || seedPrefetchSlots < 1 || maxConnections < 1 || !(demandWeight >= 1) || !(startSpread >= 0)
+                || trackerPeers < 0) {
             throw new IllegalArgumentException("simulation settings out of range");
         }
     }
 
     /** The harness's defaults: 100 Mbps links and seed, 0.5 ms per request, k = 32, the agent's slots. */
     public static SimConfig of(Mode mode, int peers) {
-        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1);
+        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1, false, false, 50);
     }
 
     public SimConfig withMode(Mode m) {
         return new SimConfig(m, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withPeers(int n) {
         return new SimConfig(mode, n, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     /** Agents' links and the seed's at {@code rate} bytes/s. */
     public SimConfig withRate(double rate) {
         return new SimConfig(mode, peers, rate, rate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withSeedRate(double rate) {
         return new SimConfig(mode, peers, linkRate, rate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withLatency(double seconds) {
         return new SimConfig(mode, peers, linkRate, seedRate, seconds, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withWindow(int k) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, k, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withSeedPrefetchSlots(int slots) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, slots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withPrefetchConcurrency(int c) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, c, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withFill(boolean f) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, f, startSpread, seed);
+                maxConnections, demandWeight, f, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withSeed(long s) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, s);
+                maxConnections, demandWeight, fill, startSpread, s, partitionSeed, deferDemand, trackerPeers);
     }
 
     public SimConfig withStartSpread(double seconds) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, seconds, seed);
+                maxConnections, demandWeight, fill, seconds, seed, partitionSeed, deferDemand, trackerPeers);
+    }
+
+    /** The seed-prefetch partition on or off (see {@code partitionSeed}). */
+    public SimConfig withPartitionSeed(boolean on) {
+        return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
+                maxConnections, demandWeight, fill, startSpread, seed, on, deferDemand, trackerPeers);
+    }
+
+    public SimConfig withDeferDemand(boolean on) {
+        return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, on, trackerPeers);
+    }
+
+    public SimConfig withTrackerPeers(int numWant) {
+        return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, numWant);
     }
 
     @Override
@@ -108,6 +137,7 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
         return String.format(Locale.ROOT, "%s n=%d link %.0f Mbps seed %.0f Mbps W %.2f ms k=%d pf=%d seedSlots=%d%s",
                 mode.label(), peers, linkRate * 8 / 1e6, seedRate * 8 / 1e6, latency * 1e3, window,
                 prefetchConcurrency, seedPrefetchSlots, fill ? " fill" : "")
+                + (partitionSeed ? " partition numWant=" + trackerPeers : "") + (deferDemand ? " defer" : "")
                 + (startSpread > 0 ? String.format(Locale.ROOT, " spread %.1f s", startSpread) : "");
     }
 }

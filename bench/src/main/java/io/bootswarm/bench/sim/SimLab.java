@@ -100,7 +100,8 @@ public final class SimLab {
     static SimConfig config(Lab.Args args, Mode mode, int n, double rate) {
         return new SimConfig(mode, n, rate, rate, args.getDouble("latency-us", 500) * 1e-6, args.getInt("window", 32),
                 args.getInt("prefetch", 4), args.getInt("seed-slots", 1), args.getInt("connections", 32), 8,
-                args.flag("fill"), args.getDouble("spread", 0), args.getLong("seed", 1));
+                args.flag("fill"), args.getDouble("spread", 0), args.getLong("seed", 1), args.flag("partition"),
+                args.flag("defer-demand"), args.getInt("num-want", 50));
     }
 
     private static void fig9(Lab.Args args) throws IOException {

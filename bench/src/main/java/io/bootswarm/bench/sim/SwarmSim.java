@@ -2,6 +2,7 @@ package io.bootswarm.bench.sim;
 
 import io.bootswarm.bench.model.Mode;
 import io.bootswarm.common.picker.PiecePicker;
+import io.bootswarm.common.picker.SeedPartition;
 import io.bootswarm.common.picker.SwarmView;
 
 import java.util.ArrayList;
@@ -44,6 +45,7 @@ public final class SwarmSim {
     private static final int START = 1;
     private static final int UPLINK = 2;
     private static final int BOOT = 3;
+    private static final int DEFER = 4;
 
     private record Event(double time, long seq, int kind, int node, long version, Fetch fetch)
             implements Comparable<Event> {
@@ -60,6 +62,7 @@ public final class SwarmSim {
         boolean urgent;
         boolean prefetchSlot;
         boolean seedSlot;
+        boolean deferred;
         int source = -1;
         FlowNetwork.Flow flow;
 
@@ -93,6 +96,10 @@ public final class SwarmSim {
     private final PiecePicker[] pickers;
     private final SwarmView[] views;
     private final SplittableRandom[] random;
+    private final SeedPartition[] partition;
+    private final String[][] knownIds;
+    private final int[][] owned;
+    private final int[] ownedCursor;
     private final boolean audit;
     private double maxUpRatio;
     private double maxDownRatio;
@@ -158,6 +165,29 @@ public final class SwarmSim {
         for (int a = 0; a <= n; a++) {
             watchers[a] = watching.get(a).stream().mapToInt(Integer::intValue).toArray();
         }
+        this.partition = new SeedPartition[n + 1];
+        this.knownIds = new String[n + 1][];
+        this.owned = new int[n + 1][];
+        this.ownedCursor = new int[n + 1];
+        if (c.partitionSeed()) {
+            for (int a = 1; a <= n; a++) {
+                java.util.TreeSet<String> known = new java.util.TreeSet<>();
+                for (int s : sources[a]) {
+                    known.add(Integer.toString(s));
+                }
+                for (int s : watchers[a]) {
+                    known.add(Integer.toString(s));
+                }
+                for (int s : trackerAnswer(a, master)) {
+                    known.add(Integer.toString(s));
+                }
+                partition[a] = SeedPartition.of(Integer.toString(a), known);
+                known.add(Integer.toString(a));
+                knownIds[a] = known.toArray(String[]::new);
+                SeedPartition mine = partition[a];
+                owned[a] = java.util.Arrays.stream(w.profile()).filter(mine::owns).toArray();
+            }
+        }
     }
 
     /** Runs one boot storm. */
@@ -188,6 +218,29 @@ public final class SwarmSim {
             others[j] = t;
         }
         return java.util.Arrays.copyOf(others, k);
+    }
+
+    /** The tracker's answer to host a: its connections and numWant − connections other random agents. */
+    private int[] trackerAnswer(int a, SplittableRandom rnd) {
+        int want = Math.min(c.trackerPeers(), n - 1);
+        java.util.Set<Integer> named = new java.util.HashSet<>();
+        for (int s : sources[a]) {
+            named.add(s);
+        }
+        if (want >= n - 1) {
+            for (int s = 1; s <= n; s++) {
+                if (s != a) {
+                    named.add(s);
+                }
+            }
+        }
+        while (named.size() < want) {
+            int s = 1 + rnd.nextInt(n);
+            if (s != a) {
+                named.add(s);
+            }
+        }
+        return named.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private SwarmView view(int a) {
@@ -242,6 +295,11 @@ public final class SwarmSim {
                     pumpPrefetch(e.node());
                 }
                 case START -> startFlow(e.fetch());
+                case DEFER -> {
+                    if (e.fetch().source < 0 && inFlight[e.node()][e.fetch().piece] == e.fetch()) {
+                        go(e.fetch(), SEED);
+                    }
+                }
                 case UPLINK -> {
                     if (e.version() != uplinkVersion[e.node()]) {
                         continue;
@@ -363,6 +421,22 @@ public final class SwarmSim {
         if (pickers[a] == null) {
             return;
         }
+        while (partition[a] != null && prefetching[a] < c.prefetchConcurrency()
+                && seedSlotsUsed[a] < c.seedPrefetchSlots()) {
+            int[] mine = owned[a];
+            while (ownedCursor[a] < mine.length && (have[a].get(mine[ownedCursor[a]])
+                    || inFlight[a][mine[ownedCursor[a]]] != null)) {
+                ownedCursor[a]++;
+            }
+            if (ownedCursor[a] == mine.length) {
+                break;
+            }
+            Fetch f = new Fetch(a, mine[ownedCursor[a]], false);
+            f.prefetchSlot = true;
+            prefetching[a]++;
+            inFlight[a][f.piece] = f;
+            assign(f);
+        }
         while (prefetching[a] < c.prefetchConcurrency()) {
             OptionalInt next = pickers[a].next(views[a]);
             if (next.isEmpty()) {
@@ -395,14 +469,39 @@ public final class SwarmSim {
         if (best >= 0) {
             go(f, best);
         } else if (f.urgent) {
+            if (c.deferDemand() && partition[a] != null && !f.deferred && deferToOwner(f)) {
+                return;
+            }
             go(f, SEED);
-        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots()) {
+        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots() && (partition[a] == null || partition[a].owns(f.piece))) {
             f.seedSlot = true;
             seedSlotsUsed[a]++;
             go(f, SEED);
         } else {
             pending.get(a).add(f);
         }
+    }
+
+    /**
+     * A demand for a piece no connected agent holds waits for the piece's owner (in this host's
+     * ranking) if it is connected and fetching the piece, for at most the time its copy should take.
+     */
+    private boolean deferToOwner(Fetch f) {
+        int a = f.host;
+        int owner = Integer.parseInt(knownIds[a][partition[a].ownerRank(f.piece)]);
+        if (owner == a || inFlight[owner][f.piece] == null) {
+            return false;
+        }
+        boolean connected = false;
+        for (int s : sources[a]) {
+            connected |= s == owner;
+        }
+        if (!connected) {
+            return false;
+        }
+        f.deferred = true;
+        schedule(now + 2 * (c.latency() + w.pieceBytes() / c.linkRate()), DEFER, a, 0, f);
+        return true;
     }
 
     private void go(Fetch f, int source) {

@@ -51,6 +51,20 @@ class SwarmSimTest {
     }
 
     @Test
+    void partitionedSeedPrefetchesSendEachPieceFromTheSeedAboutOnceAndDoNotSlowTheBoot() throws IOException {
+        Workload w = Workload.of(Trace.debianBoot(), S);
+        SimConfig shared = SimConfig.of(Mode.P2P_P, 100).withPartitionSeed(false);
+        SimResult before = SwarmSim.run(w, shared);
+        SimResult after = SwarmSim.run(w, shared.withPartitionSeed(true).withTrackerPeers(200));
+        // every agent knows all the others: one owner per piece, so the seed sends little more than one copy
+        assertThat(after.piecesFromSeed()).isLessThan(2L * w.piecesRead()).isLessThan(before.piecesFromSeed() / 4);
+        assertThat(after.mean()).isLessThan(1.5).isLessThan(before.mean() / 2);
+        SimResult partial = SwarmSim.run(w, shared.withPartitionSeed(true).withTrackerPeers(50));
+        assertThat(partial.piecesFromSeed()).isLessThan(before.piecesFromSeed() / 2);
+        assertThat(partial.mean()).isLessThan(before.mean());
+    }
+
+    @Test
     void aSeedGivesTheSameRunAndAnotherSeedADifferentOne() {
         Workload w = synthetic();
         SimConfig c = SimConfig.of(Mode.P2P_P, 16).withStartSpread(0.5).withSeed(42);
