@@ -17,8 +17,22 @@ public interface Announcer {
                     String event) {
     }
 
-    /** @param interval how long until the tracker expects the next announce */
-    record Result(Duration interval, List<Peer> peers) {
+    /**
+     * @param interval how long until the tracker expects the next announce
+     * @param agentIds the peer ids of the swarm's own agents among {@code peers} (not seeds, not peers of
+     *                 other images), as the tracker names them: what this host ranks itself among for
+     *                 {@link io.bootswarm.common.picker.SeedPartition} (empty when unknown)
+     */
+    record Result(Duration interval, List<Peer> peers, List<String> agentIds) {
+
+        public Result {
+            agentIds = agentIds == null ? List.of() : List.copyOf(agentIds);
+        }
+
+        /** An answer that names no agent ids (this host then owns every piece). */
+        public Result(Duration interval, List<Peer> peers) {
+            this(interval, peers, List.of());
+        }
     }
 
     Result announce(Announce announce) throws IOException;

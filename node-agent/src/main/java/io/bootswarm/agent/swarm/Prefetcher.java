@@ -7,13 +7,18 @@ import org.slf4j.LoggerFactory;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 /**
  * Prefetches for one disk what its {@link PiecePicker} chooses (profile order, window-randomized,
  * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight, at normal
  * priority, through the image's {@link SwarmSession}. Demand fetches of the same disk bypass it.
- * Stops when there is nothing left to prefetch, or when closed.
+ * With the session's seed partition on, the pieces this host owns come first, in profile order
+ * (then, with {@code fill}, in piece order), up to the session's seed prefetch slots: those are the
+ * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
+ * agents are fetching from it too. Stops when there is nothing left to prefetch, or when closed.
  */
 public final class Prefetcher implements AutoCloseable {
 
@@ -21,6 +26,8 @@ public final class Prefetcher implements AutoCloseable {
 
     private final SwarmSession session;
     private final PiecePicker picker;
+    private final int[] ownedOrder;
+    private final AtomicInteger ownedInFlight = new AtomicInteger();
     private final Semaphore slots;
     private final int concurrency;
     private final Thread thread;
@@ -37,6 +44,8 @@ public final class Prefetcher implements AutoCloseable {
     public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency, String name) {
         this.session = session;
         this.picker = new PiecePicker(order, window, fill, new Random());
+        this.ownedOrder = fill ? IntStream.concat(IntStream.of(order), IntStream.range(0, session.pieceCount())).toArray()
+                : order.clone();
         this.slots = new Semaphore(concurrency);
         this.concurrency = concurrency;
         this.thread = Thread.ofVirtual().name("prefetch-" + name).start(this::run);
@@ -47,9 +56,15 @@ public final class Prefetcher implements AutoCloseable {
         try {
             while (!closed) {
                 slots.acquire();
-                OptionalInt next;
-                synchronized (picker) {
-                    next = picker.next(session);
+                OptionalInt next = OptionalInt.empty();
+                if (ownedInFlight.get() < session.seedPrefetchSlots()) {
+                    next = session.nextOwned(ownedOrder);
+                }
+                boolean owned = next.isPresent();
+                if (!owned) {
+                    synchronized (picker) {
+                        next = picker.next(session);
+                    }
                 }
                 if (next.isEmpty()) {
                     slots.release();
@@ -60,7 +75,13 @@ public final class Prefetcher implements AutoCloseable {
                     continue;
                 }
                 int piece = next.getAsInt();
+                if (owned) {
+                    ownedInFlight.incrementAndGet();
+                }
                 session.prefetch(piece).whenComplete((ok, error) -> {
+                    if (owned) {
+                        ownedInFlight.decrementAndGet();
+                    }
                     if (error == null) {
                         prefetched.incrementAndGet();
                     } else {

@@ -6,6 +6,7 @@ import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.picker.SeedPartition;
 import io.bootswarm.common.picker.SwarmView;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -23,9 +24,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +55,11 @@ import java.util.function.IntConsumer;
  * download limiter), a demand for a piece already being prefetched raises that fetch to urgent
  * (withdrawing the slower request), and prefetches take at most {@code seedPrefetchSlots} of the
  * seed at a time, so that the seed's upload stays free for demand and for pieces no other peer
- * has. Other agents are always asked before the seed.
+ * has. Other agents are always asked before the seed. With {@code seedPartition} on, a prefetch
+ * asks the seed only for a piece this host owns in its {@link SeedPartition} among the agents the
+ * tracker names, so that each piece leaves the seed about once and the agents pass it on (the
+ * {@link Prefetcher} takes the owned pieces in profile order); other prefetches wait for an agent
+ * to get the piece, at most {@code pieceTimeout}.
  *
  * <p>As a {@link ServedSwarm} it serves the pieces the host holds to other peers. A background
  * thread announces to the tracker and keeps connections open to the peers it names.
@@ -92,6 +99,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private final Counter fetchedBytesCounter;
     private final Thread announceThread;
     private volatile List<Peer> known = List.of();
+    private volatile SeedPartition partition = SeedPartition.ALONE;
     private final Set<Peer> discovered = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -99,6 +107,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private final class Fetch implements Runnable {
         final int piece;
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        final long created = System.nanoTime();
         volatile boolean urgent;
         volatile PeerConnection active;
 
@@ -311,7 +320,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                 }
                 // a prefetch leaves the seed alone while another agent holds the piece, even one that
                 // chokes us now: its upload slots rotate, the seed's upload is the swarm's bottleneck
-                if (!agentHasIt && seedPrefetch.tryAcquire()) {
+                if (!agentHasIt && maySeedPrefetch(f) && seedPrefetch.tryAcquire()) {
                     return new Choice(c, true);
                 }
             }
@@ -325,6 +334,30 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                 stateChanged.wait(20);
             }
         }
+    }
+
+    /** Whether a prefetch may use the seed: an owned piece, or one no agent got within a piece timeout. */
+    private boolean maySeedPrefetch(Fetch f) {
+        return !settings.seedPartition() || partition.owns(f.piece)
+                || System.nanoTime() - f.created > settings.pieceTimeout().toNanos();
+    }
+
+    /**
+     * The first piece of {@code order} this host owns among the swarm's agents and neither has nor is
+     * fetching: what to prefetch from the seed next. Empty with the seed partition off.
+     */
+    public OptionalInt nextOwned(int[] order) {
+        return settings.seedPartition() ? partition.nextOwned(order, this) : OptionalInt.empty();
+    }
+
+    /** Prefetches of this host that may come from a seed at once. */
+    public int seedPrefetchSlots() {
+        return settings.seedPrefetchSlots();
+    }
+
+    /** This host's place among the swarm's agents the tracker named last. */
+    public SeedPartition seedPartition() {
+        return partition;
     }
 
     private void ensureConnections(boolean urgent) {
@@ -468,6 +501,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                 Set<Peer> all = new java.util.LinkedHashSet<>(r.peers());
                 all.addAll(discovered);
                 known = List.copyOf(all);
+                partition = SeedPartition.of(HexFormat.of().formatHex(peerId), r.agentIds());
                 if (!inFlight.isEmpty()) {
                     ensureConnections(true);
                     ensureConnections(false);

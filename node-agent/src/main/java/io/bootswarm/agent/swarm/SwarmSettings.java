@@ -1,5 +1,6 @@
 package io.bootswarm.agent.swarm;
 
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.util.unit.DataSize;
 
 import java.time.Duration;
@@ -27,12 +28,20 @@ import java.time.Duration;
  * @param requestLatency      added to every piece request before it is sent (null or zero: none): a link
  *                            latency emulated for benchmarks (the lab's harness runs agents on loopback),
  *                            paid once per piece, as a request's round trip would be
+ * @param seedPartition       (null: on) prefetches ask a seed only for the pieces this host owns among the
+ *                            swarm's agents the tracker names ({@link io.bootswarm.common.picker.SeedPartition}),
+ *                            taking those in profile order beyond the window, and get every other piece
+ *                            from agents, so that each piece leaves the seed about once; a prefetch that
+ *                            has waited {@code pieceTimeout} for an agent to get its piece may ask the
+ *                            seed anyway
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
                             DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
-                            int seedPrefetchSlots, Boolean crossImage, Duration requestLatency) {
+                            int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
+                            Boolean seedPartition) {
 
+    @ConstructorBinding
     public SwarmSettings {
         maxConnections = maxConnections <= 0 ? 32 : maxConnections;
         connectTimeout = orDefault(connectTimeout, Duration.ofSeconds(5));
@@ -47,6 +56,23 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
         crossImage = crossImage == null || crossImage;
         requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
+        seedPartition = seedPartition == null || seedPartition;
+    }
+
+    /** Settings with the seed partition at its default (on). */
+    public SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout, Duration pieceTimeout,
+                         int maxAttempts, Duration announceRetry, int uploadSlots, DataSize uploadRate,
+                         DataSize downloadRate, int prefetchConcurrency, int seedPrefetchSlots, Boolean crossImage,
+                         Duration requestLatency) {
+        this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
+                uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency, null);
+    }
+
+    /** These settings with the seed partition on or off. */
+    public SwarmSettings withSeedPartition(boolean on) {
+        return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
+                announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
+                crossImage, requestLatency, on);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -54,6 +80,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     }
 
     public static SwarmSettings defaults() {
-        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null);
+        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null);
     }
 }

@@ -31,11 +31,18 @@ public final class TrackerClient implements Announcer, AutoCloseable {
                            long downloaded, String event, int numWant) {
     }
 
-    record AnnouncePeer(String peerId, String host, int port, boolean seed) {
+    record AnnouncePeer(String peerId, String host, int port, boolean seed, boolean crossImage) {
     }
 
     record AnnounceResponse(long interval, List<AnnouncePeer> peers) {
     }
+
+    /**
+     * Peers asked for per announce: the tracker's most (200). The agent connects to at most
+     * {@code maxConnections} of them, but ranks itself among all of them for its seed partition, which
+     * is exact (one owner per piece) only while every agent is named to every other.
+     */
+    static final int NUM_WANT = 200;
 
     private final RestClient http;
     private final String trackerUrl;
@@ -82,13 +89,15 @@ public final class TrackerClient implements Announcer, AutoCloseable {
     public Result announce(Announce a) throws IOException {
         AnnounceResponse r = call(() -> http.post().uri("/api/v1/announce")
                 .body(new AnnounceRequest(a.swarm().hex(), HexFormat.of().formatHex(a.peerId()), advertisedHost,
-                        a.port(), a.left(), a.uploaded(), a.downloaded(), a.event(), 50))
+                        a.port(), a.left(), a.uploaded(), a.downloaded(), a.event(), NUM_WANT))
                 .retrieve().body(AnnounceResponse.class));
         if (r == null) {
             throw new IOException("empty announce response");
         }
         return new Result(Duration.ofSeconds(Math.max(1, r.interval())),
-                r.peers().stream().map(p -> new Peer(p.host(), p.port(), p.seed())).toList());
+                r.peers().stream().map(p -> new Peer(p.host(), p.port(), p.seed())).toList(),
+                r.peers().stream().filter(p -> !p.seed() && !p.crossImage() && p.peerId() != null)
+                        .map(AnnouncePeer::peerId).toList());
     }
 
     private <T> T call(Callable<T> request) throws RemoteCallException {

@@ -5,6 +5,7 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.picker.SeedPartition;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -123,9 +125,13 @@ class SwarmExchangeTest {
         return agents(n, m, seed, rate, List.of());
     }
 
-    /** {@code n} agents in {@code m}'s swarm; the tracker also names {@code others} (e.g. agents of another image). */
+    /**
+     * {@code n} agents in {@code m}'s swarm; the tracker also names {@code others} (e.g. agents of another
+     * image), and gives each agent the peer ids of the swarm's other agents that have announced.
+     */
     List<Agent> agents(int n, Manifest m, PeerWireServer seed, long rate, List<Peer> others) throws IOException {
         List<SwarmManager> managers = new ArrayList<>();
+        Map<Integer, String> ids = new ConcurrentHashMap<>();
         List<Peer> peers = new ArrayList<>(others);
         peers.add(new Peer("127.0.0.1", seed.port(), true));
         SwarmSettings settings = new SwarmSettings(0, null, null, null, 0, Duration.ofMillis(200), 4,
@@ -134,9 +140,12 @@ class SwarmExchangeTest {
             int self = i;
             PieceStore store = PieceStore.open(dir.resolve("agent-" + UUID.randomUUID()), PIECE,
                     Duration.ofSeconds(1));
-            SwarmManager mgr = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(1),
-                    peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList()),
-                    settings, new InetSocketAddress("127.0.0.1", 0), resolver, new SimpleMeterRegistry());
+            SwarmManager mgr = new SwarmManager(store, a -> {
+                ids.put(self, HexFormat.of().formatHex(a.peerId()));
+                return new Announcer.Result(Duration.ofSeconds(1),
+                        peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList(),
+                        ids.entrySet().stream().filter(e -> e.getKey() != self).map(Map.Entry::getValue).toList());
+            }, settings, new InetSocketAddress("127.0.0.1", 0), resolver, new SimpleMeterRegistry());
             managers.add(mgr);
             peers.add(new Peer("127.0.0.1", mgr.peerPort(), false));
             closing.add(mgr);
@@ -220,6 +229,52 @@ class SwarmExchangeTest {
         System.out.printf("demand wait without prefetch traffic: p50 %.1f ms, max %.1f ms; with: p50 %.1f ms, "
                 + "max %.1f ms%n", quietP50, quiet[19], busyP50, busy[19]);
         assertThat(busyP50).isLessThan(2 * quietP50 + 10);
+    }
+
+    /** Waits until every agent has ranked itself among all {@code agents.size()} agents of its swarm. */
+    static void awaitRanked(List<Agent> agents) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (agents.stream().anyMatch(a -> a.session().seedPartition().size() < agents.size())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void withTheSeedPartitionEachPieceLeavesTheSeedOnceAndAgentsPassItOn() throws Exception {
+        byte[] image = image(120, 4);
+        Manifest m = manifest(image);
+        long rate = 8L << 20;
+        PeerWireServer seed = seed(image, m, rate);
+        List<Agent> agents = agents(4, m, seed, rate);
+        awaitRanked(agents);
+        assertThat(agents).extracting(a -> a.session().seedPartition().size()).containsOnly(4);
+        assertThat(agents).extracting(a -> a.session().seedPartition().rank()).containsExactlyInAnyOrder(0, 1, 2, 3);
+
+        int[] profile = new int[m.pieceCount()];
+        for (int i = 0; i < profile.length; i++) {
+            profile[i] = (i * 7) % profile.length; // a permutation: the profile's order is not the image's
+        }
+        for (Agent a : agents) {
+            closing.add(new Prefetcher(a.session(), profile, 8, false, 4, "partition"));
+        }
+        awaitComplete(agents);
+
+        long nonZeroPieces = java.util.stream.IntStream.range(0, m.pieceCount()).filter(p -> !m.isZero(p)).count();
+        long fromSeed = 0;
+        for (Agent a : agents) {
+            SeedPartition mine = a.session().seedPartition();
+            long owned = java.util.stream.IntStream.range(0, m.pieceCount())
+                    .filter(p -> !m.isZero(p) && mine.owns(p)).count();
+            assertThat(a.session().stats().piecesFromSeed()).as("pieces from the seed, rank %d", mine.rank())
+                    .isLessThanOrEqualTo(owned);
+            fromSeed += a.session().stats().piecesFromSeed();
+        }
+        System.out.printf("4 agents, profile prefetch with seed partition: %d of %d non-zero pieces from the seed, "
+                + "seed uploaded %.2f x the non-zero bytes%n", fromSeed, nonZeroPieces,
+                (double) seed.bytesServed() / m.nonZeroBytes());
+        assertThat(fromSeed).isEqualTo(nonZeroPieces);
+        assertThat(seed.bytesServed()).isEqualTo(m.nonZeroBytes());
     }
 
     static void awaitComplete(List<Agent> agents) throws InterruptedException {
