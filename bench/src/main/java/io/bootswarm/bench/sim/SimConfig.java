@@ -33,7 +33,7 @@ import java.util.Locale;
  * @param deferDemand         (with partitionSeed) a demand for a piece no connected agent holds waits for
  *                            a connected owner already fetching it instead of asking the seed, at most
  *                            the time the owner's copy should take; otherwise it goes to the seed
- * @param trackerPeers        agents the tracker names to each host (the agent asks for 50): with the
+ * @param trackerPeers        agents the tracker names to each host (the agent asks for 200): with the
  *                            host's connections and the agents connecting to it, the hosts it knows
  *                            and ranks for {@code partitionSeed}
  */
@@ -55,9 +55,12 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
         }
     }
 
-    /** The harness's defaults: 100 Mbps links and seed, 0.5 ms per request, k = 32, the agent's slots. */
+    /**
+     * The harness's defaults: 100 Mbps links and seed, 0.5 ms per request, k = 32, the agent's slots and
+     * its seed partition (on, among the 200 peers it asks the tracker for).
+     */
     public static SimConfig of(Mode mode, int peers) {
-        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1, false, false, 50);
+        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1, true, false, 200);
     }
 
     public SimConfig withMode(Mode m) {

@@ -46,6 +46,9 @@ public final class SwarmSim {
     private static final int UPLINK = 2;
     private static final int BOOT = 3;
     private static final int DEFER = 4;
+    private static final int OWNER_WAIT = 5;
+    /** How long a prefetch of a piece another agent owns waits for agents before it may ask the seed (the agent's pieceTimeout). */
+    static final double OWNER_WAIT_SECONDS = 20;
 
     private record Event(double time, long seq, int kind, int node, long version, Fetch fetch)
             implements Comparable<Event> {
@@ -63,6 +66,8 @@ public final class SwarmSim {
         boolean prefetchSlot;
         boolean seedSlot;
         boolean deferred;
+        boolean waitedForOwner;
+        boolean ownerWaitScheduled;
         int source = -1;
         FlowNetwork.Flow flow;
 
@@ -185,7 +190,11 @@ public final class SwarmSim {
                 known.add(Integer.toString(a));
                 knownIds[a] = known.toArray(String[]::new);
                 SeedPartition mine = partition[a];
-                owned[a] = java.util.Arrays.stream(w.profile()).filter(mine::owns).toArray();
+                java.util.stream.IntStream order = java.util.Arrays.stream(w.profile());
+                if (c.fill()) {
+                    order = java.util.stream.IntStream.concat(order, java.util.stream.IntStream.range(0, pieces));
+                }
+                owned[a] = order.filter(mine::owns).toArray();
             }
         }
     }
@@ -295,6 +304,15 @@ public final class SwarmSim {
                     pumpPrefetch(e.node());
                 }
                 case START -> startFlow(e.fetch());
+                case OWNER_WAIT -> {
+                    Fetch f = e.fetch();
+                    f.waitedForOwner = true;
+                    if (f.source < 0 && !f.urgent && inFlight[e.node()][f.piece] == f
+                            && seedSlotsUsed[e.node()] < c.seedPrefetchSlots()) {
+                        pending.get(e.node()).remove(f);
+                        assign(f);
+                    }
+                }
                 case DEFER -> {
                     if (e.fetch().source < 0 && inFlight[e.node()][e.fetch().piece] == e.fetch()) {
                         go(e.fetch(), SEED);
@@ -473,11 +491,16 @@ public final class SwarmSim {
                 return;
             }
             go(f, SEED);
-        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots() && (partition[a] == null || partition[a].owns(f.piece))) {
+        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots()
+                && (partition[a] == null || f.waitedForOwner || partition[a].owns(f.piece))) {
             f.seedSlot = true;
             seedSlotsUsed[a]++;
             go(f, SEED);
         } else {
+            if (partition[a] != null && !f.ownerWaitScheduled && !partition[a].owns(f.piece)) {
+                f.ownerWaitScheduled = true;
+                schedule(now + OWNER_WAIT_SECONDS, OWNER_WAIT, a, 0, f);
+            }
             pending.get(a).add(f);
         }
     }
