@@ -49,6 +49,9 @@ public final class HarnessCommands {
                 + "P(t), delay and rate plots", HarnessCommands::single));
         m.put("fig8", command("normalized runtime vs swarm size (Fig. 8): --modes LIST --peers LIST, model curves "
                 + "beside", HarnessCommands::fig8));
+        m.put("fig8-plot", command("redraws fig8.png and its summary from fig8-runs.csv files (--runs A.csv,B.csv; "
+                + "a later file's row replaces an earlier one of the same mode and N): resumes or patches a sweep",
+                HarnessCommands::fig8Plot));
         m.put("fig4", command("cumulative delay vs time of one peer (Fig. 4): --modes LIST --peers N",
                 HarnessCommands::fig4));
         m.put("fig10", command("peer download rate vs time (Fig. 10): --mode p2p_p --peers 16,100",
@@ -178,6 +181,18 @@ public final class HarnessCommands {
                 csv.write(out.resolve("fig8-runs.csv")); // after every run: a long sweep keeps what it measured
             }
         }
+        if (any4) {
+            fig4.save(out, "fig4");
+        }
+        if (any10) {
+            fig10.save(out, "fig10");
+        }
+        drawFig8(a, w, modes, sizes, measured, out);
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    private static void drawFig8(Lab.Args a, Scenario w, List<Mode> modes, List<Integer> sizes,
+                                 Map<Mode, List<double[]>> measured, Path out) throws IOException {
         AnalyticModel model = model(a, w);
         LinePlot plot = new LinePlot("Normalized runtime vs swarm size (" + a.get("rate", "100") + " Mbps, "
                 + a.get("trace", "debian") + ")", "peers (VMs booting at once)", "P⁻¹(A) / M⁻¹(A)").logY();
@@ -196,12 +211,6 @@ public final class HarnessCommands {
             plot.dashed(mode.label() + " (model)", ns, y);
         }
         plot.save(out, "fig8");
-        if (any4) {
-            fig4.save(out, "fig4");
-        }
-        if (any10) {
-            fig10.save(out, "fig10");
-        }
         StringBuilder summary = new StringBuilder();
         summary.append(w.trace().describe(HarnessConfig.PIECE)).append('\n').append(model.parameters()).append('\n');
         for (int n : sizes) {
@@ -213,6 +222,28 @@ public final class HarnessCommands {
         }
         Files.writeString(out.resolve("fig8-summary.txt"), summary);
         System.out.print(summary);
+    }
+
+    private static void fig8Plot(Lab.Args a) throws IOException {
+        Scenario w = Scenario.named(a.get("trace", "debian"));
+        Map<String, double[]> rows = new LinkedHashMap<>(); // "mode n" -> {n, normalized}
+        for (String file : a.list("runs", "results/fig8/fig8-runs.csv")) {
+            List<String> lines = Files.readAllLines(Path.of(file));
+            for (String line : lines.subList(1, lines.size())) {
+                String[] f = line.split(",");
+                rows.put(f[0] + " " + f[1], new double[] {Double.parseDouble(f[1]),
+                        f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3])});
+            }
+        }
+        Map<Mode, List<double[]>> measured = new LinkedHashMap<>();
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>();
+        rows.forEach((k, v) -> {
+            measured.computeIfAbsent(Mode.parse(k.split(" ")[0]), m -> new ArrayList<>()).add(v);
+            sizes.add((int) v[0]);
+        });
+        measured.values().forEach(l -> l.sort(java.util.Comparator.comparingDouble(p -> p[0])));
+        Path out = a.out();
+        drawFig8(a, w, List.copyOf(measured.keySet()), List.copyOf(sizes), measured, out);
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
