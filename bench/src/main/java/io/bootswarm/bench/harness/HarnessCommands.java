@@ -196,8 +196,11 @@ public final class HarnessCommands {
         AnalyticModel model = model(a, w);
         LinePlot plot = new LinePlot("Normalized runtime vs swarm size (" + a.get("rate", "100") + " Mbps, "
                 + a.get("trace", "debian") + ")", "peers (VMs booting at once)", "P⁻¹(A) / M⁻¹(A)").logY();
-        measured.forEach((mode, pts) -> plot.series(mode.label() + " (harness)", pts.stream().mapToDouble(p -> p[0])
-                .toArray(), pts.stream().mapToDouble(p -> p[1]).toArray()));
+        measured.forEach((mode, all) -> { // a run with a VM that never read anything has no estimate: left out
+            List<double[]> pts = all.stream().filter(p -> Double.isFinite(p[1]) && p[1] > 0).toList();
+            plot.series(mode.label() + " (harness)", pts.stream().mapToDouble(p -> p[0]).toArray(),
+                    pts.stream().mapToDouble(p -> p[1]).toArray());
+        });
         int maxN = sizes.stream().mapToInt(Integer::intValue).max().orElse(100);
         double[] ns = new double[maxN];
         for (int i = 0; i < maxN; i++) {
