@@ -147,7 +147,7 @@ public final class HarnessCommands {
         Path out = a.out();
         Csv csv = new Csv("mode", "peers", "scale", "normalized_mean", "normalized_p50", "normalized_max",
                 "finished", "estimated", "seed_copies", "pieces_from_seed_share", "demand_misses_per_vm",
-                "wall_s", "cpu_mean", "cpu_max", "machine_cpu_mean", "heap_mib", "threads", "gc_s");
+                "wall_s", "cpu_mean", "cpu_max", "machine_cpu_mean", "heap_mib", "threads", "gc_s", "seed_bound_normalized");
         Map<Mode, List<double[]>> measured = new LinkedHashMap<>();
         // the sweep's own runs give Fig. 4 (one peer's delay at --fig4-peers) and Fig. 10 (p2p_p's rates)
         int fig4Peers = a.getInt("fig4-peers", 16);
@@ -177,7 +177,7 @@ public final class HarnessCommands {
                 csv.row(mode.label(), n, r.config().scale(), mean, r.quantileNormalized(0.5), r.maxNormalized(),
                         r.finishedAgents(), estimated, r.seedCopies(), r.piecesFromSeedShare(),
                         (double) r.demandMisses() / n, r.wallSeconds(), m.cpuMean(), m.cpuMax(), m.systemCpuMean(),
-                        m.heapMaxBytes() >> 20, m.platformThreads(), m.gcSeconds());
+                        m.heapMaxBytes() >> 20, m.platformThreads(), m.gcSeconds(), r.seedBoundNormalized());
                 csv.write(out.resolve("fig8-runs.csv")); // after every run: a long sweep keeps what it measured
             }
         }

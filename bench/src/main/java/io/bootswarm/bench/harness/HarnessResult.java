@@ -88,6 +88,19 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         return sum / agents.size();
     }
 
+    /**
+     * The centralized modes' other estimate of an unfinished run: the seed must upload what every
+     * VM needs (N copies of the touched bytes); at the pace it kept during the run that takes
+     * {@code wall × N × touched / seedUploaded}, over M⁻¹(A). A lower bound on the runtime when the
+     * seed is the only source, as in cs_d and cs_p; NaN for runs that finished.
+     */
+    public double seedBoundNormalized() {
+        if (finishedAgents() == agents.size() || seedUploaded == 0) {
+            return Double.NaN;
+        }
+        return wallSeconds * agents.size() * (double) touchedBytes / seedUploaded / memory.completion();
+    }
+
     public double quantileNormalized(double q) {
         double[] v = normalized();
         Arrays.sort(v);
