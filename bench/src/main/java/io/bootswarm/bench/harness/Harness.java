@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -206,11 +207,12 @@ public final class Harness {
         List<Peer> agentPeers = new ArrayList<>(n);
         List<SwarmManager> managers = new ArrayList<>(n);
         List<List<Peer>> named = new ArrayList<>(n);
+        List<List<String>> namedIds = new ArrayList<>(n); // the agents' peer ids, as the tracker names them
         for (int i = 0; i < n; i++) {
             PieceStore store = PieceStore.open(work.resolve("agent-" + i), manifest.pieceSize(), Duration.ofHours(1));
             int self = i;
-            SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self)),
-                    settings, LOOPBACK, id -> Optional.empty(), new SimpleMeterRegistry());
+            SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self),
+                    namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), new SimpleMeterRegistry());
             closing.add(m);
             managers.add(m);
             agentPeers.add(new Peer("127.0.0.1", m.peerPort(), false));
@@ -224,6 +226,17 @@ public final class Harness {
                 Collections.shuffle(others, random);
                 list.addAll(others.subList(0, Math.min(others.size(), c.maxConnections())));
             }
+            // the seed partition's ranking: every agent of the swarm, as a tracker answering numWant ≥ N names
+            // them, while the agent connects only to the peers above (a smaller fan-out keeps N = 100 in one JVM)
+            List<String> ids = new ArrayList<>(n - 1);
+            if (c.mode().p2p()) {
+                for (int j = 0; j < n; j++) {
+                    if (j != i) {
+                        ids.add(HexFormat.of().formatHex(managers.get(j).peerId()));
+                    }
+                }
+            }
+            namedIds.add(List.copyOf(ids));
             list.add(seed);
             named.add(List.copyOf(list));
         }

@@ -91,6 +91,11 @@ public final class SwarmManager implements AutoCloseable {
         return server.port();
     }
 
+    /** This host's peer id, as it announces itself to the tracker and to peers. */
+    public byte[] peerId() {
+        return peerId.clone();
+    }
+
     /** Bytes this host has uploaded to peers since start, all swarms together. */
     public long bytesUploaded() {
         return server.bytesServed();
