@@ -365,25 +365,35 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                 || (connected(e.getValue()) != null && !connected(e.getValue()).isOpen()));
         List<Peer> candidates = new ArrayList<>(known);
         candidates.sort(Comparator.comparing(Peer::seed));
+        String suffix = urgent ? "#u" : "#n";
+        Set<String> seedKeys = new HashSet<>();
+        for (Peer p : candidates) {
+            if (p.seed()) {
+                seedKeys.add(key(p) + suffix);
+            }
+        }
         long now = System.nanoTime();
         int open = 0;
         for (String k : connections.keySet()) {
-            if (k.endsWith(urgent ? "#u" : "#n")) {
+            if (k.endsWith(suffix) && !seedKeys.contains(k)) {
                 open++;
             }
         }
         for (Peer p : candidates) {
-            if (open >= settings.maxConnections()) {
-                return;
+            // seeds are the last resort but always connected: the cap counts agents only
+            if (!p.seed() && open >= settings.maxConnections()) {
+                continue;
             }
-            String key = key(p) + (urgent ? "#u" : "#n");
+            String key = key(p) + suffix;
             Long failed = failedAt.get(key(p));
             if (banned.contains(key(p)) || connections.containsKey(key)
                     || (failed != null && now - failed < RECONNECT_BACKOFF.toNanos())) {
                 continue;
             }
             connections.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> connect(p, urgent), executor));
-            open++;
+            if (!p.seed()) {
+                open++;
+            }
         }
     }
 

@@ -9,7 +9,8 @@ import java.time.Duration;
  * How an agent behaves in a swarm ({@code bootswarm.agent.swarm.*}). Unset (null or non-positive)
  * values take their defaults.
  *
- * @param maxConnections      peers connected per swarm (each peer gets a demand and a prefetch connection)
+ * @param maxConnections      agents connected per swarm (each gets a demand and a prefetch connection); seeds
+ *                            are connected besides, always
  * @param connectTimeout      TCP connect and handshake
  * @param unchokeTimeout      how long to wait for a connection that has a piece to unchoke us
  * @param pieceTimeout        how long one peer may take to deliver a requested piece before another is tried

@@ -121,6 +121,9 @@ class SwarmExchangeTest {
     /** How agents resolve swarm ids of images they do not run (cross-image serving); none by default. */
     Function<SwarmId, Optional<Manifest>> resolver = id -> Optional.empty();
 
+    /** The agents' cap on connected agents (0: the default). */
+    int maxConnections = 0;
+
     List<Agent> agents(int n, Manifest m, PeerWireServer seed, long rate) throws IOException {
         return agents(n, m, seed, rate, List.of());
     }
@@ -134,7 +137,7 @@ class SwarmExchangeTest {
         Map<Integer, String> ids = new ConcurrentHashMap<>();
         List<Peer> peers = new ArrayList<>(others);
         peers.add(new Peer("127.0.0.1", seed.port(), true));
-        SwarmSettings settings = new SwarmSettings(0, null, null, null, 0, Duration.ofMillis(200), 4,
+        SwarmSettings settings = new SwarmSettings(maxConnections, null, null, null, 0, Duration.ofMillis(200), 4,
                 DataSize.ofBytes(rate), null, 4, 1, null, null);
         for (int i = 0; i < n; i++) {
             int self = i;
@@ -229,6 +232,28 @@ class SwarmExchangeTest {
         System.out.printf("demand wait without prefetch traffic: p50 %.1f ms, max %.1f ms; with: p50 %.1f ms, "
                 + "max %.1f ms%n", quietP50, quiet[19], busyP50, busy[19]);
         assertThat(busyP50).isLessThan(2 * quietP50 + 10);
+    }
+
+    @Test
+    void theSeedIsConnectedEvenWhenTheTrackerNamesMoreAgentsThanTheConnectionCap() throws Exception {
+        byte[] image = image(40, 6);
+        Manifest m = manifest(image);
+        long rate = 16L << 20;
+        PeerWireServer seed = seed(image, m, rate);
+        maxConnections = 1;
+        List<Agent> agents = agents(4, m, seed, rate);
+        SwarmSession reader = agents.get(3).session(); // knows 3 empty agents and the seed; may connect to 1 agent
+
+        demandReads(reader, m, 8, 6);
+
+        for (int p = 0; p < m.pieceCount(); p++) {
+            if (reader.have(p) && !m.isZero(p)) {
+                ByteBuffer got = ByteBuffer.allocate(PIECE);
+                agents.get(3).manager().store().read(m.hash(p), 0, got);
+                assertThat(got.array()).as("piece %d", p).isEqualTo(Arrays.copyOfRange(image, p * PIECE, (p + 1) * PIECE));
+            }
+        }
+        assertThat(seedBytes.get(m.swarmId()).get()).isEqualTo(8L * PIECE);
     }
 
     /** Waits until every agent has ranked itself among all {@code agents.size()} agents of its swarm. */
