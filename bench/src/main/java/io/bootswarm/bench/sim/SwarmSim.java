@@ -174,7 +174,7 @@ public final class SwarmSim {
         this.knownIds = new String[n + 1][];
         this.owned = new int[n + 1][];
         this.ownedCursor = new int[n + 1];
-        if (c.partitionSeed()) {
+        if (c.partitionSeed() && c.mode().p2p()) { // centralized modes know no other agent: each owns every piece
             for (int a = 1; a <= n; a++) {
                 java.util.TreeSet<String> known = new java.util.TreeSet<>();
                 for (int s : sources[a]) {
