@@ -2,6 +2,8 @@ package io.bootswarm.bench.trace;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,9 +47,12 @@ public record Trace(String name, long imageSize, List<Read> reads) {
      * @param imageSize the image's size; 0 or less for the end of the farthest read, rounded up to 1 MiB
      */
     public static Trace load(Path csv, long imageSize) throws IOException {
-        List<String> lines = Files.readAllLines(csv);
+        return parse(csv.getFileName().toString(), Files.readAllLines(csv), imageSize);
+    }
+
+    private static Trace parse(String file, List<String> lines, long imageSize) throws IOException {
         if (lines.isEmpty() || !lines.getFirst().strip().replace("\uFEFF", "").equals("time_s,op,offset,length")) {
-            throw new IOException(csv + ": expected the header time_s,op,offset,length");
+            throw new IOException(file + ": expected the header time_s,op,offset,length");
         }
         List<Read> reads = new ArrayList<>();
         long farthest = 0;
@@ -58,7 +63,7 @@ public record Trace(String name, long imageSize, List<Read> reads) {
             }
             String[] f = line.split(",");
             if (f.length != 4) {
-                throw new IOException(csv + " line " + (i + 1) + ": expected 4 fields");
+                throw new IOException(file + " line " + (i + 1) + ": expected 4 fields");
             }
             if (!f[1].strip().equals("READ")) {
                 continue;
@@ -69,11 +74,11 @@ public record Trace(String name, long imageSize, List<Read> reads) {
                 reads.add(r);
                 farthest = Math.max(farthest, r.end());
             } catch (IllegalArgumentException e) {
-                throw new IOException(csv + " line " + (i + 1) + ": " + e.getMessage(), e);
+                throw new IOException(file + " line " + (i + 1) + ": " + e.getMessage(), e);
             }
         }
         long size = imageSize > 0 ? imageSize : (farthest + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-        String name = csv.getFileName().toString().replaceFirst("\\.csv$", "");
+        String name = file.replaceFirst("\\.csv$", "");
         return new Trace(name, size, reads);
     }
 
@@ -90,12 +95,32 @@ public record Trace(String name, long imageSize, List<Read> reads) {
                 return p;
             }
         }
-        throw new IOException("no shared/traces/" + name + " in " + dir + " or a parent directory");
+        throw new FileNotFoundInTree("no shared/traces/" + name + " in " + dir + " or a parent directory");
     }
 
-    /** The real Debian 12 boot trace: 4 GiB image, 1,012 reads over 43 s. */
+    /**
+     * The real Debian 12 boot trace: 4 GiB image, 1,012 reads over 43 s. From {@code shared/traces}
+     * when the repository sits beside it, else the copy packaged with the lab ({@code /traces/}), so
+     * that a clone elsewhere (CI) and {@code lab.jar} run anywhere have it too.
+     */
     public static Trace debianBoot() throws IOException {
-        return load(shared("debian12-boot.csv"), 4L << 30);
+        try {
+            return load(shared("debian12-boot.csv"), 4L << 30);
+        } catch (FileNotFoundInTree e) {
+            try (InputStream in = Trace.class.getResourceAsStream("/traces/debian12-boot.csv")) {
+                if (in == null) {
+                    throw new IOException(e.getMessage() + ", and no packaged copy");
+                }
+                return parse("debian12-boot.csv", new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList(), 4L << 30);
+            }
+        }
+    }
+
+    /** A trace of {@code shared/traces} is not in the working directory nor any parent. */
+    static final class FileNotFoundInTree extends IOException {
+        FileNotFoundInTree(String message) {
+            super(message);
+        }
     }
 
     /** Writes the trace in the CSV form it is loaded from (READs only). */
