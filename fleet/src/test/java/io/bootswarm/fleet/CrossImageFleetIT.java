@@ -276,8 +276,8 @@ class CrossImageFleetIT extends FleetITSupport {
                 continue;
             }
             String g = r.path("groupId").asString();
-            if (r.path("bytesPerSecond").asDouble() > 0) {
-                rates.put(g, r.path("bytesPerSecond").asDouble());
+            if (r.path("limit").asLong() > 0) { // 0: a group served but not in the split, not limited on its own
+                rates.put(g, (double) r.path("limit").asLong());
             }
             uploaded.put(g, r.path("uploadedBytes").asLong());
         }
@@ -317,8 +317,11 @@ class CrossImageFleetIT extends FleetITSupport {
             }
             double seconds = (b.nanos() - a.nanos()) / 1e9;
             for (Map.Entry<String, Long> e : b.uploaded().entrySet()) {
+                if (!a.rates().containsKey(e.getKey()) || !b.rates().containsKey(e.getKey())) {
+                    continue;
+                }
                 long served = e.getValue() - a.uploaded().getOrDefault(e.getKey(), 0L);
-                double rate = Math.max(a.rates().getOrDefault(e.getKey(), 0.0), a.minRate());
+                double rate = Math.max(a.rates().get(e.getKey()), a.minRate());
                 double burst = plansCounted.computeIfAbsent(e.getKey(), k -> new java.util.HashSet<>())
                         .add(a.planId()) ? Math.max(64 * 1024, rate / 20) : 0;
                 double[] v = out.computeIfAbsent(e.getKey(), k -> new double[3]);
