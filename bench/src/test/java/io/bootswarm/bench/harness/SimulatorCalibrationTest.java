@@ -1,0 +1,56 @@
+package io.bootswarm.bench.harness;
+
+import io.bootswarm.bench.model.Mode;
+import io.bootswarm.bench.sim.SimConfig;
+import io.bootswarm.bench.sim.SimResult;
+import io.bootswarm.bench.sim.SwarmSim;
+import io.bootswarm.bench.sim.Workload;
+import io.bootswarm.bench.trace.SyntheticTrace;
+import io.bootswarm.bench.trace.Trace;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The simulator against the harness where both run: the same trace, links, latency and piece size,
+ * normalized runtime side by side. Stated margin: 30 % at N ≤ 4, measured −4 to −16 % (p2p_p, n = 4) and
+ * +12 to +17 % (cs_d, n = 2) on a shared machine (the simulator leaves out per-piece
+ * CPU, choking and connection set-up; at N = 16 and 100 on the lab's traces the gap measured 29–38 %,
+ * see bench/README.md).
+ */
+class SimulatorCalibrationTest {
+
+    private static final double MARGIN = 0.30;
+    private static final long RATE = 8_000_000;
+
+    @TempDir
+    Path dir;
+
+    private void agree(Mode mode, int peers, Trace trace) throws Exception {
+        HarnessConfig c = HarnessConfig.of(mode, peers, dir).withRate(RATE).withTimeout(Duration.ofSeconds(60));
+        HarnessResult measured = Harness.run(c, trace, false, line -> {
+        });
+        SimResult simulated = SwarmSim.run(Workload.of(trace, HarnessConfig.PIECE),
+                SimConfig.of(mode, peers).withRate(RATE).withLatency(c.latency().toNanos() / 1e9));
+        double h = measured.meanNormalized();
+        double s = simulated.mean();
+        System.out.printf("%s n=%d: harness %.3f, simulator %.3f (%+.1f %%)%n", mode, peers, h, s, 100 * (s / h - 1));
+        assertThat(measured.finishedAgents()).isEqualTo(peers);
+        assertThat(s).as("simulated normalized runtime against the harness's %.3f, %s n=%d", h, mode, peers)
+                .isBetween(h * (1 - MARGIN), h * (1 + MARGIN));
+    }
+
+    @Test
+    void centralizedDemandAtTwoAgentsAgreesWithTheHarness() throws Exception {
+        agree(Mode.CS_D, 2, SyntheticTrace.small(32L << 20, HarnessConfig.PIECE, 3.0, 3).run(0));
+    }
+
+    @Test
+    void peerToPeerProfileAtFourAgentsAgreesWithTheHarness() throws Exception {
+        agree(Mode.P2P_P, 4, SyntheticTrace.small(32L << 20, HarnessConfig.PIECE, 3.0, 3).run(0));
+    }
+}
