@@ -164,18 +164,22 @@ public class ImportService implements DisposableBean {
 
     /** The most recent imports (at most 500), newest first. */
     public List<ImportView> list() {
-        return imports.findTop500ByOrderByStartedAtDesc().stream().map(this::view).toList();
+        Map<UUID, Job> live = Map.copyOf(running); // before the rows: see get
+        return imports.findTop500ByOrderByStartedAtDesc().stream().map(e -> {
+            Job job = live.get(e.getId());
+            return e.view(job == null ? null : job.bytes().get());
+        }).toList();
     }
 
     /** @throws ProblemException 404 if there is no such import */
     public ImportView get(UUID id) {
-        return imports.findById(id).map(this::view).orElseThrow(() -> ProblemException.notFound("import-not-found",
-                "there is no import " + id).with("importId", id));
-    }
-
-    private ImportView view(ImportEntity e) {
-        Job job = running.get(e.getId());
-        return e.view(job == null ? null : job.bytes().get());
+        // the running job is looked up before the row is read: a job leaves `running` only after its row
+        // committed DONE or FAILED, so a row read after a miss is never a stale RUNNING one (whose
+        // bytesDone lags the live count, and progress would seem to go backwards)
+        Job job = running.get(id);
+        return imports.findById(id).map(e -> e.view(job == null ? null : job.bytes().get()))
+                .orElseThrow(() -> ProblemException.notFound("import-not-found",
+                        "there is no import " + id).with("importId", id));
     }
 
     private void claim(String name) {
