@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -22,8 +23,9 @@ import java.util.UUID;
  * Starts the fleet's PostgreSQL and Kafka. Which kind is chosen by the system property
  * {@code bootswarm.infra} (or the environment variable {@code BOOTSWARM_INFRA}):
  * {@code embedded} (binaries from Maven Central, broker in the JVM), {@code containers}
- * (Testcontainers), or {@code auto} (the default: containers when a Docker engine answers,
- * embedded otherwise).
+ * (Testcontainers), or {@code auto} (the default: containers when a Docker engine answers and
+ * already holds both images, embedded otherwise: an engine that cannot pull, as where no container
+ * registry is reachable, must not turn a test run into pull failures).
  *
  * <p>{@link #shared()} gives tests one server of each per JVM and a fresh database per caller.
  */
@@ -63,7 +65,18 @@ public final class Infra {
             return false;
         }
         try {
-            return DockerClientFactory.instance().isDockerAvailable();
+            if (!DockerClientFactory.instance().isDockerAvailable()) {
+                return false;
+            }
+            for (String image : List.of(ContainerPostgres.IMAGE, ContainerKafka.IMAGE)) {
+                try {
+                    DockerClientFactory.instance().client().inspectImageCmd(image).exec();
+                } catch (RuntimeException missing) {
+                    log.info("Docker engine found but image {} is not present locally: embedded infrastructure", image);
+                    return false;
+                }
+            }
+            return true;
         } catch (RuntimeException e) {
             return false;
         }

@@ -2,6 +2,7 @@ package io.bootswarm.infra.kafka;
 
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -11,11 +12,15 @@ import java.util.Map;
  */
 public final class EmbeddedKafka implements KafkaServer {
 
+    private static final String FIXED_LISTENER = "FIXED";
+
     private final EmbeddedKafkaKraftBroker broker;
+    private final int fixedPort;
     private boolean closed;
 
-    private EmbeddedKafka(EmbeddedKafkaKraftBroker broker) {
+    private EmbeddedKafka(EmbeddedKafkaKraftBroker broker, int fixedPort) {
         this.broker = broker;
+        this.fixedPort = fixedPort;
     }
 
     /**
@@ -23,25 +28,32 @@ public final class EmbeddedKafka implements KafkaServer {
      */
     public static EmbeddedKafka start(int port, int partitions) {
         EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, partitions);
-        if (port != 0) {
-            broker.kafkaPorts(port);
-        }
-        broker.brokerProperties(Map.of(
+        Map<String, String> properties = new HashMap<>(Map.of(
                 "auto.create.topics.enable", "true",
                 "num.partitions", Integer.toString(partitions),
                 "offsets.topic.replication.factor", "1",
                 "transaction.state.log.replication.factor", "1",
                 "transaction.state.log.min.isr", "1",
                 "group.initial.rebalance.delay.ms", "0"));
+        if (port != 0) {
+            // The KRaft test kit binds its own listeners to sockets it pre-binds on free ports (and
+            // EmbeddedKafkaKraftBroker.kafkaPorts(...) is ignored), so a third listener of ours takes the
+            // fixed port; a client that bootstraps there is handed the same address in metadata.
+            properties.put("listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,"
+                    + FIXED_LISTENER + "://127.0.0.1:" + port);
+            properties.put("listener.security.protocol.map",
+                    "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + FIXED_LISTENER + ":PLAINTEXT");
+        }
+        broker.brokerProperties(properties);
         broker.afterPropertiesSet();
-        EmbeddedKafka kafka = new EmbeddedKafka(broker);
+        EmbeddedKafka kafka = new EmbeddedKafka(broker, port);
         Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "embedded-kafka-stop"));
         return kafka;
     }
 
     @Override
     public String bootstrapServers() {
-        return broker.getBrokersAsString();
+        return fixedPort != 0 ? "127.0.0.1:" + fixedPort : broker.getBrokersAsString();
     }
 
     @Override

@@ -9,10 +9,13 @@ import java.sql.SQLException;
 /** PostgreSQL in a container, for machines with a Docker engine. */
 public final class ContainerPostgres implements PostgresServer {
 
+    /** The image Testcontainers runs; {@code auto} mode uses containers only when the engine already has it. */
+    public static final String IMAGE = "postgres:18-alpine";
+
     private final PostgreSQLContainer container;
 
     public ContainerPostgres() {
-        container = new PostgreSQLContainer("postgres:18-alpine");
+        container = new PostgreSQLContainer(IMAGE);
         container.start();
     }
 
