@@ -66,6 +66,8 @@ public final class FleetMain {
                   profiles  %s   (Swagger UI: %s/swagger-ui.html)
                   allocator %s   (Swagger UI: %s/swagger-ui.html)
                   agent     %s   (host %s)
+                  kafka     %s   (KRaft, no authentication: loopback only)
+                  postgres  127.0.0.1:15432/bootswarm
                   image     %s  %s  %d bytes, %d pieces (%d all-zero, never transferred)
                   launch    %s  READY on %s
                   NBD       %s
@@ -74,13 +76,27 @@ public final class FleetMain {
                 Read the image through the swarm:
                   qemu-img convert -p -f raw -O raw '%s' /tmp/%s-copy.img
                   sha256sum %s /tmp/%s-copy.img
+                Attach another agent to this fleet (a second host's agent, here on other ports):
+                  java -jar node-agent/target/node-agent-%s-exec.jar \\
+                    %s
                 Ctrl-C stops the fleet.
                 """, work, fleet.trackerUrl(), fleet.trackerUrl(), fleet.seedUrl(), fleet.seedUrl(), fleet.profileUrl(),
                 fleet.profileUrl(), fleet.allocatorUrl(), fleet.allocatorUrl(), agent.apiUrl(),
-                agent.name(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
+                agent.name(), fleet.kafkaBootstrapServers(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
                 img.path("zeroPieces").asInt(), launchId, agent.name(), uri, host.path("nbdUnixUri").asString(""),
-                uri, name, image, name);
+                uri, name, image, name, version(), String.join(" \\\n    ", joinArguments(fleet, work)));
         new CountDownLatch(1).await();
+    }
+
+    /** The command-line arguments of a second agent, {@code agent-2}, joining this fleet. */
+    static List<String> joinArguments(LocalFleet fleet, Path work) {
+        return fleet.joinProperties("agent-2", work.resolve("agents").resolve("agent-2"), 8092, 6892, 10819)
+                .entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toList();
+    }
+
+    private static String version() {
+        String v = FleetMain.class.getPackage().getImplementationVersion();
+        return v != null ? v : "0.1.0-SNAPSHOT";
     }
 
     /** A demo disk image: random data with all-zero regions, like a real one (made once, kept). */

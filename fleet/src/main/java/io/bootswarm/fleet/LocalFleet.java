@@ -59,6 +59,11 @@ public final class LocalFleet implements AutoCloseable {
             return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of());
         }
 
+        public Options withKafkaPort(int port) {
+            return new Options(workDirectory, durable, postgresPort, port, trackerPort, seedPort, seedPeerPort,
+                    profilePort, allocatorPort, seedProperties, allocatorProperties);
+        }
+
         public Options withSeedProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
                     profilePort, allocatorPort, Map.copyOf(properties), allocatorProperties);
@@ -219,6 +224,26 @@ public final class LocalFleet implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The settings of an agent that joins this fleet from a process of its own (a second host, or
+     * another agent on this machine), as a user is told them: the endpoints of the fleet by their
+     * configured ports, and the agent's own ports.
+     */
+    public Map<String, Object> joinProperties(String name, Path dataDirectory, int apiPort, int peerPort, int nbdPort) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("spring.kafka.bootstrap-servers", options.kafkaPort() != 0 ? "127.0.0.1:" + options.kafkaPort()
+                : kafka.bootstrapServers());
+        p.put("bootswarm.agent.tracker-url", trackerUrl());
+        p.put("bootswarm.agent.seed-url", seedUrl());
+        p.put("bootswarm.agent.profile-url", profileUrl());
+        p.put("bootswarm.agent.host-name", name);
+        p.put("bootswarm.agent.data-directory", dataDirectory.toString());
+        p.put("server.port", apiPort);
+        p.put("bootswarm.agent.peer-port", peerPort);
+        p.put("bootswarm.agent.nbd.port", nbdPort);
+        return p;
+    }
+
     public List<Agent> agents() {
         return List.copyOf(agents);
     }
@@ -255,6 +280,10 @@ public final class LocalFleet implements AutoCloseable {
 
     public String kafkaBootstrapServers() {
         return kafka.bootstrapServers();
+    }
+
+    public Options options() {
+        return options;
     }
 
     public Path workDirectory() {

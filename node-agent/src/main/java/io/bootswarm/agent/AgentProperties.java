@@ -3,6 +3,7 @@ package io.bootswarm.agent;
 import io.bootswarm.agent.swarm.SwarmSettings;
 import io.bootswarm.common.manifest.Manifest;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
 import java.net.InetAddress;
@@ -14,7 +15,10 @@ import java.time.Duration;
  * {@code bootswarm.agent.*}: everything an agent needs to know about its host and the fleet.
  *
  * @param hostName        this host's name in the tracker's registry (default: the machine's host name)
- * @param advertisedHost  the address other hosts and the hypervisor use to reach this agent
+ * @param advertisedHost  the address other hosts use to reach this agent (peer wire, REST); on a machine
+ *                        of its own it defaults to 127.0.0.1, but inside a container or pod it must be
+ *                        set (the agent refuses to start rather than advertise a loopback address that
+ *                        no other host can reach)
  * @param apiUrl          this agent's REST base URL as others see it (default from advertisedHost and server.port)
  * @param dataDirectory   piece store, manifests and disks live here
  * @param trackerUrl      tracker-service base URL
@@ -32,7 +36,8 @@ import java.time.Duration;
 @ConfigurationProperties("bootswarm.agent")
 public record AgentProperties(String hostName, String advertisedHost, String apiUrl, Path dataDirectory,
                               String trackerUrl, String seedUrl, int pieceSize, int peerPort, Nbd nbd,
-                              Duration heartbeatInterval, Duration statusInterval, SwarmSettings swarm,
+                              Duration heartbeatInterval, Duration statusInterval,
+                              @NestedConfigurationProperty SwarmSettings swarm,
                               String profileUrl, Trace trace, Report report) {
 
     /**
@@ -40,8 +45,13 @@ public record AgentProperties(String hostName, String advertisedHost, String api
      *                    trusted network; the default is loopback)
      * @param port        NBD TCP port (0 = any free port)
      * @param unixSocket  path of the NBD Unix socket, empty for none (default: {@code <data>/nbd.sock})
+     * @param advertisedHost the host in the NBD URIs handed to the hypervisor (default: the agent's
+     *                    {@code advertised-host}); e.g. 127.0.0.1 when the port is published on the
+     *                    host's loopback by a container engine
+     * @param advertisedPort the port in the NBD URIs (default 0: the port the server is bound to);
+     *                    e.g. the host port a container engine publishes the NBD port on
      */
-    public record Nbd(String bindAddress, int port, Path unixSocket) {
+    public record Nbd(String bindAddress, int port, Path unixSocket, String advertisedHost, int advertisedPort) {
     }
 
     /**
@@ -70,14 +80,21 @@ public record AgentProperties(String hostName, String advertisedHost, String api
 
     public AgentProperties {
         hostName = blank(hostName) ? localHostName() : hostName;
+        if (blank(advertisedHost) && Containers.inContainer()) {
+            throw new IllegalStateException("bootswarm.agent.advertised-host (BOOTSWARM_AGENT_ADVERTISED_HOST) "
+                    + "must be set inside a container or pod: the address other hosts reach this agent at "
+                    + "(its node or pod address, or its name on the container network); the default, "
+                    + "127.0.0.1, reaches no other host");
+        }
         advertisedHost = blank(advertisedHost) ? "127.0.0.1" : advertisedHost;
         dataDirectory = dataDirectory == null ? Path.of("data", "agent") : dataDirectory;
         trackerUrl = blank(trackerUrl) ? "http://localhost:8080" : trackerUrl;
         seedUrl = blank(seedUrl) ? "" : seedUrl;
         pieceSize = pieceSize <= 0 ? Manifest.DEFAULT_PIECE_SIZE : pieceSize;
-        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null) : nbd;
+        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0) : nbd;
         nbd = new Nbd(blank(nbd.bindAddress()) ? "127.0.0.1" : nbd.bindAddress(), nbd.port(),
-                nbd.unixSocket() == null ? dataDirectory.resolve("nbd.sock") : nbd.unixSocket());
+                nbd.unixSocket() == null ? dataDirectory.resolve("nbd.sock") : nbd.unixSocket(),
+                blank(nbd.advertisedHost()) ? advertisedHost : nbd.advertisedHost(), Math.max(0, nbd.advertisedPort()));
         heartbeatInterval = heartbeatInterval == null ? Duration.ofSeconds(5) : heartbeatInterval;
         statusInterval = statusInterval == null ? Duration.ofSeconds(2) : statusInterval;
         swarm = swarm == null ? SwarmSettings.defaults() : swarm;
@@ -89,6 +106,21 @@ public record AgentProperties(String hostName, String advertisedHost, String api
     /** False when the Unix socket was turned off with an empty path. */
     public boolean hasUnixSocket() {
         return !nbd.unixSocket().toString().isEmpty();
+    }
+
+    /**
+     * Whether this process runs in a Kubernetes pod or in the agent's container image, which sets
+     * {@code BOOTSWARM_IN_CONTAINER=true} ({@code /.dockerenv} is no mark: build machines and CI
+     * themselves often run in containers, with the agent on their loopback).
+     */
+    static final class Containers {
+        private Containers() {
+        }
+
+        static boolean inContainer() {
+            return System.getenv("KUBERNETES_SERVICE_HOST") != null
+                    || "true".equalsIgnoreCase(System.getenv("BOOTSWARM_IN_CONTAINER"));
+        }
     }
 
     private static boolean blank(String s) {

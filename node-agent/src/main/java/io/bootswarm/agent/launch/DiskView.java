@@ -4,6 +4,7 @@ import io.bootswarm.common.events.LaunchOptions;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -21,6 +22,7 @@ import java.util.UUID;
  * @param piecesTotal         non-zero pieces in the image (zero pieces are never fetched)
  * @param piecesFetched       pieces this agent process fetched for the image (since it started)
  * @param piecesFromSeed      of those, pieces that came from a seed (the rest from other agents)
+ * @param piecesByPeer        of those, pieces per source peer ({@code address:port} as dialled or accepted)
  * @param bytesFetched        bytes this agent process fetched for the image
  * @param demandMisses        reads of this disk that had to wait for a missing piece
  * @param demandWaitP50Millis median wait of those reads
@@ -32,7 +34,8 @@ import java.util.UUID;
  */
 public record DiskView(UUID id, UUID imageId, String imageName, UUID launchId, long size, String exportName,
                        String nbdUri, String nbdUnixUri, String filePath, LaunchOptions options, Integer profileRuns,
-                       int piecesPresent, int piecesTotal, long piecesFetched, long piecesFromSeed, long bytesFetched,
+                       int piecesPresent, int piecesTotal, long piecesFetched, long piecesFromSeed,
+                       Map<String, Long> piecesByPeer, long bytesFetched,
                        int demandMisses, double demandWaitP50Millis, double demandWaitP99Millis, long prefetched,
                        int readsRecorded, long verificationFailures, List<String> bannedPeers, long writtenBytes,
                        Instant createdAt) {

@@ -320,14 +320,16 @@ public final class Disks implements AutoCloseable {
     public DiskView view(OpenDisk d) {
         SwarmSession.Stats s = d.session().stats();
         String export = d.id().toString();
-        String nbdUri = "nbd://" + UriHost.of(properties.advertisedHost()) + ":" + nbdPort.getAsInt() + "/" + export;
+        int port = properties.nbd().advertisedPort() != 0 ? properties.nbd().advertisedPort() : nbdPort.getAsInt();
+        String nbdUri = "nbd://" + UriHost.of(properties.nbd().advertisedHost()) + ":" + port + "/" + export;
         String unixUri = properties.hasUnixSocket()
                 ? "nbd+unix:///" + export + "?socket=" + properties.nbd().unixSocket().toAbsolutePath() : null;
         Prefetcher p = d.prefetcher();
         var demand = d.disk().demand();
         return new DiskView(d.id(), d.manifest().imageId(), d.manifest().name(), d.record().launchId(),
                 d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), d.options(), d.profileRuns(),
-                s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.bytesFetched(),
+                s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.piecesByPeer(),
+                s.bytesFetched(),
                 demand.misses(), demand.waitMillis(0.5), demand.waitMillis(0.99), p == null ? 0 : p.prefetched(),
                 d.recorder().count(), s.verificationFailures(), s.bannedPeers().stream().sorted().toList(),
                 (long) d.disk().writtenClusters() * 4096, d.record().createdAt());
