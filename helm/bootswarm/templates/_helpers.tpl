@@ -1,0 +1,421 @@
+{{/*
+Names. Every object is named after the release: <release>-bootswarm-<component>, or
+<release>-<component> when the release name already contains "bootswarm".
+*/}}
+{{- define "bootswarm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bootswarm.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* (list $ "tracker") -> <fullname>-tracker */}}
+{{- define "bootswarm.cname" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "bootswarm.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* (list $ "seed") -> the Service's DNS name, <fullname>-seed.<namespace>.svc.<clusterDomain> */}}
+{{- define "bootswarm.svcHost" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s.%s.svc.%s" (include "bootswarm.cname" .) $root.Release.Namespace $root.Values.clusterDomain -}}
+{{- end -}}
+
+{{- define "bootswarm.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* (list $ "tracker"): the standard labels of a component's objects */}}
+{{- define "bootswarm.labels" -}}
+{{- $root := index . 0 -}}
+helm.sh/chart: {{ include "bootswarm.chart" $root }}
+{{ include "bootswarm.selectorLabels" . }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: bootswarm
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+{{- end -}}
+
+{{/* (list $ "tracker"): the labels a component's selectors match */}}
+{{- define "bootswarm.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "bootswarm.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "bootswarm.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "bootswarm.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* (list $ "tracker-service"): <image.registry>/<name>:<image.tag or appVersion> */}}
+{{- define "bootswarm.image" -}}
+{{- $root := index . 0 -}}
+{{- $tag := default $root.Chart.AppVersion $root.Values.image.tag -}}
+{{- if $root.Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" $root.Values.image.registry) (index . 1) $tag -}}
+{{- else -}}
+{{- printf "%s:%s" (index . 1) $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Validation of the values a schema cannot express. Rendered by templates/validate.yaml, so that a
+missing setting fails `helm install` and `helm template` with this message.
+*/}}
+{{- define "bootswarm.validate" -}}
+{{- $pg := .Values.postgresql -}}
+{{- if $pg.embedded.enabled -}}
+{{- if not (or $pg.embedded.password $pg.embedded.existingSecret) -}}
+{{- fail "postgresql.embedded.password (or postgresql.embedded.existingSecret) is required when postgresql.embedded.enabled: the chart bakes in no default password" -}}
+{{- end -}}
+{{- else -}}
+{{- $_ := required "postgresql.external.host is required: the PostgreSQL server of the services (or set postgresql.embedded.enabled=true to run one in the chart, for evaluation)" $pg.external.host -}}
+{{- $_ := required "postgresql.external.existingSecret is required: the name of a Secret that holds the PostgreSQL password under postgresql.external.existingSecretPasswordKey (or set postgresql.embedded.enabled=true, for evaluation)" $pg.external.existingSecret -}}
+{{- end -}}
+{{- if not .Values.kafka.embedded.enabled -}}
+{{- $_ := required "kafka.external.bootstrapServers is required: the Kafka brokers of the services, host:port[,host:port] (or set kafka.embedded.enabled=true to run one in the chart, for evaluation)" .Values.kafka.external.bootstrapServers -}}
+{{- end -}}
+{{- $a := .Values.nodeAgent -}}
+{{- if and (not $a.hostNetwork) (hasPrefix "127." (default "" $a.nbd.bindAddress)) -}}
+{{- fail "nodeAgent.nbd.bindAddress must not be a loopback address when nodeAgent.hostNetwork is false: the hypervisor on the node could not reach the NBD server in the pod (leave it empty for 0.0.0.0)" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (not (or .Values.ingress.hosts.tracker .Values.ingress.hosts.seed .Values.ingress.hosts.profile .Values.ingress.hosts.allocator)) -}}
+{{- fail "ingress.enabled needs at least one of ingress.hosts.tracker, .seed, .profile, .allocator" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled .Values.ingress.hosts.allocator (not .Values.allocator.enabled) -}}
+{{- fail "ingress.hosts.allocator is set but allocator.enabled is false" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* PostgreSQL as the services see it */}}
+{{- define "bootswarm.datasource.url" -}}
+{{- $pg := .Values.postgresql -}}
+{{- if $pg.embedded.enabled -}}
+{{- printf "jdbc:postgresql://%s:%d/%s" (include "bootswarm.svcHost" (list . "postgresql")) (int $pg.embedded.port) $pg.embedded.database -}}
+{{- else -}}
+{{- printf "jdbc:postgresql://%s:%d/%s" $pg.external.host (int $pg.external.port) $pg.external.database -}}
+{{- with $pg.external.jdbcParameters }}?{{ . }}{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootswarm.datasource.username" -}}
+{{- if .Values.postgresql.embedded.enabled -}}
+{{- .Values.postgresql.embedded.username -}}
+{{- else -}}
+{{- .Values.postgresql.external.username -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the Secret and key holding the PostgreSQL password */}}
+{{- define "bootswarm.datasource.secretName" -}}
+{{- $pg := .Values.postgresql -}}
+{{- if $pg.embedded.enabled -}}
+{{- default (include "bootswarm.cname" (list . "postgresql")) $pg.embedded.existingSecret -}}
+{{- else -}}
+{{- $pg.external.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootswarm.datasource.secretKey" -}}
+{{- $pg := .Values.postgresql -}}
+{{- if $pg.embedded.enabled -}}
+{{- if $pg.embedded.existingSecret }}{{ $pg.embedded.existingSecretPasswordKey }}{{ else }}password{{ end -}}
+{{- else -}}
+{{- $pg.external.existingSecretPasswordKey -}}
+{{- end -}}
+{{- end -}}
+
+{{/* what the password's Secret is, for the pods' checksum annotation (the chart-made one by content) */}}
+{{- define "bootswarm.datasource.secretChecksum" -}}
+{{- $pg := .Values.postgresql -}}
+{{- if and $pg.embedded.enabled (not $pg.embedded.existingSecret) -}}
+{{- include "bootswarm.postgresql.secretData" . -}}
+{{- else -}}
+{{- printf "%s/%s" (include "bootswarm.datasource.secretName" .) (include "bootswarm.datasource.secretKey" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootswarm.postgresql.secretData" -}}
+password: {{ .Values.postgresql.embedded.password | b64enc | quote }}
+{{- end -}}
+
+{{- define "bootswarm.datasource.passwordEnv" -}}
+- name: SPRING_DATASOURCE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "bootswarm.datasource.secretName" . }}
+      key: {{ include "bootswarm.datasource.secretKey" . }}
+{{- end -}}
+
+{{- define "bootswarm.kafka.bootstrapServers" -}}
+{{- if .Values.kafka.embedded.enabled -}}
+{{- printf "%s:%d" (include "bootswarm.svcHost" (list . "kafka")) (int .Values.kafka.embedded.port) -}}
+{{- else -}}
+{{- .Values.kafka.external.bootstrapServers -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the services' URLs inside the cluster */}}
+{{- define "bootswarm.tracker.url" -}}
+{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "tracker")) (int .Values.tracker.port) -}}
+{{- end -}}
+{{- define "bootswarm.seed.url" -}}
+{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "seed")) (int .Values.seed.port) -}}
+{{- end -}}
+{{- define "bootswarm.profile.url" -}}
+{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "profile")) (int .Values.profile.port) -}}
+{{- end -}}
+
+{{/*
+The non-secret environment of each component, rendered into its ConfigMap (envFrom) and hashed
+into its pods' checksum/config annotation. Names bind to Spring properties by relaxed binding;
+the deploy module's tests check each one against the services' configuration metadata.
+*/}}
+{{- define "bootswarm.config.datasource" -}}
+SPRING_DATASOURCE_URL: {{ include "bootswarm.datasource.url" . | quote }}
+SPRING_DATASOURCE_USERNAME: {{ include "bootswarm.datasource.username" . | quote }}
+SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+{{- end -}}
+
+{{- define "bootswarm.config.tracker" -}}
+SERVER_PORT: {{ .Values.tracker.port | quote }}
+{{ include "bootswarm.config.datasource" . }}
+BOOTSWARM_TRACKER_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.tracker.seedUrl | quote }}
+{{- end -}}
+
+{{- define "bootswarm.config.seed" -}}
+SERVER_PORT: {{ .Values.seed.port | quote }}
+{{ include "bootswarm.config.datasource" . }}
+BOOTSWARM_SEED_STORAGE_DIR: "/var/lib/bootswarm/seed"
+BOOTSWARM_SEED_PEER_PORT: {{ .Values.seed.peerPort | quote }}
+BOOTSWARM_SEED_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
+BOOTSWARM_SEED_ADVERTISED_HOST: {{ default (include "bootswarm.svcHost" (list . "seed")) .Values.seed.advertisedHost | quote }}
+BOOTSWARM_SEED_ADVERTISED_API_URL: {{ include "bootswarm.seed.url" . | quote }}
+{{- with .Values.seed.uploadRate }}
+BOOTSWARM_SEED_UPLOAD_RATE: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "bootswarm.config.profile" -}}
+SERVER_PORT: {{ .Values.profile.port | quote }}
+{{ include "bootswarm.config.datasource" . }}
+BOOTSWARM_PROFILE_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.profile.seedUrl | quote }}
+{{- end -}}
+
+{{- define "bootswarm.config.allocator" -}}
+SERVER_PORT: {{ .Values.allocator.port | quote }}
+{{ include "bootswarm.config.datasource" . }}
+{{- with (default .Values.seed.uploadRate .Values.allocator.seedUpload) }}
+BOOTSWARM_ALLOCATOR_SEED_UPLOAD: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "bootswarm.nodeAgent.nbdBindAddress" -}}
+{{- $a := .Values.nodeAgent -}}
+{{- default (ternary "127.0.0.1" "0.0.0.0" $a.hostNetwork) $a.nbd.bindAddress -}}
+{{- end -}}
+
+{{- define "bootswarm.config.node-agent" -}}
+{{- $a := .Values.nodeAgent -}}
+SERVER_PORT: {{ $a.port | quote }}
+SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+BOOTSWARM_AGENT_DATA_DIRECTORY: "/var/lib/bootswarm/agent"
+BOOTSWARM_AGENT_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
+BOOTSWARM_AGENT_SEED_URL: {{ include "bootswarm.seed.url" . | quote }}
+BOOTSWARM_AGENT_PROFILE_URL: {{ include "bootswarm.profile.url" . | quote }}
+BOOTSWARM_AGENT_PEER_PORT: {{ $a.peerPort | quote }}
+{{- with $a.apiUrl }}
+BOOTSWARM_AGENT_API_URL: {{ . | quote }}
+{{- end }}
+BOOTSWARM_AGENT_NBD_BIND_ADDRESS: {{ include "bootswarm.nodeAgent.nbdBindAddress" . | quote }}
+BOOTSWARM_AGENT_NBD_PORT: {{ $a.nbd.port | quote }}
+{{- if or $a.nbd.advertisedHost $a.hostNetwork }}
+BOOTSWARM_AGENT_NBD_ADVERTISED_HOST: {{ default "127.0.0.1" $a.nbd.advertisedHost | quote }}
+{{- end }}
+BOOTSWARM_AGENT_NBD_ADVERTISED_PORT: {{ default $a.nbd.port $a.nbd.advertisedPort | quote }}
+BOOTSWARM_AGENT_NBD_UNIX_SOCKET: "/run/bootswarm/nbd.sock"
+BOOTSWARM_AGENT_FUSE_ENABLED: {{ $a.fuse.enabled | quote }}
+{{- if $a.fuse.enabled }}
+BOOTSWARM_AGENT_FUSE_MOUNT_POINT: {{ $a.fuse.mountPoint | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* (list $ "tracker"): checksum/config over the ConfigMap and the Secret a component's pods use */}}
+{{- define "bootswarm.configChecksum" -}}
+{{- $root := index . 0 -}}
+{{- $config := include (printf "bootswarm.config.%s" (index . 1)) $root -}}
+{{- if eq (index . 1) "node-agent" -}}
+{{- $config | sha256sum -}}
+{{- else -}}
+{{- print $config (include "bootswarm.datasource.secretChecksum" $root) | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/* pod-level settings every bootswarm pod shares */}}
+{{- define "bootswarm.podCommon" -}}
+serviceAccountName: {{ include "bootswarm.serviceAccountName" . }}
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end -}}
+
+{{/* (list $ probe-values): startup/liveness/readiness probes on Actuator's health groups at port "http" */}}
+{{- define "bootswarm.probes" -}}
+{{- $root := index . 0 -}}
+{{- $startup := index . 1 -}}
+{{- $p := $root.Values.probes -}}
+startupProbe:
+  httpGet:
+    path: /actuator/health/liveness
+    port: http
+  periodSeconds: {{ $startup.periodSeconds }}
+  timeoutSeconds: {{ $startup.timeoutSeconds }}
+  failureThreshold: {{ $startup.failureThreshold }}
+livenessProbe:
+  httpGet:
+    path: /actuator/health/liveness
+    port: http
+  periodSeconds: {{ $p.liveness.periodSeconds }}
+  timeoutSeconds: {{ $p.liveness.timeoutSeconds }}
+  failureThreshold: {{ $p.liveness.failureThreshold }}
+readinessProbe:
+  httpGet:
+    path: /actuator/health/readiness
+    port: http
+  periodSeconds: {{ $p.readiness.periodSeconds }}
+  timeoutSeconds: {{ $p.readiness.timeoutSeconds }}
+  failureThreshold: {{ $p.readiness.failureThreshold }}
+{{- end -}}
+
+{{- define "bootswarm.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    {{- with .Values.tmpSizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+(list $ component values): the Deployment of a Spring Boot service with a database
+(tracker, profile, allocator).
+*/}}
+{{- define "bootswarm.serviceDeployment" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- $v := index . 2 -}}
+{{- $name := include "bootswarm.cname" (list $root $component) -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "bootswarm.labels" (list $root $component) | nindent 4 }}
+spec:
+  replicas: {{ $v.replicas }}
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      {{- include "bootswarm.selectorLabels" (list $root $component) | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "bootswarm.labels" (list $root $component) | nindent 8 }}
+      annotations:
+        checksum/config: {{ include "bootswarm.configChecksum" (list $root $component) }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      {{- include "bootswarm.podCommon" $root | nindent 6 }}
+      containers:
+        - name: {{ $component }}
+          image: {{ include "bootswarm.image" (list $root $v.image) | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          envFrom:
+            - configMapRef:
+                name: {{ $name }}
+          env:
+            {{- include "bootswarm.datasource.passwordEnv" $root | nindent 12 }}
+            {{- with $v.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          ports:
+            - name: http
+              containerPort: {{ $v.port }}
+              protocol: TCP
+          {{- include "bootswarm.probes" (list $root $root.Values.probes.startup) | nindent 10 }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        {{- include "bootswarm.tmpVolume" $root | nindent 8 }}
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end -}}
+
+{{/* (list $ component port): the ClusterIP Service of a service's HTTP port */}}
+{{- define "bootswarm.httpService" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "bootswarm.cname" (list $root $component) }}
+  labels:
+    {{- include "bootswarm.labels" (list $root $component) | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "bootswarm.selectorLabels" (list $root $component) | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ index . 2 }}
+      targetPort: http
+      protocol: TCP
+{{- end -}}
+
+{{/* (list $ component): the ConfigMap of a component's non-secret environment */}}
+{{- define "bootswarm.configMap" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "bootswarm.cname" (list $root $component) }}
+  labels:
+    {{- include "bootswarm.labels" (list $root $component) | nindent 4 }}
+data:
+  {{- include (printf "bootswarm.config.%s" $component) $root | nindent 2 }}
+{{- end -}}
