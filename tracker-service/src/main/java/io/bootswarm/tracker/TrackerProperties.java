@@ -1,9 +1,11 @@
 package io.bootswarm.tracker;
 
+import io.bootswarm.tracker.net.Cidr;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code bootswarm.tracker.*}: the tracker's own settings. Every value has a default, so an empty
@@ -27,13 +29,54 @@ import java.time.Duration;
  * @param relatedSwarmsWait  longest an announce waits for seed-service to name related swarms it has not
  *                           cached yet; after that it answers without cross-image peers (300 ms)
  * @param relatedSwarmsRetry after seed-service failed to answer for a swarm, how long before it is asked again (5 s)
+ * @param announce           whose claimed peer addresses are believed ({@code announce.*})
+ * @param status             bounds on the agents' launch status reports consumed from Kafka ({@code status.*})
  */
 @ConfigurationProperties("bootswarm.tracker")
 public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration announceInterval,
                                 int defaultNumWant, int maxNumWant, URI seedUrl, Duration seedConnectTimeout,
                                 Duration seedReadTimeout, Duration sweepInterval, int maxLaunchHosts,
                                 int maxPageSize, Duration relatedSwarmsTtl, Duration relatedSwarmsWait,
-                                Duration relatedSwarmsRetry) {
+                                Duration relatedSwarmsRetry, Announce announce, Status status) {
+
+    /**
+     * {@code bootswarm.tracker.announce.*}: the address stored for a peer (JSON and BitTorrent announces,
+     * seed registrations) and handed to the others is the source address of its connection, whatever it
+     * names itself.
+     *
+     * @param trustedNetworks CIDR networks (IPv4 or IPv6) whose callers keep the address they name, e.g.
+     *                        agents behind NAT or a proxy that must advertise a public address (none)
+     */
+    public record Announce(List<Cidr> trustedNetworks) {
+
+        public Announce {
+            trustedNetworks = trustedNetworks == null ? List.of() : List.copyOf(trustedNetworks);
+        }
+    }
+
+    /**
+     * {@code bootswarm.tracker.status.*}: bounds on the agents' launch status reports. A report outside
+     * them is dropped and counted in {@code bootswarm.tracker.status.dropped{reason}}.
+     *
+     * @param maxSequenceGap how far past the last sequence applied for its launch host a report's sequence may
+     *                       run (1,000,000); a sequence up to the tracker's clock plus max-clock-skew, in
+     *                       microseconds since the epoch, is accepted whatever the gap, because agents number
+     *                       their reports by their clock in microseconds (a genuine report after a silence
+     *                       of a second is a million past the last)
+     * @param maxClockSkew   how far ahead of the tracker's clock a report's timestamp, and its sequence read as
+     *                       a clock, may be (5 min)
+     */
+    public record Status(long maxSequenceGap, Duration maxClockSkew) {
+
+        public Status {
+            if (maxSequenceGap < 0) {
+                throw new IllegalArgumentException("bootswarm.tracker.status.max-sequence-gap must be positive, got "
+                        + maxSequenceGap);
+            }
+            maxSequenceGap = maxSequenceGap == 0 ? 1_000_000 : maxSequenceGap;
+            maxClockSkew = positive(maxClockSkew, Duration.ofMinutes(5), "status.max-clock-skew");
+        }
+    }
 
     public TrackerProperties {
         seedTtl = positive(seedTtl, Duration.ofSeconds(20), "seed-ttl");
@@ -49,6 +92,8 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
         relatedSwarmsTtl = positive(relatedSwarmsTtl, Duration.ofSeconds(30), "related-swarms-ttl");
         relatedSwarmsWait = positive(relatedSwarmsWait, Duration.ofMillis(300), "related-swarms-wait");
         relatedSwarmsRetry = positive(relatedSwarmsRetry, Duration.ofSeconds(5), "related-swarms-retry");
+        announce = announce == null ? new Announce(null) : announce;
+        status = status == null ? new Status(0, null) : status;
         if (defaultNumWant > maxNumWant) {
             throw new IllegalArgumentException("bootswarm.tracker.default-num-want exceeds max-num-want");
         }
@@ -56,7 +101,7 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
 
     /** All defaults. */
     public static TrackerProperties defaults() {
-        return new TrackerProperties(null, null, null, 0, 0, null, null, null, null, 0, 0, null, null, null);
+        return new TrackerProperties(null, null, null, 0, 0, null, null, null, null, 0, 0, null, null, null, null, null);
     }
 
     /** How long a peer stays in its swarm without announcing again: twice the announce interval. */

@@ -28,7 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Base of the tracker's integration tests: one application context (real PostgreSQL and Kafka
  * from {@link Infra#shared()}, a fresh database), a stand-in seed-service registered as a live seed
- * before every test, and plain-HTTP helpers. Host timeout is 3 s so DOWN can be observed.
+ * before every test, and plain-HTTP helpers. Host timeout is 3 s so DOWN can be observed. Loopback
+ * callers are in the trusted networks, so that tests can announce made-up addresses (10.x) for peers
+ * on other machines, as agents behind NAT would; {@code UntrustedAddressIT} runs without.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "spring.config.name=tracker-service",
@@ -40,6 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         // the error-path tests fail on purpose; keep the circuit closed for the others
         "resilience4j.circuitbreaker.instances.seed-service.minimum-number-of-calls=1000",
         "resilience4j.circuitbreaker.instances.seed-service.sliding-window-size=1000",
+        "bootswarm.tracker.announce.trusted-networks=127.0.0.0/8,::1/128",
 })
 public abstract class TrackerITSupport {
 

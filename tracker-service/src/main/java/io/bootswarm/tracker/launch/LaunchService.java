@@ -44,7 +44,7 @@ import java.util.stream.Collectors;
  * Fleet launches: validates a request completely (hosts registered and UP, image known to
  * seed-service) before anything is written, then in one transaction stores the launch, one row per
  * host and one {@link LaunchCommand} START per host in the outbox. Agents' {@link LaunchStatus}
- * reports update the host rows, newest sequence wins.
+ * reports update the host rows, newest sequence wins, within {@link StatusBounds}.
  */
 @Service
 class LaunchService {
@@ -52,7 +52,18 @@ class LaunchService {
     private static final Logger log = LoggerFactory.getLogger(LaunchService.class);
 
     /** What {@link #applyStatus} did with a report. */
-    enum StatusOutcome { APPLIED, STALE, UNKNOWN }
+    enum StatusOutcome { APPLIED, STALE, DROPPED }
+
+    private record Verdict(StatusOutcome outcome, StatusBounds.Violation violation) {
+
+        static Verdict of(StatusOutcome outcome) {
+            return new Verdict(outcome, null);
+        }
+
+        static Verdict dropped(StatusBounds.Violation violation) {
+            return new Verdict(StatusOutcome.DROPPED, violation);
+        }
+    }
 
     /** A created or replayed launch. */
     record Created(LaunchView launch, boolean replayed) {
@@ -69,10 +80,11 @@ class LaunchService {
     private final TrackerProperties properties;
     private final Counter created;
     private final MeterRegistry meters;
+    private final StatusBounds bounds;
 
     LaunchService(LaunchRepository launches, LaunchHostRepository launchHosts, HostService hosts,
                   SeedImageClient images, Outbox outbox, PlatformTransactionManager txManager, Clock clock,
-                  TrackerProperties properties, MeterRegistry meters) {
+                  TrackerProperties properties, MeterRegistry meters, StatusBounds bounds) {
         this.launches = launches;
         this.launchHosts = launchHosts;
         this.hosts = hosts;
@@ -84,6 +96,7 @@ class LaunchService {
         this.clock = clock;
         this.properties = properties;
         this.meters = meters;
+        this.bounds = bounds;
         this.created = Counter.builder("bootswarm.tracker.launches").description("launches created")
                 .register(meters);
     }
@@ -242,36 +255,49 @@ class LaunchService {
 
     /**
      * Applies an agent's report to its launch host row when its sequence is newer than the last
-     * applied; older and repeated reports change nothing.
+     * applied; older and repeated reports change nothing. Reports out of {@link StatusBounds}, or for a
+     * launch or host that does not exist, are dropped.
      */
     StatusOutcome applyStatus(LaunchStatus s) {
-        StatusOutcome outcome = tx.execute(status -> {
-            Optional<LaunchHostEntity> found = launchHosts.lock(s.launchId(), s.host());
-            if (found.isEmpty()) {
-                log.warn("status {} for launch {} host {} skipped: no such launch or host in it", s.state(), s.launchId(), s.host());
-                return StatusOutcome.UNKNOWN;
-            }
-            LaunchHostEntity row = found.get();
-            HostLaunchState before = row.state();
-            if (!row.apply(s, now())) {
-                log.debug("stale status {} for launch {} host {} (have {}) skipped", s.sequence(), s.launchId(),
-                        s.host(), row.sequence());
-                return StatusOutcome.STALE;
-            }
-            if (before != row.state()) {
-                if (row.state() == HostLaunchState.FAILED) {
-                    log.info("launch {} host {}: {} -> FAILED: {}", s.launchId(), s.host(), before, s.detail());
-                } else if (row.state() == HostLaunchState.READY) {
-                    log.info("launch {} host {}: {} -> READY at {}", s.launchId(), s.host(), before, s.nbdUri());
-                } else {
-                    log.info("launch {} host {}: {} -> {}", s.launchId(), s.host(), before, row.state());
-                }
-            }
-            return StatusOutcome.APPLIED;
-        });
+        Verdict verdict = bounds.check(s).map(Verdict::dropped).orElseGet(() -> tx.execute(status -> apply(s)));
+        if (verdict.violation() != null) {
+            bounds.drop(s, verdict.violation());
+        }
         Counter.builder("bootswarm.tracker.launch.status").description("launch status reports by outcome")
-                .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)).register(meters).increment();
-        return outcome;
+                .tag("outcome", verdict.outcome().name().toLowerCase(java.util.Locale.ROOT)).register(meters)
+                .increment();
+        return verdict.outcome();
+    }
+
+    private Verdict apply(LaunchStatus s) {
+        Optional<LaunchHostEntity> found = launchHosts.lock(s.launchId(), s.host());
+        if (found.isEmpty()) {
+            return Verdict.dropped(launches.existsById(s.launchId())
+                    ? new StatusBounds.Violation(StatusBounds.Reason.FOREIGN_HOST, "the launch has no such host")
+                    : new StatusBounds.Violation(StatusBounds.Reason.UNKNOWN_LAUNCH, "no such launch"));
+        }
+        LaunchHostEntity row = found.get();
+        if (s.sequence() <= row.sequence()) {
+            log.debug("stale status {} for launch {} host {} (have {}) skipped", s.sequence(), s.launchId(),
+                    s.host(), row.sequence());
+            return Verdict.of(StatusOutcome.STALE);
+        }
+        Optional<StatusBounds.Violation> gap = bounds.checkSequence(row.sequence(), s.sequence());
+        if (gap.isPresent()) {
+            return Verdict.dropped(gap.get());
+        }
+        HostLaunchState before = row.state();
+        row.apply(s, now());
+        if (before != row.state()) {
+            if (row.state() == HostLaunchState.FAILED) {
+                log.info("launch {} host {}: {} -> FAILED: {}", s.launchId(), s.host(), before, s.detail());
+            } else if (row.state() == HostLaunchState.READY) {
+                log.info("launch {} host {}: {} -> READY at {}", s.launchId(), s.host(), before, s.nbdUri());
+            } else {
+                log.info("launch {} host {}: {} -> {}", s.launchId(), s.host(), before, row.state());
+            }
+        }
+        return Verdict.of(StatusOutcome.APPLIED);
     }
 
     /** Now, at the precision PostgreSQL stores, so that a view built before and after storing is the same. */

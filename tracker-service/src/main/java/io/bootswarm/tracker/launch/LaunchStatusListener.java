@@ -18,7 +18,7 @@ import java.util.Optional;
  * Consumes agents' {@link LaunchStatus} reports (group {@code tracker-service}). Records that do
  * not decode, or are not launch statuses, or lack their ids, are logged and skipped; a database
  * failure is retried by the container's error handler. Redelivered and reordered reports are
- * harmless: only a newer sequence changes a host row.
+ * harmless: only a newer sequence changes a host row; reports out of {@link StatusBounds} are dropped.
  */
 @Component
 class LaunchStatusListener {

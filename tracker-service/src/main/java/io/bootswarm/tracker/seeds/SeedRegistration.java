@@ -14,7 +14,9 @@ record SeedRegistration(
         @Schema(description = "Stable id of the seed (its 40-hex peer id, or a name)", example = "seed-1")
         @NotNull @Pattern(regexp = "[A-Za-z0-9._:-]{1,128}", message = "must be 1-128 of A-Z a-z 0-9 . _ : -")
         String id,
-        @Schema(description = "Host name or IP address of the seed's peer wire", example = "10.0.0.5")
+        @Schema(description = "Host name or IP address of the seed's peer wire; kept only when the seed calls "
+                + "from a trusted network (bootswarm.tracker.announce.trusted-networks), else the source address "
+                + "of its connection is used", example = "10.0.0.5")
         @NotNull @Pattern(regexp = Patterns.HOST, message = Patterns.HOST_MESSAGE)
         String peerHost,
         @Schema(description = "Peer wire port", example = "6881")

@@ -1,9 +1,11 @@
 package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.tracker.net.AddressPolicy;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -17,9 +19,11 @@ import java.util.Locale;
 class AnnounceController {
 
     private final SwarmRegistry swarms;
+    private final AddressPolicy addresses;
 
-    AnnounceController(SwarmRegistry swarms) {
+    AnnounceController(SwarmRegistry swarms, AddressPolicy addresses) {
         this.swarms = swarms;
+        this.addresses = addresses;
     }
 
     @PostMapping("/api/v1/announce")
@@ -29,12 +33,15 @@ class AnnounceController {
                     + "room left, cross-image peers: live peers of the swarms of other images that share pieces "
                     + "with this one (most shared first; seed-service names them), marked `crossImage` with their "
                     + "own `swarmId`. Dial those with this swarm's id: they serve the pieces of this image they "
-                    + "hold. A peer that does not announce again within twice the interval is dropped.")
+                    + "hold. A peer that does not announce again within twice the interval is dropped. Peers are "
+                    + "handed out at the source address of their connection; the `host` a peer names is kept only "
+                    + "when it calls from bootswarm.tracker.announce.trusted-networks.")
     @ApiResponse(responseCode = "200", description = "peers of the swarm")
     @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
-    AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body) {
+    AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body, HttpServletRequest request) {
+        String host = addresses.peerHost(body.host(), request.getRemoteAddr(), AddressPolicy.Endpoint.JSON_ANNOUNCE);
         Announce a = new Announce(SwarmId.parse(body.swarmId().toLowerCase(Locale.ROOT)),
-                body.peerId().toLowerCase(Locale.ROOT), body.host(), body.port(), body.left(),
+                body.peerId().toLowerCase(Locale.ROOT), host, body.port(), body.left(),
                 body.uploaded() == null ? 0 : body.uploaded(), body.downloaded() == null ? 0 : body.downloaded(),
                 AnnounceEvent.parse(body.event()), body.numWant() == null ? -1 : body.numWant());
         return AnnounceResponse.of(swarms.announce(a, "json", true));

@@ -17,7 +17,9 @@ record AnnounceRequest(
         @Schema(description = "The announcing peer's 20-byte id in hex", example = "2d42533030312d000102030405060708090a0b0c")
         @NotNull @Pattern(regexp = "[0-9a-fA-F]{40}", message = "must be 40 hex digits")
         String peerId,
-        @Schema(description = "Address other peers dial it at", example = "10.0.1.7")
+        @Schema(description = "Address other peers dial it at; kept only when the agent calls from a trusted "
+                + "network (bootswarm.tracker.announce.trusted-networks), else its connection's source address "
+                + "is used", example = "10.0.1.7")
         @NotNull @Pattern(regexp = Patterns.HOST, message = Patterns.HOST_MESSAGE)
         String host,
         @Schema(description = "Its peer wire port", example = "6882")

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.swarm;
 
+import io.bootswarm.tracker.net.AddressPolicy;
 import io.bootswarm.tracker.web.Patterns;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -14,9 +15,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.net.InetAddress;
 import java.util.HexFormat;
-import java.util.Optional;
 
 /**
  * The BitTorrent HTTP announce (BEP 3, compact peers per BEP 23), so that stock BitTorrent clients
@@ -32,17 +31,20 @@ class BitTorrentAnnounceController {
 
     private final SwarmRegistry swarms;
     private final PeerAddresses addresses;
+    private final AddressPolicy policy;
 
-    BitTorrentAnnounceController(SwarmRegistry swarms, PeerAddresses addresses) {
+    BitTorrentAnnounceController(SwarmRegistry swarms, PeerAddresses addresses, AddressPolicy policy) {
         this.swarms = swarms;
         this.addresses = addresses;
+        this.policy = policy;
     }
 
     @GetMapping(value = "/announce", produces = MediaType.TEXT_PLAIN_VALUE)
     @Operation(summary = "BitTorrent HTTP announce",
             description = "BEP 3 announce with binary, percent-encoded info_hash and peer_id; parameters port, "
                     + "uploaded, downloaded, left, event, compact (default 1), no_peer_id, numwant, ip. The peer's "
-                    + "address is the connection's remote address unless ip is given. Answers a bencoded "
+                    + "address is the connection's remote address; ip is honoured only from "
+                    + "bootswarm.tracker.announce.trusted-networks (else ignored). Answers a bencoded "
                     + "dictionary: interval, complete, incomplete, peers (compact string of 6-byte IPv4 entries, or "
                     + "a list of dictionaries with compact=0), peers6 for IPv6 peers; or a failure reason.",
             parameters = {
@@ -60,7 +62,8 @@ class BitTorrentAnnounceController {
         byte[] body;
         try {
             BitTorrentAnnounce.Request r = BitTorrentAnnounce.parse(request.getQueryString());
-            String host = peerHost(r.ip(), request.getRemoteAddr());
+            String host = policy.peerHost(claimed(r.ip()), request.getRemoteAddr(),
+                    AddressPolicy.Endpoint.BITTORRENT_ANNOUNCE);
             Announce a = new Announce(r.swarm(), HexFormat.of().formatHex(r.peerId()), host, r.port(), r.left(),
                     r.uploaded(), r.downloaded(), r.event(), r.numWant());
             body = BitTorrentAnnounce.encode(swarms.announce(a, "bittorrent"), r.compact(), r.noPeerId(),
@@ -72,15 +75,11 @@ class BitTorrentAnnounceController {
         return ResponseEntity.ok().contentType(MediaType.TEXT_PLAIN).body(body);
     }
 
-    /** The address other peers dial: the {@code ip} parameter when given, else the connection's remote address. */
-    private static String peerHost(String ip, String remote) {
-        if (ip != null) {
-            if (!HOST.matcher(ip).matches()) {
-                throw new BitTorrentAnnounce.BadAnnounce("ip must be an IP address or host name");
-            }
-            return ip;
+    /** The {@code ip} parameter, checked: null when absent. */
+    private static String claimed(String ip) {
+        if (ip != null && !HOST.matcher(ip).matches()) {
+            throw new BitTorrentAnnounce.BadAnnounce("ip must be an IP address or host name");
         }
-        Optional<InetAddress> literal = PeerAddresses.literal(remote);
-        return literal.map(InetAddress::getHostAddress).orElse(remote);
+        return ip;
     }
 }

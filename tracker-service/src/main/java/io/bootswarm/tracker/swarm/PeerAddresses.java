@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.swarm;
 
+import io.bootswarm.tracker.net.Addresses;
 import org.springframework.stereotype.Component;
 
 import java.net.InetAddress;
@@ -58,11 +59,6 @@ class PeerAddresses {
 
     /** The address an IP literal (IPv4, IPv6, bracketed IPv6) stands for, without any lookup. */
     static Optional<InetAddress> literal(String host) {
-        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        try {
-            return Optional.of(InetAddress.ofLiteral(h));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
+        return Addresses.literal(host);
     }
 }

@@ -2,9 +2,14 @@ package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.tracker.TrackerITSupport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -15,6 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class AnnounceIT extends TrackerITSupport {
+
+    @Autowired
+    MeterRegistry meters;
 
     private static String randomHex() {
         byte[] b = new byte[20];
@@ -174,6 +182,33 @@ class AnnounceIT extends TrackerITSupport {
         Response json = announce(HexFormat.of().formatHex(infoHash), randomHex(), "10.1.2.3", 7000, 1, null, null);
         assertThat(json.<String>json("$.peers[1].host")).isEqualTo("192.0.2.44");
         assertThat(json.<Boolean>json("$.peers[1].seed")).isTrue();
+    }
+
+    @Test
+    void callersFromTrustedNetworksKeepTheAddressTheyName() {
+        String swarm = randomHex();
+        String v4 = randomHex();
+        String v6 = randomHex();
+        byte[] client = HexFormat.of().parseHex(randomHex());
+        double before = meters.find("bootswarm.tracker.announce.address.overridden").counters().stream()
+                .mapToDouble(Counter::count).sum();
+
+        announce(swarm, v4, "10.1.2.3", 7001, 10, null, null);
+        Response fromV6 = send(HttpRequest.newBuilder(URI.create("http://[::1]:" + port + "/api/v1/announce"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                        {"swarmId": "%s", "peerId": "%s", "host": "10.1.2.4", "port": 7002, "left": 10}"""
+                        .formatted(swarm, v6))).build());
+        assertThat(fromV6.status()).as(fromV6.body()).isEqualTo(200);
+        bdecode(getBytes("/announce?info_hash=" + escape(HexFormat.of().parseHex(swarm)) + "&peer_id="
+                + escape(client) + "&port=7003&left=10&ip=10.1.2.5"));
+
+        Response r = announce(swarm, randomHex(), "127.0.0.1", 7004, 10, null, null);
+        assertThat(r.<List<String>>json("$.peers[?(@.peerId == '" + v4 + "')].host")).containsExactly("10.1.2.3");
+        assertThat(r.<List<String>>json("$.peers[?(@.peerId == '" + v6 + "')].host")).containsExactly("10.1.2.4");
+        assertThat(r.<List<String>>json("$.peers[?(@.peerId == '" + HexFormat.of().formatHex(client) + "')].host"))
+                .containsExactly("10.1.2.5");
+        assertThat(meters.find("bootswarm.tracker.announce.address.overridden").counters().stream()
+                .mapToDouble(Counter::count).sum()).isEqualTo(before);
     }
 
     @Test

@@ -24,7 +24,7 @@ class SwarmRegistryTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     // announce interval 30 s (peers expire after 60 s), seeds after 20 s, numWant default 3, max 5
     private final TrackerProperties properties = new TrackerProperties(Duration.ofSeconds(20), null,
-            Duration.ofSeconds(30), 3, 5, null, null, null, null, 0, 0, null, null, null);
+            Duration.ofSeconds(30), 3, 5, null, null, null, null, 0, 0, null, null, null, null, null);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private static final SwarmId THIRD_SWARM = SwarmId.parse("0123456789abcdef0123456789abcdef01234567");
     private SeedRegistry seeds;
