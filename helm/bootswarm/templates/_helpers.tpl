@@ -195,6 +195,9 @@ SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . 
 SERVER_PORT: {{ .Values.tracker.port | quote }}
 {{ include "bootswarm.config.datasource" . }}
 BOOTSWARM_TRACKER_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.tracker.seedUrl | quote }}
+{{- with .Values.tracker.trustedNetworks }}
+BOOTSWARM_TRACKER_ANNOUNCE_TRUSTED_NETWORKS: {{ join "," . | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "bootswarm.config.seed" -}}
