@@ -19,8 +19,9 @@ import java.util.Optional;
  * Feeds the {@link UploadSplit} from Kafka: allocator-service's plans and the agents' swarm reports.
  * Every seed reads both topics whole in consumer groups of its own ({@code seed-service-<seed id>-plans}
  * and {@code -reports}); plans from the earliest offset the first time, so a new seed finds the
- * newest plan already published (an expired one is only remembered), reports from the latest (old
- * ones would have expired anyway). Undecodable records are logged and skipped.
+ * newest plan already published (expired ones are dropped, see {@link PlanBounds}), reports from the
+ * latest (old ones would have expired anyway). Undecodable records are skipped: reports with a log
+ * line each, plans counted as dropped and logged once a minute.
  */
 @Component
 @ConditionalOnProperty(name = "bootswarm.seed.allocation.enabled", havingValue = "true", matchIfMissing = true)
@@ -46,8 +47,7 @@ class AllocationListener {
     void onPlan(ConsumerRecord<String, String> record) {
         Optional<BootswarmEvent> event = EventCodec.decode(record.value());
         if (event.isEmpty() || !(event.get() instanceof AllocationPlan plan)) {
-            log.warn("skipping a record that is not an allocation plan at {}-{}@{}", record.topic(),
-                    record.partition(), record.offset());
+            split.undecodable(record.topic() + "-" + record.partition() + "@" + record.offset());
             return;
         }
         UploadSplit.Outcome outcome = split.accept(plan);

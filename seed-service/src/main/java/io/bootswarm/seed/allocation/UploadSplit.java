@@ -15,18 +15,20 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -47,7 +49,12 @@ import java.util.function.Function;
  *   <li>{@code PLAN}: the newest {@link AllocationPlan} from allocator-service, applied as soon as it
  *       is consumed and kept until its {@code validUntil}. Its rates are scaled by
  *       {@code upload-rate / plan.seedUpload} when the seed's own upload rate is set, so that they sum
- *       to what the seed really has.</li>
+ *       to what the seed really has. A plan outside the {@link PlanBounds} (made too far in the future,
+ *       valid too long, expired, too many swarms, bad rates or more than the seed's upload) is dropped:
+ *       counted in {@code bootswarm.seed.plan.dropped} by {@code reason}, logged at most once a minute
+ *       per reason, not remembered. "Newest" is by {@code at}, where a plan made after it was received
+ *       (the allocator's clock ahead, within {@code max-clock-skew}) counts as made when received, so
+ *       that a future-dated plan cannot hold off the plans made after it.</li>
  *   <li>{@code FALLBACK} while no plan is fresh: proportional to what the peers still miss,
  *       {@code u_s^i = u_s · R^i / Σ_k R^k} with {@code R^i = Σ_j R_j^i} summed over the hosts' newest
  *       swarm reports (group entries when any carries missing bytes, image entries otherwise). This
@@ -71,12 +78,17 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     private static final Logger log = LoggerFactory.getLogger(UploadSplit.class);
     private static final double KEEP_LIMITER_WITHIN = 0.02;
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final Duration DROP_LOG_INTERVAL = Duration.ofMinutes(1);
+    private static final int REMEMBERED_PLAN_IDS = 1024;
 
     /** Where the applied split comes from. */
     public enum Source { PLAN, FALLBACK, UNSHAPED }
 
     /** What consuming a plan did. */
-    public enum Outcome { APPLIED, DUPLICATE, OUTDATED, STALE, DISABLED }
+    public enum Outcome { APPLIED, DUPLICATE, OUTDATED, DROPPED, DISABLED }
+
+    /** Meter of the plans dropped, tagged {@code reason} ({@link PlanBounds.Reason#tag()}). */
+    static final String DROPPED_METER = "bootswarm.seed.plan.dropped";
 
     /**
      * The split in force.
@@ -110,14 +122,20 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     private final Map<UUID, Shaping> shapings = new ConcurrentHashMap<>();
     private final AtomicLong catalogGeneration = new AtomicLong();
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
+    private final PlanBounds bounds;
+    private final Map<PlanBounds.Reason, Counter> drops = new EnumMap<>(PlanBounds.Reason.class);
+    private final Map<PlanBounds.Reason, Instant> dropLoggedAt = new EnumMap<>(PlanBounds.Reason.class);
+    private final Map<PlanBounds.Reason, Long> dropsNotLogged = new EnumMap<>(PlanBounds.Reason.class);
+    private final Set<UUID> seenPlans = Collections.newSetFromMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+            return size() > REMEMBERED_PLAN_IDS;
+        }
+    });
     private volatile Split current;
     private AllocationPlan lastPlan;
+    private Instant lastPlanOrder;
     private ScheduledExecutorService checks;
-
-    @Autowired
-    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters) {
-        this(settings, seed, pieces, meters, Clock.systemUTC());
-    }
 
     UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters, Clock clock) {
         this.settings = settings;
@@ -125,10 +143,15 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         this.pieces = pieces;
         this.meters = meters;
         this.clock = clock;
+        this.bounds = new PlanBounds(settings, seed.uploadRate().toBytes());
         this.current = unshaped("no plan and no swarm report yet");
         for (Outcome o : Outcome.values()) {
             outcomes.put(o, Counter.builder("bootswarm.seed.allocation.plans").tag("outcome", o.name().toLowerCase())
                     .description("allocation plans consumed, by what became of them").register(meters));
+        }
+        for (PlanBounds.Reason r : PlanBounds.Reason.values()) {
+            drops.put(r, Counter.builder(DROPPED_METER).tag("reason", r.tag())
+                    .description("allocation plans dropped for breaking a bound, by the bound").register(meters));
         }
         Gauge.builder("bootswarm.seed.allocation.plan.fresh", this, s -> s.current.source() == Source.PLAN ? 1 : 0)
                 .description("1 while a fresh allocation plan shapes the seed's upload, 0 on the fallback split")
@@ -185,9 +208,9 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     }
 
     /**
-     * Takes a plan: the newest (by {@code at}) that is still valid is applied at once; a redelivered
-     * or older one changes nothing; a stale one is remembered (for its {@code seedUpload}) but not
-     * applied.
+     * Takes a plan: one within the {@link PlanBounds} and the newest so far (by {@code at}, no later
+     * than now) is applied at once; a redelivered (one of the last 1024 plan ids) or older one changes
+     * nothing; one outside the bounds (also an expired one) is dropped and forgotten.
      */
     public synchronized Outcome accept(AllocationPlan plan) {
         Outcome outcome = decide(plan);
@@ -199,23 +222,27 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         if (!settings.enabled()) {
             return Outcome.DISABLED;
         }
-        if (lastPlan != null && lastPlan.planId().equals(plan.planId())) {
+        if (plan.planId() != null && seenPlans.contains(plan.planId())) {
             return Outcome.DUPLICATE;
         }
-        if (lastPlan != null && plan.at().isBefore(lastPlan.at())) {
+        Instant now = clock.instant();
+        Optional<PlanBounds.Violation> broken = bounds.check(plan, now);
+        if (broken.isPresent()) {
+            dropped("allocation plan " + plan.planId(), broken.get(), now);
+            return Outcome.DROPPED;
+        }
+        seenPlans.add(plan.planId());
+        Instant order = plan.at().isAfter(now) ? now : plan.at();
+        if (lastPlanOrder != null && order.isBefore(lastPlanOrder)) {
             return Outcome.OUTDATED;
         }
         lastPlan = plan;
-        Instant now = clock.instant();
-        if (plan.validUntil() == null || !plan.validUntil().isAfter(now)) {
-            return Outcome.STALE;
-        }
-        double scale = seed.uploadRate().toBytes() > 0 && plan.seedUpload() > 0
-                ? (double) seed.uploadRate().toBytes() / plan.seedUpload() : 1;
+        lastPlanOrder = order;
+        double scale = seed.uploadRate().toBytes() > 0 ? (double) seed.uploadRate().toBytes() / plan.seedUpload() : 1;
         Map<String, Double> byGroup = new HashMap<>();
         Map<UUID, Double> byImage = new HashMap<>();
         for (AllocationPlan.Rate r : plan.rates()) {
-            double rate = Double.isFinite(r.bytesPerSecond()) ? Math.max(0, r.bytesPerSecond() * scale) : 0;
+            double rate = r.bytesPerSecond() * scale;
             if (r.groupId() != null) {
                 byGroup.merge(r.groupId(), rate, Double::sum);
             } else if (r.imageId() != null) {
@@ -226,6 +253,27 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         install(Source.PLAN, "plan " + plan.planId() + " (" + plan.strategy() + ") valid until " + plan.validUntil(),
                 plan, us, byGroup, byImage);
         return Outcome.APPLIED;
+    }
+
+    /** Counts and (quietly) logs a record of the plans' topic that is no allocation plan. */
+    synchronized void undecodable(String where) {
+        dropped("a record", new PlanBounds.Violation(PlanBounds.Reason.UNDECODABLE, "not an allocation plan at "
+                + where), clock.instant());
+    }
+
+    private void dropped(String what, PlanBounds.Violation v, Instant now) {
+        drops.get(v.reason()).increment();
+        Instant logged = dropLoggedAt.get(v.reason());
+        if (logged != null && now.isBefore(logged.plus(DROP_LOG_INTERVAL)) && !now.isBefore(logged)) {
+            dropsNotLogged.merge(v.reason(), 1L, Long::sum);
+            return;
+        }
+        dropLoggedAt.put(v.reason(), now);
+        Long unlogged = dropsNotLogged.remove(v.reason());
+        log.warn("dropped {}, {}: {}{}; drops are counted in {} and logged once a minute per reason",
+                what, v.reason().tag(), v.detail(),
+                unlogged == null ? "" : " (and " + unlogged + " more for this reason since the last such message)",
+                DROPPED_METER);
     }
 
     /** Takes a host's swarm report for the fallback split; an older one than held is ignored. */

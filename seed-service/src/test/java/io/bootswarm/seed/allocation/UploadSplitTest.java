@@ -1,10 +1,15 @@
 package io.bootswarm.seed.allocation;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.SwarmReport;
 import io.bootswarm.seed.SeedProperties;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
@@ -33,7 +38,8 @@ class UploadSplitTest {
                 DataSize.ofKilobytes(256), DataSize.ofBytes(0), 0, "", 10, DataSize.ofBytes(seedUpload), 8,
                 "127.0.0.1", "", "seed", "", Duration.ofSeconds(5));
         return new UploadSplit(new AllocationSettings(true, DataSize.ofKilobytes(64), Duration.ofSeconds(15),
-                Duration.ofSeconds(1)), seed, null, meters, clock);
+                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(5), 200_000, 1.1), seed, null, meters,
+                clock);
     }
 
     private AllocationPlan plan(Instant at, long seedUpload, Duration validity, double r1, double r2) {
@@ -58,7 +64,7 @@ class UploadSplitTest {
         assertThat(s.accept(older)).isEqualTo(UploadSplit.Outcome.OUTDATED);
         AllocationPlan stale = plan(clock.instant().minusSeconds(20).plusSeconds(21), 4_000_000,
                 Duration.ofSeconds(-2), 1, 1);
-        assertThat(s.accept(stale)).isEqualTo(UploadSplit.Outcome.STALE);
+        assertThat(s.accept(stale)).isEqualTo(UploadSplit.Outcome.DROPPED);
         assertThat(s.current().planId()).isEqualTo(p.planId());
         assertThat(meters.get("bootswarm.seed.allocation.plans").tag("outcome", "applied").counter().count())
                 .isEqualTo(1);
@@ -123,6 +129,97 @@ class UploadSplitTest {
         s.check();
         assertThat(s.current().source()).isEqualTo(UploadSplit.Source.FALLBACK);
         assertThat(s.current().groupRates().get(G2)).isCloseTo(4_000_000, within(1.0));
+    }
+
+    @Test
+    void aForgedFarFutureOrLongLivedPlanIsDroppedAndTheGenuinePlanAfterItApplies() {
+        UploadSplit s = split(8_000_000);
+        Instant year9999 = Instant.parse("9999-01-01T00:00:00Z");
+        AllocationPlan forged = new AllocationPlan(UUID.randomUUID(), year9999, UUID.randomUUID(), "CROSS_OPT",
+                8_000_000, year9999.plusSeconds(60), 1, 1, 0, 0, List.of(AllocationPlan.Rate.ofGroup(G1, 8_000_000)));
+        assertThat(s.accept(forged)).isEqualTo(UploadSplit.Outcome.DROPPED);
+        AllocationPlan longLived = plan(clock.instant(), 8_000_000, Duration.ofDays(365), 8_000_000, 0);
+        assertThat(s.accept(longLived)).isEqualTo(UploadSplit.Outcome.DROPPED);
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.UNSHAPED);
+
+        clock.advance(Duration.ofSeconds(1));
+        AllocationPlan genuine = plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 2_000_000, 6_000_000);
+        assertThat(s.accept(genuine)).isEqualTo(UploadSplit.Outcome.APPLIED);
+        assertThat(s.current().planId()).isEqualTo(genuine.planId());
+        assertThat(dropped("created-in-future")).isEqualTo(1);
+        assertThat(dropped("valid-too-long")).isEqualTo(1);
+        assertThat(meters.get("bootswarm.seed.allocation.plans").tag("outcome", "dropped").counter().count())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void aPlanDatedAheadWithinTheSkewCountsAsMadeWhenReceivedSoLaterPlansStillSupersedeIt() {
+        UploadSplit s = split(8_000_000);
+        AllocationPlan ahead = plan(clock.instant().plusSeconds(29), 8_000_000, Duration.ofSeconds(60), 8_000_000, 0);
+        assertThat(s.accept(ahead)).isEqualTo(UploadSplit.Outcome.APPLIED);
+        clock.advance(Duration.ofSeconds(5));
+        AllocationPlan next = plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 0, 8_000_000);
+        assertThat(s.accept(next)).isEqualTo(UploadSplit.Outcome.APPLIED);
+        assertThat(s.current().planId()).isEqualTo(next.planId());
+
+        // redelivered after a rebalance: not applied again, though dated after the plan in force
+        assertThat(s.accept(ahead)).isEqualTo(UploadSplit.Outcome.DUPLICATE);
+        assertThat(s.accept(plan(clock.instant().minusSeconds(1), 8_000_000, Duration.ofSeconds(15), 1, 1)))
+                .isEqualTo(UploadSplit.Outcome.OUTDATED);
+        assertThat(s.current().planId()).isEqualTo(next.planId());
+    }
+
+    @Test
+    void anExpiredPlanIsDroppedAndNotRememberedForTheFallback() {
+        UploadSplit s = split(0);
+        assertThat(s.accept(plan(clock.instant().minusSeconds(30), 5_000_000, Duration.ofSeconds(15), 1, 1)))
+                .isEqualTo(UploadSplit.Outcome.DROPPED);
+        s.accept(report("h1", 100, 400));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.UNSHAPED);
+        assertThat(s.current().reason()).contains("no plan received yet");
+        assertThat(dropped("expired")).isEqualTo(1);
+    }
+
+    @Test
+    void dropsAreLoggedOncePerReasonAMinuteWithHowManyWereNotLogged() {
+        Logger logger = (Logger) LoggerFactory.getLogger(UploadSplit.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        logger.addAppender(logs);
+        try {
+            UploadSplit s = split(8_000_000);
+            for (int i = 0; i < 50; i++) {
+                s.accept(plan(clock.instant().plus(Duration.ofDays(1)), 8_000_000, Duration.ofSeconds(15), 1, 1));
+            }
+            s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), Double.NaN, 1));
+            s.undecodable("bootswarm.allocation-plans.v1-0@7");
+            assertThat(warnings(logs)).hasSize(3);
+            assertThat(warnings(logs).get(0)).contains("created-in-future");
+            assertThat(warnings(logs).get(1)).contains("bad-rate");
+            assertThat(warnings(logs).get(2)).contains("undecodable", "v1-0@7");
+
+            clock.advance(Duration.ofSeconds(59));
+            s.accept(plan(clock.instant().plus(Duration.ofDays(1)), 8_000_000, Duration.ofSeconds(15), 1, 1));
+            assertThat(warnings(logs)).hasSize(3);
+            clock.advance(Duration.ofSeconds(2));
+            s.accept(plan(clock.instant().plus(Duration.ofDays(1)), 8_000_000, Duration.ofSeconds(15), 1, 1));
+            assertThat(warnings(logs)).hasSize(4);
+            assertThat(warnings(logs).get(3)).contains("created-in-future", "and 50 more");
+            assertThat(dropped("created-in-future")).isEqualTo(52);
+            assertThat(dropped("undecodable")).isEqualTo(1);
+        } finally {
+            logger.detachAppender(logs);
+        }
+    }
+
+    private static List<String> warnings(ListAppender<ILoggingEvent> logs) {
+        return logs.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .toList();
+    }
+
+    private double dropped(String reason) {
+        return meters.get(UploadSplit.DROPPED_METER).tag("reason", reason).counter().count();
     }
 
     private SwarmReport report(String host, long missing1, long missing2) {
