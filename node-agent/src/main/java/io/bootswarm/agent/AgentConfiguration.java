@@ -51,9 +51,15 @@ class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
 
+    /** The data directory, owner-only before anything is stored in it; the beans that store there take it. */
     @Bean
-    PieceStore pieceStore(AgentProperties p, MeterRegistry meters) throws IOException {
-        PieceStore store = PieceStore.open(p.dataDirectory().resolve("pieces"), p.pieceSize(), Duration.ofSeconds(1));
+    DataDirectory dataDirectory(AgentProperties p) throws IOException {
+        return DataDirectory.prepare(p);
+    }
+
+    @Bean
+    PieceStore pieceStore(DataDirectory data, AgentProperties p, MeterRegistry meters) throws IOException {
+        PieceStore store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1));
         Gauge.builder("bootswarm.agent.store.pieces", store, PieceStore::count)
                 .description("verified pieces held on this host").register(meters);
         return store;
@@ -68,9 +74,9 @@ class AgentConfiguration {
 
     @Bean
     ManifestCatalog manifestCatalog(RestClient.Builder http, TrackerClient tracker, RetryRegistry retries,
-                                    CircuitBreakerRegistry breakers, TimeLimiterRegistry limiters, AgentProperties p)
-            throws IOException {
-        return new ManifestCatalog(p.dataDirectory().resolve("manifests"), http.clone(), p.seedUrl(), tracker,
+                                    CircuitBreakerRegistry breakers, TimeLimiterRegistry limiters, AgentProperties p,
+                                    DataDirectory data) throws IOException {
+        return new ManifestCatalog(data.manifests(), http.clone(), p.seedUrl(), tracker,
                 RemoteCall.of("seed", retries, breakers, limiters));
     }
 
@@ -90,9 +96,10 @@ class AgentConfiguration {
 
     /** The NBD server, which finds its exports among the disks (looked up lazily: disks need its port). */
     @Bean
-    NbdServer nbdServer(AgentProperties p, ObjectProvider<Disks> disks, MeterRegistry meters) throws IOException {
+    NbdServer nbdServer(AgentProperties p, DataDirectory data, ObjectProvider<Disks> disks, MeterRegistry meters)
+            throws IOException {
         NbdServerSettings settings = NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port())
-                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null);
+                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup());
         ExportLookup exports = new ExportLookup() {
             @Override
             public Optional<BlockDevice> find(String name) {
@@ -120,9 +127,9 @@ class AgentConfiguration {
     }
 
     @Bean
-    Disks disks(ManifestCatalog manifests, SwarmManager swarms, AgentProperties p, ProfileClient profiles,
-                TracePublisher traces, NbdServer nbd) throws IOException {
-        return new Disks(p.dataDirectory().resolve("disks"), manifests, swarms, p, profiles, traces, nbd::tcpPort,
+    Disks disks(DataDirectory data, ManifestCatalog manifests, SwarmManager swarms, AgentProperties p,
+                ProfileClient profiles, TracePublisher traces, NbdServer nbd) throws IOException {
+        return new Disks(data.disks(), manifests, swarms, p, profiles, traces, nbd::tcpPort,
                 nbd::disconnect);
     }
 

@@ -50,8 +50,13 @@ public record AgentProperties(String hostName, String advertisedHost, String api
      *                    host's loopback by a container engine
      * @param advertisedPort the port in the NBD URIs (default 0: the port the server is bound to);
      *                    e.g. the host port a container engine publishes the NBD port on
+     * @param socketGroup the group the Unix socket (mode 0660) and its directory (0750) are given, so
+     *                    that the hypervisor can connect: e.g. {@code kvm} or {@code libvirt-qemu}, a
+     *                    name or a numeric gid; empty (the default) for the agent's own group, the
+     *                    socket's directory then owner-only. An unknown group stops the start
      */
-    public record Nbd(String bindAddress, int port, Path unixSocket, String advertisedHost, int advertisedPort) {
+    public record Nbd(String bindAddress, int port, Path unixSocket, String advertisedHost, int advertisedPort,
+                      String socketGroup) {
     }
 
     /**
@@ -91,10 +96,11 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         trackerUrl = blank(trackerUrl) ? "http://localhost:8080" : trackerUrl;
         seedUrl = blank(seedUrl) ? "" : seedUrl;
         pieceSize = pieceSize <= 0 ? Manifest.DEFAULT_PIECE_SIZE : pieceSize;
-        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0) : nbd;
+        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0, null) : nbd;
         nbd = new Nbd(blank(nbd.bindAddress()) ? "127.0.0.1" : nbd.bindAddress(), nbd.port(),
                 nbd.unixSocket() == null ? dataDirectory.resolve("nbd.sock") : nbd.unixSocket(),
-                blank(nbd.advertisedHost()) ? advertisedHost : nbd.advertisedHost(), Math.max(0, nbd.advertisedPort()));
+                blank(nbd.advertisedHost()) ? advertisedHost : nbd.advertisedHost(), Math.max(0, nbd.advertisedPort()),
+                blank(nbd.socketGroup()) ? null : nbd.socketGroup().strip());
         heartbeatInterval = heartbeatInterval == null ? Duration.ofSeconds(5) : heartbeatInterval;
         statusInterval = statusInterval == null ? Duration.ofSeconds(2) : statusInterval;
         swarm = swarm == null ? SwarmSettings.defaults() : swarm;

@@ -1,11 +1,11 @@
 package io.bootswarm.agent.disk;
 
+import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.common.manifest.PieceSet;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,9 +40,9 @@ final class Overlay implements AutoCloseable {
     }
 
     static Overlay open(Path directory, long size) throws IOException {
-        Files.createDirectories(directory);
-        FileChannel data = FileChannel.open(directory.resolve("overlay.dat"), CREATE, READ, WRITE);
-        FileChannel journal = FileChannel.open(directory.resolve("overlay.log"), CREATE, READ, WRITE);
+        PrivateFiles.createDirectories(directory);
+        FileChannel data = PrivateFiles.open(directory.resolve("overlay.dat"), CREATE, READ, WRITE);
+        FileChannel journal = PrivateFiles.open(directory.resolve("overlay.log"), CREATE, READ, WRITE);
         long clusters = (size + CLUSTER - 1) / CLUSTER;
         if (clusters > Integer.MAX_VALUE) {
             throw new IOException("image too large for the overlay");

@@ -1,5 +1,6 @@
 package io.bootswarm.agent.disk;
 
+import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.common.manifest.PieceHash;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -7,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -71,9 +71,9 @@ public final class PieceStore implements AutoCloseable {
 
     /** Opens (or creates) the store in {@code directory}, replaying its journal. */
     public static PieceStore open(Path directory, int pieceSize, Duration syncInterval) throws IOException {
-        Files.createDirectories(directory);
-        FileChannel data = FileChannel.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
-        FileChannel journal = FileChannel.open(directory.resolve("index.log"), CREATE, READ, WRITE);
+        PrivateFiles.createDirectories(directory);
+        FileChannel data = PrivateFiles.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
+        FileChannel journal = PrivateFiles.open(directory.resolve("index.log"), CREATE, READ, WRITE);
         Map<PieceHash, Slot> recovered = new HashMap<>();
         int next = replay(journal, data, pieceSize, recovered);
         PieceStore store = new PieceStore(pieceSize, data, journal, next, syncInterval);

@@ -1,5 +1,6 @@
 package io.bootswarm.agent.fuse;
 
+import io.bootswarm.agent.files.PrivateFiles;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.cryptomator.jfuse.api.Fuse;
 import org.cryptomator.jfuse.api.FuseBuilder;
@@ -152,7 +153,7 @@ public final class FuseMount implements AutoCloseable {
             throw new IOException("cannot mount the FUSE file system at " + mountPoint + ": " + unavailable.get());
         }
         MountTable.clearStale(mountPoint);
-        Files.createDirectories(mountPoint);
+        PrivateFiles.createDirectories(mountPoint);
         FuseBuilder builder;
         try {
             builder = Fuse.builder();

@@ -2,6 +2,7 @@ package io.bootswarm.agent.launch;
 
 import io.bootswarm.agent.AgentProperties;
 import io.bootswarm.agent.disk.VirtualDisk;
+import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.nbd.BlockDevice;
 import io.bootswarm.agent.profile.ProfileClient;
@@ -138,7 +139,7 @@ public final class Disks implements AutoCloseable {
     public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
                  ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport)
             throws IOException {
-        this.directory = Files.createDirectories(directory);
+        this.directory = PrivateFiles.createDirectories(directory);
         this.manifests = manifests;
         this.swarms = swarms;
         this.properties = properties;
@@ -195,9 +196,9 @@ public final class Disks implements AutoCloseable {
             }
             DiskRecord r = new DiskRecord(id, imageId, launchId,
                     (options == null ? LaunchOptions.DEFAULTS : options).resolved(), Instant.now());
-            Path dir = Files.createDirectories(directory.resolve(id.toString()));
+            Path dir = PrivateFiles.createDirectories(directory.resolve(id.toString()));
             Path tmp = dir.resolve("disk.json.tmp");
-            json.writeValue(tmp.toFile(), r);
+            PrivateFiles.writeNew(tmp, json.writeValueAsBytes(r));
             Files.move(tmp, dir.resolve("disk.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             OpenDisk d = openDisk(r, manifest);
             log.info("disk {} created for image {} ({} bytes, {} of {} pieces to fetch)", id, manifest.name(),

@@ -1,5 +1,6 @@
 package io.bootswarm.agent.manifest;
 
+import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.ManifestDocument;
@@ -49,7 +50,7 @@ public final class ManifestCatalog implements AutoCloseable {
     /** @param seed the resilience4j instances calls to the seed go through; closed with this catalog */
     public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
                            RemoteCall seed) throws IOException {
-        this.directory = Files.createDirectories(directory);
+        this.directory = PrivateFiles.createDirectories(directory);
         this.http = http;
         this.configuredSeedUrl = configuredSeedUrl;
         this.tracker = tracker;
@@ -67,7 +68,7 @@ public final class ManifestCatalog implements AutoCloseable {
             doc = json.readValue(file.toFile(), ManifestDocument.class);
         } else {
             doc = fetch(imageId);
-            Path tmp = Files.createTempFile(directory, imageId.toString(), ".tmp");
+            Path tmp = PrivateFiles.createTempFile(directory, imageId.toString(), ".tmp");
             json.writeValue(tmp.toFile(), doc);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }

@@ -1,5 +1,6 @@
 package io.bootswarm.agent.nbd;
 
+import io.bootswarm.agent.files.PrivateFiles;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,9 +14,14 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -32,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * file=nbd://host:port/NAME}, {@code qemu-img}, {@code nbdcopy}, the kernel's {@code nbd-client}).
  *
  * <ul>
- *   <li>Listens on TCP and/or a Unix domain socket ({@link NbdServerSettings}).</li>
+ *   <li>Listens on TCP and/or a Unix domain socket ({@link NbdServerSettings}); the socket is bound
+ *       under a private name, given mode {@code 0660} and the group the settings name, and only then
+ *       renamed to its path.</li>
  *   <li>Handshake: fixed newstyle only, with {@code NBD_FLAG_NO_ZEROES}; options
  *       {@code NBD_OPT_EXPORT_NAME}, {@code NBD_OPT_ABORT}, {@code NBD_OPT_LIST},
  *       {@code NBD_OPT_INFO} and {@code NBD_OPT_GO} (with {@code NBD_INFO_EXPORT},
@@ -62,6 +70,9 @@ public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
     private static final long POOL_RETAINED_BYTES = 64L << 20;
     private static final int BACKLOG = 128;
+    private static final Set<PosixFilePermission> SOCKET_MODE = PosixFilePermissions.fromString("rw-rw----");
+    /** A socket address's path holds 108 bytes on Linux and 104 on macOS, with the terminating NUL. */
+    private static final int MAX_SOCKET_PATH_BYTES = 103;
 
     private final NbdServerSettings settings;
     private final ExportLookup exports;
@@ -112,7 +123,7 @@ public final class NbdServer implements AutoCloseable {
                 tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
             }
             if (settings.unixSocket() != null) {
-                unix = bindUnix(settings.unixSocket());
+                unix = bindUnix(settings.unixSocket(), settings.unixSocketGroup());
             }
         } catch (IOException | RuntimeException e) {
             closeQuietly(tcp);
@@ -305,10 +316,12 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private static ServerSocketChannel bindUnix(Path path) throws IOException {
+    private static ServerSocketChannel bindUnix(Path path, GroupPrincipal group) throws IOException {
         Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
+        PrivateFiles.createDirectories(parent, group);
+        if (group != null && !PrivateFiles.traversableBy(parent, group)) {
+            log.warn("group {} may not traverse {}, so it cannot reach the NBD socket {}: give the directory that "
+                    + "group and mode 0750", group.getName(), parent, path);
         }
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -329,12 +342,46 @@ public final class NbdServer implements AutoCloseable {
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
-        } catch (IOException e) {
+            bindPrivately(ch, path, group);
+        } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
         return ch;
+    }
+
+    /**
+     * Binds {@code ch} in a new owner-only directory next to {@code path}, gives the socket its group
+     * and mode 0660 there and then renames it to {@code path}: a socket is created with the umask's
+     * mode, so bound in place it would be open to others until its mode is set. Where the staging
+     * name would be too long for a socket address, binds in place and sets the mode at once.
+     */
+    private static void bindPrivately(ServerSocketChannel ch, Path path, GroupPrincipal group) throws IOException {
+        Path parent = path.toAbsolutePath().getParent();
+        if (!PrivateFiles.isPosix(parent)) {
+            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
+            return;
+        }
+        Path staging = Files.createTempDirectory(parent, ".nbd");
+        Path staged = staging.resolve("s");
+        try {
+            if (staged.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+                log.debug("{}: no room for a staging name, binding in place", path);
+                ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
+                PrivateFiles.setGroupAndMode(path, group, SOCKET_MODE);
+                return;
+            }
+            ch.bind(UnixDomainSocketAddress.of(staged), BACKLOG);
+            PrivateFiles.setGroupAndMode(staged, group, SOCKET_MODE);
+            Files.move(staged, path, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            try {
+                Files.deleteIfExists(staged);
+                Files.deleteIfExists(staging);
+            } catch (IOException e) {
+                log.warn("could not remove the NBD socket's staging directory {}: {}", staging, e.toString());
+            }
+        }
     }
 
     private static void closeQuietly(java.io.Closeable c) {

@@ -1,6 +1,7 @@
 package io.bootswarm.agent.nbd;
 
 import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,7 +13,9 @@ import java.util.Objects;
  * @param tcpPort             TCP port; 0 picks a free one (see {@link NbdServer#tcpPort()});
  *                            10809 is the IANA port for NBD
  * @param unixSocket          path of a Unix domain socket to listen on as well, or {@code null};
- *                            a stale socket file there is replaced, anything else there is an error
+ *                            a stale socket file there is replaced, anything else there is an error.
+ *                            The socket is mode {@code 0660} (set before it appears at its path), and
+ *                            directories made for it are {@code 0700}
  * @param maxConnections      connections beyond this are closed at once
  * @param maxRequestsInFlight requests of one connection being served at once; the server stops
  *                            reading that connection's requests until one completes
@@ -22,6 +25,9 @@ import java.util.Objects;
  *                            a power of two from 512 to 32 MiB
  * @param handshakeTimeout    a client that has not finished option haggling by then is dropped
  * @param shutdownGrace       on {@link NbdServer#close()}, how long in-flight requests get to finish
+ * @param unixSocketGroup     the group of the Unix socket and of the directories made for it (then
+ *                            {@code 0750}), so that its members (the hypervisor) can connect; or
+ *                            {@code null} for the process's group
  */
 public record NbdServerSettings(
         String tcpHost,
@@ -32,7 +38,8 @@ public record NbdServerSettings(
         int maxBytesInFlight,
         int preferredBlockSize,
         Duration handshakeTimeout,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        GroupPrincipal unixSocketGroup) {
 
     /** IANA-assigned NBD port. */
     public static final int DEFAULT_PORT = 10809;
@@ -73,39 +80,45 @@ public record NbdServerSettings(
      */
     public static NbdServerSettings tcp(String host, int port) {
         return new NbdServerSettings(Objects.requireNonNull(host, "host"), port, null,
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10));
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null);
     }
 
     /** Only a Unix domain socket, with the defaults of {@link #tcp}. */
     public static NbdServerSettings unix(Path socket) {
         return new NbdServerSettings(null, 0, Objects.requireNonNull(socket, "socket"),
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10));
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null);
     }
 
     /** Also (or instead, with {@code null}) listen on this Unix domain socket. */
     public NbdServerSettings withUnixSocket(Path socket) {
         return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+    }
+
+    /** Also (or instead, with {@code null}) listen on this Unix domain socket, of group {@code group}. */
+    public NbdServerSettings withUnixSocket(Path socket, GroupPrincipal group) {
+        return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, group);
     }
 
     /** Listen on TCP {@code host:port} as well, or not at all with a {@code null} host. */
     public NbdServerSettings withTcp(String host, int port) {
         return new NbdServerSettings(host, port, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
     }
 
     public NbdServerSettings withLimits(int maxConnections, int maxRequestsInFlight, int maxBytesInFlight) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
     }
 
     public NbdServerSettings withPreferredBlockSize(int preferredBlockSize) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
     }
 
     public NbdServerSettings withTimeouts(Duration handshakeTimeout, Duration shutdownGrace) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
     }
 }
