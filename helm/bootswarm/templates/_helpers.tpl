@@ -250,7 +250,12 @@ BOOTSWARM_AGENT_NBD_PORT: {{ $a.nbd.port | quote }}
 BOOTSWARM_AGENT_NBD_ADVERTISED_HOST: {{ default "127.0.0.1" $a.nbd.advertisedHost | quote }}
 {{- end }}
 BOOTSWARM_AGENT_NBD_ADVERTISED_PORT: {{ default $a.nbd.port $a.nbd.advertisedPort | quote }}
+{{- if $a.nbd.socketGroup }}
+BOOTSWARM_AGENT_NBD_UNIX_SOCKET: "/run/bootswarm/nbd/nbd.sock"
+BOOTSWARM_AGENT_NBD_SOCKET_GROUP: {{ $a.nbd.socketGroup | quote }}
+{{- else }}
 BOOTSWARM_AGENT_NBD_UNIX_SOCKET: "/run/bootswarm/nbd.sock"
+{{- end }}
 BOOTSWARM_AGENT_FUSE_ENABLED: {{ $a.fuse.enabled | quote }}
 {{- if $a.fuse.enabled }}
 BOOTSWARM_AGENT_FUSE_MOUNT_POINT: {{ $a.fuse.mountPoint | quote }}
@@ -270,14 +275,20 @@ BOOTSWARM_AGENT_FUSE_MOUNT_POINT: {{ $a.fuse.mountPoint | quote }}
 
 {{/* pod-level settings every bootswarm pod shares */}}
 {{- define "bootswarm.podCommon" -}}
-serviceAccountName: {{ include "bootswarm.serviceAccountName" . }}
+{{- include "bootswarm.podCommonWith" (list . .Values.podSecurityContext) }}
+{{- end -}}
+
+{{/* (list $ podSecurityContext): the pod settings every workload shares, with a given security context */}}
+{{- define "bootswarm.podCommonWith" -}}
+{{- $root := index . 0 -}}
+serviceAccountName: {{ include "bootswarm.serviceAccountName" $root }}
 automountServiceAccountToken: false
-{{- with .Values.imagePullSecrets }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- toYaml (index . 1) | nindent 2 }}
 {{- end -}}
 
 {{/* (list $ probe-values): startup/liveness/readiness probes on Actuator's health groups at port "http" */}}

@@ -171,6 +171,23 @@ class NodeAgentTest {
     }
 
     @Test
+    void aSocketGroupLetsTheHypervisorInAndTheAgentJoinsIt() {
+        Rendered plain = ValuesSet.DEFAULTS.render();
+        assertThat(plain.environment(plain.container(Component.NODE_AGENT)))
+                .doesNotContainKey("BOOTSWARM_AGENT_NBD_SOCKET_GROUP");
+        assertThat(plain.podSpec(Component.NODE_AGENT).getSecurityContext().getSupplementalGroups()).isNullOrEmpty();
+
+        Rendered rendered = Chart.render("defaults.yaml", Map.of("nodeAgent.nbd.socketGroup", "108"));
+        assertThat(rendered.environment(rendered.container(Component.NODE_AGENT)))
+                .containsEntry("BOOTSWARM_AGENT_NBD_SOCKET_GROUP", "108")
+                .containsEntry("BOOTSWARM_AGENT_NBD_UNIX_SOCKET", "/run/bootswarm/nbd/nbd.sock");
+        assertThat(rendered.podSpec(Component.NODE_AGENT).getSecurityContext().getSupplementalGroups())
+                .containsExactly(108L);
+        // the other workloads are not in the hypervisor's group
+        assertThat(rendered.podSpec(Component.TRACKER).getSecurityContext().getSupplementalGroups()).isNullOrEmpty();
+    }
+
+    @Test
     void explicitNbdSettingsWin() {
         Rendered rendered = Chart.render("host-network-off.yaml", Map.of("nodeAgent.nbd.advertisedHost", "nbd.node.example",
                 "nodeAgent.nbd.advertisedPort", "20809"));
