@@ -104,7 +104,7 @@ public final class ManifestCatalog implements AutoCloseable {
         if (doc == null) {
             String seedUrl = seedUrl();
             Signed signed = fetch(imageId, seedUrl);
-            if (!verified(signed, trust.keys(seedUrl, this::fetchKeys))) {
+            if (!verified(signed, trust.keys(() -> seedUrl, this::fetchKeys))) {
                 rejectedFromSeed.increment();
                 throw new IOException("manifest of " + imageId + " from " + seedUrl
                         + " is not signed by a trusted key (key id " + signed.keyId() + ")");
@@ -201,7 +201,7 @@ public final class ManifestCatalog implements AutoCloseable {
         } catch (JacksonException e) {
             signed = null;
         }
-        if (signed != null && verified(signed, trust.keys(seedUrlForKeys(), this::fetchKeys))) {
+        if (signed != null && verified(signed, trust.keys(this::seedUrl, this::fetchKeys))) {
             return signed.doc();
         }
         rejectedFromCache.increment();
@@ -210,15 +210,6 @@ public final class ManifestCatalog implements AutoCloseable {
         Files.deleteIfExists(file);
         Files.deleteIfExists(sigFile);
         return null;
-    }
-
-    /** The seed to ask for keys if none are pinned yet: asked for only then. */
-    private String seedUrlForKeys() {
-        try {
-            return seedUrl();
-        } catch (IOException e) {
-            return "(no seed: " + e.getMessage() + ")";
-        }
     }
 
     private static boolean verified(Signed s, Map<String, PublicKey> trusted) {

@@ -34,6 +34,12 @@ public final class ManifestTrust {
         List<ManifestKey> fetch(String seedUrl) throws IOException;
     }
 
+    /** Finds the seed to ask, only when keys must be fetched. */
+    @FunctionalInterface
+    public interface SeedLocator {
+        String seedUrl() throws IOException;
+    }
+
     /** The file trust-on-first-use keys are pinned in, inside the manifests' directory. */
     public static final String PIN_FILE = "trusted-keys.json";
 
@@ -74,11 +80,11 @@ public final class ManifestTrust {
     }
 
     /**
-     * The trusted keys by key id: configured, pinned before, or fetched from {@code seedUrl} now and pinned.
+     * The trusted keys by key id: configured, pinned before, or fetched from the seed now and pinned.
      *
      * @throws IOException if the keys cannot be had, or the seed is not a pinned source and one is required
      */
-    public synchronized Map<String, PublicKey> keys(String seedUrl, KeySource source) throws IOException {
+    public synchronized Map<String, PublicKey> keys(SeedLocator seed, KeySource source) throws IOException {
         if (keys != null) {
             return keys;
         }
@@ -87,6 +93,7 @@ public final class ManifestTrust {
             log.info("manifests are trusted when signed by a key pinned in {}: {}", pinFile, keys.keySet());
             return keys;
         }
+        String seedUrl = seed.seedUrl();
         if (!seedConfigured) {
             if (requirePinnedSource) {
                 throw new IOException("the manifest source is not pinned: set bootswarm.agent.manifest-keys, or "
