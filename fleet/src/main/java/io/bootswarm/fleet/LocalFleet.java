@@ -1,11 +1,13 @@
 package io.bootswarm.fleet;
 
 import io.bootswarm.agent.NodeAgentApplication;
+import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.kafka.KafkaServer;
 import io.bootswarm.infra.postgres.PostgresServer;
 import io.bootswarm.profile.ProfileServiceApplication;
+import io.bootswarm.seed.ManifestSigner;
 import io.bootswarm.seed.SeedServiceApplication;
 import io.bootswarm.tracker.TrackerServiceApplication;
 import org.slf4j.Logger;
@@ -217,6 +219,7 @@ public final class LocalFleet implements AutoCloseable {
         p.put("bootswarm.agent.data-directory", dataDirectory.toString());
         p.put("bootswarm.agent.tracker-url", trackerUrl());
         p.put("bootswarm.agent.profile-url", profileUrl());
+        p.put("bootswarm.agent.manifest-keys", manifestKey());
         p.put("bootswarm.agent.peer-port", 0);
         p.put("bootswarm.agent.nbd.port", 0);
         p.put("bootswarm.agent.heartbeat-interval", "1s");
@@ -235,6 +238,7 @@ public final class LocalFleet implements AutoCloseable {
                 : kafka.bootstrapServers());
         p.put("bootswarm.agent.tracker-url", trackerUrl());
         p.put("bootswarm.agent.seed-url", seedUrl());
+        p.put("bootswarm.agent.manifest-keys", manifestKey());
         p.put("bootswarm.agent.profile-url", profileUrl());
         p.put("bootswarm.agent.host-name", name);
         p.put("bootswarm.agent.data-directory", dataDirectory.toString());
@@ -254,6 +258,11 @@ public final class LocalFleet implements AutoCloseable {
 
     public String seedUrl() {
         return "http://127.0.0.1:" + port(seed);
+    }
+
+    /** The seed's manifest signing key (base64 X.509), which this fleet's agents are pinned to. */
+    public String manifestKey() {
+        return ManifestSignature.encodePublicKey(seed.getBean(ManifestSigner.class).publicKey());
     }
 
     public String profileUrl() {

@@ -77,6 +77,26 @@ class AgentApiIT extends FleetITSupport {
     }
 
     @Test
+    void theAgentIsPinnedToTheSeedsPublishedManifestKeyAndKeepsEachManifestsSignature() throws Exception {
+        Path original = Tools.image(work.resolve("pinned.img"), 1024 * 1024, 4);
+        UUID imageId = UUID.fromString(client.uploadImage("pinned-image", original).path("id").asString());
+        HttpResponse<String> keys = http.send(HttpRequest.newBuilder(URI.create(fleet.seedUrl() + "/api/v1/manifest-keys"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+
+        HttpResponse<String> created = send("POST", "/api/v1/disks", "{\"imageId\":\"" + imageId + "\"}");
+
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(agent.context().getEnvironment().getProperty("bootswarm.agent.manifest-keys"))
+                .isEqualTo(json.readTree(keys.body()).get(0).get("publicKey").asString());
+        Path manifests = agent.dataDirectory().resolve("manifests");
+        assertThat(manifests.resolve(imageId + ".sig")).exists();
+        assertThat(manifests.resolve("trusted-keys.json")).as("no trust on first use: the key is configured")
+                .doesNotExist();
+        assertThat(send("DELETE", "/api/v1/disks/" + json.readTree(created.body()).path("id").asString(), null)
+                .statusCode()).isEqualTo(204);
+    }
+
+    @Test
     void badRequestsGetProblemBodiesAndCreateNothing() throws Exception {
         int before = diskDirectories();
         record Case(String method, String path, String body, int status, String type) {

@@ -5,6 +5,7 @@ import io.bootswarm.agent.launch.Disks;
 import io.bootswarm.agent.launch.LaunchCommandListener;
 import io.bootswarm.agent.launch.LaunchReporter;
 import io.bootswarm.agent.manifest.ManifestCatalog;
+import io.bootswarm.agent.manifest.ManifestTrust;
 import io.bootswarm.agent.nbd.BlockDevice;
 import io.bootswarm.agent.nbd.ExportLookup;
 import io.bootswarm.agent.nbd.NbdServer;
@@ -75,9 +76,11 @@ class AgentConfiguration {
     @Bean
     ManifestCatalog manifestCatalog(RestClient.Builder http, TrackerClient tracker, RetryRegistry retries,
                                     CircuitBreakerRegistry breakers, TimeLimiterRegistry limiters, AgentProperties p,
-                                    DataDirectory data) throws IOException {
+                                    DataDirectory data, MeterRegistry meters) throws IOException {
+        ManifestTrust trust = new ManifestTrust(p.manifestKeys(), data.manifests().resolve(ManifestTrust.PIN_FILE),
+                !p.seedUrl().isEmpty(), p.requirePinnedManifestSource());
         return new ManifestCatalog(data.manifests(), http.clone(), p.seedUrl(), tracker,
-                RemoteCall.of("seed", retries, breakers, limiters));
+                RemoteCall.of("seed", retries, breakers, limiters), trust, meters);
     }
 
     @Bean

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code bootswarm.agent.*}: everything an agent needs to know about its host and the fleet.
@@ -32,13 +33,21 @@ import java.time.Duration;
  * @param profileUrl      profile-service base URL, where launches get their access profiles
  * @param trace           access recording
  * @param report          swarm reports to allocator-service
+ * @param manifestKeys    base64 X.509 Ed25519 public keys whose manifest signatures this agent accepts
+ *                        (the operator's pin); empty to trust the seed's published keys on first use
+ *                        and pin them in {@code <data>/manifests/trusted-keys.json}
+ * @param requirePinnedManifestSource with no {@code manifestKeys} and no {@code seedUrl}, refuse to take
+ *                        keys from a seed the tracker named (any host can register as a seed there).
+ *                        Off by default for now; it becomes the default once the tracker authorises
+ *                        seed registration (the OAuth2 roles of the security issue)
  */
 @ConfigurationProperties("bootswarm.agent")
 public record AgentProperties(String hostName, String advertisedHost, String apiUrl, Path dataDirectory,
                               String trackerUrl, String seedUrl, int pieceSize, int peerPort, Nbd nbd,
                               Duration heartbeatInterval, Duration statusInterval,
                               @NestedConfigurationProperty SwarmSettings swarm,
-                              String profileUrl, Trace trace, Report report) {
+                              String profileUrl, Trace trace, Report report, List<String> manifestKeys,
+                              boolean requirePinnedManifestSource) {
 
     /**
      * @param bindAddress where the NBD server listens (NBD has no authentication: keep it on a
@@ -107,6 +116,8 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         profileUrl = blank(profileUrl) ? "http://localhost:8083" : profileUrl;
         trace = trace == null ? new Trace(0, null) : trace;
         report = report == null ? new Report(null, null, null) : report;
+        manifestKeys = manifestKeys == null ? List.of()
+                : manifestKeys.stream().filter(k -> !blank(k)).map(String::strip).toList();
     }
 
     /** False when the Unix socket was turned off with an empty path. */

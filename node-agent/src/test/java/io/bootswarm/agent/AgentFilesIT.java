@@ -1,8 +1,8 @@
 package io.bootswarm.agent;
 
-import com.sun.net.httpserver.HttpServer;
 import io.bootswarm.agent.files.TestGroups;
 import io.bootswarm.agent.launch.Disks;
+import io.bootswarm.agent.manifest.SigningSeed;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -22,10 +22,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.web.client.RestClient;
-import tools.jackson.databind.json.JsonMapper;
 
 import java.io.ByteArrayInputStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
@@ -51,7 +49,7 @@ class AgentFilesIT {
 
     private Path data;
     private Manifest manifest;
-    private HttpServer seed;
+    private SigningSeed seed;
 
     /** What the agent's configuration expects from Spring Boot's auto-configuration. */
     @Configuration(proxyBeanMethods = false)
@@ -98,20 +96,12 @@ class AgentFilesIT {
         new Random(5).nextBytes(image);
         manifest = new PieceSplitter(PIECE, Long.MAX_VALUE).split(new ByteArrayInputStream(image), null, null)
                 .manifest(UUID.randomUUID(), "files-it");
-        byte[] body = JsonMapper.builder().build().writeValueAsBytes(manifest.toDocument());
-        seed = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        seed.createContext("/api/v1/images/" + manifest.imageId() + "/manifest", exchange -> {
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        seed.start();
+        seed = new SigningSeed().serve(manifest);
     }
 
     @AfterEach
     void stopSeed() {
-        seed.stop(0);
+        seed.close();
     }
 
     private ApplicationContextRunner agent(String... properties) {
@@ -119,7 +109,7 @@ class AgentFilesIT {
                 .withUserConfiguration(Infrastructure.class, AgentConfiguration.class)
                 .withPropertyValues("bootswarm.agent.data-directory=" + data,
                         "bootswarm.agent.host-name=files-it", "bootswarm.agent.advertised-host=127.0.0.1",
-                        "bootswarm.agent.seed-url=http://127.0.0.1:" + seed.getAddress().getPort(),
+                        "bootswarm.agent.seed-url=" + seed.url(),
                         "bootswarm.agent.tracker-url=http://127.0.0.1:9", "bootswarm.agent.profile-url=http://127.0.0.1:9",
                         "bootswarm.agent.peer-port=0", "bootswarm.agent.nbd.port=0",
                         "bootswarm.agent.report.enabled=false")
@@ -138,6 +128,8 @@ class AgentFilesIT {
             assertMode(data.resolve("pieces/index.log"), "rw-------");
             assertMode(data.resolve("manifests"), "rwx------");
             assertMode(data.resolve("manifests/" + manifest.imageId() + ".json"), "rw-------");
+            assertMode(data.resolve("manifests/" + manifest.imageId() + ".sig"), "rw-------");
+            assertMode(data.resolve("manifests/trusted-keys.json"), "rw-------");
             assertMode(data.resolve("disks"), "rwx------");
             Path diskDir = data.resolve("disks/" + disk);
             assertMode(diskDir, "rwx------");

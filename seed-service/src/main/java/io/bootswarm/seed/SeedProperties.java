@@ -32,6 +32,9 @@ import java.time.Duration;
  *                           {@code <storageDir>/seed-id}
  * @param trackerUrl         base URL of tracker-service; empty disables registration
  * @param heartbeatInterval  how often the seed (re-)registers with the tracker
+ * @param signingKeyFile     the Ed25519 private key (PKCS#8 PEM) that signs manifests; empty for
+ *                           {@code <storageDir>/manifest-signing-key.pem}, made on first start if absent.
+ *                           Replicas share one key through this file; a configured file must exist
  */
 @ConfigurationProperties("bootswarm.seed")
 public record SeedProperties(
@@ -48,7 +51,8 @@ public record SeedProperties(
         @DefaultValue("") String advertisedApiUrl,
         @DefaultValue("") String id,
         @DefaultValue("") String trackerUrl,
-        @DefaultValue("5s") Duration heartbeatInterval) {
+        @DefaultValue("5s") Duration heartbeatInterval,
+        @DefaultValue("") String signingKeyFile) {
 
     public SeedProperties {
         long piece = pieceSize.toBytes();

@@ -4,10 +4,18 @@ import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.ManifestDocument;
+import io.bootswarm.common.manifest.ManifestKey;
+import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -15,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.ByteBuffer;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -28,10 +37,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * (so a restarted agent needs no seed to reopen its disks), else from seed-service
  * ({@code GET /api/v1/images/{id}/manifest}, a {@link RemoteCall} through the resilience4j instances
  * named {@code seed}). The seed's address is configured, or else asked of the tracker.
+ * A manifest is used only if it is signed by a key of {@link ManifestTrust}: one from the seed is
+ * checked before it is cached, and the signature kept beside it ({@code <image>.sig}); a cached one
+ * on every load, and one whose signature fails is deleted and fetched again
+ * ({@code bootswarm.agent.manifest.rejected}, tagged by source).
  */
 public final class ManifestCatalog implements AutoCloseable {
 
     /** The seed does not know the image. */
+    private static final Logger log = LoggerFactory.getLogger(ManifestCatalog.class);
+
     public static final class UnknownImageException extends IOException {
         public UnknownImageException(UUID imageId) {
             super("no image " + imageId + " in the catalog");
@@ -43,18 +58,39 @@ public final class ManifestCatalog implements AutoCloseable {
     private final String configuredSeedUrl;
     private final TrackerClient tracker;
     private final RemoteCall seed;
+    private final ManifestTrust trust;
+    private final Counter rejectedFromSeed;
+    private final Counter rejectedFromCache;
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<UUID, Manifest> cache = new ConcurrentHashMap<>();
     private final Map<UUID, CachedGroups> groups = new ConcurrentHashMap<>();
 
-    /** @param seed the resilience4j instances calls to the seed go through; closed with this catalog */
+    /**
+     * @param seed  the resilience4j instances calls to the seed go through; closed with this catalog
+     * @param trust the keys manifests must be signed by
+     */
     public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
-                           RemoteCall seed) throws IOException {
+                           RemoteCall seed, ManifestTrust trust, MeterRegistry meters) throws IOException {
         this.directory = PrivateFiles.createDirectories(directory);
         this.http = http;
         this.configuredSeedUrl = configuredSeedUrl;
         this.tracker = tracker;
         this.seed = seed;
+        this.trust = trust;
+        this.rejectedFromSeed = rejected(meters, "seed");
+        this.rejectedFromCache = rejected(meters, "cache");
+    }
+
+    private static Counter rejected(MeterRegistry meters, String source) {
+        return Counter.builder("bootswarm.agent.manifest.rejected").tag("source", source)
+                .description("manifests refused because they were not signed by a trusted key").register(meters);
+    }
+
+    /** A manifest's signature as kept beside it on disk. */
+    record CachedSignature(String keyId, String signature) {
+    }
+
+    private record Signed(ManifestDocument doc, String keyId, String signature) {
     }
 
     public Manifest get(UUID imageId) throws IOException {
@@ -63,14 +99,19 @@ public final class ManifestCatalog implements AutoCloseable {
             return m;
         }
         Path file = directory.resolve(imageId + ".json");
-        ManifestDocument doc;
-        if (Files.exists(file)) {
-            doc = json.readValue(file.toFile(), ManifestDocument.class);
-        } else {
-            doc = fetch(imageId);
-            Path tmp = PrivateFiles.createTempFile(directory, imageId.toString(), ".tmp");
-            json.writeValue(tmp.toFile(), doc);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Path sigFile = directory.resolve(imageId + ".sig");
+        ManifestDocument doc = Files.exists(file) ? cached(imageId, file, sigFile) : null;
+        if (doc == null) {
+            String seedUrl = seedUrl();
+            Signed signed = fetch(imageId, seedUrl);
+            if (!verified(signed, trust.keys(() -> seedUrl, this::fetchKeys))) {
+                rejectedFromSeed.increment();
+                throw new IOException("manifest of " + imageId + " from " + seedUrl
+                        + " is not signed by a trusted key (key id " + signed.keyId() + ")");
+            }
+            doc = signed.doc();
+            writeAtomically(sigFile, new CachedSignature(signed.keyId(), signed.signature()));
+            writeAtomically(file, doc);
         }
         try {
             m = doc.toManifest();
@@ -79,6 +120,8 @@ public final class ManifestCatalog implements AutoCloseable {
             throw new IOException("manifest of image " + imageId + " is inconsistent: " + e.getMessage(), e);
         }
         if (!m.imageId().equals(imageId)) {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(sigFile);
             throw new IOException("asked for the manifest of " + imageId + ", got " + m.imageId());
         }
         cache.put(imageId, m);
@@ -145,23 +188,81 @@ public final class ManifestCatalog implements AutoCloseable {
     private record CachedGroups(String[] byPiece, long fetchedAt) {
     }
 
-    private ManifestDocument fetch(UUID imageId) throws IOException {
-        String seedUrl = seedUrl();
-        RestClient client = http.baseUrl(seedUrl).build();
-        ManifestDocument doc;
+    /**
+     * The cached document if its signature verifies against a trusted key; else null, the copy
+     * deleted. Pinned keys make this work without the seed.
+     */
+    private ManifestDocument cached(UUID imageId, Path file, Path sigFile) throws IOException {
+        Signed signed;
         try {
-            doc = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
-                    .body(ManifestDocument.class));
+            CachedSignature sig = Files.exists(sigFile) ? json.readValue(sigFile.toFile(), CachedSignature.class)
+                    : new CachedSignature(null, null);
+            signed = new Signed(json.readValue(file.toFile(), ManifestDocument.class), sig.keyId(), sig.signature());
+        } catch (JacksonException e) {
+            signed = null;
+        }
+        if (signed != null && verified(signed, trust.keys(this::seedUrl, this::fetchKeys))) {
+            return signed.doc();
+        }
+        rejectedFromCache.increment();
+        log.warn("the cached manifest of {} is not signed by a trusted key (key id {}); fetching it again", imageId,
+                signed == null ? null : signed.keyId());
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(sigFile);
+        return null;
+    }
+
+    private static boolean verified(Signed s, Map<String, PublicKey> trusted) {
+        if (s.signature() == null || s.keyId() == null) {
+            return false;
+        }
+        PublicKey key = trusted.get(s.keyId());
+        byte[] signature;
+        try {
+            signature = Base64.getDecoder().decode(s.signature().strip());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return key != null && ManifestSignature.verify(s.doc(), signature, key);
+    }
+
+    private void writeAtomically(Path file, Object value) throws IOException {
+        Path tmp = PrivateFiles.createTempFile(directory, file.getFileName().toString(), ".tmp");
+        try {
+            json.writeValue(tmp.toFile(), value);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private Signed fetch(UUID imageId, String seedUrl) throws IOException {
+        RestClient client = http.baseUrl(seedUrl).build();
+        ResponseEntity<ManifestDocument> response;
+        try {
+            response = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
+                    .toEntity(ManifestDocument.class));
         } catch (RemoteCallException e) {
             if (e.status() == 404) {
                 throw new UnknownImageException(imageId);
             }
             throw e;
         }
-        if (doc == null) {
+        if (response == null || response.getBody() == null) {
             throw new IOException("seed " + seedUrl + " sent an empty manifest for " + imageId);
         }
-        return doc;
+        return new Signed(response.getBody(), response.getHeaders().getFirst(ManifestSignature.KEY_HEADER),
+                response.getHeaders().getFirst(ManifestSignature.SIGNATURE_HEADER));
+    }
+
+    private List<ManifestKey> fetchKeys(String seedUrl) throws IOException {
+        RestClient client = http.baseUrl(seedUrl).build();
+        ManifestKey[] keys = seed.call(seedUrl, () -> client.get().uri("/api/v1/manifest-keys").retrieve()
+                .body(ManifestKey[].class));
+        if (keys == null) {
+            throw new IOException("seed " + seedUrl + " sent no manifest keys");
+        }
+        return List.of(keys);
     }
 
     private String seedUrl() throws IOException {

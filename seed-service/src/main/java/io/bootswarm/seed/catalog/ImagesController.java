@@ -1,8 +1,11 @@
 package io.bootswarm.seed.catalog;
 
 import io.bootswarm.common.manifest.ManifestDocument;
+import io.bootswarm.common.manifest.ManifestSignature;
+import io.bootswarm.seed.ManifestSigner;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -17,6 +20,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -27,9 +31,11 @@ import java.util.UUID;
 class ImagesController {
 
     private final Catalog catalog;
+    private final ManifestSigner signer;
 
-    ImagesController(Catalog catalog) {
+    ImagesController(Catalog catalog, ManifestSigner signer) {
         this.catalog = catalog;
+        this.signer = signer;
     }
 
     @GetMapping
@@ -58,12 +64,24 @@ class ImagesController {
     @Operation(summary = "Get an image's manifest", description = "What an agent needs to fetch and verify the image: "
             + "`size`, `pieceSize`, `swarmId` (hex), `pieceHashes` (base64 of the SHA-256 of every piece, 32 bytes "
             + "each, concatenated in piece order) and `zeroPieces` (base64 of a BEP 3 bitfield of the all-zero pieces, "
-            + "which are never transferred).", responses = {
-            @ApiResponse(responseCode = "200", description = "The manifest."),
+            + "which are never transferred). Signed by the seed's manifest key (`GET /api/v1/manifest-keys`): the "
+            + "signature is Ed25519 over the tag `bootswarm-manifest-v1` and the fields `imageId` (16 bytes), `name` "
+            + "(UTF-8), `size` (8 bytes), `pieceSize` (4 bytes), `swarmId` (UTF-8), `pieceHashes` and `zeroPieces` "
+            + "(decoded), each preceded by its length as 4 big-endian bytes.", responses = {
+            @ApiResponse(responseCode = "200", description = "The manifest.", headers = {
+                    @Header(name = ManifestSignature.KEY_HEADER, description = "Id of the key that signed the manifest.",
+                            schema = @Schema(type = "string", example = "3f9a0c1d2b4e5f60")),
+                    @Header(name = ManifestSignature.SIGNATURE_HEADER,
+                            description = "Base64 of the Ed25519 signature of the manifest.",
+                            schema = @Schema(type = "string"))}),
             @ApiResponse(responseCode = "404", description = "No such image.", content = @Content(
                     mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class)))})
-    ManifestDocument manifest(@PathVariable UUID id) {
-        return catalog.manifest(id);
+    ResponseEntity<ManifestDocument> manifest(@PathVariable UUID id) {
+        ManifestDocument doc = catalog.manifest(id);
+        return ResponseEntity.ok()
+                .header(ManifestSignature.KEY_HEADER, signer.keyId())
+                .header(ManifestSignature.SIGNATURE_HEADER, Base64.getEncoder().encodeToString(signer.sign(doc)))
+                .body(doc);
     }
 
     @DeleteMapping("/{id}")

@@ -36,7 +36,7 @@ class UploadSplitTest {
     private UploadSplit split(long seedUpload) {
         SeedProperties seed = new SeedProperties(Path.of("/tmp/unused"), DataSize.ofGigabytes(1),
                 DataSize.ofKilobytes(256), DataSize.ofBytes(0), 0, "", 10, DataSize.ofBytes(seedUpload), 8,
-                "127.0.0.1", "", "seed", "", Duration.ofSeconds(5));
+                "127.0.0.1", "", "seed", "", Duration.ofSeconds(5), "");
         return new UploadSplit(new AllocationSettings(true, DataSize.ofKilobytes(64), Duration.ofSeconds(15),
                 Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(5), 200_000, 1.1), seed, null, meters,
                 clock);
