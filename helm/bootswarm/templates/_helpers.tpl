@@ -211,6 +211,9 @@ BOOTSWARM_SEED_ADVERTISED_API_URL: {{ include "bootswarm.seed.url" . | quote }}
 {{- with .Values.seed.uploadRate }}
 BOOTSWARM_SEED_UPLOAD_RATE: {{ . | quote }}
 {{- end }}
+{{- if .Values.seed.signingKey.existingSecret }}
+BOOTSWARM_SEED_SIGNING_KEY_FILE: "/etc/bootswarm/signing/{{ .Values.seed.signingKey.key }}"
+{{- end }}
 {{- end -}}
 
 {{- define "bootswarm.config.profile" -}}
@@ -255,6 +258,9 @@ BOOTSWARM_AGENT_NBD_UNIX_SOCKET: "/run/bootswarm/nbd/nbd.sock"
 BOOTSWARM_AGENT_NBD_SOCKET_GROUP: {{ $a.nbd.socketGroup | quote }}
 {{- else }}
 BOOTSWARM_AGENT_NBD_UNIX_SOCKET: "/run/bootswarm/nbd.sock"
+{{- end }}
+{{- with $a.manifestKeys }}
+BOOTSWARM_AGENT_MANIFEST_KEYS: {{ join "," . | quote }}
 {{- end }}
 BOOTSWARM_AGENT_FUSE_ENABLED: {{ $a.fuse.enabled | quote }}
 {{- if $a.fuse.enabled }}

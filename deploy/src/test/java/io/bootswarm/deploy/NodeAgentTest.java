@@ -188,6 +188,22 @@ class NodeAgentTest {
     }
 
     @Test
+    void manifestKeysAndTheSeedsSigningKeyComeFromValuesAndASecret() {
+        Rendered plain = ValuesSet.DEFAULTS.render();
+        assertThat(plain.environment(plain.container(Component.NODE_AGENT))).doesNotContainKey("BOOTSWARM_AGENT_MANIFEST_KEYS");
+        assertThat(plain.environment(plain.container(Component.SEED))).doesNotContainKey("BOOTSWARM_SEED_SIGNING_KEY_FILE");
+
+        Rendered rendered = ValuesSet.ALL_ON.render();
+        assertThat(rendered.environment(rendered.container(Component.NODE_AGENT)))
+                .containsEntry("BOOTSWARM_AGENT_MANIFEST_KEYS", "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=");
+        assertThat(rendered.environment(rendered.container(Component.SEED)))
+                .containsEntry("BOOTSWARM_SEED_SIGNING_KEY_FILE", "/etc/bootswarm/signing/manifest-signing-key.pem");
+        PodSpec seed = rendered.podSpec(Component.SEED);
+        assertThat(volume(seed, "signing-key").getSecret().getSecretName()).isEqualTo("bootswarm-manifest-signing");
+        assertThat(mountPath(rendered.container(Component.SEED), "signing-key")).isEqualTo("/etc/bootswarm/signing");
+    }
+
+    @Test
     void explicitNbdSettingsWin() {
         Rendered rendered = Chart.render("host-network-off.yaml", Map.of("nodeAgent.nbd.advertisedHost", "nbd.node.example",
                 "nodeAgent.nbd.advertisedPort", "20809"));
