@@ -1,5 +1,6 @@
 package io.bootswarm.infra;
 
+import io.bootswarm.infra.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.ContainerKafka;
 import io.bootswarm.infra.kafka.EmbeddedKafka;
 import io.bootswarm.infra.kafka.KafkaServer;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -39,8 +41,10 @@ public final class Infra {
 
     private final PostgresServer postgres;
     private final KafkaServer kafka;
+    private final AuthorizationServer auth;
 
-    private Infra(PostgresServer postgres, KafkaServer kafka) {
+    private Infra(PostgresServer postgres, KafkaServer kafka, AuthorizationServer auth) {
+        this.auth = auth;
         this.postgres = postgres;
         this.kafka = kafka;
     }
@@ -109,7 +113,8 @@ public final class Infra {
             log.info("starting shared test infrastructure ({})", mode);
             try {
                 Path dir = Files.createTempDirectory("bootswarm-pg-");
-                shared = new Infra(postgres(mode, dir.resolve("data"), 0, false), kafka(mode, 0));
+                shared = new Infra(postgres(mode, dir.resolve("data"), 0, false), kafka(mode, 0),
+                        AuthorizationServer.start("127.0.0.1", 0, null));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -123,6 +128,7 @@ public final class Infra {
             Infra stopping = shared;
             shared = null;
             log.info("stopping shared test infrastructure");
+            stopping.auth.close();
             stopping.kafka.close();
             stopping.postgres.close();
         }
@@ -136,15 +142,32 @@ public final class Infra {
         return kafka;
     }
 
+    /** The identity provider of the tests: a real OAuth2 authorization server. */
+    public AuthorizationServer auth() {
+        return auth;
+    }
+
+    /**
+     * The properties that make a service call the others as client {@code id} with these roles
+     * (registered at {@link #auth()} if new), host-bound when {@code host} is not null.
+     */
+    public Map<String, String> clientProperties(String id, Set<String> roles, String host) {
+        AuthorizationServer.Client c = auth.register(id, roles, host);
+        return Map.of("bootswarm.security.client.id", c.id(),
+                "bootswarm.security.client.secret", c.secret(),
+                "bootswarm.security.client.token-uri", auth.tokenUri());
+    }
+
     /**
      * The Spring Boot properties that point a service at {@code jdbcUrl} (a database of this
-     * PostgreSQL) and at this Kafka.
+     * PostgreSQL), at this Kafka and at this authorization server as the issuer of the tokens it accepts.
      */
     public Map<String, String> springProperties(String jdbcUrl) {
         return Map.of("spring.datasource.url", jdbcUrl,
                 "spring.datasource.username", postgres.username(),
                 "spring.datasource.password", postgres.password(),
-                "spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+                "spring.kafka.bootstrap-servers", kafka.bootstrapServers(),
+                "spring.security.oauth2.resourceserver.jwt.issuer-uri", auth.issuerUri());
     }
 
     /** Creates a database no one else uses and returns its JDBC URL. */

@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -31,6 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * before every test, and plain-HTTP helpers. Host timeout is 3 s so DOWN can be observed. Loopback
  * callers are in the trusted networks, so that tests can announce made-up addresses (10.x) for peers
  * on other machines, as agents behind NAT would; {@code UntrustedAddressIT} runs without.
+ *
+ * <p>Requests carry the token a real caller would have (from the real authorization server of
+ * {@link Infra#auth()}): a host's own for its registration and heartbeats, an operator's (all roles,
+ * bound to host {@code it-operator}) otherwise, unless the test sets its own {@code Authorization}.
+ * The tracker itself calls the seed as a viewer client.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "spring.config.name=tracker-service",
@@ -62,6 +68,46 @@ public abstract class TrackerITSupport {
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
         INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.clientProperties("tracker", Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
+    }
+
+    /** A token of the operator client: every role, bound to host {@code it-operator}. */
+    protected static String operatorToken() {
+        return INFRA.auth().token("it-operator", Set.of("admin", "orchestrator", "viewer", "seed", "agent"),
+                "it-operator");
+    }
+
+    /** A token of the client of host {@code host}: role agent, bound to that host. */
+    protected static String hostToken(String host) {
+        return INFRA.auth().hostToken(host);
+    }
+
+    private static final java.util.regex.Pattern HEARTBEAT = java.util.regex.Pattern.compile("/api/v1/hosts/([^/]+)/heartbeat");
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("\"name\"\\s*:\\s*\"([^\"]+)\"");
+
+    /** The token the caller of {@code method path} would have: the host's own for its registration and heartbeats. */
+    public static String tokenFor(String method, String path, String body) {
+        var heartbeat = HEARTBEAT.matcher(path);
+        if (method.equals("POST") && heartbeat.matches()) {
+            return hostToken(heartbeat.group(1));
+        }
+        if (method.equals("POST") && path.equals("/api/v1/hosts") && body != null) {
+            var name = NAME.matcher(body);
+            if (name.find()) {
+                return hostToken(name.group(1));
+            }
+        }
+        return operatorToken();
+    }
+
+    /** {@code b} with the bearer token {@link #tokenFor} picks, unless it has an Authorization header. */
+    public static HttpRequest authorized(HttpRequest.Builder b, String method, String path, String body) {
+        HttpRequest r = b.build();
+        if (r.headers().firstValue("Authorization").isPresent()) {
+            return r;
+        }
+        return HttpRequest.newBuilder(r, (n, v) -> true)
+                .header("Authorization", "Bearer " + tokenFor(method, path, body)).build();
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */
@@ -121,20 +167,21 @@ public abstract class TrackerITSupport {
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return send(b.build());
+        return send(authorized(b, "POST", path, json));
     }
 
     protected Response get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+        return send(authorized(HttpRequest.newBuilder(uri(path)).GET(), "GET", path, null));
     }
 
     protected Response delete(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).DELETE().build());
+        return send(authorized(HttpRequest.newBuilder(uri(path)).DELETE(), "DELETE", path, null));
     }
 
     protected Response send(HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(authorized(HttpRequest.newBuilder(request, (n, v) -> true),
+                    request.method(), request.uri().getPath(), null), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers().map(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -146,7 +193,7 @@ public abstract class TrackerITSupport {
 
     protected HttpResponse<byte[]> getBytes(String pathAndQuery) {
         try {
-            return http.send(HttpRequest.newBuilder(uri(pathAndQuery)).GET().build(),
+            return http.send(authorized(HttpRequest.newBuilder(uri(pathAndQuery)).GET(), "GET", pathAndQuery, null),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.hosts;
 
+import io.bootswarm.common.security.Caller;
 import io.bootswarm.tracker.web.Patterns;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -8,6 +9,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Pattern;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -34,7 +36,9 @@ class HostController {
             description = "Inserts the host or updates its addresses. Registering counts as a heartbeat.")
     @ApiResponse(responseCode = "200", description = "the host as registered")
     @ApiResponse(responseCode = "400", description = "invalid registration")
-    HostView register(@Valid @RequestBody HostRegistration body) {
+    @ApiResponse(responseCode = "403", description = "the caller's token speaks for another host")
+    HostView register(@Valid @RequestBody HostRegistration body, Authentication caller) {
+        Caller.of(caller).requireHost(body.name());
         return hosts.register(body.name(), body.apiUrl(), body.peerHost(), body.peerPort());
     }
 
@@ -44,8 +48,11 @@ class HostController {
                     + "404 means the tracker does not know the host: the agent registers again.")
     @ApiResponse(responseCode = "204", description = "recorded")
     @ApiResponse(responseCode = "404", description = "no such host: register it")
+    @ApiResponse(responseCode = "403", description = "the caller's token speaks for another host")
     ResponseEntity<Void> heartbeat(@Parameter(description = "host name") @PathVariable
-                                   @Pattern(regexp = Patterns.HOST_NAME, message = Patterns.HOST_NAME_MESSAGE) String name) {
+                                   @Pattern(regexp = Patterns.HOST_NAME, message = Patterns.HOST_NAME_MESSAGE) String name,
+                                   Authentication caller) {
+        Caller.of(caller).requireHost(name);
         hosts.heartbeat(name);
         return ResponseEntity.noContent().build();
     }

@@ -1,12 +1,14 @@
 package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.security.Caller;
 import io.bootswarm.tracker.net.AddressPolicy;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
+import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
@@ -20,10 +22,12 @@ class AnnounceController {
 
     private final SwarmRegistry swarms;
     private final AddressPolicy addresses;
+    private final PeerIdOwners owners;
 
-    AnnounceController(SwarmRegistry swarms, AddressPolicy addresses) {
+    AnnounceController(SwarmRegistry swarms, AddressPolicy addresses, PeerIdOwners owners) {
         this.swarms = swarms;
         this.addresses = addresses;
+        this.owners = owners;
     }
 
     @PostMapping("/api/v1/announce")
@@ -38,7 +42,9 @@ class AnnounceController {
                     + "when it calls from bootswarm.tracker.announce.trusted-networks.")
     @ApiResponse(responseCode = "200", description = "peers of the swarm")
     @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
-    AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body, HttpServletRequest request) {
+    AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body, HttpServletRequest request,
+                              Authentication caller) {
+        owners.claim(body.peerId().toLowerCase(Locale.ROOT), Caller.of(caller).subject());
         String host = addresses.peerHost(body.host(), request.getRemoteAddr(), AddressPolicy.Endpoint.JSON_ANNOUNCE);
         Announce a = new Announce(SwarmId.parse(body.swarmId().toLowerCase(Locale.ROOT)),
                 body.peerId().toLowerCase(Locale.ROOT), host, body.port(), body.left(),

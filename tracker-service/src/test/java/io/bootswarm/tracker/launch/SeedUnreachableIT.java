@@ -58,6 +58,7 @@ class SeedUnreachableIT {
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
         INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.clientProperties("tracker", java.util.Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.tracker.seed-url", () -> "http://127.0.0.1:" + CLOSED_PORT);
     }
 
@@ -70,9 +71,9 @@ class SeedUnreachableIT {
     }
 
     private Response post(String path, String json) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(io.bootswarm.tracker.TrackerITSupport.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)),
+                "POST", path, json), HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.headers().map(), r.body());
     }
 

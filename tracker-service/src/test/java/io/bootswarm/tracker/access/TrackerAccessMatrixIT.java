@@ -1,0 +1,23 @@
+package io.bootswarm.tracker.access;
+
+import io.bootswarm.infra.auth.AccessMatrix;
+import io.bootswarm.tracker.TrackerITSupport;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The tracker's endpoint × role matrix, from its own OpenAPI document, against the real authorization server. */
+class TrackerAccessMatrixIT extends TrackerITSupport {
+
+    @Test
+    void everyEndpointRefusesAnonymousCallersAndWrongRolesAndAdmitsItsOwn() {
+        AccessMatrix.Result result = new AccessMatrix(INFRA.auth()).run("http://127.0.0.1:" + port);
+
+        assertThat(result.unruled()).as("operations without an access rule").isEmpty();
+        assertThat(result.wrong()).as("calls whose status does not fit the rule").isEmpty();
+        assertThat(result.operations()).contains("POST /api/v1/hosts", "POST /api/v1/hosts/{name}/heartbeat",
+                "POST /api/v1/seeds", "POST /api/v1/announce", "GET /announce", "POST /api/v1/launches",
+                "DELETE /api/v1/launches/{id}");
+        assertThat(result.cells()).hasSizeGreaterThan(result.operations().size() * 5);
+    }
+}
