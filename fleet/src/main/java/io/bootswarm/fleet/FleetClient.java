@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 
 /**
@@ -48,10 +49,16 @@ public final class FleetClient {
     private final JsonMapper json = JsonMapper.builder().build();
     private final String trackerUrl;
     private final String seedUrl;
+    private final Supplier<String> token;
 
-    public FleetClient(String trackerUrl, String seedUrl) {
+    /**
+     * @param token the bearer token each request carries (an orchestrator's and admin's: it uploads
+     *              images and launches them), asked for anew on every request so that it can be renewed
+     */
+    public FleetClient(String trackerUrl, String seedUrl, Supplier<String> token) {
         this.trackerUrl = trackerUrl;
         this.seedUrl = seedUrl;
+        this.token = token;
     }
 
     /** Streams {@code file} to the seed as image {@code name}; returns the image view. */
@@ -164,7 +171,8 @@ public final class FleetClient {
     }
 
     private JsonNode send(HttpRequest request, String what) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(request, (n, v) -> true)
+                .header("Authorization", "Bearer " + token.get()).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             throw new HttpError(r.statusCode(), r.body(), what);
         }

@@ -37,11 +37,12 @@ public final class FleetMain {
         }
         Path work = Path.of(opts.getOrDefault("work", ".bootswarm")).toAbsolutePath();
         LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083,
-                8084, Map.of(), Map.of()));
+                8084, 8085, Map.of(), Map.of()));
         Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-stop"));
         LocalFleet.Agent agent = fleet.startAgent("local-agent", Map.of(
                 "server.port", 8082, "bootswarm.agent.peer-port", 6882, "bootswarm.agent.nbd.port", 10809));
-        FleetClient client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+        FleetClient client = fleet.client();
+        Path credentials = work.resolve("auth").resolve("clients.json");
 
         Path image = opts.containsKey("image") ? Path.of(opts.get("image"))
                 : demoImage(work.resolve("demo.img"), Integer.parseInt(opts.getOrDefault("demo-size", "256")));
@@ -58,6 +59,8 @@ public final class FleetMain {
         JsonNode host = ready.path("hosts").get(0);
         String uri = host.path("nbdUri").asString();
 
+        List<String> join = joinArguments(fleet, work);
+        fleet.writeCredentials(credentials);
         System.out.printf("""
 
                 bootswarm fleet is up (work directory %s)
@@ -66,6 +69,7 @@ public final class FleetMain {
                   profiles  %s   (Swagger UI: %s/swagger-ui.html)
                   allocator %s   (Swagger UI: %s/swagger-ui.html)
                   agent     %s   (host %s)
+                  auth      %s   (OAuth2 client credentials; clients and secrets in %s)
                   kafka     %s   (KRaft, no authentication: loopback only)
                   postgres  127.0.0.1:15432/bootswarm
                   image     %s  %s  %d bytes, %d pieces (%d all-zero, never transferred)
@@ -73,6 +77,10 @@ public final class FleetMain {
                   NBD       %s
                             %s
 
+                Call the API as client "operator" (roles admin, orchestrator, viewer; one client per role is there too):
+                  TOKEN=$(curl -s -u "operator:$(jq -r '.clients[]|select(.id=="operator").secret' %s)" \\
+                    -d grant_type=client_credentials %s | jq -r .access_token)
+                  curl -H "Authorization: Bearer $TOKEN" %s/api/v1/launches
                 Read the image through the swarm:
                   qemu-img convert -p -f raw -O raw '%s' /tmp/%s-copy.img
                   sha256sum %s /tmp/%s-copy.img
@@ -82,9 +90,10 @@ public final class FleetMain {
                 Ctrl-C stops the fleet.
                 """, work, fleet.trackerUrl(), fleet.trackerUrl(), fleet.seedUrl(), fleet.seedUrl(), fleet.profileUrl(),
                 fleet.profileUrl(), fleet.allocatorUrl(), fleet.allocatorUrl(), agent.apiUrl(),
-                agent.name(), fleet.kafkaBootstrapServers(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
+                agent.name(), fleet.auth().url(), credentials, fleet.kafkaBootstrapServers(), name, imageId, img.path("size").asLong(), img.path("pieceCount").asInt(),
                 img.path("zeroPieces").asInt(), launchId, agent.name(), uri, host.path("nbdUnixUri").asString(""),
-                uri, name, image, name, version(), String.join(" \\\n    ", joinArguments(fleet, work)));
+                credentials, fleet.auth().tokenUri(), fleet.trackerUrl(),
+                uri, name, image, name, version(), String.join(" \\\n    ", join));
         new CountDownLatch(1).await();
     }
 

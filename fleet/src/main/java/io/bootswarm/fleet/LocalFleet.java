@@ -4,6 +4,7 @@ import io.bootswarm.agent.NodeAgentApplication;
 import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.KafkaServer;
 import io.bootswarm.infra.postgres.PostgresServer;
 import io.bootswarm.profile.ProfileServiceApplication;
@@ -21,10 +22,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -37,6 +40,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class LocalFleet implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
+    private static final String ISSUER = "spring.security.oauth2.resourceserver.jwt.issuer-uri";
+    /** The client the fleet's own CLI and tests call the API as: admin, orchestrator and viewer. */
+    public static final String OPERATOR = "operator";
 
     /**
      * @param workDirectory where PostgreSQL, the seed's image store and the agents' data live
@@ -48,32 +54,33 @@ public final class LocalFleet implements AutoCloseable {
      * @param seedPeerPort  peer wire port of the seed, 0 for any
      * @param profilePort   REST port of profile-service, 0 for any
      * @param allocatorPort REST port of allocator-service, 0 for any
+     * @param authPort      port of the authorization server (the fleet's identity provider), 0 for any
      * @param seedProperties more settings of the seed (e.g. its upload rate)
      * @param allocatorProperties more settings of allocator-service (e.g. its period); its
      *                      {@code seed-upload} defaults to the seed's {@code upload-rate} when that is set
      */
     public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
-                          int seedPort, int seedPeerPort, int profilePort, int allocatorPort,
+                          int seedPort, int seedPeerPort, int profilePort, int allocatorPort, int authPort,
                           Map<String, Object> seedProperties, Map<String, Object> allocatorProperties) {
 
         /** Any free ports, no fsync: what tests use. */
         public static Options forTests(Path workDirectory) {
-            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of());
+            return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of());
         }
 
         public Options withKafkaPort(int port) {
             return new Options(workDirectory, durable, postgresPort, port, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, seedProperties, allocatorProperties);
+                    profilePort, allocatorPort, authPort, seedProperties, allocatorProperties);
         }
 
         public Options withSeedProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, Map.copyOf(properties), allocatorProperties);
+                    profilePort, allocatorPort, authPort, Map.copyOf(properties), allocatorProperties);
         }
 
         public Options withAllocatorProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, seedProperties, Map.copyOf(properties));
+                    profilePort, allocatorPort, authPort, seedProperties, Map.copyOf(properties));
         }
     }
 
@@ -89,6 +96,7 @@ public final class LocalFleet implements AutoCloseable {
     private final Options options;
     private final PostgresServer postgres;
     private final KafkaServer kafka;
+    private final AuthorizationServer auth;
     private final List<ConfigurableApplicationContext> services = new ArrayList<>();
     private final List<Agent> agents = new CopyOnWriteArrayList<>();
     private ConfigurableApplicationContext tracker;
@@ -97,10 +105,11 @@ public final class LocalFleet implements AutoCloseable {
     private volatile ConfigurableApplicationContext allocator;
     private int allocatorBoundPort;
 
-    private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka) {
+    private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka, AuthorizationServer auth) {
         this.options = options;
         this.postgres = postgres;
         this.kafka = kafka;
+        this.auth = auth;
     }
 
     /**
@@ -119,20 +128,27 @@ public final class LocalFleet implements AutoCloseable {
                 options.durable());
         pg.createDatabase("bootswarm");
         KafkaServer kafka = Infra.kafka(mode, options.kafkaPort());
-        LocalFleet fleet = new LocalFleet(options, pg, kafka);
+        AuthorizationServer auth = AuthorizationServer.start("127.0.0.1", options.authPort(), null);
+        LocalFleet fleet = new LocalFleet(options, pg, kafka, auth);
         try {
-            fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(Map.of(
-                    "server.port", options.trackerPort())));
+            for (String role : List.of("admin", "orchestrator", "viewer")) {
+                auth.register(role, Set.of(role), null);
+            }
+            auth.register(OPERATOR, Set.of("admin", "orchestrator", "viewer"), null);
+            fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(
+                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort()))));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
                     "bootswarm.seed.peer-port", options.seedPeerPort(),
                     "bootswarm.seed.tracker-url", fleet.trackerUrl()));
             seedProperties.putAll(options.seedProperties());
-            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(seedProperties));
-            fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(Map.of(
-                    "server.port", options.profilePort(),
-                    "bootswarm.profile.seed-url", fleet.seedUrl())));
+            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(
+                    fleet.serviceClient("seed-service", "seed", seedProperties)));
+            fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(
+                    fleet.serviceClient("profile-service", "viewer", Map.of(
+                            "server.port", options.profilePort(),
+                            "bootswarm.profile.seed-url", fleet.seedUrl()))));
             fleet.startAllocator();
         } catch (RuntimeException e) {
             fleet.close();
@@ -158,7 +174,7 @@ public final class LocalFleet implements AutoCloseable {
             p.put("bootswarm.allocator.seed-upload", seedRate);
         }
         p.putAll(options.allocatorProperties());
-        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(p));
+        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(serviceClient("allocator-service", "viewer", p)));
         allocatorBoundPort = port(allocator);
     }
 
@@ -178,7 +194,26 @@ public final class LocalFleet implements AutoCloseable {
         p.put("spring.datasource.username", postgres.username());
         p.put("spring.datasource.password", postgres.password());
         p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.put(ISSUER, auth.issuerUri());
         return p;
+    }
+
+    /** {@code own} plus the credentials of the service's client {@code id} with {@code role}. */
+    private Map<String, Object> serviceClient(String id, String role, Map<String, Object> own) {
+        Map<String, Object> p = new LinkedHashMap<>(own);
+        p.putAll(clientProperties(auth.register(id, Set.of(role), null)));
+        return p;
+    }
+
+    private Map<String, Object> clientProperties(AuthorizationServer.Client client) {
+        return Map.of("bootswarm.security.client.id", client.id(),
+                "bootswarm.security.client.secret", client.secret(),
+                "bootswarm.security.client.token-uri", auth.tokenUri());
+    }
+
+    /** The client of agent host {@code name}: role agent, its tokens bound to that host. */
+    private AuthorizationServer.Client agentClient(String name) {
+        return auth.register("agent-" + name, Set.of("agent"), name);
     }
 
     private ConfigurableApplicationContext run(SpringApplicationBuilder builder, Map<String, Object> properties) {
@@ -215,6 +250,8 @@ public final class LocalFleet implements AutoCloseable {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("server.port", 0);
         p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.put(ISSUER, auth.issuerUri());
+        p.putAll(clientProperties(agentClient(name)));
         p.put("bootswarm.agent.host-name", name);
         p.put("bootswarm.agent.data-directory", dataDirectory.toString());
         p.put("bootswarm.agent.tracker-url", trackerUrl());
@@ -236,6 +273,8 @@ public final class LocalFleet implements AutoCloseable {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("spring.kafka.bootstrap-servers", options.kafkaPort() != 0 ? "127.0.0.1:" + options.kafkaPort()
                 : kafka.bootstrapServers());
+        p.put(ISSUER, auth.issuerUri());
+        p.putAll(clientProperties(agentClient(name)));
         p.put("bootswarm.agent.tracker-url", trackerUrl());
         p.put("bootswarm.agent.seed-url", seedUrl());
         p.put("bootswarm.agent.manifest-keys", manifestKey());
@@ -246,6 +285,30 @@ public final class LocalFleet implements AutoCloseable {
         p.put("bootswarm.agent.peer-port", peerPort);
         p.put("bootswarm.agent.nbd.port", nbdPort);
         return p;
+    }
+
+    /** The fleet's identity provider: a real OAuth2 authorization server with a client per role, service and agent host. */
+    public AuthorizationServer auth() {
+        return auth;
+    }
+
+    /** A client of the fleet's API calling as the {@value #OPERATOR} (admin, orchestrator, viewer). */
+    public FleetClient client() {
+        return new FleetClient(trackerUrl(), seedUrl(), () -> auth.token(OPERATOR));
+    }
+
+    /**
+     * Writes every client's id, secret, roles and host with the token endpoint to {@code file}
+     * (owner-only), for a user to get tokens with.
+     */
+    public void writeCredentials(Path file) throws IOException {
+        record Credentials(String issuer, String tokenUri, List<AuthorizationServer.Client> clients) {
+        }
+        Files.createDirectories(file.getParent());
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, tools.jackson.databind.json.JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
+                .writeValueAsString(new Credentials(auth.issuerUri(), auth.tokenUri(), auth.clients())));
     }
 
     public List<Agent> agents() {
@@ -313,6 +376,7 @@ public final class LocalFleet implements AutoCloseable {
         }
         kafka.close();
         postgres.close();
+        auth.close();
     }
 
     private static void closeQuietly(ConfigurableApplicationContext ctx) {

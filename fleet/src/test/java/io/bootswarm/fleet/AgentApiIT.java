@@ -33,8 +33,16 @@ class AgentApiIT extends FleetITSupport {
     }
 
     static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        return sendAs(fleet.auth().token(LocalFleet.OPERATOR), method, path, body);
+    }
+
+    /** A request with {@code token} as its bearer token, or none when it is null. */
+    static HttpResponse<String> sendAs(String token, String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(agent.apiUrl() + path))
                 .header("Content-Type", "application/json");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -77,11 +85,40 @@ class AgentApiIT extends FleetITSupport {
     }
 
     @Test
+    void noOneDeletesAHostsDiskWithoutAnOrchestratorsTokenNotEvenAnotherHostsAgent() throws Exception {
+        Path original = Tools.image(work.resolve("guarded.img"), 2L * 1024 * 1024, 11);
+        UUID imageId = UUID.fromString(client.uploadImage("guarded-image", original).path("id").asString());
+        HttpResponse<String> created = send("POST", "/api/v1/disks", "{\"imageId\":\"" + imageId + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode disk = json.readTree(created.body());
+        String id = disk.path("id").asString();
+
+        HttpResponse<String> anonymous = sendAs(null, "DELETE", "/api/v1/disks/" + id, null);
+        HttpResponse<String> otherAgent = sendAs(fleet.auth().hostToken("other-host"), "DELETE", "/api/v1/disks/" + id, null);
+        HttpResponse<String> viewer = sendAs(fleet.auth().token("viewer"), "DELETE", "/api/v1/disks/" + id, null);
+        HttpResponse<String> forged = sendAs("eyJhbGciOiJub25lIn0.eyJyb2xlcyI6WyJhZG1pbiJdfQ.", "DELETE",
+                "/api/v1/disks/" + id, null);
+
+        assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        assertThat(json.readTree(anonymous.body()).path("type").asString()).isEqualTo("urn:bootswarm:problem:unauthorized");
+        assertThat(otherAgent.statusCode()).as(otherAgent.body()).isEqualTo(403);
+        assertThat(json.readTree(otherAgent.body()).path("type").asString()).isEqualTo("urn:bootswarm:problem:forbidden");
+        assertThat(viewer.statusCode()).isEqualTo(403);
+        assertThat(forged.statusCode()).as("an unsigned token").isEqualTo(401);
+        assertThat(send("GET", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(200);
+        Path copy = work.resolve("guarded-copy.img");
+        Tools.ok(T, "qemu-img", "convert", "-f", "raw", "-O", "raw", disk.path("nbdUri").asString(), copy.toString());
+        assertThat(Tools.sha256(copy)).isEqualTo(Tools.sha256(original));
+        assertThat(send("DELETE", "/api/v1/disks/" + id, null).statusCode()).isEqualTo(204);
+    }
+
+    @Test
     void theAgentIsPinnedToTheSeedsPublishedManifestKeyAndKeepsEachManifestsSignature() throws Exception {
         Path original = Tools.image(work.resolve("pinned.img"), 1024 * 1024, 4);
         UUID imageId = UUID.fromString(client.uploadImage("pinned-image", original).path("id").asString());
         HttpResponse<String> keys = http.send(HttpRequest.newBuilder(URI.create(fleet.seedUrl() + "/api/v1/manifest-keys"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer " + fleet.auth().token("viewer")).build(), HttpResponse.BodyHandlers.ofString());
 
         HttpResponse<String> created = send("POST", "/api/v1/disks", "{\"imageId\":\"" + imageId + "\"}");
 

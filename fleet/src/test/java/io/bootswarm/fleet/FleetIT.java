@@ -153,6 +153,7 @@ class FleetIT extends FleetITSupport {
                 HexFormat.of().formatHex("-XX0001-poisonedpeer".getBytes()), port);
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create(fleet.trackerUrl() + "/api/v1/announce")).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + fleet.auth().hostToken("poisoned-peer"))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }

@@ -33,7 +33,7 @@ abstract class FleetITSupport {
     @BeforeAll
     void startFleet() {
         fleet = LocalFleet.start(options(LocalFleet.Options.forTests(work.resolve("fleet"))));
-        client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+        client = fleet.client();
     }
 
     @AfterAll

@@ -42,7 +42,7 @@ final class NbdThroughputBenchmark {
         long size = Files.size(image);
         Duration t = Duration.ofMinutes(10);
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
-            FleetClient client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+            FleetClient client = fleet.client();
             fleet.startAgent("bench-host", Map.of());
             UUID imageId = UUID.fromString(client.uploadImage("bench", image).path("id").asString());
             client.awaitHostUp("bench-host", t);

@@ -33,7 +33,7 @@ final class SwarmBenchmark {
         Path work = Files.createTempDirectory("bootswarm-swarm-bench");
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet"))
                 .withSeedProperties(Map.of("bootswarm.seed.upload-rate", rate)))) {
-            FleetClient client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+            FleetClient client = fleet.client();
             Path image = Tools.image(work.resolve("bench.img"), mib << 20, 21);
             JsonNode img = client.uploadImage("swarm-bench", image);
             UUID imageId = UUID.fromString(img.path("id").asString());

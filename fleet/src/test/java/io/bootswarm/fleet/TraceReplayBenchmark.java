@@ -97,7 +97,7 @@ final class TraceReplayBenchmark {
         }
         Duration t = Duration.ofMinutes(10);
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
-            FleetClient client = new FleetClient(fleet.trackerUrl(), fleet.seedUrl());
+            FleetClient client = fleet.client();
             UUID imageId = UUID.fromString(client.uploadImage("debian-like", image).path("id").asString());
             Files.delete(image);
             Map<String, Object> link = Map.of("bootswarm.agent.swarm.download-rate", rate);
@@ -109,7 +109,8 @@ final class TraceReplayBenchmark {
                     Map.of("workload", workload, "policy", "DEMAND")).path("id").asString());
             double recordSeconds = replay(first, d1, reads);
             HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(first.apiUrl() + "/api/v1/disks/" + d1
-                    + "/trace")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    + "/trace")).header("Authorization", "Bearer " + fleet.auth().token(LocalFleet.OPERATOR))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             String compact = fleet.profileUrl() + "/api/v1/profiles/" + imageId + "/" + workload + "/compact";
             FleetClient.await(() -> {
                 try {
