@@ -15,7 +15,7 @@ import java.time.Clock;
 /** The tracker's shared beans: its properties, the clock, scheduling, the Kafka error policy and the OpenAPI info. */
 @Configuration(proxyBeanMethods = false)
 @EnableScheduling
-@EnableConfigurationProperties(TrackerProperties.class)
+@EnableConfigurationProperties({TrackerProperties.class, io.bootswarm.tracker.hosts.HostIdentityProperties.class})
 class TrackerConfiguration {
 
     @Bean

@@ -26,9 +26,18 @@ import java.util.List;
 class HostController {
 
     private final HostService hosts;
+    private final HostIdentityProperties identity;
 
-    HostController(HostService hosts) {
+    HostController(HostService hosts, HostIdentityProperties identity) {
         this.hosts = hosts;
+        this.identity = identity;
+    }
+
+    private void requireHost(Authentication caller, String host) {
+        Caller who = Caller.of(caller);
+        if (identity.agentIdentity() == HostIdentityProperties.AgentIdentity.PER_HOST) {
+            who.requireHost(host);
+        }
     }
 
     @PostMapping
@@ -38,7 +47,7 @@ class HostController {
     @ApiResponse(responseCode = "400", description = "invalid registration")
     @ApiResponse(responseCode = "403", description = "the caller's token speaks for another host")
     HostView register(@Valid @RequestBody HostRegistration body, Authentication caller) {
-        Caller.of(caller).requireHost(body.name());
+        requireHost(caller, body.name());
         return hosts.register(body.name(), body.apiUrl(), body.peerHost(), body.peerPort());
     }
 
@@ -52,7 +61,7 @@ class HostController {
     ResponseEntity<Void> heartbeat(@Parameter(description = "host name") @PathVariable
                                    @Pattern(regexp = Patterns.HOST_NAME, message = Patterns.HOST_NAME_MESSAGE) String name,
                                    Authentication caller) {
-        Caller.of(caller).requireHost(name);
+        requireHost(caller, name);
         hosts.heartbeat(name);
         return ResponseEntity.noContent().build();
     }
