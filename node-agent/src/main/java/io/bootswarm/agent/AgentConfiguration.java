@@ -10,6 +10,7 @@ import io.bootswarm.agent.nbd.BlockDevice;
 import io.bootswarm.agent.nbd.ExportLookup;
 import io.bootswarm.agent.nbd.NbdServer;
 import io.bootswarm.agent.nbd.NbdServerSettings;
+import io.bootswarm.agent.nbd.NbdTls;
 import io.bootswarm.agent.profile.ProfileClient;
 import io.bootswarm.agent.report.SwarmReporter;
 import io.bootswarm.agent.trace.TracePublisher;
@@ -30,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -97,12 +99,17 @@ class AgentConfiguration {
         return new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver, meters);
     }
 
-    /** The NBD server, which finds its exports among the disks (looked up lazily: disks need its port). */
+    /**
+     * The NBD server, which finds its exports among the disks (looked up lazily: disks need its port),
+     * with TLS from the SSL bundle {@code bootswarm.agent.nbd.tls.bundle} names when it is required.
+     */
     @Bean
-    NbdServer nbdServer(AgentProperties p, DataDirectory data, ObjectProvider<Disks> disks, MeterRegistry meters)
-            throws IOException {
+    NbdServer nbdServer(AgentProperties p, DataDirectory data, ObjectProvider<Disks> disks, MeterRegistry meters,
+                        ObjectProvider<SslBundles> sslBundles) throws IOException {
         NbdServerSettings settings = NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port())
-                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup());
+                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup())
+                .withTls(p.nbd().tls().required()
+                        ? NbdTls.of(sslBundles.getObject().getBundle(p.nbd().tls().bundle())) : null);
         ExportLookup exports = new ExportLookup() {
             @Override
             public Optional<BlockDevice> find(String name) {

@@ -50,8 +50,8 @@ public record AgentProperties(String hostName, String advertisedHost, String api
                               boolean requirePinnedManifestSource) {
 
     /**
-     * @param bindAddress where the NBD server listens (NBD has no authentication: keep it on a
-     *                    trusted network; the default is loopback)
+     * @param bindAddress where the NBD server listens; the default is loopback, and any other
+     *                    address needs {@code tls.mode=require} (the agent refuses to start otherwise)
      * @param port        NBD TCP port (0 = any free port)
      * @param unixSocket  path of the NBD Unix socket, empty for none (default: {@code <data>/nbd.sock})
      * @param advertisedHost the host in the NBD URIs handed to the hypervisor (default: the agent's
@@ -63,9 +63,42 @@ public record AgentProperties(String hostName, String advertisedHost, String api
      *                    that the hypervisor can connect: e.g. {@code kvm} or {@code libvirt-qemu}, a
      *                    name or a numeric gid; empty (the default) for the agent's own group, the
      *                    socket's directory then owner-only. An unknown group stops the start
+     * @param tls         TLS on the NBD TCP listener
      */
     public record Nbd(String bindAddress, int port, Path unixSocket, String advertisedHost, int advertisedPort,
-                      String socketGroup) {
+                      String socketGroup, Tls tls) {
+        public Nbd {
+            tls = tls == null ? new Tls(null, null) : tls;
+        }
+
+        /**
+         * {@code bootswarm.agent.nbd.tls.*}: NBD_OPT_STARTTLS on the TCP listener (the Unix socket never
+         * needs it).
+         *
+         * @param mode   {@code off} (the default; only allowed with a loopback bind address) or
+         *               {@code require}: TCP clients must upgrade with STARTTLS before anything else
+         * @param bundle name of the Spring Boot SSL bundle ({@code spring.ssl.bundle.pem.<name>.*}) holding
+         *               the server's certificate and key; if it has a trust store, clients must present a
+         *               certificate that chains to it. Required with {@code mode=require}
+         */
+        public record Tls(Mode mode, String bundle) {
+            public Tls {
+                mode = mode == null ? Mode.OFF : mode;
+                bundle = blank(bundle) ? null : bundle.strip();
+                if (mode == Mode.REQUIRE && bundle == null) {
+                    throw new IllegalStateException("bootswarm.agent.nbd.tls.mode=require needs "
+                            + "bootswarm.agent.nbd.tls.bundle: the name of an SSL bundle "
+                            + "(spring.ssl.bundle.pem.<name>.keystore.certificate and .private-key) holding the "
+                            + "NBD server's certificate and key");
+                }
+            }
+
+            public boolean required() {
+                return mode == Mode.REQUIRE;
+            }
+
+            public enum Mode { OFF, REQUIRE }
+        }
     }
 
     /**
@@ -105,11 +138,11 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         trackerUrl = blank(trackerUrl) ? "http://localhost:8080" : trackerUrl;
         seedUrl = blank(seedUrl) ? "" : seedUrl;
         pieceSize = pieceSize <= 0 ? Manifest.DEFAULT_PIECE_SIZE : pieceSize;
-        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0, null) : nbd;
+        nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0, null, null) : nbd;
         nbd = new Nbd(blank(nbd.bindAddress()) ? "127.0.0.1" : nbd.bindAddress(), nbd.port(),
                 nbd.unixSocket() == null ? dataDirectory.resolve("nbd.sock") : nbd.unixSocket(),
                 blank(nbd.advertisedHost()) ? advertisedHost : nbd.advertisedHost(), Math.max(0, nbd.advertisedPort()),
-                blank(nbd.socketGroup()) ? null : nbd.socketGroup().strip());
+                blank(nbd.socketGroup()) ? null : nbd.socketGroup().strip(), nbd.tls());
         heartbeatInterval = heartbeatInterval == null ? Duration.ofSeconds(5) : heartbeatInterval;
         statusInterval = statusInterval == null ? Duration.ofSeconds(2) : statusInterval;
         swarm = swarm == null ? SwarmSettings.defaults() : swarm;

@@ -49,6 +49,11 @@ final class ChannelInput {
         return true;
     }
 
+    /** Bytes received and not yet consumed. */
+    int buffered() {
+        return buf.remaining();
+    }
+
     int readInt() throws IOException {
         require(4, false);
         return buf.getInt();

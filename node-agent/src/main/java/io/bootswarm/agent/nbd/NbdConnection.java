@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
@@ -20,9 +21,17 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSocket;
 
 /**
  * One client connection: the fixed newstyle handshake, then the transmission phase.
+ *
+ * <p>With {@link NbdServerSettings#tls()} set the session follows "FORCEDTLS mode" of "TLS support":
+ * before {@code NBD_OPT_STARTTLS} every other option but {@code NBD_OPT_ABORT} gets
+ * {@code NBD_REP_ERR_TLS_REQD} and {@code NBD_OPT_EXPORT_NAME} ends the session; after the
+ * {@code NBD_REP_ACK} the TLS handshake runs over the same socket and everything else (the rest of
+ * option haggling, then transmission) goes through it. A session upgraded to TLS reads without
+ * {@code sendfile}, since the bytes must be encrypted in user space.
  *
  * <p>Threads: the connection's own (virtual) thread reads everything the client sends, in order:
  * option requests, request headers and WRITE payloads. Each transmission request is then served
@@ -63,6 +72,13 @@ final class NbdConnection implements Runnable {
     private record Export(String name, BlockDevice device, long size) {
     }
 
+    /** A failed TLS handshake after NBD_OPT_STARTTLS: logged at WARN, the connection is dropped. */
+    static final class TlsHandshakeFailure extends IOException {
+        TlsHandshakeFailure(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
     /** A protocol violation by the client: logged at WARN, the connection is dropped. */
     static final class ProtocolViolation extends IOException {
         ProtocolViolation(String message) {
@@ -73,9 +89,15 @@ final class NbdConnection implements Runnable {
     private final NbdServer server;
     private final SocketChannel channel;
     private final String remote;
+    private final boolean forcedTls;
     private final NbdMetrics metrics;
     private final BufferPool pool;
-    private final ChannelInput in;
+    private ChannelInput in;
+    private WritableByteChannel out;
+    /** The session after a successful STARTTLS, else null. */
+    private TlsChannel tls;
+    /** The first option refused with NBD_REP_ERR_TLS_REQD, logged once when the session ends without TLS. */
+    private String refusedBeforeTls;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final int maxRequests;
     private final Semaphore requestPermits;
@@ -89,13 +111,18 @@ final class NbdConnection implements Runnable {
     private BlockDevice device;
     private long exportSize;
 
-    NbdConnection(NbdServer server, SocketChannel channel, String remote) {
+    /**
+     * @param forcedTls whether this session is in FORCEDTLS mode (TCP with TLS configured), else NOTLS
+     */
+    NbdConnection(NbdServer server, SocketChannel channel, String remote, boolean forcedTls) {
         this.server = server;
         this.channel = channel;
         this.remote = remote;
+        this.forcedTls = forcedTls;
         this.metrics = server.metrics();
         this.pool = server.pool();
         this.in = new ChannelInput(channel, INPUT_BUFFER_SIZE);
+        this.out = channel;
         NbdServerSettings s = server.settings();
         this.maxRequests = s.maxRequestsInFlight();
         this.requestPermits = new Semaphore(maxRequests);
@@ -120,6 +147,11 @@ final class NbdConnection implements Runnable {
         try {
             if (handshake()) {
                 transmission();
+                closeTls();
+            }
+        } catch (TlsHandshakeFailure e) {
+            if (!closed) {
+                log.warn("NBD TLS handshake with {} failed: {}; closing the connection", remote, e.getMessage());
             }
         } catch (ProtocolViolation e) {
             metrics.protocolViolations.increment();
@@ -135,6 +167,10 @@ final class NbdConnection implements Runnable {
         } catch (RuntimeException | Error e) {
             log.warn("NBD connection {}{} failed", remote, onExport(), e);
         } finally {
+            if (refusedBeforeTls != null && tls == null) {
+                log.info("NBD client {} refused: TLS is required and it sent {} without NBD_OPT_STARTTLS",
+                        remote, refusedBeforeTls);
+            }
             close();
             server.connectionClosed(this);
             log.debug("NBD connection {}{} closed", remote, onExport());
@@ -214,6 +250,9 @@ final class NbdConnection implements Runnable {
     }
 
     private Next option(int option, long length, boolean noZeroes) throws IOException {
+        if (forcedTls && tls == null && option != OPT_STARTTLS && option != OPT_ABORT) {
+            return beforeTls(option, length);
+        }
         if (option == OPT_EXPORT_NAME) {
             return exportNameOption(length, noZeroes);
         }
@@ -245,13 +284,92 @@ final class NbdConnection implements Runnable {
             case OPT_INFO, OPT_GO -> {
                 return infoOrGo(option, (int) length);
             }
+            case OPT_STARTTLS -> {
+                if (!forcedTls) {
+                    // "NOTLS mode": NBD_REP_ERR_POLICY where TLS is configured but not for this session
+                    // (the Unix socket), NBD_REP_ERR_UNSUP "if it does not support the option at all"
+                    in.skip(length);
+                    boolean configured = server.settings().tls() != null;
+                    optionError(option, configured ? REP_ERR_POLICY : REP_ERR_UNSUP,
+                            configured ? "TLS is offered on TCP only" : null);
+                    return Next.CONTINUE;
+                }
+                return startTls(length);
+            }
             default -> {
-                // NBD_OPT_STARTTLS (NOTLS mode allows ERR_UNSUP), STRUCTURED_REPLY, LIST/SET_META_CONTEXT,
+                // STRUCTURED_REPLY, LIST/SET_META_CONTEXT,
                 // EXTENDED_HEADERS and anything unknown: "Servers that receive messages which they do not
                 // implement MUST reply to them with NBD_REP_ERR_UNSUP" ("Baseline").
                 in.skip(length);
                 optionError(option, REP_ERR_UNSUP, null);
                 return Next.CONTINUE;
+            }
+        }
+    }
+
+    /** "FORCEDTLS mode": any option but STARTTLS and ABORT before TLS has been initiated. */
+    private Next beforeTls(int option, long length) throws IOException {
+        if (refusedBeforeTls == null) {
+            refusedBeforeTls = optionName(option);
+        }
+        if (option == OPT_EXPORT_NAME) {
+            // "as this request cannot error, it MUST terminate the session"
+            return Next.CLOSE;
+        }
+        if (length > MAX_OPTION_DISCARD) {
+            throw new ProtocolViolation("option " + option + " with " + length + " bytes of data");
+        }
+        in.skip(length);
+        optionError(option, REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+        return Next.CONTINUE;
+    }
+
+    /**
+     * "FORCEDTLS mode": STARTTLS before TLS is acknowledged and the TLS handshake follows at once;
+     * STARTTLS again is NBD_REP_ERR_INVALID ("NBD_OPT_STARTTLS": its data length MUST be zero).
+     */
+    private Next startTls(long length) throws IOException {
+        if (tls != null) {
+            in.skip(length);
+            optionError(OPT_STARTTLS, REP_ERR_INVALID, "TLS has already been negotiated");
+            return Next.CONTINUE;
+        }
+        if (length != 0) {
+            in.skip(length);
+            optionError(OPT_STARTTLS, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+            return Next.CONTINUE;
+        }
+        if (in.buffered() > 0) {
+            // bytes sent before our ACK cannot belong to the TLS handshake: plaintext injected ahead of TLS
+            throw new ProtocolViolation(in.buffered() + " bytes sent after NBD_OPT_STARTTLS before its reply");
+        }
+        optionReply(OPT_STARTTLS, REP_ACK, null, 0);
+        flushHandshake();
+        SSLSocket socket = server.settings().tls().layer(channel, remote);
+        try {
+            socket.startHandshake();
+        } catch (IOException e) {
+            metrics.tlsHandshakesFailed.increment();
+            throw new TlsHandshakeFailure(e);
+        }
+        metrics.tlsHandshakes.increment();
+        tls = new TlsChannel(socket);
+        in = new ChannelInput(tls, INPUT_BUFFER_SIZE);
+        out = tls;
+        log.debug("NBD client {} upgraded to {}", remote, tls.describe());
+        return Next.CONTINUE;
+    }
+
+    /** After a clean end of a TLS session: close_notify (the socket is closed next). */
+    private void closeTls() {
+        if (tls != null && !closed) {
+            writeLock.lock();
+            try {
+                tls.shutdownOutput();
+            } catch (IOException e) {
+                log.debug("NBD TLS close with {} failed: {}", remote, e.toString());
+            } finally {
+                writeLock.unlock();
             }
         }
     }
@@ -412,7 +530,7 @@ final class NbdConnection implements Runnable {
     private void flushHandshake() throws IOException {
         handshakeOut.flip();
         while (handshakeOut.hasRemaining()) {
-            channel.write(handshakeOut);
+            out.write(handshakeOut);
         }
         handshakeOut.clear();
     }
@@ -572,7 +690,7 @@ final class NbdConnection implements Runnable {
     }
 
     private void read(long cookie, long offset, int length) {
-        if (device instanceof FileRegions files && readZeroCopy(files, cookie, offset, length)) {
+        if (tls == null && device instanceof FileRegions files && readZeroCopy(files, cookie, offset, length)) {
             return;
         }
         ByteBuffer buf = null;
@@ -744,7 +862,7 @@ final class NbdConnection implements Runnable {
 
     private void writeFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            channel.write(b);
+            out.write(b);
         }
     }
 
@@ -815,7 +933,7 @@ final class NbdConnection implements Runnable {
         writeLock.lock();
         try {
             while (buf.hasRemaining()) {
-                channel.write(buf);
+                out.write(buf);
             }
         } catch (IOException e) {
             if (!closed) {

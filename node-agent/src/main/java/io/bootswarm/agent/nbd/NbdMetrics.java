@@ -32,6 +32,8 @@ final class NbdMetrics {
     final LongAdder errEnospc = new LongAdder();
     final LongAdder errEio = new LongAdder();
     final LongAdder errOther = new LongAdder();
+    final LongAdder tlsHandshakes = new LongAdder();
+    final LongAdder tlsHandshakesFailed = new LongAdder();
 
     void countRequest(int type) {
         switch (type) {
@@ -59,14 +61,15 @@ final class NbdMetrics {
         return new NbdStats(connectionsAccepted.sum(), connectionsActive.get(), connectionsRejected.sum(),
                 read.sum(), write.sum(), flush.sum(), trim.sum(), writeZeroes.sum(), disc.sum(), other.sum(),
                 bytesRead.sum(), bytesWritten.sum(), zeroCopyReads.sum(), errorReplies.sum(), ioErrors.sum(),
-                protocolViolations.sum());
+                protocolViolations.sum(), tlsHandshakes.sum(), tlsHandshakesFailed.sum());
     }
 
     /**
      * Publishes: {@code bootswarm.nbd.requests{command}}, {@code bootswarm.nbd.read.bytes},
      * {@code bootswarm.nbd.written.bytes}, {@code bootswarm.nbd.zerocopy.reads}, {@code bootswarm.nbd.errors{error}},
      * {@code bootswarm.nbd.io.errors}, {@code bootswarm.nbd.protocol.violations},
-     * {@code bootswarm.nbd.connections{outcome=accepted|rejected}} and the gauge
+     * {@code bootswarm.nbd.connections{outcome=accepted|rejected}},
+     * {@code bootswarm.nbd.tls.handshakes{outcome=done|failed}} and the gauge
      * {@code bootswarm.nbd.connections.active}.
      */
     void bindTo(MeterRegistry registry) {
@@ -95,6 +98,10 @@ final class NbdMetrics {
                 .tag("outcome", "accepted").description("NBD connections").register(registry);
         FunctionCounter.builder("bootswarm.nbd.connections", connectionsRejected, LongAdder::sum)
                 .tag("outcome", "rejected").description("NBD connections").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.tls.handshakes", tlsHandshakes, LongAdder::sum)
+                .tag("outcome", "done").description("TLS handshakes after NBD_OPT_STARTTLS").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.tls.handshakes", tlsHandshakesFailed, LongAdder::sum)
+                .tag("outcome", "failed").description("TLS handshakes after NBD_OPT_STARTTLS").register(registry);
         Gauge.builder("bootswarm.nbd.connections.active", connectionsActive, AtomicInteger::get)
                 .description("NBD connections open now").register(registry);
     }

@@ -161,6 +161,23 @@ final class NbdProtocol {
         };
     }
 
+    static String optionName(int option) {
+        return switch (option) {
+            case OPT_EXPORT_NAME -> "NBD_OPT_EXPORT_NAME";
+            case OPT_ABORT -> "NBD_OPT_ABORT";
+            case OPT_LIST -> "NBD_OPT_LIST";
+            case OPT_PEEK_EXPORT -> "NBD_OPT_PEEK_EXPORT";
+            case OPT_STARTTLS -> "NBD_OPT_STARTTLS";
+            case OPT_INFO -> "NBD_OPT_INFO";
+            case OPT_GO -> "NBD_OPT_GO";
+            case OPT_STRUCTURED_REPLY -> "NBD_OPT_STRUCTURED_REPLY";
+            case OPT_LIST_META_CONTEXT -> "NBD_OPT_LIST_META_CONTEXT";
+            case OPT_SET_META_CONTEXT -> "NBD_OPT_SET_META_CONTEXT";
+            case OPT_EXTENDED_HEADERS -> "NBD_OPT_EXTENDED_HEADERS";
+            default -> "option " + Integer.toUnsignedString(option);
+        };
+    }
+
     static String errorName(int error) {
         return switch (error) {
             case 0 -> "OK";

@@ -45,9 +45,14 @@ import java.util.concurrent.TimeUnit;
  *       {@code NBD_OPT_EXPORT_NAME}, {@code NBD_OPT_ABORT}, {@code NBD_OPT_LIST},
  *       {@code NBD_OPT_INFO} and {@code NBD_OPT_GO} (with {@code NBD_INFO_EXPORT},
  *       {@code NBD_INFO_BLOCK_SIZE} = 1 / preferred / 32 MiB, and {@code NBD_INFO_NAME} on request);
- *       every other option, including TLS, structured replies, metadata contexts and extended
+ *       every other option, including structured replies, metadata contexts and extended
  *       headers, is answered {@code NBD_REP_ERR_UNSUP}. The empty export name means the only
  *       export when exactly one exists.</li>
+ *   <li>TLS ("TLS support"): with {@link NbdServerSettings#tls()} TCP sessions are in FORCEDTLS mode
+ *       ({@code NBD_OPT_STARTTLS}, X.509, optionally verifying client certificates; see
+ *       {@link NbdTls}), Unix socket sessions in NOTLS mode ({@code NBD_REP_ERR_POLICY}); without
+ *       it every session is NOTLS ({@code NBD_REP_ERR_UNSUP}). A TCP listener on an address other
+ *       than loopback is refused unless TLS is set.</li>
  *   <li>Transmission: simple replies; READ, WRITE (with FUA), FLUSH, TRIM (passed to
  *       {@link BlockDevice#trim} as a hint), WRITE_ZEROES and DISC; flags
  *       {@code HAS_FLAGS|SEND_FLUSH|SEND_FUA|SEND_TRIM|SEND_WRITE_ZEROES|CAN_MULTI_CONN}.
@@ -62,7 +67,7 @@ import java.util.concurrent.TimeUnit;
  * Spring. A device that also implements {@link FileRegions} has its local bytes sent with
  * {@code sendfile} instead.
  *
- * <p>Typical use: {@code try (var server = new NbdServer(NbdServerSettings.tcp("0.0.0.0", 10809),
+ * <p>Typical use: {@code try (var server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 10809),
  * registry, meterRegistry).start()) { ... }}.
  */
 public final class NbdServer implements AutoCloseable {
@@ -108,18 +113,28 @@ public final class NbdServer implements AutoCloseable {
      *
      * @return this
      * @throws IOException if a listener cannot be bound (nothing stays bound then)
-     * @throws IllegalStateException if already started or closed
+     * @throws IllegalStateException if already started or closed, or if the TCP address is not a
+     *                               loopback address and TLS is not set
      */
     public synchronized NbdServer start() throws IOException {
         if (started || closing) {
             throw new IllegalStateException(closing ? "closed" : "already started");
         }
+        InetSocketAddress tcpBind = settings.tcpHost() == null ? null
+                : new InetSocketAddress(settings.tcpHost(), settings.tcpPort());
+        if (tcpBind != null && settings.tls() == null
+                && (tcpBind.getAddress() == null || !tcpBind.getAddress().isLoopbackAddress())) {
+            throw new IllegalStateException("NBD would listen on " + settings.tcpHost() + " beyond loopback "
+                    + "without TLS, serving disk contents to anyone who connects: set "
+                    + "bootswarm.agent.nbd.tls.mode=require and bootswarm.agent.nbd.tls.bundle (an SSL bundle, "
+                    + "spring.ssl.bundle.pem.<name>.*), or bind bootswarm.agent.nbd.bind-address to 127.0.0.1");
+        }
         started = true;
         try {
-            if (settings.tcpHost() != null) {
+            if (tcpBind != null) {
                 tcp = ServerSocketChannel.open();
                 tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                tcp.bind(new InetSocketAddress(settings.tcpHost(), settings.tcpPort()), BACKLOG);
+                tcp.bind(tcpBind, BACKLOG);
                 tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
             }
             if (settings.unixSocket() != null) {
@@ -288,7 +303,7 @@ public final class NbdServer implements AutoCloseable {
             } catch (IOException e) {
                 log.debug("NBD connection {}: could not set socket options: {}", remote, e.toString());
             }
-            NbdConnection c = new NbdConnection(this, ch, remote);
+            NbdConnection c = new NbdConnection(this, ch, remote, isTcp && settings.tls() != null);
             connections.add(c);
             metrics.connectionsAccepted.increment();
             metrics.connectionsActive.incrementAndGet();

@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param unixSocketGroup     the group of the Unix socket and of the directories made for it (then
  *                            {@code 0750}), so that its members (the hypervisor) can connect; or
  *                            {@code null} for the process's group
+ * @param tls                 TLS for TCP sessions (then required on them), or {@code null} for none;
+ *                            without it the TCP host must be a loopback address
  */
 public record NbdServerSettings(
         String tcpHost,
@@ -39,7 +41,8 @@ public record NbdServerSettings(
         int preferredBlockSize,
         Duration handshakeTimeout,
         Duration shutdownGrace,
-        GroupPrincipal unixSocketGroup) {
+        GroupPrincipal unixSocketGroup,
+        NbdTls tls) {
 
     /** IANA-assigned NBD port. */
     public static final int DEFAULT_PORT = 10809;
@@ -80,45 +83,51 @@ public record NbdServerSettings(
      */
     public static NbdServerSettings tcp(String host, int port) {
         return new NbdServerSettings(Objects.requireNonNull(host, "host"), port, null,
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null);
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
     }
 
     /** Only a Unix domain socket, with the defaults of {@link #tcp}. */
     public static NbdServerSettings unix(Path socket) {
         return new NbdServerSettings(null, 0, Objects.requireNonNull(socket, "socket"),
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null);
+                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
     }
 
     /** Also (or instead, with {@code null}) listen on this Unix domain socket. */
     public NbdServerSettings withUnixSocket(Path socket) {
         return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     /** Also (or instead, with {@code null}) listen on this Unix domain socket, of group {@code group}. */
     public NbdServerSettings withUnixSocket(Path socket, GroupPrincipal group) {
         return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, group);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, group, tls);
     }
 
     /** Listen on TCP {@code host:port} as well, or not at all with a {@code null} host. */
     public NbdServerSettings withTcp(String host, int port) {
         return new NbdServerSettings(host, port, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     public NbdServerSettings withLimits(int maxConnections, int maxRequestsInFlight, int maxBytesInFlight) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     public NbdServerSettings withPreferredBlockSize(int preferredBlockSize) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+    }
+
+    /** Requires TLS on TCP sessions, or, with {@code null}, offers none. */
+    public NbdServerSettings withTls(NbdTls tls) {
+        return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     public NbdServerSettings withTimeouts(Duration handshakeTimeout, Duration shutdownGrace) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup);
+                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 }

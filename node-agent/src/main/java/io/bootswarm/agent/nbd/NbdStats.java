@@ -19,6 +19,8 @@ package io.bootswarm.agent.nbd;
  * @param errorReplies        requests answered with a non-zero error
  * @param ioErrors            of those, failures of the device (EIO/ENOSPC from an exception)
  * @param protocolViolations  connections dropped for breaking the protocol (bad magic, flags...)
+ * @param tlsHandshakes       TLS handshakes completed after {@code NBD_OPT_STARTTLS}
+ * @param tlsHandshakesFailed TLS handshakes that failed (untrusted certificate, no client certificate...)
  */
 public record NbdStats(
         long connectionsAccepted,
@@ -36,5 +38,7 @@ public record NbdStats(
         long zeroCopyReads,
         long errorReplies,
         long ioErrors,
-        long protocolViolations) {
+        long protocolViolations,
+        long tlsHandshakes,
+        long tlsHandshakesFailed) {
 }

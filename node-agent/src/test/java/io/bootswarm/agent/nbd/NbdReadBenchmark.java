@@ -16,10 +16,14 @@ import java.util.concurrent.TimeUnit;
  * through {@link BlockDevice#read} into buffers (what any device gets), once through
  * {@link FileRegions} (sendfile). Not a test: the build never runs it.
  *
+ * <p>With {@code --tls} the nbdcopy runs are compared with nbdcopy over TLS ({@code nbds://}, a
+ * second server requiring TLS with {@link TestPki} certificates; a TLS session always reads
+ * through {@link BlockDevice#read}), and the qemu-img NBD runs are left out.
+ *
  * <pre>
  * ./mvnw -q -pl node-agent test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -cp node-agent/target/classes:node-agent/target/test-classes:$(cat node-agent/target/cp.txt) \
- *     io.bootswarm.agent.nbd.NbdReadBenchmark /path/to/image.raw [rounds]
+ *     io.bootswarm.agent.nbd.NbdReadBenchmark /path/to/image.raw [rounds] [--tls]
  * </pre>
  *
  * {@code qemu-img convert -O raw FILE /dev/null} is refused by qemu-img 7.2 ("Cannot grow device
@@ -31,11 +35,12 @@ final class NbdReadBenchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: NbdReadBenchmark IMAGE.raw [rounds]");
+            System.err.println("usage: NbdReadBenchmark IMAGE.raw [rounds] [--tls]");
             System.exit(2);
         }
         Path image = Path.of(args[0]);
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        int rounds = args.length > 1 && !args[1].startsWith("--") ? Integer.parseInt(args[1]) : 5;
+        boolean tls = Arrays.asList(args).contains("--tls");
         long size = Files.size(image);
         for (String tool : List.of("qemu-img", "nbdcopy")) {
             if (ExternalTools.find(tool) == null) {
@@ -47,7 +52,10 @@ final class NbdReadBenchmark {
         try (FileBlockDevice zeroCopy = FileBlockDevice.openReadOnly(image);
              FileBlockDevice copying = FileBlockDevice.openReadOnly(image).zeroCopy(false);
              NbdServer server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0).withUnixSocket(socket),
-                     ExportLookup.of(Map.of("zerocopy", zeroCopy, "read", copying))).start()) {
+                     ExportLookup.of(Map.of("zerocopy", zeroCopy, "read", copying))).start();
+             NbdServer tlsServer = tls ? new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0)
+                     .withTls(NbdTls.of(TestPki.create(dir.resolve("pki")).serverBundle(false))),
+                     ExportLookup.of(Map.of("read", copying))).start() : null) {
             String nullTarget = "driver=null-co,size=" + size;
             Map<String, List<String>> variants = new LinkedHashMap<>();
             variants.put("qemu-img convert, local file", List.of("qemu-img", "convert", "-n", "-f", "raw", image.toString(),
@@ -56,11 +64,17 @@ final class NbdReadBenchmark {
                 String how = export.equals("read") ? "BlockDevice.read" : "FileRegions (sendfile)";
                 String tcp = "nbd://127.0.0.1:" + server.tcpPort() + "/" + export;
                 String unix = "nbd+unix:///" + export + "?socket=" + socket;
-                variants.put("qemu-img, NBD/TCP,  " + how, List.of("qemu-img", "convert", "-n", "-f", "raw", tcp,
-                        "--target-image-opts", nullTarget));
-                variants.put("qemu-img, NBD/unix, " + how, List.of("qemu-img", "convert", "-n", "-f", "raw", unix,
-                        "--target-image-opts", nullTarget));
+                if (!tls) {
+                    variants.put("qemu-img, NBD/TCP,  " + how, List.of("qemu-img", "convert", "-n", "-f", "raw", tcp,
+                            "--target-image-opts", nullTarget));
+                    variants.put("qemu-img, NBD/unix, " + how, List.of("qemu-img", "convert", "-n", "-f", "raw", unix,
+                            "--target-image-opts", nullTarget));
+                }
                 variants.put("nbdcopy,  NBD/TCP,  " + how, List.of("nbdcopy", tcp, "null:"));
+            }
+            if (tls) {
+                variants.put("nbdcopy,  NBD/TLS,  BlockDevice.read", List.of("nbdcopy", "nbds://127.0.0.1:"
+                        + tlsServer.tcpPort() + "/read?tls-certificates=" + dir.resolve("pki/client"), "null:"));
             }
 
             System.out.printf("image %s, %d MiB; %d rounds; %d cores; java %s%n", image, size >> 20, rounds,
@@ -81,6 +95,12 @@ final class NbdReadBenchmark {
                 System.out.println(line);
             }
             double local = median(seconds.values().iterator().next());
+            if (tls) {
+                double plain = median(seconds.get("nbdcopy,  NBD/TCP,  BlockDevice.read"));
+                double encrypted = median(seconds.get("nbdcopy,  NBD/TLS,  BlockDevice.read"));
+                System.out.printf("%nnbdcopy throughput over TLS / plain TCP (both BlockDevice.read): %.2f%n",
+                        plain / encrypted);
+            }
             System.out.println();
             System.out.printf("%-50s %10s %10s %8s%n", "median of " + rounds, "seconds", "MiB/s", "vs local");
             for (var e : seconds.entrySet()) {
@@ -94,7 +114,11 @@ final class NbdReadBenchmark {
                     server.metrics().transferFallbacks.sum(), stats.bytesRead() >> 20, stats.errorReplies());
         } finally {
             Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir);
+            try (var files = Files.walk(dir)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 

@@ -41,8 +41,8 @@ final class RawNbdClient implements Closeable {
     }
 
     final Socket socket;
-    final DataInputStream in;
-    final DataOutputStream out;
+    DataInputStream in;
+    DataOutputStream out;
 
     RawNbdClient(int port) throws IOException {
         this(port, 0);
@@ -185,6 +185,23 @@ final class RawNbdClient implements Closeable {
         return reply(c -> 0);
     }
 
+    /**
+     * After the server's NBD_REP_ACK to NBD_OPT_STARTTLS: the TLS handshake over the same socket, as
+     * a client checking the server's certificate (and host 127.0.0.1); NBD continues over TLS. A failed
+     * handshake leaves the plain socket open, so that {@link #closedByServer()} can still be asked.
+     */
+    javax.net.ssl.SSLSocket startTls(javax.net.ssl.SSLContext context) throws IOException {
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(socket, "127.0.0.1", socket.getPort(), false);
+        javax.net.ssl.SSLParameters params = tls.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        tls.setSSLParameters(params);
+        tls.startHandshake();
+        in = new DataInputStream(new BufferedInputStream(tls.getInputStream()));
+        out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 1 << 16));
+        return tls;
+    }
+
     /** True if the server closed the connection (end of stream or reset) within the socket timeout. */
     boolean closedByServer() throws IOException {
         try {
@@ -197,6 +214,22 @@ final class RawNbdClient implements Closeable {
         } catch (SocketTimeoutException e) {
             return false;
         } catch (EOFException | SocketException e) {
+            return true;
+        }
+    }
+
+    /** {@link #closedByServer()} read from the TCP socket itself, under a TLS layer that has failed. */
+    boolean closedByServerBelowTls() throws IOException {
+        try {
+            socket.setSoTimeout(5_000);
+            java.io.InputStream raw = socket.getInputStream();
+            while (raw.read() >= 0) {
+                // TLS records the failed layer left unread
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException e) {
             return true;
         }
     }
