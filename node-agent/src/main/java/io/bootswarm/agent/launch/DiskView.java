@@ -13,7 +13,7 @@ import java.util.UUID;
  * image share them); demand figures are this disk's.
  *
  * @param exportName          the NBD export name
- * @param nbdUri              {@code nbd://host:port/export}
+ * @param nbdUri              {@code nbd://host:port/export}, {@code nbds://} when the export requires TLS
  * @param nbdUnixUri          {@code nbd+unix:///export?socket=path}, or null without a Unix socket
  * @param filePath            the disk as a file under the FUSE mount, or null when FUSE is off
  * @param options             workload, piece selection policy, window, background fill

@@ -322,7 +322,7 @@ public final class Disks implements AutoCloseable {
         SwarmSession.Stats s = d.session().stats();
         String export = d.id().toString();
         int port = properties.nbd().advertisedPort() != 0 ? properties.nbd().advertisedPort() : nbdPort.getAsInt();
-        String nbdUri = "nbd://" + UriHost.of(properties.nbd().advertisedHost()) + ":" + port + "/" + export;
+        String nbdUri = (properties.nbd().tls().required() ? "nbds://" : "nbd://") + UriHost.of(properties.nbd().advertisedHost()) + ":" + port + "/" + export;
         String unixUri = properties.hasUnixSocket()
                 ? "nbd+unix:///" + export + "?socket=" + properties.nbd().unixSocket().toAbsolutePath() : null;
         Prefetcher p = d.prefetcher();
