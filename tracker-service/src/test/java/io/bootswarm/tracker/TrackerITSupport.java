@@ -179,9 +179,14 @@ public abstract class TrackerITSupport {
     }
 
     protected Response send(HttpRequest request) {
+        return sendAsIs(authorized(HttpRequest.newBuilder(request, (n, v) -> true), request.method(),
+                request.uri().getPath(), null));
+    }
+
+    /** Sends {@code request} with the headers it has: without a token when it names none. */
+    protected Response sendAsIs(HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(authorized(HttpRequest.newBuilder(request, (n, v) -> true),
-                    request.method(), request.uri().getPath(), null), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers().map(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -20,4 +20,25 @@ class TrackerAccessMatrixIT extends TrackerITSupport {
                 "DELETE /api/v1/launches/{id}");
         assertThat(result.cells()).hasSizeGreaterThan(result.operations().size() * 5);
     }
+
+    @Test
+    void healthProbesAreOpenAndTheRestOfTheActuatorIsForViewers() {
+        AccessMatrix matrix = new AccessMatrix(INFRA.auth());
+
+        assertThat(sendAsIs(request("/actuator/health/readiness", null)).status()).isEqualTo(200);
+        assertThat(sendAsIs(request("/actuator/health/liveness", null)).status()).isEqualTo(200);
+        assertThat(sendAsIs(request("/actuator/prometheus", null)).status()).isEqualTo(401);
+        assertThat(sendAsIs(request("/actuator/prometheus", matrix.roleToken("agent"))).status()).isEqualTo(403);
+        assertThat(sendAsIs(request("/actuator/prometheus", matrix.roleToken("orchestrator"))).status()).isEqualTo(403);
+        Response metrics = sendAsIs(request("/actuator/prometheus", matrix.roleToken("viewer")));
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body()).contains("http_server_requests");
+        assertThat(sendAsIs(request("/actuator/health", matrix.roleToken("viewer"))).status()).isEqualTo(200);
+    }
+
+    /** A GET with {@code token}, or without credentials when it is null. */
+    private java.net.http.HttpRequest request(String path, String token) {
+        var b = java.net.http.HttpRequest.newBuilder(uri(path)).GET();
+        return (token == null ? b : b.header("Authorization", "Bearer " + token)).build();
+    }
 }
