@@ -8,6 +8,7 @@
 #   bootswarm/kafka-local:<version>     Apache Kafka (KRaft) jars from Maven Central on that base,
 #                                       official apache/kafka env vars
 #   bootswarm/<service>:<version>       the five services, by Jib (./mvnw -Pimages package) FROM the base
+#   bootswarm/auth-local:<version>      the compose deployment's authorization server (module auth-server), by Jib
 #
 # Usage: deploy/images/build-local-images.sh [--force] [--no-services] [--no-infra]
 #   --force        rebuild images even if one built from the same inputs exists
@@ -203,9 +204,10 @@ if $services; then
   t=$(now)
   log "building the service images (Jib, FROM docker://$base_image)"
   # shellcheck disable=SC2086
-  # the five services and what they are built from (common, infra): the other modules make no image
+  # the five services, the authorization server (auth-local) and what they are built from (common,
+  # auth-server, infra): the other modules make no image
   (cd "$root" && ./mvnw -B -Pimages -DskipTests ${MVN_ARGS:-} \
-      -pl tracker-service,seed-service,profile-service,allocator-service,node-agent -am \
+      -pl tracker-service,seed-service,profile-service,allocator-service,node-agent,auth-server -am \
       -Dbootswarm.image.base="docker://$base_image" package)
   took[services]=$(( $(now) - t ))
 fi

@@ -1,4 +1,4 @@
-package io.bootswarm.infra.auth;
+package io.bootswarm.auth;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;

@@ -1,4 +1,4 @@
-package io.bootswarm.infra.auth;
+package io.bootswarm.auth;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -66,11 +66,11 @@ public final class AuthorizationServerMain {
     }
 
     /** One client of {@code BOOTSWARM_AUTH_CLIENTS}. */
-    record ClientSpec(String id, Set<String> roles, String host) {
+    public record ClientSpec(String id, Set<String> roles, String host) {
     }
 
     /** Parses {@code id:role+role[@host],...}. */
-    static List<ClientSpec> parse(String spec) {
+    public static List<ClientSpec> parse(String spec) {
         List<ClientSpec> specs = new ArrayList<>();
         for (String item : spec.split(",")) {
             String s = item.strip();

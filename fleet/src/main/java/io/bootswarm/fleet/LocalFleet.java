@@ -4,7 +4,7 @@ import io.bootswarm.agent.NodeAgentApplication;
 import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
-import io.bootswarm.infra.auth.AuthorizationServer;
+import io.bootswarm.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.KafkaServer;
 import io.bootswarm.infra.postgres.PostgresServer;
 import io.bootswarm.profile.ProfileServiceApplication;

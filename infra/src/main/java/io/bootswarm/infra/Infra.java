@@ -1,6 +1,6 @@
 package io.bootswarm.infra;
 
-import io.bootswarm.infra.auth.AuthorizationServer;
+import io.bootswarm.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.ContainerKafka;
 import io.bootswarm.infra.kafka.EmbeddedKafka;
 import io.bootswarm.infra.kafka.KafkaServer;

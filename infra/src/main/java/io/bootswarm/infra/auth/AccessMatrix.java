@@ -1,5 +1,6 @@
 package io.bootswarm.infra.auth;
 
+import io.bootswarm.auth.AuthorizationServer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 

@@ -1,5 +1,7 @@
 package io.bootswarm.infra.auth;
 
+import io.bootswarm.auth.AuthorizationServer;
+import io.bootswarm.auth.AuthorizationServerMain;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
