@@ -89,7 +89,21 @@ missing setting fails `helm install` and `helm template` with this message.
 {{- if not .Values.kafka.embedded.enabled -}}
 {{- $_ := required "kafka.external.bootstrapServers is required: the Kafka brokers of the services, host:port[,host:port] (or set kafka.embedded.enabled=true to run one in the chart, for evaluation)" .Values.kafka.external.bootstrapServers -}}
 {{- end -}}
+{{- $_ := required "auth.issuerUri is required: the OAuth2 issuer (your identity provider, e.g. https://idp.example.com/realms/bootswarm) whose JWTs the services accept; every service refuses to start without one" .Values.auth.issuerUri -}}
+{{- $_ := required "tracker.auth.existingSecret is required: a Secret with keys client-id and client-secret of the tracker's client (role viewer) at the identity provider" .Values.tracker.auth.existingSecret -}}
+{{- $_ := required "seed.auth.existingSecret is required: a Secret with keys client-id and client-secret of the seed's client (role seed) at the identity provider" .Values.seed.auth.existingSecret -}}
+{{- $_ := required "profile.auth.existingSecret is required: a Secret with keys client-id and client-secret of profile-service's client (role viewer) at the identity provider" .Values.profile.auth.existingSecret -}}
+{{- if .Values.allocator.enabled -}}
+{{- $_ := required "allocator.auth.existingSecret is required: a Secret with keys client-id and client-secret of allocator-service's client (role viewer) at the identity provider" .Values.allocator.auth.existingSecret -}}
+{{- end -}}
+{{- $_ := required "nodeAgent.auth.existingSecret is required: a Secret with keys client-id and client-secret of the agents' client (role agent) at the identity provider" .Values.nodeAgent.auth.existingSecret -}}
 {{- $a := .Values.nodeAgent -}}
+{{- if and (not (include "bootswarm.nodeAgent.nbdLoopback" .)) (not $a.nbd.tls.existingSecret) -}}
+{{- fail (printf "nodeAgent.nbd.tls.existingSecret is required: the NBD server would listen on %s, beyond loopback, and NBD has no authentication of its own; give a Secret with tls.crt and tls.key (e.g. from cert-manager) so that it takes only TLS clients (nbds://), or bind it to 127.0.0.1 with nodeAgent.hostNetwork" (include "bootswarm.nodeAgent.nbdBindAddress" .)) -}}
+{{- end -}}
+{{- if and $a.nbd.tls.verifyClients (not $a.nbd.tls.existingSecret) -}}
+{{- fail "nodeAgent.nbd.tls.verifyClients needs nodeAgent.nbd.tls.existingSecret (its ca.crt signs the clients' certificates)" -}}
+{{- end -}}
 {{- if and (not $a.hostNetwork) (hasPrefix "127." (default "" $a.nbd.bindAddress)) -}}
 {{- fail "nodeAgent.nbd.bindAddress must not be a loopback address when nodeAgent.hostNetwork is false: the hypervisor on the node could not reach the NBD server in the pod (leave it empty for 0.0.0.0)" -}}
 {{- end -}}
@@ -170,14 +184,17 @@ password: {{ .Values.postgresql.embedded.password | b64enc | quote }}
 {{- end -}}
 
 {{/* the services' URLs inside the cluster */}}
+{{- define "bootswarm.scheme" -}}
+{{- ternary "https" "http" (not (empty .Values.tls.existingSecret)) -}}
+{{- end -}}
 {{- define "bootswarm.tracker.url" -}}
-{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "tracker")) (int .Values.tracker.port) -}}
+{{- printf "%s://%s:%d" (include "bootswarm.scheme" .) (include "bootswarm.svcHost" (list . "tracker")) (int .Values.tracker.port) -}}
 {{- end -}}
 {{- define "bootswarm.seed.url" -}}
-{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "seed")) (int .Values.seed.port) -}}
+{{- printf "%s://%s:%d" (include "bootswarm.scheme" .) (include "bootswarm.svcHost" (list . "seed")) (int .Values.seed.port) -}}
 {{- end -}}
 {{- define "bootswarm.profile.url" -}}
-{{- printf "http://%s:%d" (include "bootswarm.svcHost" (list . "profile")) (int .Values.profile.port) -}}
+{{- printf "%s://%s:%d" (include "bootswarm.scheme" .) (include "bootswarm.svcHost" (list . "profile")) (int .Values.profile.port) -}}
 {{- end -}}
 
 {{/*
@@ -193,8 +210,10 @@ SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . 
 
 {{- define "bootswarm.config.tracker" -}}
 SERVER_PORT: {{ .Values.tracker.port | quote }}
+{{ include "bootswarm.config.auth" . }}
 {{ include "bootswarm.config.datasource" . }}
 BOOTSWARM_TRACKER_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.tracker.seedUrl | quote }}
+BOOTSWARM_TRACKER_HOSTS_AGENT_IDENTITY: {{ .Values.tracker.hosts.agentIdentity | quote }}
 {{- with .Values.tracker.trustedNetworks }}
 BOOTSWARM_TRACKER_ANNOUNCE_TRUSTED_NETWORKS: {{ join "," . | quote }}
 {{- end }}
@@ -202,6 +221,7 @@ BOOTSWARM_TRACKER_ANNOUNCE_TRUSTED_NETWORKS: {{ join "," . | quote }}
 
 {{- define "bootswarm.config.seed" -}}
 SERVER_PORT: {{ .Values.seed.port | quote }}
+{{ include "bootswarm.config.auth" . }}
 {{ include "bootswarm.config.datasource" . }}
 BOOTSWARM_SEED_STORAGE_DIR: "/var/lib/bootswarm/seed"
 BOOTSWARM_SEED_PEER_PORT: {{ .Values.seed.peerPort | quote }}
@@ -218,12 +238,14 @@ BOOTSWARM_SEED_SIGNING_KEY_FILE: "/etc/bootswarm/signing/{{ .Values.seed.signing
 
 {{- define "bootswarm.config.profile" -}}
 SERVER_PORT: {{ .Values.profile.port | quote }}
+{{ include "bootswarm.config.auth" . }}
 {{ include "bootswarm.config.datasource" . }}
 BOOTSWARM_PROFILE_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.profile.seedUrl | quote }}
 {{- end -}}
 
 {{- define "bootswarm.config.allocator" -}}
 SERVER_PORT: {{ .Values.allocator.port | quote }}
+{{ include "bootswarm.config.auth" . }}
 {{ include "bootswarm.config.datasource" . }}
 {{- with (default .Values.seed.uploadRate .Values.allocator.seedUpload) }}
 BOOTSWARM_ALLOCATOR_SEED_UPLOAD: {{ . | quote }}
@@ -235,9 +257,62 @@ BOOTSWARM_ALLOCATOR_SEED_UPLOAD: {{ . | quote }}
 {{- default (ternary "127.0.0.1" "0.0.0.0" $a.hostNetwork) $a.nbd.bindAddress -}}
 {{- end -}}
 
+{{/* "true" when the NBD server binds a loopback address only, else empty */}}
+{{- define "bootswarm.nodeAgent.nbdLoopback" -}}
+{{- $bind := include "bootswarm.nodeAgent.nbdBindAddress" . -}}
+{{- if or (hasPrefix "127." $bind) (eq $bind "::1") (eq $bind "localhost") -}}true{{- end -}}
+{{- end -}}
+
+{{/* the identity provider, in every component's ConfigMap */}}
+{{- define "bootswarm.config.auth" -}}
+SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI: {{ .Values.auth.issuerUri | quote }}
+{{- with .Values.auth.tokenUri }}
+BOOTSWARM_SECURITY_CLIENT_TOKEN_URI: {{ . | quote }}
+{{- end }}
+{{- if .Values.tls.existingSecret }}
+SERVER_SSL_BUNDLE: "server"
+SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_CERTIFICATE: "file:/etc/bootswarm/tls/tls.crt"
+SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_PRIVATE_KEY: "file:/etc/bootswarm/tls/tls.key"
+SPRING_SSL_BUNDLE_PEM_SERVER_TRUSTSTORE_CERTIFICATE: "file:/etc/bootswarm/tls/ca.crt"
+SPRING_HTTP_CLIENTS_SSL_BUNDLE: "server"
+{{- end }}
+{{- end -}}
+
+{{/* (list $ existingSecret): the component's own client credentials, from its Secret */}}
+{{- define "bootswarm.clientEnv" -}}
+- name: BOOTSWARM_SECURITY_CLIENT_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ index . 1 }}
+      key: client-id
+- name: BOOTSWARM_SECURITY_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ index . 1 }}
+      key: client-secret
+{{- end -}}
+
+{{/* (list $): the volume and mount of the services' HTTPS certificate, when tls.existingSecret */}}
+{{- define "bootswarm.tlsVolume" -}}
+{{- with .Values.tls.existingSecret }}
+- name: tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+{{- define "bootswarm.tlsMount" -}}
+{{- if .Values.tls.existingSecret }}
+- name: tls
+  mountPath: /etc/bootswarm/tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
 {{- define "bootswarm.config.node-agent" -}}
 {{- $a := .Values.nodeAgent -}}
 SERVER_PORT: {{ $a.port | quote }}
+{{ include "bootswarm.config.auth" . }}
 SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
 BOOTSWARM_AGENT_DATA_DIRECTORY: "/var/lib/bootswarm/agent"
 BOOTSWARM_AGENT_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
@@ -249,6 +324,15 @@ BOOTSWARM_AGENT_API_URL: {{ . | quote }}
 {{- end }}
 BOOTSWARM_AGENT_NBD_BIND_ADDRESS: {{ include "bootswarm.nodeAgent.nbdBindAddress" . | quote }}
 BOOTSWARM_AGENT_NBD_PORT: {{ $a.nbd.port | quote }}
+{{- if $a.nbd.tls.existingSecret }}
+BOOTSWARM_AGENT_NBD_TLS_MODE: "require"
+BOOTSWARM_AGENT_NBD_TLS_BUNDLE: "nbd"
+SPRING_SSL_BUNDLE_PEM_NBD_KEYSTORE_CERTIFICATE: "file:/etc/bootswarm/nbd-tls/tls.crt"
+SPRING_SSL_BUNDLE_PEM_NBD_KEYSTORE_PRIVATE_KEY: "file:/etc/bootswarm/nbd-tls/tls.key"
+{{- if $a.nbd.tls.verifyClients }}
+SPRING_SSL_BUNDLE_PEM_NBD_TRUSTSTORE_CERTIFICATE: "file:/etc/bootswarm/nbd-tls/ca.crt"
+{{- end }}
+{{- end }}
 {{- if or $a.nbd.advertisedHost $a.hostNetwork }}
 BOOTSWARM_AGENT_NBD_ADVERTISED_HOST: {{ default "127.0.0.1" $a.nbd.advertisedHost | quote }}
 {{- end }}
@@ -306,6 +390,7 @@ startupProbe:
   httpGet:
     path: /actuator/health/liveness
     port: http
+    scheme: {{ upper (include "bootswarm.scheme" $root) }}
   periodSeconds: {{ $startup.periodSeconds }}
   timeoutSeconds: {{ $startup.timeoutSeconds }}
   failureThreshold: {{ $startup.failureThreshold }}
@@ -313,6 +398,7 @@ livenessProbe:
   httpGet:
     path: /actuator/health/liveness
     port: http
+    scheme: {{ upper (include "bootswarm.scheme" $root) }}
   periodSeconds: {{ $p.liveness.periodSeconds }}
   timeoutSeconds: {{ $p.liveness.timeoutSeconds }}
   failureThreshold: {{ $p.liveness.failureThreshold }}
@@ -320,6 +406,7 @@ readinessProbe:
   httpGet:
     path: /actuator/health/readiness
     port: http
+    scheme: {{ upper (include "bootswarm.scheme" $root) }}
   periodSeconds: {{ $p.readiness.periodSeconds }}
   timeoutSeconds: {{ $p.readiness.timeoutSeconds }}
   failureThreshold: {{ $p.readiness.failureThreshold }}
@@ -374,6 +461,7 @@ spec:
                 name: {{ $name }}
           env:
             {{- include "bootswarm.datasource.passwordEnv" $root | nindent 12 }}
+            {{- include "bootswarm.clientEnv" (list $root $v.auth.existingSecret) | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -389,8 +477,10 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "bootswarm.tlsMount" $root | nindent 12 }}
       volumes:
         {{- include "bootswarm.tmpVolume" $root | nindent 8 }}
+        {{- include "bootswarm.tlsVolume" $root | nindent 8 }}
       {{- with $v.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}

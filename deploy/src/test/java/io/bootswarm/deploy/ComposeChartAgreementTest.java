@@ -39,14 +39,23 @@ class ComposeChartAgreementTest {
         SERVICES.put("agent-2", Component.NODE_AGENT);
     }
 
+    private static final String CLIENT_FILES = "SPRING_CONFIG_IMPORT";
+
     /**
      * Variables only compose sets, and why the chart does not. Keep it short: anything else compose
      * sets, the chart must set too.
      */
     private static final Map<Component, Set<String>> COMPOSE_ONLY = Map.of(
             // each agent's API is published on its own loopback port of the box, so compose names the URL;
-            // in the chart it follows from the node's address (BOOTSWARM_AGENT_ADVERTISED_HOST) and the port
-            Component.NODE_AGENT, Set.of("BOOTSWARM_AGENT_API_URL"));
+            // in the chart it follows from the node's address (BOOTSWARM_AGENT_ADVERTISED_HOST) and the port.
+            // Compose reads each service's client (bootswarm.security.client.id/.secret) from the files its
+            // authorization server writes (SPRING_CONFIG_IMPORT=configtree:...); the chart maps the operator's
+            // Secret to BOOTSWARM_SECURITY_CLIENT_ID/_SECRET instead
+            Component.NODE_AGENT, Set.of("BOOTSWARM_AGENT_API_URL", CLIENT_FILES),
+            Component.TRACKER, Set.of(CLIENT_FILES),
+            Component.SEED, Set.of(CLIENT_FILES),
+            Component.PROFILE, Set.of(CLIENT_FILES),
+            Component.ALLOCATOR, Set.of(CLIENT_FILES));
 
     private static Map<String, Object> services;
     private static Rendered chart;

@@ -42,7 +42,10 @@ class InvalidValuesTest {
                 + "postgresql.embedded.enabled: the chart bakes in no default password");
         // an existing Secret is enough
         Chart.Rendered rendered = Chart.render(null, Map.of("postgresql.embedded.enabled", "true",
-                "postgresql.embedded.existingSecret", "pg-credentials", "kafka.external.bootstrapServers", "kafka:9092"));
+                "postgresql.embedded.existingSecret", "pg-credentials", "kafka.external.bootstrapServers", "kafka:9092",
+                "auth.issuerUri", "https://idp.example.com", "tracker.auth.existingSecret", "t",
+                "seed.auth.existingSecret", "s", "profile.auth.existingSecret", "p", "allocator.auth.existingSecret", "a",
+                "nodeAgent.auth.existingSecret", "n"));
         assertThat(rendered.counts()).doesNotContainKey("Secret");
     }
 
