@@ -106,6 +106,10 @@ class OptionalObjectsTest {
                     .containsEntry("app.kubernetes.io/component", component);
             // every pod resolves names
             assertThat(egressPorts(p, null)).as(component + " DNS").contains(53);
+            // every bootswarm pod reaches the identity provider (all-on.yaml: https issuer, any destination)
+            if (!component.equals("postgresql") && !component.equals("kafka")) {
+                assertThat(egressPorts(p, null)).as(component + " identity provider").contains(443);
+            }
         });
         String nodes = "10.0.0.0/16"; // all-on.yaml's nodeCidrs: agents on the host network are these addresses
 
@@ -182,6 +186,17 @@ class OptionalObjectsTest {
     }
 
     /** the ports an ingress rule admits from a component's pods (or from a CIDR) */
+    @Test
+    void theIdentityProviderIsReachedOnItsPortsAndWhereTheOperatorSays() {
+        Rendered rendered = Chart.render("all-on.yaml", Map.of(
+                "auth.issuerUri", "http://idp.example.internal:9000",
+                "auth.tokenUri", "https://idp.example.internal/oauth2/token",
+                "networkPolicy.identityProviderTo[0].ipBlock.cidr", "192.0.2.0/24"));
+        NetworkPolicy tracker = rendered.one(NetworkPolicy.class, "bootswarm-tracker");
+        assertThat(egressPorts(tracker, "192.0.2.0/24")).containsExactlyInAnyOrder(9000, 443);
+        assertThat(egressPorts(tracker, null)).doesNotContain(9000, 443);
+    }
+
     private static Set<Integer> ingressPorts(NetworkPolicy policy, String from) {
         return policy.getSpec().getIngress().stream().filter(r -> matches(r.getFrom(), from))
                 .flatMap(r -> r.getPorts().stream()).map(OptionalObjectsTest::port).collect(Collectors.toSet());
