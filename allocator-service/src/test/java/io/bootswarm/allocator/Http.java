@@ -1,6 +1,7 @@
 package io.bootswarm.allocator;
 
 import com.jayway.jsonpath.JsonPath;
+import io.bootswarm.infra.auth.Tokens;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,7 +16,10 @@ import java.util.function.IntSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Plain-HTTP calls to one allocator-service instance. */
+/**
+ * Plain-HTTP calls to one allocator-service instance, with the operator's bearer token
+ * ({@link Tokens#operator()}) unless a request sets an {@code Authorization} header of its own.
+ */
 public final class Http {
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -67,9 +71,10 @@ public final class Http {
         return URI.create("http://127.0.0.1:" + port.getAsInt() + path);
     }
 
-    private Response send(HttpRequest request) {
+    /** Sends {@code request} with the operator's token unless it has an Authorization header. */
+    public Response send(HttpRequest request) {
         try {
-            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(Tokens.authorized(request), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers().map(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
