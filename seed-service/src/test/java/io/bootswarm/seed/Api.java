@@ -1,5 +1,6 @@
 package io.bootswarm.seed;
 
+import io.bootswarm.infra.auth.Tokens;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -12,7 +13,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** A small client of the seed's REST API for tests: plain JDK HTTP, JSON read as trees. */
+/**
+ * A small client of the seed's REST API for tests: plain JDK HTTP, JSON read as trees. Requests
+ * carry the operator's bearer token ({@link Tokens#operator()}) unless they set an
+ * {@code Authorization} header of their own.
+ */
 public final class Api {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -57,9 +62,19 @@ public final class Api {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /** Sends {@code request} with the operator's token unless it has an Authorization header. */
     public HttpResponse<String> send(HttpRequest.Builder request) {
+        return exchange(Tokens.authorized(request.timeout(Duration.ofMinutes(2)).build()));
+    }
+
+    /** Sends {@code request} as it is: without a token unless it has one (an anonymous caller). */
+    public HttpResponse<String> sendAsIs(HttpRequest.Builder request) {
+        return exchange(request.timeout(Duration.ofMinutes(2)).build());
+    }
+
+    private HttpResponse<String> exchange(HttpRequest request) {
         try {
-            return http.send(request.timeout(Duration.ofMinutes(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

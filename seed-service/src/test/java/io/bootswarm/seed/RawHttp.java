@@ -1,5 +1,7 @@
 package io.bootswarm.seed;
 
+import io.bootswarm.infra.auth.Tokens;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,13 +37,21 @@ public final class RawHttp implements AutoCloseable {
         this.in = socket.getInputStream();
     }
 
-    /** Opens a connection and sends the request line and headers of an upload; {@code extra} e.g. a Content-Length. */
+    /**
+     * Opens a connection and sends the request line and headers of an upload; {@code extra} e.g. a
+     * Content-Length. It carries the operator's bearer token unless {@code extra} has an Authorization.
+     */
     public static RawHttp upload(int port, String name, String... extraHeaders) throws IOException {
         RawHttp h = new RawHttp(new Socket("127.0.0.1", port));
         StringBuilder req = new StringBuilder("POST /api/v1/images?name=" + name + " HTTP/1.1\r\n"
                 + "Host: 127.0.0.1:" + port + "\r\nContent-Type: application/octet-stream\r\n");
+        boolean authorized = false;
         for (String e : extraHeaders) {
             req.append(e).append("\r\n");
+            authorized |= e.toLowerCase(Locale.ROOT).startsWith("authorization:");
+        }
+        if (!authorized) {
+            req.append("Authorization: Bearer ").append(Tokens.operator()).append("\r\n");
         }
         req.append("\r\n");
         h.out.write(req.toString().getBytes(StandardCharsets.US_ASCII));

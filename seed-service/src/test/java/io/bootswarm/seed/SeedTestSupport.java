@@ -8,9 +8,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
-/** What every seed-service integration test sets up: a fresh database, the shared Kafka, its own storage. */
+/**
+ * What every seed-service integration test sets up: a fresh database, the shared Kafka, its own
+ * storage, the shared authorization server as the issuer of the tokens it accepts, and its own
+ * client there (id {@code seed}, role {@code seed}) for registering at the tracker.
+ */
 public final class SeedTestSupport {
 
     private SeedTestSupport() {
@@ -30,7 +35,10 @@ public final class SeedTestSupport {
         return Infra.shared().newDatabase("seed");
     }
 
-    /** Points the application at {@code database}, the shared Kafka, {@code storage} and a free peer port. */
+    /**
+     * Points the application at {@code database}, the shared Kafka, the shared authorization server,
+     * {@code storage} and a free peer port.
+     */
     public static void register(DynamicPropertyRegistry registry, String database, Path storage) {
         properties(database, storage).forEach((k, v) -> registry.add(k, () -> v));
     }
@@ -38,6 +46,7 @@ public final class SeedTestSupport {
     /** The same as {@link #register}, as a map (for applications started by hand). */
     public static Map<String, String> properties(String database, Path storage) {
         Map<String, String> p = new TreeMap<>(Infra.shared().springProperties(database));
+        p.putAll(Infra.shared().clientProperties("seed", Set.of("seed"), null));
         p.put("bootswarm.seed.storage-dir", storage.toString());
         p.put("bootswarm.seed.peer-port", "0");
         return p;

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.seed.Api;
 import io.bootswarm.seed.PeerClient;
 import io.bootswarm.seed.SeedTestSupport;
@@ -45,7 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Registration with a stand-in tracker (a JDK HTTP server speaking the tracker's contract): the
  * JSON body, periodic re-registration, and a tracker that is slow, failing or gone never stops the
- * seed, is logged once when it starts failing and once when it recovers.
+ * seed, is logged once when it starts failing and once when it recovers. The seed calls as its own
+ * client: a bearer token with role {@code seed} (the stand-in checks it arrives, not its signature).
  */
 @DirtiesContext
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -110,6 +112,8 @@ class TrackerRegistrationIT {
             assertThat(r.method()).isEqualTo("POST");
             assertThat(r.path()).isEqualTo("/api/v1/seeds");
             assertThat(r.contentType()).startsWith("application/json");
+            assertThat(r.authorization()).as("the seed's own token").startsWith("Bearer ");
+            assertThat(Tokens.roles(r.authorization())).containsExactly("seed");
             JsonNode body = Api.json(r.body());
             assertThat(body.get("id").asString()).isEqualTo("seed-it-tracker");
             assertThat(body.get("peerHost").asString()).isEqualTo("127.0.0.1");
@@ -194,7 +198,7 @@ class TrackerRegistrationIT {
 
         enum Mode { OK, HANG, FAIL }
 
-        record Received(String method, String path, String contentType, String body) {
+        record Received(String method, String path, String contentType, String authorization, String body) {
         }
 
         private final HttpServer server;
@@ -224,7 +228,8 @@ class TrackerRegistrationIT {
                         case FAIL -> exchange.sendResponseHeaders(503, -1);
                         case OK -> {
                             t.received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                                    exchange.getRequestHeaders().getFirst("Content-Type"), body));
+                                    exchange.getRequestHeaders().getFirst("Content-Type"),
+                                    exchange.getRequestHeaders().getFirst("Authorization"), body));
                             exchange.sendResponseHeaders(204, -1);
                         }
                     }
