@@ -2,6 +2,7 @@ package io.bootswarm.profile;
 
 import com.jayway.jsonpath.JsonPath;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.auth.Tokens;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,6 +29,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * from {@link Infra#shared()}, a fresh database), a stand-in seed-service, and plain-HTTP helpers.
  * Uploads are limited to 256 KB (the Debian trace is 42 KB) so an oversize body is quick to send;
  * incomplete Kafka traces are purged after 4 s, checked every 500 ms.
+ *
+ * <p>Tokens come from the real authorization server of {@link Infra#auth()}: requests carry the
+ * operator's (every role) unless the test sets its own {@code Authorization}; the service itself
+ * reads images from the seed as a viewer client ({@code profile}).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "spring.config.name=profile-service",
@@ -55,10 +61,8 @@ public abstract class ProfileITSupport {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", () -> DATABASE);
-        registry.add("spring.datasource.username", () -> INFRA.postgres().username());
-        registry.add("spring.datasource.password", () -> INFRA.postgres().password());
-        registry.add("spring.kafka.bootstrap-servers", () -> INFRA.kafka().bootstrapServers());
+        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.clientProperties("profile", Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.profile.seed-url", SEED::url);
     }
 
@@ -107,9 +111,10 @@ public abstract class ProfileITSupport {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }
 
+    /** Sends {@code request} with the operator's token unless it has an Authorization header. */
     protected Response send(HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(Tokens.authorized(request), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers().map(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A tiny stand-in for seed-service's {@code GET /api/v1/images/{id}}: known images answer 200 with
- * the seed's image JSON, others 404; images marked failing answer 500. Requests are counted per image.
+ * the seed's image JSON, others 404; images marked failing answer 500. Requests are counted per image,
+ * and the Authorization header of the last one is kept (the stand-in checks no token: tests check
+ * that profile-service sent its own).
  */
 public final class StandInSeed implements AutoCloseable {
 
@@ -25,6 +27,7 @@ public final class StandInSeed implements AutoCloseable {
     private final Map<UUID, String> images = new ConcurrentHashMap<>();
     private final Set<UUID> failing = ConcurrentHashMap.newKeySet();
     private final Map<UUID, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final Map<UUID, String> authorizations = new ConcurrentHashMap<>();
 
     private StandInSeed(HttpServer server) {
         this.server = server;
@@ -74,6 +77,11 @@ public final class StandInSeed implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** The Authorization header of the last request for image {@code id}, or null (none, or no header). */
+    public String authorization(UUID id) {
+        return authorizations.get(id);
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String tail = exchange.getRequestURI().getPath().substring("/api/v1/images/".length());
@@ -85,6 +93,12 @@ public final class StandInSeed implements AutoCloseable {
                 return;
             }
             requests.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            if (authorization != null) {
+                authorizations.put(id, authorization);
+            } else {
+                authorizations.remove(id);
+            }
             if (failing.contains(id)) {
                 respond(exchange, 500, "{\"title\":\"Internal error\"}");
             } else if (images.containsKey(id)) {

@@ -1,5 +1,6 @@
 package io.bootswarm.profile.api;
 
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.profile.ProfileITSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,8 @@ class UploadIT extends ProfileITSupport {
         assertThat(r.<Number>json("$.durationMillis").doubleValue()).isEqualTo(43086.098);
         assertThat(r.<String>json("$.imageId")).isEqualTo(image.toString());
         String traceId = r.json("$.traceId");
+        assertThat(Tokens.roles(SEED.authorization(image))).as("profile-service's own token at the seed")
+                .containsExactly("viewer");
 
         Response compact = get("/api/v1/profiles/" + image + "/boot/compact");
         assertThat(compact.status()).isEqualTo(200);
