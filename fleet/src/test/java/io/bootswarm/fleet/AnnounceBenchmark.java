@@ -1,0 +1,159 @@
+package io.bootswarm.fleet;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Announce throughput of the tracker against opentracker (Debian's package), side by side in one
+ * run with {@code wrk}: the stock BitTorrent announce ({@code GET /announce}, as stock clients call it)
+ * and the agents' JSON announce ({@code POST /api/v1/announce}, a bearer token verified on each
+ * request), each against opentracker's {@code /announce}, in alternating rounds after a round of
+ * warm-up for the JIT; every request a new peer id in one of 100 swarms. Not a test: the build never runs it.
+ *
+ * <pre>
+ * apt-get install opentracker wrk
+ * ./mvnw -q -pl fleet -am test-compile
+ * ./mvnw -q -pl fleet dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * $JAVA_HOME/bin/java -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
+ *     io.bootswarm.fleet.AnnounceBenchmark [seconds-per-round] [rounds] [connections]
+ * </pre>
+ */
+final class AnnounceBenchmark {
+
+    private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int connections = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        Path work = Files.createTempDirectory("bootswarm-announce-bench");
+        int otPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            otPort = s.getLocalPort();
+        }
+        Process opentracker = new ProcessBuilder("opentracker", "-i", "127.0.0.1", "-p", String.valueOf(otPort),
+                "-P", String.valueOf(otPort)).redirectErrorStream(true).redirectOutput(work.resolve("ot.log").toFile())
+                .start();
+        try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
+            String token = fleet.auth().hostToken("bench-host");
+            Path stock = lua(work.resolve("stock.lua"), stockScript(stockPath(fleet)));
+            Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce"));
+            Path json = lua(work.resolve("json.lua"), jsonScript(token));
+            probe(fleet.trackerUrl() + stockPath(fleet) + "?info_hash=%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB"
+                    + "&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0&left=0&compact=1");
+            wrk(fleet.trackerUrl(), stock, seconds, connections);
+            wrk(fleet.trackerUrl(), json, seconds, connections);
+            Map<String, List<Double>> rps = new LinkedHashMap<>();
+            for (int r = 0; r < rounds; r++) {
+                record(rps, "opentracker GET /announce", wrk("http://127.0.0.1:" + otPort, opentrackerScript, seconds, connections));
+                record(rps, "tracker GET /announce", wrk(fleet.trackerUrl(), stock, seconds, connections));
+                record(rps, "tracker POST /api/v1/announce (JWT)", wrk(fleet.trackerUrl(), json, seconds, connections));
+            }
+            double ot = median(rps.get("opentracker GET /announce"));
+            System.out.printf("%nannounce throughput, %d rounds of %d s, %d connections, medians:%n", rounds, seconds, connections);
+            rps.forEach((name, values) -> System.out.printf("  %-40s %10.0f req/s  %5.2f× opentracker  (rounds %s)%n",
+                    name, median(values), median(values) / ot, values));
+        } finally {
+            opentracker.destroy();
+        }
+    }
+
+    /** The stock announce path of the tracker. */
+    static String stockPath(LocalFleet fleet) {
+        return "/announce";
+    }
+
+    /** One announce before the rounds, so that a refused request shows why. */
+    private static void probe(String url) throws Exception {
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException(url + ": HTTP " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    private static void record(Map<String, List<Double>> rps, String name, double value) {
+        rps.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+    }
+
+    private static double wrk(String base, Path script, int seconds, int connections) throws Exception {
+        Tools.Result r = Tools.run(Duration.ofSeconds(seconds + 60), "wrk", "-t2", "-c" + connections,
+                "-d" + seconds + "s", "-s", script.toString(), base);
+        Matcher m = RPS.matcher(r.output());
+        if (r.exit() != 0 || !m.find()) {
+            throw new IllegalStateException("wrk failed: " + r.output());
+        }
+        Matcher bad = NON_2XX.matcher(r.output());
+        if (bad.find()) {
+            throw new IllegalStateException(base + ": " + bad.group(1) + " requests failed: " + r.output());
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static Path lua(Path file, String script) throws Exception {
+        Files.writeString(file, script);
+        return file;
+    }
+
+    private static final String RANDOM = """
+            math.randomseed(os.time())
+            local function bytes20(fmt)
+              local t = {}
+              for i = 1, 20 do t[i] = string.format(fmt, math.random(0, 255)) end
+              return table.concat(t)
+            end
+            local swarms = {}
+            for i = 1, 100 do swarms[i] = bytes20("%02x") end
+            local function urlencode(hex)
+              return (hex:gsub("..", function(b) return "%" .. b end))
+            end
+            local shown = false
+            response = function(status, headers, body)
+              if status ~= 200 and not shown then
+                shown = true
+                print("first refused request: HTTP " .. status .. " " .. body)
+              end
+            end
+            """;
+
+    /** GET announces with a new peer id each, in one of 100 swarms (BEP 3 query, compact answer). */
+    static String stockScript(String path) {
+        return RANDOM + """
+                request = function()
+                  local p = "%s?info_hash=" .. urlencode(swarms[math.random(1, 100)]) .. "&peer_id=" .. urlencode(bytes20("%%02x"))
+                    .. "&port=6881&uploaded=0&downloaded=0&left=0&compact=1&numwant=50&event=started"
+                  return wrk.format("GET", p)
+                end
+                """.formatted(path);
+    }
+
+    /** JSON announces with a new peer id each, in one of 100 swarms, with the agent's bearer token. */
+    static String jsonScript(String token) {
+        return RANDOM + """
+                wrk.method = "POST"
+                wrk.headers["Content-Type"] = "application/json"
+                wrk.headers["Authorization"] = "Bearer %s"
+                request = function()
+                  local body = '{"swarmId":"' .. swarms[math.random(1, 100)] .. '","peerId":"' .. bytes20("%%02x")
+                    .. '","host":"127.0.0.1","port":6881,"left":0,"uploaded":0,"downloaded":0,"event":"started","numWant":50}'
+                  return wrk.format("POST", "/api/v1/announce", nil, body)
+                end
+                """.formatted(token);
+    }
+}
