@@ -101,6 +101,9 @@ missing setting fails `helm install` and `helm template` with this message.
 {{- if and (not (include "bootswarm.nodeAgent.nbdLoopback" .)) (not $a.nbd.tls.existingSecret) -}}
 {{- fail (printf "nodeAgent.nbd.tls.existingSecret is required: the NBD server would listen on %s, beyond loopback, and NBD has no authentication of its own; give a Secret with tls.crt and tls.key (e.g. from cert-manager) so that it takes only TLS clients (nbds://), or bind it to 127.0.0.1 with nodeAgent.hostNetwork" (include "bootswarm.nodeAgent.nbdBindAddress" .)) -}}
 {{- end -}}
+{{- if .Values.monitoring.serviceMonitor.enabled -}}
+{{- $_ := required "monitoring.serviceMonitor.oauth2.existingSecret is required with monitoring.serviceMonitor.enabled: /actuator/prometheus takes only viewer or admin tokens; give a Secret with keys client-id and client-secret of Prometheus' client (role viewer) at the identity provider" .Values.monitoring.serviceMonitor.oauth2.existingSecret -}}
+{{- end -}}
 {{- if and $a.nbd.tls.verifyClients (not $a.nbd.tls.existingSecret) -}}
 {{- fail "nodeAgent.nbd.tls.verifyClients needs nodeAgent.nbd.tls.existingSecret (its ca.crt signs the clients' certificates)" -}}
 {{- end -}}
@@ -261,6 +264,11 @@ BOOTSWARM_ALLOCATOR_SEED_UPLOAD: {{ . | quote }}
 {{- define "bootswarm.nodeAgent.nbdLoopback" -}}
 {{- $bind := include "bootswarm.nodeAgent.nbdBindAddress" . -}}
 {{- if or (hasPrefix "127." $bind) (eq $bind "::1") (eq $bind "localhost") -}}true{{- end -}}
+{{- end -}}
+
+{{/* the identity provider's token endpoint: auth.tokenUri, else Spring Authorization Server's under the issuer */}}
+{{- define "bootswarm.auth.tokenUri" -}}
+{{- default (printf "%s/oauth2/token" (trimSuffix "/" .Values.auth.issuerUri)) .Values.auth.tokenUri -}}
 {{- end -}}
 
 {{/* the identity provider, in every component's ConfigMap */}}

@@ -160,8 +160,17 @@ class OptionalObjectsTest {
             assertThat(spec.keySet()).as(monitor.name()).containsExactlyInAnyOrder("selector", "namespaceSelector", "endpoints");
             assertThat(map(spec.get("namespaceSelector"))).isEqualTo(Map.of("matchNames", List.of(Chart.NAMESPACE)));
             List<?> endpoints = (List<?>) spec.get("endpoints");
+            // Prometheus' own client (role viewer) for the actuator; https with the services' CA (all-on: tls on)
+            String component = monitor.name().substring("bootswarm-".length());
             assertThat(endpoints).singleElement().isEqualTo(Map.of("port", "http", "path", "/actuator/prometheus",
-                    "interval", "30s"));
+                    "interval", "30s",
+                    "oauth2", Map.of(
+                            "clientId", Map.of("secret", Map.of("name", "bootswarm-prometheus-client", "key", "client-id")),
+                            "clientSecret", Map.of("name", "bootswarm-prometheus-client", "key", "client-secret"),
+                            "tokenUrl", "https://idp.example.com/realms/bootswarm/protocol/openid-connect/token"),
+                    "scheme", "https",
+                    "tlsConfig", Map.of("ca", Map.of("secret", Map.of("name", "bootswarm-https", "key", "ca.crt")),
+                            "serverName", "bootswarm-" + component + ".swarm.svc.cluster.local")));
             assertThat(monitor.object().getMetadata().getLabels()).containsEntry("release", "prometheus");
             Map<String, Object> matchLabels = map(map(spec.get("selector")).get("matchLabels"));
             List<Service> selected = rendered.all(Service.class).stream()
@@ -186,6 +195,18 @@ class OptionalObjectsTest {
     }
 
     /** the ports an ingress rule admits from a component's pods (or from a CIDR) */
+    @Test
+    void serviceMonitorsNeedPrometheusOwnClient() {
+        assertThat(Chart.renderError("all-on.yaml", Map.of("monitoring.serviceMonitor.oauth2.existingSecret", "")))
+                .contains("monitoring.serviceMonitor.oauth2.existingSecret is required with monitoring.serviceMonitor.enabled");
+        // without a token endpoint of its own, Spring Authorization Server's under the issuer
+        Rendered rendered = Chart.render("all-on.yaml", Map.of("auth.tokenUri", "", "tls.existingSecret", ""));
+        Map<String, Object> endpoint = map(((List<?>) map(rendered.ofKind("ServiceMonitor").getFirst().raw().get("spec"))
+                .get("endpoints")).getFirst());
+        assertThat(map(endpoint.get("oauth2")).get("tokenUrl")).isEqualTo("https://idp.example.com/realms/bootswarm/oauth2/token");
+        assertThat(endpoint).doesNotContainKeys("scheme", "tlsConfig");
+    }
+
     @Test
     void theIdentityProviderIsReachedOnItsPortsAndWhereTheOperatorSays() {
         Rendered rendered = Chart.render("all-on.yaml", Map.of(
