@@ -7,7 +7,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * SCRAM-SHA-512 as {@code username} (its {@code spring.application.name} unless set), and a service
  * without a password refuses to start. The Kafka clients' {@code spring.kafka.security.protocol},
  * {@code sasl.mechanism} and {@code sasl.jaas.config} are derived from these
- * ({@link KafkaSecurityEnvironmentPostProcessor}); settings given directly win.
+ * ({@link KafkaSecurityAutoConfiguration}); settings given directly win.
  *
  * @param security     {@code sasl} (the default), or {@code none} to connect without authentication
  *                     (a broker without SASL: insecure, an explicit opt-out)
