@@ -5,6 +5,7 @@ import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.postgres.PostgresServer;
 import io.bootswarm.profile.ProfileServiceApplication;
 import io.bootswarm.seed.ManifestSigner;
@@ -122,17 +123,17 @@ public final class LocalFleet implements AutoCloseable {
         LocalFleet fleet = new LocalFleet(options, pg, kafka);
         try {
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(Map.of(
-                    "server.port", options.trackerPort())));
+                    "server.port", options.trackerPort()), KafkaUser.TRACKER));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
                     "bootswarm.seed.peer-port", options.seedPeerPort(),
                     "bootswarm.seed.tracker-url", fleet.trackerUrl()));
             seedProperties.putAll(options.seedProperties());
-            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(seedProperties));
+            fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(seedProperties, KafkaUser.SEED));
             fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(Map.of(
                     "server.port", options.profilePort(),
-                    "bootswarm.profile.seed-url", fleet.seedUrl())));
+                    "bootswarm.profile.seed-url", fleet.seedUrl()), KafkaUser.PROFILE));
             fleet.startAllocator();
         } catch (RuntimeException e) {
             fleet.close();
@@ -158,7 +159,7 @@ public final class LocalFleet implements AutoCloseable {
             p.put("bootswarm.allocator.seed-upload", seedRate);
         }
         p.putAll(options.allocatorProperties());
-        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(p));
+        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(p, KafkaUser.ALLOCATOR));
         allocatorBoundPort = port(allocator);
     }
 
@@ -172,12 +173,13 @@ public final class LocalFleet implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> databaseProperties(Map<String, Object> own) {
+    /** {@code own} plus the database and Kafka, where the service logs in as {@code kafkaUser}. */
+    private Map<String, Object> databaseProperties(Map<String, Object> own, KafkaUser kafkaUser) {
         Map<String, Object> p = new LinkedHashMap<>(own);
         p.put("spring.datasource.url", postgres.jdbcUrl("bootswarm"));
         p.put("spring.datasource.username", postgres.username());
         p.put("spring.datasource.password", postgres.password());
-        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.putAll(kafka.springProperties(kafkaUser));
         return p;
     }
 
@@ -214,7 +216,7 @@ public final class LocalFleet implements AutoCloseable {
     public Map<String, Object> agentProperties(String name, Path dataDirectory) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("server.port", 0);
-        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.putAll(kafka.springProperties(KafkaUser.AGENT));
         p.put("bootswarm.agent.host-name", name);
         p.put("bootswarm.agent.data-directory", dataDirectory.toString());
         p.put("bootswarm.agent.tracker-url", trackerUrl());
@@ -234,6 +236,7 @@ public final class LocalFleet implements AutoCloseable {
      */
     public Map<String, Object> joinProperties(String name, Path dataDirectory, int apiPort, int peerPort, int nbdPort) {
         Map<String, Object> p = new LinkedHashMap<>();
+        p.putAll(kafka.springProperties(KafkaUser.AGENT));
         p.put("spring.kafka.bootstrap-servers", options.kafkaPort() != 0 ? "127.0.0.1:" + options.kafkaPort()
                 : kafka.bootstrapServers());
         p.put("bootswarm.agent.tracker-url", trackerUrl());

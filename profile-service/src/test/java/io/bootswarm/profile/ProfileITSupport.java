@@ -1,5 +1,6 @@
 package io.bootswarm.profile;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import com.jayway.jsonpath.JsonPath;
 import io.bootswarm.infra.Infra;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -58,7 +59,7 @@ public abstract class ProfileITSupport {
         registry.add("spring.datasource.url", () -> DATABASE);
         registry.add("spring.datasource.username", () -> INFRA.postgres().username());
         registry.add("spring.datasource.password", () -> INFRA.postgres().password());
-        registry.add("spring.kafka.bootstrap-servers", () -> INFRA.kafka().bootstrapServers());
+        INFRA.kafka().springProperties(KafkaUser.PROFILE).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.profile.seed-url", SEED::url);
     }
 
