@@ -89,6 +89,12 @@ missing setting fails `helm install` and `helm template` with this message.
 {{- if not .Values.kafka.embedded.enabled -}}
 {{- $_ := required "kafka.external.bootstrapServers is required: the Kafka brokers of the services, host:port[,host:port] (or set kafka.embedded.enabled=true to run one in the chart, for evaluation)" .Values.kafka.external.bootstrapServers -}}
 {{- end -}}
+{{- if eq .Values.kafka.security "sasl" -}}
+{{- if .Values.kafka.embedded.enabled -}}
+{{- fail "kafka.embedded has no SASL: with it set kafka.security=none (no Kafka authentication, for evaluation only)" -}}
+{{- end -}}
+{{- $_ := required "kafka.sasl.existingSecret is required when kafka.security=sasl: a Secret with each service's Kafka password under its principal (tracker-service, seed-service, profile-service, allocator-service, node-agent); or set kafka.security=none to connect without authentication" .Values.kafka.sasl.existingSecret -}}
+{{- end -}}
 {{- $a := .Values.nodeAgent -}}
 {{- if and (not $a.hostNetwork) (hasPrefix "127." (default "" $a.nbd.bindAddress)) -}}
 {{- fail "nodeAgent.nbd.bindAddress must not be a loopback address when nodeAgent.hostNetwork is false: the hypervisor on the node could not reach the NBD server in the pod (leave it empty for 0.0.0.0)" -}}
@@ -161,6 +167,27 @@ password: {{ .Values.postgresql.embedded.password | b64enc | quote }}
       key: {{ include "bootswarm.datasource.secretKey" . }}
 {{- end -}}
 
+{{/* The Kafka login of a service: its password from kafka.sasl.existingSecret, under its principal's name */}}
+{{- define "bootswarm.kafka.passwordEnv" -}}
+{{- $root := index . 0 -}}
+{{- if eq $root.Values.kafka.security "sasl" -}}
+- name: BOOTSWARM_KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.kafka.sasl.existingSecret }}
+      key: {{ index . 1 }}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootswarm.config.kafka" -}}
+SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+BOOTSWARM_KAFKA_SECURITY: {{ .Values.kafka.security | quote }}
+{{- if eq .Values.kafka.security "sasl" }}
+BOOTSWARM_KAFKA_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
+BOOTSWARM_KAFKA_PROTOCOL: {{ .Values.kafka.sasl.protocol | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "bootswarm.kafka.bootstrapServers" -}}
 {{- if .Values.kafka.embedded.enabled -}}
 {{- printf "%s:%d" (include "bootswarm.svcHost" (list . "kafka")) (int .Values.kafka.embedded.port) -}}
@@ -188,7 +215,7 @@ the deploy module's tests check each one against the services' configuration met
 {{- define "bootswarm.config.datasource" -}}
 SPRING_DATASOURCE_URL: {{ include "bootswarm.datasource.url" . | quote }}
 SPRING_DATASOURCE_USERNAME: {{ include "bootswarm.datasource.username" . | quote }}
-SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+{{ include "bootswarm.config.kafka" . }}
 {{- end -}}
 
 {{- define "bootswarm.config.tracker" -}}
@@ -238,7 +265,7 @@ BOOTSWARM_ALLOCATOR_SEED_UPLOAD: {{ . | quote }}
 {{- define "bootswarm.config.node-agent" -}}
 {{- $a := .Values.nodeAgent -}}
 SERVER_PORT: {{ $a.port | quote }}
-SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+{{ include "bootswarm.config.kafka" . }}
 BOOTSWARM_AGENT_DATA_DIRECTORY: "/var/lib/bootswarm/agent"
 BOOTSWARM_AGENT_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
 BOOTSWARM_AGENT_SEED_URL: {{ include "bootswarm.seed.url" . | quote }}
@@ -374,6 +401,7 @@ spec:
                 name: {{ $name }}
           env:
             {{- include "bootswarm.datasource.passwordEnv" $root | nindent 12 }}
+            {{- include "bootswarm.kafka.passwordEnv" (list $root (printf "%s-service" $component)) | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

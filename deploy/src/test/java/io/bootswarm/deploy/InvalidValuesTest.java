@@ -42,7 +42,8 @@ class InvalidValuesTest {
                 + "postgresql.embedded.enabled: the chart bakes in no default password");
         // an existing Secret is enough
         Chart.Rendered rendered = Chart.render(null, Map.of("postgresql.embedded.enabled", "true",
-                "postgresql.embedded.existingSecret", "pg-credentials", "kafka.external.bootstrapServers", "kafka:9092"));
+                "postgresql.embedded.existingSecret", "pg-credentials", "kafka.external.bootstrapServers", "kafka:9092",
+                "kafka.sasl.existingSecret", "kafka-credentials"));
         assertThat(rendered.counts()).doesNotContainKey("Secret");
     }
 
