@@ -111,7 +111,7 @@ start=$SECONDS
 docker run -d --name bsimg-svc --network "$net" \
   -e SPRING_DATASOURCE_URL=jdbc:postgresql://bsimg-pg:5432/bootswarm \
   -e SPRING_DATASOURCE_USERNAME=bootswarm -e SPRING_DATASOURCE_PASSWORD=smoke-pw \
-  -e SPRING_KAFKA_BOOTSTRAP_SERVERS=bsimg-kafka:9092 \
+  -e SPRING_KAFKA_BOOTSTRAP_SERVERS=bsimg-kafka:9092 -e BOOTSWARM_KAFKA_SECURITY=none \
   --health-cmd "bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port && printf \"GET /actuator/health/readiness HTTP/1.0\\r\\n\\r\\n\" >&3 && grep -q UP <&3'" \
   --health-interval 2s --health-timeout 5s --health-start-period 120s --health-retries 3 \
   "bootswarm/$service:$version" >/dev/null

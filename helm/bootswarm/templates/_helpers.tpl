@@ -97,6 +97,12 @@ missing setting fails `helm install` and `helm template` with this message.
 {{- $_ := required "allocator.auth.existingSecret is required: a Secret with keys client-id and client-secret of allocator-service's client (role viewer) at the identity provider" .Values.allocator.auth.existingSecret -}}
 {{- end -}}
 {{- $_ := required "nodeAgent.auth.existingSecret is required: a Secret with keys client-id and client-secret of the agents' client (role agent) at the identity provider" .Values.nodeAgent.auth.existingSecret -}}
+{{- if eq .Values.kafka.security "sasl" -}}
+{{- if .Values.kafka.embedded.enabled -}}
+{{- fail "kafka.embedded has no SASL: with it set kafka.security=none (no Kafka authentication, for evaluation only)" -}}
+{{- end -}}
+{{- $_ := required "kafka.sasl.existingSecret is required when kafka.security=sasl: a Secret with each service's Kafka password under its principal (tracker-service, seed-service, profile-service, allocator-service, node-agent); or set kafka.security=none to connect without authentication" .Values.kafka.sasl.existingSecret -}}
+{{- end -}}
 {{- $a := .Values.nodeAgent -}}
 {{- if and (not (include "bootswarm.nodeAgent.nbdLoopback" .)) (not $a.nbd.tls.existingSecret) -}}
 {{- fail (printf "nodeAgent.nbd.tls.existingSecret is required: the NBD server would listen on %s, beyond loopback, and NBD has no authentication of its own; give a Secret with tls.crt and tls.key (e.g. from cert-manager) so that it takes only TLS clients (nbds://), or bind it to 127.0.0.1 with nodeAgent.hostNetwork" (include "bootswarm.nodeAgent.nbdBindAddress" .)) -}}
@@ -178,6 +184,27 @@ password: {{ .Values.postgresql.embedded.password | b64enc | quote }}
       key: {{ include "bootswarm.datasource.secretKey" . }}
 {{- end -}}
 
+{{/* The Kafka login of a service: its password from kafka.sasl.existingSecret, under its principal's name */}}
+{{- define "bootswarm.kafka.passwordEnv" -}}
+{{- $root := index . 0 -}}
+{{- if eq $root.Values.kafka.security "sasl" -}}
+- name: BOOTSWARM_KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.kafka.sasl.existingSecret }}
+      key: {{ index . 1 }}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootswarm.config.kafka" -}}
+SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+BOOTSWARM_KAFKA_SECURITY: {{ .Values.kafka.security | quote }}
+{{- if eq .Values.kafka.security "sasl" }}
+BOOTSWARM_KAFKA_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
+BOOTSWARM_KAFKA_PROTOCOL: {{ .Values.kafka.sasl.protocol | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "bootswarm.kafka.bootstrapServers" -}}
 {{- if .Values.kafka.embedded.enabled -}}
 {{- printf "%s:%d" (include "bootswarm.svcHost" (list . "kafka")) (int .Values.kafka.embedded.port) -}}
@@ -208,7 +235,7 @@ the deploy module's tests check each one against the services' configuration met
 {{- define "bootswarm.config.datasource" -}}
 SPRING_DATASOURCE_URL: {{ include "bootswarm.datasource.url" . | quote }}
 SPRING_DATASOURCE_USERNAME: {{ include "bootswarm.datasource.username" . | quote }}
-SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+{{ include "bootswarm.config.kafka" . }}
 {{- end -}}
 
 {{- define "bootswarm.config.tracker" -}}
@@ -321,7 +348,7 @@ SPRING_HTTP_CLIENTS_SSL_BUNDLE: "server"
 {{- $a := .Values.nodeAgent -}}
 SERVER_PORT: {{ $a.port | quote }}
 {{ include "bootswarm.config.auth" . }}
-SPRING_KAFKA_BOOTSTRAP_SERVERS: {{ include "bootswarm.kafka.bootstrapServers" . | quote }}
+{{ include "bootswarm.config.kafka" . }}
 BOOTSWARM_AGENT_DATA_DIRECTORY: "/var/lib/bootswarm/agent"
 BOOTSWARM_AGENT_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
 BOOTSWARM_AGENT_SEED_URL: {{ include "bootswarm.seed.url" . | quote }}
@@ -470,6 +497,7 @@ spec:
           env:
             {{- include "bootswarm.datasource.passwordEnv" $root | nindent 12 }}
             {{- include "bootswarm.clientEnv" (list $root $v.auth.existingSecret) | nindent 12 }}
+            {{- include "bootswarm.kafka.passwordEnv" (list $root (printf "%s-service" $component)) | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

@@ -1,5 +1,8 @@
 package io.bootswarm.allocator;
 
+import java.util.HashMap;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.SwarmReport;
 import io.bootswarm.common.events.Topics;
@@ -23,9 +26,11 @@ public final class Agents implements AutoCloseable {
     private final KafkaProducer<String, String> producer;
     private volatile Thread reporter;
 
-    public Agents(String bootstrap) {
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer());
+    /** Sends as the agents' principal. */
+    public Agents(KafkaServer kafka) {
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties(KafkaUser.AGENT));
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
     }
 
     /** A host's report as sent now. */

@@ -1,5 +1,6 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -48,8 +49,8 @@ public abstract class AllocatorITSupport {
 
     /** Where an allocator of the tests finds its database and Kafka; each database its own consumer group. */
     public static Map<String, String> properties(String database) {
-        Map<String, String> p = new java.util.HashMap<>(INFRA.springProperties(database));
-        p.put("spring.kafka.consumer.group-id", "allocator-it-" + UUID.nameUUIDFromBytes(database.getBytes()));
+        Map<String, String> p = new java.util.HashMap<>(INFRA.springProperties(database, KafkaUser.ALLOCATOR));
+        p.put("spring.kafka.consumer.group-id", "allocator-service-it-" + UUID.nameUUIDFromBytes(database.getBytes()));
         return p;
     }
 

@@ -1,5 +1,8 @@
 package io.bootswarm.allocator;
 
+import java.util.HashMap;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.Topics;
@@ -33,10 +36,12 @@ public final class PlanWatcher implements AutoCloseable {
     private final JdbcTemplate history;
 
     /** @param history the allocator's database */
-    public PlanWatcher(String bootstrap, JdbcTemplate history) {
+    public PlanWatcher(KafkaServer kafka, JdbcTemplate history) {
         this.history = history;
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new StringDeserializer());
+        // reads as the seed does, the one principal the ACLs let read plans
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties(KafkaUser.SEED));
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
         consumer.assign(List.of(PLANS));
         consumer.seekToEnd(List.of(PLANS));
         consumer.position(PLANS);

@@ -38,7 +38,7 @@ class RestartIT {
 
     @BeforeAll
     static void clients() {
-        agents = new Agents(INFRA.kafka().bootstrapServers());
+        agents = new Agents(INFRA.kafka());
     }
 
     @AfterAll
@@ -73,7 +73,7 @@ class RestartIT {
         // the new consumer group reads the topic from the start: let earlier test classes' reports (2 s) expire
         Thread.sleep(2000);
         context = start();
-        watcher = new PlanWatcher(INFRA.kafka().bootstrapServers(),
+        watcher = new PlanWatcher(INFRA.kafka(),
                 new JdbcTemplate(HISTORY));
         TwoImages images = new TwoImages();
 

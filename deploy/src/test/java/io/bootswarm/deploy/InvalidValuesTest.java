@@ -45,7 +45,9 @@ class InvalidValuesTest {
                 "postgresql.embedded.existingSecret", "pg-credentials", "kafka.external.bootstrapServers", "kafka:9092",
                 "auth.issuerUri", "https://idp.example.com", "tracker.auth.existingSecret", "t",
                 "seed.auth.existingSecret", "s", "profile.auth.existingSecret", "p", "allocator.auth.existingSecret", "a",
-                "nodeAgent.auth.existingSecret", "n"));
+                "nodeAgent.auth.existingSecret", "n",
+                "kafka.sasl.existingSecret", "kafka-credentials"));
+
         assertThat(rendered.counts()).doesNotContainKey("Secret");
     }
 

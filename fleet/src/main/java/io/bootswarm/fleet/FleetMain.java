@@ -70,7 +70,7 @@ public final class FleetMain {
                   allocator %s   (Swagger UI: %s/swagger-ui.html)
                   agent     %s   (host %s)
                   auth      %s   (OAuth2 client credentials; clients and secrets in %s)
-                  kafka     %s   (KRaft, no authentication: loopback only)
+                  kafka     %s   (KRaft, SASL/SCRAM and ACLs: a principal per service, passwords new each start)
                   postgres  127.0.0.1:15432/bootswarm
                   image     %s  %s  %d bytes, %d pieces (%d all-zero, never transferred)
                   launch    %s  READY on %s

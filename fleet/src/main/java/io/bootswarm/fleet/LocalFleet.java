@@ -6,6 +6,7 @@ import io.bootswarm.allocator.AllocatorServiceApplication;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.postgres.PostgresServer;
 import io.bootswarm.profile.ProfileServiceApplication;
 import io.bootswarm.seed.ManifestSigner;
@@ -136,7 +137,8 @@ public final class LocalFleet implements AutoCloseable {
             }
             auth.register(OPERATOR, Set.of("admin", "orchestrator", "viewer"), null);
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(
-                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort()))));
+                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort())),
+                    KafkaUser.TRACKER));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
@@ -144,11 +146,11 @@ public final class LocalFleet implements AutoCloseable {
                     "bootswarm.seed.tracker-url", fleet.trackerUrl()));
             seedProperties.putAll(options.seedProperties());
             fleet.seed = fleet.run(SeedServiceApplication.builder(), fleet.databaseProperties(
-                    fleet.serviceClient("seed-service", "seed", seedProperties)));
+                    fleet.serviceClient("seed-service", "seed", seedProperties), KafkaUser.SEED));
             fleet.profile = fleet.run(ProfileServiceApplication.builder(), fleet.databaseProperties(
                     fleet.serviceClient("profile-service", "viewer", Map.of(
                             "server.port", options.profilePort(),
-                            "bootswarm.profile.seed-url", fleet.seedUrl()))));
+                            "bootswarm.profile.seed-url", fleet.seedUrl())), KafkaUser.PROFILE));
             fleet.startAllocator();
         } catch (RuntimeException e) {
             fleet.close();
@@ -174,7 +176,8 @@ public final class LocalFleet implements AutoCloseable {
             p.put("bootswarm.allocator.seed-upload", seedRate);
         }
         p.putAll(options.allocatorProperties());
-        allocator = run(AllocatorServiceApplication.builder(), databaseProperties(serviceClient("allocator-service", "viewer", p)));
+        allocator = run(AllocatorServiceApplication.builder(),
+                databaseProperties(serviceClient("allocator-service", "viewer", p), KafkaUser.ALLOCATOR));
         allocatorBoundPort = port(allocator);
     }
 
@@ -188,12 +191,13 @@ public final class LocalFleet implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> databaseProperties(Map<String, Object> own) {
+    /** {@code own} plus the database and Kafka, where the service logs in as {@code kafkaUser}. */
+    private Map<String, Object> databaseProperties(Map<String, Object> own, KafkaUser kafkaUser) {
         Map<String, Object> p = new LinkedHashMap<>(own);
         p.put("spring.datasource.url", postgres.jdbcUrl("bootswarm"));
         p.put("spring.datasource.username", postgres.username());
         p.put("spring.datasource.password", postgres.password());
-        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.putAll(kafka.springProperties(kafkaUser));
         p.put(ISSUER, auth.issuerUri());
         return p;
     }
@@ -249,7 +253,7 @@ public final class LocalFleet implements AutoCloseable {
     public Map<String, Object> agentProperties(String name, Path dataDirectory) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("server.port", 0);
-        p.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.putAll(kafka.springProperties(KafkaUser.AGENT));
         p.put(ISSUER, auth.issuerUri());
         p.putAll(clientProperties(agentClient(name)));
         p.put("bootswarm.agent.host-name", name);
@@ -271,6 +275,7 @@ public final class LocalFleet implements AutoCloseable {
      */
     public Map<String, Object> joinProperties(String name, Path dataDirectory, int apiPort, int peerPort, int nbdPort) {
         Map<String, Object> p = new LinkedHashMap<>();
+        p.putAll(kafka.springProperties(KafkaUser.AGENT));
         p.put("spring.kafka.bootstrap-servers", options.kafkaPort() != 0 ? "127.0.0.1:" + options.kafkaPort()
                 : kafka.bootstrapServers());
         p.put(ISSUER, auth.issuerUri());

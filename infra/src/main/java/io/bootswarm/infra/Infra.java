@@ -4,6 +4,7 @@ import io.bootswarm.auth.AuthorizationServer;
 import io.bootswarm.infra.kafka.ContainerKafka;
 import io.bootswarm.infra.kafka.EmbeddedKafka;
 import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.postgres.ContainerPostgres;
 import io.bootswarm.infra.postgres.EmbeddedPostgres;
 import io.bootswarm.infra.postgres.PostgresServer;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -160,14 +162,16 @@ public final class Infra {
 
     /**
      * The Spring Boot properties that point a service at {@code jdbcUrl} (a database of this
-     * PostgreSQL), at this Kafka and at this authorization server as the issuer of the tokens it accepts.
+     * PostgreSQL), at this Kafka, where it logs in as {@code kafkaUser}, and at this authorization
+     * server as the issuer of the tokens it accepts.
      */
-    public Map<String, String> springProperties(String jdbcUrl) {
-        return Map.of("spring.datasource.url", jdbcUrl,
-                "spring.datasource.username", postgres.username(),
-                "spring.datasource.password", postgres.password(),
-                "spring.kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "spring.security.oauth2.resourceserver.jwt.issuer-uri", auth.issuerUri());
+    public Map<String, String> springProperties(String jdbcUrl, KafkaUser kafkaUser) {
+        Map<String, String> p = new HashMap<>(kafka.springProperties(kafkaUser));
+        p.put("spring.security.oauth2.resourceserver.jwt.issuer-uri", auth.issuerUri());
+        p.put("spring.datasource.url", jdbcUrl);
+        p.put("spring.datasource.username", postgres.username());
+        p.put("spring.datasource.password", postgres.password());
+        return Map.copyOf(p);
     }
 
     /** Creates a database no one else uses and returns its JDBC URL. */

@@ -1,7 +1,6 @@
 package io.bootswarm.infra;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -10,6 +9,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -17,6 +17,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -40,20 +41,20 @@ class InfraIT {
 
     @Test
     void kafkaDeliversWhatWasProduced() throws Exception {
-        String bootstrap = Infra.shared().kafka().bootstrapServers();
-        try (var producer = new KafkaProducer<String, String>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        Map<String, Object> admin = Infra.shared().kafka().clientProperties(KafkaUser.ADMIN);
+        Map<String, Object> producerConfig = new HashMap<>(admin);
+        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        try (var producer = new KafkaProducer<String, String>(producerConfig,
                 new StringSerializer(), new StringSerializer())) {
             for (int i = 0; i < 10; i++) {
                 producer.send(new ProducerRecord<>("infra-it", "k", "m" + i)).get();
             }
         }
         List<String> got = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<String, String>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "infra-it",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        Map<String, Object> consumerConfig = new HashMap<>(admin);
+        consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "infra-it");
+        consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<String, String>(consumerConfig,
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of("infra-it"));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -64,8 +65,8 @@ class InfraIT {
             }
         }
         assertThat(got).containsExactly("m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            assertThat(admin.describeCluster().controller().get()).isNotNull();
+        try (Admin client = Admin.create(admin)) {
+            assertThat(client.describeCluster().controller().get()).isNotNull();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.bootswarm.profile;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import com.jayway.jsonpath.JsonPath;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.auth.Tokens;
@@ -61,7 +62,7 @@ public abstract class ProfileITSupport {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.springProperties(DATABASE, KafkaUser.PROFILE).forEach((name, value) -> registry.add(name, () -> value));
         INFRA.clientProperties("profile", Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.profile.seed-url", SEED::url);
     }

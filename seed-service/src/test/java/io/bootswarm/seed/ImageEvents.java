@@ -1,5 +1,7 @@
 package io.bootswarm.seed;
 
+import java.util.HashMap;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.Topics;
@@ -24,11 +26,12 @@ public final class ImageEvents {
 
     /** The first event (key, event) matching {@code wanted} within {@code timeout}. */
     public static Optional<ConsumerRecordEvent> await(Predicate<BootswarmEvent> wanted, Duration timeout) {
-        try (var consumer = new KafkaConsumer<String, String>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Infra.shared().kafka().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "seed-it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                new StringDeserializer(), new StringDeserializer())) {
+        // no service reads image events yet, so no principal but the admin may
+        Map<String, Object> config = new HashMap<>(Infra.shared().kafka().clientProperties(KafkaUser.ADMIN));
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "seed-it-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<String, String>(config, new StringDeserializer(),
+                new StringDeserializer())) {
             consumer.subscribe(List.of(Topics.IMAGES));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {

@@ -1,5 +1,11 @@
 package io.bootswarm.seed;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -17,6 +23,8 @@ import java.util.TreeMap;
  * client there (id {@code seed}, role {@code seed}) for registering at the tracker.
  */
 public final class SeedTestSupport {
+
+    private static final Map<KafkaUser, KafkaProducer<String, String>> PRODUCERS = new ConcurrentHashMap<>();
 
     private SeedTestSupport() {
     }
@@ -45,10 +53,20 @@ public final class SeedTestSupport {
 
     /** The same as {@link #register}, as a map (for applications started by hand). */
     public static Map<String, String> properties(String database, Path storage) {
-        Map<String, String> p = new TreeMap<>(Infra.shared().springProperties(database));
+        Map<String, String> p = new TreeMap<>(Infra.shared().springProperties(database, KafkaUser.SEED));
         p.putAll(Infra.shared().clientProperties("seed", Set.of("seed"), null));
         p.put("bootswarm.seed.storage-dir", storage.toString());
         p.put("bootswarm.seed.peer-port", "0");
         return p;
+    }
+
+    /**
+     * Sends a record to the shared Kafka as {@code user}, the principal the ACLs let write {@code topic}
+     * (the seed itself may not write plans or reports).
+     */
+    public static void send(KafkaUser user, String topic, String key, String value) throws Exception {
+        PRODUCERS.computeIfAbsent(user, u -> new KafkaProducer<>(Infra.shared().kafka().clientProperties(u),
+                new StringSerializer(), new StringSerializer()))
+                .send(new ProducerRecord<>(topic, key, value)).get(10, TimeUnit.SECONDS);
     }
 }

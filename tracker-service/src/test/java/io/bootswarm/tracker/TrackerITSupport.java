@@ -1,5 +1,6 @@
 package io.bootswarm.tracker;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
 import io.bootswarm.infra.Infra;
@@ -67,7 +68,7 @@ public abstract class TrackerITSupport {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.springProperties(DATABASE, KafkaUser.TRACKER).forEach((name, value) -> registry.add(name, () -> value));
         INFRA.clientProperties("tracker", Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
     }
 

@@ -31,8 +31,8 @@ class ApiIT extends AllocatorITSupport {
 
     @Test
     void aStrategySwitchIsPersistedAndMakesTheNextPlansAtOnce() {
-        try (Agents agents = new Agents(INFRA.kafka().bootstrapServers());
-             PlanWatcher watcher = new PlanWatcher(INFRA.kafka().bootstrapServers(), jdbc)) {
+        try (Agents agents = new Agents(INFRA.kafka());
+             PlanWatcher watcher = new PlanWatcher(INFRA.kafka(), jdbc)) {
             TwoImages images = new TwoImages();
             agents.report(images.hosts(), 500);
             assertThat(http.putJson("/api/v1/strategy", "{\"strategy\":\"CROSS_OPT\"}").status()).isEqualTo(200);

@@ -50,8 +50,8 @@ class KafkaPlansIT extends AllocatorITSupport {
 
     @BeforeEach
     void clients() {
-        agents = new Agents(INFRA.kafka().bootstrapServers());
-        watcher = new PlanWatcher(INFRA.kafka().bootstrapServers(), jdbc);
+        agents = new Agents(INFRA.kafka());
+        watcher = new PlanWatcher(INFRA.kafka(), jdbc);
         assertThat(http.putJson("/api/v1/strategy", "{\"strategy\":\"cross-opt\"}").status()).isEqualTo(200);
     }
 

@@ -5,18 +5,24 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaAdmin;
+
+import java.util.List;
 
 /**
  * Declares every bootswarm topic in each service, so that Kafka's admin client creates those
  * missing at start (with {@code bootswarm.kafka.partitions} partitions and
  * {@code bootswarm.kafka.replication-factor} replicas, -1 for the broker's default) instead of the
- * first producer or consumer tripping over an unknown topic.
+ * first producer or consumer tripping over an unknown topic. Off with
+ * {@code bootswarm.kafka.create-topics=false}, where an admin creates the topics (a service has no
+ * right to under the ACLs of a secured cluster).
  */
 @AutoConfiguration(afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
 @ConditionalOnClass(KafkaAdmin.class)
+@ConditionalOnProperty(name = "bootswarm.kafka.create-topics", havingValue = "true", matchIfMissing = true)
 public class TopicsAutoConfiguration {
 
     /**
@@ -29,7 +35,11 @@ public class TopicsAutoConfiguration {
     @Bean
     KafkaAdmin.NewTopics bootswarmTopics(@Value("${bootswarm.kafka.partitions:4}") int partitions,
                                          @Value("${bootswarm.kafka.replication-factor:-1}") int replicas) {
-        return new KafkaAdmin.NewTopics(
+        return new KafkaAdmin.NewTopics(topics(partitions, replicas).toArray(NewTopic[]::new));
+    }
+
+    static List<NewTopic> topics(int partitions, int replicas) {
+        return List.of(
                 topic(Topics.IMAGES, partitions, replicas),
                 topic(Topics.LAUNCH_COMMANDS, partitions, replicas),
                 topic(Topics.LAUNCH_STATUS, partitions, replicas),

@@ -4,6 +4,7 @@ import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,8 +75,9 @@ class OutboxIT {
         }
     }
 
+    /** A producer as the broker's admin: the test topics are new ones, which services may not create. */
     private KafkaTemplate<String, String> kafka(String bootstrap) {
-        Map<String, Object> config = new HashMap<>();
+        Map<String, Object> config = new HashMap<>(infra.kafka().clientProperties(KafkaUser.ADMIN));
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -111,10 +113,10 @@ class OutboxIT {
     /** Reads {@code topic} from the start until {@code expected} records came or the time is up. */
     private List<ConsumerRecord<String, String>> consume(int expected, Duration within) {
         List<ConsumerRecord<String, String>> got = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafka().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "outbox-it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        Map<String, Object> config = new HashMap<>(infra.kafka().clientProperties(KafkaUser.ADMIN));
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "outbox-it-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config,
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + within.toNanos();

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +25,9 @@ class EmbeddedKafkaIT {
         int port = freePort();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(port, 1)) {
             assertThat(kafka.bootstrapServers()).endsWith(":" + port);
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port))) {
+            Map<String, Object> config = new HashMap<>(kafka.credentials(KafkaUser.ADMIN).clientProperties());
+            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port);
+            try (Admin admin = Admin.create(config)) {
                 Collection<Node> nodes = admin.describeCluster().nodes().get();
                 assertThat(nodes).extracting(Node::port).containsExactly(port);
             }

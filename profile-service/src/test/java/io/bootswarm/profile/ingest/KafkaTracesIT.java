@@ -30,7 +30,7 @@ class KafkaTracesIT extends ProfileITSupport {
 
     @BeforeAll
     static void producer() {
-        sender = new TraceSender(INFRA.kafka().bootstrapServers());
+        sender = new TraceSender(INFRA.kafka());
     }
 
     @AfterAll

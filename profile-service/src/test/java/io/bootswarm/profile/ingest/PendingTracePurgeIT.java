@@ -26,7 +26,7 @@ class PendingTracePurgeIT extends ProfileITSupport {
         UUID image = UUID.randomUUID();
         TraceSender.Trace t = TraceSender.Trace.of(image, "boot", 4096);
         double purged = meters.get("bootswarm.profile.traces.purged").counter().count();
-        try (TraceSender sender = new TraceSender(INFRA.kafka().bootstrapServers())) {
+        try (TraceSender sender = new TraceSender(INFRA.kafka())) {
             sender.send(t.chunk(0, false, 0, 0, 1));
             sender.send(t.chunk(1, false, 1, 4096, 1));
             await().atMost(Duration.ofSeconds(30)).until(() -> chunksOf(t.traceId()) == 2);

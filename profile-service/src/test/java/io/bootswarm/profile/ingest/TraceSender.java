@@ -1,5 +1,8 @@
 package io.bootswarm.profile.ingest;
 
+import java.util.HashMap;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.AccessTrace;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.Topics;
@@ -16,16 +19,16 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 
-/** Sends access traces as an agent does: a plain Kafka producer, {@link EventCodec} JSON keyed by trace id. */
+/** Sends access traces as an agent does: a plain Kafka producer logged in as the agents, {@link EventCodec} JSON keyed by trace id. */
 final class TraceSender implements AutoCloseable {
 
     private final KafkaProducer<String, String> producer;
 
-    TraceSender(String bootstrap) {
-        this.producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer());
+    TraceSender(KafkaServer kafka) {
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties(KafkaUser.AGENT));
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
     }
 
     /** A trace's metadata; {@link #chunks} splits its reads. */

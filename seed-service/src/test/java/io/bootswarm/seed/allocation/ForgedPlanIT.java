@@ -1,5 +1,6 @@
 package io.bootswarm.seed.allocation;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.Topics;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -53,8 +53,6 @@ class ForgedPlanIT {
     @LocalServerPort
     int port;
     @Autowired
-    KafkaTemplate<String, String> kafka;
-    @Autowired
     MeterRegistry meters;
 
     @Test
@@ -89,6 +87,7 @@ class ForgedPlanIT {
     }
 
     private void publish(AllocationPlan plan) throws Exception {
-        kafka.send(Topics.ALLOCATION_PLANS, AllocationPlan.KEY, EventCodec.encode(plan)).get(10, TimeUnit.SECONDS);
+        // as allocator-service, the one principal the ACLs let publish plans
+        SeedTestSupport.send(KafkaUser.ALLOCATOR, Topics.ALLOCATION_PLANS, AllocationPlan.KEY, EventCodec.encode(plan));
     }
 }

@@ -1,5 +1,6 @@
 package io.bootswarm.seed.allocation;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
@@ -19,7 +20,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -79,8 +79,6 @@ class UploadSplitIT {
     int port;
     @Autowired
     PeerWireServer server;
-    @Autowired
-    KafkaTemplate<String, String> kafka;
 
     private Api api;
     private UUID imageA;
@@ -223,8 +221,11 @@ class UploadSplitIT {
     }
 
     private void publish(BootswarmEvent event, String key) throws Exception {
-        String topic = event instanceof AllocationPlan ? Topics.ALLOCATION_PLANS : Topics.SWARM_REPORTS;
-        kafka.send(topic, key, EventCodec.encode(event)).get(10, TimeUnit.SECONDS);
+        if (event instanceof AllocationPlan) {
+            SeedTestSupport.send(KafkaUser.ALLOCATOR, Topics.ALLOCATION_PLANS, key, EventCodec.encode(event));
+        } else {
+            SeedTestSupport.send(KafkaUser.AGENT, Topics.SWARM_REPORTS, key, EventCodec.encode(event));
+        }
     }
 
     /** Publishes the plan and returns how many ms until the seed's REST view showed it. */

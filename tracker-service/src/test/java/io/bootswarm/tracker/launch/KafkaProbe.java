@@ -1,5 +1,8 @@
 package io.bootswarm.tracker.launch;
 
+import java.util.HashMap;
+import io.bootswarm.infra.kafka.KafkaServer;
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchCommand;
@@ -22,7 +25,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 
-/** Plain Kafka clients for the tests: read the tracker's launch commands, write agents' status reports. */
+/**
+ * Plain Kafka clients for the tests, logged in as node agents are: read the tracker's launch commands,
+ * write agents' status reports.
+ */
 final class KafkaProbe implements AutoCloseable {
 
     /** A launch command as it arrived, with its record key. */
@@ -30,14 +36,14 @@ final class KafkaProbe implements AutoCloseable {
     }
 
     private final KafkaProducer<String, String> producer;
-    private final String bootstrap;
+    private final KafkaServer kafka;
 
-    KafkaProbe(String bootstrap) {
-        this.bootstrap = bootstrap;
-        this.producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer());
+    KafkaProbe(KafkaServer kafka) {
+        this.kafka = kafka;
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties(KafkaUser.AGENT));
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
     }
 
     /**
@@ -46,11 +52,12 @@ final class KafkaProbe implements AutoCloseable {
      */
     List<Received> commands(UUID launchId, int atLeast, Duration settle) {
         List<Received> got = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "tracker-it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new StringDeserializer())) {
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties(KafkaUser.AGENT));
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "node-agent-tracker-it-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new StringDeserializer())) {
             consumer.subscribe(List.of(Topics.LAUNCH_COMMANDS));
             Instant deadline = Instant.now().plusSeconds(30);
             Instant settleUntil = null;

@@ -24,7 +24,7 @@ class LaunchIT extends TrackerITSupport {
 
     @BeforeEach
     void kafka() {
-        kafka = new KafkaProbe(INFRA.kafka().bootstrapServers());
+        kafka = new KafkaProbe(INFRA.kafka());
     }
 
     @AfterEach

@@ -39,7 +39,7 @@ class LaunchStatusBoundsIT extends TrackerITSupport {
 
     @BeforeEach
     void kafka() {
-        kafka = new KafkaProbe(INFRA.kafka().bootstrapServers());
+        kafka = new KafkaProbe(INFRA.kafka());
     }
 
     @AfterEach

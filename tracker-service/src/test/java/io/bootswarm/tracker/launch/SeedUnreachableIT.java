@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.tracker.TrackerITSupport.Response;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -57,7 +58,7 @@ class SeedUnreachableIT {
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
-        INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        INFRA.springProperties(DATABASE, KafkaUser.TRACKER).forEach((name, value) -> registry.add(name, () -> value));
         INFRA.clientProperties("tracker", java.util.Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
         registry.add("bootswarm.tracker.seed-url", () -> "http://127.0.0.1:" + CLOSED_PORT);
     }
