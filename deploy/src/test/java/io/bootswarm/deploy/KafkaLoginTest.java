@@ -40,8 +40,12 @@ class KafkaLoginTest {
                     .containsEntry("BOOTSWARM_KAFKA_SECURITY", "none")
                     .doesNotContainKeys("BOOTSWARM_KAFKA_PASSWORD", "BOOTSWARM_KAFKA_MECHANISM");
         }
-        assertThat(Chart.renderError(null, Map.of("postgresql.external.host", "pg.example",
-                "postgresql.external.existingSecret", "db", "kafka.external.bootstrapServers", "kafka:9092")))
+        assertThat(Chart.renderError(null, Map.ofEntries(Map.entry("postgresql.external.host", "pg.example"),
+                Map.entry("postgresql.external.existingSecret", "db"),
+                Map.entry("kafka.external.bootstrapServers", "kafka:9092"),
+                Map.entry("auth.issuerUri", "https://idp.example.com"), Map.entry("tracker.auth.existingSecret", "t"),
+                Map.entry("seed.auth.existingSecret", "s"), Map.entry("profile.auth.existingSecret", "p"),
+                Map.entry("allocator.auth.existingSecret", "a"), Map.entry("nodeAgent.auth.existingSecret", "n"))))
                 .contains("kafka.sasl.existingSecret is required when kafka.security=sasl");
         assertThat(Chart.renderError("all-on.yaml", Map.of("kafka.security", "sasl",
                 "kafka.sasl.existingSecret", "bootswarm-kafka")))

@@ -177,7 +177,7 @@ class SecurityValuesTest {
     @Test
     void anInstallWithoutValuesFilesNeedsOnlyTheIdentityProviderBesideTheDatabaseAndKafka() {
         Map<String, String> sets = new HashMap<>(Map.of("postgresql.embedded.enabled", "true",
-                "postgresql.embedded.password", "x", "kafka.embedded.enabled", "true",
+                "postgresql.embedded.password", "x", "kafka.embedded.enabled", "true", "kafka.security", "none",
                 "auth.issuerUri", "https://idp.example.com"));
         CLIENT_SECRETS.forEach((c, secret) -> sets.put((c == Component.NODE_AGENT ? "nodeAgent" : c.label)
                 + ".auth.existingSecret", secret));
