@@ -347,6 +347,8 @@ SPRING_HTTP_CLIENTS_SSL_BUNDLE: "server"
 {{- define "bootswarm.config.node-agent" -}}
 {{- $a := .Values.nodeAgent -}}
 SERVER_PORT: {{ $a.port | quote }}
+# the agent's API listens on loopback by default; the kubelet's probes reach it on the pod's address (every call but the probes needs a token)
+SERVER_ADDRESS: "0.0.0.0"
 {{ include "bootswarm.config.auth" . }}
 {{ include "bootswarm.config.kafka" . }}
 BOOTSWARM_AGENT_DATA_DIRECTORY: "/var/lib/bootswarm/agent"
