@@ -62,6 +62,18 @@ public abstract class TrackerITSupport {
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
         INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
+        registry.add("bootswarm.tracker.peer-token.key-file", () -> PEER_TOKEN_KEY.toString());
+    }
+
+    /** The tracker's peer-token key, made by the first context in a fresh directory. */
+    protected static final java.nio.file.Path PEER_TOKEN_KEY = peerTokenKeyFile();
+
+    private static java.nio.file.Path peerTokenKeyFile() {
+        try {
+            return java.nio.file.Files.createTempDirectory("tracker-it-").resolve("peer-token-key.pem");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */
