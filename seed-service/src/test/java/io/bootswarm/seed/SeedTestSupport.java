@@ -40,6 +40,7 @@ public final class SeedTestSupport {
         Map<String, String> p = new TreeMap<>(Infra.shared().springProperties(database));
         p.put("bootswarm.seed.storage-dir", storage.toString());
         p.put("bootswarm.seed.peer-port", "0");
+        p.put("bootswarm.seed.peer-token.keys", TestPeerTokens.publicKey());
         return p;
     }
 }

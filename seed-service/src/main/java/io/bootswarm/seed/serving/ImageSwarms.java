@@ -72,6 +72,11 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
         return Optional.of(swarm);
     }
 
+    /** Whether peers without a valid access token (stock BitTorrent clients) may fetch this swarm. */
+    boolean openToStockClients(SwarmId swarmId) {
+        return false;
+    }
+
     @EventListener
     void onRemoved(ImageRemoved event) {
         removed.add(event.imageId());
