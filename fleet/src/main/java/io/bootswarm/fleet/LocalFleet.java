@@ -122,7 +122,9 @@ public final class LocalFleet implements AutoCloseable {
         LocalFleet fleet = new LocalFleet(options, pg, kafka);
         try {
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(Map.of(
-                    "server.port", options.trackerPort())));
+                    "server.port", options.trackerPort(),
+                    "bootswarm.tracker.peer-token.key-file",
+                    options.workDirectory().resolve("tracker/peer-token-key.pem").toString())));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
