@@ -7,6 +7,7 @@ import io.bootswarm.seed.allocation.UploadSplit;
 import io.bootswarm.seed.catalog.Catalog;
 import io.bootswarm.seed.catalog.ImageRemoved;
 import io.bootswarm.seed.catalog.ServableImage;
+import io.bootswarm.seed.catalog.StockClients;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -74,7 +75,7 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
 
     /** Whether peers without a valid access token (stock BitTorrent clients) may fetch this swarm. */
     boolean openToStockClients(SwarmId swarmId) {
-        return false;
+        return catalog.stockClients(swarmId).map(StockClients::open).orElse(false);
     }
 
     @EventListener
