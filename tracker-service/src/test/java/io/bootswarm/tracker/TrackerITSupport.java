@@ -59,6 +59,19 @@ public abstract class TrackerITSupport {
     @Autowired
     protected JdbcTemplate jdbc;
 
+    @Autowired
+    protected io.bootswarm.tracker.stock.Passkeys passkeys;
+
+    private String passkey;
+
+    /** A passkey for stock-client announces ({@code /announce/<passkey>}), issued once per test. */
+    protected String passkey() {
+        if (passkey == null) {
+            passkey = passkeys.issue("it-" + getClass().getSimpleName());
+        }
+        return passkey;
+    }
+
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
         INFRA.springProperties(DATABASE).forEach((name, value) -> registry.add(name, () -> value));
