@@ -137,7 +137,9 @@ public final class LocalFleet implements AutoCloseable {
             }
             auth.register(OPERATOR, Set.of("admin", "orchestrator", "viewer"), null);
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(
-                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort())),
+                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort(),
+                            "bootswarm.tracker.peer-token.key-file",
+                            options.workDirectory().resolve("tracker/peer-token-key.pem").toString())),
                     KafkaUser.TRACKER));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),

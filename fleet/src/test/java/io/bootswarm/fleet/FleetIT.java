@@ -2,6 +2,7 @@ package io.bootswarm.fleet;
 
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.ServedSwarm;
 import org.junit.jupiter.api.Test;
@@ -192,7 +193,7 @@ class FleetIT extends FleetITSupport {
             };
             byte[] id = "-XX0001-poisonedpeer".getBytes();
             server = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)),
-                    s -> s.equals(swarm) ? Optional.of(corrupt) : Optional.empty(), id);
+                    s -> s.equals(swarm) ? Optional.of(corrupt) : Optional.empty(), id, PeerAccess.OPEN);
         }
 
         int port() {

@@ -14,16 +14,22 @@ import io.bootswarm.agent.nbd.NbdTls;
 import io.bootswarm.agent.profile.ProfileClient;
 import io.bootswarm.agent.report.SwarmReporter;
 import io.bootswarm.agent.trace.TracePublisher;
+import io.bootswarm.agent.swarm.PeerTokenSettings;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.net.UriHost;
+import io.bootswarm.common.peertoken.PeerTokenKeyring;
+import io.bootswarm.common.peertoken.PeerTokenVerifier;
+import io.bootswarm.common.peertoken.TokenAccess;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.wire.PeerAccess;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -41,6 +47,7 @@ import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
@@ -49,7 +56,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(AgentProperties.class)
+@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class})
 class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
@@ -85,9 +92,21 @@ class AgentConfiguration {
                 RemoteCall.of("seed", retries, breakers, limiters), trust, meters);
     }
 
+    /**
+     * Who may fetch from this host: peers with a valid access token from the tracker, whose keys are
+     * pinned ({@code bootswarm.agent.peer-token.keys}) or fetched from the tracker.
+     */
+    @Bean
+    PeerAccess peerAccess(PeerTokenSettings settings, TrackerClient tracker, MeterRegistry meters) {
+        Clock clock = Clock.systemUTC();
+        PeerTokenKeyring keys = PeerTokenKeyring.of(settings.keys(), tracker::peerTokenKeys, clock,
+                settings.refetchAfter());
+        return new TokenAccess(new PeerTokenVerifier(keys, clock), meters);
+    }
+
     @Bean
     SwarmManager swarmManager(PieceStore store, TrackerClient tracker, ManifestCatalog manifests, AgentProperties p,
-                              MeterRegistry meters) throws IOException {
+                              PeerAccess access, MeterRegistry meters) throws IOException {
         Function<SwarmId, Optional<Manifest>> resolver = !p.swarm().crossImage() ? id -> Optional.empty() : id -> {
             try {
                 return manifests.bySwarm(id);
@@ -96,7 +115,12 @@ class AgentConfiguration {
                 return Optional.empty();
             }
         };
-        return new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver, meters);
+        SwarmManager swarms = new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver,
+                access, meters);
+        FunctionCounter.builder("bootswarm.agent.peer.refused", swarms, SwarmManager::refusedPeers)
+                .description("peer connections closed without serving: no valid access token (by reason: "
+                        + "bootswarm.peer.refused)").register(meters);
+        return swarms;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.bootswarm.seed;
 
+import io.bootswarm.common.keys.Ed25519KeyFile;
 import io.bootswarm.common.manifest.ManifestDocument;
 import io.bootswarm.common.manifest.ManifestKey;
 import io.bootswarm.common.manifest.ManifestSignature;
@@ -8,14 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.util.List;
@@ -43,43 +37,12 @@ public final class ManifestSigner {
     }
 
     ManifestSigner(Path file, boolean createIfAbsent) {
-        try {
-            if (!Files.exists(file)) {
-                if (!createIfAbsent) {
-                    throw new IllegalStateException("bootswarm.seed.signing-key-file " + file + " does not exist; "
-                            + "make one (openssl genpkey -algorithm ed25519 -out " + file + ") or leave the setting "
-                            + "empty for a key kept in the storage directory");
-                }
-                create(file);
-            }
-            this.privateKey = ManifestSignature.privateKeyFromPem(Files.readString(file, StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or write the manifest signing key " + file, e);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("the manifest signing key " + file + " is not an Ed25519 PKCS#8 PEM key: "
-                    + e.getMessage(), e);
-        }
-        this.publicKey = ManifestSignature.publicKeyOf(privateKey);
-        this.keyId = ManifestSignature.keyId(publicKey);
+        Ed25519KeyFile key = Ed25519KeyFile.loadOrCreate(file, createIfAbsent, "bootswarm.seed.signing-key-file",
+                "manifest signing");
+        this.privateKey = key.privateKey();
+        this.publicKey = key.publicKey();
+        this.keyId = key.keyId();
         log.info("signing manifests with key {} from {}", keyId, file);
-    }
-
-    private static void create(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        KeyPair pair = ManifestSignature.generateKeyPair();
-        Path tmp = Files.createTempFile(dir, DEFAULT_FILE, ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            Files.writeString(tmp, ManifestSignature.privateKeyPem(pair.getPrivate()), StandardCharsets.US_ASCII);
-            Files.move(tmp, file);
-            Storage.syncDirectory(dir);
-            log.info("generated the manifest signing key {} in {}", ManifestSignature.keyId(pair.getPublic()), file);
-        } catch (FileAlreadyExistsException e) {
-            log.info("another seed made the manifest signing key {} first; using it", file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     /** The signature of the document, by this seed's key. */

@@ -1,6 +1,8 @@
 package io.bootswarm.seed;
 
+import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
@@ -15,6 +17,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /** A minimal BitTorrent peer for tests: handshake, interest, pipelined block requests, raw bytes when needed. */
 public final class PeerClient implements AutoCloseable {
@@ -37,12 +41,33 @@ public final class PeerClient implements AutoCloseable {
         return new PeerClient(new Socket("127.0.0.1", port));
     }
 
-    /** Sends our handshake for {@code swarm} and reads the seed's; then messages are read with {@code pieceCount} limits. */
+    /** This client's peer id. */
+    public static final byte[] PEER_ID = "-TEST01-abcdefghijkl".getBytes();
+
+    /**
+     * Sends our handshake for {@code swarm} and reads the seed's and its BEP 10 extended handshake, then
+     * sends ours with a valid access token ({@link TestPeerTokens}); then messages are read with
+     * {@code pieceCount} limits.
+     */
     public Handshake handshake(SwarmId swarm, int pieceCount) throws IOException {
-        out.writeHandshake(new Handshake(new byte[8], swarm, "-TEST01-abcdefghijkl".getBytes()));
+        return handshake(swarm, pieceCount, TestPeerTokens.token(swarm, PEER_ID));
+    }
+
+    /** As {@link #handshake(SwarmId, int)}, presenting {@code token} (none if null), as a stock client would. */
+    public Handshake handshake(SwarmId swarm, int pieceCount, byte[] token) throws IOException {
+        out.writeHandshake(new Handshake(Handshake.ourReserved(), swarm, PEER_ID));
         out.flush();
         Handshake theirs = PeerWireReader.readHandshake(in);
         reader = new PeerWireReader(in, WireLimits.forPieces(pieceCount));
+        PeerMessage m = reader.read();
+        if (!(m instanceof PeerMessage.Extended e) || e.extendedId() != 0) {
+            throw new IOException("expected the BEP 10 extended handshake, got " + m);
+        }
+        Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(), "v", "PeerClient"));
+        if (token != null) {
+            ours.put(PeerAccess.TOKEN_KEY, token);
+        }
+        send(new PeerMessage.Extended(0, Bencode.encode(ours)));
         return theirs;
     }
 

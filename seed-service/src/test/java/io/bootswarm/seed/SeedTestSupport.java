@@ -57,6 +57,7 @@ public final class SeedTestSupport {
         p.putAll(Infra.shared().clientProperties("seed", Set.of("seed"), null));
         p.put("bootswarm.seed.storage-dir", storage.toString());
         p.put("bootswarm.seed.peer-port", "0");
+        p.put("bootswarm.seed.peer-token.keys", TestPeerTokens.publicKey());
         return p;
     }
 

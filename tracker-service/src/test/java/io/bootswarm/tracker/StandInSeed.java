@@ -33,6 +33,10 @@ public final class StandInSeed implements AutoCloseable {
     private final Set<String> failingRelated = ConcurrentHashMap.newKeySet();
     private final Set<String> slowRelated = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicInteger> relatedRequests = new ConcurrentHashMap<>();
+    private final Set<String> closedToStock = ConcurrentHashMap.newKeySet();
+    private final Map<UUID, byte[]> torrentInfo = new ConcurrentHashMap<>();
+    private final Map<UUID, Boolean> imageOpen = new ConcurrentHashMap<>();
+    private final AtomicInteger stockRequests = new AtomicInteger();
 
     private StandInSeed(HttpServer server) {
         this.server = server;
@@ -44,6 +48,7 @@ public final class StandInSeed implements AutoCloseable {
             StandInSeed seed = new StandInSeed(server);
             server.createContext("/api/v1/images/", seed::handle);
             server.createContext("/api/v1/swarms/related", seed::handleRelated);
+            server.createContext("/api/v1/swarms/", seed::handleStockSwarm);
             server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             server.start();
             return seed;
@@ -128,9 +133,65 @@ public final class StandInSeed implements AutoCloseable {
         }
     }
 
+    /**
+     * Stock clients: a swarm is open to them ({@code GET /api/v1/swarms/{id}/stock-clients}) unless
+     * {@link #closeToStockClients closed}; the images added with {@link #addStockImage} answer
+     * {@code /stock-clients} and {@code /torrent-info}.
+     */
+    public void closeToStockClients(String swarmHex) {
+        closedToStock.add(swarmHex);
+    }
+
+    public UUID addStockImage(byte[] info, boolean open) {
+        UUID id = UUID.randomUUID();
+        torrentInfo.put(id, info);
+        imageOpen.put(id, open);
+        return id;
+    }
+
+    /** Stock-client questions asked so far. */
+    public int stockRequests() {
+        return stockRequests.get();
+    }
+
+    private void handleStockSwarm(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String tail = exchange.getRequestURI().getPath().substring("/api/v1/swarms/".length());
+            if (!tail.matches("[0-9a-f]{40}/stock-clients")) {
+                respond(exchange, 404, "{\"title\":\"Not found\",\"status\":404}");
+                return;
+            }
+            stockRequests.incrementAndGet();
+            String swarm = tail.substring(0, 40);
+            respond(exchange, 200, """
+                    {"imageId":"%s","swarmId":"%s","open":%s}""".formatted(UUID.randomUUID(), swarm,
+                    !closedToStock.contains(swarm)));
+        }
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String tail = exchange.getRequestURI().getPath().substring("/api/v1/images/".length());
+            int slash = tail.indexOf('/');
+            if (slash > 0) {
+                UUID image = UUID.fromString(tail.substring(0, slash));
+                String what = tail.substring(slash + 1);
+                if (!torrentInfo.containsKey(image)) {
+                    respond(exchange, 404, "{\"title\":\"Not found\",\"status\":404}");
+                } else if (what.equals("stock-clients")) {
+                    respond(exchange, 200, """
+                            {"imageId":"%s","swarmId":"%s","open":%s}""".formatted(image, "ab".repeat(20),
+                            imageOpen.get(image)));
+                } else if (what.equals("torrent-info")) {
+                    byte[] body = torrentInfo.get(image);
+                    exchange.getResponseHeaders().set("Content-Type", "application/x-bittorrent");
+                    exchange.sendResponseHeaders(200, body.length);
+                    exchange.getResponseBody().write(body);
+                } else {
+                    respond(exchange, 404, "{\"title\":\"Not found\",\"status\":404}");
+                }
+                return;
+            }
             UUID id;
             try {
                 id = UUID.fromString(tail);

@@ -66,10 +66,24 @@ public abstract class TrackerITSupport {
     @Autowired
     protected JdbcTemplate jdbc;
 
+    @Autowired
+    protected io.bootswarm.tracker.stock.Passkeys passkeys;
+
+    private String passkey;
+
+    /** A passkey for stock-client announces ({@code /announce/<passkey>}), issued once per test. */
+    protected String passkey() {
+        if (passkey == null) {
+            passkey = passkeys.issue("it-" + getClass().getSimpleName());
+        }
+        return passkey;
+    }
+
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
         INFRA.springProperties(DATABASE, KafkaUser.TRACKER).forEach((name, value) -> registry.add(name, () -> value));
         INFRA.clientProperties("tracker", Set.of("viewer"), null).forEach((name, value) -> registry.add(name, () -> value));
+        registry.add("bootswarm.tracker.peer-token.key-file", () -> PEER_TOKEN_KEY.toString());
     }
 
     /** A token of the operator client: every role, bound to host {@code it-operator}. */
@@ -109,6 +123,17 @@ public abstract class TrackerITSupport {
         }
         return HttpRequest.newBuilder(r, (n, v) -> true)
                 .header("Authorization", "Bearer " + tokenFor(method, path, body)).build();
+    }
+
+    /** The tracker's peer-token key, made by the first context in a fresh directory. */
+    protected static final java.nio.file.Path PEER_TOKEN_KEY = peerTokenKeyFile();
+
+    private static java.nio.file.Path peerTokenKeyFile() {
+        try {
+            return java.nio.file.Files.createTempDirectory("tracker-it-").resolve("peer-token-key.pem");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */

@@ -14,6 +14,7 @@ import io.bootswarm.bench.trace.Playback;
 import io.bootswarm.bench.trace.Profile;
 import io.bootswarm.bench.trace.Trace;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -99,7 +100,7 @@ public final class Harness {
                 PeerWireServer seed = new PeerWireServer(PeerWireServer.Settings.defaults(LOOPBACK)
                         .withUpload(Math.max(16, n), RateLimiter.perSecond(config.seedRate() / s)),
                         id -> id.equals(manifest.swarmId()) ? Optional.of(image.served(seedBytes::addAndGet))
-                                : Optional.empty(), SEED_ID);
+                                : Optional.empty(), SEED_ID, PeerAccess.OPEN);
                 closing.add(seed);
                 agents = startAgents(config, manifest, seed.port(), work, closing);
             }
@@ -212,7 +213,8 @@ public final class Harness {
             PieceStore store = PieceStore.open(work.resolve("agent-" + i), manifest.pieceSize(), Duration.ofHours(1));
             int self = i;
             SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self),
-                    namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), new SimpleMeterRegistry());
+                    namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), PeerAccess.OPEN,
+                    new SimpleMeterRegistry());
             closing.add(m);
             managers.add(m);
             agentPeers.add(new Peer("127.0.0.1", m.peerPort(), false));

@@ -6,6 +6,7 @@ import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.PeerWireWriter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -129,7 +130,7 @@ public final class ServiceTimeProbe {
         };
         InetSocketAddress bind = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (PeerWireServer server = new PeerWireServer(PeerWireServer.Settings.defaults(bind),
-                sid -> sid.equals(id) ? Optional.of(swarm) : Optional.empty(), peerId(0))) {
+                sid -> sid.equals(id) ? Optional.of(swarm) : Optional.empty(), peerId(0), PeerAccess.OPEN)) {
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> loaders = new ArrayList<>();
             for (int i = 0; i < load; i++) {

@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -140,12 +139,7 @@ public final class PieceSplitter {
 
         /** The BEP 3 info dictionary of this image under {@code name}. */
         public Map<String, Object> infoDictionary(String name) {
-            Map<String, Object> info = new LinkedHashMap<>();
-            info.put("length", size);
-            info.put("name", name);
-            info.put("piece length", (long) pieceSize);
-            info.put("pieces", sha1);
-            return info;
+            return TorrentMetainfo.infoDictionary(name, size, pieceSize, sha1);
         }
 
         /** The swarm id: SHA-1 of the bencoded info dictionary (the v1 info hash). */

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,6 +32,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * a swarm; an unknown swarm, a malformed or oversize message, or a request outside what we hold
  * closes the connection with a log line. Each connection has a reader and a writer thread
  * (virtual); see {@link UploadConnection}.
+ *
+ * <p>Access: after the handshakes (BEP 3, then our BEP 10 extended handshake, which BEP 10 lets
+ * come before the bitfield) the server waits, at most the handshake timeout, for the peer's
+ * extended handshake and asks {@link PeerAccess} whether to serve the peer, with the access token
+ * found there ({@value PeerAccess#TOKEN_KEY}) or none (a peer that does not set the BEP 10 bit is
+ * asked about at once, without a token). A refused peer is closed with one log line and counted
+ * ({@link #refusedPeers()}) before it learns a single piece: the bitfield is sent only after.
  *
  * <p>Choking: at most {@code uploadSlots} interested peers are unchoked at once, first come first
  * served, and one that has been unchoked for {@link #ROTATE_AFTER} makes room for one that waits;
@@ -88,6 +96,8 @@ public final class PeerWireServer implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<UploadConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong protocolErrors = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final PeerAccess access;
     private final AtomicLong blocksServed = new AtomicLong();
     private final AtomicLong bytesServed = new AtomicLong();
     private final Object chokeLock = new Object();
@@ -104,13 +114,15 @@ public final class PeerWireServer implements AutoCloseable {
     }
     private volatile boolean closed;
 
-    /** Binds and starts accepting. */
-    public PeerWireServer(Settings settings, SwarmDirectory directory, byte[] peerId) throws IOException {
+    /** Binds and starts accepting; each peer is served only if {@code access} admits it. */
+    public PeerWireServer(Settings settings, SwarmDirectory directory, byte[] peerId, PeerAccess access)
+            throws IOException {
         if (peerId.length != 20) {
             throw new IllegalArgumentException("peer id must be 20 bytes");
         }
         this.settings = settings;
         this.directory = directory;
+        this.access = access;
         this.peerId = peerId.clone();
         this.slots = new Semaphore(settings.maxConnections());
         this.serverSocket = new ServerSocket();
@@ -131,6 +143,11 @@ public final class PeerWireServer implements AutoCloseable {
     /** Connections closed because the peer broke the protocol. */
     public long protocolErrors() {
         return protocolErrors.get();
+    }
+
+    /** Connections closed because {@link PeerAccess} refused the peer (no valid token, say). */
+    public long refusedPeers() {
+        return refused.get();
     }
 
     public long blocksServed() {
@@ -236,23 +253,42 @@ public final class PeerWireServer implements AutoCloseable {
             Handshake theirs = PeerWireReader.readHandshake(in);
             ServedSwarm swarm = directory.find(theirs.swarmId())
                     .orElseThrow(() -> new WireProtocolException("unknown swarm " + theirs.swarmId()));
+            out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(), peerId));
+            if (theirs.supportsExtensions()) {
+                // BEP 10: sent right after the handshake, before the bitfield (which waits for the peer's
+                // extended handshake, where its access token is)
+                out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "v", "bootswarm/0.1",
+                        "reqq", (long) settings.maxQueuedRequests()))));
+            }
+            out.flush();
+            PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount()));
+            Preamble preamble = theirs.supportsExtensions() ? preamble(socket, reader) : Preamble.NONE;
+            PeerAccess.Admission admission = preamble == null
+                    ? PeerAccess.Admission.refused("no-extended-handshake")
+                    : access.admit(theirs.swarmId(), theirs.peerId(), preamble.token());
+            if (!admission.admitted()) {
+                refused.incrementAndGet();
+                log.warn("refusing peer {} for swarm {}: {}", remote, theirs.swarmId(), admission.reason());
+                return;
+            }
             // registered before the bitfield is taken, so that a piece announced from now on reaches this
             // peer: its have is queued and sent by the writer after the bitfield
             connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
                     settings.maxQueuedRequests());
             connections.add(connection);
-            out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(), peerId));
             PieceSet have = swarm.available();
             if (have.cardinality() > 0) {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
             }
-            if (theirs.supportsExtensions()) {
-                out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "v", "bootswarm/0.1",
-                        "reqq", (long) settings.maxQueuedRequests()))));
-            }
             out.flush();
+            if (preamble.handshake() != null) {
+                connection.extendedHandshake(preamble.handshake());
+            }
+            if (preamble.interested()) {
+                connection.interestedEarly();
+            }
             socket.setSoTimeout((int) settings.idleTimeout().toMillis());
-            connection.readLoop(new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount())));
+            connection.readLoop(reader);
         } catch (EOFException | SocketException e) {
             log.debug("peer {} disconnected: {}", remote, e.toString());
         } catch (SocketTimeoutException e) {
@@ -272,6 +308,63 @@ public final class PeerWireServer implements AutoCloseable {
                 interestChanged(connection);
             }
         }
+    }
+
+    /**
+     * What a peer sent between its handshake and its BEP 10 extended handshake.
+     *
+     * @param handshake  its extended handshake dictionary (null if unreadable)
+     * @param token      the access token in it, or null
+     * @param interested whether it declared interest meanwhile
+     */
+    private record Preamble(Map<?, ?> handshake, byte[] token, boolean interested) {
+        static final Preamble NONE = new Preamble(null, null, false);
+    }
+
+    /** Messages a peer may send before its extended handshake (a bitfield, haves, interest). */
+    private static final int MAX_PREAMBLE_MESSAGES = 64;
+
+    /**
+     * Reads up to the peer's extended handshake, within the handshake timeout. Requests meanwhile are
+     * dropped (the peer is choked, BEP 3); a piece is a protocol error.
+     *
+     * @return null when the peer sent no extended handshake in time
+     */
+    private Preamble preamble(Socket socket, PeerWireReader reader) throws IOException {
+        long deadline = System.nanoTime() + settings.handshakeTimeout().toNanos();
+        boolean interested = false;
+        for (int i = 0; i < MAX_PREAMBLE_MESSAGES; i++) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return null;
+            }
+            socket.setSoTimeout((int) Math.max(1, left));
+            PeerMessage m;
+            try {
+                m = reader.read();
+            } catch (SocketTimeoutException e) {
+                return null;
+            }
+            switch (m) {
+                case PeerMessage.Extended e when e.extendedId() == 0 -> {
+                    Map<?, ?> dict = null;
+                    try {
+                        dict = Bencode.decode(e.payload()) instanceof Map<?, ?> d ? d : null;
+                    } catch (IllegalArgumentException ignored) {
+                        // unreadable: an ordinary peer without a token
+                    }
+                    byte[] token = dict != null && dict.get(PeerAccess.TOKEN_KEY) instanceof byte[] b ? b : null;
+                    return new Preamble(dict, token, interested);
+                }
+                case PeerMessage.Interested in -> interested = true;
+                case PeerMessage.NotInterested n -> interested = false;
+                case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
+                default -> {
+                    // bitfield, have, keep-alive, requests (dropped: the peer is choked)
+                }
+            }
+        }
+        throw new WireProtocolException("no extended handshake within " + MAX_PREAMBLE_MESSAGES + " messages");
     }
 
     void writeFailed(UploadConnection c, Exception e) {

@@ -110,16 +110,30 @@ final class UploadConnection {
     private void extendedHandshake(byte[] payload) {
         try {
             if (Bencode.decode(payload) instanceof Map<?, ?> m) {
-                if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
-                    server.peerSeen(this, port.intValue());
-                }
-                if (Long.valueOf(1).equals(m.get("urgent"))) {
-                    urgent = true;
-                    server.interestChanged(this);
-                }
+                extendedHandshake(m);
             }
         } catch (IllegalArgumentException e) {
             // an extended handshake we cannot read: treat the peer as an ordinary one
+        }
+    }
+
+    /** BEP 10 extended handshake keys we use: {@code p} (the peer's listen port) and our {@code urgent}. */
+    void extendedHandshake(Map<?, ?> m) {
+        if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
+            server.peerSeen(this, port.intValue());
+        }
+        if (Long.valueOf(1).equals(m.get("urgent"))) {
+            urgent = true;
+            server.interestChanged(this);
+        }
+    }
+
+    /** The peer said it was interested before it was admitted. */
+    void interestedEarly() {
+        if (!interested) {
+            interested = true;
+            interestedSince = System.nanoTime();
+            server.interestChanged(this);
         }
     }
 

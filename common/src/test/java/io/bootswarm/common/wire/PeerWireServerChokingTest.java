@@ -58,7 +58,7 @@ class PeerWireServerChokingTest {
         var s = new PeerWireServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(30), slots, maxQueued, limit, Duration.ofSeconds(60));
         server = new PeerWireServer(s, id -> id.equals(swarmId) ? Optional.of(swarm) : Optional.empty(),
-                "-TS0001-chokingtest1".getBytes());
+                "-TS0001-chokingtest1".getBytes(), PeerAccess.OPEN);
         return server;
     }
 
@@ -83,9 +83,9 @@ class PeerWireServerChokingTest {
             socket.setSoTimeout(3000);
             out = new PeerWireWriter(socket.getOutputStream());
             out.writeHandshake(new Handshake(Handshake.ourReserved(), swarmId, new byte[20]));
-            if (urgent) {
-                out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "urgent", 1L))));
-            }
+            // BEP 10: the server sends its bitfield once it has our extended handshake
+            out.write(new PeerMessage.Extended(0, Bencode.encode(urgent ? Map.of("m", Map.of(), "urgent", 1L)
+                    : Map.of("m", Map.of()))));
             out.flush();
             var input = new BufferedInputStream(socket.getInputStream());
             PeerWireReader.readHandshake(input);
@@ -195,6 +195,7 @@ class PeerWireServerChokingTest {
         available.add(0);
         start(4, RateLimiter.UNLIMITED, 64);
         Peer a = new Peer(false);
+        assertThat(a.in.read()).isInstanceOf(PeerMessage.Extended.class); // BEP 10: before the bitfield
         PeerMessage.Bitfield bits = (PeerMessage.Bitfield) a.in.read();
         assertThat(PieceSet.fromBitfield(bits.bits(), PIECES).cardinality()).isEqualTo(1);
         available.add(6);

@@ -118,7 +118,7 @@ class PeerWireServerTest {
         var settings = new PeerWireServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 maxConnections, handshakeTimeout, Duration.ofSeconds(30));
         return new PeerWireServer(settings, id -> id.equals(swarmId) ? Optional.of(swarm)
-                : id.equals(emptySwarmId) ? Optional.of(empty) : Optional.empty(), SERVER_PEER_ID);
+                : id.equals(emptySwarmId) ? Optional.of(empty) : Optional.empty(), SERVER_PEER_ID, PeerAccess.OPEN);
     }
 
     @AfterEach
@@ -257,7 +257,7 @@ class PeerWireServerTest {
     void extensionPeersGetABep10ExtendedHandshake() throws IOException {
         try (Client c = new Client()) {
             c.handshake(swarmId, true);
-            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            // BEP 10: the extended handshake follows the handshake; the bitfield waits for ours
             PeerMessage m = c.read();
             assertThat(m).isInstanceOf(PeerMessage.Extended.class);
             PeerMessage.Extended e = (PeerMessage.Extended) m;
@@ -267,6 +267,9 @@ class PeerWireServerTest {
             assertThat((Map<?, ?>) dict.get("m")).isEmpty();
             assertThat(dict.get("reqq")).isInstanceOf(Long.class);
             assertThat(new String((byte[]) dict.get("v"), StandardCharsets.UTF_8)).startsWith("bootswarm");
+            c.assertSilentFor(200);
+            c.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of()))));
+            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
         }
     }
 
@@ -569,7 +572,7 @@ class PeerWireServerTest {
     @Test
     void serverRejectsABadPeerId() {
         assertThatThrownBy(() -> new PeerWireServer(PeerWireServer.Settings.defaults(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), id -> Optional.empty(), new byte[19]))
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), id -> Optional.empty(), new byte[19], PeerAccess.OPEN))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

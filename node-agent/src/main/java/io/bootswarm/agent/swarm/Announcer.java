@@ -22,16 +22,29 @@ public interface Announcer {
      * @param agentIds the peer ids of the swarm's own agents among {@code peers} (not seeds, not peers of
      *                 other images), as the tracker names them: what this host ranks itself among for
      *                 {@link io.bootswarm.common.picker.SeedPartition} (empty when unknown)
+     * @param peerToken the tracker's peer access token for this swarm and our peer id
+     *                  ({@link io.bootswarm.common.peertoken.PeerToken} encoded), presented in the BEP 10
+     *                  extended handshake to every peer dialled; null when the tracker sent none
      */
-    record Result(Duration interval, List<Peer> peers, List<String> agentIds) {
+    record Result(Duration interval, List<Peer> peers, List<String> agentIds, byte[] peerToken) {
 
         public Result {
             agentIds = agentIds == null ? List.of() : List.copyOf(agentIds);
+            peerToken = peerToken == null ? null : peerToken.clone();
+        }
+
+        public Result(Duration interval, List<Peer> peers, List<String> agentIds) {
+            this(interval, peers, agentIds, null);
         }
 
         /** An answer that names no agent ids (this host then owns every piece). */
         public Result(Duration interval, List<Peer> peers) {
             this(interval, peers, List.of());
+        }
+
+        @Override
+        public byte[] peerToken() {
+            return peerToken == null ? null : peerToken.clone();
         }
     }
 

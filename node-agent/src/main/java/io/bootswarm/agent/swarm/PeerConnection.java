@@ -4,6 +4,7 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.Handshake;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
 import io.bootswarm.common.wire.PeerWireWriter;
@@ -19,6 +20,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,12 +85,15 @@ final class PeerConnection implements AutoCloseable {
      * @param urgent   a connection for demand fetches: it says so in its BEP 10 extended handshake, so that
      *                 our agents serve it before other connections, and it goes first at our download limiter
      * @param download the host's download rate limiter
+     * @param token    our peer access token for {@code swarm} (from the last announce), sent in our BEP 10
+     *                 extended handshake as {@value PeerAccess#TOKEN_KEY}; null for none (the peer then
+     *                 refuses us unless it serves everyone)
      *
      * @throws WireProtocolException if the peer answers for another swarm
      */
     static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
-                               Duration timeout, Runnable onChange, boolean urgent, RateLimiter download)
-            throws IOException {
+                               Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
+                               byte[] token) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -105,9 +110,15 @@ final class PeerConnection implements AutoCloseable {
             if (theirs.supportsExtensions()) {
                 // BEP 10: both sides set the extension bit, so we may send our extended handshake
                 // "p" (our listen port, BEP 10) lets the peer connect back and download from us too
-                w.write(new PeerMessage.Extended(0, Bencode.encode(urgent
-                        ? Map.of("m", Map.of(), "v", "bootswarm/0.1", "p", (long) listenPort, "urgent", 1L)
-                        : Map.of("m", Map.of(), "v", "bootswarm/0.1", "p", (long) listenPort))));
+                Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(), "v", "bootswarm/0.1",
+                        "p", (long) listenPort));
+                if (urgent) {
+                    ours.put("urgent", 1L);
+                }
+                if (token != null) {
+                    ours.put(PeerAccess.TOKEN_KEY, token);
+                }
+                w.write(new PeerMessage.Extended(0, Bencode.encode(ours)));
                 w.flush();
             }
             s.setSoTimeout(0);

@@ -5,6 +5,7 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -59,9 +60,12 @@ public final class SwarmManager implements AutoCloseable {
     /**
      * @param resolver finds the manifest of an image by its swarm id, for cross-image serving; return
      *                 empty for none (and to turn cross-image serving off)
+     * @param access   which connecting peers are served: those with a valid peer access token
+     *                 ({@link io.bootswarm.common.peertoken.TokenAccess})
      */
     public SwarmManager(PieceStore store, Announcer announcer, SwarmSettings settings, InetSocketAddress peerBind,
-                        Function<SwarmId, Optional<Manifest>> resolver, MeterRegistry meters) throws IOException {
+                        Function<SwarmId, Optional<Manifest>> resolver, PeerAccess access, MeterRegistry meters)
+            throws IOException {
         this.store = store;
         this.announcer = announcer;
         this.settings = settings;
@@ -69,7 +73,7 @@ public final class SwarmManager implements AutoCloseable {
         this.resolver = resolver;
         this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
         this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
-                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId);
+                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId, access);
         store.addListener(this::stored);
         server.onPeerSeen((swarm, host, port) -> {
             SwarmSession s = bySwarm.get(swarm);
@@ -94,6 +98,11 @@ public final class SwarmManager implements AutoCloseable {
     /** This host's peer id, as it announces itself to the tracker and to peers. */
     public byte[] peerId() {
         return peerId.clone();
+    }
+
+    /** Peers refused for want of a valid access token since start. */
+    public long refusedPeers() {
+        return server.refusedPeers();
     }
 
     /** Bytes this host has uploaded to peers since start, all swarms together. */

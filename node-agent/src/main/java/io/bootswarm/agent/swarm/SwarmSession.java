@@ -99,6 +99,8 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private final Counter fetchedBytesCounter;
     private final Thread announceThread;
     private volatile List<Peer> known = List.of();
+    /** The access token of the last announce, presented to the peers we dial (null before the first). */
+    private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
     private final Set<Peer> discovered = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -400,7 +402,7 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
     private PeerConnection connect(Peer p, boolean urgent) {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
-                    settings.connectTimeout(), this::signal, urgent, download);
+                    settings.connectTimeout(), this::signal, urgent, download, peerToken);
             signal();
             return c;
         } catch (IOException e) {
@@ -508,6 +510,9 @@ public final class SwarmSession implements PieceSource, ServedSwarm, SwarmView, 
                         left, bytesUploaded.get(), bytesFetched.get(), e));
                 completeSent |= "completed".equals(e) || (left == 0 && "started".equals(e));
                 event = null;
+                if (r.peerToken() != null) {
+                    peerToken = r.peerToken(); // before the peers it lets us dial
+                }
                 Set<Peer> all = new java.util.LinkedHashSet<>(r.peers());
                 all.addAll(discovered);
                 known = List.copyOf(all);

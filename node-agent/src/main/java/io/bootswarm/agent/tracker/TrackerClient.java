@@ -2,6 +2,8 @@ package io.bootswarm.agent.tracker;
 
 import io.bootswarm.agent.swarm.Announcer;
 import io.bootswarm.agent.swarm.Peer;
+import io.bootswarm.common.peertoken.PeerToken;
+import io.bootswarm.common.peertoken.PeerTokenKey;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
 import org.springframework.web.client.RestClient;
@@ -14,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /**
  * The agent's calls to tracker-service: host registration and heartbeat, the list of live seeds,
- * and swarm announces. Every call is a {@link RemoteCall} through the resilience4j instances named
+ * swarm announces (which bring the peer access token for the swarm) and the keys peer tokens are
+ * signed with. Every call is a {@link RemoteCall} through the resilience4j instances named
  * {@code tracker}; a failed one throws {@link RemoteCallException}.
  */
 public final class TrackerClient implements Announcer, AutoCloseable {
@@ -34,7 +37,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
     record AnnouncePeer(String peerId, String host, int port, boolean seed, boolean crossImage) {
     }
 
-    record AnnounceResponse(long interval, List<AnnouncePeer> peers) {
+    record AnnounceResponse(long interval, List<AnnouncePeer> peers, String peerToken) {
     }
 
     /**
@@ -97,7 +100,26 @@ public final class TrackerClient implements Announcer, AutoCloseable {
         return new Result(Duration.ofSeconds(Math.max(1, r.interval())),
                 r.peers().stream().map(p -> new Peer(p.host(), p.port(), p.seed())).toList(),
                 r.peers().stream().filter(p -> !p.seed() && !p.crossImage() && p.peerId() != null)
-                        .map(AnnouncePeer::peerId).toList());
+                        .map(AnnouncePeer::peerId).toList(),
+                token(r.peerToken()));
+    }
+
+    private static byte[] token(String base64) throws IOException {
+        if (base64 == null) {
+            return null;
+        }
+        try {
+            return PeerToken.fromBase64(base64).encode();
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the tracker sent a malformed peer token", e);
+        }
+    }
+
+    /** The keys the tracker signs peer access tokens with ({@code GET /api/v1/peer-token-keys}). */
+    public List<PeerTokenKey> peerTokenKeys() throws IOException {
+        PeerTokenKey[] keys = call(() -> http.get().uri("/api/v1/peer-token-keys").retrieve()
+                .body(PeerTokenKey[].class));
+        return keys == null ? List.of() : List.of(keys);
     }
 
     private <T> T call(Callable<T> request) throws RemoteCallException {

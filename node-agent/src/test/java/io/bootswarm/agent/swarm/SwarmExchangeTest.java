@@ -6,6 +6,12 @@ import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.picker.SeedPartition;
+import io.bootswarm.common.manifest.ManifestSignature;
+import io.bootswarm.common.peertoken.PeerTokenIssuer;
+import io.bootswarm.common.peertoken.PeerTokenKeyring;
+import io.bootswarm.common.peertoken.PeerTokenVerifier;
+import io.bootswarm.common.peertoken.TokenAccess;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
@@ -20,6 +26,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -110,12 +118,24 @@ class SwarmExchangeTest {
         }));
         PeerWireServer s = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0))
                 .withUpload(64, RateLimiter.perSecond(rate)), id -> Optional.ofNullable(swarms.get(id)),
-                "-SEED00-swarmtest123".getBytes());
+                "-SEED00-swarmtest123".getBytes(), access());
         closing.add(s);
         return s;
     }
 
     record Agent(SwarmManager manager, SwarmSession session) {
+    }
+
+    /** The stand-in tracker's peer-token key: the fake announcer signs tokens with it, every peer checks them. */
+    final KeyPair trackerKey = ManifestSignature.generateKeyPair();
+    final PeerTokenIssuer tokens = new PeerTokenIssuer(trackerKey.getPrivate(), Clock.systemUTC(),
+            Duration.ofMinutes(10));
+    /** Whether the fake tracker hands out peer tokens (on by default, as the real one does). */
+    boolean issueTokens = true;
+
+    PeerAccess access() {
+        return new TokenAccess(new PeerTokenVerifier(PeerTokenKeyring.pinned(List.of(trackerKey.getPublic())),
+                Clock.systemUTC()), new SimpleMeterRegistry());
     }
 
     /** How agents resolve swarm ids of images they do not run (cross-image serving); none by default. */
@@ -147,8 +167,9 @@ class SwarmExchangeTest {
                 ids.put(self, HexFormat.of().formatHex(a.peerId()));
                 return new Announcer.Result(Duration.ofSeconds(1),
                         peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList(),
-                        ids.entrySet().stream().filter(e -> e.getKey() != self).map(Map.Entry::getValue).toList());
-            }, settings, new InetSocketAddress("127.0.0.1", 0), resolver, new SimpleMeterRegistry());
+                        ids.entrySet().stream().filter(e -> e.getKey() != self).map(Map.Entry::getValue).toList(),
+                        issueTokens ? tokens.issue(a.swarm(), a.peerId()).encode() : null);
+            }, settings, new InetSocketAddress("127.0.0.1", 0), resolver, access(), new SimpleMeterRegistry());
             managers.add(mgr);
             peers.add(new Peer("127.0.0.1", mgr.peerPort(), false));
             closing.add(mgr);
@@ -212,6 +233,31 @@ class SwarmExchangeTest {
         }
         Arrays.sort(waits);
         return waits;
+    }
+
+    @Test
+    void withoutPeerTokensAgentsGetNothingFromTheSeedOrEachOther() throws Exception {
+        byte[] image = image(16, 9);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 16L << 20);
+        issueTokens = false;
+        List<Agent> agents = agents(2, m, seed, 16L << 20);
+        for (Agent a : agents) {
+            closing.add(new Prefetcher(a.session(), new int[0], 1, true, 4, "fill"));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while ((seed.refusedPeers() < 2 || agents.stream().anyMatch(a -> a.manager().refusedPeers() < 1))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(seed.refusedPeers()).as("the seed refused both agents").isGreaterThanOrEqualTo(2);
+        assertThat(agents).allSatisfy(a -> assertThat(a.manager().refusedPeers()).isPositive());
+        assertThat(seed.blocksServed()).isZero();
+        assertThat(seedBytes.get(m.swarmId())).isNull();
+        assertThat(agents).allSatisfy(a -> {
+            assertThat(a.manager().bytesUploaded()).isZero();
+            assertThat(a.session().stats().piecesFetched()).isZero();
+        });
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.bootswarm.seed.catalog;
 
+import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.events.ImageDeleted;
 import io.bootswarm.common.events.ImageRegistered;
 import io.bootswarm.common.events.Topics;
@@ -7,6 +8,7 @@ import io.bootswarm.common.manifest.ManifestDocument;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.manifest.TorrentMetainfo;
 import io.bootswarm.common.outbox.Outbox;
 import io.bootswarm.common.web.ProblemException;
 import io.bootswarm.seed.Storage;
@@ -152,6 +154,43 @@ public class Catalog {
     @Transactional(readOnly = true)
     public Optional<ServableImage> findBySwarmId(SwarmId swarmId) {
         return images.rowBySwarmId(swarmId.toBytes()).map(this::servable);
+    }
+
+    /** Whether image {@code id} is open to stock BitTorrent clients. @throws ProblemException 404 */
+    @Transactional(readOnly = true)
+    public StockClients stockClients(UUID id) {
+        return images.stockClients(id).orElseThrow(() -> notFound(id));
+    }
+
+    /** Whether the image of {@code swarmId} is open to stock clients; empty if no image has that swarm. */
+    @Transactional(readOnly = true)
+    public Optional<StockClients> stockClients(SwarmId swarmId) {
+        return images.stockClientsBySwarmId(swarmId.toBytes());
+    }
+
+    /**
+     * Opens image {@code id} to stock BitTorrent clients or closes it; after commit,
+     * {@link StockClientsChanged} tells the peer wire server (which drops a closed swarm's connections).
+     *
+     * @throws ProblemException 404 if there is no such image
+     */
+    public StockClients setStockClients(UUID id, boolean open) {
+        StockClients changed = tx.execute(status -> {
+            if (images.setStockClientsOpen(id, open) != 1) {
+                throw notFound(id);
+            }
+            return images.stockClients(id).orElseThrow(() -> notFound(id));
+        });
+        events.publishEvent(new StockClientsChanged(SwarmId.parse(changed.swarmId()), open));
+        log.info("image {} {} stock BitTorrent clients", id, open ? "opened to" : "closed to");
+        return changed;
+    }
+
+    /** The bencoded BEP 3 info dictionary of image {@code id}, whose SHA-1 is its swarm id. @throws ProblemException 404 */
+    @Transactional(readOnly = true)
+    public byte[] torrentInfo(UUID id) {
+        TorrentRow t = images.torrent(id).orElseThrow(() -> notFound(id));
+        return Bencode.encode(TorrentMetainfo.infoDictionary(t.name(), t.size(), t.pieceSize(), t.sha1()));
     }
 
     /**

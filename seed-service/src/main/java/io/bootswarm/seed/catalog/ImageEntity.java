@@ -39,6 +39,9 @@ class ImageEntity extends AssignedIdEntity<UUID> {
     /** Relative to the storage directory. */
     @Column(nullable = false)
     private String filePath;
+    /** Opened to stock BitTorrent clients (peers without an access token) by an admin. */
+    @Column(nullable = false)
+    private boolean stockClientsOpen;
 
     protected ImageEntity() {
     }

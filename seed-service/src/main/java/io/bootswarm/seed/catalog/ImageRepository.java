@@ -33,6 +33,22 @@ interface ImageRepository extends JpaRepository<ImageEntity, UUID> {
 
     boolean existsByName(String name);
 
+    @Query("select new io.bootswarm.seed.catalog.StockClients(i.id, i.swarmId, i.stockClientsOpen) from ImageEntity i "
+            + "where i.id = :id")
+    Optional<StockClients> stockClients(@Param("id") UUID id);
+
+    @Query("select new io.bootswarm.seed.catalog.StockClients(i.id, i.swarmId, i.stockClientsOpen) from ImageEntity i "
+            + "where i.swarmId = :swarmId")
+    Optional<StockClients> stockClientsBySwarmId(@Param("swarmId") byte[] swarmId);
+
+    @Modifying
+    @Query("update ImageEntity i set i.stockClientsOpen = :open where i.id = :id")
+    int setStockClientsOpen(@Param("id") UUID id, @Param("open") boolean open);
+
+    @Query("select new io.bootswarm.seed.catalog.TorrentRow(i.name, i.size, i.pieceSize, i.sha1Hashes) "
+            + "from ImageEntity i where i.id = :id")
+    Optional<TorrentRow> torrent(@Param("id") UUID id);
+
     @Modifying
     @Query("delete from ImageEntity i where i.id = :id")
     int deleteRow(@Param("id") UUID id);

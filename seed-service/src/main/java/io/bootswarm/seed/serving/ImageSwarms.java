@@ -7,6 +7,7 @@ import io.bootswarm.seed.allocation.UploadSplit;
 import io.bootswarm.seed.catalog.Catalog;
 import io.bootswarm.seed.catalog.ImageRemoved;
 import io.bootswarm.seed.catalog.ServableImage;
+import io.bootswarm.seed.catalog.StockClients;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -70,6 +71,11 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
             return Optional.empty();
         }
         return Optional.of(swarm);
+    }
+
+    /** Whether peers without a valid access token (stock BitTorrent clients) may fetch this swarm. */
+    boolean openToStockClients(SwarmId swarmId) {
+        return catalog.stockClients(swarmId).map(StockClients::open).orElse(false);
     }
 
     @EventListener

@@ -1,40 +1,89 @@
 package io.bootswarm.seed.serving;
 
+import io.bootswarm.common.peertoken.PeerTokenKey;
+import io.bootswarm.common.peertoken.PeerTokenKeyring;
+import io.bootswarm.common.peertoken.PeerTokenVerifier;
+import io.bootswarm.common.peertoken.TokenAccess;
+import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.seed.SeedIdentity;
 import io.bootswarm.seed.SeedProperties;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The seed's peer wire server: started with the application context (so its port is known, even
  * when {@code bootswarm.seed.peer-port=0}, to anyone who injects the {@link PeerWireServer} bean and
- * calls {@link PeerWireServer#port()}), closed with it.
+ * calls {@link PeerWireServer#port()}), closed with it. It serves a peer only with a valid peer access
+ * token from the tracker in its BEP 10 extended handshake, or for an image an admin opened to stock
+ * BitTorrent clients ({@link TokenAccess}).
  */
 @Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(PeerTokenSettings.class)
 class ServingConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(ServingConfiguration.class);
 
+    /**
+     * The tracker's token keys: pinned ({@code bootswarm.seed.peer-token.keys}), else fetched from the
+     * tracker through the resilience4j instances named {@code tracker}.
+     */
+    @Bean
+    PeerTokenKeyring peerTokenKeyring(SeedProperties properties, PeerTokenSettings settings, Clock clock,
+                                      RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
+                                      TimeLimiterRegistry limiters) {
+        if (!settings.keys().isEmpty()) {
+            log.info("peer access tokens are accepted when signed by a configured key");
+            return PeerTokenKeyring.of(settings.keys(), null, clock, settings.refetchAfter());
+        }
+        if (!properties.registrationEnabled()) {
+            log.warn("neither bootswarm.seed.peer-token.keys nor bootswarm.seed.tracker-url is set: no peer access "
+                    + "token can be verified; only images opened to stock clients are served");
+            return PeerTokenKeyring.pinned(List.of());
+        }
+        String base = properties.trackerUrl().replaceAll("/+$", "");
+        RestClient client = http.clone().baseUrl(base).build();
+        RemoteCall tracker = RemoteCall.of("tracker", retries, breakers, limiters);
+        return PeerTokenKeyring.of(List.of(), () -> {
+            PeerTokenKey[] keys = tracker.call(base, () -> client.get().uri("/api/v1/peer-token-keys")
+                    .retrieve().body(PeerTokenKey[].class));
+            return keys == null ? List.of() : List.of(keys);
+        }, clock, settings.refetchAfter());
+    }
+
+    @Bean
+    PeerAccess peerAccess(PeerTokenKeyring keys, Clock clock, ImageSwarms swarms, MeterRegistry meters) {
+        return new TokenAccess(new PeerTokenVerifier(keys, clock), swarms::openToStockClients, meters);
+    }
+
     @Bean(destroyMethod = "close")
-    PeerWireServer peerWireServer(SeedProperties properties, ImageSwarms swarms, SeedIdentity identity)
-            throws IOException {
+    PeerWireServer peerWireServer(SeedProperties properties, ImageSwarms swarms, SeedIdentity identity,
+                                  PeerAccess access) throws IOException {
         InetSocketAddress bind = properties.peerBindAddress().isBlank()
                 ? new InetSocketAddress(properties.peerPort())
                 : new InetSocketAddress(properties.peerBindAddress(), properties.peerPort());
         PeerWireServer server = new PeerWireServer(new PeerWireServer.Settings(bind, properties.maxPeerConnections(),
                 Duration.ofSeconds(10), Duration.ofMinutes(3)).withUpload(properties.uploadSlots(),
-                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId());
+                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId(), access);
         log.info("serving image pieces on the peer wire at {}", server.address());
         return server;
     }
@@ -48,6 +97,9 @@ class ServingConfiguration {
                     .description("images opened for serving").register(registry);
             FunctionCounter.builder("bootswarm.seed.peer.protocol.errors", server, PeerWireServer::protocolErrors)
                     .description("peer connections closed for breaking the protocol").register(registry);
+            FunctionCounter.builder("bootswarm.seed.peer.refused", server, PeerWireServer::refusedPeers)
+                    .description("peer connections closed without serving: no valid access token for a swarm "
+                            + "not opened to stock clients (by reason: bootswarm.peer.refused)").register(registry);
             FunctionCounter.builder("bootswarm.seed.peer.blocks.served", server, PeerWireServer::blocksServed)
                     .description("blocks sent to peers").register(registry);
             FunctionCounter.builder("bootswarm.seed.peer.bytes.served", server, PeerWireServer::bytesServed)

@@ -8,6 +8,7 @@ import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.seed.PeerClient;
 import io.bootswarm.seed.SeedApiItBase;
 import io.bootswarm.seed.TestImages;
+import io.bootswarm.seed.TestPeerTokens;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
@@ -178,6 +179,61 @@ class PeerWireIT extends SeedApiItBase {
             assertThat(good.fetchPiece(5, PIECE)).isEqualTo(Arrays.copyOfRange(imageBytes, 5 * PIECE, 6 * PIECE));
         }
         assertThat(server.protocolErrors()).isEqualTo(errorsBefore + 1);
+    }
+
+    /** A token that must not open the swarm, and the reason it is refused for. */
+    record BadToken(String name, String reason, java.util.function.Function<SwarmId, byte[]> token) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<BadToken> badTokens() {
+        byte[] other = "-TEST01-someoneelse1".getBytes();
+        return List.of(
+                new BadToken("no token", "missing", s -> null),
+                new BadToken("expired token", "expired", s -> TestPeerTokens.issuer()
+                        .issue(s, PeerClient.PEER_ID, java.time.Instant.now().minusSeconds(1)).encode()),
+                new BadToken("token for another swarm", "wrong-swarm",
+                        s -> TestPeerTokens.token(SwarmId.parse("1234567890123456789012345678901234567890"),
+                                PeerClient.PEER_ID)),
+                new BadToken("token for another peer id", "wrong-peer", s -> TestPeerTokens.token(s, other)),
+                new BadToken("token with a bad signature", "bad-signature", s -> {
+                    byte[] t = TestPeerTokens.token(s, PeerClient.PEER_ID);
+                    t[t.length - 1] ^= 1;
+                    return t;
+                }),
+                new BadToken("token of a key the seed does not trust", "unknown-key", s ->
+                        new io.bootswarm.common.peertoken.PeerTokenIssuer(
+                                io.bootswarm.common.manifest.ManifestSignature.generateKeyPair().getPrivate(),
+                                java.time.Clock.systemUTC(), Duration.ofMinutes(5)).issue(s, PeerClient.PEER_ID)
+                                .encode()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badTokens")
+    void aPeerWithoutAValidTokenGetsNothing(BadToken bad) throws Exception {
+        long refusedBefore = server.refusedPeers();
+        long blocksBefore = server.blocksServed();
+        long uploadedBefore = uploadedBytes();
+        double reasonBefore = refused(bad.reason());
+        try (PeerClient peer = PeerClient.connect(server.port())) {
+            peer.handshake(swarm, PIECES, bad.token().apply(swarm));
+            peer.send(PeerMessage.INTERESTED);
+            peer.send(new PeerMessage.Request(0, 0, 16384));
+            assertThat(peer.closedByPeer(Duration.ofSeconds(10))).as("connection closed").isTrue();
+        }
+        assertThat(server.refusedPeers()).isEqualTo(refusedBefore + 1);
+        assertThat(refused(bad.reason())).isEqualTo(reasonBefore + 1);
+        assertThat(server.blocksServed()).isEqualTo(blocksBefore);
+        assertThat(uploadedBytes()).isEqualTo(uploadedBefore);
+        assertThat(api.get("/actuator/prometheus").body()).contains("bootswarm_seed_peer_refused_total");
+    }
+
+    private double refused(String reason) {
+        var c = meters.find(io.bootswarm.common.peertoken.TokenAccess.REFUSED).tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test

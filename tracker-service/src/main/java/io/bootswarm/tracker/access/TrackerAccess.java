@@ -28,8 +28,13 @@ class TrackerAccess {
                 .post("/api/v1/seeds", SEED).routine()
                 .get("/api/v1/seeds", AGENT, VIEWER, ADMIN, ORCHESTRATOR)
                 .post("/api/v1/announce", AGENT).routine()
-                // stock BitTorrent clients carry no token
+                .get("/api/v1/peer-token-keys", AGENT, SEED, VIEWER, ADMIN)
+                // stock BitTorrent clients carry no token: their passkey is checked by the announce
                 .anonymous(HttpMethod.GET, "/announce")
+                .anonymous(HttpMethod.GET, "/announce/{passkey}")
+                .post("/api/v1/passkeys", VIEWER, ORCHESTRATOR, ADMIN)
+                .delete("/api/v1/passkeys", VIEWER, ORCHESTRATOR, ADMIN)
+                .get("/api/v1/images/{id}/torrent", VIEWER, ORCHESTRATOR, ADMIN)
                 .post("/api/v1/launches", ORCHESTRATOR, ADMIN)
                 .get("/api/v1/launches", ORCHESTRATOR, VIEWER, ADMIN)
                 .get("/api/v1/launches/{id}", ORCHESTRATOR, VIEWER, ADMIN)

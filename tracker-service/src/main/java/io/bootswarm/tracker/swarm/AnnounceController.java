@@ -2,7 +2,9 @@ package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.security.Caller;
+import io.bootswarm.common.peertoken.PeerToken;
 import io.bootswarm.tracker.net.AddressPolicy;
+import io.bootswarm.tracker.peertoken.PeerTokens;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -13,6 +15,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.HexFormat;
 import java.util.Locale;
 
 /** The JSON announce that node agents use. */
@@ -23,11 +26,13 @@ class AnnounceController {
     private final SwarmRegistry swarms;
     private final AddressPolicy addresses;
     private final PeerIdOwners owners;
+    private final PeerTokens tokens;
 
-    AnnounceController(SwarmRegistry swarms, AddressPolicy addresses, PeerIdOwners owners) {
+    AnnounceController(SwarmRegistry swarms, AddressPolicy addresses, PeerIdOwners owners, PeerTokens tokens) {
         this.swarms = swarms;
         this.addresses = addresses;
         this.owners = owners;
+        this.tokens = tokens;
     }
 
     @PostMapping("/api/v1/announce")
@@ -39,7 +44,11 @@ class AnnounceController {
                     + "own `swarmId`. Dial those with this swarm's id: they serve the pieces of this image they "
                     + "hold. A peer that does not announce again within twice the interval is dropped. Peers are "
                     + "handed out at the source address of their connection; the `host` a peer names is kept only "
-                    + "when it calls from bootswarm.tracker.announce.trusted-networks.")
+                    + "when it calls from bootswarm.tracker.announce.trusted-networks. Except on 'stopped', the answer "
+                    + "carries a peer access token (`peerToken`, base64url) for this swarm and peer id: send it in "
+                    + "the BEP 10 extended handshake (`bootswarm_token`, the decoded bytes) to every peer dialled "
+                    + "for this swarm; seeds and agents serve no one without a valid one. Each announce brings a "
+                    + "fresh token (valid bootswarm.tracker.peer-token.ttl).")
     @ApiResponse(responseCode = "200", description = "peers of the swarm")
     @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
     AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body, HttpServletRequest request,
@@ -50,6 +59,9 @@ class AnnounceController {
                 body.peerId().toLowerCase(Locale.ROOT), host, body.port(), body.left(),
                 body.uploaded() == null ? 0 : body.uploaded(), body.downloaded() == null ? 0 : body.downloaded(),
                 AnnounceEvent.parse(body.event()), body.numWant() == null ? -1 : body.numWant());
-        return AnnounceResponse.of(swarms.announce(a, "json", true));
+        AnnounceResult result = swarms.announce(a, "json", true);
+        PeerToken token = a.event() == AnnounceEvent.STOPPED ? null
+                : tokens.issue(a.swarm(), HexFormat.of().parseHex(a.peerId()));
+        return AnnounceResponse.of(result, token);
     }
 }

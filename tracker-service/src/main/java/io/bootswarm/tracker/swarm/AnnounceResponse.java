@@ -3,6 +3,9 @@ package io.bootswarm.tracker.swarm;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.media.Schema;
 
+import io.bootswarm.common.peertoken.PeerToken;
+
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -13,9 +16,18 @@ import java.util.List;
  * @param incomplete live peers still fetching
  * @param peers      every live seed, then up to numWant other live peers: those of the swarm first, then
  *                   cross-image peers (never the asker)
+ * @param peerToken  the peer access token for this swarm and the asker's peer id (base64url), absent on stopped
+ * @param peerTokenExpiresAt when it expires
  */
 @Schema(description = "Peers of the swarm")
-record AnnounceResponse(long interval, int complete, int incomplete, List<PeerView> peers) {
+record AnnounceResponse(long interval, int complete, int incomplete, List<PeerView> peers,
+                        @Schema(description = "Peer access token (base64url) binding this swarm, the asker's peer id "
+                                + "and an expiry, signed by the tracker: send its bytes as `bootswarm_token` in the "
+                                + "BEP 10 extended handshake to the peers of this swarm. Absent on 'stopped'",
+                                nullable = true)
+                        @JsonInclude(JsonInclude.Include.NON_NULL) String peerToken,
+                        @Schema(description = "When peerToken expires", nullable = true)
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Instant peerTokenExpiresAt) {
 
     /**
      * One peer to dial.
@@ -35,9 +47,10 @@ record AnnounceResponse(long interval, int complete, int incomplete, List<PeerVi
                     @JsonInclude(JsonInclude.Include.NON_NULL) String swarmId) {
     }
 
-    static AnnounceResponse of(AnnounceResult r) {
+    static AnnounceResponse of(AnnounceResult r, PeerToken token) {
         return new AnnounceResponse(r.interval().toSeconds(), r.complete(), r.incomplete(),
                 r.peers().stream().map(p -> new PeerView(p.peerId(), p.host(), p.port(), p.seed(), p.crossImage(),
-                        p.crossImage() ? p.crossSwarm().hex() : null)).toList());
+                        p.crossImage() ? p.crossSwarm().hex() : null)).toList(),
+                token == null ? null : token.toBase64(), token == null ? null : token.expiresAt());
     }
 }

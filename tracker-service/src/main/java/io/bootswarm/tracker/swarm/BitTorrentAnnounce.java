@@ -38,7 +38,7 @@ final class BitTorrentAnnounce {
 
     /** The parsed request, before the peer's address is settled. */
     record Request(SwarmId swarm, byte[] peerId, int port, long uploaded, long downloaded, long left,
-                   AnnounceEvent event, boolean compact, boolean noPeerId, int numWant, String ip) {
+                   AnnounceEvent event, boolean compact, boolean noPeerId, int numWant, String ip, String passkey) {
     }
 
     /**
@@ -97,9 +97,10 @@ final class BitTorrentAnnounce {
             throw new BadAnnounce("numwant must not be negative");
         }
         String ip = text(params, "ip");
+        String passkey = text(params, "passkey");
         return new Request(SwarmId.of(infoHash), peerId, (int) port, uploaded, downloaded, left, event,
                 !"0".equals(compact), "1".equals(noPeerId), (int) Math.min(numWant, Integer.MAX_VALUE),
-                ip == null || ip.isEmpty() ? null : ip);
+                ip == null || ip.isEmpty() ? null : ip, passkey == null || passkey.isEmpty() ? null : passkey);
     }
 
     /** The bencoded answer. Peers whose address cannot be resolved are left out of compact lists. */

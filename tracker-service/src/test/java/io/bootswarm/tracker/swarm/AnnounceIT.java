@@ -137,7 +137,7 @@ class AnnounceIT extends TrackerITSupport {
         String agent = randomHex();
         assertThat(announce(swarm, agent, "10.1.2.3", 7000, 4096, "started", null).status()).isEqualTo(200);
 
-        Map<String, Object> body = bdecode(getBytes("/announce?info_hash=" + escape(infoHash) + "&peer_id="
+        Map<String, Object> body = bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(infoHash) + "&peer_id="
                 + escape(peerId) + "&port=51413&uploaded=0&downloaded=0&left=1048576&event=started&compact=1"
                 + "&numwant=50&key=1a2b3c"));
 
@@ -159,7 +159,7 @@ class AnnounceIT extends TrackerITSupport {
 
         // non-compact: a list of dictionaries
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> peers = (List<Map<String, Object>>) bdecode(getBytes("/announce?info_hash="
+        List<Map<String, Object>> peers = (List<Map<String, Object>>) bdecode(getBytes("/announce/" + passkey() + "?info_hash="
                 + escape(infoHash) + "&peer_id=" + escape(peerId) + "&port=51413&left=1048576&compact=0")).get("peers");
         assertThat(peers).hasSize(2);
         assertThat(new String((byte[]) peers.get(1).get("ip"), StandardCharsets.US_ASCII)).isEqualTo("10.1.2.3");
@@ -167,7 +167,7 @@ class AnnounceIT extends TrackerITSupport {
         assertThat((byte[]) peers.get(1).get("peer id")).isEqualTo(HexFormat.of().parseHex(agent));
 
         // stopped leaves the swarm at once
-        bdecode(getBytes("/announce?info_hash=" + escape(infoHash) + "&peer_id=" + escape(peerId)
+        bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(infoHash) + "&peer_id=" + escape(peerId)
                 + "&port=51413&left=1048576&event=stopped"));
         assertThat(announce(swarm, agent, "10.1.2.3", 7000, 4096, null, null).<List<String>>json("$.peers[*].peerId"))
                 .containsExactly("seed-it");
@@ -177,7 +177,7 @@ class AnnounceIT extends TrackerITSupport {
     void bitTorrentAnnounceHonoursTheIpParameter() {
         byte[] infoHash = HexFormat.of().parseHex(randomHex());
         byte[] peerId = HexFormat.of().parseHex(randomHex());
-        bdecode(getBytes("/announce?info_hash=" + escape(infoHash) + "&peer_id=" + escape(peerId)
+        bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(infoHash) + "&peer_id=" + escape(peerId)
                 + "&port=6999&left=0&ip=192.0.2.44"));
         Response json = announce(HexFormat.of().formatHex(infoHash), randomHex(), "10.1.2.3", 7000, 1, null, null);
         assertThat(json.<String>json("$.peers[1].host")).isEqualTo("192.0.2.44");
@@ -199,7 +199,7 @@ class AnnounceIT extends TrackerITSupport {
                         {"swarmId": "%s", "peerId": "%s", "host": "10.1.2.4", "port": 7002, "left": 10}"""
                         .formatted(swarm, v6))).build());
         assertThat(fromV6.status()).as(fromV6.body()).isEqualTo(200);
-        bdecode(getBytes("/announce?info_hash=" + escape(HexFormat.of().parseHex(swarm)) + "&peer_id="
+        bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(HexFormat.of().parseHex(swarm)) + "&peer_id="
                 + escape(client) + "&port=7003&left=10&ip=10.1.2.5"));
 
         Response r = announce(swarm, randomHex(), "127.0.0.1", 7004, 10, null, null);
@@ -214,7 +214,7 @@ class AnnounceIT extends TrackerITSupport {
     @Test
     void badBitTorrentAnnouncesGetAFailureReason() {
         byte[] peerId = HexFormat.of().parseHex(randomHex());
-        Map<String, Object> shortHash = bdecode(getBytes("/announce?info_hash=" + escape(new byte[19]) + "&peer_id="
+        Map<String, Object> shortHash = bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(new byte[19]) + "&peer_id="
                 + escape(peerId) + "&port=6881&left=0"));
         assertThat(new String((byte[]) shortHash.get("failure reason"), StandardCharsets.UTF_8))
                 .isEqualTo("info_hash must be 20 bytes, got 19");
@@ -223,7 +223,7 @@ class AnnounceIT extends TrackerITSupport {
         Map<String, Object> noHash = bdecode(getBytes("/announce"));
         assertThat(new String((byte[]) noHash.get("failure reason"), StandardCharsets.UTF_8)).isEqualTo("missing info_hash");
 
-        Map<String, Object> badPort = bdecode(getBytes("/announce?info_hash=" + escape(new byte[20]) + "&peer_id="
+        Map<String, Object> badPort = bdecode(getBytes("/announce/" + passkey() + "?info_hash=" + escape(new byte[20]) + "&peer_id="
                 + escape(peerId) + "&port=0&left=0"));
         assertThat(new String((byte[]) badPort.get("failure reason"), StandardCharsets.UTF_8)).isEqualTo("port must be 1-65535");
     }

@@ -72,7 +72,7 @@ class CrossImageAnnounceIT extends TrackerITSupport {
 
         // the BitTorrent announce keeps to the swarm
         byte[] infoHash = HexFormat.of().parseHex(b);
-        HttpResponse<byte[]> bt = getBytes("/announce?info_hash=" + escape(infoHash) + "&peer_id="
+        HttpResponse<byte[]> bt = getBytes("/announce/" + passkey() + "?info_hash=" + escape(infoHash) + "&peer_id="
                 + escape("-TR4060-cross0000001".getBytes()) + "&port=51413&uploaded=0&downloaded=0&left=10&compact=1");
         @SuppressWarnings("unchecked")
         Map<String, Object> body = (Map<String, Object>) Bencode.decode(bt.body());

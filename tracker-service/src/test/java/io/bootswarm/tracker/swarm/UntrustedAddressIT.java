@@ -67,7 +67,7 @@ class UntrustedAddressIT extends TrackerITSupport {
 
     @SuppressWarnings("unchecked")
     private Map<String, Object> bitTorrentAnnounce(String swarm, byte[] peerId, int port, String extra) {
-        return (Map<String, Object>) Bencode.decode(getBytes("/announce?info_hash="
+        return (Map<String, Object>) Bencode.decode(getBytes("/announce/" + passkey() + "?info_hash="
                 + escape(HexFormat.of().parseHex(swarm)) + "&peer_id=" + escape(peerId) + "&port=" + port
                 + "&left=1000&compact=1" + extra).body());
     }
