@@ -2,7 +2,6 @@ package io.bootswarm.fleet;
 
 import io.bootswarm.common.manifest.TorrentMetainfo;
 import io.bootswarm.common.wire.PeerWireServer;
-import io.bootswarm.tracker.stock.Passkeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -26,11 +25,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A real stock BitTorrent client, aria2c (Debian package {@code aria2}), against the fleet's tracker
  * and seed: with a valid passkey it fetches an image an admin opened to stock clients, SHA-256
  * equal; with a wrong passkey, or for an image not opened, it gets nothing. Skipped, with a message
- * naming the package, when aria2c is not installed. The .torrent is built as
- * {@code GET /api/v1/images/{id}/torrent} builds it (the seed's info dictionary, the tracker's
- * announce URL with the passkey), because that endpoint needs the caller's identity, which comes
- * from the JWT once the services are resource servers; the passkey is issued through the tracker's
- * {@link Passkeys} for the same reason.
+ * naming the package, when aria2c is not installed. The user gets a passkey ({@code POST
+ * /api/v1/passkeys}) and the .torrent ({@code GET /api/v1/images/{id}/torrent}) with a viewer's token;
+ * the refused cases use .torrent files built the same way by hand (the endpoint refuses to make one
+ * for an image that is not open).
  */
 class StockClientFleetIT extends FleetITSupport {
 
@@ -56,9 +54,17 @@ class StockClientFleetIT extends FleetITSupport {
         Path closedFile = Tools.image(work.resolve("closed.img"), SIZE, 78);
         UUID closed = UUID.fromString(client.uploadImage("closed-" + UUID.randomUUID().toString().substring(0, 8),
                 closedFile).get("id").asString());
-        assertThat(put(fleet.seedUrl() + "/api/v1/images/" + id + "/stock-clients", "{\"open\":true}"))
-                .isEqualTo(200);
-        String passkey = fleet.tracker().getBean(Passkeys.class).issue("stock-user");
+        assertThat(put(fleet.seedUrl() + "/api/v1/images/" + id + "/stock-clients", "{\"open\":true}",
+                fleet.auth().token("viewer"))).as("only an admin opens an image").isEqualTo(403);
+        assertThat(put(fleet.seedUrl() + "/api/v1/images/" + id + "/stock-clients", "{\"open\":true}",
+                fleet.auth().token("admin"))).isEqualTo(200);
+        HttpResponse<String> issued = http.send(HttpRequest.newBuilder(URI.create(fleet.trackerUrl() + "/api/v1/passkeys"))
+                .header("Authorization", "Bearer " + fleet.auth().token("viewer"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
+        String passkey = tools.jackson.databind.json.JsonMapper.builder().build().readTree(issued.body())
+                .get("passkey").asString();
+        assertThat(downloadTorrent(closed, passkey).statusCode()).as("no .torrent of a closed image").isEqualTo(409);
         PeerWireServer seedWire = fleet.seed().getBean(PeerWireServer.class);
 
         // a wrong passkey: the tracker answers with a failure reason, the client never learns the seed
@@ -73,17 +79,27 @@ class StockClientFleetIT extends FleetITSupport {
         assertThat(seedWire.bytesServed()).as("the seed served nothing").isEqualTo(servedBefore);
 
         // the opened image with a valid passkey: the whole image, byte for byte
-        Path ok = aria2c("ok", torrent(id, passkey));
+        HttpResponse<byte[]> downloaded = downloadTorrent(id, passkey);
+        assertThat(downloaded.statusCode()).isEqualTo(200);
+        Path ok = aria2c("ok", Files.write(work.resolve("downloaded.torrent"), downloaded.body()));
         Path got = ok.resolve(image.get("name").asString());
         assertThat(got).exists();
         assertThat(Tools.sha256(got)).isEqualTo(Tools.sha256(file));
         assertThat(seedWire.bytesServed() - servedBefore).isPositive();
     }
 
-    /** The .torrent of {@code image} announcing with {@code passkey}. */
+    /** {@code GET /api/v1/images/{id}/torrent} as the viewer whose passkey it is. */
+    private HttpResponse<byte[]> downloadTorrent(UUID image, String passkey) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(fleet.trackerUrl() + "/api/v1/images/" + image + "/torrent"))
+                .header("Authorization", "Bearer " + fleet.auth().token("viewer"))
+                .header("Bootswarm-Passkey", passkey).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The .torrent of {@code image} announcing with {@code passkey}, built by hand as the tracker builds it. */
     private Path torrent(UUID image, String passkey) throws Exception {
         HttpResponse<byte[]> info = http.send(HttpRequest.newBuilder(URI.create(fleet.seedUrl() + "/api/v1/images/"
-                + image + "/torrent-info")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                + image + "/torrent-info")).header("Authorization", "Bearer " + fleet.auth().token("viewer")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertThat(info.statusCode()).isEqualTo(200);
         Path t = Files.createTempFile(work, "image-", ".torrent");
         Files.write(t, TorrentMetainfo.torrent(fleet.trackerUrl() + "/announce/" + passkey, info.body()));
@@ -102,8 +118,9 @@ class StockClientFleetIT extends FleetITSupport {
         return dir;
     }
 
-    private int put(String url, String json) throws IOException, InterruptedException {
+    private int put(String url, String json, String token) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + token)
                 .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode();
     }
