@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  * run with {@code wrk}: the stock BitTorrent announce ({@code GET /announce}, as stock clients call it)
  * and the agents' JSON announce ({@code POST /api/v1/announce}, a bearer token verified on each
  * request), each against opentracker's {@code /announce}, in alternating rounds after a round of
- * warm-up for the JIT; every request a new peer id in one of 100 swarms. Not a test: the build never runs it.
+ * warm-up for the JIT; every request a new peer id in the swarm of an image opened to stock clients,
+ * the stock announces with a viewer's passkey ({@code /announce/<passkey>}), so the passkey check and
+ * the seed's "opened" answer (cached) are in the figure. Not a test: the build never runs it.
  *
  * <pre>
  * apt-get install opentracker wrk
@@ -46,10 +48,12 @@ final class AnnounceBenchmark {
                 .start();
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
             String token = fleet.auth().hostToken("bench-host");
-            Path stock = lua(work.resolve("stock.lua"), stockScript(stockPath(fleet)));
-            Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce"));
-            Path json = lua(work.resolve("json.lua"), jsonScript(token));
-            probe(fleet.trackerUrl() + stockPath(fleet) + "?info_hash=%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB%AB"
+            String swarm = openedSwarm(fleet, work);
+            String passkey = passkey(fleet);
+            Path stock = lua(work.resolve("stock.lua"), stockScript("/announce/" + passkey, swarm));
+            Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce", swarm));
+            Path json = lua(work.resolve("json.lua"), jsonScript(token, swarm));
+            probe(fleet.trackerUrl() + "/announce/" + passkey + "?info_hash=" + swarm.replaceAll("(..)", "%$1")
                     + "&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0&left=0&compact=1");
             wrk(fleet.trackerUrl(), stock, seconds, connections);
             wrk(fleet.trackerUrl(), json, seconds, connections);
@@ -68,16 +72,40 @@ final class AnnounceBenchmark {
         }
     }
 
-    /** The stock announce path of the tracker. */
-    static String stockPath(LocalFleet fleet) {
-        return "/announce";
+    /** The swarm id of a small image an admin opened to stock clients, so that stock announces are answered. */
+    private static String openedSwarm(LocalFleet fleet, Path work) throws Exception {
+        var image = fleet.client().uploadImage("announce-bench", Tools.image(work.resolve("bench.img"), 1 << 20, 3));
+        var http = java.net.http.HttpClient.newHttpClient();
+        var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(fleet.seedUrl() + "/api/v1/images/"
+                        + image.get("id").asString() + "/stock-clients"))
+                .header("Authorization", "Bearer " + fleet.auth().token("admin"))
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"open\":true}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("opening the image: HTTP " + r.statusCode() + " " + r.body());
+        }
+        return image.get("swarmId").asString();
+    }
+
+    /** A viewer's passkey, as a user gets it. */
+    private static String passkey(LocalFleet fleet) throws Exception {
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(fleet.trackerUrl() + "/api/v1/passkeys"))
+                .header("Authorization", "Bearer " + fleet.auth().token("viewer"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) {
+            throw new IllegalStateException("passkey: HTTP " + r.statusCode() + " " + r.body());
+        }
+        return tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("passkey").asString();
     }
 
     /** One announce before the rounds, so that a refused request shows why. */
     private static void probe(String url) throws Exception {
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
                 .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
+        if (r.statusCode() != 200 || r.body().contains("failure reason")) {
             throw new IllegalStateException(url + ": HTTP " + r.statusCode() + " " + r.body());
         }
     }
@@ -118,8 +146,6 @@ final class AnnounceBenchmark {
               for i = 1, 20 do t[i] = string.format(fmt, math.random(0, 255)) end
               return table.concat(t)
             end
-            local swarms = {}
-            for i = 1, 100 do swarms[i] = bytes20("%02x") end
             local function urlencode(hex)
               return (hex:gsub("..", function(b) return "%" .. b end))
             end
@@ -132,28 +158,28 @@ final class AnnounceBenchmark {
             end
             """;
 
-    /** GET announces with a new peer id each, in one of 100 swarms (BEP 3 query, compact answer). */
-    static String stockScript(String path) {
+    /** GET announces in {@code swarm}, a new peer id each (BEP 3 query, compact answer). */
+    static String stockScript(String path, String swarm) {
         return RANDOM + """
                 request = function()
-                  local p = "%s?info_hash=" .. urlencode(swarms[math.random(1, 100)]) .. "&peer_id=" .. urlencode(bytes20("%%02x"))
+                  local p = "%s?info_hash=" .. urlencode("%s") .. "&peer_id=" .. urlencode(bytes20("%%02x"))
                     .. "&port=6881&uploaded=0&downloaded=0&left=0&compact=1&numwant=50&event=started"
                   return wrk.format("GET", p)
                 end
-                """.formatted(path);
+                """.formatted(path, swarm);
     }
 
-    /** JSON announces with a new peer id each, in one of 100 swarms, with the agent's bearer token. */
-    static String jsonScript(String token) {
+    /** JSON announces in {@code swarm}, a new peer id each, with the agent's bearer token. */
+    static String jsonScript(String token, String swarm) {
         return RANDOM + """
                 wrk.method = "POST"
                 wrk.headers["Content-Type"] = "application/json"
                 wrk.headers["Authorization"] = "Bearer %s"
                 request = function()
-                  local body = '{"swarmId":"' .. swarms[math.random(1, 100)] .. '","peerId":"' .. bytes20("%%02x")
+                  local body = '{"swarmId":"%s","peerId":"' .. bytes20("%%02x")
                     .. '","host":"127.0.0.1","port":6881,"left":0,"uploaded":0,"downloaded":0,"event":"started","numWant":50}'
                   return wrk.format("POST", "/api/v1/announce", nil, body)
                 end
-                """.formatted(token);
+                """.formatted(token, swarm);
     }
 }
