@@ -145,6 +145,22 @@ public abstract class TrackerITSupport {
         assertThat(r.status()).isEqualTo(204);
     }
 
+    /** 20 random bytes in hex: a swarm id or peer id no other test uses. */
+    protected static String randomHex() {
+        byte[] b = new byte[20];
+        ThreadLocalRandom.current().nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    /** Every byte as %XX, as the harshest BitTorrent client would send it in a query. */
+    protected static String escape(byte[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : bytes) {
+            sb.append('%').append(String.format("%02x", b & 0xff));
+        }
+        return sb.toString();
+    }
+
     /** A fresh host name, so tests do not see each other's hosts. */
     protected static String hostName(String prefix) {
         return prefix + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);

@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = {"spring.autoconfigure.exclude="
                 + "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration,"
                 + "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration,"
-                + "org.springframework.boot.data.jpa.autoconfigure.DataJpaRepositoriesAutoConfiguration",
-                "spring.kafka.listener.auto-startup=false"})
+                + "org.springframework.boot.data.jpa.autoconfigure.DataJpaRepositoriesAutoConfiguration,"
+                + "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration"})
 class UnruledEndpointIT {
 
     @LocalServerPort

@@ -51,19 +51,7 @@ class StockClientsIT extends TrackerITSupport {
         }
     }
 
-    private static String randomHex() {
-        byte[] b = new byte[20];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
 
-    private static String escape(byte[] bytes) {
-        StringBuilder sb = new StringBuilder();
-        for (byte b : bytes) {
-            sb.append('%').append(String.format("%02x", b & 0xff));
-        }
-        return sb.toString();
-    }
 
     private Response issue(String user) {
         return user == null ? post("/api/v1/passkeys", "") : post("/api/v1/passkeys", "", "X-Test-User", user);

@@ -24,20 +24,7 @@ class AnnounceIT extends TrackerITSupport {
     @Autowired
     MeterRegistry meters;
 
-    private static String randomHex() {
-        byte[] b = new byte[20];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
 
-    /** Every byte as %XX, as the harshest client would send it. */
-    private static String escape(byte[] bytes) {
-        StringBuilder sb = new StringBuilder();
-        for (byte b : bytes) {
-            sb.append('%').append(String.format("%02x", b & 0xff));
-        }
-        return sb.toString();
-    }
 
     private Response announce(String swarm, String peer, String host, int port, long left, String event, Integer numWant) {
         return post("/api/v1/announce", """

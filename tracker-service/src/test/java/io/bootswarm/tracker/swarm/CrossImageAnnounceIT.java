@@ -8,7 +8,6 @@ import java.net.http.HttpResponse;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,12 +18,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * than the configured wait.
  */
 class CrossImageAnnounceIT extends TrackerITSupport {
-
-    private static String randomHex() {
-        byte[] b = new byte[20];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
 
     private Response announce(String swarm, String peer, String host, int numWant) {
         Response r = post("/api/v1/announce", """
@@ -111,14 +104,5 @@ class CrossImageAnnounceIT extends TrackerITSupport {
         announce(unknown, randomHex(), "10.7.0.1", 50);
         assertThat(announce(unknown, randomHex(), "10.7.0.2", 50).<List<Boolean>>json("$.peers[*].crossImage"))
                 .containsExactly(false, false);
-    }
-
-    /** Every byte as %XX. */
-    private static String escape(byte[] bytes) {
-        StringBuilder sb = new StringBuilder();
-        for (byte x : bytes) {
-            sb.append('%').append(String.format("%02x", x & 0xff));
-        }
-        return sb.toString();
     }
 }

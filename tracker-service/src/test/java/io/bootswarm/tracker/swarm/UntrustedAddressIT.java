@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,19 +33,7 @@ class UntrustedAddressIT extends TrackerITSupport {
     @Autowired
     MeterRegistry meters;
 
-    private static String randomHex() {
-        byte[] b = new byte[20];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
 
-    private static String escape(byte[] bytes) {
-        StringBuilder sb = new StringBuilder();
-        for (byte b : bytes) {
-            sb.append('%').append(String.format("%02x", b & 0xff));
-        }
-        return sb.toString();
-    }
 
     private Response announce(String swarm, String peer, String host, int port) {
         return announceTo(uri("/api/v1/announce"), swarm, peer, host, port);
