@@ -85,6 +85,17 @@ class AgentApiIT extends FleetITSupport {
     }
 
     @Test
+    void theAgentsEndpointByRoleMatrixFromItsOpenApiDocumentHolds() {
+        io.bootswarm.infra.auth.AccessMatrix.Result result =
+                new io.bootswarm.infra.auth.AccessMatrix(fleet.auth()).run(agent.apiUrl());
+
+        assertThat(result.unruled()).as("operations without an access rule").isEmpty();
+        assertThat(result.wrong()).as("calls whose status does not fit the rule").isEmpty();
+        assertThat(result.operations()).contains("POST /api/v1/disks", "GET /api/v1/disks",
+                "GET /api/v1/disks/{id}", "POST /api/v1/disks/{id}/trace", "DELETE /api/v1/disks/{id}");
+    }
+
+    @Test
     void noOneDeletesAHostsDiskWithoutAnOrchestratorsTokenNotEvenAnotherHostsAgent() throws Exception {
         Path original = Tools.image(work.resolve("guarded.img"), 2L * 1024 * 1024, 11);
         UUID imageId = UUID.fromString(client.uploadImage("guarded-image", original).path("id").asString());
