@@ -94,8 +94,9 @@ class StockClientsIT extends SeedApiItBase {
         Path file = TestImages.write(tmp.resolve("info.raw"), 2L * PIECE + 17, 5);
         String name = "it-info-" + UUID.randomUUID().toString().substring(0, 8);
         JsonNode image = json(api.upload(name, file));
-        HttpResponse<byte[]> info = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(api.base() + "/api/v1/images/" + image.get("id").asString() + "/torrent-info")).build(),
+        HttpResponse<byte[]> info = java.net.http.HttpClient.newHttpClient().send(io.bootswarm.infra.auth.Tokens.authorized(
+                HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/images/" + image.get("id").asString()
+                        + "/torrent-info")).build()),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(info.statusCode()).isEqualTo(200);
         assertThat(info.headers().firstValue("Content-Type")).hasValue("application/x-bittorrent");
