@@ -10,6 +10,13 @@
 #    port) into the agent's volume /init/tls/<agent>/ (server-key.pem 0600, server-cert.pem,
 #    ca-cert.pem). The CA's key is thrown away once both are signed: nothing else can be issued
 #    under it. Existing certificates are kept; delete the volumes (down -v) for new ones.
+# 3. Kafka's passwords (deploy/compose/kafka.sh, kafka-acls.txt): on first start a random password
+#    for the broker's super user "admin" and for every principal of kafka-acls.txt, into the volume
+#    only the broker and kafka-setup mount (/init/kafka: <principal>.password, admin.password and
+#    admin.properties, an admin client configuration), uid 65532, owner-only. Each service gets its
+#    principal's password as bootswarm.kafka.password in its own client volume (read by configtree
+#    with its client secret); $BOOTSWARM_KAFKA_LOGINS says whose: "<client volume>:<principal> ...".
+#    Existing passwords are kept; delete the volumes (down -v) for new ones.
 #
 # openssl comes with the base image's ca-certificates (Debian and Ubuntu alike).
 set -euo pipefail
@@ -20,6 +27,35 @@ for d in /init/auth/*/; do
   chmod 0700 "$d"
 done
 
+# --- Kafka -------------------------------------------------------------------------------------
+kafka=/init/kafka
+password() { openssl rand -hex 24; }
+new_kafka_passwords=()
+for principal in admin $(awk '$1 == "grant" { print $2 }' /init/kafka-acls.txt); do
+  if [ ! -s "$kafka/$principal.password" ]; then
+    (umask 077 && password | tr -d '\n' > "$kafka/$principal.password")
+    new_kafka_passwords+=("$principal")
+  fi
+done
+(umask 077 && printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=PLAIN' \
+  "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$(cat "$kafka/admin.password")\";" \
+  > "$kafka/admin.properties")
+chown -R "$uid:$uid" "$kafka"
+chmod 0700 "$kafka"
+chmod 0400 "$kafka"/*
+echo "Kafka: passwords of admin and $(awk '$1 == "grant" { print $2 }' /init/kafka-acls.txt | xargs)" \
+  "(new: ${new_kafka_passwords[*]:-none})"
+for login in ${BOOTSWARM_KAFKA_LOGINS:?"<client volume>:<principal> ..."}; do
+  client=${login%%:*} principal=${login#*:}
+  [ -s "$kafka/$principal.password" ] || { echo "no Kafka principal $principal (for $client)" >&2; exit 1; }
+  [ -d "/init/auth/$client" ] || { echo "no client volume /init/auth/$client" >&2; exit 1; }
+  f="/init/auth/$client/bootswarm.kafka.password"
+  rm -f "$f"
+  install -m 0400 -o "$uid" -g "$uid" "$kafka/$principal.password" "$f"
+  echo "Kafka: $client logs in as $principal"
+done
+
+# --- NBD TLS -----------------------------------------------------------------------------------
 agents=()
 for d in /init/tls/*/; do
   agents+=("$(basename "$d")")

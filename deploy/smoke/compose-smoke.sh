@@ -20,7 +20,10 @@
 # export handed out as nbds:// and read over NBD TLS with qemu-img convert (the CA copied out of the
 # agent's volume) from the agent's NBD port published on the host's loopback, SHA-256 equal to the
 # original; plain nbd:// and TLS without the deployment's CA refused; agent-2 got pieces from agent-1
-# (its per-source counters); after `down` and `up` the catalog, the launches and both agents'
+# (its per-source counters); Kafka (SASL/SCRAM and ACLs, deploy/compose/kafka-acls.txt): the one-shot
+# kafka-setup succeeded, the broker holds the 29 ACLs, an anonymous client and node-agent with a wrong
+# password are refused, node-agent with agent-1's password sees only its four topics and may not write
+# the allocation plans (TopicAuthorizationException); after `down` and `up` the catalog, the launches and both agents'
 # verified pieces are still there (nothing fetched again), new tokens are issued with the kept
 # secrets, and the images read back the same.
 set -euo pipefail
@@ -131,9 +134,11 @@ await_healthy() {
       [ "$status" = healthy ] || unhealthy+=("$s:$status")
     done
     if [ ${#unhealthy[@]} -eq 0 ]; then
-      local init_exit
-      init_exit=$(docker inspect --format '{{.State.ExitCode}}' "$("${compose[@]}" ps -q init)")
-      [ "$init_exit" = 0 ] || fail "the init service exited with $init_exit"
+      local one_shot exit_code
+      for one_shot in init kafka-setup; do
+        exit_code=$(docker inspect --format '{{.State.ExitCode}}' "$("${compose[@]}" ps -q "$one_shot")")
+        [ "$exit_code" = 0 ] || fail "the $one_shot service exited with $exit_code"
+      done
       return 0
     fi
     [ "$(date +%s)" -lt "$deadline" ] || fail "not healthy after 600 s: ${unhealthy[*]}"
@@ -218,6 +223,52 @@ security_checks() {
     "an orchestrator's upload"
 }
 
+# --- Kafka: SASL and ACLs ------------------------------------------------------------------------
+kafka_client() { # CONFIG-LINES COMMAND: COMMAND (bash) in the kafka container, with /tmp/client.properties
+  # made of CONFIG-LINES (given on stdin, so that no password is on a command line); its output, and its status
+  "${compose[@]}" exec -T kafka bash -c "cat > /tmp/client.properties && { $2; }; rc=\$?; rm -f /tmp/client.properties; exit \$rc" <<<"$1" 2>&1
+}
+kafka_tool() { echo "timeout 90 bash /etc/bootswarm/kafka.sh tool $* --bootstrap-server localhost:9092"; }
+scram_config() { # USER PASSWORD
+  printf '%s\n' security.protocol=SASL_PLAINTEXT sasl.mechanism=SCRAM-SHA-512 \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$1\" password=\"$2\";" \
+    default.api.timeout.ms=10000 request.timeout.ms=5000 max.block.ms=10000
+}
+kafka_checks() {
+  local out agent_password topics
+  # as the admin: the topics of deploy/compose/kafka-acls.txt and its 29 ACLs
+  out=$(kafka_client "$("${compose[@]}" exec -T kafka cat /run/bootswarm/kafka/admin.properties)" \
+    "$(kafka_tool kafka-acls --command-config /tmp/client.properties --list)") || fail "kafka-acls --list as admin: $out"
+  [ "$(grep -c 'principal=User:' <<<"$out")" = 29 ] || fail "the broker has $(grep -c 'principal=User:' <<<"$out") ACLs, not the 29 of kafka-acls.txt: $out"
+  # anonymous (no SASL): nothing
+  if out=$(kafka_client "$(printf '%s\n' security.protocol=PLAINTEXT default.api.timeout.ms=8000 request.timeout.ms=4000)" \
+      "$(kafka_tool kafka-topics --command-config /tmp/client.properties --list)"); then
+    fail "an anonymous client listed the topics: $out"
+  fi
+  log "Kafka: an anonymous client refused ($(grep -m1 -o 'TimeoutException.*' <<<"$out" || tail -1 <<<"$out"))"
+  # the agents' principal with a wrong password: authentication fails
+  if out=$(kafka_client "$(scram_config node-agent "wrong-$RANDOM")" \
+      "$(kafka_tool kafka-topics --command-config /tmp/client.properties --list)"); then
+    fail "node-agent with a wrong password listed the topics: $out"
+  fi
+  grep -q 'SaslAuthenticationException\|Authentication failed' <<<"$out" || fail "node-agent with a wrong password: $out"
+  log "Kafka: node-agent with a wrong password refused ($(grep -m1 -o 'Authentication failed[^(]*' <<<"$out"))"
+  # with the password agent-1 logs in with (from its own volume): exactly the topics it may use...
+  agent_password=$("${compose[@]}" exec -T agent-1 cat /run/bootswarm/auth/agent-1/bootswarm.kafka.password) \
+    || fail "no bootswarm.kafka.password in agent-1's volume"
+  topics=$(kafka_client "$(scram_config node-agent "$agent_password")" \
+    "$(kafka_tool kafka-topics --command-config /tmp/client.properties --list)") || fail "node-agent listing topics: $topics"
+  [ "$(grep '^bootswarm\.' <<<"$topics" | sort | xargs)" = \
+    "bootswarm.access-traces.v1 bootswarm.launch-commands.v1 bootswarm.launch-status.v1 bootswarm.swarm-reports.v1" ] \
+    || fail "node-agent sees the topics $(xargs <<<"$topics")"
+  # ...and it may not write the allocation plans
+  out=$(kafka_client "$(scram_config node-agent "$agent_password")" \
+    "echo forged | $(kafka_tool kafka-console-producer --command-config /tmp/client.properties --topic bootswarm.allocation-plans.v1)") || true
+  grep -q 'TopicAuthorizationException' <<<"$out" || fail "node-agent writing bootswarm.allocation-plans.v1 was not refused: $out"
+  log "Kafka: as admin 29 ACLs; node-agent (agent-1's password) sees only $(grep -c '^bootswarm\.' <<<"$topics") topics" \
+    "and writing bootswarm.allocation-plans.v1 is refused ($(grep -m1 -o 'TopicAuthorizationException: [^]]*]' <<<"$out"))"
+}
+
 host_bound_tokens() { # agents' tokens are bound to their hosts: agent-1's heartbeats for agent-1 only
   local agent1
   agent1=$(token_of agent-1)
@@ -237,6 +288,7 @@ await_healthy
 log "init done, all 9 containers healthy $(( $(date +%s) - t_up )) s after compose up"
 get_tokens
 security_checks
+kafka_checks
 pki="$work/pki"
 mkdir -p "$pki"
 "${compose[@]}" exec -T agent-1 cat /run/bootswarm/nbd-tls/ca-cert.pem > "$pki/ca-cert.pem" \

@@ -40,6 +40,11 @@ class ComposeChartAgreementTest {
     }
 
     private static final String CLIENT_FILES = "SPRING_CONFIG_IMPORT";
+    /**
+     * Compose's broker holds the topics (kafka-setup makes them, the services may not); the chart leaves
+     * that to the operator's brokers ({@code extraEnv}, chart README).
+     */
+    private static final String ADMIN_MADE_TOPICS = "BOOTSWARM_KAFKA_CREATE_TOPICS";
 
     /**
      * Variables only compose sets, and why the chart does not. Keep it short: anything else compose
@@ -50,12 +55,12 @@ class ComposeChartAgreementTest {
             // in the chart it follows from the node's address (BOOTSWARM_AGENT_ADVERTISED_HOST) and the port.
             // Compose reads each service's client (bootswarm.security.client.id/.secret) from the files its
             // authorization server writes (SPRING_CONFIG_IMPORT=configtree:...); the chart maps the operator's
-            // Secret to BOOTSWARM_SECURITY_CLIENT_ID/_SECRET instead
-            Component.NODE_AGENT, Set.of("BOOTSWARM_AGENT_API_URL", CLIENT_FILES),
-            Component.TRACKER, Set.of(CLIENT_FILES),
-            Component.SEED, Set.of(CLIENT_FILES),
-            Component.PROFILE, Set.of(CLIENT_FILES),
-            Component.ALLOCATOR, Set.of(CLIENT_FILES));
+            // Secret to BOOTSWARM_SECURITY_CLIENT_ID/_SECRET instead (the Kafka password alike)
+            Component.NODE_AGENT, Set.of("BOOTSWARM_AGENT_API_URL", CLIENT_FILES, ADMIN_MADE_TOPICS),
+            Component.TRACKER, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS),
+            Component.SEED, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS),
+            Component.PROFILE, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS),
+            Component.ALLOCATOR, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS));
 
     private static Map<String, Object> services;
     private static Rendered chart;
