@@ -3,19 +3,12 @@ package io.bootswarm.tracker.stock;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.TorrentMetainfo;
 import io.bootswarm.tracker.TrackerITSupport;
-import jakarta.servlet.Filter;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
-import org.springframework.context.annotation.Bean;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.Principal;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -29,32 +22,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Stock BitTorrent clients through passkeys: a caller's passkey (issued, replaced, revoked, stored
  * hashed), the BitTorrent announce refused without a current passkey or for a swarm not open to
  * stock clients, and the .torrent whose info dictionary is the seed's and whose announce URL
- * carries the caller's passkey. The caller's identity comes from a test filter ({@code X-Test-User})
- * standing in for the JWT that the services' security sets as the principal.
+ * carries the caller's passkey. The caller is the subject of its token: one client per user at the
+ * tests' authorization server.
  */
 class StockClientsIT extends TrackerITSupport {
 
-    /** Makes {@code X-Test-User} the request's principal, as a bearer token's subject would be. */
-    @TestConfiguration
-    static class TestPrincipal {
-        @Bean
-        FilterRegistrationBean<Filter> testPrincipalFilter() {
-            return new FilterRegistrationBean<>((request, response, chain) -> {
-                String user = ((HttpServletRequest) request).getHeader("X-Test-User");
-                chain.doFilter(user == null ? request : new HttpServletRequestWrapper((HttpServletRequest) request) {
-                    @Override
-                    public Principal getUserPrincipal() {
-                        return () -> user;
-                    }
-                }, response);
-            });
-        }
+    /** A token of user {@code user}'s own client (role viewer): the passkey owner is its subject. */
+    private static String userToken(String user) {
+        return INFRA.auth().token(user, java.util.Set.of("viewer"), null);
     }
 
-
-
     private Response issue(String user) {
-        return user == null ? post("/api/v1/passkeys", "") : post("/api/v1/passkeys", "", "X-Test-User", user);
+        return user == null
+                ? sendAsIs(HttpRequest.newBuilder(uri("/api/v1/passkeys")).POST(HttpRequest.BodyPublishers.noBody()).build())
+                : post("/api/v1/passkeys", "", "Authorization", "Bearer " + userToken(user));
     }
 
     @SuppressWarnings("unchecked")
@@ -73,7 +54,7 @@ class StockClientsIT extends TrackerITSupport {
 
     @Test
     void aCallerGetsAPasskeyThatIsStoredOnlyHashed() {
-        assertProblem(issue(null), 401, "unauthenticated");
+        assertProblem(issue(null), 401, "unauthorized");
 
         Response first = issue("alice");
         assertThat(first.status()).as(first.body()).isEqualTo(201);
@@ -92,10 +73,10 @@ class StockClientsIT extends TrackerITSupport {
         String swarm = randomHex();
         assertThat(failure(announce("/announce/" + passkey, swarm))).isEqualTo("unknown or revoked passkey");
         assertThat(failure(announce("/announce/" + second, swarm))).isNull();
-        assertThat(send(HttpRequest.newBuilder(uri("/api/v1/passkeys")).header("X-Test-User", "alice").DELETE()
+        assertThat(send(HttpRequest.newBuilder(uri("/api/v1/passkeys")).header("Authorization", "Bearer " + userToken("alice")).DELETE()
                 .build()).status()).isEqualTo(204);
         assertThat(failure(announce("/announce/" + second, swarm))).isEqualTo("unknown or revoked passkey");
-        assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/passkeys")).header("X-Test-User", "alice").DELETE()
+        assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/passkeys")).header("Authorization", "Bearer " + userToken("alice")).DELETE()
                 .build()), 404, "passkey-not-found");
     }
 
@@ -135,7 +116,7 @@ class StockClientsIT extends TrackerITSupport {
         String otherPasskey = issue("dave").json("$.passkey");
 
         HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
-                .header("X-Test-User", "carol").header("Bootswarm-Passkey", passkey).build(),
+                .header("Authorization", "Bearer " + userToken("carol")).header("Bootswarm-Passkey", passkey).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/x-bittorrent");
@@ -149,16 +130,16 @@ class StockClientsIT extends TrackerITSupport {
         assertThat(MessageDigest.getInstance("SHA-1").digest(rawInfo))
                 .isEqualTo(MessageDigest.getInstance("SHA-1").digest(info));
 
+        assertProblem(sendAsIs(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
+                .header("Bootswarm-Passkey", passkey).build()), 401, "unauthorized");
         assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
-                .header("Bootswarm-Passkey", passkey).build()), 401, "unauthenticated");
+                .header("Authorization", "Bearer " + userToken("carol")).build()), 400, "passkey-required");
         assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
-                .header("X-Test-User", "carol").build()), 400, "passkey-required");
-        assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
-                .header("X-Test-User", "carol").header("Bootswarm-Passkey", otherPasskey).build()), 403,
+                .header("Authorization", "Bearer " + userToken("carol")).header("Bootswarm-Passkey", otherPasskey).build()), 403,
                 "passkey-not-yours");
         assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/images/" + closedImage + "/torrent"))
-                .header("X-Test-User", "carol").header("Bootswarm-Passkey", passkey).build()), 409, "image-not-open");
+                .header("Authorization", "Bearer " + userToken("carol")).header("Bootswarm-Passkey", passkey).build()), 409, "image-not-open");
         assertProblem(send(HttpRequest.newBuilder(uri("/api/v1/images/" + UUID.randomUUID() + "/torrent"))
-                .header("X-Test-User", "carol").header("Bootswarm-Passkey", passkey).build()), 404, "image-not-found");
+                .header("Authorization", "Bearer " + userToken("carol")).header("Bootswarm-Passkey", passkey).build()), 404, "image-not-found");
     }
 }
