@@ -36,6 +36,11 @@ public final class FleetMain {
             opts.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
         Path work = Path.of(opts.getOrDefault("work", ".bootswarm")).toAbsolutePath();
+        // the local fleet runs on the embedded PostgreSQL and Kafka even where a Docker engine runs (which
+        // would make Testcontainers try to pull its helper image from a registry); BOOTSWARM_INFRA overrides
+        if (System.getProperty("bootswarm.infra") == null && System.getenv("BOOTSWARM_INFRA") == null) {
+            System.setProperty("bootswarm.infra", "embedded");
+        }
         LocalFleet fleet = LocalFleet.start(new LocalFleet.Options(work, true, 15432, 19092, 8080, 8081, 6881, 8083,
                 8084, 8085, Map.of(), Map.of()));
         Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-stop"));
