@@ -245,11 +245,8 @@ class SwarmExchangeTest {
         for (Agent a : agents) {
             closing.add(new Prefetcher(a.session(), new int[0], 1, true, 4, "fill"));
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while ((seed.refusedPeers() < 2 || agents.stream().anyMatch(a -> a.manager().refusedPeers() < 1))
-                && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seed.refusedPeers() >= 2
+                && agents.stream().allMatch(a -> a.manager().refusedPeers() >= 1));
         assertThat(seed.refusedPeers()).as("the seed refused both agents").isGreaterThanOrEqualTo(2);
         assertThat(agents).allSatisfy(a -> assertThat(a.manager().refusedPeers()).isPositive());
         assertThat(seed.blocksServed()).isZero();
