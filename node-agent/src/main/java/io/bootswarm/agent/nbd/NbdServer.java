@@ -1,6 +1,6 @@
 package io.bootswarm.agent.nbd;
 
-import io.bootswarm.agent.files.PrivateFiles;
+import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,29 +8,21 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An NBD server (protocol: {@code doc/proto.md} of NetworkBlockDevice/nbd) that presents
@@ -67,6 +59,13 @@ import java.util.concurrent.TimeUnit;
  * Spring. A device that also implements {@link FileRegions} has its local bytes sent with
  * {@code sendfile} instead.
  *
+ * <p>Where things are: {@link NbdConnection} runs one client's session, {@link NbdHandshake} its
+ * option haggling and {@link NbdTransmission} its requests ({@link NbdCommands} serves them on the
+ * device, {@link ReplyWriter} sends the replies); {@link UnixSocketBinding} binds the socket file and
+ * {@link HandshakeTimer} drops clients that never finish negotiating. The handshake timeout and the
+ * shutdown grace are measured by an injected {@link InstantSource}. No thread runs and nothing is
+ * bound before {@link #start()}.
+ *
  * <p>Typical use: {@code try (var server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 10809),
  * registry, meterRegistry).start()) { ... }}.
  */
@@ -75,9 +74,6 @@ public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
     private static final long POOL_RETAINED_BYTES = 64L << 20;
     private static final int BACKLOG = 128;
-    private static final Set<PosixFilePermission> SOCKET_MODE = PosixFilePermissions.fromString("rw-rw----");
-    /** A socket address's path holds 108 bytes on Linux and 104 on macOS, with the terminating NUL. */
-    private static final int MAX_SOCKET_PATH_BYTES = 103;
 
     private final NbdServerSettings settings;
     private final ExportLookup exports;
@@ -85,6 +81,10 @@ public final class NbdServer implements AutoCloseable {
     private final BufferPool pool = new BufferPool(POOL_RETAINED_BYTES);
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
+    private final InstantSource clock;
+    private final HandshakeTimer handshakeTimer;
+    /** Notified whenever a connection ends, for {@link #close()} waiting for them. */
+    private final Object drained = new Object();
 
     private ServerSocketChannel tcp;
     private ServerSocketChannel unix;
@@ -101,8 +101,19 @@ public final class NbdServer implements AutoCloseable {
      * @param meterRegistry where to publish the {@code bootswarm.nbd.*} meters, or {@code null}
      */
     public NbdServer(NbdServerSettings settings, ExportLookup exports, MeterRegistry meterRegistry) {
+        this(settings, exports, meterRegistry, MonotonicClock.system());
+    }
+
+    /**
+     * @param meterRegistry where to publish the {@code bootswarm.nbd.*} meters, or {@code null}
+     * @param clock         what the handshake timeout and the shutdown grace are measured by
+     */
+    public NbdServer(NbdServerSettings settings, ExportLookup exports, MeterRegistry meterRegistry,
+                     InstantSource clock) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.exports = Objects.requireNonNull(exports, "exports");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.handshakeTimer = new HandshakeTimer(connections, clock, settings.handshakeTimeout());
         if (meterRegistry != null) {
             metrics.bindTo(meterRegistry);
         }
@@ -138,13 +149,14 @@ public final class NbdServer implements AutoCloseable {
                 tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
             }
             if (settings.unixSocket() != null) {
-                unix = bindUnix(settings.unixSocket(), settings.unixSocketGroup());
+                unix = UnixSocketBinding.bind(settings.unixSocket(), settings.unixSocketGroup(), BACKLOG);
             }
         } catch (IOException | RuntimeException e) {
             closeQuietly(tcp);
             closeQuietly(unix);
             throw e;
         }
+        handshakeTimer.start();
         if (tcp != null) {
             ServerSocketChannel listener = tcp;
             Thread.ofVirtual().name("nbd-accept-tcp").start(() -> acceptLoop(listener, true));
@@ -226,15 +238,8 @@ public final class NbdServer implements AutoCloseable {
         for (NbdConnection c : connections) {
             c.shutdownInput();
         }
-        long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
-        while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitDrained(clock.instant().plus(settings.shutdownGrace()));
+        handshakeTimer.close();
         List<NbdConnection> left = new ArrayList<>(connections);
         if (!left.isEmpty()) {
             log.warn("NBD server closing {} connection(s) with requests still in flight", left.size());
@@ -265,9 +270,34 @@ public final class NbdServer implements AutoCloseable {
         if (connections.remove(c)) {
             metrics.connectionsActive.decrementAndGet();
         }
+        synchronized (drained) {
+            drained.notifyAll();
+        }
+    }
+
+    /** For tests: one look for connections past their handshake deadline, as the timer takes every tick. */
+    int dropOverdueHandshakes() {
+        return handshakeTimer.check();
     }
 
     // --- internals -----------------------------------------------------------------------------
+
+    /**
+     * Waits until every connection has ended or the clock reaches {@code deadline}. Looks at the clock
+     * at least every 10 ms, so an injected clock moved by hand ends the wait too.
+     */
+    private void awaitDrained(Instant deadline) {
+        synchronized (drained) {
+            while (!connections.isEmpty() && clock.instant().isBefore(deadline)) {
+                try {
+                    drained.wait(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
 
     private void acceptLoop(ServerSocketChannel listener, boolean isTcp) {
         while (!closing) {
@@ -303,7 +333,7 @@ public final class NbdServer implements AutoCloseable {
             } catch (IOException e) {
                 log.debug("NBD connection {}: could not set socket options: {}", remote, e.toString());
             }
-            NbdConnection c = new NbdConnection(this, ch, remote, isTcp && settings.tls() != null);
+            NbdConnection c = new NbdConnection(this, ch, remote, isTcp && settings.tls() != null, clock.instant());
             connections.add(c);
             metrics.connectionsAccepted.increment();
             metrics.connectionsActive.incrementAndGet();
@@ -311,8 +341,6 @@ public final class NbdServer implements AutoCloseable {
                 c.close();
             }
             connectionThreads.newThread(c).start();
-            CompletableFuture.delayedExecutor(settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .execute(c::handshakeDeadline);
         }
     }
 
@@ -328,74 +356,6 @@ public final class NbdServer implements AutoCloseable {
             return String.valueOf(a);
         } catch (IOException e) {
             return "tcp:?";
-        }
-    }
-
-    private static ServerSocketChannel bindUnix(Path path, GroupPrincipal group) throws IOException {
-        Path parent = path.toAbsolutePath().getParent();
-        PrivateFiles.createDirectories(parent, group);
-        if (group != null && !PrivateFiles.traversableBy(parent, group)) {
-            log.warn("group {} may not traverse {}, so it cannot reach the NBD socket {}: give the directory that "
-                    + "group and mode 0750", group.getName(), parent, path);
-        }
-        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            if ((mode & 0170000) != 0140000) {
-                throw new IOException(path + " exists and is not a socket; not replacing it");
-            }
-            boolean live;
-            try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-                live = true;
-            } catch (IOException refused) {
-                live = false; // nobody listening: a leftover of a previous run
-            }
-            if (live) {
-                throw new IOException("another server is listening on " + path);
-            }
-            Files.delete(path);
-            log.debug("Removed stale NBD socket {}", path);
-        }
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            bindPrivately(ch, path, group);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-        return ch;
-    }
-
-    /**
-     * Binds {@code ch} in a new owner-only directory next to {@code path}, gives the socket its group
-     * and mode 0660 there and then renames it to {@code path}: a socket is created with the umask's
-     * mode, so bound in place it would be open to others until its mode is set. Where the staging
-     * name would be too long for a socket address, binds in place and sets the mode at once.
-     */
-    private static void bindPrivately(ServerSocketChannel ch, Path path, GroupPrincipal group) throws IOException {
-        Path parent = path.toAbsolutePath().getParent();
-        if (!PrivateFiles.isPosix(parent)) {
-            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
-            return;
-        }
-        Path staging = Files.createTempDirectory(parent, ".nbd");
-        Path staged = staging.resolve("s");
-        try {
-            if (staged.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
-                log.debug("{}: no room for a staging name, binding in place", path);
-                ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
-                PrivateFiles.setGroupAndMode(path, group, SOCKET_MODE);
-                return;
-            }
-            ch.bind(UnixDomainSocketAddress.of(staged), BACKLOG);
-            PrivateFiles.setGroupAndMode(staged, group, SOCKET_MODE);
-            Files.move(staged, path, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            try {
-                Files.deleteIfExists(staged);
-                Files.deleteIfExists(staging);
-            } catch (IOException e) {
-                log.warn("could not remove the NBD socket's staging directory {}: {}", staging, e.toString());
-            }
         }
     }
 

@@ -2,9 +2,11 @@ package io.bootswarm.agent.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.bootswarm.agent.nbd.RawNbdClient.OptionReply;
 import io.bootswarm.agent.nbd.RawNbdClient.Reply;
+import io.bootswarm.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -142,7 +143,7 @@ class NbdProtocolTest {
     @Test
     void oversizeOptionDataIsRefusedWithTooBigThenHungUpBeyondTheDiscardLimit() throws IOException {
         try (RawNbdClient c = connect().start()) {
-            c.option(OPT_INFO, new byte[NbdConnection.MAX_OPTION_DATA + 1]);
+            c.option(OPT_INFO, new byte[NbdHandshake.MAX_OPTION_DATA + 1]);
             assertThat(c.optionReply().type()).isEqualTo(REP_ERR_TOO_BIG);
             assertThat(c.go("disk")).isEqualTo(SIZE);
         }
@@ -294,14 +295,21 @@ class NbdProtocolTest {
 
     @Test
     void aClientThatNeverNegotiatesIsDroppedAfterTheHandshakeTimeout() throws Exception {
+        ManualClock clock = new ManualClock();
         server.close();
         server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0)
-                .withTimeouts(Duration.ofMillis(300), Duration.ofSeconds(1)), exports).start();
-        try (RawNbdClient c = connect()) {
-            c.greeting();
-            long t0 = System.nanoTime();
-            assertThat(c.closedByServer()).isTrue();
-            assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(4));
+                .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(1)), exports, null, clock).start();
+        try (RawNbdClient idle = connect(); RawNbdClient negotiated = transmission("disk")) {
+            idle.greeting();
+            await().until(() -> server.stats().connectionsActive() == 2);
+            clock.advance(Duration.ofSeconds(30).minusMillis(1));
+            assertThat(server.dropOverdueHandshakes()).as("not before the timeout").isZero();
+            assertTransmissionWorks(negotiated);
+
+            clock.advanceMillis(1);
+            assertThat(idle.closedByServer()).isTrue();
+            assertThat(server.stats().protocolViolations()).isEqualTo(1);
+            assertTransmissionWorks(negotiated); // past the handshake, the timeout no longer applies
         }
     }
 
@@ -525,7 +533,10 @@ class NbdProtocolTest {
             c.request(0, CMD_DISC, 12, 0, 0, null);
             c.flush();
             assertThat(disk.awaitHeldRead(4096, 5000)).isTrue();
-            Thread.sleep(200);
+            // the DISC has been read while the READ before it is still held: what follows is the
+            // server finishing a request in flight after DISC, not a READ answered before it
+            await().until(() -> server.stats().discRequests() == 1);
+            assertThat(server.stats().connectionsActive()).isEqualTo(1);
             disk.open(4096);
             Reply r = c.reply(cookie -> 100);
             assertThat(r.cookie()).isEqualTo(11);
@@ -574,15 +585,30 @@ class NbdProtocolTest {
         }
     }
 
+    /** A server whose shutdown grace runs on {@code clock}. */
+    NbdServer restartWith(ManualClock clock) throws IOException {
+        server.close();
+        server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0)
+                .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(10)), exports, null, clock).start();
+        return server;
+    }
+
+    /** Starts {@link NbdServer#close()} on another thread and returns once it waits for the connections. */
+    Thread closeInTheBackground() {
+        Thread closer = Thread.ofPlatform().start(server::close);
+        await().until(() -> closer.getState() == Thread.State.TIMED_WAITING || !closer.isAlive());
+        return closer;
+    }
+
     @Test
     void closeWaitsForRequestsInFlight() throws Exception {
+        restartWith(new ManualClock()); // the grace never runs out here
         disk.hold(0);
         try (RawNbdClient c = transmission("disk")) {
             c.request(0, CMD_READ, 1, 0, 512, null);
             c.flush();
             assertThat(disk.awaitHeldRead(0, 5000)).isTrue();
-            Thread closer = Thread.ofPlatform().start(server::close);
-            Thread.sleep(200);
+            Thread closer = closeInTheBackground();
             assertThat(closer.isAlive()).isTrue();
             disk.open(0);
             Reply r = c.reply(cookie -> 512);
@@ -592,6 +618,28 @@ class NbdProtocolTest {
             assertThat(c.closedByServer()).isTrue();
         }
         assertThat(server.stats().connectionsActive()).isZero();
+    }
+
+    @Test
+    void closeGivesUpOnRequestsInFlightWhenTheGraceRunsOut() throws Exception {
+        ManualClock clock = new ManualClock();
+        restartWith(clock);
+        disk.hold(0);
+        try (RawNbdClient c = transmission("disk")) {
+            c.request(0, CMD_READ, 1, 0, 512, null);
+            c.flush();
+            assertThat(disk.awaitHeldRead(0, 5000)).isTrue();
+            Thread closer = closeInTheBackground();
+            clock.advance(Duration.ofSeconds(10).minusMillis(1));
+            assertThat(closer.isAlive()).isTrue();
+            clock.advanceMillis(1);
+            closer.join(5000);
+            assertThat(closer.isAlive()).isFalse();
+            assertThat(c.closedByServer()).as("closed without the reply").isTrue();
+        } finally {
+            disk.open(0);
+        }
+        await().until(() -> server.stats().connectionsActive() == 0);
     }
 
     // --- zero-copy reads (FileRegions) -------------------------------------------------------
@@ -621,7 +669,8 @@ class NbdProtocolTest {
                     c.request(0, CMD_READ, i, reads.get(i)[0], reads.get(i)[1], null);
                 }
                 c.flush();
-                Thread.sleep(200);
+                // nothing is read yet, so the socket fills up and sendfile runs out of room
+                await().until(() -> server.metrics().transferFallbacks.sum() > 0);
                 for (int i = 0; i < reads.size(); i++) {
                     Reply r = c.reply(cookie -> (int) reads.get((int) cookie)[1]);
                     assertThat(r.error()).isZero();

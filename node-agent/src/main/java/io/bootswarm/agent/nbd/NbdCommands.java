@@ -1,0 +1,209 @@
+package io.bootswarm.agent.nbd;
+
+import static io.bootswarm.agent.nbd.NbdProtocol.*;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Serves validated transmission requests on the export's {@link BlockDevice}, each on its own
+ * request thread, as "Request types" says: {@code NBD_CMD_READ} (from {@link FileRegions} with
+ * {@code sendfile} where the device has them), {@code NBD_CMD_WRITE}, {@code NBD_CMD_FLUSH},
+ * {@code NBD_CMD_TRIM} and {@code NBD_CMD_WRITE_ZEROES}, with {@code NBD_CMD_FLAG_FUA} of "Command
+ * flags"; a device failure becomes the error of "Error values" ({@code NBD_ENOSPC} for a full disk,
+ * else {@code NBD_EIO}). Every method replies through the {@link ReplyWriter} and gives back the
+ * request's {@link InFlightLimits} permits, whatever happens.
+ */
+final class NbdCommands {
+
+    private static final Logger log = LoggerFactory.getLogger(NbdCommands.class);
+    private static final int LOGGED_IO_ERRORS = 10;
+
+    private final NbdConnection connection;
+    private final NbdTransport transport;
+    private final BlockDevice device;
+    private final NbdMetrics metrics;
+    private final BufferPool pool;
+    private final ReplyWriter replies;
+    private final InFlightLimits limits;
+    private final AtomicInteger ioErrorsLogged = new AtomicInteger();
+
+    NbdCommands(NbdConnection connection, NbdTransport transport, BlockDevice device, NbdMetrics metrics,
+                BufferPool pool, ReplyWriter replies, InFlightLimits limits) {
+        this.connection = connection;
+        this.transport = transport;
+        this.device = device;
+        this.metrics = metrics;
+        this.pool = pool;
+        this.replies = replies;
+        this.limits = limits;
+    }
+
+    /** A reply carrying only {@code error}, for a request refused before reaching the device. */
+    void error(long cookie, int error) {
+        ByteBuffer buf = pool.acquire(0);
+        try {
+            replies.reply(buf, cookie, error);
+        } finally {
+            pool.release(buf);
+            limits.release(0);
+        }
+    }
+
+    void read(long cookie, long offset, int length) {
+        if (!transport.isTls() && device instanceof FileRegions files && readZeroCopy(files, cookie, offset, length)) {
+            return;
+        }
+        ByteBuffer buf = null;
+        try {
+            buf = pool.acquire(length);
+            int error = 0;
+            try {
+                ByteBuffer dst = buf.slice(BufferPool.HEADROOM, length);
+                device.read(offset, dst);
+                if (dst.hasRemaining()) {
+                    throw new IOException("device left " + dst.remaining() + " of " + length + " bytes unread");
+                }
+            } catch (Exception e) {
+                error = deviceError(e, "read", offset, length);
+            }
+            if (error == 0) {
+                metrics.bytesRead.add(length);
+            } else {
+                buf.limit(BufferPool.HEADROOM); // "it MUST NOT send any payload for this request"
+            }
+            replies.reply(buf, cookie, error);
+        } catch (Throwable t) {
+            connection.fatal(t);
+        } finally {
+            if (buf != null) {
+                pool.release(buf);
+            }
+            limits.release(length);
+        }
+    }
+
+    /**
+     * Answers a READ from file regions with {@code sendfile}, if the device has them for this range.
+     *
+     * @return false if the request is still to be answered (no regions: use {@link BlockDevice#read})
+     */
+    private boolean readZeroCopy(FileRegions files, long cookie, long offset, int length) {
+        List<FileRegions.Region> regions;
+        try {
+            regions = files.regions(offset, length).orElse(null);
+            if (regions == null) {
+                return false;
+            }
+            long total = 0;
+            for (FileRegions.Region r : regions) {
+                total += r.length();
+            }
+            if (total != length) {
+                throw new IOException("file regions cover " + total + " bytes, not " + length);
+            }
+        } catch (Exception e) {
+            int error = deviceError(e, "read", offset, length);
+            ByteBuffer buf = pool.acquire(0);
+            try {
+                replies.reply(buf, cookie, error);
+            } finally {
+                pool.release(buf);
+                limits.release(length);
+            }
+            return true;
+        } catch (Throwable t) {
+            limits.release(length);
+            connection.fatal(t);
+            return true;
+        }
+        try {
+            replies.replyFromRegions(cookie, offset, length, regions);
+        } finally {
+            limits.release(length);
+        }
+        return true;
+    }
+
+    /** {@code buf} holds the payload after {@link BufferPool#HEADROOM}; it goes back to the pool here. */
+    void write(long cookie, int flags, long offset, ByteBuffer buf, int length) {
+        try {
+            int error = 0;
+            try {
+                ByteBuffer src = buf.slice(BufferPool.HEADROOM, length);
+                device.write(offset, src);
+                if (src.hasRemaining()) {
+                    throw new IOException("device left " + src.remaining() + " of " + length + " bytes unwritten");
+                }
+                if ((flags & CMD_FLAG_FUA) != 0) {
+                    device.flush();
+                }
+                metrics.bytesWritten.add(length);
+            } catch (Exception e) {
+                error = deviceError(e, "write", offset, length);
+            }
+            buf.limit(BufferPool.HEADROOM);
+            replies.reply(buf, cookie, error);
+        } catch (Throwable t) {
+            connection.fatal(t);
+        } finally {
+            pool.release(buf);
+            limits.release(length);
+        }
+    }
+
+    /** FLUSH, TRIM and WRITE_ZEROES: no payload either way. */
+    void payloadless(long cookie, int flags, int type, long offset, long length) {
+        ByteBuffer buf = null;
+        try {
+            buf = pool.acquire(0);
+            int error = 0;
+            try {
+                switch (type) {
+                    case CMD_FLUSH -> device.flush();
+                    case CMD_TRIM -> device.trim(offset, length);
+                    case CMD_WRITE_ZEROES -> device.writeZeroes(offset, length);
+                    default -> throw new IllegalStateException("type " + type);
+                }
+                if (type != CMD_FLUSH && (flags & CMD_FLAG_FUA) != 0) {
+                    device.flush();
+                }
+            } catch (Exception e) {
+                error = deviceError(e, commandName(type), offset, length);
+            }
+            replies.reply(buf, cookie, error);
+        } catch (Throwable t) {
+            connection.fatal(t);
+        } finally {
+            if (buf != null) {
+                pool.release(buf);
+            }
+            limits.release(0);
+        }
+    }
+
+    private int deviceError(Exception e, String op, long offset, long length) {
+        metrics.ioErrors.increment();
+        // "It also SHOULD map the EDQUOT and EFBIG errors to NBD_ENOSPC."
+        int error = noSpace(e) ? ENOSPC : EIO;
+        int n = ioErrorsLogged.incrementAndGet();
+        if (n <= LOGGED_IO_ERRORS) {
+            log.warn("NBD {} of {} bytes at offset {} on export '{}' for {} failed ({}): {}{}", op, length, offset,
+                    connection.exportName(), connection.remote(), errorName(error), e.toString(),
+                    n == LOGGED_IO_ERRORS ? " (further errors on this connection are logged at DEBUG)" : "");
+        }
+        log.debug("NBD {} failure on export '{}'", op, connection.exportName(), e);
+        return error;
+    }
+
+    private static boolean noSpace(Exception e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded")
+                || m.contains("File too large"));
+    }
+}
