@@ -1,5 +1,6 @@
 package io.bootswarm.agent.fuse;
 
+import io.bootswarm.agent.fuse.OpenFiles.OpenFile;
 import io.bootswarm.agent.nbd.BlockDevice;
 import org.cryptomator.jfuse.api.DirFiller;
 import org.cryptomator.jfuse.api.Errno;
@@ -16,16 +17,13 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The file system behind the mount: {@code /} lists one directory per disk, {@code /<id>/} holds
@@ -34,6 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Called by libfuse on its own threads (several at once); every callback returns an errno
  * instead of throwing, since an exception escaping an upcall would end the JVM.
+ *
+ * <p>Its parts: {@link MountPath} parses paths, {@link OpenFiles} holds the open files,
+ * {@link FileAttributes} fills in {@code stat} and {@code statfs}, {@link FuseErrors} picks and logs errors.
  */
 final class DiskFileSystem implements FuseOperations {
 
@@ -44,45 +45,31 @@ final class DiskFileSystem implements FuseOperations {
     static final int ENOSPC = 28;
     /** Largest read or write the kernel sends: 256 pages, its limit and libfuse's buffer size. */
     static final int MAX_REQUEST = 1 << 20;
-    private static final long ERROR_LOG_INTERVAL = TimeUnit.SECONDS.toNanos(1);
-    private static final int BLOCK = 4096;
-
-    /** An open {@code disk.img}: the device it was opened on stays its device while it is open. */
-    private record OpenFile(UUID disk, BlockDevice device, boolean sync, AtomicBoolean dirty) {
-    }
-
-    /** A path of the mount: the root ({@code disk == null}), a disk's directory, or a disk's file. */
-    record Node(UUID disk, boolean file) {
-        static final Node ROOT = new Node(null, false);
-    }
 
     private final Errno errno;
     private final DiskCatalog disks;
     private final FuseMetrics metrics;
-    private final int filePermissions;
-    private final int directoryPermissions;
-    private final int uid;
-    private final int gid;
+    private final InstantSource clock;
+    private final FileAttributes attributes;
+    private final OpenFiles files;
+    private final FuseErrors errors;
     private final int maxBackground;
     private final boolean directIo;
     private volatile boolean directIoActive;
     private volatile String initProblem;
-    private final Instant createdAt = Instant.now();
-    private final ConcurrentHashMap<Long, OpenFile> files = new ConcurrentHashMap<>();
-    private final AtomicLong handles = new AtomicLong();
-    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - 2 * ERROR_LOG_INTERVAL);
-    private final LongAdder suppressedErrorLogs = new LongAdder();
 
+    /**
+     * @param clock what the mount's file times and the read latencies are taken from
+     */
     DiskFileSystem(Errno errno, DiskCatalog disks, FuseMetrics metrics, int filePermissions, int uid, int gid,
-                   int maxBackground, boolean directIo) {
+                   int maxBackground, boolean directIo, InstantSource clock) {
         this.errno = errno;
         this.disks = disks;
         this.metrics = metrics;
-        this.filePermissions = filePermissions & 0777;
-        // search permission wherever the file is readable; no one can create anything in them
-        this.directoryPermissions = (this.filePermissions | ((this.filePermissions & 0444) >> 2)) & 0555 | 0100;
-        this.uid = uid;
-        this.gid = gid;
+        this.clock = clock;
+        this.attributes = new FileAttributes(filePermissions, uid, gid, clock.instant());
+        this.files = new OpenFiles(metrics);
+        this.errors = new FuseErrors(errno, metrics, clock);
         this.maxBackground = maxBackground;
         this.directIo = directIo;
     }
@@ -97,38 +84,6 @@ final class DiskFileSystem implements FuseOperations {
         return EnumSet.of(Operation.INIT, Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN, Operation.READ,
                 Operation.WRITE, Operation.FLUSH, Operation.FSYNC, Operation.RELEASE, Operation.TRUNCATE,
                 Operation.UTIMENS, Operation.STATFS);
-    }
-
-    /** Parses a path of the mount; null for anything that is not the root, a disk directory or a disk file. */
-    static Node parse(String path) {
-        if ("/".equals(path)) {
-            return Node.ROOT;
-        }
-        if (path == null || !path.startsWith("/")) {
-            return null;
-        }
-        int slash = path.indexOf('/', 1);
-        UUID id = diskId(slash < 0 ? path.substring(1) : path.substring(1, slash));
-        if (id == null) {
-            return null;
-        }
-        if (slash < 0) {
-            return new Node(id, false);
-        }
-        return FILE_NAME.equals(path.substring(slash + 1)) ? new Node(id, true) : null;
-    }
-
-    /** A disk id in its canonical (lower case) form, or null. */
-    private static UUID diskId(String name) {
-        if (name.length() != 36) {
-            return null;
-        }
-        try {
-            UUID id = UUID.fromString(name);
-            return id.toString().equals(name) ? id : null;
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     @Override
@@ -168,70 +123,49 @@ final class DiskFileSystem implements FuseOperations {
             if (fi != null) {
                 OpenFile f = files.get(fi.getFh());
                 if (f != null) {
-                    fileStat(stat, f.device().size());
+                    attributes.file(stat, f.device().size());
                     return 0;
                 }
             }
-            Node node = parse(path);
+            MountPath node = MountPath.parse(path);
             if (node == null) {
-                return enoent();
+                return errors.enoent();
             }
-            if (node == Node.ROOT) {
-                directoryStat(stat, 2 + disks.ids().size());
+            if (node == MountPath.ROOT) {
+                attributes.directory(stat, 2 + disks.ids().size());
                 return 0;
             }
             Optional<BlockDevice> device = disks.find(node.disk());
             if (device.isEmpty()) {
-                return enoent();
+                return errors.enoent();
             }
             if (node.file()) {
-                fileStat(stat, device.get().size());
+                attributes.file(stat, device.get().size());
             } else {
-                directoryStat(stat, 2);
+                attributes.directory(stat, 2);
             }
             return 0;
         } catch (Throwable t) {
-            return unexpected("getattr", path, t);
-        }
-    }
-
-    private void fileStat(Stat stat, long size) {
-        stat.setMode(Stat.S_IFREG | filePermissions);
-        stat.setNLink((short) 1);
-        stat.setSize(size);
-        owner(stat);
-    }
-
-    private void directoryStat(Stat stat, int links) {
-        stat.setMode(Stat.S_IFDIR | directoryPermissions);
-        stat.setNLink((short) Math.min(links, Short.MAX_VALUE));
-        owner(stat);
-    }
-
-    private void owner(Stat stat) {
-        stat.setUid(uid);
-        stat.setGid(gid);
-        for (TimeSpec t : new TimeSpec[]{stat.aTime(), stat.mTime(), stat.cTime()}) {
-            t.set(createdAt);
+            return errors.unexpected("getattr", path, t);
         }
     }
 
     @Override
     public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
         try {
-            Node node = parse(path);
+            MountPath node = MountPath.parse(path);
             if (node == null) {
-                return enoent();
+                return errors.enoent();
             }
             if (node.file()) {
                 return -errno.enotdir();
             }
-            if (node != Node.ROOT && disks.find(node.disk()).isEmpty()) {
-                return enoent();
+            if (node != MountPath.ROOT && disks.find(node.disk()).isEmpty()) {
+                return errors.enoent();
             }
             filler.fill(".");
             filler.fill("..");
-            if (node == Node.ROOT) {
+            if (node == MountPath.ROOT) {
                 for (UUID id : disks.ids()) {
                     filler.fill(id.toString());
                 }
@@ -240,38 +174,33 @@ final class DiskFileSystem implements FuseOperations {
             }
             return 0;
         } catch (Throwable t) {
-            return unexpected("readdir", path, t);
+            return errors.unexpected("readdir", path, t);
         }
     }
 
     @Override
     public int open(String path, FileInfo fi) {
         try {
-            Node node = parse(path);
+            MountPath node = MountPath.parse(path);
             if (node == null) {
-                return enoent();
+                return errors.enoent();
             }
             if (!node.file()) {
                 return -errno.eisdir();
             }
             Optional<BlockDevice> device = disks.find(node.disk());
             if (device.isEmpty()) {
-                return enoent();
+                return errors.enoent();
             }
             Set<StandardOpenOption> options = fi.getOpenFlags();
             if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-                metrics.errEinval.increment();
-                return -errno.einval(); // O_TRUNC: the file is the disk, its size cannot change
+                return errors.einval(); // O_TRUNC: the file is the disk, its size cannot change
             }
             boolean sync = options.contains(StandardOpenOption.SYNC) || options.contains(StandardOpenOption.DSYNC);
-            long fh = handles.incrementAndGet();
-            files.put(fh, new OpenFile(node.disk(), device.get(), sync, new AtomicBoolean()));
-            fi.setFh(fh);
-            metrics.opens.increment();
-            metrics.openFiles.incrementAndGet();
+            fi.setFh(files.open(node.disk(), device.get(), sync));
             return 0;
         } catch (Throwable t) {
-            return unexpected("open", path, t);
+            return errors.unexpected("open", path, t);
         }
     }
 
@@ -281,12 +210,11 @@ final class DiskFileSystem implements FuseOperations {
         if (f == null) {
             return -errno.ebadf();
         }
-        long t0 = System.nanoTime();
+        Instant t0 = clock.instant();
         try {
             long size = f.device().size();
             if (offset < 0) {
-                metrics.errEinval.increment();
-                return -errno.einval();
+                return errors.einval();
             }
             if (offset >= size || count <= 0) {
                 return 0; // end of file
@@ -299,7 +227,7 @@ final class DiskFileSystem implements FuseOperations {
             return deviceError("read", f, offset, count, t);
         } finally {
             metrics.reads.increment();
-            metrics.readNanos.add(System.nanoTime() - t0);
+            metrics.readNanos.add(Duration.between(t0, clock.instant()).toNanos());
         }
     }
 
@@ -313,15 +241,13 @@ final class DiskFileSystem implements FuseOperations {
         try {
             long size = f.device().size();
             if (offset < 0) {
-                metrics.errEinval.increment();
-                return -errno.einval();
+                return errors.einval();
             }
             if (count <= 0) {
                 return 0;
             }
             if (offset >= size) {
-                metrics.errEnospc.increment();
-                return -ENOSPC; // as a block device does: the disk does not grow
+                return errors.enospc(); // as a block device does: the disk does not grow
             }
             int n = (int) Math.min(Math.min(count, size - offset), buf.capacity());
             f.dirty().set(true);
@@ -380,9 +306,7 @@ final class DiskFileSystem implements FuseOperations {
 
     @Override
     public int release(String path, FileInfo fi) {
-        if (files.remove(fi.getFh()) != null) {
-            metrics.openFiles.decrementAndGet();
-        }
+        files.release(fi.getFh());
         return 0;
     }
 
@@ -395,26 +319,25 @@ final class DiskFileSystem implements FuseOperations {
             if (f != null) {
                 device = f.device();
             } else {
-                Node node = parse(path);
+                MountPath node = MountPath.parse(path);
                 if (node == null) {
-                    return enoent();
+                    return errors.enoent();
                 }
                 if (!node.file()) {
                     return -errno.eisdir();
                 }
                 Optional<BlockDevice> d = disks.find(node.disk());
                 if (d.isEmpty()) {
-                    return enoent();
+                    return errors.enoent();
                 }
                 device = d.get();
             }
             if (size == device.size()) {
                 return 0;
             }
-            metrics.errEinval.increment();
-            return -errno.einval();
+            return errors.einval();
         } catch (Throwable t) {
-            return unexpected("truncate", path, t);
+            return errors.unexpected("truncate", path, t);
         }
     }
 
@@ -422,13 +345,13 @@ final class DiskFileSystem implements FuseOperations {
     @Override
     public int utimens(String path, TimeSpec atime, TimeSpec mtime, FileInfo fi) {
         try {
-            Node node = parse(path);
-            if (node == null || (node != Node.ROOT && disks.find(node.disk()).isEmpty())) {
-                return enoent();
+            MountPath node = MountPath.parse(path);
+            if (node == null || (node != MountPath.ROOT && disks.find(node.disk()).isEmpty())) {
+                return errors.enoent();
             }
             return 0;
         } catch (Throwable t) {
-            return unexpected("utimens", path, t);
+            return errors.unexpected("utimens", path, t);
         }
     }
 
@@ -439,15 +362,10 @@ final class DiskFileSystem implements FuseOperations {
             for (UUID id : disks.ids()) {
                 bytes += disks.find(id).map(BlockDevice::size).orElse(0L);
             }
-            statvfs.setBsize(BLOCK);
-            statvfs.setFrsize(BLOCK);
-            statvfs.setBlocks((bytes + BLOCK - 1) / BLOCK);
-            statvfs.setBfree(0);
-            statvfs.setBavail(0);
-            statvfs.setNameMax(255);
+            FileAttributes.fileSystem(statvfs, bytes);
             return 0;
         } catch (Throwable t) {
-            return unexpected("statfs", path, t);
+            return errors.unexpected("statfs", path, t);
         }
     }
 
@@ -456,29 +374,7 @@ final class DiskFileSystem implements FuseOperations {
         return files.size();
     }
 
-    private int enoent() {
-        metrics.errEnoent.increment();
-        return -errno.enoent();
-    }
-
-    private int unexpected(String op, String path, Throwable t) {
-        metrics.errOther.increment();
-        log.warn("FUSE {} {} failed", op, path, t);
-        return -errno.eio();
-    }
-
-    /** EIO for a failure of the disk, logged at most once a second (with the count of the ones not logged). */
     private int deviceError(String op, OpenFile f, long offset, long length, Throwable t) {
-        metrics.errEio.increment();
-        long now = System.nanoTime();
-        long last = lastErrorLog.get();
-        if (now - last >= ERROR_LOG_INTERVAL && lastErrorLog.compareAndSet(last, now)) {
-            long suppressed = suppressedErrorLogs.sumThenReset();
-            log.warn("FUSE {} of disk {} at {} (+{}) failed, answered EIO: {}{}", op, f.disk(), offset, length,
-                    t.toString(), suppressed > 0 ? " (" + suppressed + " more since the last message)" : "");
-        } else {
-            suppressedErrorLogs.increment();
-        }
-        return -errno.eio();
+        return errors.deviceError(op, f.disk(), offset, length, t);
     }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.agent.fuse;
 
 import io.bootswarm.agent.files.PrivateFiles;
+import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.cryptomator.jfuse.api.Fuse;
 import org.cryptomator.jfuse.api.FuseBuilder;
@@ -12,6 +13,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,6 +53,7 @@ public final class FuseMount implements AutoCloseable {
     private final DiskCatalog disks;
     private final FuseMetrics metrics = new FuseMetrics();
     private final Path mountPoint;
+    private final InstantSource clock;
     private volatile Fuse fuse;
     private DiskFileSystem fileSystem;
 
@@ -61,11 +64,20 @@ public final class FuseMount implements AutoCloseable {
      * @param meters where the {@code bootswarm.fuse.*} meters go; null for none
      */
     public FuseMount(FuseProperties settings, DiskCatalog disks, MeterRegistry meters) {
+        this(settings, disks, meters, MonotonicClock.system());
+    }
+
+    /**
+     * @param meters where the {@code bootswarm.fuse.*} meters go; null for none
+     * @param clock  the files' times and the read latencies come from it
+     */
+    public FuseMount(FuseProperties settings, DiskCatalog disks, MeterRegistry meters, InstantSource clock) {
         if (settings.mountPoint() == null) {
             throw new IllegalArgumentException("no FUSE mount point");
         }
         this.settings = settings;
         this.disks = disks;
+        this.clock = clock;
         this.mountPoint = MountTable.canonical(settings.mountPoint());
         if (meters != null) {
             metrics.bindTo(meters);
@@ -165,7 +177,7 @@ public final class FuseMount implements AutoCloseable {
         int uid = settings.uid() != null ? settings.uid() : processId("uid");
         int gid = settings.gid() != null ? settings.gid() : processId("gid");
         DiskFileSystem fs = new DiskFileSystem(builder.errno(), disks, metrics, settings.filePermissions(), uid, gid,
-                settings.maxThreads(), settings.directIo());
+                settings.maxThreads(), settings.directIo(), clock);
         Fuse f;
         try {
             f = builder.build(fs);

@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.bootswarm.agent.fuse.FuseTestSupport.ls;
 import static io.bootswarm.agent.fuse.FuseTestSupport.run;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -285,15 +286,13 @@ class FuseMountIT {
         devices.remove(later);
         assertThat(mount.pathOf(later)).isEmpty();
         assertThat(ls(mount.mountPoint())).as("listings are never cached").containsExactly(id.toString());
-        // a name looked up before may be cached by the kernel for attribute-timeout (1 s)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        Result stat;
-        do {
-            Thread.sleep(100);
-            stat = run("stat", laterFile.toString());
-        } while (stat.ok() && System.nanoTime() < deadline);
-        assertThat(stat.exitCode()).as(stat.output()).isNotZero();
-        assertThat(stat.output()).contains("No such file or directory");
+        // a name looked up before may be cached by the kernel for attribute-timeout (1 s): the kernel's
+        // clock, not ours, so this waits for the lookup to fail rather than moving a clock
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            Result stat = run("stat", laterFile.toString());
+            assertThat(stat.exitCode()).as(stat.output()).isNotZero();
+            assertThat(stat.output()).contains("No such file or directory");
+        });
     }
 
     @Test
@@ -454,11 +453,8 @@ class FuseMountIT {
             assertThat(readChannel(ch, PIECE, 100)).isEqualTo(Arrays.copyOfRange(image, PIECE, PIECE + 100));
             assertThat(mount.openFiles()).isEqualTo(1);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20); // the kernel sends RELEASE after close() has returned
-        }
-        assertThat(mount.openFiles()).isZero();
+        // the kernel sends RELEASE after close() has returned
+        await().until(() -> mount.openFiles() == 0);
         assertThat(meters.get("bootswarm.fuse.open.files").gauge().value()).isZero();
     }
 

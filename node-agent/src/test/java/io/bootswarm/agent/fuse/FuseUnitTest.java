@@ -1,5 +1,7 @@
 package io.bootswarm.agent.fuse;
 
+import io.bootswarm.testing.ManualClock;
+import org.cryptomator.jfuse.api.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -8,19 +10,21 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
 
-/** The parts of the FUSE presentation that need no mount: paths, the mount table, settings. */
+/** The parts of the FUSE presentation that need no mount: paths, the mount table, settings, errors. */
 class FuseUnitTest {
 
     @Test
     void pathsAreTheRootADiskDirectoryOrItsFileAndNothingElse() {
         UUID id = UUID.randomUUID();
-        assertThat(DiskFileSystem.parse("/")).isEqualTo(DiskFileSystem.Node.ROOT);
-        assertThat(DiskFileSystem.parse("/" + id)).isEqualTo(new DiskFileSystem.Node(id, false));
-        assertThat(DiskFileSystem.parse("/" + id + "/disk.img")).isEqualTo(new DiskFileSystem.Node(id, true));
+        assertThat(MountPath.parse("/")).isEqualTo(MountPath.ROOT);
+        assertThat(MountPath.parse("/" + id)).isEqualTo(new MountPath(id, false));
+        assertThat(MountPath.parse("/" + id + "/disk.img")).isEqualTo(new MountPath(id, true));
         for (String bad : new String[]{"", "x", "/x", "/" + id + "/", "/" + id + "/disk.img/x", "/" + id + "/other",
                 "/" + id.toString().toUpperCase(), "/1-1-1-1-1", "/" + id + "x", "/jfuse_mount_probe", "//" + id}) {
-            assertThat(DiskFileSystem.parse(bad)).as(bad).isNull();
+            assertThat(MountPath.parse(bad)).as(bad).isNull();
         }
     }
 
@@ -67,5 +71,27 @@ class FuseUnitTest {
         assertThat(m.isMounted()).isFalse();
         assertThat(m.pathOf(UUID.randomUUID())).isEmpty();
         m.close(); // not mounted: nothing to do
+    }
+
+    @Test
+    void deviceErrorsAreEioAndLoggedAtMostOncePerIntervalOfTheInjectedClock() {
+        Errno errno = mock(Errno.class);
+        when(errno.eio()).thenReturn(5);
+        ManualClock clock = new ManualClock();
+        FuseMetrics metrics = new FuseMetrics();
+        FuseErrors errors = new FuseErrors(errno, metrics, clock);
+        UUID disk = UUID.randomUUID();
+        java.io.IOException failure = new java.io.IOException("piece unavailable");
+
+        assertThat(errors.deviceError("read", disk, 0, 4096, failure)).isEqualTo(-5); // logged
+        assertThat(errors.deviceError("read", disk, 4096, 4096, failure)).isEqualTo(-5);
+        clock.advance(FuseErrors.LOG_INTERVAL.minusMillis(1));
+        errors.deviceError("read", disk, 8192, 4096, failure);
+        assertThat(errors.suppressedDeviceErrorLogs()).isEqualTo(2);
+
+        clock.advanceMillis(1);
+        errors.deviceError("read", disk, 12288, 4096, failure); // logged, with "2 more"
+        assertThat(errors.suppressedDeviceErrorLogs()).isZero();
+        assertThat(metrics.errEio.sum()).isEqualTo(4);
     }
 }

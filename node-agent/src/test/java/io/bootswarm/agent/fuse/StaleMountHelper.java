@@ -21,7 +21,8 @@ public final class StaleMountHelper {
         FuseMount mount = new FuseMount(FuseProperties.at(Path.of(args[0])), DiskCatalog.of(Map.of()), null).start();
         System.out.println(READY + " " + mount.mountPoint());
         System.out.flush();
-        Thread.sleep(TimeUnit.MINUTES.toMillis(5));
+        // until the test kills this JVM (SIGKILL, so no unmount), or its parent goes away
+        ProcessHandle.current().parent().ifPresentOrElse(p -> p.onExit().join(), () -> { });
     }
 
     /** Starts the helper mounting at {@code mountPoint} and returns once it has mounted. */
