@@ -69,7 +69,7 @@ class AgentConfiguration {
 
     @Bean
     PieceStore pieceStore(DataDirectory data, AgentProperties p, MeterRegistry meters) throws IOException {
-        PieceStore store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1));
+        PieceStore store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1)).start();
         Gauge.builder("bootswarm.agent.store.pieces", store, PieceStore::count)
                 .description("verified pieces held on this host").register(meters);
         return store;

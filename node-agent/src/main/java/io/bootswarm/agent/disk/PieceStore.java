@@ -38,6 +38,10 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * loses nothing the kernel accepted. For machine crashes, a background task forces the data file
  * and then the journal, and appends a sync mark; on open, records after the last sync mark are
  * trusted only if the slot's bytes still hash to the record's hash.
+ *
+ * <p>Life: {@link #open} replays the journal and starts no thread; {@link #start()} starts the
+ * background sync every {@code syncInterval}; {@link #close()} (idempotent) stops it and syncs a
+ * last time. A store that is never started is synced only by {@link #sync()} and {@link #close()}.
  */
 public final class PieceStore implements AutoCloseable {
 
@@ -57,7 +61,8 @@ public final class PieceStore implements AutoCloseable {
     private final AtomicInteger nextSlot;
     private final ReentrantLock journalLock = new ReentrantLock();
     private final AtomicLong unsynced = new AtomicLong();
-    private final Thread syncer;
+    private final Duration syncInterval;
+    private Thread syncer;
     private volatile boolean closed;
     private final List<Consumer<PieceHash>> listeners = new CopyOnWriteArrayList<>();
 
@@ -66,10 +71,24 @@ public final class PieceStore implements AutoCloseable {
         this.data = data;
         this.journal = journal;
         this.nextSlot = new AtomicInteger(nextSlot);
-        this.syncer = Thread.ofVirtual().name("piece-store-sync").start(() -> syncLoop(syncInterval));
+        this.syncInterval = syncInterval;
     }
 
-    /** Opens (or creates) the store in {@code directory}, replaying its journal. */
+    /**
+     * Starts syncing in the background every {@code syncInterval}.
+     *
+     * @return this
+     * @throws IllegalStateException if already started or closed
+     */
+    public synchronized PieceStore start() {
+        if (syncer != null || closed) {
+            throw new IllegalStateException(closed ? "closed" : "already started");
+        }
+        syncer = Thread.ofVirtual().name("piece-store-sync").start(() -> syncLoop(syncInterval));
+        return this;
+    }
+
+    /** Opens (or creates) the store in {@code directory}, replaying its journal; see {@link #start()}. */
     public static PieceStore open(Path directory, int pieceSize, Duration syncInterval) throws IOException {
         PrivateFiles.createDirectories(directory);
         FileChannel data = PrivateFiles.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
@@ -277,6 +296,11 @@ public final class PieceStore implements AutoCloseable {
         }
     }
 
+    /** Whether the background sync runs now. */
+    synchronized boolean syncing() {
+        return syncer != null && syncer.isAlive();
+    }
+
     private void syncLoop(Duration interval) {
         while (!closed) {
             try {
@@ -290,10 +314,20 @@ public final class PieceStore implements AutoCloseable {
         }
     }
 
+    /** Stops the background sync, syncs and closes the files. Idempotent. */
     @Override
     public void close() throws IOException {
-        closed = true;
-        syncer.interrupt();
+        Thread running;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = syncer;
+        }
+        if (running != null) {
+            running.interrupt();
+        }
         try {
             sync();
         } finally {

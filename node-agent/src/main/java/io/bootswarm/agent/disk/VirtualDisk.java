@@ -3,10 +3,14 @@ package io.bootswarm.agent.disk;
 import io.bootswarm.agent.nbd.BlockDevice;
 import io.bootswarm.agent.nbd.FileRegions;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.time.MonotonicClock;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,6 +41,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     private final ReentrantLock[] clusterLocks = new ReentrantLock[STRIPES];
     private final AccessListener listener;
     private final DemandStats demand = new DemandStats();
+    private final InstantSource clock;
 
     /** Told of every read the guest makes, for access recording. */
     @FunctionalInterface
@@ -48,8 +53,9 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     }
 
     private VirtualDisk(Manifest manifest, PieceStore store, PieceSource source, Overlay overlay,
-                        AccessListener listener) {
+                        AccessListener listener, InstantSource clock) {
         this.manifest = manifest;
+        this.clock = clock;
         this.size = paddedSize(manifest);
         this.store = store;
         this.source = source;
@@ -70,12 +76,21 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
      */
     public static VirtualDisk open(Manifest manifest, PieceStore store, PieceSource source, Path overlayDirectory,
                                    AccessListener listener) throws IOException {
+        return open(manifest, store, source, overlayDirectory, listener, MonotonicClock.system());
+    }
+
+    /**
+     * As {@link #open(Manifest, PieceStore, PieceSource, Path, AccessListener)}, timing the waits for
+     * missing pieces ({@link #demand()}) by {@code clock}.
+     */
+    public static VirtualDisk open(Manifest manifest, PieceStore store, PieceSource source, Path overlayDirectory,
+                                   AccessListener listener, InstantSource clock) throws IOException {
         if (store.pieceSize() != manifest.pieceSize()) {
             throw new IllegalArgumentException("image pieces are " + manifest.pieceSize() + " bytes, the store's "
                     + store.pieceSize());
         }
         return new VirtualDisk(manifest, store, source, Overlay.open(overlayDirectory, paddedSize(manifest)),
-                listener);
+                listener, clock);
     }
 
     public Manifest manifest() {
@@ -161,9 +176,9 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
                 zero(part);
             } else {
                 if (!store.contains(manifest.hash(piece))) {
-                    long start = System.nanoTime();
+                    Instant start = clock.instant();
                     source.require(piece);
-                    demand.record(System.nanoTime() - start);
+                    demand.record(Duration.between(start, clock.instant()).toNanos());
                 }
                 store.read(manifest.hash(piece), (int) (pos - manifest.pieceOffset(piece)), part);
             }

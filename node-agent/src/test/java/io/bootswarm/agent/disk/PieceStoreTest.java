@@ -14,6 +14,7 @@ import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 class PieceStoreTest {
 
@@ -102,6 +103,23 @@ class PieceStoreTest {
         try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
             assertThat(s.count()).isEqualTo(2);
             assertThat(read(s, 2)).isEqualTo(Arrays.copyOfRange(image, 2 * PIECE, 3 * PIECE));
+        }
+    }
+
+    @Test
+    void startsSyncingOnlyWhenStartedAndClosesOnce() throws IOException {
+        PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1));
+        assertThat(s.syncing()).as("open starts no thread").isFalse();
+        s.start();
+        assertThat(s.syncing()).isTrue();
+        assertThatThrownBy(s::start).isInstanceOf(IllegalStateException.class);
+        s.put(piece(1));
+        s.close();
+        s.close(); // idempotent
+        assertThatThrownBy(s::start).isInstanceOf(IllegalStateException.class);
+        await().until(() -> !s.syncing());
+        try (PieceStore reopened = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(read(reopened, 1)).isEqualTo(Arrays.copyOfRange(image, PIECE, 2 * PIECE));
         }
     }
 }

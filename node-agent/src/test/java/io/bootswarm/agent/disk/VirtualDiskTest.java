@@ -1,5 +1,7 @@
 package io.bootswarm.agent.disk;
 
+import io.bootswarm.testing.ManualClock;
+
 import io.bootswarm.agent.nbd.FileRegions;
 import io.bootswarm.common.manifest.Manifest;
 import org.junit.jupiter.api.Test;
@@ -193,5 +195,36 @@ class VirtualDiskTest {
             assertThat(Collections.frequency(lastSource.fetched, 1)).isEqualTo(1);
             disk.close();
         }
+    }
+
+    @Test
+    void demandStatsCountTheReadsThatWaitedAndHowLongByTheInjectedClock() throws IOException {
+        ManualClock clock = new ManualClock();
+        try (PieceStore store = PieceStore.open(dir.resolve("store"), PIECE, Duration.ofHours(1))) {
+            CountingSource fetching = new CountingSource();
+            fetching.store = store;
+            PieceSource slow = piece -> {
+                clock.advanceMillis(250); // the swarm takes a quarter of a second
+                fetching.require(piece);
+            };
+            int piece = firstNonZeroPiece();
+            try (VirtualDisk disk = VirtualDisk.open(manifest, store, slow, dir.resolve("timed"),
+                    VirtualDisk.AccessListener.NONE, clock)) {
+                read(disk, (long) piece * PIECE, 100);
+                read(disk, (long) piece * PIECE + 100, 100); // now local: no wait
+                assertThat(disk.demand().misses()).isEqualTo(1);
+                assertThat(disk.demand().waitMillis(0.5)).isEqualTo(250.0);
+                assertThat(disk.demand().totalWaitMillis()).isEqualTo(250.0);
+            }
+        }
+    }
+
+    int firstNonZeroPiece() {
+        for (int i = 0; i < manifest.pieceCount(); i++) {
+            if (!manifest.isZero(i)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("an image of zeros");
     }
 }
