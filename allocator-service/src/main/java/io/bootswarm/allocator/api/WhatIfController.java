@@ -2,10 +2,10 @@ package io.bootswarm.allocator.api;
 
 import io.bootswarm.allocator.AllocatorProperties;
 import io.bootswarm.allocator.plan.Planner;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SwarmDemand;
+import io.bootswarm.allocation.AllocationPlan;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SwarmDemand;
 import io.bootswarm.common.web.ProblemException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;

@@ -1,10 +1,10 @@
 package io.bootswarm.allocator.plan;
 
 import io.bootswarm.allocator.reports.Inputs;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SwarmDemand;
+import io.bootswarm.allocation.AllocationPlan;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SwarmDemand;
 
 import java.time.Instant;
 import java.util.ArrayList;

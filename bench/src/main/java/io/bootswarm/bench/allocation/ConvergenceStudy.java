@@ -1,17 +1,17 @@
 package io.bootswarm.bench.allocation;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.ExactSolver;
-import io.bootswarm.common.allocation.SubgradientSolver;
-import io.bootswarm.common.allocation.SubgradientSolver.ColdStart;
-import io.bootswarm.common.allocation.SubgradientSolver.PriceUpdate;
-import io.bootswarm.common.allocation.SubgradientSolver.Settings;
-import io.bootswarm.common.allocation.SubgradientSolver.StepRule;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SyntheticProblems;
-import io.bootswarm.common.allocation.SyntheticProblems.PaperSetting;
-import io.bootswarm.common.allocation.SyntheticProblems.Popularity;
+import io.bootswarm.allocation.AllocationPlan;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.ExactSolver;
+import io.bootswarm.allocation.SubgradientSolver;
+import io.bootswarm.allocation.SubgradientSolver.ColdStart;
+import io.bootswarm.allocation.SubgradientSolver.PriceUpdate;
+import io.bootswarm.allocation.SubgradientSolver.Settings;
+import io.bootswarm.allocation.SubgradientSolver.StepRule;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SyntheticProblems;
+import io.bootswarm.allocation.SyntheticProblems.PaperSetting;
+import io.bootswarm.allocation.SyntheticProblems.Popularity;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

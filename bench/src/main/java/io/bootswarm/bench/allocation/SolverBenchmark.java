@@ -1,10 +1,10 @@
 package io.bootswarm.bench.allocation;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.AllocationSolver;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SyntheticProblems;
+import io.bootswarm.allocation.AllocationPlan;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolver;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SyntheticProblems;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

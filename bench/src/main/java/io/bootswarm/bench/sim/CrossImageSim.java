@@ -1,8 +1,8 @@
 package io.bootswarm.bench.sim;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.allocation.AllocationPlan;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.Strategy;
 
 import java.util.ArrayList;
 import java.util.Arrays;

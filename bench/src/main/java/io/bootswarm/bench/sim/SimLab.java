@@ -8,7 +8,7 @@ import io.bootswarm.bench.plot.Csv;
 import io.bootswarm.bench.plot.LinePlot;
 import io.bootswarm.bench.trace.SyntheticTrace;
 import io.bootswarm.bench.trace.Trace;
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.allocation.Strategy;
 
 import java.io.IOException;
 import java.nio.file.Files;

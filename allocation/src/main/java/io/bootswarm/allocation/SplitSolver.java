@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 /** The fixed splits the paper compares against: ISO, Cross-Equ and Cross-Prop (§V-A). */
 final class SplitSolver implements AllocationSolver {

@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 /** Shared arithmetic of the solvers: evaluating an allocation (Eq. 10) and the cheap lower bound. */
 final class Plans {

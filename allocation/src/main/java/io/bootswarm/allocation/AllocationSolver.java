@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 /**
  * Splits the seed's upload over the swarms of a problem. Implementations are immutable and

@@ -1,7 +1,7 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
-import io.bootswarm.common.allocation.SyntheticProblems.PaperSetting;
-import io.bootswarm.common.allocation.SyntheticProblems.Popularity;
+import io.bootswarm.allocation.SyntheticProblems.PaperSetting;
+import io.bootswarm.allocation.SyntheticProblems.Popularity;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 import org.junit.jupiter.api.Test;
 

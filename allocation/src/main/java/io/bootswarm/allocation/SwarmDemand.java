@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 /**
  * One swarm's aggregate inputs to the allocation problem.

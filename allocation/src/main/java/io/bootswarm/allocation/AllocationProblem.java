@@ -1,4 +1,4 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
 import java.util.AbstractList;
 import java.util.ArrayList;

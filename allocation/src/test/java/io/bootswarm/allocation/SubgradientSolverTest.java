@@ -1,11 +1,11 @@
-package io.bootswarm.common.allocation;
+package io.bootswarm.allocation;
 
-import io.bootswarm.common.allocation.SubgradientSolver.ColdStart;
-import io.bootswarm.common.allocation.SubgradientSolver.PriceUpdate;
-import io.bootswarm.common.allocation.SubgradientSolver.Settings;
-import io.bootswarm.common.allocation.SubgradientSolver.StepRule;
-import io.bootswarm.common.allocation.SyntheticProblems.PaperSetting;
-import io.bootswarm.common.allocation.SyntheticProblems.Popularity;
+import io.bootswarm.allocation.SubgradientSolver.ColdStart;
+import io.bootswarm.allocation.SubgradientSolver.PriceUpdate;
+import io.bootswarm.allocation.SubgradientSolver.Settings;
+import io.bootswarm.allocation.SubgradientSolver.StepRule;
+import io.bootswarm.allocation.SyntheticProblems.PaperSetting;
+import io.bootswarm.allocation.SyntheticProblems.Popularity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
