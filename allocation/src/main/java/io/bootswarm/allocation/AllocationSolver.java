@@ -19,10 +19,10 @@ public interface AllocationSolver {
      *                  from, or null. Only iterative solvers use it; the others ignore it.
      * @return a plan with {@code u_s^i ≥ 0} and {@code Σ_i u_s^i = u_s}
      */
-    AllocationPlan solve(AllocationProblem problem, AllocationPlan warmStart);
+    AllocationSolution solve(AllocationProblem problem, AllocationSolution warmStart);
 
     /** Solves a problem from scratch. */
-    default AllocationPlan solve(AllocationProblem problem) {
+    default AllocationSolution solve(AllocationProblem problem) {
         return solve(problem, null);
     }
 }

@@ -46,7 +46,7 @@ public final class ExactSolver implements AllocationSolver {
 
     /** Ignores {@code warmStart}: the solve is a handful of passes either way. */
     @Override
-    public AllocationPlan solve(AllocationProblem problem, AllocationPlan warmStart) {
+    public AllocationSolution solve(AllocationProblem problem, AllocationSolution warmStart) {
         long start = System.nanoTime();
         double[] r = problem.remaining();
         double[] p = problem.peerUpload();
@@ -62,10 +62,10 @@ public final class ExactSolver implements AllocationSolver {
             }
         }
         if (u == 0) {
-            return Plans.plan(Strategy.EXACT, problem, a, Double.POSITIVE_INFINITY, 0, start);
+            return Solutions.solution(Strategy.EXACT, problem, a, Double.POSITIVE_INFINITY, 0, start);
         }
         if (sr == 0) {
-            return Plans.plan(Strategy.EXACT, problem, Plans.equalOverUnfinished(problem), 0, 0, start);
+            return Solutions.solution(Strategy.EXACT, problem, Solutions.equalOverUnfinished(problem), 0, 0, start);
         }
         double x = (u + sp) / sr;
         int steps = 0;
@@ -90,7 +90,7 @@ public final class ExactSolver implements AllocationSolver {
             x = next;
         }
         fill(r, p, x, a);
-        Plans.absorbRounding(a, u);
+        Solutions.absorbRounding(a, u);
         // the dual (Eq. 12) at the optimum: δ_i = R^i / Σ_active R on the swarms that get
         // bandwidth (they all finish at M), 0 elsewhere; δ_0 = M² / Σ_active R = −∂M/∂u_s
         double[] dual = new double[n];
@@ -105,7 +105,7 @@ public final class ExactSolver implements AllocationSolver {
                 dual[i] = r[i] / active;
             }
         }
-        return Plans.plan(Strategy.EXACT, problem, a, Double.POSITIVE_INFINITY, steps, start, dual,
+        return Solutions.solution(Strategy.EXACT, problem, a, Double.POSITIVE_INFINITY, steps, start, dual,
                 1 / (x * x * active));
     }
 

@@ -19,21 +19,21 @@ final class SplitSolver implements AllocationSolver {
     }
 
     @Override
-    public AllocationPlan solve(AllocationProblem problem, AllocationPlan warmStart) {
+    public AllocationSolution solve(AllocationProblem problem, AllocationSolution warmStart) {
         long start = System.nanoTime();
         double[] a = switch (strategy) {
             case ISO -> perImage(problem);
             case CROSS_PROP -> proportional(problem);
-            default -> Plans.equalOverUnfinished(problem);
+            default -> Solutions.equalOverUnfinished(problem);
         };
-        return Plans.plan(strategy, problem, a, Plans.cheapLowerBound(problem), 0, start);
+        return Solutions.solution(strategy, problem, a, Solutions.cheapLowerBound(problem), 0, start);
     }
 
     /** u_s / (images with bytes left) per image, split equally over the image's unfinished swarms. */
     private static double[] perImage(AllocationProblem problem) {
         int[] imageOf = problem.imageIndex();
         if (imageOf == null) {
-            return Plans.equalOverUnfinished(problem);
+            return Solutions.equalOverUnfinished(problem);
         }
         double[] r = problem.remaining();
         int n = r.length;
@@ -45,7 +45,7 @@ final class SplitSolver implements AllocationSolver {
             }
         }
         if (openImages == 0) {
-            return Plans.equalOverUnfinished(problem);
+            return Solutions.equalOverUnfinished(problem);
         }
         double perImage = problem.serverUploadRate() / openImages;
         double[] a = new double[n];
@@ -54,7 +54,7 @@ final class SplitSolver implements AllocationSolver {
                 a[i] = perImage / open[imageOf[i]];
             }
         }
-        Plans.absorbRounding(a, problem.serverUploadRate());
+        Solutions.absorbRounding(a, problem.serverUploadRate());
         return a;
     }
 
@@ -76,7 +76,7 @@ final class SplitSolver implements AllocationSolver {
             }
         }
         if (total == 0) {
-            return Plans.equalOverUnfinished(problem);
+            return Solutions.equalOverUnfinished(problem);
         }
         double u = problem.serverUploadRate();
         double[] a = new double[n];
@@ -85,7 +85,7 @@ final class SplitSolver implements AllocationSolver {
                 a[i] = u * (w[i] / total);
             }
         }
-        Plans.absorbRounding(a, u);
+        Solutions.absorbRounding(a, u);
         return a;
     }
 }

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * How the seed's upload is split, the four strategies compared in Wu et al. §V plus the exact
- * optimum. All produce an {@link AllocationPlan} for the same {@link AllocationProblem}; the
+ * optimum. All produce an {@link AllocationSolution} for the same {@link AllocationProblem}; the
  * difference between "isolated" and "cross-image" distribution is in which swarms the problem has
  * (one per image, or one per shared piece group), not in the solver.
  */

@@ -238,14 +238,14 @@ public final class SubgradientSolver implements AllocationSolver {
     }
 
     @Override
-    public AllocationPlan solve(AllocationProblem problem, AllocationPlan warmStart) {
+    public AllocationSolution solve(AllocationProblem problem, AllocationSolution warmStart) {
         long start = System.nanoTime();
         double[] rAll = problem.remaining();
         double[] pAll = problem.peerUpload();
         double us = problem.serverUploadRate();
         int n = rAll.length;
         if (us == 0) {
-            return Plans.plan(Strategy.CROSS_OPT, problem, new double[n], Double.POSITIVE_INFINITY, 0, start);
+            return Solutions.solution(Strategy.CROSS_OPT, problem, new double[n], Double.POSITIVE_INFINITY, 0, start);
         }
         // compact the unfinished swarms (R > 0): only they take part
         int m = 0;
@@ -255,7 +255,7 @@ public final class SubgradientSolver implements AllocationSolver {
             }
         }
         if (m == 0) {
-            return Plans.plan(Strategy.CROSS_OPT, problem, Plans.equalOverUnfinished(problem), 0, 0, start);
+            return Solutions.solution(Strategy.CROSS_OPT, problem, Solutions.equalOverUnfinished(problem), 0, 0, start);
         }
         int[] open = new int[m];
         double[] r = new double[m];
@@ -295,7 +295,7 @@ public final class SubgradientSolver implements AllocationSolver {
         double[] t = new double[m];      // T_i(u*): the subgradient of Eq. 16
         double[] best = new double[m];   // best primal plan so far
         double bestM = Double.POSITIVE_INFINITY;
-        double lower = Plans.cheapLowerBound(problem);
+        double lower = Solutions.cheapLowerBound(problem);
         double x = 0;                    // 1/sqrt(δ_0), so that u_i* = max(0, a_i x − P^i)
         int iter = 0;
         int stalled = 0;
@@ -411,8 +411,8 @@ public final class SubgradientSolver implements AllocationSolver {
             alloc[open[k]] = best[k];
             dual[open[k]] = delta[k];
         }
-        Plans.absorbRounding(alloc, us);
-        return Plans.plan(Strategy.CROSS_OPT, problem, alloc, lower, iter, start, dual, 1 / (x * x));
+        Solutions.absorbRounding(alloc, us);
+        return Solutions.solution(Strategy.CROSS_OPT, problem, alloc, lower, iter, start, dual, 1 / (x * x));
     }
 
     private double[] coldWeights(double[] r, double sumR) {
@@ -508,7 +508,7 @@ public final class SubgradientSolver implements AllocationSolver {
      * hundreds of iterations to grow a weight from ~0. Null when the plan tells nothing about these
      * swarms. Normalised.
      */
-    private static double[] warmWeights(AllocationProblem problem, AllocationPlan plan, int[] open, double[] r,
+    private static double[] warmWeights(AllocationProblem problem, AllocationSolution plan, int[] open, double[] r,
                                         double[] p) {
         int m = open.length;
         double[] prev = new double[m];

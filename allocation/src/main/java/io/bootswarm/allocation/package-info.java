@@ -8,11 +8,11 @@
  *       total u_s. Built from per-peer {@link io.bootswarm.allocation.PeerReport}s
  *       (R_j^i, u_j, θ_j^i), from {@link io.bootswarm.allocation.SwarmDemand}s, or from
  *       arrays.</li>
- *   <li>{@link io.bootswarm.allocation.AllocationSolver#solve(AllocationProblem, AllocationPlan)}:
+ *   <li>{@link io.bootswarm.allocation.AllocationSolver#solve(AllocationProblem, AllocationSolution)}:
  *       one interface for every {@link io.bootswarm.allocation.Strategy} (ISO, Cross-Equ,
  *       Cross-Prop, Cross-Opt, Exact); the plan of the previous period may be passed as a warm
  *       start (matched by swarm id).</li>
- *   <li>{@link io.bootswarm.allocation.AllocationPlan}: u_s^i and T_r^i per swarm, M, a
+ *   <li>{@link io.bootswarm.allocation.AllocationSolution}: u_s^i and T_r^i per swarm, M, a
  *       proven lower bound on the optimal M (so the gap is known), iterations, solve time and,
  *       for Cross-Opt and Exact, the dual (which swarms are the bottleneck, and the price of
  *       seed bandwidth in seconds per byte/s).</li>

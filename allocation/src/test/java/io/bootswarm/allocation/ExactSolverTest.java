@@ -17,7 +17,7 @@ class ExactSolverTest {
         // all to b: T_b = 300/40 = 7.5 > T_a = 5, and b can use all of it
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {100, 300},
                 new double[] {20, 10}, 30);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRateArray()).containsExactly(0, 30);
         assertThat(plan.maxRemainingTime()).isCloseTo(7.5, within(1e-12));
         assertThat(plan.remainingTime(0)).isCloseTo(5, within(1e-12));
@@ -34,7 +34,7 @@ class ExactSolverTest {
         // no peer upload: u_i ∝ R_i, every T = ΣR/u_s = 600/60 = 10
         AllocationProblem p = AllocationProblem.of(List.of("a", "b", "c"), new double[] {100, 200, 300},
                 new double[] {0, 0, 0}, 60);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRate(0)).isCloseTo(10, within(1e-9));
         assertThat(plan.serverRate(1)).isCloseTo(20, within(1e-9));
         assertThat(plan.serverRate(2)).isCloseTo(30, within(1e-9));
@@ -48,7 +48,7 @@ class ExactSolverTest {
     void tiesSplitEqually() {
         AllocationProblem p = AllocationProblem.of(List.of("a", "b", "c"), new double[] {50, 50, 50},
                 new double[] {5, 5, 5}, 30);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRate(0)).isCloseTo(10, within(1e-9));
         assertThat(plan.serverRate(1)).isCloseTo(10, within(1e-9));
         assertThat(plan.serverRate(2)).isCloseTo(10, within(1e-9));
@@ -58,7 +58,7 @@ class ExactSolverTest {
     @Test
     void aSingleSwarmGetsEverything() {
         AllocationProblem p = AllocationProblem.of(List.of("a"), new double[] {50}, new double[] {5}, 20);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRateArray()).containsExactly(20);
         assertThat(plan.maxRemainingTime()).isCloseTo(2, within(1e-15));
     }
@@ -67,7 +67,7 @@ class ExactSolverTest {
     void finishedSwarmsGetNothingAndTakeNoTime() {
         AllocationProblem p = AllocationProblem.of(List.of("done", "a", "b"), new double[] {0, 100, 300},
                 new double[] {0, 0, 0}, 40);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRate(0)).isZero();
         assertThat(plan.remainingTime(0)).isZero();
         assertThat(plan.serverRate(1)).isCloseTo(10, within(1e-9));
@@ -78,7 +78,7 @@ class ExactSolverTest {
     @Test
     void withoutSeedUploadTheTimeIsThePeersOwnAndInfiniteForASwarmWithoutPeers() {
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {10, 20}, new double[] {1, 4}, 0);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.serverRateArray()).containsExactly(0, 0);
         assertThat(plan.maxRemainingTime()).isEqualTo(10);
         assertThat(plan.bounded()).isTrue();
@@ -86,7 +86,7 @@ class ExactSolverTest {
         AllocationProblem starved = AllocationProblem.of(List.of("a", "b"), new double[] {10, 20},
                 new double[] {1, 0}, 0);
         for (Strategy s : Strategy.values()) {
-            AllocationPlan q = s.solver().solve(starved);
+            AllocationSolution q = s.solver().solve(starved);
             assertThat(q.serverRateArray()).as(s.name()).containsExactly(0, 0);
             assertThat(q.maxRemainingTime()).as(s.name()).isEqualTo(Double.POSITIVE_INFINITY);
             assertThat(q.remainingTime(0)).as(s.name()).isEqualTo(10);
@@ -99,7 +99,7 @@ class ExactSolverTest {
     @Test
     void aHugeSeedShrinksTheTimeTowardsZeroWithoutLosingTheSum() {
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {1, 2}, new double[] {1, 1}, 1e12);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         assertThat(plan.maxRemainingTime()).isCloseTo(3 / (1e12 + 2), within(1e-24));
         assertThat(plan.remainingTime(0)).isCloseTo(plan.remainingTime(1), within(1e-24));
         assertThat(plan.allocationResidual()).isCloseTo(0, within(1e-3));
@@ -124,7 +124,7 @@ class ExactSolverTest {
     void theOptimumSatisfiesItsOptimalityConditions() {
         for (long seed = 1; seed <= 5; seed++) {
             AllocationProblem p = SyntheticProblems.random(5000, 0.5, 1.5, seed);
-            AllocationPlan plan = EXACT.solve(p);
+            AllocationSolution plan = EXACT.solve(p);
             double m = plan.maxRemainingTime();
             double dual = 0;
             for (int i = 0; i < p.size(); i++) {
@@ -145,7 +145,7 @@ class ExactSolverTest {
     @Test
     void theBandwidthPriceIsTheDerivativeOfTheOptimum() {
         AllocationProblem p = SyntheticProblems.random(3000, 0.5, 1.5, 9);
-        AllocationPlan plan = EXACT.solve(p);
+        AllocationSolution plan = EXACT.solve(p);
         double h = p.serverUploadRate() * 1e-6;
         double up = EXACT.solve(p.withServerUploadRate(p.serverUploadRate() + h)).maxRemainingTime();
         double down = EXACT.solve(p.withServerUploadRate(p.serverUploadRate() - h)).maxRemainingTime();
@@ -196,8 +196,8 @@ class ExactSolverTest {
     @Test
     void isDeterministicAndFastEnoughForATest() {
         AllocationProblem p = SyntheticProblems.random(100_000, 4);
-        AllocationPlan a = EXACT.solve(p);
-        AllocationPlan b = EXACT.solve(p);
+        AllocationSolution a = EXACT.solve(p);
+        AllocationSolution b = EXACT.solve(p);
         assertThat(a.serverRateArray()).containsExactly(b.serverRateArray());
         assertThat(a.solveTime()).isLessThan(java.time.Duration.ofSeconds(1));
     }

@@ -20,7 +20,7 @@ class SplitStrategiesTest {
 
     @Test
     void crossEquSplitsEquallyOverUnfinishedSwarms() {
-        AllocationPlan plan = Strategy.CROSS_EQU.solver().solve(three());
+        AllocationSolution plan = Strategy.CROSS_EQU.solver().solve(three());
         assertThat(plan.serverRateArray()).containsExactly(45, 45, 0);
         assertThat(plan.remainingTime(0)).isCloseTo(100.0 / 55, within(1e-12));
         assertThat(plan.remainingTime(1)).isCloseTo(300.0 / 65, within(1e-12));
@@ -36,7 +36,7 @@ class SplitStrategiesTest {
 
     @Test
     void crossPropSplitsByPeersStillDownloading() {
-        AllocationPlan plan = Strategy.CROSS_PROP.solver().solve(three());
+        AllocationSolution plan = Strategy.CROSS_PROP.solver().solve(three());
         // popularity 4 : 1 over unfinished swarms (c's 7 peers have nothing left to get)
         assertThat(plan.serverRate(0)).isCloseTo(72, within(1e-12));
         assertThat(plan.serverRate(1)).isCloseTo(18, within(1e-12));
@@ -48,7 +48,7 @@ class SplitStrategiesTest {
     void crossPropFallsBackToRemainingBytesWithoutPopularity() {
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {100, 300},
                 new double[] {0, 0}, new double[] {0, 0}, 40);
-        AllocationPlan plan = Strategy.CROSS_PROP.solver().solve(p);
+        AllocationSolution plan = Strategy.CROSS_PROP.solver().solve(p);
         assertThat(plan.serverRateArray()).containsExactly(10, 30);
         assertThat(plan.maxRemainingTime()).isCloseTo(10, within(1e-12));
     }
@@ -59,9 +59,9 @@ class SplitStrategiesTest {
         AllocationProblem p = AllocationProblem.of(List.of("a1", "a2", "a3", "b1"),
                 new double[] {10, 10, 0, 10}, new double[] {1, 1, 1, 1}, 120)
                 .withImages(List.of("A", "A", "A", "B"));
-        AllocationPlan iso = Strategy.ISO.solver().solve(p);
+        AllocationSolution iso = Strategy.ISO.solver().solve(p);
         assertThat(iso.serverRateArray()).containsExactly(30, 30, 0, 60);
-        AllocationPlan equ = Strategy.CROSS_EQU.solver().solve(p);
+        AllocationSolution equ = Strategy.CROSS_EQU.solver().solve(p);
         assertThat(equ.serverRateArray()).containsExactly(40, 40, 0, 40);
         // unlabelled, every swarm is its own image: ISO is Cross-Equ
         AllocationProblem unlabelled = AllocationProblem.of(p.swarmIds(), new double[] {10, 10, 0, 10},
@@ -74,7 +74,7 @@ class SplitStrategiesTest {
         // b has bytes left, no peers uploading and, under Cross-Prop, no popularity: it never finishes
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {100, 50},
                 new double[] {10, 0}, new double[] {3, 0}, 30);
-        AllocationPlan plan = Strategy.CROSS_PROP.solver().solve(p);
+        AllocationSolution plan = Strategy.CROSS_PROP.solver().solve(p);
         assertThat(plan.serverRateArray()).containsExactly(30, 0);
         assertThat(plan.remainingTime(1)).isEqualTo(Double.POSITIVE_INFINITY);
         assertThat(plan.maxRemainingTime()).isEqualTo(Double.POSITIVE_INFINITY);
@@ -88,7 +88,7 @@ class SplitStrategiesTest {
     void whenEverythingIsDoneTheSplitIsEqualAndTimeZero() {
         AllocationProblem p = AllocationProblem.of(List.of("a", "b"), new double[] {0, 0}, new double[] {1, 0}, 10);
         for (Strategy s : Strategy.values()) {
-            AllocationPlan plan = s.solver().solve(p);
+            AllocationSolution plan = s.solver().solve(p);
             assertThat(plan.serverRateArray()).as(s.name()).containsExactly(5, 5);
             assertThat(plan.maxRemainingTime()).as(s.name()).isZero();
             assertThat(plan.relativeGap()).as(s.name()).isZero();
@@ -98,17 +98,17 @@ class SplitStrategiesTest {
     @Test
     void aGivenSplitCanBeEvaluatedAndIsChecked() {
         AllocationProblem p = three();
-        AllocationPlan plan = AllocationPlan.of(p, new double[] {60, 30, 0}, Strategy.CROSS_EQU);
+        AllocationSolution plan = AllocationSolution.of(p, new double[] {60, 30, 0}, Strategy.CROSS_EQU);
         assertThat(plan.maxRemainingTime()).isCloseTo(300.0 / 50, within(1e-12));
         assertThat(plan.allocations()).first()
-                .isEqualTo(new AllocationPlan.SwarmAllocation("a", 60, 100.0 / 70));
+                .isEqualTo(new AllocationSolution.SwarmAllocation("a", 60, 100.0 / 70));
         assertThat(plan.serverRateOf("b")).hasValue(30);
         assertThat(plan.serverRateOf("x")).isEmpty();
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> AllocationPlan.of(p, new double[] {60, 20, 0}, Strategy.CROSS_EQU))
+                () -> AllocationSolution.of(p, new double[] {60, 20, 0}, Strategy.CROSS_EQU))
                 .hasMessageContaining("sum to 80.0, not to u_s = 90.0");
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> AllocationPlan.of(p, new double[] {100, -10, 0}, Strategy.CROSS_EQU))
+                () -> AllocationSolution.of(p, new double[] {100, -10, 0}, Strategy.CROSS_EQU))
                 .hasMessageContaining("server rate of swarm 'b'");
     }
 }

@@ -34,7 +34,7 @@ class StrategyTest {
         for (AllocationProblem p : problems) {
             double optimum = Strategy.EXACT.solver().solve(p).maxRemainingTime();
             for (Strategy s : Strategy.values()) {
-                AllocationPlan plan = s.solver().solve(p);
+                AllocationSolution plan = s.solver().solve(p);
                 assertThat(plan.strategy()).isEqualTo(s);
                 assertThat(s.solver().strategy()).isEqualTo(s);
                 SubgradientSolverTest.assertFeasible(p, plan, s + " on " + p);

@@ -24,13 +24,13 @@ class SubgradientSolverTest {
     private static final SubgradientSolver CROSS_OPT = SubgradientSolver.DEFAULT;
 
     /** (M − M*)/M*: how much later than optimal the slowest swarm finishes. */
-    private static double error(AllocationPlan plan, AllocationPlan exact) {
+    private static double error(AllocationSolution plan, AllocationSolution exact) {
         return (plan.maxRemainingTime() - exact.maxRemainingTime()) / exact.maxRemainingTime();
     }
 
     /** Within 1 % of optimal, and the plan's lower bound is a true lower bound. */
-    private static void assertNearOptimal(AllocationProblem p, AllocationPlan plan, String what) {
-        AllocationPlan exact = ExactSolver.INSTANCE.solve(p);
+    private static void assertNearOptimal(AllocationProblem p, AllocationSolution plan, String what) {
+        AllocationSolution exact = ExactSolver.INSTANCE.solve(p);
         assertThat(error(plan, exact)).as(what + ": error vs exact").isLessThanOrEqualTo(0.01);
         assertThat(error(plan, exact)).as(what + ": no better than optimal").isGreaterThanOrEqualTo(-1e-12);
         assertThat(plan.lowerBound()).as(what + ": lower bound")
@@ -38,7 +38,7 @@ class SubgradientSolverTest {
         assertFeasible(p, plan, what);
     }
 
-    static void assertFeasible(AllocationProblem p, AllocationPlan plan, String what) {
+    static void assertFeasible(AllocationProblem p, AllocationSolution plan, String what) {
         double sum = 0;
         for (int i = 0; i < p.size(); i++) {
             assertThat(plan.serverRate(i)).as(what + ": u_s^i ≥ 0").isGreaterThanOrEqualTo(0);
@@ -52,7 +52,7 @@ class SubgradientSolverTest {
     void solvesTheHandCasesToTheToleranceItCertifies() {
         AllocationProblem two = AllocationProblem.of(List.of("a", "b"), new double[] {100, 300},
                 new double[] {20, 10}, 30);
-        AllocationPlan plan = CROSS_OPT.solve(two);
+        AllocationSolution plan = CROSS_OPT.solve(two);
         // optimum: all 30 to b, M* = 7.5 (see ExactSolverTest)
         assertThat(plan.maxRemainingTime()).isBetween(7.5, 7.5 * 1.005);
         assertThat(plan.serverRate(1)).isGreaterThan(29);
@@ -63,7 +63,7 @@ class SubgradientSolverTest {
 
         AllocationProblem three = AllocationProblem.of(List.of("a", "b", "c"), new double[] {100, 200, 300},
                 new double[] {0, 0, 0}, 60);
-        AllocationPlan p3 = CROSS_OPT.solve(three);
+        AllocationSolution p3 = CROSS_OPT.solve(three);
         assertThat(p3.maxRemainingTime()).isBetween(10.0, 10.05);
         assertThat(p3.serverRate(2)).isCloseTo(30, within(0.3));
         double dual = 0;
@@ -83,7 +83,7 @@ class SubgradientSolverTest {
                 for (long seed = 1; seed <= 3; seed++) {
                     for (int peers : new int[] {30, 100, 300}) {
                         AllocationProblem p = SyntheticProblems.paper(PaperSetting.of(ratio, pop, seed).withPeers(peers));
-                        AllocationPlan plan = CROSS_OPT.solve(p);
+                        AllocationSolution plan = CROSS_OPT.solve(p);
                         String what = pop + " ratio " + ratio + " seed " + seed + " peers " + peers;
                         assertNearOptimal(p, plan, what);
                         worst = Math.max(worst, error(plan, ExactSolver.INSTANCE.solve(p)));
@@ -110,7 +110,7 @@ class SubgradientSolverTest {
     void withinOnePercentOnAHundredThousandSwarms() {
         for (double share : new double[] {0.05, 0.5, 5}) {
             AllocationProblem p = SyntheticProblems.random(100_000, share, 1.5, 11);
-            AllocationPlan plan = CROSS_OPT.solve(p);
+            AllocationSolution plan = CROSS_OPT.solve(p);
             assertNearOptimal(p, plan, "10^5 share " + share);
             assertThat(plan.iterations()).as("iterations").isLessThan(40);
         }
@@ -140,9 +140,9 @@ class SubgradientSolverTest {
     @Test
     void aTighterToleranceGetsCloser() {
         AllocationProblem p = SyntheticProblems.random(1000, 0.5, 1.5, 5);
-        AllocationPlan exact = ExactSolver.INSTANCE.solve(p);
-        AllocationPlan loose = new SubgradientSolver(Settings.DEFAULT.withTolerance(0.01)).solve(p);
-        AllocationPlan tight = new SubgradientSolver(Settings.DEFAULT.withTolerance(1e-4)).solve(p);
+        AllocationSolution exact = ExactSolver.INSTANCE.solve(p);
+        AllocationSolution loose = new SubgradientSolver(Settings.DEFAULT.withTolerance(0.01)).solve(p);
+        AllocationSolution tight = new SubgradientSolver(Settings.DEFAULT.withTolerance(1e-4)).solve(p);
         assertThat(error(tight, exact)).isLessThanOrEqualTo(1e-4);
         assertThat(tight.relativeGap()).isLessThanOrEqualTo(1e-4);
         assertThat(tight.iterations()).isGreaterThan(loose.iterations());
@@ -151,7 +151,7 @@ class SubgradientSolverTest {
     @Test
     void stopsAtTheIterationCapAndReportsTheGapItReached() {
         AllocationProblem p = SyntheticProblems.random(1000, 0.5, 1.5, 5);
-        AllocationPlan plan = new SubgradientSolver(Settings.DEFAULT.withMaxIterations(2)).solve(p);
+        AllocationSolution plan = new SubgradientSolver(Settings.DEFAULT.withMaxIterations(2)).solve(p);
         assertThat(plan.iterations()).isEqualTo(2);
         assertThat(plan.relativeGap()).isGreaterThan(0.005);
         assertThat(plan.lowerBound()).isLessThanOrEqualTo(ExactSolver.INSTANCE.solve(p).maxRemainingTime());
@@ -168,14 +168,14 @@ class SubgradientSolverTest {
         for (AllocationProblem start : starts) {
             SplittableRandom rnd = new SplittableRandom(17);
             AllocationProblem p = start;
-            AllocationPlan previous = CROSS_OPT.solve(p);
+            AllocationSolution previous = CROSS_OPT.solve(p);
             int cold = 0;
             int warm = 0;
             int periods = 8;
             for (int t = 0; t < periods; t++) {
                 p = drift(p, rnd);
-                AllocationPlan c = CROSS_OPT.solve(p);
-                AllocationPlan w = CROSS_OPT.solve(p, previous);
+                AllocationSolution c = CROSS_OPT.solve(p);
+                AllocationSolution w = CROSS_OPT.solve(p, previous);
                 assertNearOptimal(p, w, "warm, " + p.size() + " swarms, period " + t);
                 cold += c.iterations();
                 warm += w.iterations();
@@ -189,13 +189,13 @@ class SubgradientSolverTest {
     @Test
     void warmStartsFromPlansOfOtherStrategiesAndOtherSwarms() {
         AllocationProblem p = SyntheticProblems.random(2000, 0.5, 1.5, 8);
-        AllocationPlan exact = ExactSolver.INSTANCE.solve(p);
+        AllocationSolution exact = ExactSolver.INSTANCE.solve(p);
         // from the exact dual (mixed with 10 % of the cold start): fewer iterations than cold
-        AllocationPlan fromExact = CROSS_OPT.solve(p, exact);
+        AllocationSolution fromExact = CROSS_OPT.solve(p, exact);
         assertNearOptimal(p, fromExact, "from exact");
         assertThat(fromExact.iterations()).isLessThan(CROSS_OPT.solve(p).iterations());
         // from a split without a dual (KKT reconstruction)
-        AllocationPlan fromProp = CROSS_OPT.solve(p, Strategy.CROSS_PROP.solver().solve(p));
+        AllocationSolution fromProp = CROSS_OPT.solve(p, Strategy.CROSS_PROP.solver().solve(p));
         assertNearOptimal(p, fromProp, "from cross-prop");
         // from a plan over other swarms: half of them gone, new ones arrived
         AllocationProblem other = SyntheticProblems.random(2000, 0.5, 1.5, 9);
@@ -212,7 +212,7 @@ class SubgradientSolverTest {
         // from a plan with no swarm in common: a cold start
         AllocationProblem renamed = AllocationProblem.of(ids.stream().map(s -> "x" + s).toList(), r, u,
                 p.serverUploadRate());
-        AllocationPlan unrelated = CROSS_OPT.solve(renamed, exact);
+        AllocationSolution unrelated = CROSS_OPT.solve(renamed, exact);
         assertThat(unrelated.iterations()).isEqualTo(CROSS_OPT.solve(renamed).iterations());
     }
 
@@ -220,19 +220,19 @@ class SubgradientSolverTest {
     void edgeCases() {
         // single swarm: everything to it, exact at once
         AllocationProblem one = AllocationProblem.of(List.of("a"), new double[] {50}, new double[] {5}, 20);
-        AllocationPlan p1 = CROSS_OPT.solve(one);
+        AllocationSolution p1 = CROSS_OPT.solve(one);
         assertThat(p1.serverRateArray()).containsExactly(20);
         assertThat(p1.maxRemainingTime()).isCloseTo(2, within(1e-12));
         assertThat(p1.iterations()).isEqualTo(1);
         // swarms without peer upload are always served
         AllocationProblem noPeers = AllocationProblem.of(List.of("a", "b", "c"), new double[] {10, 20, 30},
                 new double[] {0, 0, 5}, 10);
-        AllocationPlan p2 = CROSS_OPT.solve(noPeers);
+        AllocationSolution p2 = CROSS_OPT.solve(noPeers);
         assertThat(p2.bounded()).isTrue();
         assertNearOptimal(noPeers, p2, "no peers");
         // no seed upload: nothing to decide
         AllocationProblem none = noPeers.withServerUploadRate(0);
-        AllocationPlan p3 = CROSS_OPT.solve(none);
+        AllocationSolution p3 = CROSS_OPT.solve(none);
         assertThat(p3.iterations()).isZero();
         assertThat(p3.maxRemainingTime()).isEqualTo(Double.POSITIVE_INFINITY);
         assertThat(p3.starvedSwarms()).isEqualTo(2);
@@ -242,7 +242,7 @@ class SubgradientSolverTest {
         // ties
         AllocationProblem ties = AllocationProblem.of(List.of("a", "b", "c", "d"), new double[] {7, 7, 7, 7},
                 new double[] {1, 1, 1, 1}, 8);
-        AllocationPlan p4 = CROSS_OPT.solve(ties);
+        AllocationSolution p4 = CROSS_OPT.solve(ties);
         assertThat(p4.serverRateArray()).containsExactly(new double[] {2, 2, 2, 2}, within(1e-9));
     }
 
@@ -263,7 +263,7 @@ class SubgradientSolverTest {
         // documented property: δ ∝ R makes the first primal iterate the exact optimum
         AllocationProblem p = SyntheticProblems.random(1000, 0.5, 1.5, 2);
         SubgradientSolver solver = new SubgradientSolver(Settings.DEFAULT.withColdStart(ColdStart.REMAINING_BYTES));
-        AllocationPlan plan = solver.solve(p);
+        AllocationSolution plan = solver.solve(p);
         assertThat(error(plan, ExactSolver.INSTANCE.solve(p))).isLessThan(1e-12);
     }
 

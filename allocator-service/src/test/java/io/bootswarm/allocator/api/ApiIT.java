@@ -1,12 +1,12 @@
 package io.bootswarm.allocator.api;
 
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
 import io.bootswarm.allocator.Http.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
-import io.bootswarm.allocation.AllocationPlan;
-import io.bootswarm.allocation.Strategy;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.bootswarm.bench.sim;
 
-import io.bootswarm.allocation.AllocationPlan;
 import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
 
 import java.util.ArrayList;
@@ -197,7 +197,7 @@ public final class CrossImageSim {
         if (!cross) {
             problem = problem.withImages(labels);
         }
-        AllocationPlan plan = null;
+        AllocationSolution plan = null;
         double nextSolve = 0;
         double seedBytes = 0;
         double seedIdle = 0;

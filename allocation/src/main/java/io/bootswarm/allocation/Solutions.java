@@ -1,23 +1,24 @@
 package io.bootswarm.allocation;
 
 /** Shared arithmetic of the solvers: evaluating an allocation (Eq. 10) and the cheap lower bound. */
-final class Plans {
+final class Solutions {
 
-    private Plans() {
+    private Solutions() {
     }
 
     /**
-     * Evaluates {@code allocation} on {@code problem} (Eq. 10) and wraps it as a plan. Takes
+     * Evaluates {@code allocation} on {@code problem} (Eq. 10) and wraps it as a solution. Takes
      * ownership of the array.
      */
-    static AllocationPlan plan(Strategy strategy, AllocationProblem problem, double[] allocation, double lowerBound,
-                               int iterations, long startNanos) {
-        return plan(strategy, problem, allocation, lowerBound, iterations, startNanos, null, Double.NaN);
+    static AllocationSolution solution(Strategy strategy, AllocationProblem problem, double[] allocation,
+                                       double lowerBound, int iterations, long startNanos) {
+        return solution(strategy, problem, allocation, lowerBound, iterations, startNanos, null, Double.NaN);
     }
 
-    /** As above, with the dual (δ_i per swarm, δ_0) of the plan. */
-    static AllocationPlan plan(Strategy strategy, AllocationProblem problem, double[] allocation, double lowerBound,
-                               int iterations, long startNanos, double[] dualWeights, double bandwidthPrice) {
+    /** As above, with the dual (δ_i per swarm, δ_0) of the solution. */
+    static AllocationSolution solution(Strategy strategy, AllocationProblem problem, double[] allocation,
+                                       double lowerBound, int iterations, long startNanos, double[] dualWeights,
+                                       double bandwidthPrice) {
         double[] r = problem.remaining();
         double[] p = problem.peerUpload();
         int n = r.length;
@@ -35,7 +36,7 @@ final class Plans {
             }
         }
         double lb = Math.min(lowerBound, max);
-        return new AllocationPlan(strategy, problem, allocation, times, max, lb, iterations,
+        return new AllocationSolution(strategy, problem, allocation, times, max, lb, iterations,
                 System.nanoTime() - startNanos, starved, dualWeights, bandwidthPrice);
     }
 

@@ -8,7 +8,9 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 
 /**
- * A split of the seed's upload over the swarms of one {@link AllocationProblem}, with what it
+ * What a solver returns for one {@link AllocationProblem}: a split of the seed's upload over its
+ * swarms (a plan; allocator-service publishes it as the {@code io.bootswarm.common.events.AllocationPlan}
+ * event, which carries the rates and a few of the figures below), with what it
  * predicts: per swarm the rate {@code u_s^i} and the remaining distribution time
  * {@code T_r^i = R^i / (P^i + u_s^i)} (Wu et al. Eq. 10), their maximum {@code M} (the objective
  * of Eq. 11), and how good the plan is known to be: a {@link #lowerBound() lower bound} on the
@@ -23,7 +25,7 @@ import java.util.OptionalDouble;
  * <p>Immutable; the swarm ids are shared with the problem. Accessors by index are free; the
  * {@code ...Array()} accessors copy.
  */
-public final class AllocationPlan {
+public final class AllocationSolution {
 
     private final Strategy strategy;
     private final String[] swarmIds;
@@ -39,7 +41,7 @@ public final class AllocationPlan {
     private final double[] dualWeights;
     private final double bandwidthPrice;
 
-    AllocationPlan(Strategy strategy, AllocationProblem problem, double[] allocation, double[] times,
+    AllocationSolution(Strategy strategy, AllocationProblem problem, double[] allocation, double[] times,
                    double maxTime, double lowerBound, int iterations, long solveNanos, int starved,
                    double[] dualWeights, double bandwidthPrice) {
         this.strategy = strategy;
@@ -64,7 +66,7 @@ public final class AllocationPlan {
      *
      * @throws IllegalArgumentException when it does not
      */
-    public static AllocationPlan of(AllocationProblem problem, double[] serverRates, Strategy strategy) {
+    public static AllocationSolution of(AllocationProblem problem, double[] serverRates, Strategy strategy) {
         Objects.requireNonNull(problem, "problem");
         Objects.requireNonNull(strategy, "strategy");
         if (serverRates.length != problem.size()) {
@@ -84,7 +86,7 @@ public final class AllocationPlan {
         if (Math.abs(sum - us) > 1e-9 * Math.max(us, 1)) {
             throw new IllegalArgumentException("server rates sum to " + sum + ", not to u_s = " + us);
         }
-        return Plans.plan(strategy, problem, serverRates.clone(), Plans.cheapLowerBound(problem), 0,
+        return Solutions.solution(strategy, problem, serverRates.clone(), Solutions.cheapLowerBound(problem), 0,
                 System.nanoTime(), null, Double.NaN);
     }
 
@@ -255,7 +257,7 @@ public final class AllocationPlan {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof AllocationPlan p
+        return o instanceof AllocationSolution p
                 && strategy == p.strategy
                 && Arrays.equals(swarmIds, p.swarmIds)
                 && Arrays.equals(allocation, p.allocation)
@@ -270,7 +272,7 @@ public final class AllocationPlan {
 
     @Override
     public String toString() {
-        return "AllocationPlan[" + strategy + ", swarms=" + swarmIds.length + ", M=" + maxTime
+        return "AllocationSolution[" + strategy + ", swarms=" + swarmIds.length + ", M=" + maxTime
                 + ", lowerBound=" + lowerBound + ", gap=" + relativeGap() + ", iterations=" + iterations
                 + ", starved=" + starved + ", solveTime=" + solveTime() + "]";
     }
