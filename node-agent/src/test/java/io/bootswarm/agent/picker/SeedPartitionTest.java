@@ -1,4 +1,4 @@
-package io.bootswarm.common.picker;
+package io.bootswarm.agent.picker;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.bootswarm.common.picker;
+package io.bootswarm.agent.picker;
 
 /** What a {@link PiecePicker} may know about one host's place in a swarm. */
 public interface SwarmView {
