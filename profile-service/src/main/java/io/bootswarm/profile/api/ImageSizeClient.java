@@ -31,7 +31,7 @@ import java.util.concurrent.TimeoutException;
  * {@code resilience4j.*}). A 404 is an answer (no such image), not a failure.
  */
 @Component
-class SeedImageClient implements AutoCloseable {
+class ImageSizeClient implements AutoCloseable {
 
     static final String NAME = "seed-service";
 
@@ -42,7 +42,7 @@ class SeedImageClient implements AutoCloseable {
     private final TimeLimiter timeLimiter;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
 
-    SeedImageClient(ProfileProperties properties, RestClient.Builder http, CircuitBreakerRegistry circuitBreakers,
+    ImageSizeClient(ProfileProperties properties, RestClient.Builder http, CircuitBreakerRegistry circuitBreakers,
                     RetryRegistry retries, TimeLimiterRegistry timeLimiters) {
         this.base = properties.seedUrl();
         JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(HttpClient.newBuilder()
@@ -61,7 +61,7 @@ class SeedImageClient implements AutoCloseable {
      *
      * @throws SeedUnavailableException when seed-service cannot answer
      */
-    Optional<ImageInfo> find(UUID imageId) {
+    Optional<ImageSize> find(UUID imageId) {
         URI uri = UriComponentsBuilder.fromUri(base).path("/api/v1/images/{id}").buildAndExpand(imageId).toUri();
         try {
             return Retry.decorateCheckedSupplier(retry,
@@ -83,7 +83,7 @@ class SeedImageClient implements AutoCloseable {
         }
     }
 
-    private Optional<ImageInfo> get(URI uri) {
+    private Optional<ImageSize> get(URI uri) {
         return http.get().uri(uri).accept(MediaType.APPLICATION_JSON).exchange((request, response) -> {
             HttpStatusCode status = response.getStatusCode();
             if (status.value() == 404) {
@@ -92,7 +92,7 @@ class SeedImageClient implements AutoCloseable {
             if (!status.is2xxSuccessful()) {
                 throw new SeedUnavailableException("seed-service answered " + status.value() + " for " + uri);
             }
-            ImageInfo image = response.bodyTo(ImageInfo.class);
+            ImageSize image = response.bodyTo(ImageSize.class);
             if (image == null || image.size() <= 0 || image.pieceSize() <= 0) {
                 throw new SeedUnavailableException("seed-service sent no usable image (size, piece size) for " + uri);
             }
