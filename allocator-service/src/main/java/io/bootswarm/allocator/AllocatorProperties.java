@@ -1,6 +1,6 @@
 package io.bootswarm.allocator;
 
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.allocation.Strategy;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;

@@ -1,6 +1,6 @@
 package io.bootswarm.allocator;
 
-import io.bootswarm.common.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationProblem;
 import io.bootswarm.common.events.SwarmReport.Entry;
 
 import java.util.HexFormat;

@@ -1,7 +1,7 @@
 package io.bootswarm.allocator.api;
 
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.plan.Planner;
-import io.bootswarm.common.allocation.Strategy;
 import io.bootswarm.common.web.ProblemException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;

@@ -1,11 +1,11 @@
 package io.bootswarm.allocator.api;
 
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SwarmDemand;
 import io.bootswarm.allocator.AllocatorProperties;
 import io.bootswarm.allocator.plan.Planner;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SwarmDemand;
 import io.bootswarm.common.web.ProblemException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -97,7 +97,7 @@ class WhatIfController {
         } catch (IllegalArgumentException | NullPointerException e) {
             throw invalid(e.getMessage());
         }
-        AllocationPlan plan = strategy.solver().solve(problem);
+        AllocationSolution plan = strategy.solver().solve(problem);
         List<PlanView.Swarm> swarms = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             String image = images == null ? null : images.get(i);

@@ -1,10 +1,10 @@
 package io.bootswarm.allocator.plan;
 
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SwarmDemand;
 import io.bootswarm.allocator.reports.Inputs;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SwarmDemand;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,7 +59,7 @@ public record PlanRecord(UUID planId, Instant at, Strategy strategy, Inputs.Leve
     }
 
     /** The record of a solver's plan for {@code inputs}. */
-    static PlanRecord of(UUID planId, Instant at, Instant validUntil, Inputs inputs, AllocationPlan plan) {
+    static PlanRecord of(UUID planId, Instant at, Instant validUntil, Inputs inputs, AllocationSolution plan) {
         List<Line> lines = new ArrayList<>(inputs.swarms().size());
         for (int i = 0; i < inputs.swarms().size(); i++) {
             Inputs.Swarm s = inputs.swarms().get(i);
@@ -83,12 +83,12 @@ public record PlanRecord(UUID planId, Instant at, Strategy strategy, Inputs.Leve
      * The solver's view of this plan, to warm-start the next solve (matched by swarm id); null when
      * it cannot be rebuilt (no swarms).
      */
-    AllocationPlan asSolverPlan() {
+    AllocationSolution asSolverPlan() {
         if (swarms.isEmpty()) {
             return null;
         }
         AllocationProblem problem = AllocationProblem.of(swarms.stream().map(l -> new SwarmDemand(l.swarmId(), null,
                 l.remainingBytes(), l.peerUploadRate(), l.popularity())).toList(), seedUpload);
-        return AllocationPlan.of(problem, swarms.stream().mapToDouble(Line::seedRate).toArray(), strategy);
+        return AllocationSolution.of(problem, swarms.stream().mapToDouble(Line::seedRate).toArray(), strategy);
     }
 }

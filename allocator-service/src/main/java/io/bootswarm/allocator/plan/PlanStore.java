@@ -1,8 +1,8 @@
 package io.bootswarm.allocator.plan;
 
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.AllocatorProperties;
 import io.bootswarm.allocator.reports.Inputs;
-import io.bootswarm.common.allocation.Strategy;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.common.outbox.Outbox;

@@ -1,11 +1,11 @@
 package io.bootswarm.allocator.plan;
 
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.AllocatorProperties;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.allocator.reports.ProblemBuilder;
 import io.bootswarm.allocator.reports.ReportStore;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.Strategy;
 import io.bootswarm.common.events.SwarmReport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>On start the strategy set through the API and the last plan are read back from PostgreSQL: the
  * last plan is the current one (for the API) and the warm start of the next solve, which happens
- * as soon as reports arrive again. Plans are made on one thread, so solves never overlap; a
+ * as soon as reports arrive again. Solutions are made on one thread, so solves never overlap; a
  * strategy change makes a plan at once.
  */
 @Component
@@ -52,7 +52,7 @@ public class Planner implements SmartLifecycle {
     private volatile Strategy strategy;
     private volatile PlanRecord current;
     /** The solver's last plan, the next warm start; touched by the planning thread only. */
-    private AllocationPlan warm;
+    private AllocationSolution warm;
     private ScheduledExecutorService thread;
     private volatile boolean idle = true;
     private volatile boolean failing;
@@ -162,7 +162,7 @@ public class Planner implements SmartLifecycle {
             return Optional.empty();
         }
         Timer.Sample sample = Timer.start(meters);
-        AllocationPlan plan = s.solver().solve(inputs.problem(), warm);
+        AllocationSolution plan = s.solver().solve(inputs.problem(), warm);
         sample.stop(Timer.builder("bootswarm.allocator.solve").tag("strategy", s.name())
                 .description("time to solve one period's problem").register(meters));
         Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
@@ -182,7 +182,7 @@ public class Planner implements SmartLifecycle {
         return Optional.of(record);
     }
 
-    private static AllocationPlan warmStartOf(PlanRecord record) {
+    private static AllocationSolution warmStartOf(PlanRecord record) {
         try {
             return record == null ? null : record.asSolverPlan();
         } catch (IllegalArgumentException e) {

@@ -1,7 +1,7 @@
 package io.bootswarm.allocator.reports;
 
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.SwarmDemand;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.SwarmDemand;
 
 import java.util.List;
 

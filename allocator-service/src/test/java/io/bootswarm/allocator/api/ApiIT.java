@@ -1,12 +1,12 @@
 package io.bootswarm.allocator.api;
 
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
 import io.bootswarm.allocator.Http.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.Strategy;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -95,7 +95,7 @@ class ApiIT extends AllocatorITSupport {
                  "peerUploadRates": [1e6, 5e6, 2e7]}""");
         assertThat(cols.status()).as(cols.body()).isEqualTo(200);
         assertThat(cols.<String>json("$.strategy")).isEqualTo("CROSS_OPT");
-        double exact = Strategy.EXACT.solver().solve(io.bootswarm.common.allocation.AllocationProblem.of(
+        double exact = Strategy.EXACT.solver().solve(io.bootswarm.allocation.AllocationProblem.of(
                 List.of("x", "y", "z"), new double[]{4e9, 1e9, 3e9}, new double[]{1e6, 5e6, 2e7}, 5e7))
                 .maxRemainingTime();
         assertThat(cols.number("$.maxRemainingSeconds")).isBetween(exact * (1 - 1e-9), exact * 1.01);

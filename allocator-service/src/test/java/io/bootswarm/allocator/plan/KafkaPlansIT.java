@@ -1,13 +1,14 @@
 package io.bootswarm.allocator.plan;
 
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
 import io.bootswarm.allocator.Http.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.SwarmReport;
@@ -70,13 +71,13 @@ class KafkaPlansIT extends AllocatorITSupport {
         TwoImages images = new TwoImages();
         agents.report(images.hosts(), 500);
 
-        io.bootswarm.common.events.AllocationPlan event = watcher.await(images.groups(),
+        AllocationPlan event = watcher.await(images.groups(),
                 p -> p.strategy().equals("CROSS_OPT") && images.complete(http, p.planId()), WAIT);
 
         assertThat(event.seedUpload()).isEqualTo(US);
         assertThat(event.validUntil()).isEqualTo(event.at().plusMillis(1500));
         assertThat(event.rates()).allSatisfy(r -> assertThat(r.bytesPerSecond()).isGreaterThanOrEqualTo(0));
-        assertThat(event.rates().stream().mapToDouble(io.bootswarm.common.events.AllocationPlan.Rate::bytesPerSecond)
+        assertThat(event.rates().stream().mapToDouble(AllocationPlan.Rate::bytesPerSecond)
                 .sum()).isCloseTo(US, within(US * 1e-9));
 
         // the plan as stored: the inputs it was made from are the reports' aggregates (Eq. 10)
@@ -108,8 +109,8 @@ class KafkaPlansIT extends AllocatorITSupport {
                 lines.stream().mapToDouble(l -> ((Number) l.get("peerUploadRate")).doubleValue()).toArray(), US);
         double[] rates = new double[ids.size()];
         event.rates().forEach(r -> rates[ids.indexOf(PlanWatcher.idOf(r))] = r.bytesPerSecond());
-        double m = AllocationPlan.of(problem, rates, Strategy.CROSS_OPT).maxRemainingTime();
-        AllocationPlan exact = Strategy.EXACT.solver().solve(problem);
+        double m = AllocationSolution.of(problem, rates, Strategy.CROSS_OPT).maxRemainingTime();
+        AllocationSolution exact = Strategy.EXACT.solver().solve(problem);
         assertThat(m).isCloseTo(event.maxRemainingSeconds(), within(m * 1e-9));
         assertThat(m).isBetween(exact.maxRemainingTime() * (1 - 1e-9), exact.maxRemainingTime() * 1.01);
         assertThat(Strategy.CROSS_EQU.solver().solve(problem).maxRemainingTime())
@@ -123,7 +124,7 @@ class KafkaPlansIT extends AllocatorITSupport {
     void theCurrentPlanShowsItsInputsIterationsResidualAndGap() {
         TwoImages images = new TwoImages();
         agents.report(images.hosts(), 500);
-        io.bootswarm.common.events.AllocationPlan event = watcher.await(images.groups(),
+        AllocationPlan event = watcher.await(images.groups(),
                 p -> p.strategy().equals("CROSS_OPT") && images.complete(http, p.planId()), WAIT);
 
         Response current = http.get("/api/v1/plans/current");

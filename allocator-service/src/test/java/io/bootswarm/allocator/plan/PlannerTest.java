@@ -1,12 +1,13 @@
 package io.bootswarm.allocator.plan;
 
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.TestClock;
 import io.bootswarm.allocator.TestProperties;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.allocator.reports.ReportStore;
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.SwarmReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -115,11 +116,11 @@ class PlannerTest {
         assertThat(plan.swarms().stream().mapToDouble(PlanRecord.Line::seedRate).sum()).isCloseTo(US, within(US * 1e-9));
         assertThat(plan.swarms()).allSatisfy(l -> assertThat(l.seedRate()).isGreaterThanOrEqualTo(0));
 
-        AllocationPlan exact = Strategy.EXACT.solver().solve(problemOf(plan));
+        AllocationSolution exact = Strategy.EXACT.solver().solve(problemOf(plan));
         double m = plan.swarms().stream().mapToDouble(PlanRecord.Line::predictedSeconds).max().orElseThrow();
         assertThat(m).isCloseTo(plan.maxRemainingSeconds(), within(m * 1e-9));
         assertThat(m).isLessThanOrEqualTo(exact.maxRemainingTime() * 1.01);
-        AllocationPlan equal = Strategy.CROSS_EQU.solver().solve(problemOf(plan));
+        AllocationSolution equal = Strategy.CROSS_EQU.solver().solve(problemOf(plan));
         assertThat(equal.maxRemainingTime()).as("the test problem must tell the strategies apart")
                 .isGreaterThan(exact.maxRemainingTime() * 1.2);
     }
@@ -155,9 +156,9 @@ class PlannerTest {
         assertThat(event.strategy()).isEqualTo("CROSS_PROP");
         assertThat(event.validUntil()).isEqualTo(plan.validUntil());
         assertThat(event.seedUpload()).isEqualTo(US);
-        assertThat(event.rates()).extracting(io.bootswarm.common.events.AllocationPlan.Rate::groupId)
+        assertThat(event.rates()).extracting(AllocationPlan.Rate::groupId)
                 .containsExactlyElementsOf(plan.swarms().stream().map(PlanRecord.Line::swarmId).toList());
-        assertThat(event.rates()).extracting(io.bootswarm.common.events.AllocationPlan.Rate::bytesPerSecond)
+        assertThat(event.rates()).extracting(AllocationPlan.Rate::bytesPerSecond)
                 .containsExactlyElementsOf(plan.swarms().stream().map(PlanRecord.Line::seedRate).toList());
     }
 

@@ -1,8 +1,8 @@
 package io.bootswarm.allocator.reports;
 
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.TestClock;
 import io.bootswarm.allocator.TestProperties;
-import io.bootswarm.common.allocation.Strategy;
 import io.bootswarm.common.events.SwarmReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;

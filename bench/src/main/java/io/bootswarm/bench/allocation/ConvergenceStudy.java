@@ -1,17 +1,17 @@
 package io.bootswarm.bench.allocation;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.ExactSolver;
-import io.bootswarm.common.allocation.SubgradientSolver;
-import io.bootswarm.common.allocation.SubgradientSolver.ColdStart;
-import io.bootswarm.common.allocation.SubgradientSolver.PriceUpdate;
-import io.bootswarm.common.allocation.SubgradientSolver.Settings;
-import io.bootswarm.common.allocation.SubgradientSolver.StepRule;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SyntheticProblems;
-import io.bootswarm.common.allocation.SyntheticProblems.PaperSetting;
-import io.bootswarm.common.allocation.SyntheticProblems.Popularity;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.ExactSolver;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SubgradientSolver;
+import io.bootswarm.allocation.SubgradientSolver.ColdStart;
+import io.bootswarm.allocation.SubgradientSolver.PriceUpdate;
+import io.bootswarm.allocation.SubgradientSolver.Settings;
+import io.bootswarm.allocation.SubgradientSolver.StepRule;
+import io.bootswarm.allocation.SyntheticProblems;
+import io.bootswarm.allocation.SyntheticProblems.PaperSetting;
+import io.bootswarm.allocation.SyntheticProblems.Popularity;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -138,7 +138,7 @@ public final class ConvergenceStudy {
         int unconverged = 0;
         long nanos = 0;
         for (int i = 0; i < exact.length; i++) {
-            AllocationPlan plan = solver.solve(f.problems().get(i));
+            AllocationSolution plan = solver.solve(f.problems().get(i));
             its += plan.iterations();
             maxIts = Math.max(maxIts, plan.iterations());
             maxErr = Math.max(maxErr, (plan.maxRemainingTime() - exact[i]) / exact[i]);
@@ -183,7 +183,7 @@ public final class ConvergenceStudy {
                 SubgradientSolver solver = kkt ? SubgradientSolver.DEFAULT : v.getValue();
                 SplittableRandom rnd = new SplittableRandom(7);
                 AllocationProblem problem = starts.get(s);
-                AllocationPlan previous = solver.solve(problem);
+                AllocationSolution previous = solver.solve(problem);
                 long cold = 0;
                 long warm = 0;
                 int coldMax = 0;
@@ -192,13 +192,13 @@ public final class ConvergenceStudy {
                 double warmErr = 0;
                 int steps = 20;
                 for (int step = 0; step < steps; step++) {
-                    AllocationPlan from = kkt
-                            ? AllocationPlan.of(problem, previous.serverRateArray(), Strategy.CROSS_OPT)
+                    AllocationSolution from = kkt
+                            ? AllocationSolution.of(problem, previous.serverRateArray(), Strategy.CROSS_OPT)
                             : fromExact ? ExactSolver.INSTANCE.solve(problem) : previous;
                     problem = drift(problem, rnd, rDrop, pNoise);
                     double exact = ExactSolver.INSTANCE.solve(problem).maxRemainingTime();
-                    AllocationPlan c = solver.solve(problem);
-                    AllocationPlan w = solver.solve(problem, from);
+                    AllocationSolution c = solver.solve(problem);
+                    AllocationSolution w = solver.solve(problem, from);
                     cold += c.iterations();
                     warm += w.iterations();
                     coldMax = Math.max(coldMax, c.iterations());

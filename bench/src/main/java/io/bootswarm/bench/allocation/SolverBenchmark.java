@@ -1,10 +1,10 @@
 package io.bootswarm.bench.allocation;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.AllocationSolver;
-import io.bootswarm.common.allocation.Strategy;
-import io.bootswarm.common.allocation.SyntheticProblems;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.AllocationSolver;
+import io.bootswarm.allocation.Strategy;
+import io.bootswarm.allocation.SyntheticProblems;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -55,7 +55,7 @@ public class SolverBenchmark {
     public String strategy;
 
     private AllocationProblem problem;
-    private AllocationPlan previous;
+    private AllocationSolution previous;
     private AllocationSolver solver;
 
     @Setup(Level.Trial)
@@ -65,13 +65,13 @@ public class SolverBenchmark {
         boolean warm = strategy.equals("CROSS_OPT_WARM");
         solver = Strategy.valueOf(warm ? "CROSS_OPT" : strategy).solver();
         previous = warm ? solver.solve(before) : null;
-        AllocationPlan check = solver.solve(problem, previous);
+        AllocationSolution check = solver.solve(problem, previous);
         System.out.printf("%n[%s, %d swarms: %d iterations, gap %.2e, M %.4f]%n", strategy, swarms,
                 check.iterations(), check.relativeGap(), check.maxRemainingTime());
     }
 
     @Benchmark
-    public AllocationPlan solve() {
+    public AllocationSolution solve() {
         return solver.solve(problem, previous);
     }
 }

@@ -1,8 +1,8 @@
 package io.bootswarm.bench.sim;
 
-import io.bootswarm.common.allocation.AllocationPlan;
-import io.bootswarm.common.allocation.AllocationProblem;
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.allocation.AllocationProblem;
+import io.bootswarm.allocation.AllocationSolution;
+import io.bootswarm.allocation.Strategy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -197,7 +197,7 @@ public final class CrossImageSim {
         if (!cross) {
             problem = problem.withImages(labels);
         }
-        AllocationPlan plan = null;
+        AllocationSolution plan = null;
         double nextSolve = 0;
         double seedBytes = 0;
         double seedIdle = 0;

@@ -1,5 +1,6 @@
 package io.bootswarm.bench.sim;
 
+import io.bootswarm.allocation.Strategy;
 import io.bootswarm.bench.Lab;
 import io.bootswarm.bench.model.AnalyticModel;
 import io.bootswarm.bench.model.Mode;
@@ -8,7 +9,6 @@ import io.bootswarm.bench.plot.Csv;
 import io.bootswarm.bench.plot.LinePlot;
 import io.bootswarm.bench.trace.SyntheticTrace;
 import io.bootswarm.bench.trace.Trace;
-import io.bootswarm.common.allocation.Strategy;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.bootswarm.bench.sim;
 
+import io.bootswarm.agent.picker.PiecePicker;
+import io.bootswarm.agent.picker.SeedPartition;
+import io.bootswarm.agent.picker.SwarmView;
 import io.bootswarm.bench.model.Mode;
-import io.bootswarm.common.picker.PiecePicker;
-import io.bootswarm.common.picker.SeedPartition;
-import io.bootswarm.common.picker.SwarmView;
 
 import java.util.ArrayList;
 import java.util.BitSet;

@@ -1,6 +1,6 @@
 package io.bootswarm.bench.sim;
 
-import io.bootswarm.common.allocation.Strategy;
+import io.bootswarm.allocation.Strategy;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

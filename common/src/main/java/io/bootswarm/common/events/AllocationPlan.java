@@ -8,7 +8,8 @@ import java.util.UUID;
  * allocator-service's split of the seed's upload {@code u_s} over the swarms, published every
  * period; seed-service shapes its upload by the newest plan still valid. All plans share one
  * constant key ({@link #KEY}), so they form one ordered stream; a consumer keeps the newest by
- * {@link #at()} and ignores a redelivered one (same {@link #planId()}).
+ * {@link #at()} and ignores a redelivered one (same {@link #planId()}). allocator-service makes it
+ * from the solver's result (the allocation module's {@code AllocationSolution}).
  *
  * <p>The swarms of a plan are the piece groups the agents reported (one rate per group id, as
  * seed-service's {@code GET /api/v1/images/{id}/groups} names them); an ISO plan, or one made when

@@ -21,7 +21,7 @@ public interface Announcer {
      * @param interval how long until the tracker expects the next announce
      * @param agentIds the peer ids of the swarm's own agents among {@code peers} (not seeds, not peers of
      *                 other images), as the tracker names them: what this host ranks itself among for
-     *                 {@link io.bootswarm.common.picker.SeedPartition} (empty when unknown)
+     *                 {@link io.bootswarm.agent.picker.SeedPartition} (empty when unknown)
      * @param peerToken the tracker's peer access token for this swarm and our peer id
      *                  ({@link io.bootswarm.common.peertoken.PeerToken} encoded), presented in the BEP 10
      *                  extended handshake to every peer dialled; null when the tracker sent none

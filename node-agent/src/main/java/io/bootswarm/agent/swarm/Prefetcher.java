@@ -1,6 +1,6 @@
 package io.bootswarm.agent.swarm;
 
-import io.bootswarm.common.picker.PiecePicker;
+import io.bootswarm.agent.picker.PiecePicker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

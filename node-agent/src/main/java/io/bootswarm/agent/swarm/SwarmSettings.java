@@ -30,7 +30,7 @@ import java.time.Duration;
  *                            latency emulated for benchmarks (the lab's harness runs agents on loopback),
  *                            paid once per piece, as a request's round trip would be
  * @param seedPartition       (null: on) prefetches ask a seed only for the pieces this host owns among the
- *                            swarm's agents the tracker names ({@link io.bootswarm.common.picker.SeedPartition}),
+ *                            swarm's agents the tracker names ({@link io.bootswarm.agent.picker.SeedPartition}),
  *                            taking those in profile order beyond the window, and get every other piece
  *                            from agents, so that each piece leaves the seed about once; a prefetch that
  *                            has waited {@code pieceTimeout} for an agent to get its piece may ask the

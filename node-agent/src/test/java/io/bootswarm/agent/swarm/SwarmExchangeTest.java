@@ -1,12 +1,12 @@
 package io.bootswarm.agent.swarm;
 
 import io.bootswarm.agent.disk.PieceStore;
+import io.bootswarm.agent.picker.SeedPartition;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.manifest.SwarmId;
-import io.bootswarm.common.picker.SeedPartition;
-import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.peertoken.PeerTokenIssuer;
 import io.bootswarm.common.peertoken.PeerTokenKeyring;
 import io.bootswarm.common.peertoken.PeerTokenVerifier;

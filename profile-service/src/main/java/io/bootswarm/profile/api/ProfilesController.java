@@ -4,7 +4,7 @@ import io.bootswarm.common.profile.ProfileDocument;
 import io.bootswarm.common.web.ProblemException;
 import io.bootswarm.profile.ProfileProperties;
 import io.bootswarm.profile.model.ProfileRow;
-import io.bootswarm.profile.model.Workload;
+import io.bootswarm.profile.model.WorkloadNames;
 import io.bootswarm.profile.store.ProfileStore;
 import io.bootswarm.profile.store.ProfileSummary;
 import io.bootswarm.profile.store.RunSummary;
@@ -171,9 +171,9 @@ class ProfilesController {
     }
 
     private static void workload(String workload) {
-        if (!Workload.isValid(workload)) {
+        if (!WorkloadNames.isValid(workload)) {
             throw ProblemException.badRequest("invalid-workload", "workload '" + abbreviate(workload)
-                    + "' does not match " + Workload.PATTERN);
+                    + "' does not match " + WorkloadNames.PATTERN);
         }
     }
 

@@ -32,12 +32,12 @@ class TraceUploads {
 
     private static final Logger log = LoggerFactory.getLogger(TraceUploads.class);
 
-    private final SeedImageClient seed;
+    private final ImageSizeClient seed;
     private final ProfileStore profiles;
     private final ProfileProperties properties;
     private final Counter applied;
 
-    TraceUploads(SeedImageClient seed, ProfileStore profiles, ProfileProperties properties, MeterRegistry meters) {
+    TraceUploads(ImageSizeClient seed, ProfileStore profiles, ProfileProperties properties, MeterRegistry meters) {
         this.seed = seed;
         this.profiles = profiles;
         this.properties = properties;
@@ -50,7 +50,7 @@ class TraceUploads {
         if (contentLength > max) {
             throw tooLarge(max);
         }
-        ImageInfo image = image(imageId);
+        ImageSize image = image(imageId);
         TraceCsv.Parsed parsed;
         try {
             parsed = TraceCsv.parse(body, max);
@@ -88,7 +88,7 @@ class TraceUploads {
         return result.run();
     }
 
-    private ImageInfo image(UUID imageId) {
+    private ImageSize image(UUID imageId) {
         try {
             return seed.find(imageId).orElseThrow(() -> ProblemException.notFound("unknown-image",
                     "seed-service has no image " + imageId).with("imageId", imageId));

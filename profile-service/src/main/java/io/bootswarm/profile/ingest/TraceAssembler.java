@@ -6,7 +6,7 @@ import io.bootswarm.profile.model.FirstAccess;
 import io.bootswarm.profile.model.InvalidTraceException;
 import io.bootswarm.profile.model.TraceLimits;
 import io.bootswarm.profile.model.TraceRun;
-import io.bootswarm.profile.model.Workload;
+import io.bootswarm.profile.model.WorkloadNames;
 import io.bootswarm.profile.store.ProfileStore;
 import io.bootswarm.profile.store.RunSource;
 import org.slf4j.Logger;
@@ -160,8 +160,8 @@ public class TraceAssembler {
         if (c.traceId() == null || c.imageId() == null) {
             return "no trace id or image id";
         }
-        if (!Workload.isValid(c.workload())) {
-            return "workload '" + c.workload() + "' does not match " + Workload.PATTERN;
+        if (!WorkloadNames.isValid(c.workload())) {
+            return "workload '" + c.workload() + "' does not match " + WorkloadNames.PATTERN;
         }
         if (c.chunk() < 0 || c.chunk() >= properties.maxChunksPerTrace()) {
             return "chunk number " + c.chunk() + " is not in [0, " + properties.maxChunksPerTrace() + ")";

@@ -20,7 +20,7 @@ final class RegistrationLog {
         this.tracker = tracker;
     }
 
-    void succeeded(SeedRegistration registration) {
+    void succeeded(RegistrationBody registration) {
         if (failing) {
             log.info("registration with tracker {} recovered after {} failed attempt(s)", tracker, failures);
         } else if (!registeredOnce) {

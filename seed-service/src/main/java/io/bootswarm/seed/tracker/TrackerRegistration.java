@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Registers the seed with tracker-service every {@code bootswarm.seed.heartbeat-interval}:
- * {@code POST {bootswarm.seed.tracker-url}/api/v1/seeds} with a {@link SeedRegistration}; any 2xx
+ * {@code POST {bootswarm.seed.tracker-url}/api/v1/seeds} with a {@link RegistrationBody}; any 2xx
  * is success. Each call is a {@link RemoteCall} through the resilience4j instances named
  * {@code tracker} (configured under {@code resilience4j.*}). A tracker outage never stops the seed: failures
  * are logged once when they start and once when they end. Starts when the web server is up (its
@@ -52,7 +52,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
     private RestClient client;
     private String trackerUrl;
     private RegistrationLog stateLog;
-    private volatile SeedRegistration registration;
+    private volatile RegistrationBody registration;
     private volatile Instant lastSuccess;
 
     TrackerRegistration(SeedProperties properties, SeedIdentity identity, PeerWireServer peerWire,
@@ -76,7 +76,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
             return;
         }
         String base = properties.trackerUrl().replaceAll("/+$", "");
-        registration = new SeedRegistration(identity.id(), properties.advertisedHost(), peerWire.port(),
+        registration = new RegistrationBody(identity.id(), properties.advertisedHost(), peerWire.port(),
                 apiUrl(event.getWebServer().getPort()));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
@@ -99,7 +99,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
 
     /** One registration: never throws, so the schedule keeps going whatever the tracker does. */
     void registerOnce() {
-        SeedRegistration body = registration;
+        RegistrationBody body = registration;
         try {
             tracker.call(trackerUrl, () -> post(body));
             lastSuccess = Instant.now();
@@ -118,7 +118,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
         return d.toMillis() < 1000 ? d.toMillis() + " ms" : d.toMillis() / 1000.0 + " s";
     }
 
-    private Void post(SeedRegistration body) {
+    private Void post(RegistrationBody body) {
         ResponseEntity<Void> response = client.post().uri("/api/v1/seeds").contentType(MediaType.APPLICATION_JSON)
                 .body(body).retrieve().toBodilessEntity();
         if (!response.getStatusCode().is2xxSuccessful()) {
@@ -128,7 +128,7 @@ class TrackerRegistration implements ApplicationListener<WebServerInitializedEve
     }
 
     /** What is being registered, once started. */
-    SeedRegistration registration() {
+    RegistrationBody registration() {
         return registration;
     }
 

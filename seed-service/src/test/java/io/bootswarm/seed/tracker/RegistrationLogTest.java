@@ -17,7 +17,7 @@ class RegistrationLogTest {
 
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private RegistrationLog log;
-    private final SeedRegistration registration = new SeedRegistration("s1", "127.0.0.1", 6881, "http://127.0.0.1:8081");
+    private final RegistrationBody registration = new RegistrationBody("s1", "127.0.0.1", 6881, "http://127.0.0.1:8081");
 
     @BeforeEach
     void setUp() {
