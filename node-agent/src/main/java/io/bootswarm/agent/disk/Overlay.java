@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,8 +19,10 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * A disk's copy-on-write layer: written data lives here in 4 KiB clusters, in a sparse file the
  * size of the image ({@code overlay.dat}); a cluster once written is read from here from then on.
  * The set of written clusters is made durable only by {@link #flush()}: it forces the data file,
- * then appends the clusters written since the last flush to {@code overlay.log} and forces that.
- * After a crash, a write that was flushed is there; one that was not reads as before it.
+ * then appends the clusters written since the last flush to {@code overlay.log} and forces that;
+ * only then are they no longer pending. A flush that fails leaves them pending, and the next flush
+ * writes them again, at the same place in the journal (appends are positional at the end of the
+ * last good record, so a write that failed part way never misaligns later records). After a crash, a write that was flushed is there; one that was not reads as before it.
  */
 final class Overlay implements AutoCloseable {
 
@@ -31,18 +34,25 @@ final class Overlay implements AutoCloseable {
     private final PieceSet written;
     private final ConcurrentLinkedQueue<Integer> unflushed = new ConcurrentLinkedQueue<>();
     private final ReentrantLock flushLock = new ReentrantLock();
+    /** Where the last good record ends; appends go here. Guarded by {@link #flushLock}. */
+    private long journalEnd;
 
-    private Overlay(long size, FileChannel data, FileChannel journal, PieceSet written) {
+    private Overlay(long size, FileChannel data, FileChannel journal, PieceSet written, long journalEnd) {
         this.size = size;
+        this.journalEnd = journalEnd;
         this.data = data;
         this.journal = journal;
         this.written = written;
     }
 
     static Overlay open(Path directory, long size) throws IOException {
+        return open(directory, size, FileOpener.PRIVATE);
+    }
+
+    static Overlay open(Path directory, long size, FileOpener files) throws IOException {
         PrivateFiles.createDirectories(directory);
-        FileChannel data = PrivateFiles.open(directory.resolve("overlay.dat"), CREATE, READ, WRITE);
-        FileChannel journal = PrivateFiles.open(directory.resolve("overlay.log"), CREATE, READ, WRITE);
+        FileChannel data = files.open(directory.resolve("overlay.dat"), CREATE, READ, WRITE);
+        FileChannel journal = files.open(directory.resolve("overlay.log"), CREATE, READ, WRITE);
         long clusters = (size + CLUSTER - 1) / CLUSTER;
         if (clusters > Integer.MAX_VALUE) {
             throw new IOException("image too large for the overlay");
@@ -59,8 +69,7 @@ final class Overlay implements AutoCloseable {
             }
         }
         journal.truncate(whole);
-        journal.position(whole);
-        return new Overlay(size, data, journal, written);
+        return new Overlay(size, data, journal, written, whole);
     }
 
     boolean isWritten(int cluster) {
@@ -123,29 +132,46 @@ final class Overlay implements AutoCloseable {
         return Math.min(CLUSTER, size - (long) cluster * CLUSTER);
     }
 
-    /** Makes every completed write durable. */
+    /**
+     * Makes every completed write durable. The clusters written since the last flush stay pending
+     * until their journal record is forced; if anything fails, this throws, they stay pending and the
+     * next flush writes them again (at the same place in the journal).
+     */
     void flush() throws IOException {
         flushLock.lock();
         try {
-            // clusters are queued after their data is written, so forcing after counting covers them
+            // clusters are queued after their data is written, so forcing after counting covers them;
+            // only flush removes from the queue (under this lock), so its first n stay the same
             int n = unflushed.size();
             data.force(false);
             if (n == 0) {
                 return;
             }
             ByteBuffer b = ByteBuffer.allocate(n * Integer.BYTES);
+            Iterator<Integer> it = unflushed.iterator();
             for (int i = 0; i < n; i++) {
-                Integer c = unflushed.poll();
-                if (c == null) {
-                    break;
-                }
-                b.putInt(c);
+                b.putInt(it.next());
             }
             b.flip();
-            while (b.hasRemaining()) {
-                journal.write(b);
+            int length = b.remaining();
+            try {
+                long pos = journalEnd;
+                while (b.hasRemaining()) {
+                    pos += journal.write(b, pos);
+                }
+                journal.force(false);
+            } catch (IOException e) {
+                try {
+                    journal.truncate(journalEnd); // the file ends with its last good record again
+                } catch (IOException t) {
+                    e.addSuppressed(t);
+                }
+                throw e;
             }
-            journal.force(false);
+            journalEnd += length;
+            for (int i = 0; i < n; i++) {
+                unflushed.poll();
+            }
         } finally {
             flushLock.unlock();
         }
