@@ -39,6 +39,16 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * and then the journal, and appends a sync mark; on open, records after the last sync mark are
  * trusted only if the slot's bytes still hash to the record's hash.
  *
+ * <p>{@code index.log} (format 2): the {@link Journals} header with {@link #MAGIC}, then records of
+ * 44 bytes: the 32-byte hash, {@code int slot}, {@code int length}, {@code int crc32c} of the 40
+ * bytes before it. Replay stops at the first torn, corrupt or invalid record, keeps every record
+ * before it and logs where it stopped. An index of the format before (the same records without the
+ * CRC, no header) is read by the old rules and migrated once.
+ *
+ * <p>A full disk (or any failed write) fails {@link #put} and changes nothing: the slot is used
+ * again by the next piece, and a record written part way is overwritten by the next one, so the
+ * pieces stored before stay readable and verified.
+ *
  * <p>Life: {@link #open} replays the journal and starts no thread; {@link #start()} starts the
  * background sync every {@code syncInterval}; {@link #close()} (idempotent) stops it and syncs a
  * last time. A store that is never started is synced only by {@link #sync()} and {@link #close()}.
@@ -47,8 +57,13 @@ public final class PieceStore implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PieceStore.class);
 
-    /** Journal record: 32-byte hash, int slot, int length. A record with slot -1 is a sync mark. */
-    private static final int RECORD = PieceHash.BYTES + 8;
+    /** "\u00b5PIECIDX": the index's magic. */
+    static final long MAGIC = 0xB550494543494458L;
+    static final int VERSION = 2;
+    /** Journal record: 32-byte hash, int slot, int length, int CRC32C. A record with slot -1 is a sync mark. */
+    static final int RECORD = PieceHash.BYTES + 12;
+    /** A record of the format before version 2: no CRC. */
+    private static final int OLD_RECORD = PieceHash.BYTES + 8;
     private static final int SYNC_MARK = -1;
 
     private record Slot(int index, int length) {
@@ -59,6 +74,8 @@ public final class PieceStore implements AutoCloseable {
     private final FileChannel journal;
     private final Map<PieceHash, Slot> index = new ConcurrentHashMap<>();
     private final AtomicInteger nextSlot;
+    /** Where the last good record ends; appends go here. Guarded by {@link #journalLock}. */
+    private long journalEnd;
     private final ReentrantLock journalLock = new ReentrantLock();
     private final AtomicLong unsynced = new AtomicLong();
     private final Duration syncInterval;
@@ -66,8 +83,10 @@ public final class PieceStore implements AutoCloseable {
     private volatile boolean closed;
     private final List<Consumer<PieceHash>> listeners = new CopyOnWriteArrayList<>();
 
-    private PieceStore(int pieceSize, FileChannel data, FileChannel journal, int nextSlot, Duration syncInterval) {
+    private PieceStore(int pieceSize, FileChannel data, FileChannel journal, int nextSlot, long journalEnd,
+                       Duration syncInterval) {
         this.pieceSize = pieceSize;
+        this.journalEnd = journalEnd;
         this.data = data;
         this.journal = journal;
         this.nextSlot = new AtomicInteger(nextSlot);
@@ -90,32 +109,99 @@ public final class PieceStore implements AutoCloseable {
 
     /** Opens (or creates) the store in {@code directory}, replaying its journal; see {@link #start()}. */
     public static PieceStore open(Path directory, int pieceSize, Duration syncInterval) throws IOException {
-        PrivateFiles.createDirectories(directory);
-        FileChannel data = PrivateFiles.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
-        FileChannel journal = PrivateFiles.open(directory.resolve("index.log"), CREATE, READ, WRITE);
-        Map<PieceHash, Slot> recovered = new HashMap<>();
-        int next = replay(journal, data, pieceSize, recovered);
-        PieceStore store = new PieceStore(pieceSize, data, journal, next, syncInterval);
-        store.index.putAll(recovered);
-        log.info("piece store {}: {} pieces recovered", directory, recovered.size());
-        return store;
+        return open(directory, pieceSize, syncInterval, FileOpener.PRIVATE);
     }
 
-    private static int replay(FileChannel journal, FileChannel data, int pieceSize, Map<PieceHash, Slot> into)
+    static PieceStore open(Path directory, int pieceSize, Duration syncInterval, FileOpener files)
             throws IOException {
+        PrivateFiles.createDirectories(directory);
+        Path journalFile = directory.resolve("index.log");
+        FileChannel data = files.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
+        FileChannel journal = null;
+        try {
+            journal = files.open(journalFile, CREATE, READ, WRITE);
+            Map<PieceHash, Slot> recovered = new HashMap<>();
+            int next;
+            long end;
+            switch (Journals.detect(journal, journalFile, MAGIC, VERSION)) {
+                case EMPTY -> {
+                    journal.truncate(0);
+                    Journals.writeFully(journal, Journals.header(MAGIC, VERSION), 0);
+                    journal.force(true);
+                    Journals.forceDirectory(directory);
+                    next = 0;
+                    end = Journals.HEADER;
+                }
+                case CURRENT -> {
+                    Replayed r = replay(journal, journalFile, data, pieceSize, recovered, false);
+                    next = r.nextSlot();
+                    end = r.end();
+                }
+                case OLD -> {
+                    next = replay(journal, journalFile, data, pieceSize, recovered, true).nextSlot();
+                    journal.close();
+                    journal = null;
+                    // every recovered piece is verified or was synced: force the data, then write
+                    // them all as synced records of the new format
+                    data.force(false);
+                    ByteBuffer migrated = migrated(recovered);
+                    end = migrated.remaining();
+                    Journals.replaceMigrated(journalFile, migrated, files);
+                    journal = files.open(journalFile, READ, WRITE);
+                }
+                default -> throw new IllegalStateException();
+            }
+            PieceStore store = new PieceStore(pieceSize, data, journal, next, end, syncInterval);
+            store.index.putAll(recovered);
+            log.info("piece store {}: {} pieces recovered", directory, recovered.size());
+            return store;
+        } catch (IOException | RuntimeException e) {
+            data.close();
+            if (journal != null) {
+                journal.close();
+            }
+            throw e;
+        }
+    }
+
+    private record Replayed(int nextSlot, long end) {
+    }
+
+    /**
+     * Replays the journal into {@code into}: format 2 from after its header, stopping at the first
+     * bad record; or ({@code old}) the format before, by its rules (whole records only, stopping at
+     * the first invalid one). Returns the next free slot and where the last good record ends.
+     */
+    private static Replayed replay(FileChannel journal, Path file, FileChannel data, int pieceSize,
+                                   Map<PieceHash, Slot> into, boolean old) throws IOException {
         long size = journal.size();
-        long whole = size - size % RECORD;
-        ByteBuffer all = ByteBuffer.allocate((int) Math.min(whole, Integer.MAX_VALUE - 8));
-        journal.read(all, 0);
-        all.flip();
+        int recordSize = old ? OLD_RECORD : RECORD;
+        long base = old ? 0 : Journals.HEADER;
+        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size - base, Integer.MAX_VALUE - 8));
+        Journals.readFully(journal, all, base);
         List<Unsynced> unsyncedRecords = new ArrayList<>();
         int next = 0;
         byte[] h = new byte[PieceHash.BYTES];
-        while (all.remaining() >= RECORD) {
-            long position = all.position();
+        long whole = base;
+        long record = 0;
+        String bad = null;
+        while (all.hasRemaining()) {
+            long position = base + all.position();
+            whole = position;
+            if (all.remaining() < recordSize) {
+                bad = old ? null : "torn (" + all.remaining() + " of " + recordSize + " bytes)";
+                break;
+            }
+            if (!old && all.getInt(all.position() + OLD_RECORD)
+                    != Journals.crc(all.array(), all.position(), OLD_RECORD)) {
+                bad = "corrupt (CRC32C mismatch)";
+                break;
+            }
+            int start = all.position();
             all.get(h);
             int slot = all.getInt();
             int length = all.getInt();
+            all.position(start + recordSize);
             if (slot == SYNC_MARK) {
                 long covered = ByteBuffer.wrap(h).getLong();
                 unsyncedRecords.removeIf(u -> {
@@ -125,14 +211,18 @@ public final class PieceStore implements AutoCloseable {
                     }
                     return false;
                 });
+                whole = base + all.position();
+                record++;
                 continue;
             }
             if (slot < 0 || length <= 0 || length > pieceSize) {
-                whole = position;
+                bad = old ? null : "invalid (slot " + slot + ", length " + length + ")";
                 break;
             }
             unsyncedRecords.add(new Unsynced(position, PieceHash.of(h, 0), new Slot(slot, length)));
             next = Math.max(next, slot + 1);
+            whole = base + all.position();
+            record++;
         }
         for (Unsynced u : unsyncedRecords) {
             if (slotMatches(data, pieceSize, u.hash(), u.slot())) {
@@ -142,11 +232,23 @@ public final class PieceStore implements AutoCloseable {
         if (!unsyncedRecords.isEmpty()) {
             log.info("piece store: re-verified {} pieces written after the last sync", unsyncedRecords.size());
         }
-        if (size != whole) {
+        if (bad != null) {
+            Journals.stopAt(journal, file, record, whole, bad, whole);
+        } else if (size != whole && !old) {
             journal.truncate(whole);
         }
-        journal.position(whole);
-        return next;
+        return new Replayed(next, whole);
+    }
+
+    /** A whole format-2 index holding {@code pieces}, followed by a sync mark covering them. */
+    private static ByteBuffer migrated(Map<PieceHash, Slot> pieces) {
+        ByteBuffer out = ByteBuffer.allocate(Journals.HEADER + (pieces.size() + 1) * RECORD);
+        out.put(Journals.header(MAGIC, VERSION));
+        for (Map.Entry<PieceHash, Slot> e : pieces.entrySet()) {
+            putRecord(out, e.getKey(), e.getValue().index(), e.getValue().length());
+        }
+        putRecord(out, syncMark(out.position()), SYNC_MARK, 0);
+        return out.flip();
     }
 
     private record Unsynced(long position, PieceHash hash, Slot slot) {
@@ -201,13 +303,12 @@ public final class PieceStore implements AutoCloseable {
             if (index.containsKey(piece.hash())) {
                 return false;
             }
-            int slot = nextSlot.getAndIncrement();
+            // the slot is taken only once the piece is in: a failed put (a full disk) leaves it free
+            int slot = nextSlot.get();
             ByteBuffer b = ByteBuffer.wrap(piece.data(), 0, piece.length());
-            long pos = (long) slot * pieceSize;
-            while (b.hasRemaining()) {
-                data.write(b, pos + b.position());
-            }
+            Journals.writeFully(data, b, (long) slot * pieceSize);
             appendRecord(piece.hash(), slot, piece.length());
+            nextSlot.set(slot + 1);
             index.put(piece.hash(), new Slot(slot, piece.length()));
             unsynced.incrementAndGet();
         } finally {
@@ -254,14 +355,33 @@ public final class PieceStore implements AutoCloseable {
         return s == null ? -1 : (long) s.index() * pieceSize;
     }
 
+    /** Appends a record at {@link #journalEnd}; on failure the file ends with its last good record again. */
     private void appendRecord(PieceHash hash, int slot, int length) throws IOException {
         ByteBuffer r = ByteBuffer.allocate(RECORD);
-        hash.copyTo(r.array(), 0);
-        r.position(PieceHash.BYTES);
-        r.putInt(slot).putInt(length).flip();
-        while (r.hasRemaining()) {
-            journal.write(r);
+        putRecord(r, hash, slot, length);
+        r.flip();
+        try {
+            Journals.writeFully(journal, r, journalEnd);
+        } catch (IOException e) {
+            Journals.cutAfterFailure(journal, journalEnd, e);
+            throw e;
         }
+        journalEnd += RECORD;
+    }
+
+    private static void putRecord(ByteBuffer out, PieceHash hash, int slot, int length) {
+        int start = out.position();
+        hash.copyTo(out.array(), start);
+        out.position(start + PieceHash.BYTES);
+        out.putInt(slot).putInt(length);
+        out.putInt(Journals.crc(out.array(), start, OLD_RECORD));
+    }
+
+    /** A sync mark's "hash": the journal offset it covers, in the first 8 bytes. */
+    private static PieceHash syncMark(long covered) {
+        byte[] mark = new byte[PieceHash.BYTES];
+        ByteBuffer.wrap(mark).putLong(covered);
+        return PieceHash.of(mark, 0);
     }
 
     /**
@@ -275,7 +395,7 @@ public final class PieceStore implements AutoCloseable {
             if (unsynced.getAndSet(0) == 0) {
                 return;
             }
-            covered = journal.position();
+            covered = journalEnd;
         } finally {
             journalLock.unlock();
         }
@@ -288,9 +408,10 @@ public final class PieceStore implements AutoCloseable {
         }
         journalLock.lock();
         try {
-            byte[] mark = new byte[PieceHash.BYTES];
-            ByteBuffer.wrap(mark).putLong(covered);
-            appendRecord(PieceHash.of(mark, 0), SYNC_MARK, 0);
+            appendRecord(syncMark(covered), SYNC_MARK, 0);
+        } catch (IOException e) {
+            unsynced.incrementAndGet();
+            throw e;
         } finally {
             journalLock.unlock();
         }

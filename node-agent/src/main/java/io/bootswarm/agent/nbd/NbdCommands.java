@@ -201,9 +201,20 @@ final class NbdCommands {
         return error;
     }
 
-    private static boolean noSpace(Exception e) {
-        String m = e.getMessage();
-        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded")
-                || m.contains("File too large"));
+    /**
+     * ENOSPC, EDQUOT or EFBIG, as the JDK words them, anywhere in the cause chain (a device may wrap
+     * the file system's exception, e.g. a piece store that filled up while fetching for a write's
+     * copy-on-write).
+     */
+    static boolean noSpace(Throwable e) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded")
+                    || m.contains("File too large"))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

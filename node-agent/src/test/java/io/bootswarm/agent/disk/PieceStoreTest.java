@@ -1,12 +1,14 @@
 package io.bootswarm.agent.disk;
 
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.PieceHash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -120,6 +122,117 @@ class PieceStoreTest {
         await().until(() -> !s.syncing());
         try (PieceStore reopened = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
             assertThat(read(reopened, 1)).isEqualTo(Arrays.copyOfRange(image, PIECE, 2 * PIECE));
+        }
+    }
+    @Test
+    void replayStopsAtACorruptMiddleRecordAndKeepsEveryRecordBeforeIt() throws IOException {
+        long afterFirst;
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            s.put(piece(1));
+            afterFirst = Files.size(dir.resolve("index.log"));
+            s.put(piece(2));
+            s.put(piece(4));
+            s.sync();
+        }
+        // one bit flips in the middle record's slot number (slot 1 would read as slot 0, piece 1's bytes)
+        long slotLowByte = afterFirst + PieceHash.BYTES + 3;
+        try (FileChannel j = FileChannel.open(dir.resolve("index.log"), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            j.read(b, slotLowByte);
+            assertThat(b.get(0)).isEqualTo((byte) 1);
+            b.put(0, (byte) 0);
+            j.write(b.clear(), slotLowByte);
+        }
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.contains(manifest.hash(1))).as("before the bad record").isTrue();
+            assertThat(s.contains(manifest.hash(2))).as("the bad record is not misread").isFalse();
+            assertThat(s.contains(manifest.hash(4))).as("after the bad record: replay stopped").isFalse();
+            assertThat(s.put(piece(2))).isTrue();
+            assertThat(s.put(piece(4))).isTrue();
+        }
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.count()).isEqualTo(3);
+            for (int i : new int[]{1, 2, 4}) {
+                assertThat(read(s, i)).isEqualTo(Arrays.copyOfRange(image, i * PIECE, (i + 1) * PIECE));
+            }
+        }
+    }
+
+    @Test
+    void aFailedIndexAppendFailsThePutAndLaterRecordsStillLineUp() throws IOException {
+        FaultyFileChannel.Opener files = new FaultyFileChannel.Opener();
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1), files)) {
+            s.put(piece(1));
+            files.channel("index.log").failWrites(1, 10, "No space left on device");
+            assertThatThrownBy(() -> s.put(piece(2))).isInstanceOf(IOException.class)
+                    .hasMessageContaining("No space left");
+            assertThat(s.contains(manifest.hash(2))).isFalse();
+            assertThat(s.put(piece(4))).isTrue();
+            assertThat(s.put(piece(2))).isTrue();
+            s.sync();
+            s.put(piece(5));
+        }
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.count()).isEqualTo(4);
+            for (int i : new int[]{1, 2, 4, 5}) {
+                assertThat(read(s, i)).isEqualTo(Arrays.copyOfRange(image, i * PIECE, (i + 1) * PIECE));
+            }
+        }
+    }
+
+    @Test
+    void aFailedDataWriteFailsThePutAndLosesNothing() throws IOException {
+        FaultyFileChannel.Opener files = new FaultyFileChannel.Opener();
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1), files)) {
+            s.put(piece(1));
+            files.channel("pieces.dat").failWrites(1, 1000, "No space left on device");
+            assertThatThrownBy(() -> s.put(piece(2))).isInstanceOf(IOException.class);
+            assertThat(s.contains(manifest.hash(2))).isFalse();
+            assertThat(s.put(piece(2))).isTrue();
+            assertThat(read(s, 1)).isEqualTo(Arrays.copyOfRange(image, PIECE, 2 * PIECE));
+            assertThat(read(s, 2)).isEqualTo(Arrays.copyOfRange(image, 2 * PIECE, 3 * PIECE));
+        }
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.count()).isEqualTo(2);
+            assertThat(read(s, 2)).isEqualTo(Arrays.copyOfRange(image, 2 * PIECE, 3 * PIECE));
+        }
+    }
+
+    @Test
+    void anOldFormatIndexIsReadAsBeforeAndMigratedOnce() throws IOException {
+        // the format before records had checksums: (32-byte hash, int slot, int length), sync marks
+        // with slot -1 and the covered offset in the hash's place
+        Files.createDirectories(dir);
+        int[] pieces = {1, 2, 4};
+        ByteBuffer old = ByteBuffer.allocate(40 * 5 + 7);
+        try (FileChannel d = FileChannel.open(dir.resolve("pieces.dat"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            for (int slot = 0; slot < pieces.length; slot++) {
+                int i = pieces[slot];
+                d.write(ByteBuffer.wrap(image, i * PIECE, PIECE), (long) slot * PIECE);
+                byte[] h = new byte[PieceHash.BYTES];
+                manifest.hash(i).copyTo(h, 0);
+                old.put(h).putInt(slot).putInt(PIECE);
+                if (slot == 1) {
+                    long covered = old.position();
+                    old.putLong(covered).put(new byte[PieceHash.BYTES - 8]).putInt(-1).putInt(0);
+                }
+            }
+        }
+        old.put(new byte[7]); // a torn tail
+        Files.write(dir.resolve("index.log"), old.array());
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.count()).isEqualTo(3);
+            assertThat(read(s, 4)).isEqualTo(Arrays.copyOfRange(image, 4 * PIECE, 5 * PIECE));
+            assertThat(s.put(piece(5))).isTrue();
+        }
+        assertThat(Files.exists(dir.resolve("index.log.v1"))).as("the old file is kept").isTrue();
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
+            assertThat(s.count()).isEqualTo(4);
+            for (int i : new int[]{1, 2, 4, 5}) {
+                assertThat(read(s, i)).isEqualTo(Arrays.copyOfRange(image, i * PIECE, (i + 1) * PIECE));
+            }
         }
     }
 }
