@@ -1,5 +1,6 @@
 package io.bootswarm.common.wire;
 
+import org.jspecify.annotations.Nullable;
 import io.bootswarm.common.time.MonotonicClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,7 @@ final class Choker implements AutoCloseable {
     private final Object lock = new Object();
     private long optimisticMovedAt;
     private volatile boolean closed;
-    private Thread thread;
+    private @Nullable Thread thread;
 
     Choker(Set<UploadConnection> connections, int uploadSlots, Duration writeTimeout, InstantSource clock) {
         this.connections = connections;

@@ -307,7 +307,7 @@ public final class PeerWireServer implements AutoCloseable {
             PeerAccess.Admission admission = preamble == null
                     ? PeerAccess.Admission.refused("no-extended-handshake")
                     : access.admit(theirs.swarmId(), theirs.peerId(), preamble.token());
-            if (!admission.admitted()) {
+            if (preamble == null || !admission.admitted()) {
                 refused.incrementAndGet();
                 log.warn("refusing peer {} for swarm {}: {}", remote, theirs.swarmId(), admission.reason());
                 return;
@@ -322,8 +322,9 @@ public final class PeerWireServer implements AutoCloseable {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
             }
             out.flush();
-            if (preamble.handshake() != null) {
-                connection.extendedHandshake(preamble.handshake());
+            Map<?, ?> extended = preamble.handshake();
+            if (extended != null) {
+                connection.extendedHandshake(extended);
             }
             if (preamble.interested()) {
                 connection.interestedEarly();
