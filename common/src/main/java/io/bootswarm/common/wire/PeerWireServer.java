@@ -4,7 +4,6 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.time.MonotonicClock;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,9 +11,7 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -23,7 +20,6 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -47,6 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * connections first. Pieces that become available later are announced to connected peers with
  * {@code have} ({@link #announce}).
  *
+ * <p>Parts: {@link Acceptor} listens and caps the connections, this class answers the handshakes and
+ * admits peers, {@link UploadConnection} serves one admitted peer, {@link Choker} deals the upload slots.
+ *
  * <p>Life cycle: the constructor only builds; {@link #start()} binds and starts the threads;
  * {@link #close()} stops them and may be called any number of times. Time (the choke rotation, the
  * extended handshake's deadline, stalled writes) is read from the {@link InstantSource} it is given.
@@ -55,7 +54,6 @@ public final class PeerWireServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
 
-    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(50);
 
     /**
      * @param bind              address to listen on (port 0 picks a free one)
@@ -91,9 +89,7 @@ public final class PeerWireServer implements AutoCloseable {
     private final Settings settings;
     private final SwarmDirectory directory;
     private final byte[] peerId;
-    private final ServerSocket serverSocket = newServerSocket();
-    private final Semaphore slots;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Acceptor acceptor;
     private final Set<UploadConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -103,7 +99,7 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong droppedRequests = new AtomicLong();
     private final InstantSource clock;
     private final Choker choker;
-    private @Nullable Thread acceptor;
+    private boolean started;
     private volatile PeerListener peerListener = (swarm, host, port) -> {
     };
     private volatile boolean closed;
@@ -133,7 +129,7 @@ public final class PeerWireServer implements AutoCloseable {
         this.access = access;
         this.peerId = peerId.clone();
         this.clock = clock;
-        this.slots = new Semaphore(settings.maxConnections());
+        this.acceptor = new Acceptor(settings.maxConnections(), this::serve);
         this.choker = new Choker(connections, settings.uploadSlots(), settings.writeTimeout(), clock);
     }
 
@@ -144,27 +140,23 @@ public final class PeerWireServer implements AutoCloseable {
      * @throws IllegalStateException if it was started or closed before
      */
     public synchronized PeerWireServer start() throws IOException {
-        if (closed || acceptor != null) {
+        if (closed || started) {
             throw new IllegalStateException(closed ? "peer wire server closed" : "peer wire server already started");
         }
-        serverSocket.setReuseAddress(true);
-        serverSocket.bind(settings.bind(), 128);
-        acceptor = Thread.ofVirtual().name("peer-wire-accept-" + port()).start(this::acceptLoop);
+        started = true;
+        acceptor.start(settings.bind());
         choker.start("peer-wire-choker-" + port());
         return this;
     }
 
     /** The port it listens on; -1 before {@link #start()}. */
     public int port() {
-        return serverSocket.getLocalPort();
+        return acceptor.port();
     }
 
     /** The address it listens on. */
     public InetSocketAddress address() {
-        if (!serverSocket.isBound()) {
-            throw new IllegalStateException("peer wire server not started");
-        }
-        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+        return acceptor.address();
     }
 
     /** Connections closed because the peer broke the protocol. */
@@ -187,7 +179,7 @@ public final class PeerWireServer implements AutoCloseable {
     }
 
     public int openConnections() {
-        return open.size();
+        return acceptor.open();
     }
 
     /** Peers unchoked now (regular, optimistic and urgent). */
@@ -239,46 +231,6 @@ public final class PeerWireServer implements AutoCloseable {
             if (c.swarmId.equals(swarm)) {
                 c.close();
             }
-        }
-    }
-
-    private void acceptLoop() {
-        while (!closed) {
-            Socket s;
-            try {
-                s = serverSocket.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    // e.g. out of file descriptors: back off instead of spinning on the error
-                    log.warn("peer wire accept failed: {}", e.toString());
-                    try {
-                        Thread.sleep(ACCEPT_BACKOFF);
-                    } catch (InterruptedException x) {
-                        return;
-                    }
-                }
-                continue;
-            }
-            if (!slots.tryAcquire()) {
-                log.warn("peer wire connection from {} refused: {} connections open", s.getRemoteSocketAddress(),
-                        settings.maxConnections());
-                closeQuietly(s);
-                continue;
-            }
-            open.add(s);
-            if (closed) {
-                // close() ran between accept and add, and so did not see this socket
-                closeQuietly(s);
-            }
-            Thread.ofVirtual().name("peer-wire-" + s.getRemoteSocketAddress()).start(() -> {
-                try {
-                    serve(s);
-                } finally {
-                    open.remove(s);
-                    closeQuietly(s);
-                    slots.release();
-                }
-            });
         }
     }
 
@@ -366,35 +318,11 @@ public final class PeerWireServer implements AutoCloseable {
         return choker;
     }
 
-    private static ServerSocket newServerSocket() {
-        try {
-            return new ServerSocket(); // unbound until start()
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-    }
-
     /** Stops listening and closes every connection; closing twice, or a server never started, is harmless. */
     @Override
     public synchronized void close() {
         closed = true;
-        try {
-            serverSocket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        open.forEach(PeerWireServer::closeQuietly);
-        if (acceptor != null) {
-            acceptor.interrupt();
-        }
+        acceptor.close();
         choker.close();
     }
 }
