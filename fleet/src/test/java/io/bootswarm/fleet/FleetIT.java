@@ -193,7 +193,7 @@ class FleetIT extends FleetITSupport {
             };
             byte[] id = "-XX0001-poisonedpeer".getBytes();
             server = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)),
-                    s -> s.equals(swarm) ? Optional.of(corrupt) : Optional.empty(), id, PeerAccess.OPEN);
+                    s -> s.equals(swarm) ? Optional.of(corrupt) : Optional.empty(), id, PeerAccess.OPEN).start();
         }
 
         int port() {

@@ -133,7 +133,11 @@ class SwarmFleetIT extends FleetITSupport {
         return reads;
     }
 
-    /** Replays reads through the disk's device (the path NBD and FUSE use) as a VM would; returns seconds. */
+    /**
+     * Replays reads through the disk's device (the path NBD and FUSE use) as a VM would, thinking between
+     * bursts for the trace's gaps (the pauses are the workload, not a wait for an event); returns the seconds
+     * it took, a figure that is printed, not asserted on.
+     */
     static double replay(LocalFleet.Agent agent, UUID diskId, List<Read> reads) throws Exception {
         var disk = agent.context().getBean(Disks.class).find(diskId).orElseThrow().disk();
         ByteBuffer buf = ByteBuffer.allocateDirect(65536);
@@ -198,8 +202,8 @@ class SwarmFleetIT extends FleetITSupport {
                 p.path("demandWaitP99Millis").asDouble(), demandSeconds, d.path("demandMisses").asInt(),
                 d.path("demandWaitP50Millis").asDouble(), d.path("demandWaitP99Millis").asDouble(),
                 profileSeconds / demandSeconds);
+        // counted, not timed: the profile's prefetch leaves the second run fewer reads to wait for
         assertThat(p.path("demandMisses").asInt()).isLessThan(d.path("demandMisses").asInt());
-        assertThat(profileSeconds).isLessThan(demandSeconds);
     }
 
     private static JsonNode post(String url) throws Exception {

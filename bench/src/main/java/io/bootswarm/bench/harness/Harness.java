@@ -100,7 +100,7 @@ public final class Harness {
                 PeerWireServer seed = new PeerWireServer(PeerWireServer.Settings.defaults(LOOPBACK)
                         .withUpload(Math.max(16, n), RateLimiter.perSecond(config.seedRate() / s)),
                         id -> id.equals(manifest.swarmId()) ? Optional.of(image.served(seedBytes::addAndGet))
-                                : Optional.empty(), SEED_ID, PeerAccess.OPEN);
+                                : Optional.empty(), SEED_ID, PeerAccess.OPEN).start();
                 closing.add(seed);
                 agents = startAgents(config, manifest, seed.port(), work, closing);
             }

@@ -130,7 +130,7 @@ public final class ServiceTimeProbe {
         };
         InetSocketAddress bind = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (PeerWireServer server = new PeerWireServer(PeerWireServer.Settings.defaults(bind),
-                sid -> sid.equals(id) ? Optional.of(swarm) : Optional.empty(), peerId(0), PeerAccess.OPEN)) {
+                sid -> sid.equals(id) ? Optional.of(swarm) : Optional.empty(), peerId(0), PeerAccess.OPEN).start()) {
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> loaders = new ArrayList<>();
             for (int i = 0; i < load; i++) {

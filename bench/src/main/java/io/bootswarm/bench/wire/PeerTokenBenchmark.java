@@ -114,7 +114,7 @@ public class PeerTokenBenchmark {
         server = new PeerWireServer(PeerWireServer.Settings.defaults(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
                 id -> id.equals(SWARM) ? Optional.of(swarm) : Optional.empty(), "-SD0100-benchseedsee".getBytes(),
-                peerAccess);
+                peerAccess).start();
     }
 
     @TearDown(Level.Trial)

@@ -5,6 +5,7 @@ import io.bootswarm.bench.trace.Playback;
 import io.bootswarm.bench.trace.Read;
 import io.bootswarm.bench.trace.SyntheticTrace;
 import io.bootswarm.bench.trace.Trace;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +16,11 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The harness measured against what it must reproduce: M(t), a link's cap, the image's bytes. */
+/**
+ * The harness measured against what it must reproduce: M(t), a link's cap, the image's bytes. The first two
+ * time the harness on the wall clock (its calibration as a measuring instrument): tagged {@code perf}, out
+ * of the default run ({@code ./mvnw -pl bench test -Dgroups=perf -Dbench.perf.excluded=none} runs them).
+ */
 class HarnessTest {
 
     @TempDir
@@ -23,6 +28,7 @@ class HarnessTest {
 
     /** Replaying from memory (reads return at once) gives back M(t): every read completes when M says. */
     @Test
+    @Tag("perf")
     void aReplayFromMemoryReproducesM() {
         Trace trace = SyntheticTrace.small(64L << 20, 256 * 1024, 2.0, 7).run(0);
         Replayer replayer = new Replayer(trace, (offset, dst) -> dst.position(dst.limit()));
@@ -44,6 +50,7 @@ class HarnessTest {
 
     /** One agent streaming from the seed, both capped at 4 MB/s: the reads go at the cap, not above, not far below. */
     @Test
+    @Tag("perf")
     void aLinkRateCapHoldsWithinTenPercent() throws Exception {
         int piece = HarnessConfig.PIECE;
         List<Read> reads = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.bootswarm.common.events;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -43,7 +44,7 @@ public record AllocationPlan(UUID eventId, Instant at, UUID planId, String strat
      *
      * @param bytesPerSecond u_s^i, ≥ 0
      */
-    public record Rate(String groupId, UUID imageId, double bytesPerSecond) {
+    public record Rate(@Nullable String groupId, @Nullable UUID imageId, double bytesPerSecond) {
 
         public static Rate ofGroup(String groupId, double bytesPerSecond) {
             return new Rate(groupId, null, bytesPerSecond);

@@ -1,5 +1,6 @@
 package io.bootswarm.common.events;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -44,7 +45,7 @@ public class KafkaSecurityAutoConfiguration {
     }
 
     /** Adds the login of {@code p} to {@code kafka}, where it has none of its own. */
-    static void apply(KafkaSecurityProperties p, String applicationName, KafkaProperties kafka) {
+    static void apply(KafkaSecurityProperties p, @Nullable String applicationName, KafkaProperties kafka) {
         if (p.security() == KafkaSecurityProperties.Security.NONE) {
             log.warn("kafka: no authentication (bootswarm.kafka.security=none)");
             return;

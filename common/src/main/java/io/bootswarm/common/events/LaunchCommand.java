@@ -1,5 +1,6 @@
 package io.bootswarm.common.events;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -10,7 +11,7 @@ import java.util.UUID;
  * @param options how the image is streamed; null (an older producer) means {@link LaunchOptions#DEFAULTS}
  */
 public record LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action,
-                            LaunchOptions options) implements BootswarmEvent {
+                            @Nullable LaunchOptions options) implements BootswarmEvent {
 
     public enum Action { START, STOP }
 

@@ -1,5 +1,6 @@
 package io.bootswarm.common.events;
 
+import org.jspecify.annotations.Nullable;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
@@ -12,8 +13,8 @@ import jakarta.validation.constraints.Pattern;
  * the agent fetches the rest of the image, rarest first, once the profile is exhausted.
  * Any field left null takes its default.
  */
-public record LaunchOptions(@Pattern(regexp = WORKLOAD_PATTERN) String workload, Policy policy,
-                            @Min(1) @Max(MAX_WINDOW) Integer window, Boolean backgroundFill) {
+public record LaunchOptions(@Pattern(regexp = WORKLOAD_PATTERN) @Nullable String workload, @Nullable Policy policy,
+                            @Min(1) @Max(MAX_WINDOW) @Nullable Integer window, @Nullable Boolean backgroundFill) {
 
     public enum Policy { DEMAND, PROFILE }
 
@@ -22,7 +23,7 @@ public record LaunchOptions(@Pattern(regexp = WORKLOAD_PATTERN) String workload,
 
     public static final int MAX_WINDOW = 100_000;
 
-    public static boolean isValidWorkload(String name) {
+    public static boolean isValidWorkload(@Nullable String name) {
         return name != null && name.matches(WORKLOAD_PATTERN);
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.util.Objects;
 
 /**
  * An Ed25519 private key kept in a file (PKCS#8 PEM, as {@code openssl genpkey -algorithm ed25519}
@@ -67,7 +68,7 @@ public record Ed25519KeyFile(Path file, PrivateKey privateKey, PublicKey publicK
     }
 
     private static void create(Path file, String purpose) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
+        Path dir = Objects.requireNonNull(file.toAbsolutePath().getParent(), "the key file's directory");
         Files.createDirectories(dir);
         KeyPair pair = ManifestSignature.generateKeyPair();
         Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp",

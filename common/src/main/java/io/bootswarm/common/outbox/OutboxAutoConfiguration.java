@@ -1,5 +1,6 @@
 package io.bootswarm.common.outbox;
 
+import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
@@ -13,6 +14,8 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.time.InstantSource;
+
 /** The {@link Outbox} and its relay, for services that set {@code bootswarm.outbox.enabled=true}. */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration",
@@ -22,13 +25,14 @@ import org.springframework.transaction.support.TransactionTemplate;
 @EnableConfigurationProperties(OutboxProperties.class)
 public class OutboxAutoConfiguration {
 
-    @Bean(destroyMethod = "close")
+    @Bean(initMethod = "start", destroyMethod = "close")
     OutboxRelay outboxRelay(JdbcTemplate jdbc, PlatformTransactionManager txManager,
                             KafkaTemplate<String, String> kafka, OutboxProperties properties,
-                            ObjectProvider<MeterRegistry> meters) {
-        // a service without a meter registry (no actuator) still gets a working relay
+                            ObjectProvider<MeterRegistry> meters, ObjectProvider<InstantSource> clock) {
+        // a service without a meter registry (no actuator) still gets a working relay; an InstantSource
+        // (or Clock) bean, where the service has one, paces the clean-up
         return new OutboxRelay(jdbc, new TransactionTemplate(txManager), kafka, properties,
-                meters.getIfAvailable(SimpleMeterRegistry::new));
+                meters.getIfAvailable(SimpleMeterRegistry::new), clock.getIfUnique(MonotonicClock::system));
     }
 
     @Bean

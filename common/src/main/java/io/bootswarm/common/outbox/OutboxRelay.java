@@ -1,7 +1,9 @@
 package io.bootswarm.common.outbox;
 
+import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -9,17 +11,23 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Sends outbox rows to Kafka in id order and marks them published. Woken right after a commit
  * that wrote events, and otherwise polls. Several instances of a service may run a relay on one
  * database: a transaction-scoped advisory lock lets one send at a time (the others find nothing to
  * do), so events keep their order. Published rows are kept for {@code retention} and then deleted.
+ *
+ * <p>Its thread runs from {@link #start()} to {@link #close()} (which may be called more than once).
+ * The clock it is given paces the clean-up of published rows.
  */
 public final class OutboxRelay implements AutoCloseable {
 
@@ -27,6 +35,7 @@ public final class OutboxRelay implements AutoCloseable {
 
     /** The advisory lock (per database) held by the relay that is sending: "bsoutbox" in ASCII. */
     static final long RELAY_LOCK = 0x62736f7574626f78L;
+    private static final Duration CLEANUP_EVERY = Duration.ofMinutes(1);
 
     private record Row(long id, String topic, String key, String payload) {
     }
@@ -36,20 +45,51 @@ public final class OutboxRelay implements AutoCloseable {
     private final KafkaTemplate<String, String> kafka;
     private final OutboxProperties properties;
     private final Counter published;
+    private final Counter failed;
+    private final InstantSource clock;
     private final Semaphore wakeups = new Semaphore(0);
+    private final AtomicLong rounds = new AtomicLong();
     private volatile boolean running = true;
-    private final Thread worker;
-    private long lastCleanup;
+    private @Nullable Thread worker;
+    private @Nullable Instant lastCleanup;
 
+    /** A relay on the production clock; it relays from {@link #start()}. */
     public OutboxRelay(JdbcTemplate jdbc, TransactionTemplate tx, KafkaTemplate<String, String> kafka,
                        OutboxProperties properties, MeterRegistry meters) {
+        this(jdbc, tx, kafka, properties, meters, MonotonicClock.system());
+    }
+
+    public OutboxRelay(JdbcTemplate jdbc, TransactionTemplate tx, KafkaTemplate<String, String> kafka,
+                       OutboxProperties properties, MeterRegistry meters, InstantSource clock) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.kafka = kafka;
         this.properties = properties;
+        this.clock = clock;
         this.published = Counter.builder("bootswarm.outbox.published").description("events sent from the outbox")
                 .register(meters);
-        this.worker = Thread.ofVirtual().name("outbox-relay").start(this::run);
+        this.failed = Counter.builder("bootswarm.outbox.failed")
+                .description("relay rounds that failed (Kafka or the database unreachable) and are retried")
+                .register(meters);
+    }
+
+    /**
+     * Starts the relay's thread.
+     *
+     * @return this relay
+     * @throws IllegalStateException if it was started or closed before
+     */
+    public synchronized OutboxRelay start() {
+        if (worker != null || !running) {
+            throw new IllegalStateException(running ? "outbox relay already started" : "outbox relay closed");
+        }
+        worker = Thread.ofVirtual().name("outbox-relay").start(this::run);
+        return this;
+    }
+
+    /** Rounds the relay has finished, successful or not (each looks for rows once at least). */
+    long rounds() {
+        return rounds.get();
     }
 
     void wake() {
@@ -70,9 +110,12 @@ public final class OutboxRelay implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 if (running) {
+                    failed.increment();
                     log.warn("outbox relay failed, retrying in {}: {}", properties.pollInterval(), e.toString());
                     sleep(properties.pollInterval());
                 }
+            } finally {
+                rounds.incrementAndGet();
             }
         }
     }
@@ -115,8 +158,8 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     private void cleanup() {
-        long now = System.nanoTime();
-        if (now - lastCleanup < Duration.ofMinutes(1).toNanos()) {
+        Instant now = clock.instant();
+        if (lastCleanup != null && now.isBefore(lastCleanup.plus(CLEANUP_EVERY))) {
             return;
         }
         lastCleanup = now;
@@ -132,10 +175,17 @@ public final class OutboxRelay implements AutoCloseable {
         }
     }
 
+    /** Stops the relay's thread (waiting up to 5 s for a batch in flight); harmless to repeat. */
     @Override
     public void close() throws InterruptedException {
-        running = false;
+        Thread w;
+        synchronized (this) {
+            running = false;
+            w = worker;
+        }
         wakeups.release();
-        worker.join(Duration.ofSeconds(5));
+        if (w != null) {
+            w.join(Duration.ofSeconds(5));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.bootswarm.common.peertoken;
 
+import org.jspecify.annotations.Nullable;
 import io.bootswarm.common.manifest.ManifestSignature;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,13 +32,14 @@ public final class PeerTokenKeyring {
         List<PeerTokenKey> fetch() throws IOException;
     }
 
-    private final KeySource source;
+    private final @Nullable KeySource source;
     private final Clock clock;
     private final Duration refetchAfter;
     private volatile Map<String, PublicKey> keys;
-    private Instant lastFetch;
+    private @Nullable Instant lastFetch;
 
-    private PeerTokenKeyring(Map<String, PublicKey> pinned, KeySource source, Clock clock, Duration refetchAfter) {
+    private PeerTokenKeyring(Map<String, PublicKey> pinned, @Nullable KeySource source, Clock clock,
+                             Duration refetchAfter) {
         this.keys = Map.copyOf(pinned);
         this.source = source;
         this.clock = clock;

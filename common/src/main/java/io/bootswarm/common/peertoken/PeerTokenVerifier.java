@@ -1,5 +1,6 @@
 package io.bootswarm.common.peertoken;
 
+import org.jspecify.annotations.Nullable;
 import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.SwarmId;
 
@@ -40,7 +41,7 @@ public final class PeerTokenVerifier {
      * @param swarm  the info hash of the peer's handshake
      * @param peerId the peer id of its handshake
      */
-    public Verdict verify(byte[] token, SwarmId swarm, byte[] peerId) {
+    public Verdict verify(byte @Nullable [] token, SwarmId swarm, byte[] peerId) {
         if (token == null) {
             return Verdict.MISSING;
         }

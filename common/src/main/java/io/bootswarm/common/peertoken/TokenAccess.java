@@ -4,9 +4,11 @@ import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerAccess;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
@@ -42,7 +44,7 @@ public final class TokenAccess implements PeerAccess {
     }
 
     @Override
-    public Admission admit(SwarmId swarm, byte[] peerId, byte[] token) {
+    public Admission admit(SwarmId swarm, byte[] peerId, byte @Nullable [] token) {
         PeerTokenVerifier.Verdict v = verifier.verify(token, swarm, peerId);
         if (v == PeerTokenVerifier.Verdict.VALID) {
             return Admission.ADMITTED;
@@ -50,7 +52,7 @@ public final class TokenAccess implements PeerAccess {
         if (openToAll.test(swarm)) {
             return new Admission(true, "open-to-stock-clients");
         }
-        refused.get(v).increment();
+        Objects.requireNonNull(refused.get(v), "a counter per verdict").increment();
         return Admission.refused(v == PeerTokenVerifier.Verdict.MISSING ? "no access token" : "access token " + v.tag());
     }
 }

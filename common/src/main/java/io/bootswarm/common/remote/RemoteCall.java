@@ -1,5 +1,6 @@
 package io.bootswarm.common.remote;
 
+import org.jspecify.annotations.Nullable;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -63,7 +64,7 @@ public final class RemoteCall implements AutoCloseable {
      * @param target where the request goes (the service's base URL), for messages
      * @throws RemoteCallException when there is no result; the caller's interrupt flag is kept
      */
-    public <T> T call(String target, Callable<T> request) throws RemoteCallException {
+    public <T extends @Nullable Object> T call(String target, Callable<T> request) throws RemoteCallException {
         String where = name + " at " + target;
         Attempt<T> outcome;
         try {
@@ -71,17 +72,24 @@ public final class RemoteCall implements AutoCloseable {
         } catch (Exception e) {
             throw failure(where, e);
         }
-        if (outcome.refusal() != null) {
-            throw outcome.refusal();
+        RemoteCallException refusal = outcome.refusal();
+        if (refusal != null) {
+            throw refusal;
         }
-        return outcome.value();
+        return outcome.result();
     }
 
     /** What an attempt that neither failed nor is to be repeated came to: a value, or why there is none. */
-    private record Attempt<T>(T value, RemoteCallException refusal) {
+    private record Attempt<T extends @Nullable Object>(@Nullable T value, @Nullable RemoteCallException refusal) {
+
+        /** The request's result, which is {@code value} (of type T, so null only where T allows) when not refused. */
+        @SuppressWarnings("NullAway")
+        T result() {
+            return value;
+        }
     }
 
-    private <T> Attempt<T> attempt(String where, Callable<T> request) throws Exception {
+    private <T extends @Nullable Object> Attempt<T> attempt(String where, Callable<T> request) throws Exception {
         try {
             return breaker.executeCallable(() -> {
                 try {

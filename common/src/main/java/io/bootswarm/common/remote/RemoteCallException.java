@@ -1,5 +1,6 @@
 package io.bootswarm.common.remote;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 
 /**
@@ -16,7 +17,7 @@ public class RemoteCallException extends IOException {
         this(message, null, 0);
     }
 
-    RemoteCallException(String message, Throwable cause, int status) {
+    RemoteCallException(String message, @Nullable Throwable cause, int status) {
         super(message, cause);
         this.status = status;
     }

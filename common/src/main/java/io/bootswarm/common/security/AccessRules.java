@@ -1,5 +1,6 @@
 package io.bootswarm.common.security;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.server.PathContainer;
 import org.springframework.web.util.pattern.PathPatternParser;
@@ -44,7 +45,7 @@ public record AccessRules(List<Rule> rules) {
      * OpenAPI path whose {@code {variables}} match the rule's), or null: the order the filter chain
      * matches in.
      */
-    public Rule ruleFor(HttpMethod method, String path) {
+    public @Nullable Rule ruleFor(HttpMethod method, String path) {
         PathContainer container = PathContainer.parsePath(path);
         for (Rule r : rules) {
             if (r.method().equals(method) && PathPatternParser.defaultInstance.parse(r.pattern()).matches(container)) {

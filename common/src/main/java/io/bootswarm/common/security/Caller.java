@@ -1,5 +1,6 @@
 package io.bootswarm.common.security;
 
+import org.jspecify.annotations.Nullable;
 import io.bootswarm.common.web.ProblemException;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.core.Authentication;
@@ -16,7 +17,7 @@ import java.util.Set;
  * @param host    the host an agent's token speaks for, or null
  * @param roles   the roles it carries
  */
-public record Caller(String subject, String host, Set<Role> roles) {
+public record Caller(String subject, @Nullable String host, Set<Role> roles) {
 
     /** The JWT claim naming an agent's host. */
     public static final String HOST_CLAIM = "host";

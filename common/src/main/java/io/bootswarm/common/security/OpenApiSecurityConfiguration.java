@@ -1,5 +1,6 @@
 package io.bootswarm.common.security;
 
+import org.jspecify.annotations.Nullable;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
@@ -55,7 +56,7 @@ class OpenApiSecurityConfiguration {
         };
     }
 
-    private static void describe(AccessRules.Rule rule, Operation operation) {
+    private static void describe(AccessRules.@Nullable Rule rule, Operation operation) {
         if (rule == null) {
             return;
         }

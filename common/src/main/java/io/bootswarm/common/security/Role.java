@@ -1,5 +1,6 @@
 package io.bootswarm.common.security;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Locale;
 
 /**
@@ -29,7 +30,7 @@ public enum Role {
     }
 
     /** The role a claim value names, or null when it names none. */
-    static Role ofClaim(String claim) {
+    static @Nullable Role ofClaim(String claim) {
         for (Role r : values()) {
             if (r.claim().equals(claim)) {
                 return r;

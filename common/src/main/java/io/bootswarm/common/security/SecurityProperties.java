@@ -1,5 +1,6 @@
 package io.bootswarm.common.security;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import java.net.URI;
@@ -25,7 +26,7 @@ public record SecurityProperties(Client client) {
      * @param tokenUri the token endpoint; defaults to {@code <issuer-uri>/oauth2/token} (Spring
      *                 Authorization Server's; Keycloak's is {@code .../protocol/openid-connect/token})
      */
-    public record Client(String id, String secret, URI tokenUri) {
+    public record Client(@Nullable String id, @Nullable String secret, @Nullable URI tokenUri) {
         public boolean configured() {
             return id != null && !id.isBlank();
         }

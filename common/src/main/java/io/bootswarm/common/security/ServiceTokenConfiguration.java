@@ -20,6 +20,7 @@ import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 
 import java.net.URI;
+import java.util.Objects;
 
 /**
  * Puts this service's own token on every call it makes through the context's {@code RestClient.Builder}
@@ -42,9 +43,11 @@ class ServiceTokenConfiguration {
                     + "and are refused");
             return builder -> { };
         }
-        URI tokenUri = client.tokenUri() != null ? client.tokenUri() : defaultTokenUri(env);
+        String id = Objects.requireNonNull(client.id(), "configured() says there is one");
+        URI configuredTokenUri = client.tokenUri();
+        URI tokenUri = configuredTokenUri != null ? configuredTokenUri : defaultTokenUri(env);
         ClientRegistration registration = ClientRegistration.withRegistrationId(REGISTRATION)
-                .clientId(client.id())
+                .clientId(id)
                 .clientSecret(client.secret())
                 .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
                 .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
@@ -54,7 +57,7 @@ class ServiceTokenConfiguration {
         var authorized = new InMemoryOAuth2AuthorizedClientService(registrations);
         var manager = new AuthorizedClientServiceOAuth2AuthorizedClientManager(registrations, authorized);
         manager.setAuthorizedClientProvider(OAuth2AuthorizedClientProviderBuilder.builder().clientCredentials().build());
-        Authentication self = UsernamePasswordAuthenticationToken.authenticated(client.id(), null,
+        Authentication self = UsernamePasswordAuthenticationToken.authenticated(id, null,
                 AuthorityUtils.NO_AUTHORITIES);
         var interceptor = new OAuth2ClientHttpRequestInterceptor(manager);
         interceptor.setClientRegistrationIdResolver(request -> REGISTRATION);

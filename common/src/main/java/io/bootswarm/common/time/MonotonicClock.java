@@ -33,6 +33,15 @@ public final class MonotonicClock implements InstantSource {
         return instant().toEpochMilli();
     }
 
+    /**
+     * {@code clock}'s time in nanoseconds since the epoch, for code that keeps time stamps in {@code long}s
+     * (as it kept {@code nanoTime()}s): differences of two such values are durations in nanoseconds.
+     */
+    public static long nanos(InstantSource clock) {
+        Instant now = clock.instant();
+        return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+    }
+
     /** Nanoseconds between two instants of any source, for code that used to subtract {@code nanoTime()}s. */
     public static long nanosBetween(Instant from, Instant to) {
         return java.time.Duration.between(from, to).toNanos();

@@ -42,8 +42,10 @@ public class ProblemException extends ErrorResponseException {
         return new ProblemException(HttpStatus.CONFLICT, slug, "Conflict", detail);
     }
 
+    /** The problem's detail (its title when it has none). */
     @Override
     public String getMessage() {
-        return getBody().getDetail();
+        String detail = getBody().getDetail();
+        return detail != null ? detail : String.valueOf(getBody().getTitle());
     }
 }

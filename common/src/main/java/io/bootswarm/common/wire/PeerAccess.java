@@ -1,6 +1,7 @@
 package io.bootswarm.common.wire;
 
 import io.bootswarm.common.manifest.SwarmId;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decides whether a {@link PeerWireServer} serves a peer, after the BEP 3 handshake and the peer's
@@ -19,7 +20,7 @@ public interface PeerAccess {
      * @param peerId the peer id of its handshake
      * @param token  the token of its extended handshake, or null when it sent none
      */
-    Admission admit(SwarmId swarm, byte[] peerId, byte[] token);
+    Admission admit(SwarmId swarm, byte[] peerId, byte @Nullable [] token);
 
     /**
      * The decision.

@@ -129,7 +129,7 @@ public final class PeerWireReader {
         try {
             PieceSet.fromBitfield(bits, limits.pieceCount());
         } catch (IllegalArgumentException e) {
-            throw new WireProtocolException(e.getMessage());
+            throw new WireProtocolException(String.valueOf(e.getMessage()));
         }
         return new PeerMessage.Bitfield(bits);
     }

@@ -3,6 +3,7 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.time.MonotonicClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,20 +12,14 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
+import java.time.InstantSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,22 +35,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * asked about at once, without a token). A refused peer is closed with one log line and counted
  * ({@link #refusedPeers()}) before it learns a single piece: the bitfield is sent only after.
  *
- * <p>Choking: at most {@code uploadSlots} interested peers are unchoked at once, first come first
- * served, and one that has been unchoked for {@link #ROTATE_AFTER} makes room for one that waits;
- * one more, optimistic, slot goes to a random waiting peer every {@link #ROTATE_AFTER}. Peers whose
- * BEP 10 extended handshake says {@code urgent} (our agents' demand connections) are unchoked at
+ * <p>Choking ({@link Choker}): at most {@code uploadSlots} interested peers are unchoked at once, first
+ * come first served, and one that has been unchoked for {@link Choker#ROTATE_AFTER} makes room for one that
+ * waits; one more, optimistic, slot goes to a random waiting peer every {@link Choker#ROTATE_AFTER}. Peers
+ * whose BEP 10 extended handshake says {@code urgent} (our agents' demand connections) are unchoked at
  * once and outside the slots. All uploads share the {@link RateLimiter} of the settings, urgent
  * connections first. Pieces that become available later are announced to connected peers with
  * {@code have} ({@link #announce}).
+ *
+ * <p>Parts: {@link Acceptor} listens and caps the connections, this class answers the handshakes and
+ * admits peers, {@link UploadConnection} serves one admitted peer, {@link Choker} deals the upload slots.
+ *
+ * <p>Life cycle: the constructor only builds; {@link #start()} binds and starts the threads;
+ * {@link #close()} stops them and may be called any number of times. Time (the choke rotation, the
+ * extended handshake's deadline, stalled writes) is read from the {@link InstantSource} it is given.
  */
 public final class PeerWireServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
 
-    /** How long a regular unchoke lasts while others wait, and how often the optimistic slot moves. */
-    static final Duration ROTATE_AFTER = Duration.ofSeconds(30);
-    private static final Duration RECHOKE_EVERY = Duration.ofSeconds(10);
-    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(50);
 
     /**
      * @param bind              address to listen on (port 0 picks a free one)
@@ -91,32 +89,38 @@ public final class PeerWireServer implements AutoCloseable {
     private final Settings settings;
     private final SwarmDirectory directory;
     private final byte[] peerId;
-    private final ServerSocket serverSocket;
-    private final Semaphore slots;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Acceptor acceptor;
     private final Set<UploadConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final PeerAccess access;
     private final AtomicLong blocksServed = new AtomicLong();
     private final AtomicLong bytesServed = new AtomicLong();
-    private final Object chokeLock = new Object();
-    private final Thread acceptor;
-    private final Thread choker;
-    private long optimisticMovedAt = System.nanoTime();
+    private final AtomicLong droppedRequests = new AtomicLong();
+    private final InstantSource clock;
+    private final Choker choker;
+    private boolean started;
     private volatile PeerListener peerListener = (swarm, host, port) -> {
     };
+    private volatile boolean closed;
 
     /** Told of peers that connect to us and name their own listen port (BEP 10 {@code p}). */
     @FunctionalInterface
     public interface PeerListener {
         void peerSeen(SwarmId swarm, String host, int port);
     }
-    private volatile boolean closed;
 
-    /** Binds and starts accepting; each peer is served only if {@code access} admits it. */
-    public PeerWireServer(Settings settings, SwarmDirectory directory, byte[] peerId, PeerAccess access)
-            throws IOException {
+    /**
+     * A server on the production clock ({@link MonotonicClock#system()}); it listens from {@link #start()}.
+     * Each peer is served only if {@code access} admits it.
+     */
+    public PeerWireServer(Settings settings, SwarmDirectory directory, byte[] peerId, PeerAccess access) {
+        this(settings, directory, peerId, access, MonotonicClock.system());
+    }
+
+    /** A server that reads time (choke rotation, handshake deadline, stalled writes) from {@code clock}. */
+    public PeerWireServer(Settings settings, SwarmDirectory directory, byte[] peerId, PeerAccess access,
+                          InstantSource clock) {
         if (peerId.length != 20) {
             throw new IllegalArgumentException("peer id must be 20 bytes");
         }
@@ -124,20 +128,35 @@ public final class PeerWireServer implements AutoCloseable {
         this.directory = directory;
         this.access = access;
         this.peerId = peerId.clone();
-        this.slots = new Semaphore(settings.maxConnections());
-        this.serverSocket = new ServerSocket();
-        serverSocket.setReuseAddress(true);
-        serverSocket.bind(settings.bind(), 128);
-        this.acceptor = Thread.ofVirtual().name("peer-wire-accept-" + port()).start(this::acceptLoop);
-        this.choker = Thread.ofVirtual().name("peer-wire-choker-" + port()).start(this::chokeLoop);
+        this.clock = clock;
+        this.acceptor = new Acceptor(settings.maxConnections(), this::serve);
+        this.choker = new Choker(connections, settings.uploadSlots(), settings.writeTimeout(), clock);
     }
 
+    /**
+     * Binds the listening socket and starts accepting peers and dealing the upload slots.
+     *
+     * @return this server, for {@code new PeerWireServer(...).start()}
+     * @throws IllegalStateException if it was started or closed before
+     */
+    public synchronized PeerWireServer start() throws IOException {
+        if (closed || started) {
+            throw new IllegalStateException(closed ? "peer wire server closed" : "peer wire server already started");
+        }
+        started = true;
+        acceptor.start(settings.bind());
+        choker.start("peer-wire-choker-" + port());
+        return this;
+    }
+
+    /** The port it listens on; -1 before {@link #start()}. */
     public int port() {
-        return serverSocket.getLocalPort();
+        return acceptor.port();
     }
 
+    /** The address it listens on. */
     public InetSocketAddress address() {
-        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+        return acceptor.address();
     }
 
     /** Connections closed because the peer broke the protocol. */
@@ -160,12 +179,21 @@ public final class PeerWireServer implements AutoCloseable {
     }
 
     public int openConnections() {
-        return open.size();
+        return acceptor.open();
     }
 
     /** Peers unchoked now (regular, optimistic and urgent). */
     public int unchokedConnections() {
         return (int) connections.stream().filter(c -> !c.choked).count();
+    }
+
+    /** Requests dropped because the peer was choked when they arrived (BEP 3). */
+    long droppedRequests() {
+        return droppedRequests.get();
+    }
+
+    void requestDropped() {
+        droppedRequests.incrementAndGet();
     }
 
     /** Where to report peers that connect and name their listen port. */
@@ -206,42 +234,6 @@ public final class PeerWireServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket s;
-            try {
-                s = serverSocket.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    // e.g. out of file descriptors: back off instead of spinning on the error
-                    log.warn("peer wire accept failed: {}", e.toString());
-                    pause(ACCEPT_BACKOFF);
-                }
-                continue;
-            }
-            if (!slots.tryAcquire()) {
-                log.warn("peer wire connection from {} refused: {} connections open", s.getRemoteSocketAddress(),
-                        settings.maxConnections());
-                closeQuietly(s);
-                continue;
-            }
-            open.add(s);
-            if (closed) {
-                // close() ran between accept and add, and so did not see this socket
-                closeQuietly(s);
-            }
-            Thread.ofVirtual().name("peer-wire-" + s.getRemoteSocketAddress()).start(() -> {
-                try {
-                    serve(s);
-                } finally {
-                    open.remove(s);
-                    closeQuietly(s);
-                    slots.release();
-                }
-            });
-        }
-    }
-
     private void serve(Socket socket) {
         Object remote = socket.getRemoteSocketAddress();
         UploadConnection connection = null;
@@ -262,11 +254,12 @@ public final class PeerWireServer implements AutoCloseable {
             }
             out.flush();
             PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount()));
-            Preamble preamble = theirs.supportsExtensions() ? preamble(socket, reader) : Preamble.NONE;
+            Preamble preamble = theirs.supportsExtensions()
+                    ? Preamble.read(socket, reader, settings.handshakeTimeout(), clock) : Preamble.NONE;
             PeerAccess.Admission admission = preamble == null
                     ? PeerAccess.Admission.refused("no-extended-handshake")
                     : access.admit(theirs.swarmId(), theirs.peerId(), preamble.token());
-            if (!admission.admitted()) {
+            if (preamble == null || !admission.admitted()) {
                 refused.incrementAndGet();
                 log.warn("refusing peer {} for swarm {}: {}", remote, theirs.swarmId(), admission.reason());
                 return;
@@ -274,15 +267,16 @@ public final class PeerWireServer implements AutoCloseable {
             // registered before the bitfield is taken, so that a piece announced from now on reaches this
             // peer: its have is queued and sent by the writer after the bitfield
             connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
-                    settings.maxQueuedRequests());
+                    settings.maxQueuedRequests(), clock);
             connections.add(connection);
             PieceSet have = swarm.available();
             if (have.cardinality() > 0) {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
             }
             out.flush();
-            if (preamble.handshake() != null) {
-                connection.extendedHandshake(preamble.handshake());
+            Map<?, ?> extended = preamble.handshake();
+            if (extended != null) {
+                connection.extendedHandshake(extended);
             }
             if (preamble.interested()) {
                 connection.interestedEarly();
@@ -310,172 +304,25 @@ public final class PeerWireServer implements AutoCloseable {
         }
     }
 
-    /**
-     * What a peer sent between its handshake and its BEP 10 extended handshake.
-     *
-     * @param handshake  its extended handshake dictionary (null if unreadable)
-     * @param token      the access token in it, or null
-     * @param interested whether it declared interest meanwhile
-     */
-    private record Preamble(Map<?, ?> handshake, byte[] token, boolean interested) {
-        static final Preamble NONE = new Preamble(null, null, false);
-    }
-
-    /** Messages a peer may send before its extended handshake (a bitfield, haves, interest). */
-    private static final int MAX_PREAMBLE_MESSAGES = 64;
-
-    /**
-     * Reads up to the peer's extended handshake, within the handshake timeout. Requests meanwhile are
-     * dropped (the peer is choked, BEP 3); a piece is a protocol error.
-     *
-     * @return null when the peer sent no extended handshake in time
-     */
-    private Preamble preamble(Socket socket, PeerWireReader reader) throws IOException {
-        long deadline = System.nanoTime() + settings.handshakeTimeout().toNanos();
-        boolean interested = false;
-        for (int i = 0; i < MAX_PREAMBLE_MESSAGES; i++) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) {
-                return null;
-            }
-            socket.setSoTimeout((int) Math.max(1, left));
-            PeerMessage m;
-            try {
-                m = reader.read();
-            } catch (SocketTimeoutException e) {
-                return null;
-            }
-            switch (m) {
-                case PeerMessage.Extended e when e.extendedId() == 0 -> {
-                    Map<?, ?> dict = null;
-                    try {
-                        dict = Bencode.decode(e.payload()) instanceof Map<?, ?> d ? d : null;
-                    } catch (IllegalArgumentException ignored) {
-                        // unreadable: an ordinary peer without a token
-                    }
-                    byte[] token = dict != null && dict.get(PeerAccess.TOKEN_KEY) instanceof byte[] b ? b : null;
-                    return new Preamble(dict, token, interested);
-                }
-                case PeerMessage.Interested in -> interested = true;
-                case PeerMessage.NotInterested n -> interested = false;
-                case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
-                default -> {
-                    // bitfield, have, keep-alive, requests (dropped: the peer is choked)
-                }
-            }
-        }
-        throw new WireProtocolException("no extended handshake within " + MAX_PREAMBLE_MESSAGES + " messages");
-    }
-
-    void writeFailed(UploadConnection c, Exception e) {
-        if (e instanceof SocketException || closed) {
-            log.debug("peer {} gone while sending: {}", c.socket.getRemoteSocketAddress(), e.toString());
-        } else {
-            log.warn("closing peer {}: sending failed: {}", c.socket.getRemoteSocketAddress(), e.toString());
-        }
+    boolean isClosed() {
+        return closed;
     }
 
     /** Re-deals the upload slots after a peer's interest, urgency or connection changed. */
     void interestChanged(UploadConnection changed) {
-        synchronized (chokeLock) {
-            if (!changed.interested || !connections.contains(changed)) {
-                changed.choke();
-            }
-            rechoke(false);
-        }
+        choker.interestChanged(changed);
     }
 
-    private void chokeLoop() {
-        while (!closed) {
-            pause(RECHOKE_EVERY);
-            synchronized (chokeLock) {
-                rechoke(true);
-            }
-            long stall = settings.writeTimeout().toNanos();
-            for (UploadConnection c : connections) {
-                if (c.stalled(stall)) {
-                    log.warn("closing peer {}: it has not read for {}", c.socket.getRemoteSocketAddress(),
-                            settings.writeTimeout());
-                    c.close();
-                }
-            }
-        }
+    /** The upload slots' dealer, for tests that move the clock and tick it. */
+    Choker choker() {
+        return choker;
     }
 
-    /** Called with {@link #chokeLock} held. */
-    private void rechoke(boolean rotate) {
-        long now = System.nanoTime();
-        List<UploadConnection> waiting = new ArrayList<>();
-        List<UploadConnection> regular = new ArrayList<>();
-        UploadConnection optimistic = null;
-        for (UploadConnection c : connections) {
-            if (!c.interested) {
-                continue;
-            }
-            if (c.urgent) {
-                c.unchoke(false);
-            } else if (c.choked) {
-                waiting.add(c);
-            } else if (c.optimistic) {
-                optimistic = c;
-            } else {
-                regular.add(c);
-            }
-        }
-        waiting.sort(Comparator.comparingLong(c -> c.interestedSince));
-        if (rotate && !waiting.isEmpty()) {
-            regular.sort(Comparator.comparingLong(c -> c.unchokedAt));
-            for (UploadConnection c : List.copyOf(regular)) {
-                if (waiting.isEmpty() || now - c.unchokedAt < ROTATE_AFTER.toNanos()) {
-                    break;
-                }
-                c.choke();
-                regular.remove(c);
-                c.interestedSince = now; // back of the line
-                waiting.add(c);
-            }
-        }
-        while (regular.size() < settings.uploadSlots() && !waiting.isEmpty()) {
-            UploadConnection c = waiting.removeFirst();
-            c.unchoke(false);
-            regular.add(c);
-        }
-        boolean moveOptimistic = optimistic == null || (rotate && now - optimisticMovedAt > ROTATE_AFTER.toNanos());
-        if (moveOptimistic && !waiting.isEmpty()) {
-            if (optimistic != null) {
-                optimistic.choke();
-            }
-            waiting.get(ThreadLocalRandom.current().nextInt(waiting.size())).unchoke(true);
-            optimisticMovedAt = now;
-        }
-    }
-
-    private static void pause(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-    }
-
+    /** Stops listening and closes every connection; closing twice, or a server never started, is harmless. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
-        try {
-            serverSocket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        open.forEach(PeerWireServer::closeQuietly);
-        acceptor.interrupt();
-        choker.interrupt();
+        acceptor.close();
+        choker.close();
     }
 }

@@ -1,5 +1,8 @@
 package io.bootswarm.common.wire;
 
+import io.bootswarm.common.time.MonotonicClock;
+
+import java.time.InstantSource;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -11,6 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * uploads of an agent share its upload bucket. It is also how tests and benchmarks emulate link
  * speeds. A caller may take more than is in the bucket and leave it in debt, so a block larger than
  * the burst still passes; the next callers then wait the debt off.
+ *
+ * <p>The bucket refills from an {@link InstantSource} ({@link MonotonicClock#system()} unless given): on a
+ * hand-moved clock it refills only when the clock is moved, so tests count bytes instead of timing them.
  */
 public final class RateLimiter {
 
@@ -19,25 +25,44 @@ public final class RateLimiter {
 
     private final long bytesPerSecond;
     private final long burst;
+    private final InstantSource clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private double tokens;
-    private long refilledAt = System.nanoTime();
+    private long refilledAt;
     private int urgentWaiting;
+    private int normalWaiting;
 
     /**
      * @param bytesPerSecond the rate; 0 or less for no limit
      * @param burst          most bytes that may pass at once after an idle period
      */
     public RateLimiter(long bytesPerSecond, long burst) {
+        this(bytesPerSecond, burst, MonotonicClock.system());
+    }
+
+    /**
+     * @param bytesPerSecond the rate; 0 or less for no limit
+     * @param burst          most bytes that may pass at once after an idle period
+     * @param clock          what the bucket refills by
+     */
+    public RateLimiter(long bytesPerSecond, long burst, InstantSource clock) {
         this.bytesPerSecond = Math.max(0, bytesPerSecond);
         this.burst = Math.max(1, burst);
         this.tokens = this.burst;
+        this.clock = clock;
+        this.refilledAt = MonotonicClock.nanos(clock);
     }
 
     /** A limiter at {@code bytesPerSecond} with a burst of 1/20 s of traffic (at least 64 KiB). */
     public static RateLimiter perSecond(long bytesPerSecond) {
-        return bytesPerSecond <= 0 ? UNLIMITED : new RateLimiter(bytesPerSecond, Math.max(64 * 1024, bytesPerSecond / 20));
+        return perSecond(bytesPerSecond, MonotonicClock.system());
+    }
+
+    /** {@link #perSecond(long)} on {@code clock}. */
+    public static RateLimiter perSecond(long bytesPerSecond, InstantSource clock) {
+        return bytesPerSecond <= 0 ? UNLIMITED
+                : new RateLimiter(bytesPerSecond, Math.max(64 * 1024, bytesPerSecond / 20), clock);
     }
 
     public boolean isLimited() {
@@ -57,6 +82,8 @@ public final class RateLimiter {
         try {
             if (urgent) {
                 urgentWaiting++;
+            } else {
+                normalWaiting++;
             }
             try {
                 while (true) {
@@ -77,6 +104,8 @@ public final class RateLimiter {
                 if (urgent) {
                     urgentWaiting--;
                     changed.signalAll();
+                } else {
+                    normalWaiting--;
                 }
             }
         } finally {
@@ -84,8 +113,32 @@ public final class RateLimiter {
         }
     }
 
+    /** Bytes that may pass now without waiting; negative while callers wait off a debt. */
+    public long available() {
+        if (bytesPerSecond == 0) {
+            return Long.MAX_VALUE;
+        }
+        lock.lock();
+        try {
+            refill();
+            return (long) Math.floor(tokens);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Callers in {@link #acquire} now, urgent ({@code true}) or normal ones (including those about to pass). */
+    int callersIn(boolean urgent) {
+        lock.lock();
+        try {
+            return urgent ? urgentWaiting : normalWaiting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void refill() {
-        long now = System.nanoTime();
+        long now = MonotonicClock.nanos(clock);
         tokens = Math.min(burst, tokens + (now - refilledAt) * bytesPerSecond / 1e9);
         refilledAt = now;
     }

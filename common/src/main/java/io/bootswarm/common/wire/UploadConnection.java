@@ -2,9 +2,14 @@ package io.bootswarm.common.wire;
 
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.time.MonotonicClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketException;
+import java.time.InstantSource;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -18,10 +23,13 @@ import java.util.concurrent.TimeUnit;
  * the swarm's limiter for the piece ({@link ServedSwarm#limiterFor}) and then from the host's
  * upload {@link RateLimiter}. A connection whose extended handshake says
  * {@code urgent} carries demand fetches: it is never choked and goes first at the rate limiter.
+ * Its time stamps are nanoseconds of the server's clock ({@link MonotonicClock#nanos}).
  */
 final class UploadConnection {
 
+    private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
     private static final Object WAKE = new Object();
+    private static final long KEEP_ALIVE_AFTER = TimeUnit.SECONDS.toNanos(90);
 
     final Socket socket;
     final SwarmId swarmId;
@@ -38,11 +46,14 @@ final class UploadConnection {
     volatile long interestedSince;
     volatile long unchokedAt;
     volatile long writingSince;
-    private volatile long lastWrite = System.nanoTime();
+    private final InstantSource clock;
+    private volatile long lastWrite;
     private volatile boolean closed;
 
     UploadConnection(Socket socket, SwarmId swarmId, ServedSwarm swarm, PeerWireWriter out, PeerWireServer server,
-                     int maxQueued) {
+                     int maxQueued, InstantSource clock) {
+        this.clock = clock;
+        this.lastWrite = MonotonicClock.nanos(clock);
         this.socket = socket;
         this.swarmId = swarmId;
         this.swarm = swarm;
@@ -62,7 +73,7 @@ final class UploadConnection {
                     case PeerMessage.Interested i -> {
                         if (!interested) {
                             interested = true;
-                            interestedSince = System.nanoTime();
+                            interestedSince = MonotonicClock.nanos(clock);
                             server.interestChanged(this);
                         }
                     }
@@ -99,7 +110,8 @@ final class UploadConnection {
             throw new WireProtocolException("request for piece " + r.piece() + " we do not have");
         }
         if (choked) {
-            return; // BEP 3: requests while choked are dropped
+            server.requestDropped(); // BEP 3: requests while choked are dropped
+            return;
         }
         if (requests.size() >= maxQueued) {
             throw new WireProtocolException("more than " + maxQueued + " requests outstanding");
@@ -132,7 +144,7 @@ final class UploadConnection {
     void interestedEarly() {
         if (!interested) {
             interested = true;
-            interestedSince = System.nanoTime();
+            interestedSince = MonotonicClock.nanos(clock);
             server.interestChanged(this);
         }
     }
@@ -156,7 +168,7 @@ final class UploadConnection {
         if (choked) {
             choked = false;
             optimistic = asOptimistic;
-            unchokedAt = System.nanoTime();
+            unchokedAt = MonotonicClock.nanos(clock);
             send(PeerMessage.UNCHOKE);
         }
     }
@@ -175,7 +187,7 @@ final class UploadConnection {
                 }
                 Object next = requests.poll(30, TimeUnit.SECONDS);
                 if (next == null) {
-                    if (System.nanoTime() - lastWrite > TimeUnit.SECONDS.toNanos(90)) {
+                    if (MonotonicClock.nanos(clock) - lastWrite > KEEP_ALIVE_AFTER) {
                         write(() -> out.write(PeerMessage.KEEP_ALIVE));
                         flush();
                     }
@@ -196,7 +208,11 @@ final class UploadConnection {
         } catch (InterruptedException e) {
             // closing
         } catch (IOException | RuntimeException e) {
-            server.writeFailed(this, e);
+            if (e instanceof SocketException || server.isClosed()) {
+                log.debug("peer {} gone while sending: {}", socket.getRemoteSocketAddress(), e.toString());
+            } else {
+                log.warn("closing peer {}: sending failed: {}", socket.getRemoteSocketAddress(), e.toString());
+            }
             close();
         }
     }
@@ -207,12 +223,12 @@ final class UploadConnection {
     }
 
     private void write(Write w) throws IOException {
-        writingSince = System.nanoTime();
+        writingSince = MonotonicClock.nanos(clock);
         try {
             w.run();
         } finally {
             writingSince = 0;
-            lastWrite = System.nanoTime();
+            lastWrite = MonotonicClock.nanos(clock);
         }
     }
 
@@ -243,7 +259,7 @@ final class UploadConnection {
     /** True when a write has been stuck for longer than {@code nanos}. */
     boolean stalled(long nanos) {
         long since = writingSince;
-        return since != 0 && System.nanoTime() - since > nanos;
+        return since != 0 && MonotonicClock.nanos(clock) - since > nanos;
     }
 
 }

@@ -5,6 +5,7 @@ import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.infra.kafka.KafkaUser;
+import io.bootswarm.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +39,6 @@ import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * The transactional outbox against a real PostgreSQL and a real Kafka broker (from
@@ -51,6 +52,8 @@ class OutboxIT {
 
     private final Infra infra = Infra.shared();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final ManualClock clock = new ManualClock();
     private JdbcTemplate jdbc;
     private TransactionTemplate tx;
     private String topic;
@@ -92,9 +95,9 @@ class OutboxIT {
     }
 
     private OutboxRelay relay(String bootstrap) {
-        OutboxRelay relay = new OutboxRelay(jdbc, tx, kafka(bootstrap), PROPERTIES, new SimpleMeterRegistry());
+        OutboxRelay relay = new OutboxRelay(jdbc, tx, kafka(bootstrap), PROPERTIES, meters, clock);
         closeables.add(relay);
-        return relay;
+        return relay.start();
     }
 
     private LaunchStatus event(long sequence) {
@@ -110,7 +113,10 @@ class OutboxIT {
         });
     }
 
-    /** Reads {@code topic} from the start until {@code expected} records came or the time is up. */
+    /**
+     * Reads {@code topic} from the start until {@code expected} records came (failing after
+     * {@code within}); a test that needs to know nothing more came publishes a marker after and reads up to it.
+     */
     private List<ConsumerRecord<String, String>> consume(int expected, Duration within) {
         List<ConsumerRecord<String, String>> got = new ArrayList<>();
         Map<String, Object> config = new HashMap<>(infra.kafka().clientProperties(KafkaUser.ADMIN));
@@ -119,12 +125,17 @@ class OutboxIT {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config,
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + within.toNanos();
-            while (got.size() < expected && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-            }
+            Awaitility.await(expected + " records on " + topic).atMost(within).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ZERO).until(() -> {
+                        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
+                        return got.size() >= expected;
+                    });
         }
         return got;
+    }
+
+    private double failedRounds() {
+        return meters.counter("bootswarm.outbox.failed").count();
     }
 
     private static List<Long> sequences(List<ConsumerRecord<String, String>> records) {
@@ -148,14 +159,8 @@ class OutboxIT {
         return jdbc.queryForObject("select count(*) from outbox", Integer.class);
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(String what, BooleanSupplier condition) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(30)).until(condition::getAsBoolean);
     }
 
     @Test
@@ -179,9 +184,12 @@ class OutboxIT {
         assertThat(rows()).isEqualTo(50);
         assertThat(jdbc.queryForObject("select count(*) from outbox where published_at >= created_at", Integer.class))
                 .isEqualTo(50);
-        // nothing is sent twice once marked
-        Thread.sleep(500);
-        assertThat(consume(51, Duration.ofSeconds(2))).hasSize(50);
+        // nothing is sent twice once marked: after a few more rounds of the relay, a marker event comes
+        // right after the 50
+        long rounds = relay.rounds();
+        await("three more relay rounds", () -> relay.rounds() >= rounds + 3);
+        publishCommitted(outbox, 50, 51);
+        assertThat(sequences(consume(51, Duration.ofSeconds(30)))).containsExactlyElementsOf(range(0, 51));
     }
 
     @Test
@@ -201,7 +209,7 @@ class OutboxIT {
         assertThat(rows()).isZero();
         // a committed marker after them: when it arrives, nothing else has
         publishCommitted(outbox, 0, 1);
-        List<ConsumerRecord<String, String>> got = consume(2, Duration.ofSeconds(5));
+        List<ConsumerRecord<String, String>> got = consume(1, Duration.ofSeconds(30));
         assertThat(sequences(got)).containsExactly(0L);
         assertThat(rows()).isEqualTo(1);
     }
@@ -221,10 +229,10 @@ class OutboxIT {
         Outbox outbox = new Outbox(jdbc, unreachable);
         publishCommitted(outbox, 0, 10);
         publishCommitted(outbox, 10, 15);
-        Thread.sleep(3000); // several polls and failed batches
+        await("several failed batches", () -> failedRounds() >= 3);
         assertThat(unpublishedRows()).isEqualTo(15);
         unreachable.close();
-        assertThat(consume(1, Duration.ofSeconds(2))).isEmpty();
+        unreachable.close(); // twice is harmless
 
         OutboxRelay good = relay(infra.kafka().bootstrapServers());
         List<ConsumerRecord<String, String>> got = consume(15, Duration.ofSeconds(30));

@@ -93,7 +93,7 @@ class PeerWireAccessTest {
         server = new PeerWireServer(PeerWireServer.Settings.defaults(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
                 id -> Set.of(SWARM, OTHER, OPEN).contains(id) ? Optional.of(swarm) : Optional.empty(),
-                "-SD0100-seedseedseed".getBytes(), new TokenAccess(verifier, OPEN::equals, meters));
+                "-SD0100-seedseedseed".getBytes(), new TokenAccess(verifier, OPEN::equals, meters)).start();
     }
 
     @AfterEach

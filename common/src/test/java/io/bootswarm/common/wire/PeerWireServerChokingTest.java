@@ -3,6 +3,8 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.Choker.State;
+import io.bootswarm.testing.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +13,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +22,13 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-/** Upload slots, urgent connections, have announcements and the request queue cap of {@link PeerWireServer}. */
+/**
+ * Upload slots and their rotation, urgent connections, have announcements and the request queue cap of
+ * {@link PeerWireServer}, on a hand-moved clock: the test moves time and ticks the {@link Choker}, then
+ * asserts on each connection's state and on the messages and bytes that arrived.
+ */
 class PeerWireServerChokingTest {
 
     static final int PIECES = 8;
@@ -30,6 +36,7 @@ class PeerWireServerChokingTest {
     final SwarmId swarmId = SwarmId.of(new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
     final PieceSet available = new PieceSet(PIECES);
     final List<Peer> peers = new ArrayList<>();
+    final ManualClock clock = new ManualClock();
     PeerWireServer server;
 
     final ServedSwarm swarm = new ServedSwarm() {
@@ -58,8 +65,18 @@ class PeerWireServerChokingTest {
         var s = new PeerWireServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(30), slots, maxQueued, limit, Duration.ofSeconds(60));
         server = new PeerWireServer(s, id -> id.equals(swarmId) ? Optional.of(swarm) : Optional.empty(),
-                "-TS0001-chokingtest1".getBytes(), PeerAccess.OPEN);
+                "-TS0001-chokingtest1".getBytes(), PeerAccess.OPEN, clock).start();
         return server;
+    }
+
+    State state(Peer p) {
+        return server.choker().states().get(p.socket.getLocalPort());
+    }
+
+    /** Waits until the server has taken {@code p}'s interest into account. */
+    void interested(Peer p) throws IOException {
+        p.send(PeerMessage.INTERESTED);
+        await().until(() -> state(p) != null && state(p) != State.NOT_INTERESTED);
     }
 
     @AfterEach
@@ -111,17 +128,6 @@ class PeerWireServerChokingTest {
             }
         }
 
-        boolean silentFor(int millis) throws IOException {
-            socket.setSoTimeout(millis);
-            try {
-                next();
-                return false;
-            } catch (SocketTimeoutException e) {
-                return true;
-            } finally {
-                socket.setSoTimeout(3000);
-            }
-        }
     }
 
     @Test
@@ -131,26 +137,103 @@ class PeerWireServerChokingTest {
         }
         start(1, RateLimiter.UNLIMITED, 64);
         Peer a = new Peer(false);
-        a.send(PeerMessage.INTERESTED);
+        interested(a);
         assertThat(a.next()).isEqualTo(PeerMessage.UNCHOKE);
         Peer b = new Peer(false);
-        b.send(PeerMessage.INTERESTED);
+        interested(b);
         assertThat(b.next()).as("the optimistic slot").isEqualTo(PeerMessage.UNCHOKE);
         Peer c = new Peer(false);
-        c.send(PeerMessage.INTERESTED);
-        assertThat(c.silentFor(300)).as("no slot left for a third peer").isTrue();
+        interested(c);
+        assertThat(state(a)).isEqualTo(State.REGULAR);
+        assertThat(state(b)).isEqualTo(State.OPTIMISTIC);
+        assertThat(state(c)).as("no slot left for a third peer").isEqualTo(State.CHOKED);
         assertThat(server.unchokedConnections()).isEqualTo(2);
         // a request while choked is dropped, not queued
-        c.send(new PeerMessage.Request(1, 0, 16384));
-        assertThat(c.silentFor(200)).isTrue();
+        c.send(new PeerMessage.Request(2, 0, 16384));
+        await().until(() -> server.droppedRequests() == 1);
 
         a.send(PeerMessage.NOT_INTERESTED);
         assertThat(a.next()).isEqualTo(PeerMessage.CHOKE);
         assertThat(c.next()).as("the freed slot goes to the waiting peer").isEqualTo(PeerMessage.UNCHOKE);
+        assertThat(state(c)).isEqualTo(State.REGULAR);
         c.send(new PeerMessage.Request(1, 0, 16384));
         PeerMessage.Piece p = (PeerMessage.Piece) c.next();
-        assertThat(p.piece()).isEqualTo(1);
+        assertThat(p.piece()).as("the dropped request for piece 2 is not served").isEqualTo(1);
         assertThat(p.block()).containsOnly(1);
+        assertThat(server.blocksServed()).isEqualTo(1);
+    }
+
+    @Test
+    void everyThirtySecondsTheLongestUnchokedPeerMakesRoomAndTheOptimisticSlotMoves() throws Exception {
+        start(1, RateLimiter.UNLIMITED, 64);
+        Peer a = new Peer(false);
+        interested(a);
+        clock.advance(Duration.ofSeconds(1));
+        Peer b = new Peer(false);
+        interested(b);
+        clock.advance(Duration.ofSeconds(1));
+        Peer c = new Peer(false);
+        interested(c);
+        clock.advance(Duration.ofSeconds(1));
+        Peer d = new Peer(false);
+        interested(d);
+        assertThat(List.of(state(a), state(b), state(c), state(d)))
+                .containsExactly(State.REGULAR, State.OPTIMISTIC, State.CHOKED, State.CHOKED);
+
+        // ticks before 30 s change nothing
+        clock.advance(Duration.ofSeconds(25));
+        server.choker().tick();
+        assertThat(List.of(state(a), state(b), state(c), state(d)))
+                .containsExactly(State.REGULAR, State.OPTIMISTIC, State.CHOKED, State.CHOKED);
+
+        // 32 s after a was unchoked (31 s after b): a goes to the back of the line, c (waiting longest)
+        // takes its slot, and the optimistic slot moves from b to a random waiting peer (d or a)
+        clock.advance(Duration.ofSeconds(4));
+        server.choker().tick();
+        assertThat(state(c)).isEqualTo(State.REGULAR);
+        assertThat(state(b)).isEqualTo(State.CHOKED);
+        assertThat(List.of(state(a), state(d))).containsExactlyInAnyOrder(State.OPTIMISTIC, State.CHOKED);
+        assertThat(server.unchokedConnections()).isEqualTo(2);
+        assertThat(a.next()).isEqualTo(PeerMessage.UNCHOKE);
+        assertThat(a.next()).isEqualTo(PeerMessage.CHOKE);
+        assertThat(c.next()).isEqualTo(PeerMessage.UNCHOKE);
+        assertThat(b.next()).isEqualTo(PeerMessage.UNCHOKE);
+        assertThat(b.next()).isEqualTo(PeerMessage.CHOKE);
+        Peer optimistic = state(a) == State.OPTIMISTIC ? a : d;
+        Peer waiting = optimistic == a ? d : a;
+
+        // another 30 s: c makes room for b, which has waited longest; the optimistic slot moves again
+        clock.advance(Duration.ofSeconds(31));
+        server.choker().tick();
+        assertThat(state(b)).isEqualTo(State.REGULAR);
+        assertThat(state(c)).isIn(State.OPTIMISTIC, State.CHOKED);
+        assertThat(state(optimistic)).as("the slot moved away from it").isEqualTo(State.CHOKED);
+        assertThat(List.of(state(c), state(waiting))).containsExactlyInAnyOrder(State.OPTIMISTIC, State.CHOKED);
+        assertThat(server.unchokedConnections()).isEqualTo(2);
+    }
+
+    @Test
+    void nobodyRotatesWhileNoPeerWaitsAndUrgentPeersAreNeverRotated() throws Exception {
+        start(1, RateLimiter.UNLIMITED, 64);
+        Peer a = new Peer(false);
+        interested(a);
+        Peer urgent = new Peer(true);
+        interested(urgent);
+        clock.advance(Duration.ofMinutes(5));
+        server.choker().tick();
+        assertThat(state(a)).isEqualTo(State.REGULAR);
+        assertThat(state(urgent)).isEqualTo(State.URGENT);
+
+        Peer b = new Peer(false);
+        interested(b);
+        Peer c = new Peer(false);
+        interested(c);
+        assertThat(List.of(state(b), state(c))).containsExactlyInAnyOrder(State.OPTIMISTIC, State.CHOKED);
+        clock.advance(Duration.ofMinutes(1));
+        server.choker().tick();
+        assertThat(state(a)).as("rotated out for a waiting peer").isIn(State.CHOKED, State.OPTIMISTIC);
+        assertThat(state(urgent)).isEqualTo(State.URGENT);
+        assertThat(server.unchokedConnections()).isEqualTo(3);
     }
 
     @Test
@@ -158,18 +241,21 @@ class PeerWireServerChokingTest {
         for (int i = 0; i < PIECES; i++) {
             available.add(i);
         }
-        start(1, new RateLimiter(512 * 1024, 16 * 1024), 256);
+        // a bucket of one block that refills only when the test moves the clock
+        RateLimiter limit = new RateLimiter(512 * 1024, 16 * 1024, clock);
+        start(1, limit, 256);
         Peer normal = new Peer(false);
-        normal.send(PeerMessage.INTERESTED);
+        interested(normal);
         assertThat(normal.next()).isEqualTo(PeerMessage.UNCHOKE);
         Peer optimistic = new Peer(false);
-        optimistic.send(PeerMessage.INTERESTED);
+        interested(optimistic);
         assertThat(optimistic.next()).isEqualTo(PeerMessage.UNCHOKE);
         Peer urgent = new Peer(true);
-        urgent.send(PeerMessage.INTERESTED);
+        interested(urgent);
         assertThat(urgent.next()).isEqualTo(PeerMessage.UNCHOKE);
+        assertThat(state(urgent)).isEqualTo(State.URGENT);
 
-        // the normal peer queues 2 MiB (4 s at 512 KiB/s); the urgent one's block comes long before
+        // the normal peer queues 72 blocks; the first takes the bucket, the second waits for the clock
         for (int piece = 0; piece < PIECES; piece++) {
             for (int begin = 0; begin < PIECE; begin += 16384) {
                 normal.out.write(new PeerMessage.Request(piece, begin, 16384));
@@ -181,13 +267,19 @@ class PeerWireServerChokingTest {
             }
         }
         normal.out.flush();
-        Thread.sleep(200);
-        long t0 = System.nanoTime();
+        // (the normal peer's blocks stay in the server's write buffer while it waits for the bucket:
+        // they are counted on the server's side)
+        await().until(() -> server.blocksServed() == 1 && limit.callersIn(false) == 1);
         urgent.send(new PeerMessage.Request(5, 0, 16384));
+        await().until(() -> limit.callersIn(true) == 1);
+
+        clock.advance(Duration.ofNanos(1_000_000_000L / 32)); // one block's worth
         PeerMessage.Piece p = (PeerMessage.Piece) urgent.next();
-        double waitedSeconds = (System.nanoTime() - t0) / 1e9;
         assertThat(p.piece()).isEqualTo(5);
-        assertThat(waitedSeconds).as("an urgent block waits for at most a few normal blocks").isLessThan(0.5);
+        await().until(() -> server.blocksServed() == 2 && limit.callersIn(false) == 1);
+        assertThat(limit.available()).as("the urgent block went before the 71 normal ones queued").isZero();
+        clock.advance(Duration.ofNanos(1_000_000_000L / 32));
+        await().until(() -> server.blocksServed() == 3 && limit.callersIn(false) == 1);
     }
 
     @Test
@@ -202,7 +294,9 @@ class PeerWireServerChokingTest {
         server.announce(swarmId, 6);
         assertThat(a.next()).isEqualTo(new PeerMessage.Have(6));
         server.announce(SwarmId.of(new byte[20]), 7);
-        assertThat(a.silentFor(200)).as("other swarms' pieces are not announced here").isTrue();
+        available.add(5);
+        server.announce(swarmId, 5);
+        assertThat(a.next()).as("other swarms' pieces are not announced here").isEqualTo(new PeerMessage.Have(5));
     }
 
     @Test
@@ -210,7 +304,7 @@ class PeerWireServerChokingTest {
         for (int i = 0; i < PIECES; i++) {
             available.add(i);
         }
-        start(4, new RateLimiter(64 * 1024, 16 * 1024), 8);
+        start(4, new RateLimiter(64 * 1024, 16 * 1024, clock), 8);
         Peer a = new Peer(false);
         a.send(PeerMessage.INTERESTED);
         assertThat(a.next()).isEqualTo(PeerMessage.UNCHOKE);

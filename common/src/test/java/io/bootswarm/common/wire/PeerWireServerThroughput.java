@@ -50,7 +50,7 @@ public final class PeerWireServerThroughput {
         SwarmId id = SwarmId.of(new byte[20]);
         try (PeerWireServer server = new PeerWireServer(new PeerWireServer.Settings(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4, Duration.ofSeconds(5),
-                Duration.ofSeconds(30)), s -> Optional.of(swarm), new byte[20], PeerAccess.OPEN)) {
+                Duration.ofSeconds(30)), s -> Optional.of(swarm), new byte[20], PeerAccess.OPEN).start()) {
             for (int round = 0; round < 5; round++) {
                 try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
                     s.setTcpNoDelay(true);

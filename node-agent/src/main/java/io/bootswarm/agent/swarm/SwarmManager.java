@@ -73,7 +73,7 @@ public final class SwarmManager implements AutoCloseable {
         this.resolver = resolver;
         this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
         this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
-                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId, access);
+                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId, access).start();
         store.addListener(this::stored);
         server.onPeerSeen((swarm, host, port) -> {
             SwarmSession s = bySwarm.get(swarm);

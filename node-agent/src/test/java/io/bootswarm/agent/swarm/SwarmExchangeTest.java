@@ -118,7 +118,7 @@ class SwarmExchangeTest {
         }));
         PeerWireServer s = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0))
                 .withUpload(64, RateLimiter.perSecond(rate)), id -> Optional.ofNullable(swarms.get(id)),
-                "-SEED00-swarmtest123".getBytes(), access());
+                "-SEED00-swarmtest123".getBytes(), access()).start();
         closing.add(s);
         return s;
     }

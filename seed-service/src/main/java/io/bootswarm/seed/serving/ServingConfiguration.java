@@ -83,7 +83,7 @@ class ServingConfiguration {
                 : new InetSocketAddress(properties.peerBindAddress(), properties.peerPort());
         PeerWireServer server = new PeerWireServer(new PeerWireServer.Settings(bind, properties.maxPeerConnections(),
                 Duration.ofSeconds(10), Duration.ofMinutes(3)).withUpload(properties.uploadSlots(),
-                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId(), access);
+                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId(), access).start();
         log.info("serving image pieces on the peer wire at {}", server.address());
         return server;
     }
