@@ -117,7 +117,7 @@ class AgentConfiguration {
             }
         };
         SwarmManager swarms = new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver,
-                access, meters);
+                access, meters, MonotonicClock.system()).start();
         FunctionCounter.builder("bootswarm.agent.peer.refused", swarms, SwarmManager::refusedPeers)
                 .description("peer connections closed without serving: no valid access token (by reason: "
                         + "bootswarm.peer.refused)").register(meters);
