@@ -125,7 +125,7 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * Fetches {@code piece} ahead of need, at normal priority; completes when it is stored (at once
      * if it is here), or fails if no peer delivered it.
      */
-    public CompletableFuture<Void> prefetch(int piece) {
+    CompletableFuture<Void> prefetch(int piece) {
         return fetcher.prefetch(piece);
     }
 
@@ -133,17 +133,17 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * The first piece of {@code order} this host owns among the swarm's agents and neither has nor is
      * fetching: what to prefetch from the seed next. Empty with the seed partition off.
      */
-    public OptionalInt nextOwned(int[] order) {
+    OptionalInt nextOwned(int[] order) {
         return settings.seedPartition() ? peers.partition().nextOwned(order, this) : OptionalInt.empty();
     }
 
     /** Prefetches of this host that may come from a seed at once. */
-    public int seedPrefetchSlots() {
+    int seedPrefetchSlots() {
         return settings.seedPrefetchSlots();
     }
 
     /** This host's place among the swarm's agents the tracker named last. */
-    public SeedPartition seedPartition() {
+    SeedPartition seedPartition() {
         return peers.partition();
     }
 
@@ -172,12 +172,12 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * A peer that connected to us and named its listen port: we may download from it too, without
      * waiting for the tracker's next answer to mention it.
      */
-    public void peerSeen(Peer peer) {
+    void peerSeen(Peer peer) {
         peers.peerSeen(peer);
     }
 
     /** Opens prefetch connections to the known peers, so that their pieces are known before choosing. */
-    public void connectForPrefetch() {
+    void connectForPrefetch() {
         peers.ensureConnections(false);
     }
 
