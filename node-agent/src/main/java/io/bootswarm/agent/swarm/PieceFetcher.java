@@ -286,11 +286,6 @@ final class PieceFetcher implements AutoCloseable {
                 || MonotonicClock.nanosBetween(f.created, clock.instant()) > settings.pieceTimeout().toNanos();
     }
 
-    /** Seed prefetch slots free now (of {@code seedPrefetchSlots}). */
-    int freeSeedSlots() {
-        return seedPrefetch.availablePermits();
-    }
-
     // ---- figures -------------------------------------------------------------------------------
 
     long bytesFetched() {
