@@ -25,6 +25,7 @@ import io.bootswarm.common.peertoken.PeerTokenKeyring;
 import io.bootswarm.common.peertoken.PeerTokenVerifier;
 import io.bootswarm.common.peertoken.TokenAccess;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -89,7 +90,7 @@ class AgentConfiguration {
         ManifestTrust trust = new ManifestTrust(p.manifestKeys(), data.manifests().resolve(ManifestTrust.PIN_FILE),
                 !p.seedUrl().isEmpty(), p.requirePinnedManifestSource());
         return new ManifestCatalog(data.manifests(), http.clone(), p.seedUrl(), tracker,
-                RemoteCall.of("seed", retries, breakers, limiters), trust, meters);
+                RemoteCall.of("seed", retries, breakers, limiters), trust, meters, MonotonicClock.system());
     }
 
     /**
@@ -116,7 +117,7 @@ class AgentConfiguration {
             }
         };
         SwarmManager swarms = new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver,
-                access, meters);
+                access, meters, MonotonicClock.system()).start();
         FunctionCounter.builder("bootswarm.agent.peer.refused", swarms, SwarmManager::refusedPeers)
                 .description("peer connections closed without serving: no valid access token (by reason: "
                         + "bootswarm.peer.refused)").register(meters);
@@ -157,7 +158,7 @@ class AgentConfiguration {
 
     @Bean
     TracePublisher tracePublisher(KafkaTemplate<String, String> kafka) {
-        return new TracePublisher(kafka);
+        return new TracePublisher(kafka, MonotonicClock.system());
     }
 
     @Bean
@@ -182,7 +183,7 @@ class AgentConfiguration {
     SwarmReporter swarmReporter(SwarmManager swarms, ManifestCatalog catalog, KafkaTemplate<String, String> kafka,
                                 AgentProperties p) {
         return new SwarmReporter(swarms, catalog, kafka, p.hostName(), p.report().assumedUploadCapacity().toBytes(),
-                p.report().interval());
+                p.report().interval(), MonotonicClock.system()).start();
     }
 
     @Bean
@@ -208,7 +209,7 @@ class AgentConfiguration {
             String apiUrl = p.apiUrl() != null && !p.apiUrl().isBlank() ? p.apiUrl()
                     : "http://" + UriHost.of(p.advertisedHost()) + ":" + event.getWebServer().getPort();
             HostHeartbeat hb = new HostHeartbeat(tracker, p.hostName(), apiUrl, swarms.peerPort(),
-                    p.heartbeatInterval());
+                    p.heartbeatInterval()).start();
             HostHeartbeat old = heartbeat.getAndSet(hb);
             if (old != null) {
                 old.close();

@@ -14,6 +14,7 @@ import io.bootswarm.bench.trace.Playback;
 import io.bootswarm.bench.trace.Profile;
 import io.bootswarm.bench.trace.Trace;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
@@ -125,7 +126,7 @@ public final class Harness {
                 sleepUntil(start);
                 for (int i = 0; i < n; i++) {
                     Prefetcher p = new Prefetcher(agents.get(i).session(), order, config.window(), false,
-                            config.prefetchConcurrency(), "vm-" + i);
+                            config.prefetchConcurrency(), "vm-" + i).start();
                     prefetchers.add(p);
                     closing.add(p);
                 }
@@ -214,7 +215,7 @@ public final class Harness {
             int self = i;
             SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self),
                     namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), PeerAccess.OPEN,
-                    new SimpleMeterRegistry());
+                    new SimpleMeterRegistry(), MonotonicClock.system()).start();
             closing.add(m);
             managers.add(m);
             agentPeers.add(new Peer("127.0.0.1", m.peerPort(), false));

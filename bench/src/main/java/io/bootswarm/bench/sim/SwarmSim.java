@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  *   <li><b>Prefetch</b> (the _p modes) is the real {@link PiecePicker} (window-randomized profile
  *       order with window k, then rarest first if {@code fill}) driven as the agent's
  *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host.</li>
- *   <li><b>Sources</b> as {@code SwarmSession.connectionFor} picks them: an agent that holds the
+ *   <li><b>Sources</b> as {@code PieceFetcher.connectionFor} (node-agent) picks them: an agent that holds the
  *       piece among the host's {@code maxConnections} connections, least busy first (ties at
  *       random); a demand fetch goes to the seed when no agent has the piece; a prefetch goes to
  *       the seed only while no connected agent holds the piece and one of the host's

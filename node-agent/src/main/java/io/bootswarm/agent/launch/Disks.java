@@ -13,6 +13,7 @@ import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
 import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.profile.ProfileDocument;
 import org.slf4j.Logger;
@@ -216,7 +217,7 @@ public final class Disks implements AutoCloseable {
             r = new DiskRecord(r.id(), r.imageId(), r.launchId(), LaunchOptions.DEFAULTS.resolved(), r.createdAt());
         }
         SwarmSession session = swarms.session(manifest);
-        AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads());
+        AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads(), MonotonicClock.system());
         VirtualDisk disk = VirtualDisk.open(manifest, swarms.store(), session, directory.resolve(r.id().toString()),
                 recorder);
         OpenDisk d = new OpenDisk(r, manifest, disk, session, recorder);
@@ -246,7 +247,7 @@ public final class Disks implements AutoCloseable {
         }
         if ((order.length > 0 || o.backgroundFill()) && open.containsKey(d.id())) {
             d.prefetcher = new Prefetcher(d.session, order, o.window(), o.backgroundFill(),
-                    properties.swarm().prefetchConcurrency(), d.id().toString());
+                    properties.swarm().prefetchConcurrency(), d.id().toString()).start();
             log.info("disk {}: prefetching {} profile pieces (window {}){}", d.id(), order.length, o.window(),
                     o.backgroundFill() ? ", then the rest rarest first" : "");
         }

@@ -25,6 +25,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.ByteBuffer;
 import java.security.PublicKey;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -64,19 +66,23 @@ public final class ManifestCatalog implements AutoCloseable {
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<UUID, Manifest> cache = new ConcurrentHashMap<>();
     private final Map<UUID, CachedGroups> groups = new ConcurrentHashMap<>();
+    private final InstantSource clock;
 
     /**
      * @param seed  the resilience4j instances calls to the seed go through; closed with this catalog
      * @param trust the keys manifests must be signed by
+     * @param clock what the piece groups' cache age is measured on
      */
     public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
-                           RemoteCall seed, ManifestTrust trust, MeterRegistry meters) throws IOException {
+                           RemoteCall seed, ManifestTrust trust, MeterRegistry meters, InstantSource clock)
+            throws IOException {
         this.directory = PrivateFiles.createDirectories(directory);
         this.http = http;
         this.configuredSeedUrl = configuredSeedUrl;
         this.tracker = tracker;
         this.seed = seed;
         this.trust = trust;
+        this.clock = clock;
         this.rejectedFromSeed = rejected(meters, "seed");
         this.rejectedFromCache = rejected(meters, "cache");
     }
@@ -165,7 +171,7 @@ public final class ManifestCatalog implements AutoCloseable {
      */
     public String[] groups(UUID imageId, Duration maxAge) throws IOException {
         CachedGroups c = groups.get(imageId);
-        if (c != null && System.nanoTime() - c.fetchedAt() < maxAge.toNanos()) {
+        if (c != null && c.fetchedAt().plus(maxAge).isAfter(clock.instant())) {
             return c.byPiece();
         }
         String seedUrl = seedUrl();
@@ -181,11 +187,11 @@ public final class ManifestCatalog implements AutoCloseable {
             int g = b.getInt();
             byPiece[i] = g < 0 || g >= doc.groups().size() ? null : doc.groups().get(g).groupId();
         }
-        groups.put(imageId, new CachedGroups(byPiece, System.nanoTime()));
+        groups.put(imageId, new CachedGroups(byPiece, clock.instant()));
         return byPiece;
     }
 
-    private record CachedGroups(String[] byPiece, long fetchedAt) {
+    private record CachedGroups(String[] byPiece, Instant fetchedAt) {
     }
 
     /**

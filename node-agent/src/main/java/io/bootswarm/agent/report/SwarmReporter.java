@@ -13,7 +13,7 @@ import org.springframework.kafka.core.KafkaTemplate;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,33 +31,77 @@ import java.util.UUID;
  * uploads count by the piece served whichever image's peer asked — so agents of image A serving
  * the pieces A shares with B show up in the group {A, B}. Shares are of the bytes uploaded in the
  * last interval; a host that uploaded nothing reports its upload split by the bytes it holds.
+ * Reports are sent from {@link #start()} to {@link #close()}.
  */
 public final class SwarmReporter implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SwarmReporter.class);
 
-    private final SwarmManager swarms;
-    private final ManifestCatalog catalog;
+    /** How long the seed's piece groups of an image are used before they are asked for again. */
+    private static final Duration GROUPS_MAX_AGE = Duration.ofMinutes(1);
+
+    /** The swarms this host serves, as a report reads them: the {@link SwarmManager}'s. */
+    interface Swarms {
+        List<SwarmManager.Served> served();
+
+        /** The host's upload limit in bytes per second, 0 when unlimited. */
+        long uploadRate();
+    }
+
+    /** The piece group of each piece of an image, null for all-zero pieces: the {@link ManifestCatalog}'s. */
+    @FunctionalInterface
+    interface Groups {
+        String[] of(UUID imageId) throws IOException;
+    }
+
+    private final Swarms swarms;
+    private final Groups groups;
     private final KafkaTemplate<String, String> kafka;
     private final String host;
     private final long assumedCapacity;
     private final Duration interval;
+    private final InstantSource clock;
     private final Map<UUID, long[]> lastUploaded = new HashMap<>();
-    private final Thread thread;
+    private Thread thread;
+    private boolean closed;
     private boolean failing;
 
     /**
      * @param assumedCapacity u_j to report when the host's upload is not limited (bytes/s)
+     * @param clock           the time reports are stamped with
      */
     public SwarmReporter(SwarmManager swarms, ManifestCatalog catalog, KafkaTemplate<String, String> kafka,
-                         String host, long assumedCapacity, Duration interval) {
+                         String host, long assumedCapacity, Duration interval, InstantSource clock) {
+        this(new Swarms() {
+            @Override
+            public List<SwarmManager.Served> served() {
+                return swarms.served();
+            }
+
+            @Override
+            public long uploadRate() {
+                return swarms.uploadRate();
+            }
+        }, imageId -> catalog.groups(imageId, GROUPS_MAX_AGE), kafka, host, assumedCapacity, interval, clock);
+    }
+
+    SwarmReporter(Swarms swarms, Groups groups, KafkaTemplate<String, String> kafka, String host,
+                  long assumedCapacity, Duration interval, InstantSource clock) {
         this.swarms = swarms;
-        this.catalog = catalog;
+        this.groups = groups;
         this.kafka = kafka;
         this.host = host;
         this.assumedCapacity = assumedCapacity;
         this.interval = interval;
-        this.thread = Thread.ofVirtual().name("swarm-reports").start(this::loop);
+        this.clock = clock;
+    }
+
+    /** Starts sending a report every {@code interval} (on a virtual thread of its own); once. */
+    public synchronized SwarmReporter start() {
+        if (thread == null && !closed) {
+            thread = Thread.ofVirtual().name("swarm-reports").start(this::loop);
+        }
+        return this;
     }
 
     private void loop() {
@@ -67,22 +111,30 @@ public final class SwarmReporter implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            try {
-                report().ifPresent(r -> kafka.send(Topics.SWARM_REPORTS, r.key(), EventCodec.encode(r)));
-                if (failing) {
-                    log.info("swarm reports flowing again");
-                    failing = false;
-                }
-            } catch (IOException | RuntimeException e) {
-                if (!failing) {
-                    log.warn("swarm report not sent (will retry every {}): {}", interval, e.getMessage());
-                    failing = true;
-                }
+            send();
+        }
+    }
+
+    /** Sends the report of this host now, if it is in a swarm; logs a failure once until one succeeds. */
+    void send() {
+        try {
+            report().ifPresent(r -> kafka.send(Topics.SWARM_REPORTS, r.key(), EventCodec.encode(r)));
+            if (failing) {
+                log.info("swarm reports flowing again");
+                failing = false;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!failing) {
+                log.warn("swarm report not sent (will retry every {}): {}", interval, e.getMessage());
+                failing = true;
             }
         }
     }
 
-    /** The report of this host now; empty when it is in no swarm. */
+    /**
+     * The report of this host now; empty when it is in no swarm. Upload shares are of the bytes
+     * uploaded since the previous call.
+     */
     java.util.Optional<SwarmReport> report() throws IOException {
         List<SwarmManager.Served> served = swarms.served();
         if (served.stream().noneMatch(SwarmManager.Served::running)) {
@@ -98,7 +150,7 @@ public final class SwarmReporter implements AutoCloseable {
         long totalUpload = 0;
         for (SwarmManager.Served s : served) {
             Manifest m = s.manifest();
-            String[] groups = catalog.groups(m.imageId(), Duration.ofMinutes(1));
+            String[] groups = this.groups.of(m.imageId());
             long[] before = lastUploaded.computeIfAbsent(m.imageId(), k -> new long[m.pieceCount()]);
             long missing = 0;
             Set<String> ofImage = new java.util.LinkedHashSet<>();
@@ -158,11 +210,15 @@ public final class SwarmReporter implements AutoCloseable {
             }
         }
         long capacity = swarms.uploadRate() > 0 ? swarms.uploadRate() : assumedCapacity;
-        return java.util.Optional.of(new SwarmReport(UUID.randomUUID(), Instant.now(), host, capacity, entries));
+        return java.util.Optional.of(new SwarmReport(UUID.randomUUID(), clock.instant(), host, capacity, entries));
     }
 
+    /** Stops sending reports. Idempotent. */
     @Override
-    public void close() {
-        thread.interrupt();
+    public synchronized void close() {
+        closed = true;
+        if (thread != null) {
+            thread.interrupt();
+        }
     }
 }

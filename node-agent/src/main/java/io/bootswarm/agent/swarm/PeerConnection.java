@@ -8,6 +8,7 @@ import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
 import io.bootswarm.common.wire.PeerWireWriter;
+import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.WireLimits;
 import io.bootswarm.common.wire.WireProtocolException;
@@ -20,11 +21,12 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -47,7 +49,8 @@ final class PeerConnection implements AutoCloseable {
     private final Map<Integer, PendingPiece> pending = new ConcurrentHashMap<>();
     private volatile boolean choked = true;
     private volatile boolean closed;
-    private volatile long lastWrite = System.nanoTime();
+    private final InstantSource clock;
+    private volatile Instant lastWrite;
     private final Runnable onChange;
     private final boolean urgent;
     private final RateLimiter download;
@@ -67,8 +70,10 @@ final class PeerConnection implements AutoCloseable {
     }
 
     private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange,
-                           boolean urgent, RateLimiter download) {
+                           boolean urgent, RateLimiter download, InstantSource clock) {
         this.peer = peer;
+        this.clock = clock;
+        this.lastWrite = clock.instant();
         this.onChange = onChange;
         this.urgent = urgent;
         this.download = download;
@@ -88,12 +93,13 @@ final class PeerConnection implements AutoCloseable {
      * @param token    our peer access token for {@code swarm} (from the last announce), sent in our BEP 10
      *                 extended handshake as {@value PeerAccess#TOKEN_KEY}; null for none (the peer then
      *                 refuses us unless it serves everyone)
+     * @param clock    what keep-alives and piece timeouts are measured on
      *
      * @throws WireProtocolException if the peer answers for another swarm
      */
     static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
                                Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
-                               byte[] token) throws IOException {
+                               byte[] token, InstantSource clock) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -122,7 +128,7 @@ final class PeerConnection implements AutoCloseable {
                 w.flush();
             }
             s.setSoTimeout(0);
-            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download);
+            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download, clock);
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -172,7 +178,7 @@ final class PeerConnection implements AutoCloseable {
                     writer.write(new PeerMessage.Request(piece, begin, Math.min(WireLimits.BLOCK_LENGTH, length - begin)));
                 }
                 writer.flush();
-                lastWrite = System.nanoTime();
+                lastWrite = clock.instant();
             } finally {
                 writeLock.unlock();
             }
@@ -209,7 +215,7 @@ final class PeerConnection implements AutoCloseable {
 
     /** Sends a keep-alive if nothing was written for {@code idle}. */
     void keepAlive(Duration idle) {
-        if (System.nanoTime() - lastWrite > idle.toNanos()) {
+        if (MonotonicClock.nanosBetween(lastWrite, clock.instant()) > idle.toNanos()) {
             send(PeerMessage.KEEP_ALIVE);
         }
     }
@@ -220,7 +226,7 @@ final class PeerConnection implements AutoCloseable {
             try {
                 writer.write(m);
                 writer.flush();
-                lastWrite = System.nanoTime();
+                lastWrite = clock.instant();
             } finally {
                 writeLock.unlock();
             }
@@ -319,10 +325,15 @@ final class PeerConnection implements AutoCloseable {
         closeWith(new IOException("connection to " + peer + " closed"));
     }
 
-    /** Waits for a future with a timeout, cancelling the piece on timeout. */
-    byte[] await(int piece, CompletableFuture<byte[]> f, Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Requests {@code piece} and waits for its (unverified) bytes, at most {@code timeout} on the
+     * connection's clock from before the request was sent; cancels the request on timeout.
+     */
+    byte[] fetch(int piece, int length, Duration timeout) throws IOException, InterruptedException {
+        Instant deadline = clock.instant().plus(timeout);
+        CompletableFuture<byte[]> f = requestPiece(piece, length);
         try {
-            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return ClockWaits.get(f, deadline, clock);
         } catch (java.util.concurrent.TimeoutException e) {
             cancel(piece);
             throw new IOException("piece " + piece + " from " + peer + " timed out after " + timeout);

@@ -18,7 +18,8 @@ import java.util.stream.IntStream;
  * With the session's seed partition on, the pieces this host owns come first, in profile order
  * (then, with {@code fill}, in piece order), up to the session's seed prefetch slots: those are the
  * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
- * agents are fetching from it too. Stops when there is nothing left to prefetch, or when closed.
+ * agents are fetching from it too. Runs from {@link #start()} until there is nothing left to
+ * prefetch, or until closed.
  */
 public final class Prefetcher implements AutoCloseable {
 
@@ -30,7 +31,8 @@ public final class Prefetcher implements AutoCloseable {
     private final AtomicInteger ownedInFlight = new AtomicInteger();
     private final Semaphore slots;
     private final int concurrency;
-    private final Thread thread;
+    private final String name;
+    private volatile Thread thread;
     private final AtomicLong prefetched = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean closed;
@@ -48,7 +50,15 @@ public final class Prefetcher implements AutoCloseable {
                 : order.clone();
         this.slots = new Semaphore(concurrency);
         this.concurrency = concurrency;
-        this.thread = Thread.ofVirtual().name("prefetch-" + name).start(this::run);
+        this.name = name;
+    }
+
+    /** Starts prefetching (on a virtual thread of its own); once. */
+    public synchronized Prefetcher start() {
+        if (thread == null && !closed) {
+            thread = Thread.ofVirtual().name("prefetch-" + name).start(this::run);
+        }
+        return this;
     }
 
     private void run() {
@@ -113,9 +123,12 @@ public final class Prefetcher implements AutoCloseable {
         return finished;
     }
 
+    /** Stops prefetching; the pieces in flight complete or fail on their own. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
-        thread.interrupt();
+        if (thread != null) {
+            thread.interrupt();
+        }
     }
 }

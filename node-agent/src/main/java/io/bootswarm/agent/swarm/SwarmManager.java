@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,21 +25,26 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 
 /**
  * The host's swarms: one {@link SwarmSession} per image, shared by every disk of that image on
  * the host (a piece is fetched once per host), all over one {@link PieceStore}; and the peer wire
- * server through which this host serves what it holds to other peers.
+ * server through which this host serves what it holds to other peers, from {@link #start()} to
+ * {@link #close()}.
  *
  * <p>Cross-image sharing: a peer may connect for the swarm of an image this host does not run. If
  * {@code crossImage} is on, the manifest of that image is resolved (from the seed) and the host
- * serves it the pieces it holds through its own images ({@link CrossSwarm}). A piece arriving in
- * the store, by whichever swarm, is announced with {@code have} in every swarm whose image
- * contains it.
+ * serves it the pieces it holds through its own images (a {@link ServedPieces} of that image, as
+ * a session serves its own). A piece arriving in the store, by whichever swarm, is announced with
+ * {@code have} in every swarm whose image contains it.
  */
 public final class SwarmManager implements AutoCloseable {
+
+    /** How long a swarm id the resolver did not know is not asked about again. */
+    private static final Duration UNRESOLVED_RETRY = Duration.ofSeconds(30);
 
     private final PieceStore store;
     private final Announcer announcer;
@@ -46,15 +53,19 @@ public final class SwarmManager implements AutoCloseable {
     private final byte[] peerId = newPeerId();
     private final Map<UUID, SwarmSession> byImage = new ConcurrentHashMap<>();
     private final Map<SwarmId, SwarmSession> bySwarm = new ConcurrentHashMap<>();
-    private final PeerWireServer server;
+    private final InetSocketAddress peerBind;
+    private final PeerAccess access;
+    private final InstantSource clock;
     private final RateLimiter download;
     private final Function<SwarmId, Optional<Manifest>> resolver;
-    private final Map<SwarmId, CrossSwarm> cross = new ConcurrentHashMap<>();
-    private final Map<SwarmId, Long> unresolvedUntil = new ConcurrentHashMap<>();
+    private final Map<SwarmId, ServedPieces> cross = new ConcurrentHashMap<>();
+    private final Map<SwarmId, Instant> unresolvedUntil = new ConcurrentHashMap<>();
     private final Map<PieceHash, List<Holding>> holders = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile PeerWireServer server;
 
-    /** Piece {@code piece} of a swarm's image is the piece with this hash. */
-    private record Holding(PieceHolder swarm, int piece) {
+    /** Piece {@code piece} of a served image is the piece with this hash. */
+    private record Holding(ServedPieces swarm, int piece) {
     }
 
     /**
@@ -62,25 +73,48 @@ public final class SwarmManager implements AutoCloseable {
      *                 empty for none (and to turn cross-image serving off)
      * @param access   which connecting peers are served: those with a valid peer access token
      *                 ({@link io.bootswarm.common.peertoken.TokenAccess})
+     * @param clock    what the swarms' timeouts and back-offs are measured on
+     *                 ({@link io.bootswarm.common.time.MonotonicClock#system()} in production)
      */
     public SwarmManager(PieceStore store, Announcer announcer, SwarmSettings settings, InetSocketAddress peerBind,
-                        Function<SwarmId, Optional<Manifest>> resolver, PeerAccess access, MeterRegistry meters)
-            throws IOException {
+                        Function<SwarmId, Optional<Manifest>> resolver, PeerAccess access, MeterRegistry meters,
+                        InstantSource clock) {
         this.store = store;
         this.announcer = announcer;
         this.settings = settings;
         this.meters = meters;
         this.resolver = resolver;
+        this.peerBind = peerBind;
+        this.access = access;
+        this.clock = clock;
         this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
-        this.server = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(settings.uploadSlots(),
-                RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId, access).start();
+    }
+
+    /** Opens the peer wire server (binds {@code peerBind}) and starts serving; once. */
+    public synchronized SwarmManager start() throws IOException {
+        if (server != null || closed.get()) {
+            return this;
+        }
+        PeerWireServer s = new PeerWireServer(PeerWireServer.Settings.defaults(peerBind).withUpload(
+                settings.uploadSlots(), RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId,
+                access, clock).start();
         store.addListener(this::stored);
-        server.onPeerSeen((swarm, host, port) -> {
-            SwarmSession s = bySwarm.get(swarm);
-            if (s != null) {
-                s.peerSeen(new Peer(host, port, false));
+        s.onPeerSeen((swarm, host, port) -> {
+            SwarmSession session = bySwarm.get(swarm);
+            if (session != null) {
+                session.peerSeen(new Peer(host, port, false));
             }
         });
+        server = s;
+        return this;
+    }
+
+    private PeerWireServer server() {
+        PeerWireServer s = server;
+        if (s == null) {
+            throw new IllegalStateException("swarm manager not started");
+        }
+        return s;
     }
 
     /** BEP 20 style peer id: {@code -BS0100-} and 12 random bytes. */
@@ -92,7 +126,7 @@ public final class SwarmManager implements AutoCloseable {
     }
 
     public int peerPort() {
-        return server.port();
+        return server().port();
     }
 
     /** This host's peer id, as it announces itself to the tracker and to peers. */
@@ -102,27 +136,28 @@ public final class SwarmManager implements AutoCloseable {
 
     /** Peers refused for want of a valid access token since start. */
     public long refusedPeers() {
-        return server.refusedPeers();
+        return server().refusedPeers();
     }
 
     /** Bytes this host has uploaded to peers since start, all swarms together. */
     public long bytesUploaded() {
-        return server.bytesServed();
+        return server().bytesServed();
     }
 
     public PieceStore store() {
         return store;
     }
 
-    /** The session of {@code manifest}'s image, joining its swarm on first use. */
+    /** The session of {@code manifest}'s image, joining its swarm (starting the session) on first use. */
     public SwarmSession session(Manifest manifest) {
+        PeerWireServer server = server();
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
             SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
-                    piece -> server.announce(manifest.swarmId(), piece), meters);
-            index(manifest, s);
+                    piece -> server.announce(manifest.swarmId(), piece), meters, clock);
+            index(manifest, s.served());
             bySwarm.put(manifest.swarmId(), s);
             cross.remove(manifest.swarmId());
-            return s;
+            return s.start();
         });
     }
 
@@ -130,31 +165,30 @@ public final class SwarmManager implements AutoCloseable {
     private Optional<ServedSwarm> served(SwarmId id) {
         SwarmSession own = bySwarm.get(id);
         if (own != null) {
-            return Optional.of(own);
+            return Optional.of(own.served());
         }
-        CrossSwarm known = cross.get(id);
+        ServedPieces known = cross.get(id);
         if (known != null) {
             return Optional.of(known);
         }
-        Long until = unresolvedUntil.get(id);
-        if (until != null && System.nanoTime() < until) {
+        Instant until = unresolvedUntil.get(id);
+        if (until != null && clock.instant().isBefore(until)) {
             return Optional.empty();
         }
         Optional<Manifest> manifest = resolver.apply(id);
         if (manifest.isEmpty()) {
-            unresolvedUntil.put(id, System.nanoTime() + Duration.ofSeconds(30).toNanos());
+            unresolvedUntil.put(id, clock.instant().plus(UNRESOLVED_RETRY));
             return Optional.empty();
         }
         return Optional.of(cross.computeIfAbsent(id, k -> {
             Manifest m = manifest.get();
-            CrossSwarm c = new CrossSwarm(m, store, () -> {
-            });
+            ServedPieces c = new ServedPieces(m, store, piece -> server().announce(m.swarmId(), piece));
             index(m, c);
             return c;
         }));
     }
 
-    private void index(Manifest m, PieceHolder swarm) {
+    private void index(Manifest m, ServedPieces swarm) {
         for (int i = 0; i < m.pieceCount(); i++) {
             if (!m.isZero(i)) {
                 holders.computeIfAbsent(m.hash(i), h -> new CopyOnWriteArrayList<>()).add(new Holding(swarm, i));
@@ -169,9 +203,7 @@ public final class SwarmManager implements AutoCloseable {
             return;
         }
         for (Holding h : hs) {
-            if (h.swarm().pieceArrived(h.piece()) && h.swarm() instanceof CrossSwarm c) {
-                server.announce(c.manifest().swarmId(), h.piece());
-            }
+            h.swarm().pieceArrived(h.piece()); // a new piece is announced in the swarm's image
         }
     }
 
@@ -189,7 +221,8 @@ public final class SwarmManager implements AutoCloseable {
     /** Every swarm this host serves or runs. */
     public List<Served> served() {
         List<Served> out = new ArrayList<>();
-        byImage.values().forEach(s -> out.add(new Served(s.manifest(), true, s.available(), s.uploadedByPiece())));
+        byImage.values().forEach(s -> out.add(new Served(s.manifest(), true, s.served().available(),
+                s.served().uploadedByPiece())));
         cross.values().forEach(c -> out.add(new Served(c.manifest(), false, c.available(), c.uploadedByPiece())));
         return out;
     }
@@ -210,9 +243,19 @@ public final class SwarmManager implements AutoCloseable {
         return Optional.ofNullable(byImage.get(imageId));
     }
 
+    /** Stops serving, leaves every swarm and closes the store. Idempotent. */
     @Override
     public void close() throws IOException {
-        server.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        PeerWireServer s;
+        synchronized (this) {
+            s = server;
+        }
+        if (s != null) {
+            s.close();
+        }
         byImage.values().forEach(SwarmSession::close);
         store.close();
     }

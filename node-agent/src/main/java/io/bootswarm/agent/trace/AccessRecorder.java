@@ -2,6 +2,10 @@ package io.bootswarm.agent.trace;
 
 import io.bootswarm.agent.disk.VirtualDisk;
 
+import io.bootswarm.common.time.MonotonicClock;
+
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Arrays;
 
 /**
@@ -11,20 +15,24 @@ import java.util.Arrays;
  */
 public final class AccessRecorder implements VirtualDisk.AccessListener {
 
-    private final long startNanos = System.nanoTime();
+    private final InstantSource clock;
+    private final Instant opened;
     private final int maxReads;
     private long[] reads = new long[3 * 1024];
     private int count;
     private long dropped;
     private boolean stopped;
 
-    public AccessRecorder(int maxReads) {
+    /** @param clock what the reads' times are measured on; the disk counts as opened now */
+    public AccessRecorder(int maxReads, InstantSource clock) {
         this.maxReads = maxReads;
+        this.clock = clock;
+        this.opened = clock.instant();
     }
 
     @Override
     public void read(long offset, int length) {
-        long micros = (System.nanoTime() - startNanos) / 1000;
+        long micros = MonotonicClock.nanosBetween(opened, clock.instant()) / 1000;
         synchronized (this) {
             if (stopped || count >= maxReads) {
                 dropped++;

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 
-import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -27,9 +27,12 @@ public final class TracePublisher {
     }
 
     private final KafkaTemplate<String, String> kafka;
+    private final InstantSource clock;
 
-    public TracePublisher(KafkaTemplate<String, String> kafka) {
+    /** @param clock the time the chunks are stamped with */
+    public TracePublisher(KafkaTemplate<String, String> kafka, InstantSource clock) {
         this.kafka = kafka;
+        this.clock = clock;
     }
 
     /** Publishes the trace; returns its id, or null when there was nothing to send. */
@@ -44,7 +47,7 @@ public final class TracePublisher {
         CompletableFuture<?>[] sends = new CompletableFuture<?>[chunks];
         for (int c = 0; c < chunks; c++) {
             long[] part = Arrays.copyOfRange(reads, 3 * c * per, 3 * Math.min(total, (c + 1) * per));
-            AccessTrace t = new AccessTrace(UUID.randomUUID(), Instant.now(), traceId, origin.launchId(), origin.host(),
+            AccessTrace t = new AccessTrace(UUID.randomUUID(), clock.instant(), traceId, origin.launchId(), origin.host(),
                     origin.imageId(), origin.workload(), origin.pieceSize(), c, c == chunks - 1, part);
             sends[c] = kafka.send(Topics.ACCESS_TRACES, t.key(), EventCodec.encode(t));
         }

@@ -6,6 +6,7 @@ import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.testing.ManualClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
@@ -81,7 +82,7 @@ class ManifestCatalogSigningTest {
         ManifestTrust trust = new ManifestTrust(manifestKeys, dir.resolve(ManifestTrust.PIN_FILE), !seedUrl.isEmpty(),
                 requirePinned);
         return new ManifestCatalog(dir, RestClient.builder(), seedUrl, tracker,
-                RemoteCall.of("seed", retries, breakers, limiters), trust, meters);
+                RemoteCall.of("seed", retries, breakers, limiters), trust, meters, new ManualClock());
     }
 
     private ManifestCatalog pinnedCatalog() throws IOException {

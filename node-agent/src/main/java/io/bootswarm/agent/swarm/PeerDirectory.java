@@ -1,0 +1,329 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.agent.picker.SeedPartition;
+import io.bootswarm.common.wire.RateLimiter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The peers of one image's swarm as this host knows them: the tracker loop that announces where the
+ * host stands and learns the swarm's peers (and the peer access token to dial them with), the peers
+ * that connected to us on their own, and our connections to them. Each peer gets two connections
+ * at most: an urgent one for demand fetches and a normal one for prefetches ({@code maxConnections}
+ * agents of each class; seeds are connected besides, always). A peer we could not connect to is
+ * left alone for {@link #RECONNECT_BACKOFF}; a peer banned (its bytes failed verification) is never
+ * connected again. Time is read from the swarm's {@link InstantSource}.
+ */
+final class PeerDirectory implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerDirectory.class);
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(90);
+    static final Duration RECONNECT_BACKOFF = Duration.ofSeconds(3);
+    /** The longest the tracker loop waits between announces, whatever interval the tracker asks for. */
+    static final Duration MAX_ANNOUNCE_INTERVAL = Duration.ofSeconds(30);
+
+    /** Where this host stands in the swarm, as the tracker is told. */
+    interface Progress {
+        long left();
+
+        long uploaded();
+
+        long downloaded();
+
+        /** True while fetches are under way: an announce then connects to the peers it names at once. */
+        boolean fetching();
+    }
+
+    private final Manifest manifest;
+    private final Announcer announcer;
+    private final SwarmSettings settings;
+    private final byte[] peerId;
+    private final int listenPort;
+    private final RateLimiter download;
+    private final Progress progress;
+    private final ChangeSignal signal;
+    private final InstantSource clock;
+    private final ExecutorService executor;
+    private final Map<String, CompletableFuture<PeerConnection>> connections = new ConcurrentHashMap<>();
+    private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
+    private final Set<String> banned = ConcurrentHashMap.newKeySet();
+    private final Set<Peer> discovered = ConcurrentHashMap.newKeySet();
+    private final Semaphore announceNow = new Semaphore(0);
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Thread trackerLoop;
+    private volatile List<Peer> known = List.of();
+    /** The access token of the last announce, presented to the peers we dial (null before the first). */
+    private volatile byte[] peerToken;
+    private volatile SeedPartition partition = SeedPartition.ALONE;
+
+    /** @param executor runs the connects */
+    PeerDirectory(Manifest manifest, Announcer announcer, SwarmSettings settings, byte[] peerId, int listenPort,
+                  RateLimiter download, Progress progress, ChangeSignal signal, InstantSource clock,
+                  ExecutorService executor) {
+        this.manifest = manifest;
+        this.announcer = announcer;
+        this.settings = settings;
+        this.peerId = peerId.clone();
+        this.listenPort = listenPort;
+        this.download = download;
+        this.progress = progress;
+        this.signal = signal;
+        this.clock = clock;
+        this.executor = executor;
+    }
+
+    /** Starts the tracker loop: announces {@code started} at once, then as often as the tracker asks. */
+    void start() {
+        if (!closed.get() && started.compareAndSet(false, true)) {
+            trackerLoop = Thread.ofVirtual().name("announce-" + manifest.name()).start(this::trackerLoop);
+        }
+    }
+
+    // ---- connections ---------------------------------------------------------------------------
+
+    /** Open connections of the class asked for (urgent or not) that have unchoked us and have the piece. */
+    List<PeerConnection> ready(boolean urgent, int piece) {
+        List<PeerConnection> ready = new ArrayList<>();
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && c.isUrgent() == urgent && c.isOpen() && !c.isChoked() && c.has(piece)
+                    && !banned.contains(key(c.peer()))) {
+                ready.add(c);
+            }
+        }
+        return ready;
+    }
+
+    /** How many connected agents (not seeds) have the piece, from their bitfields and haves. */
+    int holders(int piece) {
+        int n = 0;
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && !c.isUrgent() && c.isOpen() && !c.peer().seed() && c.has(piece)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Connects (in the background) to the known peers that have no connection of this class yet,
+     * agents up to {@code maxConnections}, seeds always; not to banned peers, nor to peers whose
+     * connect failed less than {@link #RECONNECT_BACKOFF} ago.
+     */
+    void ensureConnections(boolean urgent) {
+        connections.entrySet().removeIf(e -> e.getValue().state() == Future.State.FAILED
+                || (connected(e.getValue()) != null && !connected(e.getValue()).isOpen()));
+        List<Peer> candidates = new ArrayList<>(known);
+        candidates.sort(Comparator.comparing(Peer::seed));
+        String suffix = urgent ? "#u" : "#n";
+        Set<String> seedKeys = new HashSet<>();
+        for (Peer p : candidates) {
+            if (p.seed()) {
+                seedKeys.add(key(p) + suffix);
+            }
+        }
+        Instant now = clock.instant();
+        int open = 0;
+        for (String k : connections.keySet()) {
+            if (k.endsWith(suffix) && !seedKeys.contains(k)) {
+                open++;
+            }
+        }
+        for (Peer p : candidates) {
+            // seeds are the last resort but always connected: the cap counts agents only
+            if (!p.seed() && open >= settings.maxConnections()) {
+                continue;
+            }
+            String key = key(p) + suffix;
+            Instant failed = failedAt.get(key(p));
+            if (banned.contains(key(p)) || connections.containsKey(key)
+                    || (failed != null && failed.plus(RECONNECT_BACKOFF).isAfter(now))) {
+                continue;
+            }
+            connections.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> connect(p, urgent), executor));
+            if (!p.seed()) {
+                open++;
+            }
+        }
+    }
+
+    private PeerConnection connect(Peer p, boolean urgent) {
+        try {
+            PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
+                    settings.connectTimeout(), signal::signal, urgent, download, peerToken, clock);
+            signal.signal();
+            return c;
+        } catch (IOException e) {
+            failedAt.put(key(p), clock.instant());
+            log.debug("could not connect to {}: {}", p, e.toString());
+            signal.signal();
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The connection if it was established, null while connecting or after a failed connect. */
+    private static PeerConnection connected(CompletableFuture<PeerConnection> f) {
+        return f.state() == Future.State.SUCCESS ? f.resultNow() : null;
+    }
+
+    /** Closes every connection to the peer of {@code c} and never connects to it again. */
+    void ban(PeerConnection c, String why) {
+        String key = key(c.peer());
+        if (banned.add(key)) {
+            log.warn("banning peer {} from swarm {}: {}", c.peer(), manifest.name(), why);
+        }
+        for (String suffix : List.of("#u", "#n")) {
+            CompletableFuture<PeerConnection> cf = connections.remove(key + suffix);
+            PeerConnection pc = cf == null ? null : connected(cf);
+            if (pc != null) {
+                pc.close();
+            }
+        }
+        c.close();
+    }
+
+    /** {@code host:port} of the peers banned from the swarm. */
+    Set<String> banned() {
+        return Set.copyOf(banned);
+    }
+
+    int knownPeers() {
+        return known.size();
+    }
+
+    /**
+     * A peer that connected to us and named its listen port: we may download from it too, without
+     * waiting for the tracker's next answer to mention it.
+     */
+    void peerSeen(Peer peer) {
+        if (discovered.add(peer) && !known.contains(peer)) {
+            List<Peer> more = new ArrayList<>(known);
+            more.add(peer);
+            known = List.copyOf(more);
+            ensureConnections(false);
+            signal.signal();
+        }
+    }
+
+    static String key(Peer p) {
+        return p.host() + ":" + p.port();
+    }
+
+    // ---- tracker -------------------------------------------------------------------------------
+
+    /** This host's place among the swarm's agents the tracker named last. */
+    SeedPartition partition() {
+        return partition;
+    }
+
+    /** Asks the tracker again soon (at most once per {@code announceRetry}): no known peer has a piece. */
+    void announceSoon() {
+        announceNow.release();
+    }
+
+    private void trackerLoop() {
+        String event = "started";
+        boolean failing = false;
+        boolean completeSent = false;
+        while (!closed.get()) {
+            Instant asked = clock.instant(); // the next announce is due an interval after this one was made
+            Duration wait;
+            try {
+                long left = progress.left();
+                String e = event != null ? event : (left == 0 && !completeSent ? "completed" : null);
+                Duration interval = announce(left, e);
+                completeSent |= "completed".equals(e) || (left == 0 && "started".equals(e));
+                event = null;
+                if (failing) {
+                    log.info("tracker reachable again for swarm {}", manifest.name());
+                    failing = false;
+                }
+                wait = interval.compareTo(MAX_ANNOUNCE_INTERVAL) < 0 ? interval : MAX_ANNOUNCE_INTERVAL;
+            } catch (IOException | RuntimeException e) {
+                if (!failing) {
+                    log.warn("announce for swarm {} failed, retrying: {}", manifest.name(), e.toString());
+                    failing = true;
+                }
+                wait = settings.announceRetry();
+            }
+            for (CompletableFuture<PeerConnection> f : connections.values()) {
+                PeerConnection c = connected(f);
+                if (c != null && c.isOpen()) {
+                    c.keepAlive(KEEP_ALIVE);
+                }
+            }
+            try {
+                if (ClockWaits.acquire(announceNow, asked.plus(wait), clock)) {
+                    // at most one extra announce per retry period
+                    ClockWaits.sleepUntil(clock.instant().plus(settings.announceRetry()), clock);
+                    announceNow.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One announce; learns the peers, the partition and the token from the answer; returns its interval. */
+    private Duration announce(long left, String event) throws IOException {
+        Announcer.Result r = announcer.announce(new Announcer.Announce(manifest.swarmId(), peerId, listenPort,
+                left, progress.uploaded(), progress.downloaded(), event));
+        if (r.peerToken() != null) {
+            peerToken = r.peerToken(); // before the peers it lets us dial
+        }
+        Set<Peer> all = new LinkedHashSet<>(r.peers());
+        all.addAll(discovered);
+        known = List.copyOf(all);
+        partition = SeedPartition.of(HexFormat.of().formatHex(peerId), r.agentIds());
+        if (progress.fetching()) {
+            ensureConnections(true);
+            ensureConnections(false);
+        }
+        signal.signal();
+        return r.interval();
+    }
+
+    /** Stops the tracker loop, tells the tracker this host left the swarm, and closes every connection. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Thread loop = trackerLoop;
+        if (loop != null) {
+            loop.interrupt();
+        }
+        try {
+            announcer.announce(new Announcer.Announce(manifest.swarmId(), peerId, listenPort, progress.left(),
+                    progress.uploaded(), progress.downloaded(), "stopped"));
+        } catch (IOException | RuntimeException e) {
+            log.debug("stopped announce failed: {}", e.toString());
+        }
+        for (CompletableFuture<PeerConnection> f : connections.values()) {
+            f.thenAccept(PeerConnection::close).exceptionally(e -> null);
+        }
+    }
+}

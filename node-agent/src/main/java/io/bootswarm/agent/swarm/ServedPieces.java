@@ -1,0 +1,134 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.agent.disk.PieceStore;
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.wire.ServedSwarm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntConsumer;
+
+/**
+ * One image's pieces as this host serves them to peers, backed by the host's {@link PieceStore}:
+ * the image's own swarm ({@link SwarmSession}) and an image the host only serves shared pieces of
+ * (cross-image, in {@link SwarmManager}) both serve through one of these.
+ *
+ * <p>The host holds every all-zero piece: it is never stored, never fetched, and read as zeros.
+ * So the served set starts as the zero pieces and the pieces the store holds, and grows as pieces
+ * arrive in the store. Peers see the zero pieces in our bitfield and may ask for them (a stock
+ * BitTorrent client does not know they are zeros); {@link #readBlock} answers them without the store.
+ */
+final class ServedPieces implements ServedSwarm {
+
+    private final Manifest manifest;
+    private final PieceStore store;
+    private final PieceSet available;
+    private final AtomicLongArray uploadedByPiece;
+    private final AtomicLong bytesUploaded = new AtomicLong();
+    private final IntConsumer onNewPiece;
+
+    /**
+     * @param onNewPiece told of each piece that becomes available after this view was made (to
+     *                   announce it with {@code have} to the peers of the image's swarm)
+     */
+    ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece) {
+        this.manifest = manifest;
+        this.store = store;
+        this.onNewPiece = onNewPiece;
+        this.available = new PieceSet(manifest.pieceCount());
+        this.uploadedByPiece = new AtomicLongArray(manifest.pieceCount());
+        for (int i = 0; i < manifest.pieceCount(); i++) {
+            if (manifest.isZero(i) || store.contains(manifest.hash(i))) {
+                available.add(i);
+            }
+        }
+    }
+
+    Manifest manifest() {
+        return manifest;
+    }
+
+    /**
+     * Marks {@code piece} available once it is in the store; true if it was not before (then
+     * {@code onNewPiece} is told).
+     */
+    boolean pieceArrived(int piece) {
+        boolean added = available.add(piece);
+        if (added) {
+            onNewPiece.accept(piece);
+        }
+        return added;
+    }
+
+    /**
+     * Marks {@code piece} available without telling {@code onNewPiece}: for a piece found in the
+     * store whose arrival the store's listener reports itself.
+     */
+    void markHeld(int piece) {
+        available.add(piece);
+    }
+
+    boolean has(int piece) {
+        return available.contains(piece);
+    }
+
+    /** Non-zero pieces held (the zero pieces are always held and not counted). */
+    int piecesPresent() {
+        return available.cardinality() - manifest.zeroCount();
+    }
+
+    /** Bytes of the pieces not held yet: what the tracker is told is {@code left}. */
+    long bytesLeft() {
+        long left = 0;
+        for (int i = 0; i < manifest.pieceCount(); i++) {
+            if (!available.contains(i)) {
+                left += manifest.pieceLength(i);
+            }
+        }
+        return left;
+    }
+
+    @Override
+    public int pieceCount() {
+        return manifest.pieceCount();
+    }
+
+    @Override
+    public int pieceLength(int piece) {
+        return manifest.pieceLength(piece);
+    }
+
+    @Override
+    public PieceSet available() {
+        return available;
+    }
+
+    @Override
+    public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
+        uploadedByPiece.addAndGet(piece, length);
+        if (manifest.isZero(piece)) {
+            Arrays.fill(dst, 0, length, (byte) 0);
+            return;
+        }
+        store.read(manifest.hash(piece), begin, ByteBuffer.wrap(dst, 0, length));
+    }
+
+    /** Bytes uploaded to peers per piece of the image, since start (for swarm reports). */
+    AtomicLongArray uploadedByPiece() {
+        return uploadedByPiece;
+    }
+
+    @Override
+    public void uploaded(int bytes) {
+        bytesUploaded.addAndGet(bytes);
+    }
+
+    /** Bytes uploaded to peers of this image since start. */
+    long bytesUploaded() {
+        return bytesUploaded.get();
+    }
+}
