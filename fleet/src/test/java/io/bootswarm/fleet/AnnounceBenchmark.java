@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * request), each against opentracker's {@code /announce}, in alternating rounds after a round of
  * warm-up for the JIT; every request a new peer id in the swarm of an image opened to stock clients,
  * the stock announces with a viewer's passkey ({@code /announce/<passkey>}), so the passkey check and
- * the seed's "opened" answer (cached) are in the figure. Not a test: the build never runs it.
+ * the seed's "opened" answer (cached) are in the figure. Answers that are refusals (a bencoded
+ * {@code failure reason} comes with status 200) are counted and shown next to the figure they are in. Not a test: the build never runs it.
  *
  * <pre>
  * apt-get install opentracker wrk
@@ -33,6 +34,12 @@ final class AnnounceBenchmark {
 
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+    private static final Pattern REFUSED = Pattern.compile("refused: (\\d+)");
+    private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
+
+    /** One wrk run: its rate, and how many answers were refusals (a bencoded failure reason, or not 200). */
+    private record Run(double rps, long refused, long requests) {
+    }
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -58,15 +65,17 @@ final class AnnounceBenchmark {
             wrk(fleet.trackerUrl(), stock, seconds, connections);
             wrk(fleet.trackerUrl(), json, seconds, connections);
             Map<String, List<Double>> rps = new LinkedHashMap<>();
+            Map<String, long[]> refused = new LinkedHashMap<>();
             for (int r = 0; r < rounds; r++) {
-                record(rps, "opentracker GET /announce", wrk("http://127.0.0.1:" + otPort, opentrackerScript, seconds, connections));
-                record(rps, "tracker GET /announce", wrk(fleet.trackerUrl(), stock, seconds, connections));
-                record(rps, "tracker POST /api/v1/announce (JWT)", wrk(fleet.trackerUrl(), json, seconds, connections));
+                record(rps, refused, "opentracker GET /announce", wrk("http://127.0.0.1:" + otPort, opentrackerScript, seconds, connections));
+                record(rps, refused, "tracker GET /announce", wrk(fleet.trackerUrl(), stock, seconds, connections));
+                record(rps, refused, "tracker POST /api/v1/announce (JWT)", wrk(fleet.trackerUrl(), json, seconds, connections));
             }
             double ot = median(rps.get("opentracker GET /announce"));
             System.out.printf("%nannounce throughput, %d rounds of %d s, %d connections, medians:%n", rounds, seconds, connections);
-            rps.forEach((name, values) -> System.out.printf("  %-40s %10.0f req/s  %5.2f× opentracker  (rounds %s)%n",
-                    name, median(values), median(values) / ot, values));
+            rps.forEach((name, values) -> System.out.printf("  %-40s %10.0f req/s  %5.2f× opentracker  (rounds %s)%s%n",
+                    name, median(values), median(values) / ot, values, refused.get(name)[0] == 0 ? ""
+                            : "  REFUSED " + refused.get(name)[0] + " of " + refused.get(name)[1] + " answers"));
         } finally {
             opentracker.destroy();
         }
@@ -110,11 +119,14 @@ final class AnnounceBenchmark {
         }
     }
 
-    private static void record(Map<String, List<Double>> rps, String name, double value) {
-        rps.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+    private static void record(Map<String, List<Double>> rps, Map<String, long[]> refused, String name, Run run) {
+        rps.computeIfAbsent(name, k -> new ArrayList<>()).add(run.rps());
+        long[] r = refused.computeIfAbsent(name, k -> new long[2]);
+        r[0] += run.refused();
+        r[1] += run.requests();
     }
 
-    private static double wrk(String base, Path script, int seconds, int connections) throws Exception {
+    private static Run wrk(String base, Path script, int seconds, int connections) throws Exception {
         Tools.Result r = Tools.run(Duration.ofSeconds(seconds + 60), "wrk", "-t2", "-c" + connections,
                 "-d" + seconds + "s", "-s", script.toString(), base);
         Matcher m = RPS.matcher(r.output());
@@ -125,7 +137,10 @@ final class AnnounceBenchmark {
         if (bad.find()) {
             throw new IllegalStateException(base + ": " + bad.group(1) + " requests failed: " + r.output());
         }
-        return Double.parseDouble(m.group(1));
+        Matcher refused = REFUSED.matcher(r.output());
+        Matcher requests = REQUESTS.matcher(r.output());
+        return new Run(Double.parseDouble(m.group(1)), refused.find() ? Long.parseLong(refused.group(1)) : 0,
+                requests.find() ? Long.parseLong(requests.group(1)) : 0);
     }
 
     private static double median(List<Double> values) {
@@ -150,11 +165,24 @@ final class AnnounceBenchmark {
               return (hex:gsub("..", function(b) return "%" .. b end))
             end
             local shown = false
+            refused = 0
             response = function(status, headers, body)
-              if status ~= 200 and not shown then
-                shown = true
-                print("first refused request: HTTP " .. status .. " " .. body)
+              if status ~= 200 or string.find(body, "failure reason", 1, true) then
+                refused = refused + 1
+                if not shown then
+                  shown = true
+                  print("first refused request: HTTP " .. status .. " " .. body)
+                end
               end
+            end
+            local threads = {}
+            setup = function(thread)
+              table.insert(threads, thread)
+            end
+            done = function(summary, latency, requests)
+              local n = 0
+              for _, t in ipairs(threads) do n = n + (t:get("refused") or 0) end
+              print("refused: " .. n)
             end
             """;
 
