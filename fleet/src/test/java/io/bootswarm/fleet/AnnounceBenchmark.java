@@ -27,8 +27,11 @@ import java.util.regex.Pattern;
  * ./mvnw -q -pl fleet -am test-compile
  * ./mvnw -q -pl fleet dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * $JAVA_HOME/bin/java -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
- *     io.bootswarm.fleet.AnnounceBenchmark [seconds-per-round] [rounds] [connections]
+ *     io.bootswarm.fleet.AnnounceBenchmark [seconds-per-round] [rounds] [connections] [peers]
  * </pre>
+ * With {@code peers} above 0 the requests re-announce peer ids drawn from that many (as agents re-announce
+ * every 30 s) instead of a new peer id each (the default, 0): the swarm stays that size and the tracker
+ * can hand a peer its token again.
  */
 final class AnnounceBenchmark {
 
@@ -45,6 +48,7 @@ final class AnnounceBenchmark {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int connections = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        int peers = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         Path work = Files.createTempDirectory("bootswarm-announce-bench");
         int otPort;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -57,9 +61,9 @@ final class AnnounceBenchmark {
             String token = fleet.auth().hostToken("bench-host");
             String swarm = openedSwarm(fleet, work);
             String passkey = passkey(fleet);
-            Path stock = lua(work.resolve("stock.lua"), stockScript("/announce/" + passkey, swarm));
-            Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce", swarm));
-            Path json = lua(work.resolve("json.lua"), jsonScript(token, swarm));
+            Path stock = lua(work.resolve("stock.lua"), stockScript("/announce/" + passkey, swarm, peers));
+            Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce", swarm, peers));
+            Path json = lua(work.resolve("json.lua"), jsonScript(token, swarm, peers));
             probe(fleet.trackerUrl() + "/announce/" + passkey + "?info_hash=" + swarm.replaceAll("(..)", "%$1")
                     + "&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0&left=0&compact=1");
             wrk(fleet.trackerUrl(), stock, seconds, connections);
@@ -72,7 +76,8 @@ final class AnnounceBenchmark {
                 record(rps, refused, "tracker POST /api/v1/announce (JWT)", wrk(fleet.trackerUrl(), json, seconds, connections));
             }
             double ot = median(rps.get("opentracker GET /announce"));
-            System.out.printf("%nannounce throughput, %d rounds of %d s, %d connections, medians:%n", rounds, seconds, connections);
+            System.out.printf("%nannounce throughput, %d rounds of %d s, %d connections, %s, medians:%n", rounds, seconds,
+                    connections, peers == 0 ? "a new peer id per request" : "peer ids drawn from " + peers);
             rps.forEach((name, values) -> System.out.printf("  %-40s %10.0f req/s  %5.2f× opentracker  (rounds %s)%s%n",
                     name, median(values), median(values) / ot, values, refused.get(name)[0] == 0 ? ""
                             : "  REFUSED " + refused.get(name)[0] + " of " + refused.get(name)[1] + " answers"));
@@ -186,25 +191,36 @@ final class AnnounceBenchmark {
             end
             """;
 
-    /** GET announces in {@code swarm}, a new peer id each (BEP 3 query, compact answer). */
-    static String stockScript(String path, String swarm) {
-        return RANDOM + """
+    /** Lua: {@code peerhex()}, a new random peer id, or one of {@code peers} when that is above 0. */
+    private static String peerIds(int peers) {
+        return """
+                local pool = %d
+                local function peerhex()
+                  if pool == 0 then return bytes20("%%02x") end
+                  return string.format("%%040x", math.random(1, pool))
+                end
+                """.formatted(peers);
+    }
+
+    /** GET announces in {@code swarm}, a new peer id each or one of {@code peers} (BEP 3 query, compact answer). */
+    static String stockScript(String path, String swarm, int peers) {
+        return RANDOM + peerIds(peers) + """
                 request = function()
-                  local p = "%s?info_hash=" .. urlencode("%s") .. "&peer_id=" .. urlencode(bytes20("%%02x"))
+                  local p = "%s?info_hash=" .. urlencode("%s") .. "&peer_id=" .. urlencode(peerhex())
                     .. "&port=6881&uploaded=0&downloaded=0&left=0&compact=1&numwant=50&event=started"
                   return wrk.format("GET", p)
                 end
                 """.formatted(path, swarm);
     }
 
-    /** JSON announces in {@code swarm}, a new peer id each, with the agent's bearer token. */
-    static String jsonScript(String token, String swarm) {
-        return RANDOM + """
+    /** JSON announces in {@code swarm}, a new peer id each or one of {@code peers}, with the agent's bearer token. */
+    static String jsonScript(String token, String swarm, int peers) {
+        return RANDOM + peerIds(peers) + """
                 wrk.method = "POST"
                 wrk.headers["Content-Type"] = "application/json"
                 wrk.headers["Authorization"] = "Bearer %s"
                 request = function()
-                  local body = '{"swarmId":"%s","peerId":"' .. bytes20("%%02x")
+                  local body = '{"swarmId":"%s","peerId":"' .. peerhex()
                     .. '","host":"127.0.0.1","port":6881,"left":0,"uploaded":0,"downloaded":0,"event":"started","numWant":50}'
                   return wrk.format("POST", "/api/v1/announce", nil, body)
                 end
