@@ -13,7 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Announce throughput of the tracker against opentracker (Debian's package), side by side in one
+ * Announce throughput of the tracker against opentracker (Debian's package, its whitelist holding the
+ * benchmark's swarm, so that it answers rather than refuses), side by side in one
  * run with {@code wrk}: the stock BitTorrent announce ({@code GET /announce}, as stock clients call it)
  * and the agents' JSON announce ({@code POST /api/v1/announce}, a bearer token verified on each
  * request), each against opentracker's {@code /announce}, in alternating rounds after a round of
@@ -54,12 +55,18 @@ final class AnnounceBenchmark {
         try (ServerSocket s = new ServerSocket(0)) {
             otPort = s.getLocalPort();
         }
-        Process opentracker = new ProcessBuilder("opentracker", "-i", "127.0.0.1", "-p", String.valueOf(otPort),
-                "-P", String.valueOf(otPort)).redirectErrorStream(true).redirectOutput(work.resolve("ot.log").toFile())
-                .start();
+        Process opentracker = null;
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
             String token = fleet.auth().hostToken("bench-host");
             String swarm = openedSwarm(fleet, work);
+            // Debian builds opentracker with an access whitelist (WANT_ACCESSLIST_WHITE): any info hash not in
+            // it is answered "Requested download is not authorized", which is all an unlisted run measures.
+            Path whitelist = Files.writeString(work.resolve("ot-whitelist.txt"), swarm + "\n");
+            opentracker = new ProcessBuilder("opentracker", "-i", "127.0.0.1", "-p", String.valueOf(otPort),
+                    "-P", String.valueOf(otPort), "-w", whitelist.toString()).directory(work.toFile())
+                    .redirectErrorStream(true).redirectOutput(work.resolve("ot.log").toFile()).start();
+            probeOpentracker("http://127.0.0.1:" + otPort + "/announce?info_hash=" + swarm.replaceAll("(..)", "%$1")
+                    + "&peer_id=-XX0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0&left=0&compact=1");
             String passkey = passkey(fleet);
             Path stock = lua(work.resolve("stock.lua"), stockScript("/announce/" + passkey, swarm, peers));
             Path opentrackerScript = lua(work.resolve("ot.lua"), stockScript("/announce", swarm, peers));
@@ -82,7 +89,9 @@ final class AnnounceBenchmark {
                     name, median(values), median(values) / ot, values, refused.get(name)[0] == 0 ? ""
                             : "  REFUSED " + refused.get(name)[0] + " of " + refused.get(name)[1] + " answers"));
         } finally {
-            opentracker.destroy();
+            if (opentracker != null) {
+                opentracker.destroy();
+            }
         }
     }
 
@@ -121,6 +130,21 @@ final class AnnounceBenchmark {
                 .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200 || r.body().contains("failure reason")) {
             throw new IllegalStateException(url + ": HTTP " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    /** {@link #probe} once opentracker listens (it starts in milliseconds; a few tries at most). */
+    private static void probeOpentracker(String url) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                probe(url);
+                return;
+            } catch (java.net.ConnectException e) {
+                if (attempt == 50) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
