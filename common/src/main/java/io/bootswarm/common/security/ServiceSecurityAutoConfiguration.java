@@ -1,6 +1,7 @@
 package io.bootswarm.common.security;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
@@ -86,6 +87,21 @@ public class ServiceSecurityAutoConfiguration {
                 .addFilterAfter(new AuditFilter(rules, env.getProperty("spring.application.name", "service")),
                         SecurityContextHolderFilter.class);
         return http.build();
+    }
+
+    /**
+     * Every {@link JwtDecoder} (Spring Boot's, from the issuer or JWK set) wrapped in a
+     * {@link CachingJwtDecoder}, so that a bearer token is verified once, not on every call.
+     */
+    @Bean
+    static BeanPostProcessor cachingJwtDecoderPostProcessor() {
+        return new BeanPostProcessor() {
+            @Override
+            public Object postProcessAfterInitialization(Object bean, String beanName) {
+                return bean instanceof JwtDecoder d && !(bean instanceof CachingJwtDecoder) ? new CachingJwtDecoder(d)
+                        : bean;
+            }
+        };
     }
 
     /** Authorities from the token's {@code roles} claim: {@code admin} → {@code ROLE_ADMIN}; unknown roles are ignored. */

@@ -47,8 +47,9 @@ class AnnounceController {
                     + "when it calls from bootswarm.tracker.announce.trusted-networks. Except on 'stopped', the answer "
                     + "carries a peer access token (`peerToken`, base64url) for this swarm and peer id: send it in "
                     + "the BEP 10 extended handshake (`bootswarm_token`, the decoded bytes) to every peer dialled "
-                    + "for this swarm; seeds and agents serve no one without a valid one. Each announce brings a "
-                    + "fresh token (valid bootswarm.tracker.peer-token.ttl).")
+                    + "for this swarm; seeds and agents serve no one without a valid one. The token is valid "
+                    + "bootswarm.tracker.peer-token.ttl; an announce brings the peer's last one again while more than "
+                    + "half of that remains, else a fresh one.")
     @ApiResponse(responseCode = "200", description = "peers of the swarm")
     @ApiResponse(responseCode = "400", description = "bad swarm id, peer id, address or counters")
     AnnounceResponse announce(@Valid @RequestBody AnnounceRequest body, HttpServletRequest request,
@@ -60,8 +61,14 @@ class AnnounceController {
                 body.uploaded() == null ? 0 : body.uploaded(), body.downloaded() == null ? 0 : body.downloaded(),
                 AnnounceEvent.parse(body.event()), body.numWant() == null ? -1 : body.numWant());
         AnnounceResult result = swarms.announce(a, "json", true);
-        PeerToken token = a.event() == AnnounceEvent.STOPPED ? null
-                : tokens.issue(a.swarm(), HexFormat.of().parseHex(a.peerId()));
+        byte[] peerId = HexFormat.of().parseHex(a.peerId());
+        PeerToken token;
+        if (a.event() == AnnounceEvent.STOPPED) {
+            tokens.forget(a.swarm(), peerId, a.host());
+            token = null;
+        } else {
+            token = tokens.issue(a.swarm(), peerId, a.host());
+        }
         return AnnounceResponse.of(result, token);
     }
 }

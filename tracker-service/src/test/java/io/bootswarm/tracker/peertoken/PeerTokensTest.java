@@ -4,6 +4,7 @@ import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.peertoken.PeerToken;
 import io.bootswarm.common.peertoken.PeerTokenKeyring;
 import io.bootswarm.common.peertoken.PeerTokenVerifier;
+import io.bootswarm.testing.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,5 +48,44 @@ class PeerTokensTest {
         assertThat(again.keys()).isEqualTo(first.keys());
         assertThat(verifier(first, clock).verify(again.issue(SWARM, PEER).encode(), SWARM, PEER))
                 .isEqualTo(PeerTokenVerifier.Verdict.VALID);
+    }
+
+    @Test
+    void aPeersTokenIsReusedOnlyWhileMoreThanHalfItsTtlRemains() {
+        ManualClock manual = new ManualClock(Instant.parse("2026-03-01T12:00:00Z"));
+        PeerTokens tokens = new PeerTokens(new PeerTokenProperties("", Duration.ofMinutes(10)), manual);
+        PeerToken first = tokens.issue(SWARM, PEER, "10.0.0.1");
+        manual.advance(Duration.ofSeconds(30));
+        assertThat(tokens.issue(SWARM, PEER, "10.0.0.1")).as("9.5 min left").isSameAs(first);
+        manual.advance(Duration.ofSeconds(269));
+        assertThat(tokens.issue(SWARM, PEER, "10.0.0.1")).as("5 min 1 s left").isSameAs(first);
+
+        manual.advance(Duration.ofSeconds(1));
+        PeerToken second = tokens.issue(SWARM, PEER, "10.0.0.1");
+        assertThat(second).as("5 min left: no longer more than half").isNotSameAs(first);
+        assertThat(second.expiresAt()).isEqualTo(Instant.parse("2026-03-01T12:15:00Z"));
+        assertThat(verifier(tokens, manual).verify(second.encode(), SWARM, PEER))
+                .isEqualTo(PeerTokenVerifier.Verdict.VALID);
+        assertThat(tokens.issue(SWARM, PEER, "10.0.0.1")).isSameAs(second);
+    }
+
+    @Test
+    void aTokenIsReusedOnlyForTheSameSwarmPeerAndHost() {
+        ManualClock manual = new ManualClock(Instant.parse("2026-03-01T12:00:00Z"));
+        PeerTokens tokens = new PeerTokens(new PeerTokenProperties("", Duration.ofMinutes(10)), manual);
+        PeerToken first = tokens.issue(SWARM, PEER, "10.0.0.1");
+        byte[] otherPeer = "-BS0100-ba9876543210".getBytes();
+        SwarmId otherSwarm = SwarmId.parse("ffeeddccbbaa99887766554433221100ffeeddcc");
+
+        PeerToken forOtherPeer = tokens.issue(SWARM, otherPeer, "10.0.0.1");
+        assertThat(forOtherPeer).isNotSameAs(first);
+        assertThat(forOtherPeer.peerId()).isEqualTo(otherPeer);
+        PeerToken forOtherSwarm = tokens.issue(otherSwarm, PEER, "10.0.0.1");
+        assertThat(forOtherSwarm).isNotSameAs(first);
+        assertThat(forOtherSwarm.swarm()).isEqualTo(otherSwarm);
+        assertThat(tokens.issue(SWARM, PEER, "10.0.0.2")).isNotSameAs(first);
+
+        tokens.forget(SWARM, PEER, "10.0.0.1");
+        assertThat(tokens.issue(SWARM, PEER, "10.0.0.1")).as("forgotten when the peer stopped").isNotSameAs(first);
     }
 }

@@ -259,4 +259,58 @@ class SwarmRegistryTest {
         assertThat(ids(announce(SWARM, 2, 100, AnnounceEvent.NONE, 5))).containsExactly(peerId(1));
         assertThat(ids(announceJson(SWARM, 2, 5))).containsExactly(peerId(1), peerId(11));
     }
+
+    private AnnounceResult announceAt(SwarmId swarm, int n, String host, long left, int numWant) {
+        String id = "%040x".formatted(n);
+        return swarms.announce(new Announce(swarm, id, host, 6000 + n % 1000, left, 0, 0, AnnounceEvent.NONE, numWant),
+                "test");
+    }
+
+    @Test
+    void aLargeSwarmAnswersNumWantDistinctLivePeersAndExactCounts() {
+        seeds.register("seed-a", "10.1.0.1", 6000, "http://10.1.0.1:8081");
+        announceAt(SWARM, 1_000_000, "10.1.0.1", 0, -1); // the seed announcing itself
+        for (int n = 0; n < 3000; n++) {
+            announceAt(SWARM, n, "10.2." + (n / 250) + "." + (n % 250), n % 3 == 0 ? 0 : 100, -1);
+            if (n == 999) {
+                clock.advance(Duration.ofSeconds(30));
+                seeds.register("seed-a", "10.1.0.1", 6000, "http://10.1.0.1:8081"); // seeds live 20 s here
+            }
+        }
+        AnnounceResult r = announceAt(SWARM, 5, "10.2.0.5", 100, 5); // a re-announce
+        assertThat(r.peers().getFirst().peerId()).isEqualTo("seed-a");
+        List<SwarmPeer> others = r.peers().subList(1, r.peers().size());
+        assertThat(others).hasSize(5).extracting(SwarmPeer::peerId).doesNotHaveDuplicates()
+                .doesNotContain("%040x".formatted(5), "%040x".formatted(1_000_000));
+        assertThat(r.complete()).isEqualTo(1 + 1000);
+        assertThat(r.incomplete()).isEqualTo(2000);
+
+        clock.advance(Duration.ofSeconds(31)); // the first 1000 (but the re-announced one) and the seed's own are gone
+        seeds.register("seed-a", "10.1.0.1", 6000, "http://10.1.0.1:8081");
+        r = announceAt(SWARM, 5000, "10.3.0.1", 100, 5);
+        assertThat(r.peers().subList(1, r.peers().size())).hasSize(5).allSatisfy(p ->
+                assertThat(Integer.parseInt(p.peerId(), 16)).satisfiesAnyOf(n -> assertThat(n).isBetween(1000, 2999),
+                        n -> assertThat(n).isEqualTo(5)));
+        assertThat(swarms.size(SWARM)).isEqualTo(2000 + 1 + 1);
+        assertThat(r.complete() + r.incomplete()).isEqualTo(1 + 2000 + 1 + 1);
+    }
+
+    @Test
+    void peersBehindTheAskersAddressAreNotHandedOut() {
+        for (int n = 0; n < 2000; n++) {
+            swarms.announce(new Announce(SWARM, "%040x".formatted(n), "10.4.0.1", 6881, 100, 0, 0,
+                    AnnounceEvent.NONE, -1), "test");
+        }
+        AnnounceResult alone = swarms.announce(new Announce(SWARM, "%040x".formatted(1), "10.4.0.1", 6881, 100, 0, 0,
+                AnnounceEvent.NONE, 5), "test");
+        assertThat(alone.peers()).isEmpty();
+        assertThat(alone.incomplete()).isEqualTo(2000);
+
+        swarms.announce(new Announce(SWARM, "%040x".formatted(9999), "10.4.0.2", 6881, 100, 0, 0,
+                AnnounceEvent.NONE, -1), "test");
+        AnnounceResult r = swarms.announce(new Announce(SWARM, "%040x".formatted(1), "10.4.0.1", 6881, 100, 0, 0,
+                AnnounceEvent.NONE, 5), "test");
+        assertThat(ids(r)).containsExactly("%040x".formatted(9999));
+        assertThat(r.incomplete()).isEqualTo(2001);
+    }
 }
