@@ -1,11 +1,12 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -39,7 +40,7 @@ public abstract class AllocatorITSupport {
     @Autowired
     protected JdbcTemplate jdbc;
 
-    protected final Http http = new Http(() -> port);
+    protected final TestHttp http = new TestHttp(() -> this.port, (request, body) -> Tokens.authorized(request));
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
@@ -52,12 +53,6 @@ public abstract class AllocatorITSupport {
         Map<String, String> p = new java.util.HashMap<>(INFRA.springProperties(database, KafkaUser.ALLOCATOR));
         p.put("spring.kafka.consumer.group-id", "allocator-service-it-" + UUID.nameUUIDFromBytes(database.getBytes()));
         return p;
-    }
-
-    /** The Kafka listener and the planner must stop before the shared infrastructure does. */
-    @Autowired
-    void closeAtSessionEnd(ConfigurableApplicationContext context) {
-        CloseContextsAtSessionEnd.register(context);
     }
 
     /** Waits until no plan has been made for 1.5 s (three periods): no reports are live. */

@@ -1,5 +1,8 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.testing.CloseContextsAtSessionEnd;
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.infra.Infra;
 import org.junit.jupiter.api.AfterAll;
@@ -14,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.bootswarm.allocator.Http.assertProblem;
+import static io.bootswarm.testing.TestHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,7 +37,7 @@ class RestartIT {
     private static final SingleConnectionDataSource HISTORY = new SingleConnectionDataSource(DATABASE,
             INFRA.postgres().username(), INFRA.postgres().password(), true);
     private ConfigurableApplicationContext context;
-    private final Http http = new Http(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+    private final TestHttp http = new TestHttp(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")), (request, body) -> Tokens.authorized(request));
 
     @BeforeAll
     static void clients() {
@@ -99,7 +102,7 @@ class RestartIT {
         context.close();
 
         context = start();
-        Http.Response current = http.get("/api/v1/plans/current");
+        TestHttp.Response current = http.get("/api/v1/plans/current");
         assertThat(current.status()).isEqualTo(200);
         assertThat(current.<String>json("$.planId")).isEqualTo(last);
         assertThat(current.<Boolean>json("$.fresh")).isFalse();

@@ -2,7 +2,7 @@ package io.bootswarm.allocator.plan;
 
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
-import io.bootswarm.allocator.Http.Response;
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
 import io.bootswarm.common.allocation.AllocationPlan;
@@ -28,7 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
-import static io.bootswarm.allocator.Http.assertProblem;
+import static io.bootswarm.testing.TestHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;

@@ -1,7 +1,8 @@
 package io.bootswarm.seed.imports;
 
 import io.bootswarm.common.manifest.PieceSplitter;
-import io.bootswarm.seed.RawHttp;
+import io.bootswarm.seed.SeedTestSupport;
+import io.bootswarm.testing.RawHttp;
 import io.bootswarm.seed.SeedApiItBase;
 import io.bootswarm.seed.catalog.Catalog;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,7 +97,7 @@ class BadInputIT extends SeedApiItBase {
 
     @Test
     void emptyChunkedUploadIsRejectedAndLeavesAFailedImport() throws IOException {
-        try (RawHttp up = RawHttp.upload(port, "empty-chunked", "Transfer-Encoding: chunked")) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "empty-chunked", "Transfer-Encoding: chunked")) {
             up.chunk(new byte[0]);
             RawHttp.Response r = up.readResponse(Duration.ofSeconds(30));
             assertProblem(r, 400, "urn:bootswarm:problem:empty-image");
@@ -106,7 +107,7 @@ class BadInputIT extends SeedApiItBase {
 
     @Test
     void declaredOversizeUploadIsRejectedWithoutReadingTheBody() throws IOException {
-        try (RawHttp up = RawHttp.upload(port, "too-big-declared", "Content-Length: " + (MAX_IMAGE_SIZE + 1))) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "too-big-declared", "Content-Length: " + (MAX_IMAGE_SIZE + 1))) {
             // Nothing of the body is sent: the answer must come from the headers alone.
             RawHttp.Response r = up.readResponse(Duration.ofSeconds(30));
             assertProblem(r, 413, "urn:bootswarm:problem:image-too-large");
@@ -118,7 +119,7 @@ class BadInputIT extends SeedApiItBase {
     @Test
     void streamedOversizeUploadIsCutOffPromptly() throws Exception {
         AtomicLong sent = new AtomicLong();
-        try (RawHttp up = RawHttp.upload(port, "too-big-streamed", "Transfer-Encoding: chunked")) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "too-big-streamed", "Transfer-Encoding: chunked")) {
             Thread writer = Thread.ofVirtual().start(() -> {
                 byte[] chunk = randomBytes(64 * 1024, 4);
                 try {
@@ -155,7 +156,7 @@ class BadInputIT extends SeedApiItBase {
     void nameTakenWhileUploadingIsRejectedAtCommitAndLeavesNoFile() throws Exception {
         String name = "it-race-" + UUID.randomUUID().toString().substring(0, 8);
         byte[] body = randomBytes(4 * PIECE, 6);
-        try (RawHttp up = RawHttp.upload(port, name, "Content-Length: " + body.length)) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, name, "Content-Length: " + body.length)) {
             up.write(java.util.Arrays.copyOfRange(body, 0, 2 * PIECE));
             // While it streams, the upload shows as a RUNNING import with its progress.
             JsonNode running = awaitRunningImport(name, 2L * PIECE);

@@ -1,7 +1,7 @@
 package io.bootswarm.seed.imports;
 
 import io.bootswarm.seed.Api;
-import io.bootswarm.seed.RawHttp;
+import io.bootswarm.testing.RawHttp;
 import io.bootswarm.seed.SeedServiceApplication;
 import io.bootswarm.seed.SeedTestSupport;
 import io.bootswarm.infra.Infra;
@@ -62,7 +62,7 @@ class ImportRestartIT {
             assertThat(api.postJson("/api/v1/imports", "{\"name\":\"crashed-path\",\"path\":\"slow.raw\"}")
                     .statusCode()).isEqualTo(202);
             // ... and an upload that has sent 3 of its 8 pieces when the seed dies.
-            try (RawHttp up = RawHttp.upload(port, "crashed-upload", "Content-Length: " + 8 * PIECE)) {
+            try (RawHttp up = SeedTestSupport.rawUpload(port, "crashed-upload", "Content-Length: " + 8 * PIECE)) {
                 up.write(randomBytes(3 * PIECE, 3));
                 awaitTrue("both imports running", Duration.ofSeconds(60), () -> {
                     JsonNode all = Api.json(api.get("/api/v1/imports"));

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.hosts;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.tracker.TrackerITSupport;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.events.LaunchCommand;
 import io.bootswarm.common.events.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus.State;
