@@ -11,7 +11,7 @@ import io.bootswarm.agent.trace.AccessRecorder;
 import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.net.UriHost;
 import io.bootswarm.common.profile.ProfileDocument;
@@ -54,13 +54,40 @@ public final class Disks implements AutoCloseable {
         }
     }
 
-    /** What is kept on disk about a disk. */
-    record DiskRecord(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
+    /**
+     * What is kept on disk about a disk: its {@code disk.json}, read back at every start, also by later
+     * versions of the agent. Its field names (and {@link StoredOptions}') must not change; a field may
+     * be added (files written before leave it null, which must mean what the old behaviour was). Kept
+     * apart from {@link LaunchOptions} and the REST and Kafka forms, with explicit mapping.
+     */
+    record DiskRecord(UUID id, UUID imageId, UUID launchId, StoredOptions options, Instant createdAt) {
+
+        static DiskRecord of(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
+            return new DiskRecord(id, imageId, launchId, StoredOptions.of(options), createdAt);
+        }
+
+        /** The options, resolved; a file written before disks had options takes the defaults. */
+        LaunchOptions launchOptions() {
+            return (options == null ? LaunchOptions.DEFAULTS : options.toLaunchOptions()).resolved();
+        }
+    }
+
+    /** The launch options as {@code disk.json} keeps them. */
+    record StoredOptions(String workload, LaunchOptions.Policy policy, Integer window, Boolean backgroundFill) {
+
+        static StoredOptions of(LaunchOptions o) {
+            return new StoredOptions(o.workload(), o.policy(), o.window(), o.backgroundFill());
+        }
+
+        LaunchOptions toLaunchOptions() {
+            return new LaunchOptions(workload, policy, window, backgroundFill);
+        }
     }
 
     /** An open disk. */
     public static final class OpenDisk {
         private final DiskRecord record;
+        private final LaunchOptions options;
         private final Manifest manifest;
         private final VirtualDisk disk;
         private final SwarmSession session;
@@ -71,6 +98,7 @@ public final class Disks implements AutoCloseable {
 
         OpenDisk(DiskRecord record, Manifest manifest, VirtualDisk disk, SwarmSession session, AccessRecorder recorder) {
             this.record = record;
+            this.options = record.launchOptions();
             this.manifest = manifest;
             this.disk = disk;
             this.session = session;
@@ -101,8 +129,9 @@ public final class Disks implements AutoCloseable {
             return session;
         }
 
+        /** The launch options, resolved. */
         public LaunchOptions options() {
-            return record.options();
+            return options;
         }
 
         public AccessRecorder recorder() {
@@ -194,8 +223,8 @@ public final class Disks implements AutoCloseable {
             if (existing != null) {
                 return existing;
             }
-            DiskRecord r = new DiskRecord(id, imageId, launchId,
-                    (options == null ? LaunchOptions.DEFAULTS : options).resolved(), Instant.now());
+            DiskRecord r = DiskRecord.of(id, imageId, launchId, LaunchOptions.orDefaults(options).resolved(),
+                    Instant.now());
             Path dir = PrivateFiles.createDirectories(directory.resolve(id.toString()));
             Path tmp = dir.resolve("disk.json.tmp");
             PrivateFiles.writeNew(tmp, json.writeValueAsBytes(r));
@@ -212,9 +241,6 @@ public final class Disks implements AutoCloseable {
     }
 
     private OpenDisk openDisk(DiskRecord r, Manifest manifest) throws IOException {
-        if (r.options() == null) {
-            r = new DiskRecord(r.id(), r.imageId(), r.launchId(), LaunchOptions.DEFAULTS.resolved(), r.createdAt());
-        }
         SwarmSession session = swarms.session(manifest);
         AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads());
         VirtualDisk disk = VirtualDisk.open(manifest, swarms.store(), session, directory.resolve(r.id().toString()),
@@ -328,7 +354,7 @@ public final class Disks implements AutoCloseable {
         Prefetcher p = d.prefetcher();
         var demand = d.disk().demand();
         return new DiskView(d.id(), d.manifest().imageId(), d.manifest().name(), d.record().launchId(),
-                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), d.options(), d.profileRuns(),
+                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), DiskOptionsBody.of(d.options()), d.profileRuns(),
                 s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.piecesByPeer(),
                 s.bytesFetched(),
                 demand.misses(), demand.waitMillis(0.5), demand.waitMillis(0.99), p == null ? 0 : p.prefetched(),
