@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static io.bootswarm.seed.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Every kind of bad input gets its status and an RFC 9457 body, and leaves the catalog (image rows)
@@ -301,18 +302,17 @@ class BadInputIT extends SeedApiItBase {
         throw new AssertionError("no import of " + name);
     }
 
-    private JsonNode awaitRunningImport(String name, long bytes) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode i : json(api.get("/api/v1/imports"))) {
-                if (i.get("name").asString().equals(name) && i.get("state").asString().equals("RUNNING")
-                        && i.get("bytesDone").asLong() == bytes) {
-                    return i;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no RUNNING import of " + name + " at " + bytes + " bytes");
+    private JsonNode awaitRunningImport(String name, long bytes) {
+        return await("a RUNNING import of " + name + " at " + bytes + " bytes").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(20)).until(() -> {
+                    for (JsonNode i : json(api.get("/api/v1/imports"))) {
+                        if (i.get("name").asString().equals(name) && i.get("state").asString().equals("RUNNING")
+                                && i.get("bytesDone").asLong() == bytes) {
+                            return java.util.Optional.of(i);
+                        }
+                    }
+                    return java.util.Optional.<JsonNode>empty();
+                }, java.util.Optional::isPresent).orElseThrow();
     }
 
     static void assertProblem(HttpResponse<String> r, int status, String type) {
