@@ -161,7 +161,8 @@ class KafkaPlansIT extends AllocatorITSupport {
         Response current = http.get("/api/v1/plans/current");
         assertThat(Instant.parse(current.json("$.validUntil"))).isBefore(Instant.now());
 
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> plans() == stored);
+        awaitRounds(planner, 3);
+        assertThat(plans()).isEqualTo(stored);
         assertThat(watcher.plansFor(Set.of())).hasSize(published);
     }
 
