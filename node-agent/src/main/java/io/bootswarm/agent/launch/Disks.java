@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -157,7 +158,8 @@ public final class Disks implements AutoCloseable {
     private final TracePublisher traces;
     private final IntSupplier nbdPort;
     private final Consumer<String> disconnectExport;
-    private final JsonMapper json = JsonMapper.builder().build();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final InstantSource clock;
     private final Map<UUID, OpenDisk> open = new ConcurrentHashMap<>();
     private volatile Function<UUID, String> filePath = id -> null;
 
@@ -168,6 +170,15 @@ public final class Disks implements AutoCloseable {
     public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
                  ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport)
             throws IOException {
+        this(directory, manifests, swarms, properties, profiles, traces, nbdPort, disconnectExport,
+                InstantSource.system());
+    }
+
+    /** @param clock when a disk is created ({@code createdAt}, the order of {@link #list()}) */
+    public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
+                 ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport,
+                 InstantSource clock) throws IOException {
+        this.clock = clock;
         this.directory = PrivateFiles.createDirectories(directory);
         this.manifests = manifests;
         this.swarms = swarms;
@@ -187,8 +198,7 @@ public final class Disks implements AutoCloseable {
                     continue;
                 }
                 try {
-                    DiskRecord r = json.readValue(meta.toFile(), DiskRecord.class);
-                    openDisk(r);
+                    openDisk(readRecord(meta));
                 } catch (IOException | RuntimeException e) {
                     log.warn("could not reopen disk in {}: {}", d, e.toString());
                 }
@@ -224,16 +234,30 @@ public final class Disks implements AutoCloseable {
                 return existing;
             }
             DiskRecord r = DiskRecord.of(id, imageId, launchId, LaunchOptions.orDefaults(options).resolved(),
-                    Instant.now());
+                    clock.instant());
             Path dir = PrivateFiles.createDirectories(directory.resolve(id.toString()));
-            Path tmp = dir.resolve("disk.json.tmp");
-            PrivateFiles.writeNew(tmp, json.writeValueAsBytes(r));
-            Files.move(tmp, dir.resolve("disk.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            writeRecord(dir, r);
             OpenDisk d = openDisk(r, manifest);
             log.info("disk {} created for image {} ({} bytes, {} of {} pieces to fetch)", id, manifest.name(),
                     manifest.size(), d.disk().missingPieces(), manifest.pieceCount());
             return d;
         }
+    }
+
+    /** Reads a {@code disk.json}. */
+    static DiskRecord readRecord(Path file) throws IOException {
+        try {
+            return JSON.readValue(file.toFile(), DiskRecord.class);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IOException("unreadable " + file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Writes {@code dir/disk.json} atomically (the file is there whole or not at all). */
+    static void writeRecord(Path dir, DiskRecord r) throws IOException {
+        Path tmp = dir.resolve("disk.json.tmp");
+        PrivateFiles.writeNew(tmp, JSON.writeValueAsBytes(r));
+        Files.move(tmp, dir.resolve("disk.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private OpenDisk openDisk(DiskRecord r) throws IOException {
@@ -354,7 +378,8 @@ public final class Disks implements AutoCloseable {
         Prefetcher p = d.prefetcher();
         var demand = d.disk().demand();
         return new DiskView(d.id(), d.manifest().imageId(), d.manifest().name(), d.record().launchId(),
-                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), DiskOptionsBody.of(d.options()), d.profileRuns(),
+                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), DiskOptionsBody.of(d.options()),
+                d.profileRuns(),
                 s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.piecesByPeer(),
                 s.bytesFetched(),
                 demand.misses(), demand.waitMillis(0.5), demand.waitMillis(0.99), p == null ? 0 : p.prefetched(),
