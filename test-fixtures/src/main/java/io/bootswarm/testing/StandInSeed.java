@@ -47,6 +47,7 @@ public final class StandInSeed implements AutoCloseable {
     private final Map<UUID, Boolean> imageOpen = new ConcurrentHashMap<>();
     private final AtomicInteger stockRequests = new AtomicInteger();
     private final Map<UUID, String> authorizations = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> slowAnswered = new ConcurrentHashMap<>();
 
     private StandInSeed(HttpServer server) {
         this.server = server;
@@ -109,6 +110,23 @@ public final class StandInSeed implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /**
+     * Slow answers sent so far for image {@code id}: a caller that gave up on them returned while this is
+     * still 0, which a test asserts instead of timing the call.
+     */
+    public int slowAnswered(UUID id) {
+        return count(slowAnswered.get(id.toString()));
+    }
+
+    /** Slow answers sent so far for the related swarms of {@code swarm} (see {@link #slowAnswered(UUID)}). */
+    public int slowAnswered(String swarm) {
+        return count(slowAnswered.get(swarm));
+    }
+
+    private static int count(AtomicInteger n) {
+        return n == null ? 0 : n.get();
+    }
+
     /** The Authorization header of the last request for image {@code id}, or null (none, or no header). */
     public String authorization(UUID id) {
         return authorizations.get(id);
@@ -146,7 +164,7 @@ public final class StandInSeed implements AutoCloseable {
             if (failingRelated.contains(swarm)) {
                 respond(exchange, 500, "{\"title\":\"Internal error\"}");
             } else if (slowRelated.contains(swarm)) {
-                answerLate();
+                answerLate(swarm);
                 respond(exchange, 200, "[]");
             } else if (related.containsKey(swarm)) {
                 respond(exchange, 200, related.get(swarm));
@@ -232,7 +250,7 @@ public final class StandInSeed implements AutoCloseable {
             if (failing.contains(id)) {
                 respond(exchange, 500, "{\"title\":\"Internal error\"}");
             } else if (slow.contains(id)) {
-                answerLate();
+                answerLate(id.toString());
                 respond(exchange, 200, "{}");
             } else if (images.containsKey(id)) {
                 respond(exchange, 200, images.get(id));
@@ -243,12 +261,13 @@ public final class StandInSeed implements AutoCloseable {
     }
 
     /** The deliberate delay of a slow answer (see {@link #SLOW_ANSWER}). */
-    private static void answerLate() {
+    private void answerLate(String key) {
         try {
             Thread.sleep(SLOW_ANSWER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        slowAnswered.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
     }
 
     private static void respond(HttpExchange exchange, int status, String json) throws IOException {
