@@ -24,12 +24,14 @@ import java.util.Random;
 import java.util.UUID;
 
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doReturn;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 /**
  * {@link Disks} on a directory of its own, with the real piece store and overlays but without a network:
- * the catalog knows the images {@link #image made here}, the swarm sessions are stand-ins that fetch
+ * the catalog knows the images {@link #image made here} (others are unknown, as the real catalog says), the
+ * swarm sessions are stand-ins that fetch
  * nothing, and there is no profile-service (no profile: nothing to prefetch) and no Kafka.
  */
 final class DisksFixture implements AutoCloseable {
@@ -50,6 +52,9 @@ final class DisksFixture implements AutoCloseable {
     DisksFixture(Path directory) throws IOException {
         this.directory = directory;
         this.store = PieceStore.open(directory.resolve("pieces"), PIECE, Duration.ofSeconds(1));
+        when(manifests.get(any())).thenAnswer(i -> {
+            throw new ManifestCatalog.UnknownImageException(i.getArgument(0));
+        });
         when(swarms.store()).thenReturn(store);
         when(swarms.session(any())).thenAnswer(i -> mock(SwarmSession.class));
     }
@@ -60,7 +65,7 @@ final class DisksFixture implements AutoCloseable {
         new Random(pieces).nextBytes(bytes);
         Manifest m = new PieceSplitter(PIECE, Long.MAX_VALUE).split(new ByteArrayInputStream(bytes), null, null)
                 .manifest(UUID.randomUUID(), "image-" + pieces);
-        when(manifests.get(m.imageId())).thenReturn(m);
+        doReturn(m).when(manifests).get(m.imageId());
         return m;
     }
 
