@@ -16,6 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Stands in for node agents: sends their swarm reports to Kafka as they do (EventCodec JSON keyed by
@@ -23,8 +27,11 @@ import java.util.concurrent.ExecutionException;
  */
 public final class Agents implements AutoCloseable {
 
+    /** When any stand-in agent of this JVM last sent a report (so that a test can wait for all to expire). */
+    private static final AtomicReference<Instant> NEWEST_SENT = new AtomicReference<>(Instant.EPOCH);
+
     private final KafkaProducer<String, String> producer;
-    private volatile Thread reporter;
+    private volatile ScheduledExecutorService reporter;
 
     /** Sends as the agents' principal. */
     public Agents(KafkaServer kafka) {
@@ -42,6 +49,12 @@ public final class Agents implements AutoCloseable {
 
     public void send(SwarmReport report) {
         sendRaw(report.host(), EventCodec.encode(report));
+        NEWEST_SENT.accumulateAndGet(report.at(), (a, b) -> a.isAfter(b) ? a : b);
+    }
+
+    /** The time of the newest report any stand-in agent of this JVM has sent (the epoch if none). */
+    public static Instant newestSent() {
+        return NEWEST_SENT.get();
     }
 
     public void sendRaw(String key, String value) {
@@ -55,29 +68,23 @@ public final class Agents implements AutoCloseable {
         }
     }
 
-    /** Starts sending every host's report every {@code intervalMillis}, as live agents do. */
+    /** Starts sending every host's report every {@code intervalMillis}, as live agents do (their period). */
     public Agents report(List<Host> hosts, long intervalMillis) {
         stop();
-        reporter = Thread.ofVirtual().name("test-agents").start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                hosts.forEach(h -> send(h.now()));
-                try {
-                    Thread.sleep(intervalMillis);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("test-agents").factory());
+        s.scheduleAtFixedRate(() -> hosts.forEach(h -> send(h.now())), 0, intervalMillis, TimeUnit.MILLISECONDS);
+        reporter = s;
         return this;
     }
 
-    /** The agents go quiet. */
+    /** The agents go quiet: no report is sent after this returns. */
     public void stop() {
-        Thread t = reporter;
-        if (t != null) {
-            t.interrupt();
+        ScheduledExecutorService s = reporter;
+        if (s != null) {
+            s.shutdownNow();
             try {
-                t.join();
+                s.awaitTermination(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

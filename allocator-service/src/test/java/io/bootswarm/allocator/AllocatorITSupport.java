@@ -1,17 +1,23 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.allocator.plan.Planner;
+import io.bootswarm.allocator.reports.ReportStore;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Base of allocator-service's integration tests: one application context on real PostgreSQL and
@@ -39,7 +45,7 @@ public abstract class AllocatorITSupport {
     @Autowired
     protected JdbcTemplate jdbc;
 
-    protected final Http http = new Http(() -> port);
+    protected final TestHttp http = new TestHttp(() -> this.port, (request, body) -> Tokens.authorized(request));
 
     @DynamicPropertySource
     static void infrastructure(DynamicPropertyRegistry registry) {
@@ -54,19 +60,30 @@ public abstract class AllocatorITSupport {
         return p;
     }
 
-    /** The Kafka listener and the planner must stop before the shared infrastructure does. */
     @Autowired
-    void closeAtSessionEnd(ConfigurableApplicationContext context) {
-        CloseContextsAtSessionEnd.register(context);
+    protected Planner planner;
+
+    @Autowired
+    protected ReportStore reports;
+
+    /** Waits until no reports are live and the planner has noticed: it makes no plan until agents report again. */
+    protected void awaitQuiet() {
+        awaitQuiet(reports, planner);
     }
 
-    /** Waits until no plan has been made for 1.5 s (three periods): no reports are live. */
-    protected void awaitQuiet() {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
-            long before = plans();
-            Thread.sleep(1500);
-            return plans() == before;
-        });
+    /**
+     * Waits until {@code reports} has no live report, then for two more planning rounds: one that began
+     * before may still have planned from what was live then, the second began with nothing to plan.
+     */
+    public static void awaitQuiet(ReportStore reports, Planner planner) {
+        await("no live reports").atMost(Duration.ofSeconds(30)).until(() -> reports.live().isEmpty());
+        awaitRounds(planner, 2);
+    }
+
+    /** Waits until {@code planner} has finished {@code n} more planning rounds. */
+    public static void awaitRounds(Planner planner, int n) {
+        long start = planner.rounds();
+        await(n + " planning rounds").atMost(Duration.ofSeconds(30)).until(() -> planner.rounds() >= start + n);
     }
 
     protected long plans() {

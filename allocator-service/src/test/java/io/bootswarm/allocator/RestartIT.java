@@ -1,7 +1,12 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.testing.CloseContextsAtSessionEnd;
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.allocator.plan.Planner;
+import io.bootswarm.allocator.reports.ReportStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,11 +15,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.bootswarm.allocator.Http.assertProblem;
+import static io.bootswarm.testing.TestHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,6 +33,8 @@ class RestartIT {
 
     private static final Infra INFRA = Infra.shared();
     private static final Duration WAIT = Duration.ofSeconds(30);
+    /** bootswarm.allocator.report-expiry (4) x report-interval (500 ms). */
+    private static final Duration REPORT_LIFETIME = Duration.ofSeconds(2);
     private static final String DATABASE = INFRA.newDatabase("allocator_restart");
 
     private static Agents agents;
@@ -34,7 +42,7 @@ class RestartIT {
     private static final SingleConnectionDataSource HISTORY = new SingleConnectionDataSource(DATABASE,
             INFRA.postgres().username(), INFRA.postgres().password(), true);
     private ConfigurableApplicationContext context;
-    private final Http http = new Http(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+    private final TestHttp http = new TestHttp(() -> Integer.parseInt(context.getEnvironment().getProperty("local.server.port")), (request, body) -> Tokens.authorized(request));
 
     @BeforeAll
     static void clients() {
@@ -64,6 +72,10 @@ class RestartIT {
         return c;
     }
 
+    private Planner planner() {
+        return context.getBean(Planner.class);
+    }
+
     private long plans() {
         return context.getBean(JdbcTemplate.class).queryForObject("select count(*) from allocator.plan", Long.class);
     }
@@ -71,14 +83,15 @@ class RestartIT {
     @Test
     void aRestartedInstancePicksUpTheLastPlanAndStrategyAndResumesOnceReportsArrive() throws Exception {
         // the new consumer group reads the topic from the start: let earlier test classes' reports (2 s) expire
-        Thread.sleep(2000);
+        await("earlier reports expired").atMost(WAIT)
+                .until(() -> Agents.newestSent().plus(REPORT_LIFETIME).isBefore(Instant.now()));
         context = start();
         watcher = new PlanWatcher(INFRA.kafka(),
                 new JdbcTemplate(HISTORY));
         TwoImages images = new TwoImages();
 
-        // nothing reported: no plan
-        Thread.sleep(1500);
+        // nothing reported: no plan, however many rounds the planner runs
+        AllocatorITSupport.awaitRounds(planner(), 3);
         assertThat(plans()).isZero();
         assertProblem(http.get("/api/v1/plans/current"), 404, "no-plan");
 
@@ -86,11 +99,7 @@ class RestartIT {
         agents.report(images.hosts(), 500);
         watcher.await(images.groups(), p -> p.strategy().equals("CROSS_PROP"), WAIT);
         agents.stop();
-        await().atMost(WAIT).until(() -> {
-            long before = plans();
-            Thread.sleep(1500);
-            return plans() == before;
-        });
+        AllocatorITSupport.awaitQuiet(context.getBean(ReportStore.class), planner());
         long stored = plans();
         String last = http.get("/api/v1/plans/current").json("$.planId");
         int publishedBefore = watcher.plansFor(Set.of()).size();
@@ -99,13 +108,14 @@ class RestartIT {
         context.close();
 
         context = start();
-        Http.Response current = http.get("/api/v1/plans/current");
+        TestHttp.Response current = http.get("/api/v1/plans/current");
         assertThat(current.status()).isEqualTo(200);
         assertThat(current.<String>json("$.planId")).isEqualTo(last);
         assertThat(current.<Boolean>json("$.fresh")).isFalse();
         assertThat(http.get("/api/v1/strategy").<String>json("$.strategy")).isEqualTo("CROSS_PROP");
         // the old reports replayed from Kafka have expired: still nothing to plan
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> plans() == stored);
+        AllocatorITSupport.awaitRounds(planner(), 3);
+        assertThat(plans()).isEqualTo(stored);
         assertThat(watcher.plansFor(Set.of())).hasSize(publishedBefore);
 
         agents.report(images.hosts(), 500);

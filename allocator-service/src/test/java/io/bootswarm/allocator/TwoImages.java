@@ -1,5 +1,6 @@
 package io.bootswarm.allocator;
 
+import io.bootswarm.testing.TestHttp;
 import io.bootswarm.allocation.AllocationProblem;
 import io.bootswarm.common.events.SwarmReport.Entry;
 
@@ -80,8 +81,8 @@ public final class TwoImages {
      * True when the stored plan {@code planId} was made from every host's report (an allocator may
      * plan between two hosts' first reports): each group's R is the full sum.
      */
-    public boolean complete(Http http, UUID planId) {
-        Http.Response r = http.get("/api/v1/plans/" + planId);
+    public boolean complete(TestHttp http, UUID planId) {
+        TestHttp.Response r = http.get("/api/v1/plans/" + planId);
         if (r.status() != 200) {
             return false;
         }

@@ -1,86 +1,75 @@
 package io.bootswarm.seed;
 
 import io.bootswarm.infra.auth.Tokens;
+import io.bootswarm.testing.TestHttp;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 
 /**
- * A small client of the seed's REST API for tests: plain JDK HTTP, JSON read as trees. Requests
- * carry the operator's bearer token ({@link Tokens#operator()}) unless they set an
- * {@code Authorization} header of their own.
+ * The seed's REST API as its tests call it: the shared {@link TestHttp} client, with the operator's
+ * bearer token ({@link Tokens#operator()}) unless a request sets an {@code Authorization} header of its
+ * own, the JDK's responses, JSON read as trees, and the upload endpoint's shortcuts.
  */
 public final class Api {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final String base;
+    private final TestHttp http;
 
     public Api(int port) {
-        this.base = "http://127.0.0.1:" + port;
+        this.http = new TestHttp(port, (request, body) -> Tokens.authorized(request));
     }
 
     public String base() {
-        return base;
+        return http.base();
     }
 
     public HttpResponse<String> get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+        return send(HttpRequest.newBuilder(http.uri(path)).GET());
     }
 
     public HttpResponse<String> delete(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+        return send(HttpRequest.newBuilder(http.uri(path)).DELETE());
     }
 
     public HttpResponse<String> postJson(String path, String json) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        return send(HttpRequest.newBuilder(http.uri(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     public HttpResponse<String> upload(String name, Path file) {
         try {
-            return send(HttpRequest.newBuilder(URI.create(base + "/api/v1/images?name=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8)))
-                    .header("Content-Type", "application/octet-stream")
-                    .POST(HttpRequest.BodyPublishers.ofFile(file)));
+            return send(uploadRequest(name).POST(HttpRequest.BodyPublishers.ofFile(file)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     public HttpResponse<String> upload(String name, byte[] body) {
-        return send(HttpRequest.newBuilder(URI.create(base + "/api/v1/images?name=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8)))
-                .header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        return send(uploadRequest(name).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    private HttpRequest.Builder uploadRequest(String name) {
+        return HttpRequest.newBuilder(http.uri("/api/v1/images?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/octet-stream");
     }
 
     /** Sends {@code request} with the operator's token unless it has an Authorization header. */
     public HttpResponse<String> send(HttpRequest.Builder request) {
-        return exchange(Tokens.authorized(request.timeout(Duration.ofMinutes(2)).build()));
+        return http.exchange(request);
     }
 
     /** Sends {@code request} as it is: without a token unless it has one (an anonymous caller). */
     public HttpResponse<String> sendAsIs(HttpRequest.Builder request) {
-        return exchange(request.timeout(Duration.ofMinutes(2)).build());
-    }
-
-    private HttpResponse<String> exchange(HttpRequest request) {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http.exchangeAsIs(request);
     }
 
     public static JsonNode json(HttpResponse<String> response) {

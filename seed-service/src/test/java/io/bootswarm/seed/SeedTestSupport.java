@@ -7,6 +7,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.auth.Tokens;
+import io.bootswarm.testing.RawHttp;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 import java.io.IOException;
@@ -69,5 +71,20 @@ public final class SeedTestSupport {
         PRODUCERS.computeIfAbsent(user, u -> new KafkaProducer<>(Infra.shared().kafka().clientProperties(u),
                 new StringSerializer(), new StringSerializer()))
                 .send(new ProducerRecord<>(topic, key, value)).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Opens a connection to the seed at {@code port} and sends the request line and headers of an upload
+     * of image {@code name}, holding the body back; {@code extraHeaders} e.g. a Content-Length. It carries
+     * the operator's bearer token unless {@code extraHeaders} has an Authorization.
+     */
+    public static RawHttp rawUpload(int port, String name, String... extraHeaders) throws IOException {
+        java.util.List<String> headers = new java.util.ArrayList<>();
+        headers.add("Content-Type: application/octet-stream");
+        headers.addAll(java.util.List.of(extraHeaders));
+        if (!RawHttp.hasHeader("Authorization", extraHeaders)) {
+            headers.add("Authorization: Bearer " + Tokens.operator());
+        }
+        return RawHttp.request(port, "POST", "/api/v1/images?name=" + name, headers.toArray(String[]::new));
     }
 }

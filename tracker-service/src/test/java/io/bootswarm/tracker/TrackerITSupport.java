@@ -1,9 +1,10 @@
 package io.bootswarm.tracker;
 
+import io.bootswarm.testing.StandInSeed;
 import io.bootswarm.infra.kafka.KafkaUser;
-import com.jayway.jsonpath.DocumentContext;
-import com.jayway.jsonpath.JsonPath;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.testing.TestHttp.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -15,11 +16,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -30,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Base of the tracker's integration tests: one application context (real PostgreSQL and Kafka
  * from {@link Infra#shared()}, a fresh database), a stand-in seed-service registered as a live seed
- * before every test, and plain-HTTP helpers. Host timeout is 3 s so DOWN can be observed. Loopback
+ * before every test, and plain-HTTP helpers (the shared {@link TestHttp}). Host timeout is 3 s so DOWN can be observed. Loopback
  * callers are in the trusted networks, so that tests can announce made-up addresses (10.x) for peers
  * on other machines, as agents behind NAT would; {@code UntrustedAddressIT} runs without.
  *
@@ -58,7 +56,10 @@ public abstract class TrackerITSupport {
     protected static final StandInSeed SEED = StandInSeed.start();
     protected static final int SEED_PEER_PORT = 16881;
 
-    protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The shared test client, with the token {@link #tokenFor} picks for each request. */
+    protected final TestHttp http = new TestHttp(() -> this.port,
+            (request, body) -> authorized(HttpRequest.newBuilder(request, (n, v) -> true), request.method(),
+                    request.uri().getPath(), body));
 
     @LocalServerPort
     protected int port;
@@ -183,24 +184,8 @@ public abstract class TrackerITSupport {
         return Map.of("launches", count("launches"), "launch_hosts", count("launch_hosts"), "outbox", count("outbox"));
     }
 
-    /** An HTTP response with its body parsed on demand. */
-    public record Response(int status, Map<String, List<String>> headers, String body) {
-        public DocumentContext json() {
-            return JsonPath.parse(body);
-        }
-
-        public <T> T json(String path) {
-            return JsonPath.read(body, path);
-        }
-
-        public String header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
-                    .findFirst().map(e -> e.getValue().getFirst()).orElse(null);
-        }
-    }
-
     protected URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + port + pathAndQuery);
+        return http.uri(pathAndQuery);
     }
 
     protected Response post(String path, String json, String... headers) {
@@ -209,54 +194,34 @@ public abstract class TrackerITSupport {
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return send(authorized(b, "POST", path, json));
+        return http.sendAsIs(authorized(b, "POST", path, json));
     }
 
     protected Response get(String path) {
-        return send(authorized(HttpRequest.newBuilder(uri(path)).GET(), "GET", path, null));
+        return http.get(path);
     }
 
     protected Response delete(String path) {
-        return send(authorized(HttpRequest.newBuilder(uri(path)).DELETE(), "DELETE", path, null));
+        return http.delete(path);
     }
 
+    /** Sends {@code request} with the token {@link #tokenFor} picks, unless it has an Authorization header. */
     protected Response send(HttpRequest request) {
-        return sendAsIs(authorized(HttpRequest.newBuilder(request, (n, v) -> true), request.method(),
-                request.uri().getPath(), null));
+        return http.send(request);
     }
 
     /** Sends {@code request} with the headers it has: without a token when it names none. */
     protected Response sendAsIs(HttpRequest request) {
-        try {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.headers().map(), r.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http.sendAsIs(request);
     }
 
     protected HttpResponse<byte[]> getBytes(String pathAndQuery) {
-        try {
-            return http.send(authorized(HttpRequest.newBuilder(uri(pathAndQuery)).GET(), "GET", pathAndQuery, null),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http.getBytes(pathAndQuery);
     }
 
     /** Asserts an RFC 9457 problem body of the given status and bootswarm slug. */
     protected static void assertProblem(Response r, int status, String slug) {
-        assertThat(r.status()).as(r.body()).isEqualTo(status);
-        assertThat(r.header("Content-Type")).startsWith("application/problem+json");
-        assertThat(r.<String>json("$.type")).isEqualTo("urn:bootswarm:problem:" + slug);
-        assertThat(r.<Integer>json("$.status")).isEqualTo(status);
-        assertThat(r.<String>json("$.detail")).isNotBlank();
+        TestHttp.assertProblem(r, status, slug);
     }
 
     protected static UUID uuid(String s) {

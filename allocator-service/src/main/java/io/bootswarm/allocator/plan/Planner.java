@@ -26,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Makes a plan every {@code bootswarm.allocator.period}: the live reports are aggregated into the
@@ -56,6 +57,7 @@ public class Planner implements SmartLifecycle {
     private ScheduledExecutorService thread;
     private volatile boolean idle = true;
     private volatile boolean failing;
+    private final AtomicLong rounds = new AtomicLong();
 
     Planner(ReportStore reports, PlanStore store, AllocatorProperties properties, Clock clock, MeterRegistry meters) {
         this.reports = reports;
@@ -145,7 +147,17 @@ public class Planner implements SmartLifecycle {
                 log.warn("planning failed; trying again every {}", properties.period(), e);
                 failing = true;
             }
+        } finally {
+            rounds.incrementAndGet();
         }
+    }
+
+    /**
+     * Planning rounds this instance has finished (with a plan, without one for want of reports, or failed):
+     * what tests wait for, instead of a stretch of time, to know the planner has looked again.
+     */
+    public long rounds() {
+        return rounds.get();
     }
 
     /** One period: aggregate, solve, store and publish. Empty when no host reported. */

@@ -4,7 +4,7 @@ import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
-import io.bootswarm.allocator.Http.Response;
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
 import org.junit.jupiter.api.Test;
@@ -16,7 +16,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
-import static io.bootswarm.allocator.Http.assertProblem;
+import static io.bootswarm.testing.TestHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

@@ -5,7 +5,7 @@ import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.Agents;
 import io.bootswarm.allocator.AllocatorITSupport;
-import io.bootswarm.allocator.Http.Response;
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.allocator.PlanWatcher;
 import io.bootswarm.allocator.TwoImages;
 import io.bootswarm.common.events.AllocationPlan;
@@ -29,7 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
-import static io.bootswarm.allocator.Http.assertProblem;
+import static io.bootswarm.testing.TestHttp.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
@@ -162,7 +162,8 @@ class KafkaPlansIT extends AllocatorITSupport {
         Response current = http.get("/api/v1/plans/current");
         assertThat(Instant.parse(current.json("$.validUntil"))).isBefore(Instant.now());
 
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> plans() == stored);
+        awaitRounds(planner, 3);
+        assertThat(plans()).isEqualTo(stored);
         assertThat(watcher.plansFor(Set.of())).hasSize(published);
     }
 

@@ -3,7 +3,7 @@ package io.bootswarm.allocator.plan;
 import io.bootswarm.allocation.AllocationProblem;
 import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
-import io.bootswarm.allocator.TestClock;
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.allocator.TestProperties;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.allocator.reports.ReportStore;
@@ -34,7 +34,7 @@ class PlannerTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00.123456789Z");
     private static final long US = 100L << 20;
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final List<SwarmReport> live = new ArrayList<>();
     private final ReportStore reports = mock(ReportStore.class);

@@ -1,7 +1,7 @@
 package io.bootswarm.allocator.reports;
 
 import io.bootswarm.allocation.Strategy;
-import io.bootswarm.allocator.TestClock;
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.allocator.TestProperties;
 import io.bootswarm.common.events.SwarmReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -23,7 +23,7 @@ class ReportStoreTest {
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final ReportStore store = new ReportStore(TestProperties.of(Strategy.CROSS_OPT), clock, meters);
 

@@ -1,6 +1,8 @@
 package io.bootswarm.common.events;
 
 import org.jspecify.annotations.Nullable;
+import io.bootswarm.common.launch.LaunchOptions;
+
 import java.time.Instant;
 import java.util.UUID;
 
@@ -11,18 +13,42 @@ import java.util.UUID;
  * @param options how the image is streamed; null (an older producer) means {@link LaunchOptions#DEFAULTS}
  */
 public record LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action,
-                            @Nullable LaunchOptions options) implements BootswarmEvent {
+                            @Nullable Options options) implements BootswarmEvent {
 
     public enum Action { START, STOP }
+
+    /**
+     * The launch options as the event carries them on {@code bootswarm.launch-commands}: the topic's
+     * schema, kept apart from {@link LaunchOptions} and from the REST and on-disk forms because messages
+     * already in the topic must still be read. Field names and the policy's constant names must not
+     * change; a field may be added (older messages leave it null, which means its default).
+     */
+    public record Options(@Nullable String workload, LaunchOptions.@Nullable Policy policy, @Nullable Integer window,
+                          @Nullable Boolean backgroundFill) {
+
+        public static @Nullable Options of(@Nullable LaunchOptions o) {
+            return o == null ? null : new Options(o.workload(), o.policy(), o.window(), o.backgroundFill());
+        }
+
+        public LaunchOptions toLaunchOptions() {
+            return new LaunchOptions(workload, policy, window, backgroundFill);
+        }
+    }
 
     /** A command with the default {@link LaunchOptions}. */
     public LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action) {
         this(eventId, at, launchId, host, imageId, action, null);
     }
 
+    /** A command carrying {@code options} in the event's form. */
+    public static LaunchCommand of(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action,
+                                   @Nullable LaunchOptions options) {
+        return new LaunchCommand(eventId, at, launchId, host, imageId, action, Options.of(options));
+    }
+
     /** The options with defaults filled in. */
     public LaunchOptions resolvedOptions() {
-        return (options == null ? LaunchOptions.DEFAULTS : options).resolved();
+        return (options == null ? LaunchOptions.DEFAULTS : options.toLaunchOptions()).resolved();
     }
 
     @Override

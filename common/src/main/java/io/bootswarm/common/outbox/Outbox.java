@@ -12,9 +12,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * after commit. A crash between commit and send loses nothing; a crash after send but before the
  * row is marked sends it again, which consumers absorb through the event id.
  *
- * <p>Each service's Flyway migrations create the table:
- * {@code outbox(id bigserial primary key, topic text, message_key text, payload text,
- * created_at timestamptz, published_at timestamptz)}.
+ * <p>The table is defined once, in the repeatable Flyway migration {@code classpath:db/outbox/R__outbox.sql}
+ * shipped beside this class: every service that uses the outbox adds {@code classpath:db/outbox} to
+ * {@code spring.flyway.locations}.
  */
 public final class Outbox {
 

@@ -48,9 +48,6 @@ public final class CachingJwtDecoder implements JwtDecoder {
 
     @Override
     public Jwt decode(String token) throws JwtException {
-        if (token == null) {
-            return delegate.decode(null);
-        }
         Instant now = clock.instant();
         Jwt known = accepted.get(token);
         if (known != null) {

@@ -1,5 +1,6 @@
 package io.bootswarm.common.events;
 
+import io.bootswarm.common.launch.LaunchOptions;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -30,7 +31,7 @@ class EventCodecTest {
                 new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.START),
                 new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.STOP),
                 new LaunchCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, LaunchCommand.Action.START,
-                        new LaunchOptions("boot", LaunchOptions.Policy.PROFILE, 8, true)),
+                        new LaunchCommand.Options("boot", LaunchOptions.Policy.PROFILE, 8, true)),
                 new LaunchStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", LaunchStatus.State.READY, 42,
                         "nbd://host-7:10809/debian", "nbd+unix:///debian?socket=/run/bs.sock", 2784, 2784,
                         730_000_000L, null),

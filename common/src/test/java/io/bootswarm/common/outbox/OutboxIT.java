@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.io.ClassPathResource;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
@@ -64,8 +66,8 @@ class OutboxIT {
         DriverManagerDataSource ds = new DriverManagerDataSource(infra.newDatabase("outbox"),
                 infra.postgres().username(), infra.postgres().password());
         jdbc = new JdbcTemplate(ds);
-        jdbc.execute("create table outbox (id bigserial primary key, topic text not null, message_key text, "
-                + "payload text not null, created_at timestamptz not null, published_at timestamptz)");
+        // the services' own definition of the table (their Flyway location db/outbox), run as a plain script
+        new ResourceDatabasePopulator(new ClassPathResource("db/outbox/R__outbox.sql")).execute(ds);
         tx = new TransactionTemplate(new DataSourceTransactionManager(ds));
         topic = "outbox-it-" + UUID.randomUUID();
         launch = UUID.randomUUID();

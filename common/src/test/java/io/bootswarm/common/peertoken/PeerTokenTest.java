@@ -1,5 +1,6 @@
 package io.bootswarm.common.peertoken;
 
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.peertoken.PeerTokenVerifier.Verdict;
@@ -80,7 +81,7 @@ class PeerTokenTest {
         KeyPair rotated = ManifestSignature.generateKeyPair();
         List<List<PeerTokenKey>> answers = List.of(List.of(PeerTokenKey.of(tracker.getPublic())),
                 List.of(PeerTokenKey.of(tracker.getPublic()), PeerTokenKey.of(rotated.getPublic())));
-        MutableClock clock = new MutableClock(T0);
+        ManualClock clock = new ManualClock(T0);
         PeerTokenKeyring ring = PeerTokenKeyring.of(List.of(), () -> answers.get(Math.min(fetches.getAndIncrement(), 1)),
                 clock, Duration.ofSeconds(30));
         String first = ManifestSignature.keyId(tracker.getPublic());
@@ -99,7 +100,7 @@ class PeerTokenTest {
 
     @Test
     void aKeyringWhoseSourceFailsFindsNothingAndTriesAgainLater() {
-        MutableClock clock = new MutableClock(T0);
+        ManualClock clock = new ManualClock(T0);
         AtomicInteger fetches = new AtomicInteger();
         PeerTokenKeyring ring = PeerTokenKeyring.of(List.of(), () -> {
             if (fetches.getAndIncrement() == 0) {
@@ -121,31 +122,4 @@ class PeerTokenTest {
         assertThatThrownBy(() -> PeerToken.decode(t)).isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** A clock tests move by hand. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

@@ -1,10 +1,10 @@
 package io.bootswarm.common.peertoken;
 
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
-import io.bootswarm.common.peertoken.PeerTokenTest.MutableClock;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerMessage;
@@ -56,7 +56,7 @@ class PeerWireAccessTest {
     static final byte[] PEER = PeerTokenTest.PEER;
 
     final KeyPair trackerKey = ManifestSignature.generateKeyPair();
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     final PeerTokenIssuer issuer = new PeerTokenIssuer(trackerKey.getPrivate(), clock, Duration.ofMinutes(10));
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final byte[] data = new byte[PIECE * PIECES - 1000];

@@ -1,6 +1,6 @@
 package io.bootswarm.agent.launch;
 
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 
@@ -13,9 +13,9 @@ import java.util.UUID;
  * @param launchId the fleet launch this disk belongs to, or null for a disk made by a local caller
  * @param options  workload, piece selection policy, window and background fill; defaults when null
  */
-public record CreateDiskRequest(@NotNull UUID imageId, UUID launchId, @Valid LaunchOptions options) {
+public record CreateDiskRequest(@NotNull UUID imageId, UUID launchId, @Valid DiskOptionsBody options) {
 
     LaunchOptions launchOptions() {
-        return options == null ? LaunchOptions.DEFAULTS : options;
+        return options == null ? LaunchOptions.DEFAULTS : options.toLaunchOptions();
     }
 }

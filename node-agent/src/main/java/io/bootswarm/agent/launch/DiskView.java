@@ -1,7 +1,5 @@
 package io.bootswarm.agent.launch;
 
-import io.bootswarm.common.events.LaunchOptions;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +31,7 @@ import java.util.UUID;
  * @param writtenBytes        bytes the guest has written (in 4 KiB clusters) to its copy-on-write overlay
  */
 public record DiskView(UUID id, UUID imageId, String imageName, UUID launchId, long size, String exportName,
-                       String nbdUri, String nbdUnixUri, String filePath, LaunchOptions options, Integer profileRuns,
+                       String nbdUri, String nbdUnixUri, String filePath, DiskOptionsBody options, Integer profileRuns,
                        int piecesPresent, int piecesTotal, long piecesFetched, long piecesFromSeed,
                        Map<String, Long> piecesByPeer, long bytesFetched,
                        int demandMisses, double demandWaitP50Millis, double demandWaitP99Millis, long prefetched,

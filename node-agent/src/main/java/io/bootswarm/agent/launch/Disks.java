@@ -11,7 +11,7 @@ import io.bootswarm.agent.trace.AccessRecorder;
 import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.net.UriHost;
@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -55,13 +56,40 @@ public final class Disks implements AutoCloseable {
         }
     }
 
-    /** What is kept on disk about a disk. */
-    record DiskRecord(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
+    /**
+     * What is kept on disk about a disk: its {@code disk.json}, read back at every start, also by later
+     * versions of the agent. Its field names (and {@link StoredOptions}') must not change; a field may
+     * be added (files written before leave it null, which must mean what the old behaviour was). Kept
+     * apart from {@link LaunchOptions} and the REST and Kafka forms, with explicit mapping.
+     */
+    record DiskRecord(UUID id, UUID imageId, UUID launchId, StoredOptions options, Instant createdAt) {
+
+        static DiskRecord of(UUID id, UUID imageId, UUID launchId, LaunchOptions options, Instant createdAt) {
+            return new DiskRecord(id, imageId, launchId, StoredOptions.of(options), createdAt);
+        }
+
+        /** The options, resolved; a file written before disks had options takes the defaults. */
+        LaunchOptions launchOptions() {
+            return (options == null ? LaunchOptions.DEFAULTS : options.toLaunchOptions()).resolved();
+        }
+    }
+
+    /** The launch options as {@code disk.json} keeps them. */
+    record StoredOptions(String workload, LaunchOptions.Policy policy, Integer window, Boolean backgroundFill) {
+
+        static StoredOptions of(LaunchOptions o) {
+            return new StoredOptions(o.workload(), o.policy(), o.window(), o.backgroundFill());
+        }
+
+        LaunchOptions toLaunchOptions() {
+            return new LaunchOptions(workload, policy, window, backgroundFill);
+        }
     }
 
     /** An open disk. */
     public static final class OpenDisk {
         private final DiskRecord record;
+        private final LaunchOptions options;
         private final Manifest manifest;
         private final VirtualDisk disk;
         private final SwarmSession session;
@@ -72,6 +100,7 @@ public final class Disks implements AutoCloseable {
 
         OpenDisk(DiskRecord record, Manifest manifest, VirtualDisk disk, SwarmSession session, AccessRecorder recorder) {
             this.record = record;
+            this.options = record.launchOptions();
             this.manifest = manifest;
             this.disk = disk;
             this.session = session;
@@ -102,8 +131,9 @@ public final class Disks implements AutoCloseable {
             return session;
         }
 
+        /** The launch options, resolved. */
         public LaunchOptions options() {
-            return record.options();
+            return options;
         }
 
         public AccessRecorder recorder() {
@@ -129,7 +159,8 @@ public final class Disks implements AutoCloseable {
     private final TracePublisher traces;
     private final IntSupplier nbdPort;
     private final Consumer<String> disconnectExport;
-    private final JsonMapper json = JsonMapper.builder().build();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final InstantSource clock;
     private final Map<UUID, OpenDisk> open = new ConcurrentHashMap<>();
     private volatile Function<UUID, String> filePath = id -> null;
 
@@ -140,6 +171,15 @@ public final class Disks implements AutoCloseable {
     public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
                  ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport)
             throws IOException {
+        this(directory, manifests, swarms, properties, profiles, traces, nbdPort, disconnectExport,
+                InstantSource.system());
+    }
+
+    /** @param clock when a disk is created ({@code createdAt}, the order of {@link #list()}) */
+    public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
+                 ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport,
+                 InstantSource clock) throws IOException {
+        this.clock = clock;
         this.directory = PrivateFiles.createDirectories(directory);
         this.manifests = manifests;
         this.swarms = swarms;
@@ -159,8 +199,7 @@ public final class Disks implements AutoCloseable {
                     continue;
                 }
                 try {
-                    DiskRecord r = json.readValue(meta.toFile(), DiskRecord.class);
-                    openDisk(r);
+                    openDisk(readRecord(meta));
                 } catch (IOException | RuntimeException e) {
                     log.warn("could not reopen disk in {}: {}", d, e.toString());
                 }
@@ -195,12 +234,10 @@ public final class Disks implements AutoCloseable {
             if (existing != null) {
                 return existing;
             }
-            DiskRecord r = new DiskRecord(id, imageId, launchId,
-                    (options == null ? LaunchOptions.DEFAULTS : options).resolved(), Instant.now());
+            DiskRecord r = DiskRecord.of(id, imageId, launchId, LaunchOptions.orDefaults(options).resolved(),
+                    clock.instant());
             Path dir = PrivateFiles.createDirectories(directory.resolve(id.toString()));
-            Path tmp = dir.resolve("disk.json.tmp");
-            PrivateFiles.writeNew(tmp, json.writeValueAsBytes(r));
-            Files.move(tmp, dir.resolve("disk.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            writeRecord(dir, r);
             OpenDisk d = openDisk(r, manifest);
             log.info("disk {} created for image {} ({} bytes, {} of {} pieces to fetch)", id, manifest.name(),
                     manifest.size(), d.disk().missingPieces(), manifest.pieceCount());
@@ -208,14 +245,27 @@ public final class Disks implements AutoCloseable {
         }
     }
 
+    /** Reads a {@code disk.json}. */
+    static DiskRecord readRecord(Path file) throws IOException {
+        try {
+            return JSON.readValue(file.toFile(), DiskRecord.class);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IOException("unreadable " + file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Writes {@code dir/disk.json} atomically (the file is there whole or not at all). */
+    static void writeRecord(Path dir, DiskRecord r) throws IOException {
+        Path tmp = dir.resolve("disk.json.tmp");
+        PrivateFiles.writeNew(tmp, JSON.writeValueAsBytes(r));
+        Files.move(tmp, dir.resolve("disk.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private OpenDisk openDisk(DiskRecord r) throws IOException {
         return openDisk(r, manifests.get(r.imageId()));
     }
 
     private OpenDisk openDisk(DiskRecord r, Manifest manifest) throws IOException {
-        if (r.options() == null) {
-            r = new DiskRecord(r.id(), r.imageId(), r.launchId(), LaunchOptions.DEFAULTS.resolved(), r.createdAt());
-        }
         SwarmSession session = swarms.session(manifest);
         AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads(), MonotonicClock.system());
         VirtualDisk disk = VirtualDisk.open(manifest, swarms.store(), session, directory.resolve(r.id().toString()),
@@ -329,7 +379,8 @@ public final class Disks implements AutoCloseable {
         Prefetcher p = d.prefetcher();
         var demand = d.disk().demand();
         return new DiskView(d.id(), d.manifest().imageId(), d.manifest().name(), d.record().launchId(),
-                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), d.options(), d.profileRuns(),
+                d.disk().size(), export, nbdUri, unixUri, filePath.apply(d.id()), DiskOptionsBody.of(d.options()),
+                d.profileRuns(),
                 s.piecesPresent(), s.piecesTotal(), s.piecesFetched(), s.piecesFromSeed(), s.piecesByPeer(),
                 s.bytesFetched(),
                 demand.misses(), demand.waitMillis(0.5), demand.waitMillis(0.99), p == null ? 0 : p.prefetched(),

@@ -1,6 +1,6 @@
 package io.bootswarm.profile.model;
 
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 
 /** Workload names: what a launch calls the work its VM does ({@code boot}, {@code web-bench-1.2}). */
 public final class WorkloadNames {

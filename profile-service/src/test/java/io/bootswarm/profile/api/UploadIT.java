@@ -1,5 +1,6 @@
 package io.bootswarm.profile.api;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.profile.ProfileITSupport;
 import org.junit.jupiter.api.BeforeEach;

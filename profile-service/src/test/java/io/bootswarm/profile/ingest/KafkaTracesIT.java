@@ -1,5 +1,6 @@
 package io.bootswarm.profile.ingest;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.events.AccessTrace;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;

@@ -1,5 +1,6 @@
 package io.bootswarm.seed.allocation;
 
+import io.bootswarm.testing.ManualClock;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -30,7 +31,7 @@ class UploadSplitTest {
     private static final String G1 = "11111111111111111111111111111111";
     private static final String G2 = "22222222222222222222222222222222";
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private UploadSplit split(long seedUpload) {
@@ -230,30 +231,4 @@ class UploadSplitTest {
                 new SwarmReport.Entry("a".repeat(40), image, G2, missing2, 0.5)));
     }
 
-    private static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

@@ -27,6 +27,7 @@ import java.util.UUID;
 
 import static io.bootswarm.seed.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Upload, manifest, Kafka events, listing, path import with progress, delete: the catalog end to end. */
 class CatalogIT extends SeedApiItBase {
@@ -143,13 +144,13 @@ class CatalogIT extends SeedApiItBase {
 
         String path = location.substring(api.base().length());
         List<Long> progress = new ArrayList<>();
-        JsonNode last;
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        do {
-            last = json(api.get(path));
-            progress.add(last.get("bytesDone").asLong());
-            Thread.sleep(25);
-        } while (last.get("state").asString().equals("RUNNING") && System.nanoTime() < deadline);
+        // sample the progress every 25 ms until the import ends (64 MB/s: about 20 samples while it runs)
+        JsonNode last = await("the path import").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(25)).until(() -> {
+                    JsonNode now = json(api.get(path));
+                    progress.add(now.get("bytesDone").asLong());
+                    return now;
+                }, now -> !now.get("state").asString().equals("RUNNING"));
 
         assertThat(last.get("state").asString()).as(last.toString()).isEqualTo("DONE");
         assertThat(last.get("bytesDone").asLong()).isEqualTo(size);

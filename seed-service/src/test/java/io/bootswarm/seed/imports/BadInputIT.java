@@ -1,7 +1,8 @@
 package io.bootswarm.seed.imports;
 
 import io.bootswarm.common.manifest.PieceSplitter;
-import io.bootswarm.seed.RawHttp;
+import io.bootswarm.seed.SeedTestSupport;
+import io.bootswarm.testing.RawHttp;
 import io.bootswarm.seed.SeedApiItBase;
 import io.bootswarm.seed.catalog.Catalog;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static io.bootswarm.seed.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Every kind of bad input gets its status and an RFC 9457 body, and leaves the catalog (image rows)
@@ -96,7 +98,7 @@ class BadInputIT extends SeedApiItBase {
 
     @Test
     void emptyChunkedUploadIsRejectedAndLeavesAFailedImport() throws IOException {
-        try (RawHttp up = RawHttp.upload(port, "empty-chunked", "Transfer-Encoding: chunked")) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "empty-chunked", "Transfer-Encoding: chunked")) {
             up.chunk(new byte[0]);
             RawHttp.Response r = up.readResponse(Duration.ofSeconds(30));
             assertProblem(r, 400, "urn:bootswarm:problem:empty-image");
@@ -106,7 +108,7 @@ class BadInputIT extends SeedApiItBase {
 
     @Test
     void declaredOversizeUploadIsRejectedWithoutReadingTheBody() throws IOException {
-        try (RawHttp up = RawHttp.upload(port, "too-big-declared", "Content-Length: " + (MAX_IMAGE_SIZE + 1))) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "too-big-declared", "Content-Length: " + (MAX_IMAGE_SIZE + 1))) {
             // Nothing of the body is sent: the answer must come from the headers alone.
             RawHttp.Response r = up.readResponse(Duration.ofSeconds(30));
             assertProblem(r, 413, "urn:bootswarm:problem:image-too-large");
@@ -118,7 +120,7 @@ class BadInputIT extends SeedApiItBase {
     @Test
     void streamedOversizeUploadIsCutOffPromptly() throws Exception {
         AtomicLong sent = new AtomicLong();
-        try (RawHttp up = RawHttp.upload(port, "too-big-streamed", "Transfer-Encoding: chunked")) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, "too-big-streamed", "Transfer-Encoding: chunked")) {
             Thread writer = Thread.ofVirtual().start(() -> {
                 byte[] chunk = randomBytes(64 * 1024, 4);
                 try {
@@ -155,7 +157,7 @@ class BadInputIT extends SeedApiItBase {
     void nameTakenWhileUploadingIsRejectedAtCommitAndLeavesNoFile() throws Exception {
         String name = "it-race-" + UUID.randomUUID().toString().substring(0, 8);
         byte[] body = randomBytes(4 * PIECE, 6);
-        try (RawHttp up = RawHttp.upload(port, name, "Content-Length: " + body.length)) {
+        try (RawHttp up = SeedTestSupport.rawUpload(port, name, "Content-Length: " + body.length)) {
             up.write(java.util.Arrays.copyOfRange(body, 0, 2 * PIECE));
             // While it streams, the upload shows as a RUNNING import with its progress.
             JsonNode running = awaitRunningImport(name, 2L * PIECE);
@@ -300,18 +302,17 @@ class BadInputIT extends SeedApiItBase {
         throw new AssertionError("no import of " + name);
     }
 
-    private JsonNode awaitRunningImport(String name, long bytes) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode i : json(api.get("/api/v1/imports"))) {
-                if (i.get("name").asString().equals(name) && i.get("state").asString().equals("RUNNING")
-                        && i.get("bytesDone").asLong() == bytes) {
-                    return i;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no RUNNING import of " + name + " at " + bytes + " bytes");
+    private JsonNode awaitRunningImport(String name, long bytes) {
+        return await("a RUNNING import of " + name + " at " + bytes + " bytes").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(20)).until(() -> {
+                    for (JsonNode i : json(api.get("/api/v1/imports"))) {
+                        if (i.get("name").asString().equals(name) && i.get("state").asString().equals("RUNNING")
+                                && i.get("bytesDone").asLong() == bytes) {
+                            return java.util.Optional.of(i);
+                        }
+                    }
+                    return java.util.Optional.<JsonNode>empty();
+                }, java.util.Optional::isPresent).orElseThrow();
     }
 
     static void assertProblem(HttpResponse<String> r, int status, String type) {

@@ -1,7 +1,7 @@
 package io.bootswarm.seed.imports;
 
 import io.bootswarm.seed.Api;
-import io.bootswarm.seed.RawHttp;
+import io.bootswarm.testing.RawHttp;
 import io.bootswarm.seed.SeedServiceApplication;
 import io.bootswarm.seed.SeedTestSupport;
 import io.bootswarm.infra.Infra;
@@ -29,6 +29,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Restart safety, for real: a seed in its own JVM is killed (SIGKILL) in the middle of an upload and
@@ -62,7 +63,7 @@ class ImportRestartIT {
             assertThat(api.postJson("/api/v1/imports", "{\"name\":\"crashed-path\",\"path\":\"slow.raw\"}")
                     .statusCode()).isEqualTo(202);
             // ... and an upload that has sent 3 of its 8 pieces when the seed dies.
-            try (RawHttp up = RawHttp.upload(port, "crashed-upload", "Content-Length: " + 8 * PIECE)) {
+            try (RawHttp up = SeedTestSupport.rawUpload(port, "crashed-upload", "Content-Length: " + 8 * PIECE)) {
                 up.write(randomBytes(3 * PIECE, 3));
                 awaitTrue("both imports running", Duration.ofSeconds(60), () -> {
                     JsonNode all = Api.json(api.get("/api/v1/imports"));
@@ -161,14 +162,8 @@ class ImportRestartIT {
         }
     }
 
-    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
+    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
+        await(what).atMost(timeout).pollInterval(Duration.ofMillis(100)).until(condition::getAsBoolean);
     }
 
     private static int freePort() throws IOException {

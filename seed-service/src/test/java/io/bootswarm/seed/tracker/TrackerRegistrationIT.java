@@ -38,10 +38,14 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Registration with a stand-in tracker (a JDK HTTP server speaking the tracker's contract): the
@@ -128,16 +132,17 @@ class TrackerRegistrationIT {
 
         // 2. The tracker hangs, then answers 503, then is gone: the seed keeps serving.
         logs.list.clear();
-        tracker.mode = FakeTracker.Mode.HANG;
-        Thread.sleep(1500);
-        tracker.mode = FakeTracker.Mode.FAIL;
-        Thread.sleep(1000);
+        tracker.hang();
+        awaitTrue("2 registrations left hanging", Duration.ofSeconds(20), () -> tracker.hung() >= 2);
+        tracker.fail();
+        awaitTrue("2 registrations refused", Duration.ofSeconds(20), () -> tracker.failed() >= 2);
         tracker.stop();
-        Thread.sleep(1500);
+        double failuresWhenGone = failures();
+        awaitTrue("2 registrations with the tracker gone", Duration.ofSeconds(20),
+                () -> failures() >= failuresWhenGone + 2);
         assertThat(warnings()).as("one WARN for the whole outage").hasSize(1);
         assertThat(warnings().getFirst().getFormattedMessage()).contains("is failing").contains("keeps serving");
-        assertThat(meters.counter("bootswarm.seed.tracker.registrations", "outcome", "failure").count())
-                .isGreaterThanOrEqualTo(3);
+        assertThat(failures()).isGreaterThanOrEqualTo(3);
         assertSeedServes(api);
 
         // 3. The tracker comes back on its address: registration resumes, logged once at INFO.
@@ -152,6 +157,10 @@ class TrackerRegistrationIT {
         awaitTrue("registrations go on", Duration.ofSeconds(10), () -> tracker.received().size() >= 3);
         assertThat(logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO)).toList())
                 .as("no log line per attempt").extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+    }
+
+    private double failures() {
+        return meters.counter("bootswarm.seed.tracker.registrations", "outcome", "failure").count();
     }
 
     private List<ILoggingEvent> warnings() {
@@ -176,14 +185,8 @@ class TrackerRegistrationIT {
         }
     }
 
-    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
+        await(what).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(condition::getAsBoolean);
     }
 
     private static int freePort() {
@@ -194,17 +197,27 @@ class TrackerRegistrationIT {
         }
     }
 
-    /** The tracker's {@code POST /api/v1/seeds}, recording what it gets; can hang or fail on demand. */
+    /**
+     * The tracker's {@code POST /api/v1/seeds}, recording what it gets; can hang or fail on demand. A hanging
+     * request is held until the tracker leaves that mode or stops (at most {@link #HANG_LIMIT}); the
+     * requests it hangs and fails are counted, so that the test moves on once the seed has met each.
+     */
     static final class FakeTracker {
 
         enum Mode { OK, HANG, FAIL }
+
+        /** The longest a request is left hanging: far beyond the seed's 500 ms time limit. */
+        static final Duration HANG_LIMIT = Duration.ofSeconds(3);
 
         record Received(String method, String path, String contentType, String authorization, String body) {
         }
 
         private final HttpServer server;
         private final List<Received> received = new CopyOnWriteArrayList<>();
-        volatile Mode mode = Mode.OK;
+        private final AtomicInteger hung = new AtomicInteger();
+        private final AtomicInteger failed = new AtomicInteger();
+        private volatile CountDownLatch hanging = new CountDownLatch(0);
+        private volatile Mode mode = Mode.OK;
 
         private FakeTracker(HttpServer server) {
             this.server = server;
@@ -219,14 +232,18 @@ class TrackerRegistrationIT {
                     String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
                     switch (t.mode) {
                         case HANG -> {
+                            t.hung.incrementAndGet();
                             try {
-                                Thread.sleep(3000);
+                                t.hanging.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
                             }
                             exchange.sendResponseHeaders(204, -1);
                         }
-                        case FAIL -> exchange.sendResponseHeaders(503, -1);
+                        case FAIL -> {
+                            t.failed.incrementAndGet();
+                            exchange.sendResponseHeaders(503, -1);
+                        }
                         case OK -> {
                             t.received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                                     exchange.getRequestHeaders().getFirst("Content-Type"),
@@ -247,7 +264,26 @@ class TrackerRegistrationIT {
             return received;
         }
 
+        void hang() {
+            hanging = new CountDownLatch(1);
+            mode = Mode.HANG;
+        }
+
+        void fail() {
+            mode = Mode.FAIL;
+            hanging.countDown();
+        }
+
+        int hung() {
+            return hung.get();
+        }
+
+        int failed() {
+            return failed.get();
+        }
+
         void stop() {
+            hanging.countDown();
             server.stop(0);
         }
     }

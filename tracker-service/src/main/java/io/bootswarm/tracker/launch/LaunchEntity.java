@@ -2,7 +2,7 @@ package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.jpa.AssignedIdEntity;
 import jakarta.persistence.Column;
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;

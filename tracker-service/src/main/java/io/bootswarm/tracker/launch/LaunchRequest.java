@@ -1,6 +1,6 @@
 package io.bootswarm.tracker.launch;
 
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.tracker.web.Patterns;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -27,10 +27,10 @@ record LaunchRequest(
                 + "after the profile). Omitted fields take their defaults: default, PROFILE, 32, false.",
                 nullable = true)
         @Valid
-        LaunchOptions options) {
+        LaunchOptionsBody options) {
 
     /** The options with defaults filled in. */
     LaunchOptions resolvedOptions() {
-        return (options == null ? LaunchOptions.DEFAULTS : options).resolved();
+        return (options == null ? LaunchOptions.DEFAULTS : options.toLaunchOptions()).resolved();
     }
 }

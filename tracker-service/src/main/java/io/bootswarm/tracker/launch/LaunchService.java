@@ -1,7 +1,7 @@
 package io.bootswarm.tracker.launch;
 
 import io.bootswarm.common.events.LaunchCommand;
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.common.outbox.Outbox;
@@ -197,7 +197,7 @@ class LaunchService {
         for (int i = 0; i < request.hosts().size(); i++) {
             String host = request.hosts().get(i);
             rows.add(launchHosts.save(new LaunchHostEntity(new LaunchHostKey(id, host), i, now)));
-            outbox.publish(Topics.LAUNCH_COMMANDS, new LaunchCommand(UUID.randomUUID(), now, id, host,
+            outbox.publish(Topics.LAUNCH_COMMANDS, LaunchCommand.of(UUID.randomUUID(), now, id, host,
                     request.imageId(), LaunchCommand.Action.START, options));
         }
         launchHosts.flush();
@@ -309,14 +309,17 @@ class LaunchService {
         List<LaunchHostView> hostViews = rows.stream().map(LaunchHostEntity::view).toList();
         LaunchState state = LaunchState.derive(hostViews.stream().map(LaunchHostView::state).toList());
         return new LaunchView(l.getId(), l.imageId(), l.imageName(), l.imageSize(), l.createdAt(),
-                l.stopRequestedAt(), l.options(), state, hostViews);
+                l.stopRequestedAt(), LaunchOptionsBody.of(l.options()), state, hostViews);
     }
 
     private static ProblemException unknownLaunch(UUID id) {
         return ProblemException.notFound("unknown-launch", "no launch " + id).with("launchId", id);
     }
 
-    /** Identifies a request for idempotency: the image, the set of hosts and the resolved options. */
+    /**
+     * Identifies a request for idempotency: the image, the set of hosts and the resolved options (in
+     * {@link LaunchOptions}'s record text, as stored fingerprints were made).
+     */
     static String fingerprint(LaunchRequest r) {
         String canonical = r.imageId() + "\n" + r.resolvedOptions() + "\n"
                 + r.hosts().stream().sorted().collect(Collectors.joining("\n"));

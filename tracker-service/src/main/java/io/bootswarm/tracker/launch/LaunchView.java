@@ -2,8 +2,6 @@ package io.bootswarm.tracker.launch;
 
 import io.swagger.v3.oas.annotations.media.Schema;
 
-import io.bootswarm.common.events.LaunchOptions;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -22,6 +20,6 @@ import java.util.UUID;
  */
 @Schema(description = "A fleet launch with its per-host progress")
 record LaunchView(UUID id, UUID imageId, String imageName, long imageSize, Instant createdAt,
-                         @Schema(nullable = true) Instant stopRequestedAt, LaunchOptions options, LaunchState state,
+                         @Schema(nullable = true) Instant stopRequestedAt, LaunchOptionsBody options, LaunchState state,
                          List<LaunchHostView> hosts) {
 }

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.access;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.tracker.TrackerITSupport;
 import org.junit.jupiter.api.Test;
 

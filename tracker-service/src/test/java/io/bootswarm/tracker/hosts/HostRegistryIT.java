@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.hosts;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.tracker.TrackerITSupport;
 import org.junit.jupiter.api.Test;
 
@@ -61,19 +62,13 @@ class HostRegistryIT extends TrackerITSupport {
         String name = hostName("beat");
         registerHost(name);
 
-        // heartbeats keep it up past the 3 s timeout
-        Instant until = Instant.now().plusSeconds(4);
-        while (Instant.now().isBefore(until)) {
-            assertThat(post("/api/v1/hosts/" + name + "/heartbeat", "").status()).isEqualTo(204);
-            assertThat(get("/api/v1/hosts/" + name).<String>json("$.state")).isEqualTo("UP");
-            sleep(Duration.ofMillis(500));
-        }
+        // when exactly a host goes DOWN (not before the timeout, and heartbeats keep it UP) is HostLivenessTest's,
+        // on a clock it moves by hand; here, that the running service gets there on its own and back
+        assertThat(post("/api/v1/hosts/" + name + "/heartbeat", "").status()).isEqualTo(204);
+        assertThat(get("/api/v1/hosts/" + name).<String>json("$.state")).isEqualTo("UP");
 
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> get("/api/v1/hosts/" + name).<String>json("$.state").equals("DOWN"));
-        Response down = get("/api/v1/hosts/" + name);
-        assertThat(Duration.between(Instant.parse(down.json("$.lastHeartbeat")), Instant.now()))
-                .isGreaterThanOrEqualTo(Duration.ofSeconds(3));
         assertThat(get("/api/v1/hosts").<List<String>>json("$[?(@.name == '" + name + "')].state"))
                 .containsExactly("DOWN");
 
@@ -147,13 +142,5 @@ class HostRegistryIT extends TrackerITSupport {
                 "/api/v1/seeds", "/api/v1/announce", "/announce", "/api/v1/launches", "/api/v1/launches/{id}");
         assertThat(docs.<String>json("$.paths['/api/v1/launches'].post.description")).contains("Idempotency-Key");
         assertThat(get("/swagger-ui/index.html").status()).isEqualTo(200);
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -1,6 +1,6 @@
 package io.bootswarm.tracker.launch;
 
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus;
 import org.junit.jupiter.api.Test;
 
@@ -50,8 +50,18 @@ class LaunchHostEntityTest {
         assertThat(LaunchService.fingerprint(new LaunchRequest(UUID.randomUUID(), List.of("a", "b"), null))).isNotEqualTo(ab);
         // the options count, with defaults resolved: explicit defaults are the same request as none
         assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b"),
-                new LaunchOptions(null, LaunchOptions.Policy.DEMAND, null, null)))).isNotEqualTo(ab);
+                new LaunchOptionsBody(null, LaunchOptions.Policy.DEMAND, null, null)))).isNotEqualTo(ab);
         assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("a", "b"),
-                new LaunchOptions("default", LaunchOptions.Policy.PROFILE, 32, false)))).isEqualTo(ab);
+                new LaunchOptionsBody("default", LaunchOptions.Policy.PROFILE, 32, false)))).isEqualTo(ab);
+    }
+
+    /** Fingerprints are stored with launches: a retry after an upgrade must still match the one made before. */
+    @Test
+    void fingerprintIsTheOneStoredBefore() throws Exception {
+        UUID image = UUID.fromString("6a8b4c7e-1f2d-4e3a-9b5c-0d1e2f3a4b5c");
+        String canonical = image + "\nLaunchOptions[workload=default, policy=PROFILE, window=32, backgroundFill=false]\na\nb";
+        assertThat(LaunchService.fingerprint(new LaunchRequest(image, List.of("b", "a"), null))).isEqualTo(
+                java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(canonical.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
     }
 }

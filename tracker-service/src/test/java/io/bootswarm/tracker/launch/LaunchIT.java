@@ -1,7 +1,8 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.events.LaunchCommand;
-import io.bootswarm.common.events.LaunchOptions;
+import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus.State;
 import io.bootswarm.tracker.TrackerITSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -76,7 +77,7 @@ class LaunchIT extends TrackerITSupport {
             assertThat(c.command().imageId()).isEqualTo(image);
             assertThat(c.command().host()).isEqualTo(c.key());
             assertThat(c.command().options()).as("defaults resolved by the tracker")
-                    .isEqualTo(new LaunchOptions("default", LaunchOptions.Policy.PROFILE, 32, false));
+                    .isEqualTo(new LaunchCommand.Options("default", LaunchOptions.Policy.PROFILE, 32, false));
         });
         assertThat(created.<String>json("$.options.policy")).isEqualTo("PROFILE");
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
@@ -117,7 +118,7 @@ class LaunchIT extends TrackerITSupport {
         assertThat(created.<String>json("$.options.workload")).isEqualTo("web-bench");
         List<KafkaProbe.Received> commands = kafka.commands(id, 1, Duration.ofSeconds(2));
         assertThat(commands).singleElement().satisfies(c -> assertThat(c.command().options())
-                .isEqualTo(new LaunchOptions("web-bench", LaunchOptions.Policy.DEMAND, 4, true)));
+                .isEqualTo(new LaunchCommand.Options("web-bench", LaunchOptions.Policy.DEMAND, 4, true)));
         assertThat(get("/api/v1/launches/" + id).<Boolean>json("$.options.backgroundFill")).isTrue();
     }
 

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.LaunchStatus.State;

@@ -2,7 +2,8 @@ package io.bootswarm.tracker.launch;
 
 import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
-import io.bootswarm.tracker.TrackerITSupport.Response;
+import io.bootswarm.testing.TestHttp;
+import io.bootswarm.testing.TestHttp.Response;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.junit.jupiter.api.Test;
@@ -18,10 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +43,8 @@ class SeedUnreachableIT {
     private static final String DATABASE = INFRA.newDatabase("tracker_noseed");
     private static final int CLOSED_PORT = closedPort();
 
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final TestHttp http = new TestHttp(() -> this.port, (request, body) -> io.bootswarm.tracker.TrackerITSupport
+            .authorized(HttpRequest.newBuilder(request, (n, v) -> true), request.method(), request.uri().getPath(), body));
 
     @LocalServerPort
     int port;
@@ -71,11 +70,8 @@ class SeedUnreachableIT {
         }
     }
 
-    private Response post(String path, String json) throws Exception {
-        HttpResponse<String> r = http.send(io.bootswarm.tracker.TrackerITSupport.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)),
-                "POST", path, json), HttpResponse.BodyHandlers.ofString());
-        return new Response(r.statusCode(), r.headers().map(), r.body());
+    private Response post(String path, String json) {
+        return http.postJson(path, json);
     }
 
     private long rows() {

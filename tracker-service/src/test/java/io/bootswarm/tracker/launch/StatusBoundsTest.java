@@ -1,8 +1,8 @@
 package io.bootswarm.tracker.launch;
 
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.LaunchStatus.State;
-import io.bootswarm.tracker.MutableClock;
 import io.bootswarm.tracker.TrackerProperties;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,7 @@ class StatusBoundsTest {
     private static final long GAP = 1_000_000;
     private static final long SKEW_MICROS = Duration.ofMinutes(5).toNanos() / 1000;
 
-    private final MutableClock clock = new MutableClock(NOW);
+    private final ManualClock clock = new ManualClock(NOW);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final StatusBounds bounds = new StatusBounds(TrackerProperties.defaults(), clock, meters);
 

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.peertoken;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.peertoken.PeerToken;
 import io.bootswarm.common.peertoken.PeerTokenKey;

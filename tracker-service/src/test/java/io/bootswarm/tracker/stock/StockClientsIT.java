@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.stock;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.TorrentMetainfo;
 import io.bootswarm.tracker.TrackerITSupport;
@@ -115,7 +116,7 @@ class StockClientsIT extends TrackerITSupport {
         String passkey = issue("carol").json("$.passkey");
         String otherPasskey = issue("dave").json("$.passkey");
 
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
+        HttpResponse<byte[]> r = http.exchange(HttpRequest.newBuilder(uri("/api/v1/images/" + image + "/torrent"))
                 .header("Authorization", "Bearer " + userToken("carol")).header("Bootswarm-Passkey", passkey).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);

@@ -1,5 +1,6 @@
 package io.bootswarm.tracker.swarm;
 
+import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.tracker.TrackerITSupport;
 import io.micrometer.core.instrument.Counter;

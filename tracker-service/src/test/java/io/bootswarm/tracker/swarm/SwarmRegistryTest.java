@@ -1,7 +1,7 @@
 package io.bootswarm.tracker.swarm;
 
+import io.bootswarm.testing.ManualClock;
 import io.bootswarm.common.manifest.SwarmId;
-import io.bootswarm.tracker.MutableClock;
 import io.bootswarm.tracker.TrackerProperties;
 import io.bootswarm.tracker.seeds.SeedRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -21,7 +21,7 @@ class SwarmRegistryTest {
     private static final SwarmId SWARM = SwarmId.parse("00112233445566778899aabbccddeeff00112233");
     private static final SwarmId OTHER_SWARM = SwarmId.parse("ffeeddccbbaa99887766554433221100ffeeddcc");
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     // announce interval 30 s (peers expire after 60 s), seeds after 20 s, numWant default 3, max 5
     private final TrackerProperties properties = new TrackerProperties(Duration.ofSeconds(20), null,
             Duration.ofSeconds(30), 3, 5, null, null, null, null, 0, 0, null, null, null, null, null);

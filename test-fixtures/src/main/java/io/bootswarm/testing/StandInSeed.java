@@ -1,4 +1,4 @@
-package io.bootswarm.tracker;
+package io.bootswarm.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -16,13 +17,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tiny stand-in for seed-service's {@code GET /api/v1/images/{id}}: known images answer 200
- * with {@code {"id","name","size",...}}, others 404; images marked failing answer 500, images
- * marked slow answer after 5 s. Requests are counted per image. It also answers
- * {@code GET /api/v1/swarms/related?swarmId=}: the related swarms set for a swarm, 404 for others;
- * swarms marked failing answer 500, swarms marked slow answer after 5 s.
+ * A tiny stand-in for seed-service, as the services that call it (tracker-service, profile-service) see it.
+ * {@code GET /api/v1/images/{id}}: known images answer 200 with the seed's image JSON, others 404; images
+ * marked failing answer 500, images marked slow answer only after {@link #SLOW_ANSWER}. Requests are
+ * counted per image, and the Authorization header of the last one is kept (the stand-in checks no token:
+ * tests check that the caller sent its own). {@code GET /api/v1/swarms/related?swarmId=}: the related
+ * swarms set for a swarm, 404 for others; swarms marked failing answer 500, swarms marked slow answer
+ * after {@link #SLOW_ANSWER}. Stock-client questions: see {@link #closeToStockClients}.
  */
 public final class StandInSeed implements AutoCloseable {
+
+    /**
+     * How late a slow image or swarm answers: longer than any client timeout the tests set, so that the
+     * caller's time limit is what is under test (the one deliberate delay here).
+     */
+    public static final Duration SLOW_ANSWER = Duration.ofSeconds(5);
 
     private final HttpServer server;
     private final Map<UUID, String> images = new ConcurrentHashMap<>();
@@ -37,6 +46,8 @@ public final class StandInSeed implements AutoCloseable {
     private final Map<UUID, byte[]> torrentInfo = new ConcurrentHashMap<>();
     private final Map<UUID, Boolean> imageOpen = new ConcurrentHashMap<>();
     private final AtomicInteger stockRequests = new AtomicInteger();
+    private final Map<UUID, String> authorizations = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> slowAnswered = new ConcurrentHashMap<>();
 
     private StandInSeed(HttpServer server) {
         this.server = server;
@@ -61,13 +72,25 @@ public final class StandInSeed implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    /** Adds an image to the catalog and returns its id. */
+    /** Adds an image of 256 KiB pieces to the catalog and returns its id. */
     public UUID addImage(String name, long size) {
+        return addImage(name, size, 262144);
+    }
+
+    /** Adds an image to the catalog and returns its id. */
+    public UUID addImage(String name, long size, int pieceSize) {
         UUID id = UUID.randomUUID();
         images.put(id, """
-                {"id":"%s","name":"%s","size":%d,"pieceSize":262144,"pieceCount":%d,"zeroPieces":0,"swarmId":"%s","state":"READY"}"""
-                .formatted(id, name, size, (size + 262143) / 262144, "ab".repeat(20)));
+                {"id":"%s","name":"%s","size":%d,"pieceSize":%d,"pieceCount":%d,"zeroPieces":0,"nonZeroBytes":%d,\
+                "swarmId":"%s","state":"READY","createdAt":"2026-01-01T00:00:00Z","uploadedBytes":0}"""
+                .formatted(id, name, size, pieceSize, (size + pieceSize - 1) / pieceSize, size, "ab".repeat(20)));
         return id;
+    }
+
+    /** Changes a known image's size and piece size (as if it were re-imported under the same id). */
+    public void replaceImage(UUID id, long size, int pieceSize) {
+        images.put(id, """
+                {"id":"%s","name":"replaced","size":%d,"pieceSize":%d}""".formatted(id, size, pieceSize));
     }
 
     public UUID addFailingImage() {
@@ -85,6 +108,28 @@ public final class StandInSeed implements AutoCloseable {
     public int requests(UUID id) {
         AtomicInteger n = requests.get(id);
         return n == null ? 0 : n.get();
+    }
+
+    /**
+     * Slow answers sent so far for image {@code id}: a caller that gave up on them returned while this is
+     * still 0, which a test asserts instead of timing the call.
+     */
+    public int slowAnswered(UUID id) {
+        return count(slowAnswered.get(id.toString()));
+    }
+
+    /** Slow answers sent so far for the related swarms of {@code swarm} (see {@link #slowAnswered(UUID)}). */
+    public int slowAnswered(String swarm) {
+        return count(slowAnswered.get(swarm));
+    }
+
+    private static int count(AtomicInteger n) {
+        return n == null ? 0 : n.get();
+    }
+
+    /** The Authorization header of the last request for image {@code id}, or null (none, or no header). */
+    public String authorization(UUID id) {
+        return authorizations.get(id);
     }
 
     /** Makes the seed name {@code others} (swarm id hex, shared pieces, alternately) as related to {@code swarm}. */
@@ -119,11 +164,7 @@ public final class StandInSeed implements AutoCloseable {
             if (failingRelated.contains(swarm)) {
                 respond(exchange, 500, "{\"title\":\"Internal error\"}");
             } else if (slowRelated.contains(swarm)) {
-                try {
-                    Thread.sleep(5_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                answerLate(swarm);
                 respond(exchange, 200, "[]");
             } else if (related.containsKey(swarm)) {
                 respond(exchange, 200, related.get(swarm));
@@ -200,14 +241,16 @@ public final class StandInSeed implements AutoCloseable {
                 return;
             }
             requests.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            if (authorization != null) {
+                authorizations.put(id, authorization);
+            } else {
+                authorizations.remove(id);
+            }
             if (failing.contains(id)) {
                 respond(exchange, 500, "{\"title\":\"Internal error\"}");
             } else if (slow.contains(id)) {
-                try {
-                    Thread.sleep(5_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                answerLate(id.toString());
                 respond(exchange, 200, "{}");
             } else if (images.containsKey(id)) {
                 respond(exchange, 200, images.get(id));
@@ -215,6 +258,16 @@ public final class StandInSeed implements AutoCloseable {
                 respond(exchange, 404, "{\"title\":\"Not found\",\"status\":404}");
             }
         }
+    }
+
+    /** The deliberate delay of a slow answer (see {@link #SLOW_ANSWER}). */
+    private void answerLate(String key) {
+        try {
+            Thread.sleep(SLOW_ANSWER);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        slowAnswered.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
     }
 
     private static void respond(HttpExchange exchange, int status, String json) throws IOException {

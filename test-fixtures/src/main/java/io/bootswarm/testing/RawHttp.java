@@ -1,6 +1,4 @@
-package io.bootswarm.seed;
-
-import io.bootswarm.infra.auth.Tokens;
+package io.bootswarm.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,25 +36,29 @@ public final class RawHttp implements AutoCloseable {
     }
 
     /**
-     * Opens a connection and sends the request line and headers of an upload; {@code extra} e.g. a
-     * Content-Length. It carries the operator's bearer token unless {@code extra} has an Authorization.
+     * Opens a connection to {@code 127.0.0.1:port} and sends the request line and headers (each
+     * {@code "Name: value"}), with a Host header first; the body, if any, is the caller's to write.
      */
-    public static RawHttp upload(int port, String name, String... extraHeaders) throws IOException {
+    public static RawHttp request(int port, String method, String target, String... headers) throws IOException {
         RawHttp h = new RawHttp(new Socket("127.0.0.1", port));
-        StringBuilder req = new StringBuilder("POST /api/v1/images?name=" + name + " HTTP/1.1\r\n"
-                + "Host: 127.0.0.1:" + port + "\r\nContent-Type: application/octet-stream\r\n");
-        boolean authorized = false;
-        for (String e : extraHeaders) {
+        StringBuilder req = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n");
+        for (String e : headers) {
             req.append(e).append("\r\n");
-            authorized |= e.toLowerCase(Locale.ROOT).startsWith("authorization:");
-        }
-        if (!authorized) {
-            req.append("Authorization: Bearer ").append(Tokens.operator()).append("\r\n");
         }
         req.append("\r\n");
         h.out.write(req.toString().getBytes(StandardCharsets.US_ASCII));
         h.out.flush();
         return h;
+    }
+
+    /** True if one of {@code headers} ({@code "Name: value"}) is named {@code name}, in any case. */
+    public static boolean hasHeader(String name, String... headers) {
+        for (String e : headers) {
+            if (e.toLowerCase(Locale.ROOT).startsWith(name.toLowerCase(Locale.ROOT) + ":")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void write(byte[] bytes) throws IOException {
