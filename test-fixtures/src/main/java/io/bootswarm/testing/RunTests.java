@@ -7,7 +7,9 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 import java.io.PrintWriter;
+import java.lang.reflect.Method;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
@@ -21,6 +23,14 @@ public final class RunTests {
 
     private RunTests() {}
 
+    private static Class<?> load(String name) {
+        try {
+            return Class.forName(name, false, RunTests.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("no test class " + name, e);
+        }
+    }
+
     public static void main(String[] args) {
         if (args.length == 0) {
             System.err.println("usage: RunTests fully.qualified.Class#method ...");
@@ -28,7 +38,19 @@ public final class RunTests {
         }
         var builder = request();
         for (String a : args) {
-            builder.selectors(selectMethod(a));
+            int hash = a.indexOf('#');
+            Class<?> type = load(hash < 0 ? a : a.substring(0, hash));
+            if (hash < 0) {
+                builder.selectors(selectClass(type));
+                continue;
+            }
+            // by name, whatever the parameters (a fuzz target takes bytes or a FuzzedDataProvider)
+            String name = a.substring(hash + 1);
+            for (Method m : type.getDeclaredMethods()) {
+                if (m.getName().equals(name)) {
+                    builder.selectors(selectMethod(type, m));
+                }
+            }
         }
         LauncherDiscoveryRequest discovery = builder.build();
         Launcher launcher = LauncherFactory.create();
