@@ -1,5 +1,6 @@
 package io.bootswarm.agent.disk;
 
+import io.bootswarm.agent.disk.PieceIndexLog.Slot;
 import io.bootswarm.agent.files.PrivateFiles;
 import io.bootswarm.common.manifest.PieceHash;
 import org.slf4j.Logger;
@@ -9,19 +10,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
@@ -39,54 +38,40 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * and then the journal, and appends a sync mark; on open, records after the last sync mark are
  * trusted only if the slot's bytes still hash to the record's hash.
  *
- * <p>{@code index.log} (format 2): the {@link Journals} header with {@link #MAGIC}, then records of
- * 44 bytes: the 32-byte hash, {@code int slot}, {@code int length}, {@code int crc32c} of the 40
- * bytes before it. Replay stops at the first torn, corrupt or invalid record, keeps every record
- * before it and logs where it stopped. An index of the format before (the same records without the
- * CRC, no header) is read by the old rules and migrated once.
+ * <p>{@link PieceIndexLog} describes {@code index.log}: its format, its replay and its migration.
  *
  * <p>A full disk (or any failed write) fails {@link #put} and changes nothing: the slot is used
  * again by the next piece, and a record written part way is overwritten by the next one, so the
  * pieces stored before stay readable and verified.
  *
  * <p>Life: {@link #open} replays the journal and starts no thread; {@link #start()} starts the
- * background sync every {@code syncInterval}; {@link #close()} (idempotent) stops it and syncs a
- * last time. A store that is never started is synced only by {@link #sync()} and {@link #close()}.
+ * background sync every {@code syncInterval}; {@link #close()} (idempotent) stops it, waits for it
+ * and syncs a last time. A store that is never started is synced only by {@link #sync()} and
+ * {@link #close()}. The sync thread is woken by a signal, never interrupted: an interrupt during a
+ * {@link FileChannel} operation would close the channel for every user.
  */
 public final class PieceStore implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PieceStore.class);
 
-    /** "\u00b5PIECIDX": the index's magic. */
-    static final long MAGIC = 0xB550494543494458L;
-    static final int VERSION = 2;
-    /** Journal record: 32-byte hash, int slot, int length, int CRC32C. A record with slot -1 is a sync mark. */
-    static final int RECORD = PieceHash.BYTES + 12;
-    /** A record of the format before version 2: no CRC. */
-    private static final int OLD_RECORD = PieceHash.BYTES + 8;
-    private static final int SYNC_MARK = -1;
-
-    private record Slot(int index, int length) {
-    }
-
     private final int pieceSize;
     private final FileChannel data;
-    private final FileChannel journal;
+    private final PieceIndexLog journal;
     private final Map<PieceHash, Slot> index = new ConcurrentHashMap<>();
     private final AtomicInteger nextSlot;
-    /** Where the last good record ends; appends go here. Guarded by {@link #journalLock}. */
-    private long journalEnd;
+    /** Serializes puts and the journal's appends. */
     private final ReentrantLock journalLock = new ReentrantLock();
     private final AtomicLong unsynced = new AtomicLong();
     private final Duration syncInterval;
+    /** Guards {@link #syncer} and {@link #closed}; {@link #closing} wakes the sync thread. */
+    private final ReentrantLock life = new ReentrantLock();
+    private final Condition closing = life.newCondition();
     private Thread syncer;
     private volatile boolean closed;
     private final List<Consumer<PieceHash>> listeners = new CopyOnWriteArrayList<>();
 
-    private PieceStore(int pieceSize, FileChannel data, FileChannel journal, int nextSlot, long journalEnd,
-                       Duration syncInterval) {
+    private PieceStore(int pieceSize, FileChannel data, PieceIndexLog journal, int nextSlot, Duration syncInterval) {
         this.pieceSize = pieceSize;
-        this.journalEnd = journalEnd;
         this.data = data;
         this.journal = journal;
         this.nextSlot = new AtomicInteger(nextSlot);
@@ -99,12 +84,17 @@ public final class PieceStore implements AutoCloseable {
      * @return this
      * @throws IllegalStateException if already started or closed
      */
-    public synchronized PieceStore start() {
-        if (syncer != null || closed) {
-            throw new IllegalStateException(closed ? "closed" : "already started");
+    public PieceStore start() {
+        life.lock();
+        try {
+            if (syncer != null || closed) {
+                throw new IllegalStateException(closed ? "closed" : "already started");
+            }
+            syncer = Thread.ofVirtual().name("piece-store-sync").start(this::syncLoop);
+            return this;
+        } finally {
+            life.unlock();
         }
-        syncer = Thread.ofVirtual().name("piece-store-sync").start(() -> syncLoop(syncInterval));
-        return this;
     }
 
     /** Opens (or creates) the store in {@code directory}, replaying its journal; see {@link #start()}. */
@@ -115,157 +105,17 @@ public final class PieceStore implements AutoCloseable {
     static PieceStore open(Path directory, int pieceSize, Duration syncInterval, FileOpener files)
             throws IOException {
         PrivateFiles.createDirectories(directory);
-        Path journalFile = directory.resolve("index.log");
         FileChannel data = files.open(directory.resolve("pieces.dat"), CREATE, READ, WRITE);
-        FileChannel journal = null;
         try {
-            journal = files.open(journalFile, CREATE, READ, WRITE);
             Map<PieceHash, Slot> recovered = new HashMap<>();
-            int next;
-            long end;
-            switch (Journals.detect(journal, journalFile, MAGIC, VERSION)) {
-                case EMPTY -> {
-                    journal.truncate(0);
-                    Journals.writeFully(journal, Journals.header(MAGIC, VERSION), 0);
-                    journal.force(true);
-                    Journals.forceDirectory(directory);
-                    next = 0;
-                    end = Journals.HEADER;
-                }
-                case CURRENT -> {
-                    Replayed r = replay(journal, journalFile, data, pieceSize, recovered, false);
-                    next = r.nextSlot();
-                    end = r.end();
-                }
-                case OLD -> {
-                    next = replay(journal, journalFile, data, pieceSize, recovered, true).nextSlot();
-                    journal.close();
-                    journal = null;
-                    // every recovered piece is verified or was synced: force the data, then write
-                    // them all as synced records of the new format
-                    data.force(false);
-                    ByteBuffer migrated = migrated(recovered);
-                    end = migrated.remaining();
-                    Journals.replaceMigrated(journalFile, migrated, files);
-                    journal = files.open(journalFile, READ, WRITE);
-                }
-                default -> throw new IllegalStateException();
-            }
-            PieceStore store = new PieceStore(pieceSize, data, journal, next, end, syncInterval);
+            PieceIndexLog.Opened journal = PieceIndexLog.open(directory, data, pieceSize, files, recovered);
+            PieceStore store = new PieceStore(pieceSize, data, journal.log(), journal.nextSlot(), syncInterval);
             store.index.putAll(recovered);
             log.info("piece store {}: {} pieces recovered", directory, recovered.size());
             return store;
         } catch (IOException | RuntimeException e) {
             data.close();
-            if (journal != null) {
-                journal.close();
-            }
             throw e;
-        }
-    }
-
-    private record Replayed(int nextSlot, long end) {
-    }
-
-    /**
-     * Replays the journal into {@code into}: format 2 from after its header, stopping at the first
-     * bad record; or ({@code old}) the format before, by its rules (whole records only, stopping at
-     * the first invalid one). Returns the next free slot and where the last good record ends.
-     */
-    private static Replayed replay(FileChannel journal, Path file, FileChannel data, int pieceSize,
-                                   Map<PieceHash, Slot> into, boolean old) throws IOException {
-        long size = journal.size();
-        int recordSize = old ? OLD_RECORD : RECORD;
-        long base = old ? 0 : Journals.HEADER;
-        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size - base, Integer.MAX_VALUE - 8));
-        Journals.readFully(journal, all, base);
-        List<Unsynced> unsyncedRecords = new ArrayList<>();
-        int next = 0;
-        byte[] h = new byte[PieceHash.BYTES];
-        long whole = base;
-        long record = 0;
-        String bad = null;
-        while (all.hasRemaining()) {
-            long position = base + all.position();
-            whole = position;
-            if (all.remaining() < recordSize) {
-                bad = old ? null : "torn (" + all.remaining() + " of " + recordSize + " bytes)";
-                break;
-            }
-            if (!old && all.getInt(all.position() + OLD_RECORD)
-                    != Journals.crc(all.array(), all.position(), OLD_RECORD)) {
-                bad = "corrupt (CRC32C mismatch)";
-                break;
-            }
-            int start = all.position();
-            all.get(h);
-            int slot = all.getInt();
-            int length = all.getInt();
-            all.position(start + recordSize);
-            if (slot == SYNC_MARK) {
-                long covered = ByteBuffer.wrap(h).getLong();
-                unsyncedRecords.removeIf(u -> {
-                    if (u.position() < covered) {
-                        into.put(u.hash(), u.slot());
-                        return true;
-                    }
-                    return false;
-                });
-                whole = base + all.position();
-                record++;
-                continue;
-            }
-            if (slot < 0 || length <= 0 || length > pieceSize) {
-                bad = old ? null : "invalid (slot " + slot + ", length " + length + ")";
-                break;
-            }
-            unsyncedRecords.add(new Unsynced(position, PieceHash.of(h, 0), new Slot(slot, length)));
-            next = Math.max(next, slot + 1);
-            whole = base + all.position();
-            record++;
-        }
-        for (Unsynced u : unsyncedRecords) {
-            if (slotMatches(data, pieceSize, u.hash(), u.slot())) {
-                into.put(u.hash(), u.slot());
-            }
-        }
-        if (!unsyncedRecords.isEmpty()) {
-            log.info("piece store: re-verified {} pieces written after the last sync", unsyncedRecords.size());
-        }
-        if (bad != null) {
-            Journals.stopAt(journal, file, record, whole, bad, whole);
-        } else if (size != whole && !old) {
-            journal.truncate(whole);
-        }
-        return new Replayed(next, whole);
-    }
-
-    /** A whole format-2 index holding {@code pieces}, followed by a sync mark covering them. */
-    private static ByteBuffer migrated(Map<PieceHash, Slot> pieces) {
-        ByteBuffer out = ByteBuffer.allocate(Journals.HEADER + (pieces.size() + 1) * RECORD);
-        out.put(Journals.header(MAGIC, VERSION));
-        for (Map.Entry<PieceHash, Slot> e : pieces.entrySet()) {
-            putRecord(out, e.getKey(), e.getValue().index(), e.getValue().length());
-        }
-        putRecord(out, syncMark(out.position()), SYNC_MARK, 0);
-        return out.flip();
-    }
-
-    private record Unsynced(long position, PieceHash hash, Slot slot) {
-    }
-
-    private static boolean slotMatches(FileChannel data, int pieceSize, PieceHash hash, Slot slot) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(slot.length());
-        long pos = (long) slot.index() * pieceSize;
-        while (b.hasRemaining()) {
-            if (data.read(b, pos + b.position()) < 0) {
-                return false;
-            }
-        }
-        try {
-            return hash.matches(MessageDigest.getInstance("SHA-256").digest(b.array()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -307,7 +157,7 @@ public final class PieceStore implements AutoCloseable {
             int slot = nextSlot.get();
             ByteBuffer b = ByteBuffer.wrap(piece.data(), 0, piece.length());
             Journals.writeFully(data, b, (long) slot * pieceSize);
-            appendRecord(piece.hash(), slot, piece.length());
+            journal.append(piece.hash(), slot, piece.length());
             nextSlot.set(slot + 1);
             index.put(piece.hash(), new Slot(slot, piece.length()));
             unsynced.incrementAndGet();
@@ -355,35 +205,6 @@ public final class PieceStore implements AutoCloseable {
         return s == null ? -1 : (long) s.index() * pieceSize;
     }
 
-    /** Appends a record at {@link #journalEnd}; on failure the file ends with its last good record again. */
-    private void appendRecord(PieceHash hash, int slot, int length) throws IOException {
-        ByteBuffer r = ByteBuffer.allocate(RECORD);
-        putRecord(r, hash, slot, length);
-        r.flip();
-        try {
-            Journals.writeFully(journal, r, journalEnd);
-        } catch (IOException e) {
-            Journals.cutAfterFailure(journal, journalEnd, e);
-            throw e;
-        }
-        journalEnd += RECORD;
-    }
-
-    private static void putRecord(ByteBuffer out, PieceHash hash, int slot, int length) {
-        int start = out.position();
-        hash.copyTo(out.array(), start);
-        out.position(start + PieceHash.BYTES);
-        out.putInt(slot).putInt(length);
-        out.putInt(Journals.crc(out.array(), start, OLD_RECORD));
-    }
-
-    /** A sync mark's "hash": the journal offset it covers, in the first 8 bytes. */
-    private static PieceHash syncMark(long covered) {
-        byte[] mark = new byte[PieceHash.BYTES];
-        ByteBuffer.wrap(mark).putLong(covered);
-        return PieceHash.of(mark, 0);
-    }
-
     /**
      * Makes every piece stored so far survive a machine crash: forces the data file, then the
      * journal, then appends a sync mark naming the journal offset it covers.
@@ -395,20 +216,20 @@ public final class PieceStore implements AutoCloseable {
             if (unsynced.getAndSet(0) == 0) {
                 return;
             }
-            covered = journalEnd;
+            covered = journal.end();
         } finally {
             journalLock.unlock();
         }
         try {
             data.force(false);
-            journal.force(false);
+            journal.force();
         } catch (IOException e) {
             unsynced.incrementAndGet();
             throw e;
         }
         journalLock.lock();
         try {
-            appendRecord(syncMark(covered), SYNC_MARK, 0);
+            journal.appendSyncMark(covered);
         } catch (IOException e) {
             unsynced.incrementAndGet();
             throw e;
@@ -418,42 +239,81 @@ public final class PieceStore implements AutoCloseable {
     }
 
     /** Whether the background sync runs now. */
-    synchronized boolean syncing() {
-        return syncer != null && syncer.isAlive();
+    boolean syncing() {
+        life.lock();
+        try {
+            return syncer != null && syncer.isAlive();
+        } finally {
+            life.unlock();
+        }
     }
 
-    private void syncLoop(Duration interval) {
-        while (!closed) {
+    private void syncLoop() {
+        while (awaitNextSync()) {
             try {
-                Thread.sleep(interval);
                 sync();
-            } catch (InterruptedException e) {
-                return;
             } catch (IOException e) {
                 log.warn("piece store sync failed: {}", e.toString());
             }
         }
     }
 
-    /** Stops the background sync, syncs and closes the files. Idempotent. */
+    /** Waits {@link #syncInterval} or until closed; returns whether to sync (false once closed). */
+    private boolean awaitNextSync() {
+        life.lock();
+        try {
+            long nanos = syncInterval.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
+                    ? Long.MAX_VALUE : syncInterval.toNanos();
+            while (!closed && nanos > 0) {
+                nanos = closing.awaitNanos(nanos);
+            }
+            return !closed;
+        } catch (InterruptedException e) {
+            return false; // close() never interrupts this thread; whoever did, close() still syncs
+        } finally {
+            life.unlock();
+        }
+    }
+
+    /**
+     * Stops the background sync and waits for it, syncs and closes the files. Idempotent. The sync
+     * thread is signalled, not interrupted (see the class comment).
+     */
     @Override
     public void close() throws IOException {
         Thread running;
-        synchronized (this) {
+        life.lock();
+        try {
             if (closed) {
                 return;
             }
             closed = true;
             running = syncer;
+            closing.signalAll();
+        } finally {
+            life.unlock();
         }
-        if (running != null) {
-            running.interrupt();
+        // an interrupt of the caller must not reach the channels either: restore it at the end
+        boolean interrupted = Thread.interrupted();
+        while (running != null) {
+            try {
+                running.join();
+                running = null;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
         try {
             sync();
         } finally {
-            data.close();
-            journal.close();
+            try {
+                data.close();
+                journal.close();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 }

@@ -125,6 +125,42 @@ class PieceStoreTest {
         }
     }
     @Test
+    void closeMeetingTheSyncThreadMidSyncNeitherFailsNorEndsUnsynced() throws IOException {
+        // with a 1 ns interval the sync thread syncs all the time, so close() often meets it inside
+        // a force or a write: it must not break the channels (as interrupting it did) and must end
+        // with a sync mark covering every record
+        int[] nonZero = {1, 2, 4, 5, 7, 8, 10};
+        for (int round = 0; round < 100; round++) {
+            Path d = dir.resolve("round-" + round);
+            int[] pieces = {nonZero[round % 7], nonZero[(round + 2) % 7], nonZero[(round + 4) % 7]};
+            PieceStore s = PieceStore.open(d, PIECE, Duration.ofNanos(1)).start();
+            for (int i : pieces) {
+                s.put(piece(i));
+            }
+            s.close();
+            s.close();
+            assertThat(s.syncing()).isFalse();
+            ByteBuffer last = ByteBuffer.allocate(PieceIndexLog.RECORD);
+            long end;
+            try (FileChannel j = FileChannel.open(d.resolve("index.log"), StandardOpenOption.READ)) {
+                end = j.size();
+                j.read(last, end - PieceIndexLog.RECORD);
+            }
+            assertThat(last.getInt(PieceHash.BYTES)).as("round %d: the last record is a sync mark", round)
+                    .isEqualTo(-1);
+            assertThat(last.getLong(0)).as("round %d: covering every record before it", round)
+                    .isEqualTo(end - PieceIndexLog.RECORD);
+            try (PieceStore reopened = PieceStore.open(d, PIECE, Duration.ofHours(1))) {
+                assertThat(reopened.count()).isEqualTo(pieces.length);
+                for (int i : pieces) {
+                    assertThat(read(reopened, i))
+                            .isEqualTo(Arrays.copyOfRange(image, i * PIECE, i * PIECE + manifest.pieceLength(i)));
+                }
+            }
+        }
+    }
+
+    @Test
     void replayStopsAtACorruptMiddleRecordAndKeepsEveryRecordBeforeIt() throws IOException {
         long afterFirst;
         try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1))) {
