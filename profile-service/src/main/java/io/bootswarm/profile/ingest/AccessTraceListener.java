@@ -1,15 +1,12 @@
 package io.bootswarm.profile.ingest;
 
 import io.bootswarm.common.events.AccessTrace;
-import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.profile.store.RunSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 
@@ -25,8 +22,6 @@ import java.util.Optional;
  */
 @Component
 class AccessTraceListener {
-
-    private static final Logger log = LoggerFactory.getLogger(AccessTraceListener.class);
 
     private final TraceAssembler assembler;
     private final Counter undecodable;
@@ -49,17 +44,11 @@ class AccessTraceListener {
 
     @KafkaListener(id = "profile-access-traces", topics = Topics.ACCESS_TRACES, groupId = "profile-service")
     void onRecord(ConsumerRecord<String, String> record) {
-        Optional<BootswarmEvent> event = record.value() == null ? Optional.empty() : EventCodec.decode(record.value());
+        Optional<AccessTrace> event = EventCodec.decode(record, AccessTrace.class, undecodable);
         if (event.isEmpty()) {
-            undecodable.increment();
-            log.warn("skipping undecodable record at {}-{}@{}", record.topic(), record.partition(), record.offset());
             return;
         }
-        if (!(event.get() instanceof AccessTrace chunk)) {
-            log.warn("skipping {} at {}-{}@{}: not an access trace", event.get().getClass().getSimpleName(),
-                    record.topic(), record.partition(), record.offset());
-            return;
-        }
+        AccessTrace chunk = event.get();
         TraceAssembler.Outcome outcome = assembler.accept(chunk);
         outcomes.get(outcome).increment();
         if (outcome == TraceAssembler.Outcome.APPLIED) {

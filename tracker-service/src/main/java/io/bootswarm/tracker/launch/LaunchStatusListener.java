@@ -1,6 +1,5 @@
 package io.bootswarm.tracker.launch;
 
-import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.Topics;
@@ -36,17 +35,11 @@ class LaunchStatusListener {
 
     @KafkaListener(id = "tracker-launch-status", topics = Topics.LAUNCH_STATUS, groupId = "tracker-service")
     void onRecord(ConsumerRecord<String, String> record) {
-        Optional<BootswarmEvent> event = record.value() == null ? Optional.empty() : EventCodec.decode(record.value());
+        Optional<LaunchStatus> event = EventCodec.decode(record, LaunchStatus.class, undecodable);
         if (event.isEmpty()) {
-            undecodable.increment();
-            log.warn("skipping undecodable record at {}-{}@{}", record.topic(), record.partition(), record.offset());
             return;
         }
-        if (!(event.get() instanceof LaunchStatus status)) {
-            log.warn("skipping {} at {}-{}@{}: not a launch status", event.get().getClass().getSimpleName(),
-                    record.topic(), record.partition(), record.offset());
-            return;
-        }
+        LaunchStatus status = event.get();
         if (status.launchId() == null || status.host() == null || status.state() == null) {
             undecodable.increment();
             log.warn("skipping launch status without launch id, host or state at {}-{}@{}", record.topic(),
