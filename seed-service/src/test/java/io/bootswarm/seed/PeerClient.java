@@ -1,5 +1,7 @@
 package io.bootswarm.seed;
 
+import io.bootswarm.testing.Sockets;
+
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.PeerAccess;
@@ -15,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -109,17 +110,7 @@ public final class PeerClient implements AutoCloseable {
 
     /** True if the other side closed the connection (EOF or reset) within {@code timeout}. */
     public boolean closedByPeer(Duration timeout) throws IOException {
-        socket.setSoTimeout((int) timeout.toMillis());
-        try {
-            while (in.read() >= 0) {
-                // drain what was sent before the close
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
+        return Sockets.closedByOtherSide(socket, in, timeout);
     }
 
     @Override

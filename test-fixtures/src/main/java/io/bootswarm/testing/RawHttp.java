@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -108,17 +107,7 @@ public final class RawHttp implements AutoCloseable {
 
     /** True if the server closed the connection (EOF or reset) within {@code timeout}. */
     public boolean closedByServer(Duration timeout) throws IOException {
-        socket.setSoTimeout((int) timeout.toMillis());
-        try {
-            while (in.read() >= 0) {
-                // drain
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
+        return Sockets.closedByOtherSide(socket, in, timeout);
     }
 
     private String readHead() throws IOException {
