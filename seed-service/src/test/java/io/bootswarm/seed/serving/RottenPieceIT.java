@@ -76,8 +76,9 @@ class RottenPieceIT extends SeedApiItBase {
             for (int begin = 0; begin < PIECE; begin += WireLimits.BLOCK_LENGTH) {
                 peer.send(new PeerMessage.Request(ROTTEN, begin, WireLimits.BLOCK_LENGTH));
             }
+            // read until the seed closes the connection (or, if it serves the rotten piece, until all of it came)
             IOException end = null;
-            while (end == null) {
+            while (end == null && rottenBlocks.size() < PIECE / WireLimits.BLOCK_LENGTH) {
                 try {
                     if (peer.read() instanceof PeerMessage.Piece p) {
                         rottenBlocks.add(p);
