@@ -10,6 +10,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 import static java.nio.file.StandardOpenOption.CREATE;
@@ -31,6 +35,8 @@ import static java.nio.file.StandardOpenOption.WRITE;
 final class Journals {
 
     private static final Logger log = LoggerFactory.getLogger(Journals.class);
+    /** How many {@code .bad-*} files of one journal are kept. */
+    static final int BAD_KEPT = 3;
 
     static final int HEADER = 16;
 
@@ -133,7 +139,8 @@ final class Journals {
 
     /**
      * Replay stopped at a bad record: logs which, keeps the bytes from there on in
-     * {@code <file>.bad-<offset>} for a post-mortem (best effort) and cuts the journal there.
+     * {@code <file>.bad-<offset>} for a post-mortem (best effort; the newest {@value #BAD_KEPT} such
+     * files of a journal are kept, older ones deleted) and cuts the journal there.
      */
     static void stopAt(FileChannel journal, Path file, long record, long offset, String why, long end)
             throws IOException {
@@ -147,6 +154,31 @@ final class Journals {
             log.warn("{}: could not keep the dropped bytes in {}: {}", file, keep, e.toString());
         }
         journal.truncate(end);
+        deleteOldBadFiles(file, keep);
+    }
+
+    /** Deletes all but the newest {@value #BAD_KEPT} {@code <file>.bad-*} files, {@code newest} among those kept. */
+    private static void deleteOldBadFiles(Path file, Path newest) {
+        String prefix = file.getFileName() + ".bad-";
+        try (Stream<Path> siblings = Files.list(file.getParent())) {
+            List<Path> old = siblings.filter(p -> p.getFileName().toString().startsWith(prefix) && !p.equals(newest))
+                    .sorted(Comparator.comparing(Journals::modified).reversed())
+                    .skip(BAD_KEPT - 1)
+                    .toList();
+            for (Path p : old) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            log.debug("{}: could not delete old {}* files: {}", file, prefix, e.toString());
+        }
+    }
+
+    private static FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
+        }
     }
 
     /**

@@ -20,9 +20,13 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * size of the image ({@code overlay.dat}); a cluster once written is read from here from then on.
  * The set of written clusters is made durable only by {@link #flush()}: it forces the data file,
  * then appends the clusters written since the last flush to {@code overlay.log} and forces that;
- * only then are they no longer pending. A flush that fails leaves them pending, and the next flush
- * writes them again. After a crash, a write that was flushed is there; one that was not reads as
- * before it.
+ * only then are they no longer pending. A flush whose journal write fails leaves them pending, and the
+ * next flush writes them again. A flush whose force of the data file fails <em>fails every later
+ * flush</em> until the overlay is opened again: after a failed fsync Linux may have dropped the dirty
+ * pages and marked them clean, so a second fsync would succeed without the data (PostgreSQL's
+ * "fsyncgate", 2018); the clusters written since the last good flush are then not journaled, and
+ * after reopening they read as before they were written, as an unflushed write should. After a
+ * crash, a write that was flushed is there; one that was not reads as before it.
  *
  * <p>{@code overlay.log} (format 2): the {@link Journals} header with {@link #MAGIC}, then records
  * of {@code int count} (1 to {@link #MAX_RECORD_CLUSTERS}), {@code int crc32c} (of the count and
@@ -48,6 +52,8 @@ final class Overlay implements AutoCloseable {
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Where the last good record ends; appends go here. Guarded by {@link #flushLock}. */
     private long journalEnd;
+    /** The failed force of the data file that makes every later flush fail; null while none failed. */
+    private volatile IOException dataForceFailed;
 
     private Overlay(long size, FileChannel data, FileChannel journal, PieceSet written, long journalEnd) {
         this.size = size;
@@ -259,16 +265,27 @@ final class Overlay implements AutoCloseable {
 
     /**
      * Makes every completed write durable. The clusters written since the last flush stay pending
-     * until their journal record is forced; if anything fails, this throws, they stay pending and the
-     * next flush writes them again (at the same place in the journal).
+     * until their journal record is forced; if the journal write fails, this throws, they stay pending
+     * and the next flush writes them again (at the same place in the journal). If forcing the data
+     * file fails, this and every later flush throw (see the class comment).
      */
     void flush() throws IOException {
         flushLock.lock();
         try {
+            if (dataForceFailed != null) {
+                throw new IOException("an earlier flush of the overlay failed (" + dataForceFailed.getMessage()
+                        + "); writes since the last good flush may be lost, so no flush succeeds until the disk is"
+                        + " opened again", dataForceFailed);
+            }
             // clusters are queued after their data is written, so forcing after counting covers them;
             // only flush removes from the queue (under this lock), so its first n stay the same
             int n = unflushed.size();
-            data.force(false);
+            try {
+                data.force(false);
+            } catch (IOException e) {
+                dataForceFailed = e;
+                throw e;
+            }
             if (n == 0) {
                 return;
             }

@@ -9,7 +9,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -79,16 +82,26 @@ class OverlayTest {
     }
 
     @Test
-    void aDataForceThatFailsFailsTheFlushAndKeepsTheClustersPending() throws IOException {
+    void aDataForceThatFailsFailsEveryLaterFlushUntilReopenedAndItsClustersReadAsUnwritten() throws IOException {
         FaultyFileChannel.Opener files = new FaultyFileChannel.Opener();
-        try (Overlay o = Overlay.open(dir, SIZE, files)) {
-            o.writeCluster(9, cluster(0x99));
-            files.channel("overlay.dat").failForces(1, "Input/output error");
-            assertThatThrownBy(o::flush).isInstanceOf(IOException.class);
-            o.flush();
+        Overlay o = Overlay.open(dir, SIZE, files);
+        o.writeCluster(3, cluster(0x33));
+        o.flush();
+        o.writeCluster(9, cluster(0x99));
+        files.channel("overlay.dat").failForces(1, "Input/output error");
+        assertThatThrownBy(o::flush).isInstanceOf(IOException.class).hasMessage("Input/output error");
+        // the kernel may have dropped the pages and reported the error once: a second fsync would succeed
+        assertThatThrownBy(o::flush).isInstanceOf(IOException.class).hasMessageContaining("earlier flush")
+                .hasRootCauseMessage("Input/output error");
+        assertThatThrownBy(o::close).isInstanceOf(IOException.class);
+        try (Overlay reopened = Overlay.open(dir, SIZE)) {
+            assertThat(reopened.isWritten(3)).isTrue();
+            assertThat(reopened.isWritten(9)).isFalse();
+            reopened.writeCluster(9, cluster(0x99));
+            reopened.flush();
         }
-        try (Overlay o = Overlay.open(dir, SIZE)) {
-            assertThat(o.isWritten(9)).isTrue();
+        try (Overlay again = Overlay.open(dir, SIZE)) {
+            assertThat(again.isWritten(9)).isTrue();
         }
     }
 
@@ -151,6 +164,32 @@ class OverlayTest {
             assertThat(o.isWritten(10)).isTrue();
             assertThat(o.writtenClusters()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void aStoppedReplayKeepsTheDroppedBytesAndOnlyTheNewestThreeSuchFiles() throws IOException {
+        try (Overlay o = Overlay.open(dir, SIZE)) {
+            o.writeCluster(1, cluster(1));
+            o.flush();
+        }
+        long end = Files.size(journal());
+        for (int i = 1; i <= 4; i++) {
+            Path earlier = dir.resolve("overlay.log.bad-" + (1000 + i));
+            Files.write(earlier, new byte[]{(byte) i});
+            Files.setLastModifiedTime(earlier, FileTime.from(Instant.parse("2026-01-01T00:00:00Z").plusSeconds(i)));
+        }
+        byte[] torn = {0, 0, 0, 1, 9};
+        try (FileChannel j = FileChannel.open(journal(), StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            j.write(ByteBuffer.wrap(torn));
+        }
+        try (Overlay o = Overlay.open(dir, SIZE)) {
+            assertThat(o.isWritten(1)).isTrue();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".bad-")))
+                    .containsExactlyInAnyOrder("overlay.log.bad-" + end, "overlay.log.bad-1003", "overlay.log.bad-1004");
+        }
+        assertThat(Files.readAllBytes(dir.resolve("overlay.log.bad-" + end))).isEqualTo(torn);
     }
 
     @Test
