@@ -7,6 +7,7 @@ import io.bootswarm.agent.launch.LaunchReporter;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.manifest.ManifestTrust;
 import io.bootswarm.agent.nbd.BlockDevice;
+import io.bootswarm.agent.nbd.DirectMemory;
 import io.bootswarm.agent.nbd.ExportLookup;
 import io.bootswarm.agent.nbd.NbdServer;
 import io.bootswarm.agent.nbd.NbdServerSettings;
@@ -57,7 +58,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class})
+@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class})
 class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
@@ -129,9 +130,10 @@ class AgentConfiguration {
      * with TLS from the SSL bundle {@code bootswarm.agent.nbd.tls.bundle} names when it is required.
      */
     @Bean
-    NbdServer nbdServer(AgentProperties p, DataDirectory data, ObjectProvider<Disks> disks, MeterRegistry meters,
-                        ObjectProvider<SslBundles> sslBundles) throws IOException {
-        NbdServerSettings settings = NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port())
+    NbdServer nbdServer(AgentProperties p, NbdLimitProperties limits, DataDirectory data, ObjectProvider<Disks> disks,
+                        MeterRegistry meters, ObjectProvider<SslBundles> sslBundles) throws IOException {
+        NbdServerSettings settings = limits.applyTo(NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port()),
+                DirectMemory.limit())
                 .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup())
                 .withTls(p.nbd().tls().required()
                         ? NbdTls.of(sslBundles.getObject().getBundle(p.nbd().tls().bundle())) : null);
