@@ -2,12 +2,12 @@ package io.bootswarm.agent;
 
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.launch.Disks;
+import io.bootswarm.agent.launch.ExportHandover;
 import io.bootswarm.agent.launch.LaunchCommandListener;
 import io.bootswarm.agent.launch.LaunchReporter;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.manifest.ManifestTrust;
-import io.bootswarm.agent.nbd.BlockDevice;
-import io.bootswarm.agent.nbd.ExportLookup;
+import io.bootswarm.agent.nbd.DirectMemory;
 import io.bootswarm.agent.nbd.NbdServer;
 import io.bootswarm.agent.nbd.NbdServerSettings;
 import io.bootswarm.agent.nbd.NbdTls;
@@ -50,27 +50,34 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
+import java.time.InstantSource;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class})
+@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class})
 class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
 
-    /** The data directory, owner-only before anything is stored in it; the beans that store there take it. */
+    /**
+     * The data directory, owner-only before anything is stored in it; the beans that store there take it.
+     * It, the piece store, the NBD server and the disks come from the {@link EarlyStart} when that ran.
+     */
     @Bean
-    DataDirectory dataDirectory(AgentProperties p) throws IOException {
-        return DataDirectory.prepare(p);
+    DataDirectory dataDirectory(AgentProperties p, ObjectProvider<EarlyStart.Started> early) throws IOException {
+        EarlyStart.Started e = early.getIfAvailable();
+        return e != null ? e.data() : DataDirectory.prepare(p);
     }
 
     @Bean
-    PieceStore pieceStore(DataDirectory data, AgentProperties p, MeterRegistry meters) throws IOException {
-        PieceStore store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1)).start();
+    PieceStore pieceStore(DataDirectory data, AgentProperties p, MeterRegistry meters,
+                          ObjectProvider<EarlyStart.Started> early) throws IOException {
+        EarlyStart.Started e = early.getIfAvailable();
+        PieceStore store = e != null ? e.store()
+                : PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1)).start();
         Gauge.builder("bootswarm.agent.store.pieces", store, PieceStore::count)
                 .description("verified pieces held on this host").register(meters);
         return store;
@@ -124,29 +131,38 @@ class AgentConfiguration {
         return swarms;
     }
 
+    /** The NBD server's exports: waited for until the disks are reopened, then the disks. */
+    @Bean
+    ExportHandover nbdExports(ObjectProvider<EarlyStart.Started> early) {
+        EarlyStart.Started e = early.getIfAvailable();
+        return e != null ? e.exports() : new ExportHandover(EarlyStart.RESTORE_WAIT);
+    }
+
     /**
-     * The NBD server, which finds its exports among the disks (looked up lazily: disks need its port),
-     * with TLS from the SSL bundle {@code bootswarm.agent.nbd.tls.bundle} names when it is required.
+     * The NBD server, which finds its exports among the disks once they are reopened, with TLS from the
+     * SSL bundle {@code bootswarm.agent.nbd.tls.bundle} names when it is required; the early start's
+     * when that ran.
      */
     @Bean
-    NbdServer nbdServer(AgentProperties p, DataDirectory data, ObjectProvider<Disks> disks, MeterRegistry meters,
-                        ObjectProvider<SslBundles> sslBundles) throws IOException {
-        NbdServerSettings settings = NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port())
-                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup())
-                .withTls(p.nbd().tls().required()
-                        ? NbdTls.of(sslBundles.getObject().getBundle(p.nbd().tls().bundle())) : null);
-        ExportLookup exports = new ExportLookup() {
-            @Override
-            public Optional<BlockDevice> find(String name) {
-                return disks.getObject().export(name);
-            }
+    NbdServer nbdServer(AgentProperties p, NbdLimitProperties limits, DataDirectory data, ExportHandover exports,
+                        MeterRegistry meters, ObjectProvider<SslBundles> sslBundles,
+                        ObjectProvider<EarlyStart.Started> early) throws IOException {
+        EarlyStart.Started e = early.getIfAvailable();
+        if (e != null) {
+            e.nbd().bindMetrics(meters);
+            return e.nbd();
+        }
+        NbdTls tls = p.nbd().tls().required()
+                ? NbdTls.of(sslBundles.getObject().getBundle(p.nbd().tls().bundle())) : null;
+        return new NbdServer(nbdSettings(p, limits, data, tls, DirectMemory.limit()), exports, meters).start();
+    }
 
-            @Override
-            public Collection<String> names() {
-                return disks.getObject().exportNames();
-            }
-        };
-        return new NbdServer(settings, exports, meters).start();
+    /** How the agent's NBD server listens and what its clients may hold. */
+    static NbdServerSettings nbdSettings(AgentProperties p, NbdLimitProperties limits, DataDirectory data, NbdTls tls,
+                                         long directMemoryLimit) {
+        return limits.applyTo(NbdServerSettings.tcp(p.nbd().bindAddress(), p.nbd().port()), directMemoryLimit)
+                .withUnixSocket(p.hasUnixSocket() ? p.nbd().unixSocket().toAbsolutePath() : null, data.socketGroup())
+                .withTls(tls);
     }
 
     @Bean
@@ -163,9 +179,13 @@ class AgentConfiguration {
 
     @Bean
     Disks disks(DataDirectory data, ManifestCatalog manifests, SwarmManager swarms, AgentProperties p,
-                ProfileClient profiles, TracePublisher traces, NbdServer nbd) throws IOException {
-        return new Disks(data.disks(), manifests, swarms, p, profiles, traces, nbd::tcpPort,
-                nbd::disconnect);
+                ProfileClient profiles, TracePublisher traces, NbdServer nbd, ExportHandover exports,
+                ObjectProvider<EarlyStart.Started> early) throws IOException {
+        EarlyStart.Started e = early.getIfAvailable();
+        Disks disks = new Disks(data.disks(), manifests, swarms, p, profiles, traces, nbd::tcpPort, nbd::disconnect,
+                InstantSource.system(), e != null ? e.disks() : null);
+        exports.serve(disks);
+        return disks;
     }
 
     @Bean

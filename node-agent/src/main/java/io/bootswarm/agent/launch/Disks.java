@@ -172,13 +172,23 @@ public final class Disks implements AutoCloseable {
                  ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport)
             throws IOException {
         this(directory, manifests, swarms, properties, profiles, traces, nbdPort, disconnectExport,
-                InstantSource.system());
+                InstantSource.system(), null);
     }
 
     /** @param clock when a disk is created ({@code createdAt}, the order of {@link #list()}) */
     public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
                  ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport,
                  InstantSource clock) throws IOException {
+        this(directory, manifests, swarms, properties, profiles, traces, nbdPort, disconnectExport, clock, null);
+    }
+
+    /**
+     * @param clock when a disk is created ({@code createdAt}, the order of {@link #list()})
+     * @param early the disks the agent's early start reopened, taken over here (null for none)
+     */
+    public Disks(Path directory, ManifestCatalog manifests, SwarmManager swarms, AgentProperties properties,
+                 ProfileClient profiles, TracePublisher traces, IntSupplier nbdPort, Consumer<String> disconnectExport,
+                 InstantSource clock, EarlyDisks early) throws IOException {
         this.clock = clock;
         this.directory = PrivateFiles.createDirectories(directory);
         this.manifests = manifests;
@@ -188,10 +198,17 @@ public final class Disks implements AutoCloseable {
         this.traces = traces;
         this.nbdPort = nbdPort;
         this.disconnectExport = disconnectExport;
-        restore();
+        try {
+            restore(early);
+        } finally {
+            if (early != null) {
+                early.close();
+            }
+        }
     }
 
-    private void restore() throws IOException {
+    /** Reopens the disks of the directory, taking over those {@code early} (if not null) reopened already. */
+    private void restore(EarlyDisks early) throws IOException {
         try (Stream<Path> dirs = Files.list(directory)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
                 Path meta = d.resolve("disk.json");
@@ -199,7 +216,13 @@ public final class Disks implements AutoCloseable {
                     continue;
                 }
                 try {
-                    openDisk(readRecord(meta));
+                    DiskRecord r = readRecord(meta);
+                    Optional<EarlyDisks.Reopened> reopened = early == null ? Optional.empty() : early.take(r.id());
+                    if (reopened.isPresent()) {
+                        takeOver(reopened.get());
+                    } else {
+                        openDisk(r);
+                    }
                 } catch (IOException | RuntimeException e) {
                     log.warn("could not reopen disk in {}: {}", d, e.toString());
                 }
@@ -270,7 +293,24 @@ public final class Disks implements AutoCloseable {
         AccessRecorder recorder = new AccessRecorder(properties.trace().maxReads(), MonotonicClock.system());
         VirtualDisk disk = VirtualDisk.open(manifest, swarms.store(), session, directory.resolve(r.id().toString()),
                 recorder);
-        OpenDisk d = new OpenDisk(r, manifest, disk, session, recorder);
+        return opened(new OpenDisk(r, manifest, disk, session, recorder));
+    }
+
+    /** A disk the early start reopened: its reads of missing pieces go to its swarm session from now on. */
+    private void takeOver(EarlyDisks.Reopened e) throws IOException {
+        SwarmSession session;
+        try {
+            session = swarms.session(e.manifest());
+        } catch (RuntimeException ex) {
+            e.disk().close();
+            throw ex;
+        }
+        e.source().attach(session);
+        opened(new OpenDisk(e.record(), e.manifest(), e.disk(), session, e.recorder()));
+    }
+
+    private OpenDisk opened(OpenDisk d) {
+        DiskRecord r = d.record();
         open.put(r.id(), d);
         Thread.ofVirtual().name("prefetch-setup-" + r.id()).start(() -> startPrefetch(d));
         d.traceTimer = Thread.ofVirtual().name("trace-timer-" + r.id()).start(() -> {

@@ -9,6 +9,7 @@ import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
+import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -87,6 +88,16 @@ public final class ManifestCatalog implements AutoCloseable {
         this.rejectedFromCache = rejected(meters, "cache");
     }
 
+    /**
+     * A catalog of the manifests cached in {@code directory} only, verified as always, for reopening
+     * disks before the agent's remote clients exist: a manifest not cached there (or keys not
+     * configured or pinned) is an {@link IOException}.
+     */
+    public static ManifestCatalog localOnly(Path directory, ManifestTrust trust, MeterRegistry meters)
+            throws IOException {
+        return new ManifestCatalog(directory, null, "", null, null, trust, meters, MonotonicClock.system());
+    }
+
     private static Counter rejected(MeterRegistry meters, String source) {
         return Counter.builder("bootswarm.agent.manifest.rejected").tag("source", source)
                 .description("manifests refused because they were not signed by a trusted key").register(meters);
@@ -107,6 +118,9 @@ public final class ManifestCatalog implements AutoCloseable {
         Path file = directory.resolve(imageId + ".json");
         Path sigFile = directory.resolve(imageId + ".sig");
         ManifestDocument doc = Files.exists(file) ? cached(imageId, file, sigFile) : null;
+        if (doc == null && http == null) {
+            throw new IOException("the manifest of " + imageId + " is not cached in " + directory);
+        }
         if (doc == null) {
             String seedUrl = seedUrl();
             Signed signed = fetch(imageId, seedUrl);
@@ -272,6 +286,9 @@ public final class ManifestCatalog implements AutoCloseable {
     }
 
     private String seedUrl() throws IOException {
+        if (http == null) {
+            throw new IOException("no seed to ask: this catalog reads only " + directory);
+        }
         if (!configuredSeedUrl.isEmpty()) {
             return configuredSeedUrl;
         }
@@ -281,6 +298,8 @@ public final class ManifestCatalog implements AutoCloseable {
 
     @Override
     public void close() {
-        seed.close();
+        if (seed != null) {
+            seed.close();
+        }
     }
 }

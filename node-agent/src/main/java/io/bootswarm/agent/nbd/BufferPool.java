@@ -44,7 +44,7 @@ final class BufferPool {
         int shift = classShift(payloadLength);
         ByteBuffer b = free[shift - MIN_SHIFT].pollFirst();
         if (b == null) {
-            b = ByteBuffer.allocateDirect((1 << shift) + HEADROOM);
+            b = ByteBuffer.allocateDirect(capacityFor(payloadLength));
         } else {
             retained.addAndGet(-b.capacity());
         }
@@ -71,6 +71,11 @@ final class BufferPool {
 
     long retainedBytes() {
         return retained.get();
+    }
+
+    /** The capacity of the buffer {@link #acquire} gives for {@code payloadLength}. */
+    static int capacityFor(int payloadLength) {
+        return (1 << classShift(payloadLength)) + HEADROOM;
     }
 
     static int classShift(int payloadLength) {

@@ -15,9 +15,11 @@ final class InFlightLimits {
     private final int maxRequests;
     private final Semaphore requestPermits;
     private final Semaphore bytePermits;
+    private final BufferBudget budget;
 
-    InFlightLimits(int maxRequests, int maxBytes) {
+    InFlightLimits(int maxRequests, int maxBytes, BufferBudget budget) {
         this.maxRequests = maxRequests;
+        this.budget = budget;
         this.requestPermits = new Semaphore(maxRequests);
         this.bytePermits = new Semaphore(maxBytes);
     }
@@ -32,11 +34,19 @@ final class InFlightLimits {
                 requestPermits.release();
                 throw e;
             }
+            try {
+                budget.acquire(bytes);
+            } catch (InterruptedException e) {
+                bytePermits.release(bytes);
+                requestPermits.release();
+                throw e;
+            }
         }
     }
 
     void release(int bytes) {
         if (bytes > 0) {
+            budget.release(bytes);
             bytePermits.release(bytes);
         }
         requestPermits.release();

@@ -89,7 +89,7 @@ final class NbdConnection implements Runnable {
             NbdHandshake.Export export = handshake.run();
             if (export != null) {
                 NbdTransmission transmission = new NbdTransmission(this, transport, export, server.settings(),
-                        metrics, server.pool());
+                        metrics, server.pool(), server.budget());
                 negotiated = true;
                 transmission.run();
                 transmission.closeTls();

@@ -1,6 +1,7 @@
 package io.bootswarm.agent.nbd;
 
 import io.bootswarm.common.time.MonotonicClock;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +79,8 @@ public final class NbdServer implements AutoCloseable {
     private final NbdServerSettings settings;
     private final ExportLookup exports;
     private final NbdMetrics metrics = new NbdMetrics();
-    private final BufferPool pool = new BufferPool(POOL_RETAINED_BYTES);
+    private final BufferPool pool;
+    private final BufferBudget budget;
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
     private final InstantSource clock;
@@ -114,9 +116,20 @@ public final class NbdServer implements AutoCloseable {
         this.exports = Objects.requireNonNull(exports, "exports");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.handshakeTimer = new HandshakeTimer(connections, clock, settings.handshakeTimeout());
+        this.budget = new BufferBudget(settings.maxBufferBytes());
+        this.pool = new BufferPool(Math.min(POOL_RETAINED_BYTES, settings.maxBufferBytes()));
         if (meterRegistry != null) {
-            metrics.bindTo(meterRegistry);
+            bindMetrics(meterRegistry);
         }
+    }
+
+    /**
+     * Publishes the {@code bootswarm.nbd.*} meters to {@code registry}: for a server started before
+     * the registry existed (the agent's early start), once.
+     */
+    public void bindMetrics(MeterRegistry registry) {
+        metrics.bindTo(registry);
+        bindBufferGauges(registry);
     }
 
     /**
@@ -264,6 +277,30 @@ public final class NbdServer implements AutoCloseable {
 
     BufferPool pool() {
         return pool;
+    }
+
+    BufferBudget budget() {
+        return budget;
+    }
+
+    /** Payload buffer memory requests hold now, at most {@link NbdServerSettings#maxBufferBytes()}. */
+    public long bufferBytesInUse() {
+        return budget.inUseBytes();
+    }
+
+    /**
+     * {@code bootswarm.nbd.buffer.bytes{state=in-use|idle}} (held by requests, kept in the pool for
+     * reuse) and {@code bootswarm.nbd.buffer.limit.bytes}.
+     */
+    private void bindBufferGauges(MeterRegistry registry) {
+        Gauge.builder("bootswarm.nbd.buffer.bytes", budget, BufferBudget::inUseBytes).tag("state", "in-use")
+                .description("NBD payload buffer memory held by requests being served").baseUnit("bytes")
+                .register(registry);
+        Gauge.builder("bootswarm.nbd.buffer.bytes", pool, BufferPool::retainedBytes).tag("state", "idle")
+                .description("NBD payload buffers kept for reuse").baseUnit("bytes").register(registry);
+        Gauge.builder("bootswarm.nbd.buffer.limit.bytes", budget, BufferBudget::limitBytes)
+                .description("NBD payload buffer memory requests may hold at once").baseUnit("bytes")
+                .register(registry);
     }
 
     void connectionClosed(NbdConnection c) {

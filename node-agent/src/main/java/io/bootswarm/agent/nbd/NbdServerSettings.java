@@ -21,6 +21,11 @@ import java.util.Objects;
  *                            reading that connection's requests until one completes
  * @param maxBytesInFlight    READ/WRITE payload bytes of one connection held at once (same
  *                            back-pressure); at least the 32 MiB maximum payload
+ * @param maxBufferBytes      payload buffer memory of all connections together (same back-pressure,
+ *                            each request counted at the size of the pooled buffer it may take, see
+ *                            {@link #bufferBytesFor}); at least one largest request. Without it the
+ *                            limits above would allow {@code maxConnections * maxBytesInFlight}
+ *                            (64 GiB with the defaults). The default is {@link #defaultMaxBufferBytes}
  * @param preferredBlockSize  preferred block size advertised in {@code NBD_INFO_BLOCK_SIZE}:
  *                            a power of two from 512 to 32 MiB
  * @param handshakeTimeout    a client that has not finished option haggling by then is dropped
@@ -38,6 +43,7 @@ public record NbdServerSettings(
         int maxConnections,
         int maxRequestsInFlight,
         int maxBytesInFlight,
+        long maxBufferBytes,
         int preferredBlockSize,
         Duration handshakeTimeout,
         Duration shutdownGrace,
@@ -46,6 +52,9 @@ public record NbdServerSettings(
 
     /** IANA-assigned NBD port. */
     public static final int DEFAULT_PORT = 10809;
+
+    /** The smallest {@link #maxBufferBytes}: one request of the largest payload. */
+    public static final long MIN_BUFFER_BYTES = bufferBytesFor(NbdProtocol.MAX_PAYLOAD);
 
     public NbdServerSettings {
         if (tcpHost == null && unixSocket == null) {
@@ -63,6 +72,10 @@ public record NbdServerSettings(
         if (maxBytesInFlight < NbdProtocol.MAX_PAYLOAD) {
             throw new IllegalArgumentException("maxBytesInFlight must be >= " + NbdProtocol.MAX_PAYLOAD);
         }
+        if (maxBufferBytes < MIN_BUFFER_BYTES) {
+            throw new IllegalArgumentException("maxBufferBytes must be >= " + MIN_BUFFER_BYTES
+                    + " (one request of the largest payload, 32 MiB, in its buffer), not " + maxBufferBytes);
+        }
         if (preferredBlockSize < 512 || preferredBlockSize > NbdProtocol.MAX_PAYLOAD
                 || Integer.bitCount(preferredBlockSize) != 1) {
             throw new IllegalArgumentException("preferredBlockSize must be a power of two in [512, 32 MiB]");
@@ -79,55 +92,91 @@ public record NbdServerSettings(
 
     /**
      * TCP on {@code host:port}, no Unix socket, and defaults: 1024 connections, 128 requests and
-     * 64 MiB in flight per connection, preferred block 4096, 30 s handshake timeout, 10 s grace.
+     * 64 MiB in flight per connection, {@link #defaultMaxBufferBytes} of buffers in all, preferred
+     * block 4096, 30 s handshake timeout, 10 s grace.
      */
     public static NbdServerSettings tcp(String host, int port) {
         return new NbdServerSettings(Objects.requireNonNull(host, "host"), port, null,
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
+                1024, 128, 64 << 20, defaultMaxBufferBytes(DirectMemory.limit()), 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
     }
 
     /** Only a Unix domain socket, with the defaults of {@link #tcp}. */
     public static NbdServerSettings unix(Path socket) {
         return new NbdServerSettings(null, 0, Objects.requireNonNull(socket, "socket"),
-                1024, 128, 64 << 20, 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
+                1024, 128, 64 << 20, defaultMaxBufferBytes(DirectMemory.limit()), 4096, Duration.ofSeconds(30), Duration.ofSeconds(10), null, null);
     }
 
     /** Also (or instead, with {@code null}) listen on this Unix domain socket. */
     public NbdServerSettings withUnixSocket(Path socket) {
         return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     /** Also (or instead, with {@code null}) listen on this Unix domain socket, of group {@code group}. */
     public NbdServerSettings withUnixSocket(Path socket, GroupPrincipal group) {
         return new NbdServerSettings(tcpHost, tcpPort, socket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, group, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, group, tls);
     }
 
     /** Listen on TCP {@code host:port} as well, or not at all with a {@code null} host. */
     public NbdServerSettings withTcp(String host, int port) {
         return new NbdServerSettings(host, port, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     public NbdServerSettings withLimits(int maxConnections, int maxRequestsInFlight, int maxBytesInFlight) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+    }
+
+    /** At most {@code maxBufferBytes} of payload buffers for all connections together. */
+    public NbdServerSettings withMaxBufferBytes(long maxBufferBytes) {
+        return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup,
+                tls);
+    }
+
+    /**
+     * A quarter of the direct memory the JVM may reserve ({@code -XX:MaxDirectMemorySize}, by default
+     * the maximum heap), and at least {@link #MIN_BUFFER_BYTES}.
+     */
+    public static long defaultMaxBufferBytes(long directMemoryLimit) {
+        return Math.max(MIN_BUFFER_BYTES, directMemoryLimit / 4);
+    }
+
+    /**
+     * Checks the settings against what this JVM can give: buffers beyond its direct memory limit
+     * would fail requests with {@code OutOfMemoryError} instead of holding them back.
+     *
+     * @throws IllegalStateException naming the limits, if {@link #maxBufferBytes} exceeds {@code directMemoryLimit}
+     */
+    public NbdServerSettings checkAgainst(long directMemoryLimit) {
+        if (maxBufferBytes > directMemoryLimit) {
+            throw new IllegalStateException("NBD buffers may take up to " + maxBufferBytes + " bytes, more than the "
+                    + directMemoryLimit + " bytes of direct memory this JVM may reserve (-XX:MaxDirectMemorySize, "
+                    + "by default -Xmx): lower bootswarm.agent.nbd.limits.max-buffer-memory or raise the JVM's limit");
+        }
+        return this;
+    }
+
+    /** What a request with {@code payloadLength} bytes counts against {@link #maxBufferBytes}: its pooled buffer. */
+    public static long bufferBytesFor(int payloadLength) {
+        return payloadLength == 0 ? 0 : BufferPool.capacityFor(payloadLength);
     }
 
     public NbdServerSettings withPreferredBlockSize(int preferredBlockSize) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     /** Requires TLS on TCP sessions, or, with {@code null}, offers none. */
     public NbdServerSettings withTls(NbdTls tls) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 
     public NbdServerSettings withTimeouts(Duration handshakeTimeout, Duration shutdownGrace) {
         return new NbdServerSettings(tcpHost, tcpPort, unixSocket, maxConnections, maxRequestsInFlight,
-                maxBytesInFlight, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
+                maxBytesInFlight, maxBufferBytes, preferredBlockSize, handshakeTimeout, shutdownGrace, unixSocketGroup, tls);
     }
 }

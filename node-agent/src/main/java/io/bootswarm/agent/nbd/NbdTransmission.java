@@ -39,13 +39,13 @@ final class NbdTransmission {
     private final NbdCommands commands;
 
     NbdTransmission(NbdConnection connection, NbdTransport transport, NbdHandshake.Export export,
-                    NbdServerSettings settings, NbdMetrics metrics, BufferPool pool) {
+                    NbdServerSettings settings, NbdMetrics metrics, BufferPool pool, BufferBudget budget) {
         this.connection = connection;
         this.transport = transport;
         this.exportSize = export.size();
         this.metrics = metrics;
         this.pool = pool;
-        this.limits = new InFlightLimits(settings.maxRequestsInFlight(), settings.maxBytesInFlight());
+        this.limits = new InFlightLimits(settings.maxRequestsInFlight(), settings.maxBytesInFlight(), budget);
         this.replies = new ReplyWriter(connection, transport, metrics, pool);
         this.commands = new NbdCommands(connection, transport, export.device(), metrics, pool, replies, limits);
     }

@@ -71,10 +71,19 @@ final class DisksFixture implements AutoCloseable {
 
     /** Disks as the agent opens them at start: every disk found under the directory is reopened. */
     Disks start() throws IOException {
+        return start(null);
+    }
+
+    /** Disks as the agent opens them after its early start reopened {@code early}. */
+    Disks start(EarlyDisks early) throws IOException {
         Disks d = new Disks(directory.resolve("disks"), manifests, swarms, properties, profiles, traces, () -> 10809,
-                export -> { }, clock);
+                export -> { }, clock, early);
         opened.add(d);
         return d;
+    }
+
+    PieceStore store() {
+        return store;
     }
 
     Path disksDirectory() {

@@ -1,0 +1,141 @@
+package io.bootswarm.fleet;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * How long a restarted agent takes from process start to serving its existing export: an image is
+ * launched on an agent in a process of its own, which is then SIGKILLed and started again on the
+ * same data directory, {@code runs} times with the fleet up and {@code runs} times with the tracker,
+ * profile-service and Kafka unreachable. Measured from {@link ProcessBuilder#start()} to the first
+ * {@link NbdProbe} read of the export that returns the image's first 4 KiB (probing every 5 ms), and
+ * to the log line {@code Started NodeAgentApplication}. Several agent builds (comma-separated jars)
+ * are measured in alternation within one run, so that they share the machine's load. Not a test:
+ * the build never runs it.
+ *
+ * <pre>
+ * ./mvnw -q -pl fleet -am verify -DskipTests
+ * ./mvnw -q -o -pl fleet -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
+ *     io.bootswarm.fleet.AgentStartBenchmark [runs] [before.jar,after.jar,... | cp] [jvm options...]
+ * </pre>
+ *
+ * With {@code cp} the agent runs on the benchmark's class path (as the fleet tests run it), else
+ * from the executable jar, as deployed.
+ */
+final class AgentStartBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        List<Path> jars = new ArrayList<>();
+        for (String a : (args.length > 1 ? args[1] : "cp").split(",")) {
+            jars.add(a.equals("cp") ? null : Path.of(a).toAbsolutePath());
+        }
+        Path jar = jars.getFirst();
+        List<String> jvm = args.length > 2 ? List.of(Arrays.copyOfRange(args, 2, args.length)) : List.of();
+        Duration t = Duration.ofMinutes(3);
+        Path work = Files.createTempDirectory("bootswarm-agent-start");
+        Path image = Tools.image(work.resolve("start.img"), 64L << 20, 7);
+        byte[] head = new byte[4096];
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "r")) {
+            f.readFully(head);
+        }
+        try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet")))) {
+            FleetClient client = fleet.client();
+            UUID imageId = UUID.fromString(client.uploadImage("start", image).path("id").asString());
+            Path data = work.resolve("agent-data");
+            int apiPort = freePort();
+            int nbdPort = freePort();
+            Map<String, Object> props = fleet.agentProperties("start-host", data);
+            props.put("server.port", apiPort);
+            props.put("bootswarm.agent.nbd.port", nbdPort);
+
+            AgentProcess first = AgentProcess.start(props, jar, jvm, work.resolve("agent-first.log"));
+            String export;
+            try {
+                client.awaitHostUp("start-host", t);
+                UUID launchId = UUID.fromString(client.launch(imageId, List.of("start-host"), null).path("id")
+                        .asString());
+                String nbd = client.awaitLaunchReady(launchId, t).path("hosts").get(0).path("nbdUri").asString();
+                export = nbd.substring(nbd.lastIndexOf('/') + 1);
+                Tools.ok(t, "qemu-img", "convert", "-f", "raw", "-O", "raw", nbd, work.resolve("copy.img").toString());
+            } finally {
+                first.kill();
+            }
+
+            int closed = freePort();
+            Map<String, Object> away = new java.util.LinkedHashMap<>(props);
+            away.put("bootswarm.agent.tracker-url", "http://127.0.0.1:" + closed);
+            away.put("bootswarm.agent.profile-url", "http://127.0.0.1:" + closed);
+            away.put("spring.kafka.bootstrap-servers", "127.0.0.1:" + closed);
+            for (var mode : List.of(Map.entry("fleet up", props), Map.entry("tracker, profile, Kafka away", away))) {
+                List<List<Long>> serving = new ArrayList<>();
+                List<List<Long>> started = new ArrayList<>();
+                for (int j = 0; j < jars.size(); j++) {
+                    serving.add(new ArrayList<>());
+                    started.add(new ArrayList<>());
+                }
+                for (int i = 0; i < runs; i++) {
+                    for (int j = 0; j < jars.size(); j++) {
+                        Path log = work.resolve("agent-" + mode.getKey().charAt(0) + i + "-" + j + ".log");
+                        long[] ms = restart(mode.getValue(), jars.get(j), jvm, log, nbdPort, export, head, t);
+                        serving.get(j).add(ms[0]);
+                        started.get(j).add(ms[1]);
+                    }
+                }
+                for (int j = 0; j < jars.size(); j++) {
+                    System.out.printf("%s (%s): process start -> serving export: median %d ms %s; -> application "
+                                    + "started: median %d ms %s%n", mode.getKey(),
+                            jars.get(j) == null ? "class path" : jars.get(j).getFileName(),
+                            median(serving.get(j)), serving.get(j), median(started.get(j)), started.get(j));
+                }
+            }
+        }
+    }
+
+    /** Starts the agent, and returns the milliseconds to serving the export and to the application started. */
+    private static long[] restart(Map<String, Object> props, Path jar, List<String> jvm, Path log, int nbdPort,
+                                  String export, byte[] head, Duration t) throws Exception {
+        long t0 = System.nanoTime();
+        AgentProcess agent = AgentProcess.start(props, jar, jvm, log);
+        try {
+            long deadline = t0 + t.toNanos();
+            while (!NbdProbe.read(nbdPort, export, 0, head.length).map(b -> Arrays.equals(b, head)).orElse(false)) {
+                if (System.nanoTime() > deadline || !agent.isAlive()) {
+                    throw new IllegalStateException("agent not serving; see " + log);
+                }
+                Thread.sleep(5);
+            }
+            long serving = (System.nanoTime() - t0) / 1_000_000;
+            while (!Files.readString(log).contains("Started NodeAgentApplication")) {
+                if (System.nanoTime() > deadline || !agent.isAlive()) {
+                    throw new IllegalStateException("agent not started; see " + log);
+                }
+                Thread.sleep(5);
+            }
+            return new long[] {serving, (System.nanoTime() - t0) / 1_000_000};
+        } finally {
+            agent.kill();
+        }
+    }
+
+    private static long median(List<Long> xs) {
+        List<Long> s = xs.stream().sorted().toList();
+        return s.get(s.size() / 2);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
