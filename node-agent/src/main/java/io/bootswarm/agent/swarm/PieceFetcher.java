@@ -345,15 +345,18 @@ final class PieceFetcher implements AutoCloseable {
                 boolean urgent = f.urgent;
                 peers.ensureConnections(urgent); // every source known, so that demand can spread over them
                 List<PeerConnection> ready = peers.ready(urgent, f.piece);
+                // read once: a connection's load changes while we sort
                 Map<PeerConnection, Boolean> snubbed = new HashMap<>();
+                Map<PeerConnection, Integer> load = new HashMap<>();
                 for (PeerConnection c : ready) {
                     snubbed.put(c, peers.isSnubbed(c.peer()));
+                    load.put(c, c.outstandingBlocks() + c.queuedBlocks());
                 }
                 boolean anyBrisk = snubbed.containsValue(false);
                 ready.sort(Comparator.comparing((PeerConnection c) -> snubbed.get(c))
                         .thenComparingInt(c -> attempts(sources, c))
                         .thenComparing(c -> c.peer().seed())
-                        .thenComparingInt(c -> c.outstandingBlocks() + c.queuedBlocks()));
+                        .thenComparingInt(load::get));
                 boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
                 boolean full = false;
                 for (PeerConnection c : ready) {

@@ -84,7 +84,7 @@ class PeerConnectionTest {
         peer.serveBlocks(1, 10, 11, 12, 13, 14);
         await().until(() -> c.queuedBlocks() == 0 && c.outstandingBlocks() == 1);
         peer.serveBlocks(1, 15);
-        assertThat(piece.get()).isEqualTo(java.util.Arrays.copyOfRange(image, (int) manifest.pieceOffset(1),
+        assertThat(piece.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(java.util.Arrays.copyOfRange(image, (int) manifest.pieceOffset(1),
                 (int) manifest.pieceOffset(2)));
         assertThat(peer.overBudget()).isZero();
         assertThat(peer.maxOutstanding()).isEqualTo(5);

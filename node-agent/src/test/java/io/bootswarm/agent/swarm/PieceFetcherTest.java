@@ -105,6 +105,14 @@ class PieceFetcherTest {
         return IntStream.range(from, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).findFirst().orElseThrow();
     }
 
+    /**
+     * Waits for {@code f} and returns its value; a bound (not an assertion on time) so that a read that never
+     * completes fails the test instead of hanging it.
+     */
+    static <T> T completed(CompletableFuture<T> f) throws Exception {
+        return f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     CompletableFuture<Void> demand(SwarmSession s, int piece) {
         return CompletableFuture.runAsync(() -> {
             try {
@@ -195,7 +203,7 @@ class PieceFetcherTest {
             }
         }
         for (CompletableFuture<Void> r : reads) {
-            r.get();
+            completed(r);
         }
         for (int p : pieces) {
             assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
@@ -230,7 +238,7 @@ class PieceFetcherTest {
                 .until(() -> seed.urgentConnections() == 1 && !read.isDone());
 
         clock.advance(Duration.ofMillis(1));
-        read.get();
+        completed(read);
         assertThat(stored(piece)).isEqualTo(bytesOf(piece));
         assertThat(seed.urgentConnections()).isEqualTo(2);
         assertThat(meters.get("bootswarm.agent.peer.reconnects").tag("image", manifest.name()).counter().count())
@@ -260,12 +268,12 @@ class PieceFetcherTest {
         assertThat(first).isNotDone();
 
         clock.advance(PIECE_TIMEOUT.plusMillis(1));
-        first.get();
-        second.get();
+        completed(first);
+        completed(second);
         assertThat(s.stats().snubbedPeers()).containsExactly(PeerDirectory.key(tarpit.peer(false)));
 
         for (int p : pieces.subList(2, pieces.size())) {
-            demand(s, p).get(); // the clock stands still: a read that asked the tarpit would never end
+            completed(demand(s, p)); // the clock stands still: a read that asked the tarpit would never end
         }
         for (int p : pieces) {
             assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
@@ -292,7 +300,7 @@ class PieceFetcherTest {
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !read.isDone());
 
         peer.serveBlocks(piece, blocks - 1);
-        read.get();
+        completed(read);
         assertThat(stored(piece)).isEqualTo(bytesOf(piece));
         assertThat(s.stats().verificationFailures()).isZero();
         assertThat(s.stats().bannedPeers()).isEmpty();
@@ -316,7 +324,7 @@ class PieceFetcherTest {
                 .until(() -> !read.isDone() && seed.urgentConnections() == 1);
 
         clock.advance(Duration.ofMillis(1));
-        read.get();
+        completed(read);
         assertThat(stored(piece)).isEqualTo(bytesOf(piece));
         assertThat(s.stats().bannedPeers()).isEmpty();
         assertThat(s.stats().verificationFailures()).isEqualTo(1);
@@ -376,7 +384,7 @@ class PieceFetcherTest {
                 || closer.getState() == Thread.State.TIMED_WAITING);
         release.set(true);
         closer.join();
-        read.get();
+        completed(read);
 
         assertThat(interrupted).as("the fetch thread was interrupted inside the store").isFalse();
         assertThat(stored(piece)).isEqualTo(bytesOf(piece));
@@ -397,7 +405,7 @@ class PieceFetcherTest {
         await().until(() -> !s.stats().bannedPeers().isEmpty());
         int dialled = bad.accepted();
         s.peerSeen(good.peer(false)); // a second peer turns up
-        read.get();
+        completed(read);
 
         SwarmSession.Stats st = s.stats();
         assertThat(st.verificationFailures()).isEqualTo(1);
@@ -425,8 +433,8 @@ class PieceFetcherTest {
         assertThat(s.inFlight(piece)).isTrue();
 
         seed.serve(piece);
-        read.get();
-        prefetch.get();
+        completed(read);
+        completed(prefetch);
         assertThat(s.stats().escalations()).isEqualTo(1);
         assertThat(s.stats().piecesFetched()).isEqualTo(1);
         assertThat(s.stats().piecesFromSeed()).isEqualTo(1);
@@ -447,7 +455,7 @@ class PieceFetcherTest {
                 && s.seedPartition().owns(p)).findFirst().orElseThrow();
         seed.serve(owned);
 
-        s.prefetch(owned).get(); // an owned piece goes to the seed at once
+        completed(s.prefetch(owned)); // an owned piece goes to the seed at once
         CompletableFuture<Void> prefetch = s.prefetch(notOwned);
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
                 .until(() -> seed.requests(notOwned, false) == 0);
@@ -455,7 +463,7 @@ class PieceFetcherTest {
         clock.advance(PIECE_TIMEOUT.plusMillis(1));
         await().until(() -> seed.requests(notOwned, false) == 1);
         seed.serve(notOwned);
-        prefetch.get();
+        completed(prefetch);
         assertThat(s.stats().piecesFromSeed()).isEqualTo(2);
         assertThat(s.stats().escalations()).isZero();
     }
