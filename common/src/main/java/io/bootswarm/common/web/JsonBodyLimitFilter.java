@@ -94,8 +94,6 @@ public class JsonBodyLimitFilter extends OncePerRequestFilter implements Ordered
         p.put("maxBytes", limit);
         response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        // the rest of the body is not read: ask the client not to reuse the connection
-        response.setHeader("Connection", "close");
         response.getOutputStream().write(JSON.writeValueAsBytes(p));
     }
 
