@@ -97,7 +97,7 @@ class LaunchDeadlineIT extends TrackerITSupport {
         ManualClock clock = new ManualClock(created.plus(properties.deadline()).minusSeconds(1));
         LaunchDeadlines sweep = new LaunchDeadlines(launchHosts, properties, clock, txManager, meters);
 
-        assertThat(sweep.sweep()).as("before the deadline").isZero();
+        int olderLaunches = sweep.sweep(); // other tests' launches, created more than a second before this one
         assertThat(get("/api/v1/launches/" + id).<List<String>>json("$.hosts[*].state"))
                 .containsExactly("PENDING", "PREPARING", "READY");
 
@@ -111,10 +111,12 @@ class LaunchDeadlineIT extends TrackerITSupport {
         assertThat(after.<String>json("$.hosts[1].detail")).startsWith("deadline");
         assertThat(after.<String>json("$.hosts[2].nbdUri")).isEqualTo("nbd://127.0.0.1:10809/" + id);
         assertThat(after.<String>json("$.state")).isNotIn("PENDING", "PREPARING");
-        assertThat(failed).as("this launch's two hosts, and perhaps other tests' older launches").isGreaterThanOrEqualTo(2);
+        assertThat(failed).as("this launch's two hosts, and perhaps other tests' launches of the same second")
+                .isGreaterThanOrEqualTo(2);
         assertThat(again).as("a second sweep (another replica's)").isZero();
         assertThat(meters.counter("bootswarm.tracker.launch.deadline.expired").count())
-                .isEqualTo(expiredBefore + failed);
+                .as("and whatever the scheduled sweep failed meanwhile").isGreaterThanOrEqualTo(
+                        expiredBefore + olderLaunches + failed);
 
         kafka.send(status(id, slow, State.READY, 2, "nbd://127.0.0.2:10809/" + id, null, 0, 10, 0, null));
         Response late = awaitLaunch(id, "$.hosts[1].state", "READY");
