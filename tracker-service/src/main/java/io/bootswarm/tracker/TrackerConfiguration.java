@@ -1,5 +1,6 @@
 package io.bootswarm.tracker;
 
+import io.bootswarm.tracker.launch.DatabaseOutage;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -24,16 +25,18 @@ class TrackerConfiguration {
     }
 
     /**
-     * A listener that throws (the database is away, say) retries the record with backoff and then
-     * logs and skips it; the listener container keeps running. A later status report carries the
-     * whole state again, so a skipped one is superseded.
+     * A listener that throws retries the record with backoff and then logs and skips it; the listener
+     * container keeps running. While the database is away the record is retried until it is back
+     * ({@link DatabaseOutage}), so that no status report is lost to an outage.
      */
     @Bean
     CommonErrorHandler kafkaErrorHandler() {
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxAttempts(6);
         backOff.setMaxInterval(5_000);
-        return new DefaultErrorHandler(backOff);
+        DefaultErrorHandler handler = new DefaultErrorHandler(backOff);
+        handler.setBackOffFunction((record, e) -> DatabaseOutage.causes(e) ? DatabaseOutage.untilBack() : null);
+        return handler;
     }
 
     @Bean

@@ -136,6 +136,58 @@ class LaunchCommandListenerTest {
         verify(reporter, never()).ready(any());
     }
 
+    @Test
+    void aStartWithoutAnImageIsReportedFailedAtOnceInsteadOfThrowing() throws Exception {
+        UUID launch = UUID.randomUUID();
+
+        deliver(EventCodec.encode(new LaunchCommand(UUID.randomUUID(), Instant.now(), launch, HOST, null,
+                LaunchCommand.Action.START)));
+
+        assertThat(disks.list()).isEmpty();
+        assertThat(diskDirectories()).isEmpty();
+        verify(reporter).failed(eq(launch), eq("invalid launch command: no imageId"));
+        verify(reporter, never()).ready(any());
+    }
+
+    @Test
+    void aCommandWithoutAnActionIsReportedFailed() throws Exception {
+        Manifest m = fixture.image(2);
+        UUID launch = UUID.randomUUID();
+
+        deliver(EventCodec.encode(new LaunchCommand(UUID.randomUUID(), Instant.now(), launch, HOST, m.imageId(),
+                null)));
+
+        assertThat(disks.list()).isEmpty();
+        verify(reporter).failed(eq(launch), eq("invalid launch command: no action"));
+    }
+
+    @Test
+    void aCommandForThisHostThatDoesNotDecodeIsReportedFailed() throws Exception {
+        Manifest m = fixture.image(2);
+        UUID launch = UUID.randomUUID();
+        String newerPolicy = EventCodec.encode(LaunchCommand.of(UUID.randomUUID(), Instant.now(), launch, HOST,
+                m.imageId(), LaunchCommand.Action.START, new LaunchOptions(null, LaunchOptions.Policy.DEMAND, null,
+                        null))).replace("\"DEMAND\"", "\"SOME-FUTURE-POLICY\"");
+
+        deliver(newerPolicy);
+
+        assertThat(disks.list()).isEmpty();
+        verify(reporter).failed(eq(launch), eq("invalid launch command: undecodable"));
+    }
+
+    @Test
+    void aCommandWithoutALaunchIdIsSkippedWithoutADisk() throws Exception {
+        Manifest m = fixture.image(2);
+
+        deliver(EventCodec.encode(new LaunchCommand(UUID.randomUUID(), Instant.now(), null, HOST, m.imageId(),
+                LaunchCommand.Action.START)));
+
+        assertThat(disks.list()).isEmpty();
+        assertThat(diskDirectories()).isEmpty();
+        verify(reporter, never()).ready(any());
+        verify(reporter, never()).failed(any(), anyString());
+    }
+
     private void deliver(String value) {
         listener.on(new ConsumerRecord<>(Topics.LAUNCH_COMMANDS, 0, offset++, HOST, value));
     }

@@ -9,6 +9,8 @@ import io.bootswarm.profile.model.TraceRun;
 import io.bootswarm.profile.model.WorkloadNames;
 import io.bootswarm.profile.store.ProfileStore;
 import io.bootswarm.profile.store.RunSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -29,7 +31,9 @@ import java.util.UUID;
  * chunk number are the key, so a redelivery changes nothing); when chunks {@code 0..last} are all
  * there, the trace becomes a run of its profile and its chunks are dropped, in the same transaction.
  * A chunk whose metadata disagree with the chunks of its trace already stored, or whose values are
- * absurd, is not stored. Chunks of a trace already applied are ignored.
+ * absurd, is not stored. Chunks of a trace already applied are ignored. A chunk that would take its trace past
+ * {@link IngestProperties#maxReadsPerTrace()} reads is refused and the trace's stored chunks are dropped, before
+ * anything is assembled (logged, counted in {@code bootswarm.profile.traces.refused{reason=too-large}}).
  */
 @Component
 public class TraceAssembler {
@@ -48,6 +52,8 @@ public class TraceAssembler {
         INVALID,
         /** disagrees with the chunks of its trace already stored: not stored */
         INCONSISTENT,
+        /** it would take its trace past the most reads a trace may hold: not stored, and the trace's chunks dropped */
+        TOO_LARGE,
         /** it completed its trace, but the trace cannot be a run (no reads, too many pieces, another piece
          *  size than its profile's): the trace's chunks were dropped */
         REJECTED
@@ -55,7 +61,7 @@ public class TraceAssembler {
 
     /** The metadata of a stored chunk. */
     private record Stored(int chunk, boolean last, UUID launchId, String host, UUID imageId, String workload,
-                          int pieceSize) {
+                          int pieceSize, int readCount) {
     }
 
     private final JdbcTemplate jdbc;
@@ -64,15 +70,20 @@ public class TraceAssembler {
     private final ProfileProperties properties;
     private final TraceLimits limits;
     private final Clock clock;
+    private final int maxReadsPerTrace;
+    private final Counter tooLarge;
 
     TraceAssembler(JdbcTemplate jdbc, PlatformTransactionManager txManager, ProfileStore profiles,
-                   ProfileProperties properties, Clock clock) {
+                   ProfileProperties properties, IngestProperties ingest, Clock clock, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.tx = new TransactionTemplate(txManager);
         this.profiles = profiles;
         this.properties = properties;
         this.limits = properties.traceLimits();
         this.clock = clock;
+        this.maxReadsPerTrace = ingest.maxReadsPerTrace();
+        this.tooLarge = Counter.builder("bootswarm.profile.traces.refused").tag("reason", "too-large")
+                .description("Kafka access traces refused, by reason").register(meters);
     }
 
     public Outcome accept(AccessTrace c) {
@@ -88,10 +99,10 @@ public class TraceAssembler {
                 return Outcome.DUPLICATE;
             }
             List<Stored> stored = jdbc.query("""
-                    select chunk, last, launch_id, host, image_id, workload, piece_size
+                    select chunk, last, launch_id, host, image_id, workload, piece_size, read_count
                     from trace_chunk where trace_id = ? order by chunk""",
                     (rs, i) -> new Stored(rs.getInt(1), rs.getBoolean(2), rs.getObject(3, UUID.class), rs.getString(4),
-                            rs.getObject(5, UUID.class), rs.getString(6), rs.getInt(7)), c.traceId());
+                            rs.getObject(5, UUID.class), rs.getString(6), rs.getInt(7), rs.getInt(8)), c.traceId());
             if (stored.stream().anyMatch(s -> s.chunk() == c.chunk())) {
                 return Outcome.DUPLICATE;
             }
@@ -99,6 +110,15 @@ public class TraceAssembler {
             if (disagreement != null) {
                 log.warn("skipping access trace chunk {} of trace {}: {}", c.chunk(), c.traceId(), disagreement);
                 return Outcome.INCONSISTENT;
+            }
+            long reads = stored.stream().mapToLong(Stored::readCount).sum() + c.readCount();
+            if (reads > maxReadsPerTrace) {
+                int dropped = jdbc.update("delete from trace_chunk where trace_id = ?", c.traceId());
+                tooLarge.increment();
+                log.warn("refusing access trace {} ({} {}) from {}: chunk {} takes it to {} reads, more than {}; "
+                                + "{} stored chunks dropped", c.traceId(), c.imageId(), c.workload(), c.host(), c.chunk(),
+                        reads, maxReadsPerTrace, dropped);
+                return Outcome.TOO_LARGE;
             }
             insert(c);
             int last = c.last() ? c.chunk()

@@ -197,8 +197,8 @@ class LaunchService {
         for (int i = 0; i < request.hosts().size(); i++) {
             String host = request.hosts().get(i);
             rows.add(launchHosts.save(new LaunchHostEntity(new LaunchHostKey(id, host), i, now)));
-            outbox.publish(Topics.LAUNCH_COMMANDS, LaunchCommand.of(UUID.randomUUID(), now, id, host,
-                    request.imageId(), LaunchCommand.Action.START, options));
+            outbox.publish(Topics.LAUNCH_COMMANDS, complete(LaunchCommand.of(UUID.randomUUID(), now, id, host,
+                    request.imageId(), LaunchCommand.Action.START, options)));
         }
         launchHosts.flush();
         return view(launch, rows);
@@ -244,8 +244,8 @@ class LaunchService {
                 Instant now = now();
                 launch.stopRequested(now);
                 for (LaunchHostEntity row : rows) {
-                    outbox.publish(Topics.LAUNCH_COMMANDS, new LaunchCommand(UUID.randomUUID(), now, id, row.host(),
-                            launch.imageId(), LaunchCommand.Action.STOP));
+                    outbox.publish(Topics.LAUNCH_COMMANDS, complete(new LaunchCommand(UUID.randomUUID(), now, id,
+                            row.host(), launch.imageId(), LaunchCommand.Action.STOP)));
                 }
                 log.info("launch {} stop requested on {} hosts", id, rows.size());
             }
@@ -298,6 +298,37 @@ class LaunchService {
             }
         }
         return Verdict.of(StatusOutcome.APPLIED);
+    }
+
+    /**
+     * {@code c}, when it has every field an agent needs to carry it out; otherwise an exception that rolls back
+     * the transaction that would have queued it. An agent fails a command without them, but a command that
+     * never leaves the tracker leaves no launch waiting for it.
+     */
+    static LaunchCommand complete(LaunchCommand c) {
+        List<String> missing = new ArrayList<>();
+        if (c.eventId() == null) {
+            missing.add("eventId");
+        }
+        if (c.at() == null) {
+            missing.add("at");
+        }
+        if (c.launchId() == null) {
+            missing.add("launchId");
+        }
+        if (c.host() == null || c.host().isBlank()) {
+            missing.add("host");
+        }
+        if (c.imageId() == null) {
+            missing.add("imageId");
+        }
+        if (c.action() == null) {
+            missing.add("action");
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("refusing to send a launch command without " + missing + ": " + c);
+        }
+        return c;
     }
 
     /** Now, at the precision PostgreSQL stores, so that a view built before and after storing is the same. */

@@ -16,7 +16,8 @@ import java.util.Optional;
 /**
  * Consumes agents' {@link LaunchStatus} reports (group {@code tracker-service}). Records that do
  * not decode, or are not launch statuses, or lack their ids, are logged and skipped; a database
- * failure is retried by the container's error handler. Redelivered and reordered reports are
+ * failure is counted ({@code outcome=failed}) and retried by the container's error handler, while the
+ * database is away until it is back ({@link DatabaseOutage}). Redelivered and reordered reports are
  * harmless: only a newer sequence changes a host row; reports out of {@link StatusBounds} are dropped.
  */
 @Component
@@ -26,11 +27,14 @@ class LaunchStatusListener {
 
     private final LaunchService launches;
     private final Counter undecodable;
+    private final Counter failed;
 
     LaunchStatusListener(LaunchService launches, MeterRegistry meters) {
         this.launches = launches;
         this.undecodable = Counter.builder("bootswarm.tracker.launch.status").description("launch status reports by outcome")
                 .tag("outcome", "undecodable").register(meters);
+        this.failed = Counter.builder("bootswarm.tracker.launch.status").description("launch status reports by outcome")
+                .tag("outcome", "failed").register(meters);
     }
 
     @KafkaListener(id = "tracker-launch-status", topics = Topics.LAUNCH_STATUS, groupId = "tracker-service")
@@ -46,6 +50,13 @@ class LaunchStatusListener {
                     record.partition(), record.offset());
             return;
         }
-        launches.applyStatus(status);
+        try {
+            launches.applyStatus(status);
+        } catch (RuntimeException e) {
+            failed.increment();
+            log.debug("launch status for {} host {} not applied, to be retried: {}", status.launchId(), status.host(),
+                    e.toString());
+            throw e;
+        }
     }
 }

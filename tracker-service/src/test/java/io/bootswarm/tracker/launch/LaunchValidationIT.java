@@ -92,6 +92,29 @@ class LaunchValidationIT extends TrackerITSupport {
         assertNothingCreated();
     }
 
+    /** A valid launch request padded with blanks to {@code size} bytes. */
+    private String padded(int size) {
+        String json = """
+                {"imageId": "%s", "hosts": ["%s"]}""".formatted(image, up);
+        return json.substring(0, json.length() - 1) + " ".repeat(size - json.length()) + "}";
+    }
+
+    @Test
+    void jsonBodiesOverOneMebibyteAre413ProblemsWhetherDeclaredOrChunked() {
+        String over = padded((1 << 20) + 1);
+
+        Response declared = launch(over);
+        Response chunked = send(HttpRequest.newBuilder(uri("/api/v1/launches")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                        over.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))).build());
+
+        assertProblem(declared, 413, "body-too-large");
+        assertProblem(chunked, 413, "body-too-large");
+        assertNothingCreated();
+        Response atTheLimit = launch(padded(1 << 20));
+        assertThat(atTheLimit.status()).as(atTheLimit.body()).isEqualTo(201);
+    }
+
     @Test
     void badImageUuidIsABadRequest() {
         Response r = launch("""
