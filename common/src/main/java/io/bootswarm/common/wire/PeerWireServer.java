@@ -21,7 +21,6 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -362,6 +361,11 @@ public final class PeerWireServer implements AutoCloseable {
         return idleCloses.get();
     }
 
+    /** Connections accepted whose preamble is not complete yet. */
+    int pendingHandshakes() {
+        return handshaking.size();
+    }
+
     /** The connections admitted and open now, for tests. */
     Set<UploadConnection> connections() {
         return java.util.Collections.unmodifiableSet(connections);
@@ -414,11 +418,6 @@ public final class PeerWireServer implements AutoCloseable {
         }
     }
 
-    private static int millisUntil(long deadline, InstantSource clock) {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadline - MonotonicClock.nanos(clock));
-        return (int) Math.clamp(left, 1, Integer.MAX_VALUE);
-    }
-
     private void serve(Socket socket) {
         Object remote = socket.getRemoteSocketAddress();
         UploadConnection connection = null;
@@ -427,7 +426,8 @@ public final class PeerWireServer implements AutoCloseable {
         handshaking.add(pending);
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout(millisUntil(pending.deadline(), clock));
+            // the deadline is the sweeper's to enforce, on the clock; this only backs it up
+            socket.setSoTimeout((int) SILENT_PEER_TIMEOUT.toMillis());
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             PeerWireWriter out = new PeerWireWriter(socket.getOutputStream());
             Handshake theirs = PeerWireReader.readHandshake(in);
@@ -443,7 +443,7 @@ public final class PeerWireServer implements AutoCloseable {
             out.flush();
             PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount()));
             Preamble preamble = theirs.supportsExtensions()
-                    ? Preamble.read(socket, reader, pending.deadline(), clock) : Preamble.NONE;
+                    ? Preamble.read(reader, pending.deadline(), clock) : Preamble.NONE;
             if (preamble == null || !pending.settle()) {
                 throw new SocketTimeoutException("no extended handshake in time");
             }

@@ -280,7 +280,14 @@ final class UploadConnection {
         server.blockServed(r.length());
     }
 
-    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent) throws InterruptedException {
+    /**
+     * Waits at {@code limiter}; what is buffered is flushed first if it will have to wait, so that the blocks
+     * sent before reach the peer now rather than after the wait.
+     */
+    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent) throws InterruptedException, IOException {
+        if (limiter.isLimited() && limiter.available() <= 0) {
+            flush();
+        }
         waitingOn = limiter;
         try {
             return limiter.acquire(bytes, asUrgent, () -> closed || choked);
