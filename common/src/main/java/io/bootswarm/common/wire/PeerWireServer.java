@@ -492,7 +492,7 @@ public final class PeerWireServer implements AutoCloseable {
         } finally {
             handshaking.remove(pending);
             if (connection != null) {
-                connection.close();
+                connection.closeAndJoin();
                 connections.remove(connection);
                 interestChanged(connection);
             }

@@ -3,6 +3,7 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.time.MonotonicClock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +31,9 @@ import java.util.function.Predicate;
  * {@link Choker} deals it a slot like any other peer for a round.
  *
  * <p>Closing never interrupts the writer: it may be reading the swarm's files, and an interrupt there
- * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}). The reader
- * closes the socket (which ends a blocked write), wakes the writer's queue and its rate limiter, and
- * joins it. Time stamps are nanoseconds of the server's clock ({@link MonotonicClock#nanos}).
+ * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}).
+ * {@link #closeAndJoin()} closes the socket (which ends a blocked write), wakes the writer's queue and its
+ * rate limiter, and joins it. Time stamps are nanoseconds of the server's clock ({@link MonotonicClock#nanos}).
  */
 final class UploadConnection {
 
@@ -66,6 +67,7 @@ final class UploadConnection {
     private volatile long overranAt = Long.MIN_VALUE;
     private volatile boolean serving;
     private volatile RateLimiter waitingOn = RateLimiter.UNLIMITED;
+    private volatile @Nullable Thread writer;
     private double allowance = Double.NaN;
     private long allowanceAt;
     private final InstantSource clock;
@@ -86,45 +88,49 @@ final class UploadConnection {
         this.requests = new LinkedBlockingDeque<>();
     }
 
-    /** The reader loop: runs on the connection's own thread until the peer leaves or misbehaves. */
+    /**
+     * The reader loop: runs on the connection's own thread until the peer leaves or misbehaves; the caller
+     * then counts why and calls {@link #closeAndJoin()}.
+     */
     void readLoop(PeerWireReader reader) throws IOException {
-        Thread writer = Thread.ofVirtual().name("peer-wire-writer-" + socket.getRemoteSocketAddress())
+        writer = Thread.ofVirtual().name("peer-wire-writer-" + socket.getRemoteSocketAddress())
                 .start(this::writeLoop);
-        try {
-            while (!closed) {
-                switch (reader.read()) {
-                    case PeerMessage.Interested i -> {
-                        if (!interested) {
-                            interested = true;
-                            interestedSince = MonotonicClock.nanos(clock);
-                            server.interestChanged(this);
-                        }
-                    }
-                    case PeerMessage.NotInterested n -> {
-                        if (interested) {
-                            interested = false;
-                            server.interestChanged(this);
-                        }
-                    }
-                    case PeerMessage.Request r -> request(r);
-                    case PeerMessage.Cancel c -> dropQueued(r -> r.piece() == c.piece() && r.begin() == c.begin()
-                            && r.length() == c.length());
-                    case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
-                    case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
-                    default -> {
-                        // keep-alive, have, bitfield, the peer's own choke state, port, extension messages
+        while (!closed) {
+            switch (reader.read()) {
+                case PeerMessage.Interested i -> {
+                    if (!interested) {
+                        interested = true;
+                        interestedSince = MonotonicClock.nanos(clock);
+                        server.interestChanged(this);
                     }
                 }
+                case PeerMessage.NotInterested n -> {
+                    if (interested) {
+                        interested = false;
+                        server.interestChanged(this);
+                    }
+                }
+                case PeerMessage.Request r -> request(r);
+                case PeerMessage.Cancel c -> dropQueued(r -> r.piece() == c.piece() && r.begin() == c.begin()
+                        && r.length() == c.length());
+                case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
+                case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
+                default -> {
+                    // keep-alive, have, bitfield, the peer's own choke state, port, extension messages
+                }
             }
-        } finally {
-            close();
-            joinWriter(writer);
         }
     }
 
-    private void joinWriter(Thread writer) {
+    /** Closes the connection and waits for the writer to finish the block it may be reading or sending. */
+    void closeAndJoin() {
+        close();
+        Thread w = writer;
+        if (w == null) {
+            return;
+        }
         try {
-            if (!writer.join(WRITER_JOIN)) {
+            if (!w.join(WRITER_JOIN)) {
                 log.warn("peer {}: the writer is still busy {} after the close", socket.getRemoteSocketAddress(),
                         WRITER_JOIN);
             }

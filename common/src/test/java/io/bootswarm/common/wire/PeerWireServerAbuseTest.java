@@ -5,6 +5,7 @@ import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.testing.ManualClock;
 import io.bootswarm.testing.Sockets;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -49,6 +50,7 @@ class PeerWireServerAbuseTest {
     final RateLimiter limit = new RateLimiter(RATE, BLOCK, clock);
     final List<Peer> peers = new ArrayList<>();
     final List<SwarmId> lookedUp = new ArrayList<>();
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     PeerWireServer server;
 
     final ServedSwarm swarm = new ServedSwarm() {
@@ -100,6 +102,7 @@ class PeerWireServerAbuseTest {
             }
             return id.equals(swarmId) ? Optional.of(swarm) : Optional.empty();
         }, "-TS0001-abusetest001".getBytes(), PeerAccess.OPEN, clock).start();
+        new PeerWireMetrics(server, "test.peer").bindTo(meters);
         return server;
     }
 
@@ -254,6 +257,7 @@ class PeerWireServerAbuseTest {
             assertThat(p.closedByServer()).isTrue();
         }
         assertThat(server.handshakeTimeouts()).isEqualTo(24);
+        assertThat(meters.get("test.peer.handshake.timeouts").functionCounter().count()).isEqualTo(24);
         await().until(() -> server.openConnections() == 0);
         assertThat(server.pendingHandshakes()).isZero();
         assertThat(server.protocolErrors()).isZero();
@@ -297,6 +301,7 @@ class PeerWireServerAbuseTest {
         }
         assertThat(notInterested.closedByServer()).isTrue();
         assertThat(server.idleCloses()).isEqualTo(3);
+        assertThat(meters.get("test.peer.idle.closed").functionCounter().count()).isEqualTo(3);
         assertThat(busy.stillOpen()).as("requested a block 1/32 s ago").isTrue();
         assertThat(waiting.stillOpen()).as("waits for a slot: our turn, not idle").isTrue();
         await().until(() -> server.connections().size() == 2);
@@ -319,6 +324,8 @@ class PeerWireServerAbuseTest {
         }
         assertThat(closed).as("the 4 beyond the cap, closed at accept").isEqualTo(4);
         assertThat(server.refusedAtAddressCap()).isEqualTo(4);
+        assertThat(meters.get("test.peer.connections.refused").tag("cap", "address").functionCounter().count())
+                .isEqualTo(4);
         assertThat(server.openConnections()).isEqualTo(8);
         Peer honest = new Peer("127.0.0.3").admitted(false).unchoked();
         clock.advance(STEP);

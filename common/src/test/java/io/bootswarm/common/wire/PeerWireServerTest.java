@@ -447,6 +447,8 @@ class PeerWireServerTest {
                 }
                 await(k.why() + ": protocol error counted", () -> server.protocolErrors() == errors + 1);
                 await(k.why() + ": connection released", () -> server.openConnections() == 1);
+                assertThat(server.connections()).as(k.why() + ": only the bystander is kept").hasSize(1);
+                assertThat(server.pendingHandshakes()).as(k.why() + ": no handshake left pending").isZero();
                 assertThat(uploaded.get()).as(k.why() + ": nothing uploaded").isEqualTo(up);
                 // the connection opened before keeps being served
                 bystander.send(new PeerMessage.Request(1, 0, 16384));
