@@ -126,6 +126,9 @@ final class PeerDirectory implements AutoCloseable {
                 .description("peers snubbed now").tag("image", manifest.name()).register(meters);
         Gauge.builder("bootswarm.agent.peer.banned", this, d -> d.banned().size())
                 .description("peers banned now").tag("image", manifest.name()).register(meters);
+        Gauge.builder("bootswarm.agent.peer.table.entries", this, PeerDirectory::tableEntries)
+                .description("entries in the per-peer tables of the swarm (known, discovered, back-off, dialled,"
+                        + " snubbed, banned)").tag("image", manifest.name()).register(meters);
     }
 
     /** Starts the tracker loop: announces {@code started} at once, then as often as the tracker asks. */
@@ -453,6 +456,7 @@ final class PeerDirectory implements AutoCloseable {
         if (r.peerToken() != null) {
             peerToken = r.peerToken(); // before the peers it lets us dial
         }
+        forgetDeparted(r.peers());
         Set<Peer> all = new LinkedHashSet<>(r.peers());
         all.addAll(discovered);
         known = List.copyOf(all);
@@ -463,6 +467,35 @@ final class PeerDirectory implements AutoCloseable {
         }
         signal.signal();
         return r.interval();
+    }
+
+    /**
+     * Forgets the peers that left: a peer neither the tracker names now nor connected to us loses its
+     * back-off, its dialled marks and its place among the peers found by their connecting to us, and
+     * expired bans and snubs are dropped. The tables then hold the swarm as it is, not every peer it
+     * ever had (a long-lived host in a swarm with churn would otherwise grow them without end).
+     */
+    private void forgetDeparted(List<Peer> named) {
+        Set<String> live = new HashSet<>();
+        named.forEach(p -> live.add(key(p)));
+        for (Map.Entry<String, CompletableFuture<PeerConnection>> e : connections.entrySet()) {
+            PeerConnection c = connected(e.getValue());
+            if (e.getValue().state() == Future.State.RUNNING || (c != null && c.isOpen())) {
+                live.add(e.getKey().substring(0, e.getKey().lastIndexOf('#')));
+            }
+        }
+        discovered.removeIf(p -> !live.contains(key(p)));
+        backoff.keySet().retainAll(live);
+        dialled.removeIf(k -> !live.contains(k.substring(0, k.lastIndexOf('#'))));
+        Instant now = clock.instant();
+        snubbedUntil.values().removeIf(until -> !until.isAfter(now));
+        banned(); // drops (and logs) the expired bans
+    }
+
+    /** Entries in the directory's per-peer tables, for a gauge: bounded by the swarm's live peers. */
+    int tableEntries() {
+        return known.size() + discovered.size() + backoff.size() + dialled.size() + snubbedUntil.size()
+                + bannedUntil.size();
     }
 
     /** Stops the tracker loop, tells the tracker this host left the swarm, and closes every connection. */

@@ -236,6 +236,31 @@ class PeerDirectoryTest {
     }
 
     @Test
+    void peersThatLeftTheSwarmAreForgottenAtTheNextAnnounce() throws Exception {
+        StandInPeer refusing = new StandInPeer(SwarmExchangeTest.manifest(SwarmExchangeTest.image(4, 5)), new byte[0]);
+        closing.add(refusing);
+        refusing.refuse();
+        named.add(refusing.peer(false));
+        PeerDirectory d = directory();
+        d.start();
+        await().until(() -> announces.size() == 1);
+        d.ensureConnections(false);
+        await().until(() -> connectsEnded.get() == 1);
+        d.peerSeen(new Peer("127.0.0.9", 6999, false)); // connected to us; nothing listens on its port
+        await().until(() -> connectsEnded.get() == 2);
+        assertThat(d.unreachable()).hasSize(2);
+        assertThat(d.knownPeers()).isEqualTo(2);
+        int before = d.tableEntries();
+
+        named.clear();
+        clock.advance(interval);
+        await().until(() -> announces.size() == 2);
+        await().until(() -> d.knownPeers() == 0);
+        assertThat(d.unreachable()).as("back-off of a peer gone from the swarm").isEmpty();
+        assertThat(d.tableEntries()).isLessThan(before).isZero();
+    }
+
+    @Test
     void closingBeforeStartTellsTheTrackerStoppedAndStartsNothing() throws Exception {
         PeerDirectory d = directory();
         d.close();
