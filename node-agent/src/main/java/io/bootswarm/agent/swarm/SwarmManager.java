@@ -9,6 +9,9 @@ import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
+import io.bootswarm.common.wire.PeerWireMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.io.IOException;
@@ -45,6 +48,11 @@ public final class SwarmManager implements AutoCloseable {
 
     /** How long a swarm id the resolver did not know is not asked about again. */
     private static final Duration UNRESOLVED_RETRY = Duration.ofSeconds(30);
+    /**
+     * How many swarm ids that no manifest resolved are remembered (for {@link #UNRESOLVED_RETRY}); past it, a
+     * handshake naming yet another unknown swarm is refused without asking the resolver.
+     */
+    static final int MAX_UNRESOLVED = 1024;
 
     private final PieceStore store;
     private final Announcer announcer;
@@ -60,6 +68,7 @@ public final class SwarmManager implements AutoCloseable {
     private final Function<SwarmId, Optional<Manifest>> resolver;
     private final Map<SwarmId, ServedPieces> cross = new ConcurrentHashMap<>();
     private final Map<SwarmId, Instant> unresolvedUntil = new ConcurrentHashMap<>();
+    private final Counter unknownSwarmsRefused;
     private final Map<PieceHash, List<Holding>> holders = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile PeerWireServer server;
@@ -88,6 +97,11 @@ public final class SwarmManager implements AutoCloseable {
         this.access = access;
         this.clock = clock;
         this.download = RateLimiter.perSecond(settings.downloadRate().toBytes());
+        this.unknownSwarmsRefused = Counter.builder("bootswarm.agent.peer.unknown-swarm.refused")
+                .description("handshakes naming an unknown swarm refused unresolved: the table of unknown swarms was"
+                        + " full").register(meters);
+        Gauge.builder("bootswarm.agent.peer.unknown-swarms", unresolvedUntil, Map::size)
+                .description("swarm ids no manifest resolved, remembered for a retry period").register(meters);
     }
 
     /** Opens the peer wire server (binds {@code peerBind}) and starts serving; once. */
@@ -105,6 +119,7 @@ public final class SwarmManager implements AutoCloseable {
                 session.peerSeen(new Peer(host, port, false));
             }
         });
+        new PeerWireMetrics(s, "bootswarm.agent.peer").bindTo(meters);
         server = s;
         return this;
     }
@@ -174,6 +189,14 @@ public final class SwarmManager implements AutoCloseable {
         Instant until = unresolvedUntil.get(id);
         if (until != null && clock.instant().isBefore(until)) {
             return Optional.empty();
+        }
+        if (until == null && unresolvedUntil.size() >= MAX_UNRESOLVED) {
+            Instant now = clock.instant();
+            unresolvedUntil.values().removeIf(u -> !now.isBefore(u));
+            if (unresolvedUntil.size() >= MAX_UNRESOLVED) {
+                unknownSwarmsRefused.increment();
+                return Optional.empty(); // a flood of made-up swarm ids: refused unresolved, remembering none
+            }
         }
         Optional<Manifest> manifest = resolver.apply(id);
         if (manifest.isEmpty()) {

@@ -3,6 +3,9 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.Handshake;
+import io.bootswarm.common.wire.PeerWireWriter;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.RateLimiter;
@@ -140,5 +143,39 @@ class ServedPiecesTest {
         assertThat(peerOfB.fetch(5, PIECE, Duration.ofSeconds(30), deadline)).containsOnly(0);
         assertThat(peerOfB.fetch(2, PIECE, Duration.ofSeconds(30), deadline)).isEqualTo(piece(b, 2));
         await().until(() -> host.crossUploads().get(mb.swarmId()) == 2L * PIECE);
+    }
+
+    /**
+     * Handshakes naming made-up swarms: the host asks the resolver about each and remembers the
+     * unknown ones for a retry period, but only up to {@link SwarmManager#MAX_UNRESOLVED}; past it,
+     * more made-up swarms are refused without a lookup and nothing more is remembered.
+     */
+    @Test
+    void madeUpSwarmIdsFillABoundedTableAndTheRestAreRefusedWithoutALookup() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        SwarmManager host = new SwarmManager(store(), a -> new Announcer.Result(Duration.ofHours(1), List.of()),
+                SwarmSettings.defaults(), new InetSocketAddress("127.0.0.1", 0), id -> {
+                    lookups.incrementAndGet();
+                    return Optional.empty();
+                }, PeerAccess.OPEN, meters, new io.bootswarm.testing.ManualClock()).start();
+        closing.add(host);
+        java.util.Random random = new java.util.Random(7);
+        int flood = SwarmManager.MAX_UNRESOLVED + 6;
+        for (int i = 0; i < flood; i++) {
+            byte[] id = new byte[SwarmId.BYTES];
+            random.nextBytes(id);
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", host.peerPort())) {
+                PeerWireWriter w = new PeerWireWriter(s.getOutputStream());
+                w.writeHandshake(new Handshake(Handshake.ourReserved(), SwarmId.of(id), "-BS0100-madeupswarms".getBytes()));
+                w.flush();
+                assertThat(io.bootswarm.testing.Sockets.closedByOtherSide(s, s.getInputStream(), Duration.ofSeconds(30)))
+                        .as("connection %d naming an unknown swarm is closed", i).isTrue();
+            }
+        }
+        assertThat(lookups).hasValue(SwarmManager.MAX_UNRESOLVED);
+        assertThat(meters.get("bootswarm.agent.peer.unknown-swarms").gauge().value())
+                .isEqualTo(SwarmManager.MAX_UNRESOLVED);
+        assertThat(meters.get("bootswarm.agent.peer.unknown-swarm.refused").counter().count()).isEqualTo(6);
     }
 }
