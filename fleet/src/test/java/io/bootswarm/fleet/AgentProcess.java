@@ -50,6 +50,12 @@ record AgentProcess(Process process, Path log) {
         process.waitFor(1, TimeUnit.MINUTES);
     }
 
+    /** SIGTERM (a normal exit: shutdown hooks run, a class-data archive is written), and waits until it is gone. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        process.waitFor(1, TimeUnit.MINUTES);
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -18,15 +18,27 @@ import java.util.UUID;
  * same data directory, {@code runs} times with the fleet up and {@code runs} times with the tracker,
  * profile-service and Kafka unreachable. Measured from {@link ProcessBuilder#start()} to the first
  * {@link NbdProbe} read of the export that returns the image's first 4 KiB (probing every 5 ms), and
- * to the log line {@code Started NodeAgentApplication}. Several agent builds (comma-separated jars)
- * are measured in alternation within one run, so that they share the machine's load. Not a test:
- * the build never runs it.
+ * to the log line {@code Started NodeAgentApplication}. Several variants (comma-separated: a jar, or
+ * {@code cp}, each optionally followed by JVM options of its own, space-separated) are measured in
+ * alternation within one run, so that they share the machine's load. Each variant is first started
+ * once and stopped by SIGTERM, unmeasured, so that a class-data archive it writes at exit
+ * ({@code -XX:+AutoCreateSharedArchive}, {@code -XX:AOTCacheOutput}) exists for the measured runs.
+ * Not a test: the build never runs it.
  *
  * <pre>
  * ./mvnw -q -pl fleet -am verify -DskipTests
  * ./mvnw -q -o -pl fleet -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
  *     io.bootswarm.fleet.AgentStartBenchmark [runs] [before.jar,after.jar,... | cp] [jvm options...]
+ * </pre>
+ *
+ * The agent's deployed JVM flags against none, on the extracted jar (class-data archives take only
+ * classes from plain jars, not from the executable jar's nested ones):
+ *
+ * <pre>
+ * java -Djarmode=tools -jar node-agent/target/node-agent-*-exec.jar extract --destination /tmp/agent
+ * ... AgentStartBenchmark 5 "/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar,/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar \
+ *     -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=/tmp/agent/agent.jsa"
  * </pre>
  *
  * With {@code cp} the agent runs on the benchmark's class path (as the fleet tests run it), else
@@ -36,12 +48,11 @@ final class AgentStartBenchmark {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        List<Path> jars = new ArrayList<>();
+        List<String> common = args.length > 2 ? List.of(Arrays.copyOfRange(args, 2, args.length)) : List.of();
+        List<Variant> variants = new ArrayList<>();
         for (String a : (args.length > 1 ? args[1] : "cp").split(",")) {
-            jars.add(a.equals("cp") ? null : Path.of(a).toAbsolutePath());
+            variants.add(Variant.parse(a.strip(), common));
         }
-        Path jar = jars.getFirst();
-        List<String> jvm = args.length > 2 ? List.of(Arrays.copyOfRange(args, 2, args.length)) : List.of();
         Duration t = Duration.ofMinutes(3);
         Path work = Files.createTempDirectory("bootswarm-agent-start");
         Path image = Tools.image(work.resolve("start.img"), 64L << 20, 7);
@@ -59,7 +70,8 @@ final class AgentStartBenchmark {
             props.put("server.port", apiPort);
             props.put("bootswarm.agent.nbd.port", nbdPort);
 
-            AgentProcess first = AgentProcess.start(props, jar, jvm, work.resolve("agent-first.log"));
+            AgentProcess first = AgentProcess.start(props, variants.getFirst().jar(), variants.getFirst().jvm(),
+                    work.resolve("agent-first.log"));
             String export;
             try {
                 client.awaitHostUp("start-host", t);
@@ -77,34 +89,43 @@ final class AgentStartBenchmark {
             away.put("bootswarm.agent.tracker-url", "http://127.0.0.1:" + closed);
             away.put("bootswarm.agent.profile-url", "http://127.0.0.1:" + closed);
             away.put("spring.kafka.bootstrap-servers", "127.0.0.1:" + closed);
+            for (int j = 0; j < variants.size(); j++) {
+                Variant v = variants.get(j);
+                long[] ms = restart(props, v.jar(), v.jvm(), work.resolve("agent-prime-" + j + ".log"), nbdPort,
+                        export, head, t, true);
+                System.out.printf("%s, unmeasured first start (stopped by SIGTERM): serving after %d ms%n", v, ms[0]);
+            }
             for (var mode : List.of(Map.entry("fleet up", props), Map.entry("tracker, profile, Kafka away", away))) {
                 List<List<Long>> serving = new ArrayList<>();
                 List<List<Long>> started = new ArrayList<>();
-                for (int j = 0; j < jars.size(); j++) {
+                for (int j = 0; j < variants.size(); j++) {
                     serving.add(new ArrayList<>());
                     started.add(new ArrayList<>());
                 }
                 for (int i = 0; i < runs; i++) {
-                    for (int j = 0; j < jars.size(); j++) {
+                    for (int j = 0; j < variants.size(); j++) {
                         Path log = work.resolve("agent-" + mode.getKey().charAt(0) + i + "-" + j + ".log");
-                        long[] ms = restart(mode.getValue(), jars.get(j), jvm, log, nbdPort, export, head, t);
+                        Variant v = variants.get(j);
+                        long[] ms = restart(mode.getValue(), v.jar(), v.jvm(), log, nbdPort, export, head, t, false);
                         serving.get(j).add(ms[0]);
                         started.get(j).add(ms[1]);
                     }
                 }
-                for (int j = 0; j < jars.size(); j++) {
+                for (int j = 0; j < variants.size(); j++) {
                     System.out.printf("%s (%s): process start -> serving export: median %d ms %s; -> application "
-                                    + "started: median %d ms %s%n", mode.getKey(),
-                            jars.get(j) == null ? "class path" : jars.get(j).getFileName(),
+                                    + "started: median %d ms %s%n", mode.getKey(), variants.get(j),
                             median(serving.get(j)), serving.get(j), median(started.get(j)), started.get(j));
                 }
             }
         }
     }
 
-    /** Starts the agent, and returns the milliseconds to serving the export and to the application started. */
+    /**
+     * Starts the agent, and returns the milliseconds to serving the export and to the application started;
+     * then SIGKILLs it, or with {@code term} stops it by SIGTERM and waits for its exit.
+     */
     private static long[] restart(Map<String, Object> props, Path jar, List<String> jvm, Path log, int nbdPort,
-                                  String export, byte[] head, Duration t) throws Exception {
+                                  String export, byte[] head, Duration t, boolean term) throws Exception {
         long t0 = System.nanoTime();
         AgentProcess agent = AgentProcess.start(props, jar, jvm, log);
         try {
@@ -124,7 +145,32 @@ final class AgentStartBenchmark {
             }
             return new long[] {serving, (System.nanoTime() - t0) / 1_000_000};
         } finally {
+            if (term) {
+                agent.stop();
+            }
             agent.kill();
+        }
+    }
+
+    /**
+     * What is measured: a jar ({@code null}: the class path) with its JVM options.
+     *
+     * @param jar the agent's executable jar, or null
+     * @param jvm JVM options: the run's common ones, then the variant's own
+     */
+    private record Variant(Path jar, List<String> jvm) {
+
+        /** {@code <jar|cp> [jvm option...]}, space-separated. */
+        static Variant parse(String spec, List<String> common) {
+            String[] words = spec.split("\\s+");
+            List<String> jvm = new ArrayList<>(common);
+            jvm.addAll(Arrays.asList(words).subList(1, words.length));
+            return new Variant(words[0].equals("cp") ? null : Path.of(words[0]).toAbsolutePath(), List.copyOf(jvm));
+        }
+
+        @Override
+        public String toString() {
+            return (jar == null ? "class path" : jar.getFileName()) + (jvm.isEmpty() ? "" : " " + String.join(" ", jvm));
         }
     }
 
