@@ -93,7 +93,8 @@ final class AgentStartBenchmark {
                 Variant v = variants.get(j);
                 long[] ms = restart(props, v.jar(), v.jvm(), work.resolve("agent-prime-" + j + ".log"), nbdPort,
                         export, head, t, true);
-                System.out.printf("%s, unmeasured first start (stopped by SIGTERM): serving after %d ms%n", v, ms[0]);
+                System.out.printf("%s, unmeasured first start: serving after %d ms; SIGTERM -> exited in %d ms%n", v,
+                        ms[0], ms[2]);
             }
             for (var mode : List.of(Map.entry("fleet up", props), Map.entry("tracker, profile, Kafka away", away))) {
                 List<List<Long>> serving = new ArrayList<>();
@@ -121,8 +122,8 @@ final class AgentStartBenchmark {
     }
 
     /**
-     * Starts the agent, and returns the milliseconds to serving the export and to the application started;
-     * then SIGKILLs it, or with {@code term} stops it by SIGTERM and waits for its exit.
+     * Starts the agent, and returns the milliseconds to serving the export, to the application started and,
+     * with {@code term}, from SIGTERM to its exit (else it is SIGKILLed).
      */
     private static long[] restart(Map<String, Object> props, Path jar, List<String> jvm, Path log, int nbdPort,
                                   String export, byte[] head, Duration t, boolean term) throws Exception {
@@ -143,11 +144,15 @@ final class AgentStartBenchmark {
                 }
                 Thread.sleep(5);
             }
-            return new long[] {serving, (System.nanoTime() - t0) / 1_000_000};
-        } finally {
+            long started = (System.nanoTime() - t0) / 1_000_000;
+            long stopped = 0;
             if (term) {
+                long t1 = System.nanoTime();
                 agent.stop();
+                stopped = (System.nanoTime() - t1) / 1_000_000;
             }
+            return new long[] {serving, started, stopped};
+        } finally {
             agent.kill();
         }
     }
