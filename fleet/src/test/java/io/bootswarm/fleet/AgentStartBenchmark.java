@@ -38,7 +38,7 @@ import java.util.UUID;
  * <pre>
  * java -Djarmode=tools -jar node-agent/target/node-agent-*-exec.jar extract --destination /tmp/agent
  * ... AgentStartBenchmark 5 "/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar,/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar \
- *     -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=/tmp/agent/agent.jsa"
+ *     -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=/tmp/agent/agent.jsa -Xlog:cds=error"
  * </pre>
  *
  * With {@code cp} the agent runs on the benchmark's class path (as the fleet tests run it), else
