@@ -59,6 +59,8 @@ class ColdReadFaultsIT extends FleetITSupport {
     static final Duration READ = Duration.ofMinutes(3);
     static final int PIECE = 256 * 1024;
     static final String SEED_RATE = "8MB";
+    /** The demand deadline of the agent whose read waits out the seed's restart. */
+    static final String SEED_DOWN = "5m";
 
     static Tools.Image image;
     static UUID imageId;
@@ -84,6 +86,9 @@ class ColdReadFaultsIT extends FleetITSupport {
         for (String host : List.of("seed-kill", "turncoat", "tarpit", "away-1", "away-2")) {
             agentProperties.put(host, fleet.agentProperties(host, work.resolve("agents").resolve(host)));
         }
+        // a read waits for a missing piece at most the agent's demand deadline (default 60 s) while no source
+        // delivers it; the seed's JVM takes longer than that to start again on a busy build machine
+        agentProperties.get("seed-kill").put("bootswarm.agent.swarm.demand-deadline", SEED_DOWN);
         ConfigurableApplicationContext seed = fleet.seed();
         int peerPort = seed.getBean(PeerWireServer.class).port();
         Map<String, String> args = commandLine(seed);
