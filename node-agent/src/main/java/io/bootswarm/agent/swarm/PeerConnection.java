@@ -23,22 +23,37 @@ import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Our side of one peer wire connection (BEP 3) used for downloading: handshake, the peer's
  * bitfield and have messages, interested/unchoke, and whole-piece requests sent as pipelined
  * 16 KiB block requests. A reader thread (virtual) files incoming blocks into the piece they
- * belong to; a piece completes when all its blocks are in. Any protocol violation closes the
- * connection and fails what was outstanding on it.
+ * belong to; a piece completes when all its blocks are in (a block received twice counts once).
+ * Any protocol violation, and anything else that goes wrong in the reader, closes the connection
+ * and fails what was outstanding on it.
+ *
+ * <p>Block requests are a budget: at most {@link #budget()} are outstanding at once, the peer's BEP 10
+ * {@code reqq} ({@value #DEFAULT_REQQ} until and unless it names one), never more than our own cap.
+ * Blocks of a piece that do not fit wait here and are sent as earlier blocks arrive;
+ * {@link #hasRoomFor} tells a fetcher whether a piece would be sent at once.
  */
 final class PeerConnection implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerConnection.class);
+    /** The request budget of a peer that names no {@code reqq} (libtorrent's default). */
+    static final int DEFAULT_REQQ = 250;
 
     private final Peer peer;
     private final Socket socket;
@@ -54,26 +69,57 @@ final class PeerConnection implements AutoCloseable {
     private final Runnable onChange;
     private final boolean urgent;
     private final RateLimiter download;
+    private final int maxRequests;
+    private volatile int budget;
+    /** Guards {@link #outstandingBlocks}, {@link #queue} and the pieces' {@code sent} counts; never held over I/O. */
+    private final Object budgetLock = new Object();
+    private int outstandingBlocks;
+    private final ArrayDeque<PendingPiece> queue = new ArrayDeque<>();
+    private volatile Instant lastBlock;
+    private final AtomicLong piecesDelivered = new AtomicLong();
 
     /** A piece being assembled from blocks. */
     static final class PendingPiece {
         final int piece;
         final byte[] data;
-        int blocksLeft;
+        final int blocks;
+        /** Blocks received (guarded by this). */
+        final BitSet received;
+        int receivedCount;
+        /** Blocks requested from the peer so far (guarded by the connection's budget lock). */
+        int sent;
+        /** When the request went out or a block of it last arrived. */
+        volatile Instant progress;
         final CompletableFuture<byte[]> done = new CompletableFuture<>();
 
-        PendingPiece(int piece, int length) {
+        PendingPiece(int piece, int length, Instant now) {
             this.piece = piece;
             this.data = new byte[length];
-            this.blocksLeft = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
+            this.blocks = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
+            this.received = new BitSet(blocks);
+            this.progress = now;
+        }
+
+        int blockLength(int index) {
+            return Math.min(WireLimits.BLOCK_LENGTH, data.length - index * WireLimits.BLOCK_LENGTH);
+        }
+    }
+
+    /** A piece the peer left without a block for a piece timeout: the peer is slow for us (snubbed). */
+    static final class PieceTimeoutException extends IOException {
+        PieceTimeoutException(String message) {
+            super(message);
         }
     }
 
     private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange,
-                           boolean urgent, RateLimiter download, InstantSource clock) {
+                           boolean urgent, RateLimiter download, int maxRequests, InstantSource clock) {
         this.peer = peer;
         this.clock = clock;
         this.lastWrite = clock.instant();
+        this.lastBlock = lastWrite;
+        this.maxRequests = maxRequests;
+        this.budget = budget(null, maxRequests);
         this.onChange = onChange;
         this.urgent = urgent;
         this.download = download;
@@ -93,13 +139,15 @@ final class PeerConnection implements AutoCloseable {
      * @param token    our peer access token for {@code swarm} (from the last announce), sent in our BEP 10
      *                 extended handshake as {@value PeerAccess#TOKEN_KEY}; null for none (the peer then
      *                 refuses us unless it serves everyone)
+     * @param maxRequests our cap on outstanding block requests, whatever the peer's {@code reqq}; sent as our
+     *                 own {@code reqq}
      * @param clock    what keep-alives and piece timeouts are measured on
      *
      * @throws WireProtocolException if the peer answers for another swarm
      */
     static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
                                Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
-                               byte[] token, InstantSource clock) throws IOException {
+                               byte[] token, int maxRequests, InstantSource clock) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -117,7 +165,7 @@ final class PeerConnection implements AutoCloseable {
                 // BEP 10: both sides set the extension bit, so we may send our extended handshake
                 // "p" (our listen port, BEP 10) lets the peer connect back and download from us too
                 Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(), "v", "bootswarm/0.1",
-                        "p", (long) listenPort));
+                        "p", (long) listenPort, "reqq", (long) maxRequests));
                 if (urgent) {
                     ours.put("urgent", 1L);
                 }
@@ -128,7 +176,8 @@ final class PeerConnection implements AutoCloseable {
                 w.flush();
             }
             s.setSoTimeout(0);
-            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download, clock);
+            PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download,
+                    maxRequests, clock);
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -163,31 +212,126 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
-     * Requests all blocks of {@code piece}; the future completes with its (unverified) bytes, or
-     * fails if the peer chokes us, breaks the protocol or the connection closes.
+     * The block request budget for a peer that advertised {@code reqq} (null: none): {@value #DEFAULT_REQQ}
+     * by default, at least 1, at most {@code cap}.
+     */
+    static int budget(Long reqq, int cap) {
+        long wanted = reqq == null || reqq <= 0 ? DEFAULT_REQQ : reqq;
+        return (int) Math.max(1, Math.min(wanted, cap));
+    }
+
+    /** Block requests we may have outstanding on this connection at once. */
+    int budget() {
+        return budget;
+    }
+
+    /** Block requests sent and not answered yet. */
+    int outstandingBlocks() {
+        synchronized (budgetLock) {
+            return outstandingBlocks;
+        }
+    }
+
+    /** Block requests waiting here for room in the budget. */
+    int queuedBlocks() {
+        synchronized (budgetLock) {
+            int n = 0;
+            for (PendingPiece p : queue) {
+                n += p.blocks - p.sent;
+            }
+            return n;
+        }
+    }
+
+    /**
+     * Whether a request for a piece of {@code blocks} blocks would go out at once, within the budget; always
+     * true on an idle connection (a piece larger than the budget is then sent as blocks come back).
+     */
+    boolean hasRoomFor(int blocks) {
+        synchronized (budgetLock) {
+            return queue.isEmpty() && (outstandingBlocks == 0 || outstandingBlocks + blocks <= budget);
+        }
+    }
+
+    /** Pieces this connection delivered whole. */
+    long piecesDelivered() {
+        return piecesDelivered.get();
+    }
+
+    /**
+     * Requests all blocks of {@code piece}, as many at once as the budget has room for and the rest as
+     * blocks come back; the future completes with its (unverified) bytes, or fails if the peer chokes us,
+     * breaks the protocol or the connection closes.
      */
     CompletableFuture<byte[]> requestPiece(int piece, int length) {
-        PendingPiece p = new PendingPiece(piece, length);
+        PendingPiece p = new PendingPiece(piece, length, clock.instant());
         if (pending.putIfAbsent(piece, p) != null) {
             return CompletableFuture.failedFuture(new IllegalStateException("piece " + piece + " already requested"));
         }
-        try {
-            writeLock.lock();
-            try {
-                for (int begin = 0; begin < length; begin += WireLimits.BLOCK_LENGTH) {
-                    writer.write(new PeerMessage.Request(piece, begin, Math.min(WireLimits.BLOCK_LENGTH, length - begin)));
-                }
-                writer.flush();
-                lastWrite = clock.instant();
-            } finally {
-                writeLock.unlock();
-            }
-        } catch (IOException e) {
-            pending.remove(piece);
-            close();
-            p.done.completeExceptionally(e);
+        if (closed) {
+            pending.remove(piece, p);
+            return CompletableFuture.failedFuture(new IOException("connection to " + peer + " closed"));
         }
+        synchronized (budgetLock) {
+            queue.add(p);
+        }
+        pump();
         return p.done;
+    }
+
+    /** Sends the queued block requests the budget has room for. */
+    private void pump() {
+        writeLock.lock();
+        try {
+            List<PeerMessage.Request> out = new ArrayList<>();
+            synchronized (budgetLock) {
+                while (outstandingBlocks < budget && !queue.isEmpty()) {
+                    PendingPiece p = queue.peek();
+                    if (pending.get(p.piece) != p) {
+                        queue.poll(); // cancelled or failed while it waited
+                        continue;
+                    }
+                    out.add(new PeerMessage.Request(p.piece, p.sent * WireLimits.BLOCK_LENGTH, p.blockLength(p.sent)));
+                    if (p.sent == 0) {
+                        p.progress = clock.instant();
+                    }
+                    p.sent++;
+                    outstandingBlocks++;
+                    if (p.sent == p.blocks) {
+                        queue.poll();
+                    }
+                }
+            }
+            if (out.isEmpty()) {
+                return;
+            }
+            for (PeerMessage.Request r : out) {
+                writer.write(r);
+            }
+            writer.flush();
+            lastWrite = clock.instant();
+        } catch (IOException e) {
+            closeWith(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Forgets {@code p}'s requests that were sent and not answered; returns them. */
+    private List<PeerMessage.Cancel> release(PendingPiece p) {
+        List<PeerMessage.Cancel> cancels = new ArrayList<>();
+        synchronized (budgetLock) {
+            queue.remove(p);
+            synchronized (p) {
+                for (int i = 0; i < p.sent; i++) {
+                    if (!p.received.get(i)) {
+                        cancels.add(new PeerMessage.Cancel(p.piece, i * WireLimits.BLOCK_LENGTH, p.blockLength(i)));
+                    }
+                }
+            }
+            outstandingBlocks -= cancels.size();
+        }
+        return cancels;
     }
 
     /** Withdraws a piece request (e.g. after a timeout). */
@@ -196,21 +340,21 @@ final class PeerConnection implements AutoCloseable {
         if (p == null) {
             return;
         }
+        List<PeerMessage.Cancel> cancels = release(p);
         p.done.completeExceptionally(new IOException("request for piece " + piece + " cancelled"));
+        writeLock.lock();
         try {
-            writeLock.lock();
-            try {
-                for (int begin = 0; begin < p.data.length; begin += WireLimits.BLOCK_LENGTH) {
-                    writer.write(new PeerMessage.Cancel(piece, begin,
-                            Math.min(WireLimits.BLOCK_LENGTH, p.data.length - begin)));
-                }
-                writer.flush();
-            } finally {
-                writeLock.unlock();
+            for (PeerMessage.Cancel c : cancels) {
+                writer.write(c);
             }
+            writer.flush();
         } catch (IOException e) {
-            close();
+            closeWith(e);
+            return;
+        } finally {
+            writeLock.unlock();
         }
+        pump();
     }
 
     /** Sends a keep-alive if nothing was written for {@code idle}. */
@@ -258,8 +402,9 @@ final class PeerConnection implements AutoCloseable {
                         download.acquire(p.block().length, urgent);
                         block(p);
                     }
+                    case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
                     default -> {
-                        // keep-alive, interest, extension messages: nothing to do for a downloader
+                        // keep-alive, interest, other extension messages: nothing to do for a downloader
                     }
                 }
             }
@@ -271,6 +416,24 @@ final class PeerConnection implements AutoCloseable {
             closeWith(e);
         } catch (InterruptedException e) {
             closeWith(new IOException("interrupted"));
+        } catch (RuntimeException e) {
+            log.warn("closing connection to {}: reading from it failed: {}", peer, e.toString(), e);
+            closeWith(new IOException("reading from " + peer + " failed: " + e, e));
+        }
+    }
+
+    /** BEP 10 extended handshake: we use the peer's {@code reqq}; one we cannot read is ignored. */
+    private void extendedHandshake(byte[] payload) {
+        Object decoded;
+        try {
+            decoded = Bencode.decode(payload);
+        } catch (RuntimeException e) {
+            log.debug("unreadable extended handshake from {}: {}", peer, e.toString());
+            return;
+        }
+        if (decoded instanceof Map<?, ?> m && m.get("reqq") instanceof Long reqq) {
+            budget = budget(reqq, maxRequests);
+            pump();
         }
     }
 
@@ -285,14 +448,27 @@ final class PeerConnection implements AutoCloseable {
             throw new WireProtocolException("block [" + m.begin() + ", +" + m.block().length + ") does not fit piece "
                     + m.piece() + " of " + p.data.length + " bytes");
         }
+        int index = m.begin() / WireLimits.BLOCK_LENGTH;
         boolean complete;
-        synchronized (p) {
-            System.arraycopy(m.block(), 0, p.data, m.begin(), m.block().length);
-            complete = --p.blocksLeft == 0;
+        synchronized (budgetLock) {
+            synchronized (p) {
+                if (index >= p.sent || p.received.get(index)) {
+                    return; // a block we did not ask for (yet), or a second copy of one
+                }
+                System.arraycopy(m.block(), 0, p.data, m.begin(), m.block().length);
+                p.received.set(index);
+                complete = ++p.receivedCount == p.blocks;
+            }
+            outstandingBlocks--;
         }
+        Instant now = clock.instant();
+        p.progress = now;
+        lastBlock = now;
         if (complete && pending.remove(m.piece(), p)) {
+            piecesDelivered.incrementAndGet();
             p.done.complete(p.data);
         }
+        pump();
     }
 
     private void setChoked(boolean value) {
@@ -304,6 +480,7 @@ final class PeerConnection implements AutoCloseable {
         for (Integer piece : pending.keySet()) {
             PendingPiece p = pending.remove(piece);
             if (p != null) {
+                release(p);
                 p.done.completeExceptionally(cause);
             }
         }
@@ -317,7 +494,11 @@ final class PeerConnection implements AutoCloseable {
             // closing anyway
         }
         failAll(cause);
-        onChange.run();
+        try {
+            onChange.run();
+        } catch (RuntimeException e) {
+            log.debug("change listener failed on closing {}: {}", peer, e.toString());
+        }
     }
 
     @Override
@@ -326,24 +507,45 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
-     * Requests {@code piece} and waits for its (unverified) bytes, at most {@code timeout} on the
-     * connection's clock from before the request was sent; cancels the request on timeout.
+     * Requests {@code piece} and waits for its (unverified) bytes, on the connection's clock: until
+     * {@code deadline}, or until neither the piece nor the connection got a block for
+     * {@code pieceTimeout}; either way the request is withdrawn and {@link PieceTimeoutException}
+     * thrown (the peer is slow for us).
      */
-    byte[] fetch(int piece, int length, Duration timeout) throws IOException, InterruptedException {
-        Instant deadline = clock.instant().plus(timeout);
+    byte[] fetch(int piece, int length, Duration pieceTimeout, Instant deadline)
+            throws IOException, InterruptedException {
         CompletableFuture<byte[]> f = requestPiece(piece, length);
+        PendingPiece p = pending.get(piece);
         try {
-            return ClockWaits.get(f, deadline, clock);
-        } catch (java.util.concurrent.TimeoutException e) {
-            cancel(piece);
-            throw new IOException("piece " + piece + " from " + peer + " timed out after " + timeout);
-        } catch (java.util.concurrent.ExecutionException e) {
+            while (true) {
+                Instant progress = p == null ? clock.instant() : p.progress;
+                Instant last = lastBlock.isAfter(progress) ? lastBlock : progress;
+                Instant stalled = last.plus(pieceTimeout);
+                Instant until = stalled.isBefore(deadline) ? stalled : deadline;
+                try {
+                    return ClockWaits.get(f, until, clock);
+                } catch (TimeoutException e) {
+                    Instant now = clock.instant();
+                    if (!now.isBefore(deadline)) {
+                        cancel(piece);
+                        throw new PieceTimeoutException("piece " + piece + " from " + peer + " timed out: not delivered in time");
+                    }
+                    Instant latest = p == null ? last : (lastBlock.isAfter(p.progress) ? lastBlock : p.progress);
+                    if (!now.isBefore(latest.plus(pieceTimeout))) {
+                        cancel(piece);
+                        throw new PieceTimeoutException("piece " + piece + " from " + peer + " timed out: no block for "
+                                + pieceTimeout);
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
     }
 
     @Override
     public String toString() {
-        return "PeerConnection[" + peer + (choked ? ", choked" : "") + (closed ? ", closed" : "") + "]";
+        return "PeerConnection[" + peer + (urgent ? ", urgent" : "") + (choked ? ", choked" : "")
+                + (closed ? ", closed" : "") + "]";
     }
 }

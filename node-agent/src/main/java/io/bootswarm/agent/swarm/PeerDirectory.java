@@ -3,6 +3,9 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.agent.picker.SeedPartition;
 import io.bootswarm.common.wire.RateLimiter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -31,15 +36,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * host stands and learns the swarm's peers (and the peer access token to dial them with), the peers
  * that connected to us on their own, and our connections to them. Each peer gets two connections
  * at most: an urgent one for demand fetches and a normal one for prefetches ({@code maxConnections}
- * agents of each class; seeds are connected besides, always). A peer we could not connect to is
- * left alone for {@link #RECONNECT_BACKOFF}; a peer banned (its bytes failed verification) is never
- * connected again. Time is read from the swarm's {@link InstantSource}.
+ * agents of each class; seeds are connected besides, always).
+ *
+ * <p>A peer we could not connect to, or whose connection closed before it delivered a piece, is left
+ * alone for a back-off that doubles with each failure in a row, from {@link #RECONNECT_BACKOFF} up to
+ * {@link #MAX_RECONNECT_BACKOFF}; a connection that had delivered is reconnected at once. A peer whose
+ * bytes failed verification is banned for {@code banDuration} ({@code seedBanDuration} for a seed, which
+ * is still needed for the pieces only it has); a peer that left a request unanswered for a piece timeout
+ * is snubbed for {@code snubDuration}: fetches ask it only when no other peer has the piece. Time is read
+ * from the swarm's {@link InstantSource}.
  */
 final class PeerDirectory implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerDirectory.class);
     static final Duration KEEP_ALIVE = Duration.ofSeconds(90);
     static final Duration RECONNECT_BACKOFF = Duration.ofSeconds(3);
+    static final Duration MAX_RECONNECT_BACKOFF = Duration.ofSeconds(30);
     /** The longest the tracker loop waits between announces, whatever interval the tracker asks for. */
     static final Duration MAX_ANNOUNCE_INTERVAL = Duration.ofSeconds(30);
 
@@ -66,8 +78,13 @@ final class PeerDirectory implements AutoCloseable {
     private final InstantSource clock;
     private final ExecutorService executor;
     private final Map<String, CompletableFuture<PeerConnection>> connections = new ConcurrentHashMap<>();
-    private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
-    private final Set<String> banned = ConcurrentHashMap.newKeySet();
+    private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
+    private final Map<String, Instant> bannedUntil = new ConcurrentHashMap<>();
+    private final Map<String, Instant> snubbedUntil = new ConcurrentHashMap<>();
+    /** Connection keys ({@code host:port#u} or {@code #n}) dialled before: dialling one again is a reconnect. */
+    private final Set<String> dialled = ConcurrentHashMap.newKeySet();
+    private final Counter reconnects;
+    private final Counter snubs;
     private final Set<Peer> discovered = ConcurrentHashMap.newKeySet();
     private final Semaphore announceNow = new Semaphore(0);
     private final AtomicBoolean started = new AtomicBoolean();
@@ -78,10 +95,17 @@ final class PeerDirectory implements AutoCloseable {
     private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
 
+    /**
+     * A peer's failures in a row (connects that failed, connections that closed before delivering a piece),
+     * the last of them, and until when it is not dialled.
+     */
+    private record Backoff(int failures, String lastError, Instant until) {
+    }
+
     /** @param executor runs the connects */
     PeerDirectory(Manifest manifest, Announcer announcer, SwarmSettings settings, byte[] peerId, int listenPort,
                   RateLimiter download, Progress progress, ChangeSignal signal, InstantSource clock,
-                  ExecutorService executor) {
+                  ExecutorService executor, MeterRegistry meters) {
         this.manifest = manifest;
         this.announcer = announcer;
         this.settings = settings;
@@ -92,6 +116,16 @@ final class PeerDirectory implements AutoCloseable {
         this.signal = signal;
         this.clock = clock;
         this.executor = executor;
+        this.reconnects = Counter.builder("bootswarm.agent.peer.reconnects")
+                .description("connections dialled again after one to the same peer closed or failed")
+                .tag("image", manifest.name()).register(meters);
+        this.snubs = Counter.builder("bootswarm.agent.peer.snubs")
+                .description("peers marked slow for leaving a request unanswered for a piece timeout")
+                .tag("image", manifest.name()).register(meters);
+        Gauge.builder("bootswarm.agent.peer.snubbed", this, d -> d.snubbed().size())
+                .description("peers snubbed now").tag("image", manifest.name()).register(meters);
+        Gauge.builder("bootswarm.agent.peer.banned", this, d -> d.banned().size())
+                .description("peers banned now").tag("image", manifest.name()).register(meters);
     }
 
     /** Starts the tracker loop: announces {@code started} at once, then as often as the tracker asks. */
@@ -109,7 +143,7 @@ final class PeerDirectory implements AutoCloseable {
         for (CompletableFuture<PeerConnection> cf : connections.values()) {
             PeerConnection c = connected(cf);
             if (c != null && c.isUrgent() == urgent && c.isOpen() && !c.isChoked() && c.has(piece)
-                    && !banned.contains(key(c.peer()))) {
+                    && !isBanned(key(c.peer()))) {
                 ready.add(c);
             }
         }
@@ -130,12 +164,22 @@ final class PeerDirectory implements AutoCloseable {
 
     /**
      * Connects (in the background) to the known peers that have no connection of this class yet,
-     * agents up to {@code maxConnections}, seeds always; not to banned peers, nor to peers whose
-     * connect failed less than {@link #RECONNECT_BACKOFF} ago.
+     * agents up to {@code maxConnections}, seeds always; not to banned peers, nor to peers still
+     * backing off.
      */
     void ensureConnections(boolean urgent) {
-        connections.entrySet().removeIf(e -> e.getValue().state() == Future.State.FAILED
-                || (connected(e.getValue()) != null && !connected(e.getValue()).isOpen()));
+        Instant now = clock.instant();
+        connections.entrySet().removeIf(e -> {
+            if (e.getValue().state() == Future.State.FAILED) {
+                return true;
+            }
+            PeerConnection c = connected(e.getValue());
+            if (c != null && !c.isOpen()) {
+                lost(c, now);
+                return true;
+            }
+            return false;
+        });
         List<Peer> candidates = new ArrayList<>(known);
         candidates.sort(Comparator.comparing(Peer::seed));
         String suffix = urgent ? "#u" : "#n";
@@ -145,7 +189,6 @@ final class PeerDirectory implements AutoCloseable {
                 seedKeys.add(key(p) + suffix);
             }
         }
-        Instant now = clock.instant();
         int open = 0;
         for (String k : connections.keySet()) {
             if (k.endsWith(suffix) && !seedKeys.contains(k)) {
@@ -158,26 +201,68 @@ final class PeerDirectory implements AutoCloseable {
                 continue;
             }
             String key = key(p) + suffix;
-            Instant failed = failedAt.get(key(p));
-            if (banned.contains(key(p)) || connections.containsKey(key)
-                    || (failed != null && failed.plus(RECONNECT_BACKOFF).isAfter(now))) {
+            Backoff b = backoff.get(key(p));
+            if (isBanned(key(p)) || connections.containsKey(key) || (b != null && b.until().isAfter(now))) {
                 continue;
             }
-            connections.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> connect(p, urgent), executor));
+            connections.computeIfAbsent(key, k -> {
+                if (!dialled.add(k)) {
+                    reconnects.increment();
+                }
+                return CompletableFuture.supplyAsync(() -> connect(p, urgent), executor);
+            });
             if (!p.seed()) {
                 open++;
             }
         }
     }
 
+    /**
+     * An established connection closed: one that delivered a piece is dialled again at once, one that
+     * delivered nothing counts as a failure and backs off.
+     */
+    private void lost(PeerConnection c, Instant now) {
+        if (c.piecesDelivered() > 0) {
+            backoff.remove(key(c.peer()));
+        } else {
+            failed(c.peer(), "connection closed before it delivered a piece", now);
+        }
+    }
+
+    private void failed(Peer p, String error, Instant now) {
+        backoff.compute(key(p), (k, b) -> {
+            int failures = b == null ? 1 : b.failures() + 1;
+            return new Backoff(failures, error, now.plus(backoffAfter(failures)));
+        });
+    }
+
+    /** How long a peer is left alone after {@code failures} failures in a row. */
+    static Duration backoffAfter(int failures) {
+        Duration d = RECONNECT_BACKOFF.multipliedBy(1L << Math.min(Math.max(failures - 1, 0), 16));
+        return d.compareTo(MAX_RECONNECT_BACKOFF) > 0 ? MAX_RECONNECT_BACKOFF : d;
+    }
+
+    /** The peer delivered a verified piece: its failures in a row are over. */
+    void delivered(Peer p) {
+        backoff.remove(key(p));
+    }
+
+    /** Why each peer that is backing off could not be reached, for error messages. */
+    Map<String, String> unreachable() {
+        Map<String, String> out = new TreeMap<>();
+        backoff.forEach((k, b) -> out.put(k, b.failures() + " failures in a row, last: " + b.lastError()));
+        return out;
+    }
+
     private PeerConnection connect(Peer p, boolean urgent) {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
-                    settings.connectTimeout(), signal::signal, urgent, download, peerToken, clock);
+                    settings.connectTimeout(), signal::signal, urgent, download, peerToken,
+                    settings.maxRequestsPerPeer(), clock);
             signal.signal();
             return c;
         } catch (IOException e) {
-            failedAt.put(key(p), clock.instant());
+            failed(p, e.toString(), clock.instant());
             log.debug("could not connect to {}: {}", p, e.toString());
             signal.signal();
             throw new UncheckedIOException(e);
@@ -189,11 +274,19 @@ final class PeerDirectory implements AutoCloseable {
         return f.state() == Future.State.SUCCESS ? f.resultNow() : null;
     }
 
-    /** Closes every connection to the peer of {@code c} and never connects to it again. */
+    /**
+     * Closes every connection to the peer of {@code c} and does not connect to it again for
+     * {@code banDuration}, or {@code seedBanDuration} for a seed.
+     */
     void ban(PeerConnection c, String why) {
         String key = key(c.peer());
-        if (banned.add(key)) {
-            log.warn("banning peer {} from swarm {}: {}", c.peer(), manifest.name(), why);
+        boolean seed = c.peer().seed();
+        Duration d = seed ? settings.seedBanDuration() : settings.banDuration();
+        Instant until = clock.instant().plus(d);
+        Instant before = bannedUntil.put(key, until);
+        if (before == null || !before.isAfter(clock.instant())) {
+            log.warn("banning {} {} from swarm {} for {}: {}", seed ? "seed" : "peer", c.peer(), manifest.name(), d,
+                    why);
         }
         for (String suffix : List.of("#u", "#n")) {
             CompletableFuture<PeerConnection> cf = connections.remove(key + suffix);
@@ -205,9 +298,75 @@ final class PeerDirectory implements AutoCloseable {
         c.close();
     }
 
-    /** {@code host:port} of the peers banned from the swarm. */
+    private boolean isBanned(String key) {
+        Instant until = bannedUntil.get(key);
+        if (until == null) {
+            return false;
+        }
+        if (until.isAfter(clock.instant())) {
+            return true;
+        }
+        if (bannedUntil.remove(key, until)) {
+            log.info("ban of {} from swarm {} expired", key, manifest.name());
+        }
+        return false;
+    }
+
+    /** {@code host:port} of the peers banned from the swarm now. */
     Set<String> banned() {
-        return Set.copyOf(banned);
+        Set<String> out = new TreeSet<>();
+        for (String k : bannedUntil.keySet()) {
+            if (isBanned(k)) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /** The peer left a request unanswered for a piece timeout: ask it last for {@code snubDuration}. */
+    void snub(Peer p) {
+        String key = key(p);
+        Instant before = snubbedUntil.put(key, clock.instant().plus(settings.snubDuration()));
+        snubs.increment();
+        if (before == null || !before.isAfter(clock.instant())) {
+            log.info("peer {} of swarm {} is slow to answer requests: asked last for {}", p, manifest.name(),
+                    settings.snubDuration());
+        }
+    }
+
+    boolean isSnubbed(Peer p) {
+        Instant until = snubbedUntil.get(key(p));
+        if (until == null) {
+            return false;
+        }
+        if (until.isAfter(clock.instant())) {
+            return true;
+        }
+        snubbedUntil.remove(key(p), until);
+        return false;
+    }
+
+    /** {@code host:port} of the peers snubbed now. */
+    Set<String> snubbed() {
+        Set<String> out = new TreeSet<>();
+        for (Map.Entry<String, Instant> e : snubbedUntil.entrySet()) {
+            if (e.getValue().isAfter(clock.instant())) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
+    /** Open connections of both classes, for gauges. */
+    List<PeerConnection> open() {
+        List<PeerConnection> out = new ArrayList<>();
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && c.isOpen()) {
+                out.add(c);
+            }
+        }
+        return out;
     }
 
     int knownPeers() {

@@ -5,7 +5,9 @@ import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.time.MonotonicClock;
+import io.bootswarm.common.wire.WireLimits;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -16,23 +18,33 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fetches pieces of one image from the swarm's peers: one fetch per piece however many disks want
  * it, verified against the manifest's SHA-256 before it is stored; a peer whose bytes fail
- * verification is banned and the piece fetched from another, up to {@code maxAttempts} peers.
+ * verification is banned and the piece fetched from another.
+ *
+ * <p>Attempts are counted per source and spread over the sources that have the piece (the one asked
+ * least for it first, peers snubbed for slowness last). A closed connection is no failed attempt: the
+ * directory reconnects with back-off while the fetch waits for a usable connection. A demand fetch gives
+ * up only when no source delivered the piece within {@code demandDeadline}, and then names every source
+ * it tried and what went wrong with each; a prefetch gives up after {@code maxAttempts} attempts.
+ *
+ * <p>A connection's block request budget is respected: a fetch asks a connection that has room for the
+ * whole piece, and while every connection that has the piece is full it waits (queued for budget).
  *
  * <p>A <em>demand</em> fetch ({@link #require}) goes over urgent connections, which our peers serve
  * before everything else; a demand for a piece being prefetched <em>escalates</em> that fetch to
@@ -64,6 +76,7 @@ final class PieceFetcher implements AutoCloseable {
     private final AtomicLong piecesFromSeed = new AtomicLong();
     private final AtomicLong verificationFailures = new AtomicLong();
     private final AtomicLong escalations = new AtomicLong();
+    private final AtomicInteger queuedForBudget = new AtomicInteger();
     private final Timer demandWait;
     private final Counter fetchedBytesCounter;
     private volatile boolean closed;
@@ -74,15 +87,19 @@ final class PieceFetcher implements AutoCloseable {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         final Instant created = clock.instant();
         volatile boolean urgent;
+        /** When a demand fetch gives up: {@code demandDeadline} after it became one. */
+        volatile Instant deadline;
         volatile PeerConnection active;
 
         Fetch(int piece, boolean urgent) {
             this.piece = piece;
             this.urgent = urgent;
+            this.deadline = created.plus(settings.demandDeadline());
         }
 
         void escalate() {
             if (!urgent) {
+                deadline = clock.instant().plus(settings.demandDeadline());
                 urgent = true;
                 escalations.incrementAndGet();
                 PeerConnection a = active;
@@ -123,6 +140,9 @@ final class PieceFetcher implements AutoCloseable {
                 .publishPercentiles(0.5, 0.99).register(meters);
         this.fetchedBytesCounter = Counter.builder("bootswarm.agent.fetched.bytes").tag("image", manifest.name())
                 .register(meters);
+        Gauge.builder("bootswarm.agent.requests.queued", this, PieceFetcher::queuedForBudget)
+                .description("piece fetches waiting for room in a connection's request budget")
+                .tag("image", manifest.name()).register(meters);
     }
 
     /** Returns once {@code piece} is in the store: a demand fetch, ahead of any prefetch. */
@@ -173,6 +193,23 @@ final class PieceFetcher implements AutoCloseable {
         return mine.done;
     }
 
+    /** What one source did for one fetch, for the message when the fetch gives up. */
+    private static final class SourceLog {
+        final String peer;
+        int attempts;
+        String lastError;
+
+        SourceLog(Peer peer) {
+            this.peer = peer.toString();
+        }
+
+        @Override
+        public String toString() {
+            return peer + ": " + attempts + (attempts == 1 ? " attempt" : " attempts")
+                    + (lastError == null ? "" : ", last: " + lastError);
+        }
+    }
+
     private void fetch(Fetch f) throws IOException, InterruptedException {
         int piece = f.piece;
         PieceHash hash = manifest.hash(piece);
@@ -181,36 +218,51 @@ final class PieceFetcher implements AutoCloseable {
             return;
         }
         int length = manifest.pieceLength(piece);
-        Set<String> tried = new HashSet<>();
-        IOException last = null;
+        int blocks = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
+        Map<String, SourceLog> sources = new LinkedHashMap<>();
         int attempts = 0;
-        while (attempts < settings.maxAttempts() && !closed) {
+        String noSource = null;
+        while (!closed) {
             boolean urgent = f.urgent;
+            if (urgent ? !clock.instant().isBefore(f.deadline) : attempts >= settings.maxAttempts()) {
+                break;
+            }
             Choice choice;
             try {
-                choice = connectionFor(f, tried);
-            } catch (IOException e) {
-                last = e;
-                attempts++;
+                choice = connectionFor(f, sources, blocks);
+            } catch (NoSourceException e) {
+                noSource = e.getMessage();
+                if (!f.urgent) {
+                    attempts++;
+                }
                 continue;
             }
             PeerConnection c = choice.connection();
             String key = PeerDirectory.key(c.peer());
+            SourceLog source = sources.computeIfAbsent(key, k -> new SourceLog(c.peer()));
+            source.attempts++;
             f.active = c;
             try {
                 if (!settings.requestLatency().isZero()) {
                     Thread.sleep(settings.requestLatency()); // emulated link latency (benchmarks): real time
                 }
-                byte[] bytes = c.fetch(piece, length, settings.pieceTimeout());
+                // a request may take two piece timeouts while the connection delivers other blocks, no more
+                Instant deadline = clock.instant().plus(settings.pieceTimeout().multipliedBy(2));
+                if (urgent && f.deadline.isBefore(deadline)) {
+                    deadline = f.deadline;
+                }
+                byte[] bytes = c.fetch(piece, length, settings.pieceTimeout(), deadline);
                 Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
                 if (verified.isEmpty()) {
                     verificationFailures.incrementAndGet();
+                    source.lastError = "failed SHA-256 verification (banned)";
                     peers.ban(c, "piece " + piece + " failed SHA-256 verification");
                     attempts++;
                     continue;
                 }
                 store.put(verified.get()); // the store tells every swarm holding this piece, this one included
                 served.pieceArrived(piece);
+                peers.delivered(c.peer());
                 piecesFetched.incrementAndGet();
                 if (c.peer().seed()) {
                     piecesFromSeed.incrementAndGet();
@@ -219,13 +271,20 @@ final class PieceFetcher implements AutoCloseable {
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
                 return;
+            } catch (PeerConnection.PieceTimeoutException e) {
+                source.lastError = e.getMessage();
+                peers.snub(c.peer());
+                attempts++;
+                log.debug("piece {}: {}", piece, e.getMessage());
             } catch (IOException e) {
                 if (f.urgent && !urgent) {
+                    source.attempts--;
                     continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
                 }
-                last = e;
-                attempts++;
-                tried.add(key);
+                source.lastError = e.getMessage();
+                if (c.isOpen()) {
+                    attempts++;
+                } // else the connection closed: it is reconnected with back-off, no attempt spent
                 log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
             } finally {
                 f.active = null;
@@ -235,49 +294,124 @@ final class PieceFetcher implements AutoCloseable {
                 }
             }
         }
-        throw new IOException("no peer delivered a verified copy of piece " + piece + " of " + manifest.name()
-                + " after " + attempts + " attempts" + (last == null ? "" : ": " + last.getMessage()), last);
+        String tried = sources.isEmpty() ? "no source had it"
+                : "sources tried: " + String.join("; ", sources.values().stream().map(SourceLog::toString).toList());
+        Map<String, String> unreachable = peers.unreachable();
+        String message = "no peer delivered a verified copy of piece " + piece + " of " + manifest.name()
+                + (closed ? " (swarm closed)" : f.urgent ? " within " + settings.demandDeadline()
+                : " after " + attempts + " attempts") + "; " + tried
+                + (noSource == null ? "" : "; " + noSource)
+                + (unreachable.isEmpty() ? "" : "; unreachable: " + unreachable);
+        if (f.urgent && !closed) {
+            log.warn("read of piece {} of {} fails: {}", piece, manifest.name(), message);
+        }
+        throw new IOException(message);
     }
 
     /** A connection to fetch over, and whether the fetch holds one of the seed's prefetch slots. */
     private record Choice(PeerConnection connection, boolean seedSlot) {
     }
 
-    /**
-     * A connection of the fetch's class (urgent or not) that has the piece and has unchoked us:
-     * peers not yet tried for this piece first, then other agents before seeds, then the least busy.
-     * A prefetch uses a seed only while a seed prefetch slot is free. Gives up after a connect and
-     * an unchoke timeout (demand) or three piece timeouts (prefetch), and asks the tracker again.
-     */
-    private Choice connectionFor(Fetch f, Set<String> tried) throws IOException, InterruptedException {
-        Instant start = clock.instant();
-        while (true) {
-            boolean urgent = f.urgent;
-            long limit = urgent ? settings.connectTimeout().plus(settings.unchokeTimeout()).toNanos()
-                    : settings.pieceTimeout().multipliedBy(3).toNanos();
-            List<PeerConnection> ready = peers.ready(urgent, f.piece);
-            ready.sort(Comparator.comparing((PeerConnection c) -> tried.contains(PeerDirectory.key(c.peer())))
-                    .thenComparing(c -> c.peer().seed())
-                    .thenComparingInt(PeerConnection::outstandingPieces));
-            boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
-            for (PeerConnection c : ready) {
-                if (urgent || !c.peer().seed()) {
-                    return new Choice(c, false);
-                }
-                // a prefetch leaves the seed alone while another agent holds the piece, even one that
-                // chokes us now: its upload slots rotate, the seed's upload is the swarm's bottleneck
-                if (!agentHasIt && maySeedPrefetch(f) && seedPrefetch.tryAcquire()) {
-                    return new Choice(c, true);
-                }
-            }
-            peers.ensureConnections(urgent);
-            if (MonotonicClock.nanosBetween(start, clock.instant()) > limit) {
-                peers.announceSoon();
-                throw new IOException("no connected peer has piece " + f.piece + " of " + manifest.name()
-                        + " (known peers: " + peers.knownPeers() + ", banned: " + peers.banned().size() + ")");
-            }
-            signal.await(RECHECK);
+    /** No connection could take the request within the wait. */
+    private static final class NoSourceException extends IOException {
+        NoSourceException(String message) {
+            super(message);
         }
+    }
+
+    int queuedForBudget() {
+        return queuedForBudget.get();
+    }
+
+    /**
+     * A connection of the fetch's class (urgent or not) that has the piece, has unchoked us and has room
+     * in its request budget for the piece: peers not snubbed first, then those asked least for this piece,
+     * then other agents before seeds, then the least busy. A snubbed peer is asked only when no other peer
+     * has the piece. While connections that have the piece are all full, the fetch waits for room. A
+     * prefetch uses a seed only while a seed prefetch slot is free. A demand fetch waits until its deadline
+     * (asking the tracker again every connect and unchoke timeout); a prefetch gives up after three piece
+     * timeouts without a connection, and asks the tracker again.
+     */
+    private Choice connectionFor(Fetch f, Map<String, SourceLog> sources, int blocks)
+            throws IOException, InterruptedException {
+        Instant start = clock.instant();
+        Instant lastAnnounce = start;
+        boolean queued = false;
+        try {
+            while (true) {
+                if (closed) {
+                    throw new NoSourceException("swarm closed");
+                }
+                boolean urgent = f.urgent;
+                peers.ensureConnections(urgent); // every source known, so that demand can spread over them
+                List<PeerConnection> ready = peers.ready(urgent, f.piece);
+                // read once: a connection's load changes while we sort
+                Map<PeerConnection, Boolean> snubbed = new HashMap<>();
+                Map<PeerConnection, Integer> load = new HashMap<>();
+                for (PeerConnection c : ready) {
+                    snubbed.put(c, peers.isSnubbed(c.peer()));
+                    load.put(c, c.outstandingBlocks() + c.queuedBlocks());
+                }
+                boolean anyBrisk = snubbed.containsValue(false);
+                ready.sort(Comparator.comparing((PeerConnection c) -> snubbed.get(c))
+                        .thenComparingInt(c -> attempts(sources, c))
+                        .thenComparing(c -> c.peer().seed())
+                        .thenComparingInt(load::get));
+                boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
+                boolean full = false;
+                for (PeerConnection c : ready) {
+                    if (anyBrisk && snubbed.get(c)) {
+                        break; // sorted last: a slow peer only when no other has the piece
+                    }
+                    if (!c.hasRoomFor(blocks)) {
+                        full = true;
+                        continue;
+                    }
+                    if (urgent || !c.peer().seed()) {
+                        return new Choice(c, false);
+                    }
+                    // a prefetch leaves the seed alone while another agent holds the piece, even one that
+                    // chokes us now: its upload slots rotate, the seed's upload is the swarm's bottleneck
+                    if (!agentHasIt && maySeedPrefetch(f) && seedPrefetch.tryAcquire()) {
+                        return new Choice(c, true);
+                    }
+                }
+                if (full && !queued) {
+                    queued = true;
+                    queuedForBudget.incrementAndGet();
+                }
+                Instant now = clock.instant();
+                if (urgent) {
+                    if (!now.isBefore(f.deadline)) {
+                        throw new NoSourceException(noSource(f, full));
+                    }
+                    if (!full && MonotonicClock.nanosBetween(lastAnnounce, now)
+                            > settings.connectTimeout().plus(settings.unchokeTimeout()).toNanos()) {
+                        peers.announceSoon();
+                        lastAnnounce = now;
+                    }
+                } else if (!full && MonotonicClock.nanosBetween(start, now)
+                        > settings.pieceTimeout().multipliedBy(3).toNanos()) {
+                    peers.announceSoon();
+                    throw new NoSourceException(noSource(f, full));
+                }
+                signal.await(RECHECK);
+            }
+        } finally {
+            if (queued) {
+                queuedForBudget.decrementAndGet();
+            }
+        }
+    }
+
+    private String noSource(Fetch f, boolean full) {
+        return (full ? "every connection with piece " + f.piece + " was full" : "no connected peer has piece " + f.piece) + " of " + manifest.name() + " (known peers: "
+                + peers.knownPeers() + ", banned: " + peers.banned() + ")";
+    }
+
+    private static int attempts(Map<String, SourceLog> sources, PeerConnection c) {
+        SourceLog s = sources.get(PeerDirectory.key(c.peer()));
+        return s == null ? 0 : s.attempts;
     }
 
     /** Whether a prefetch may use the seed: an owned piece, or one no agent got within a piece timeout. */
@@ -319,5 +453,6 @@ final class PieceFetcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        signal.signal();
     }
 }

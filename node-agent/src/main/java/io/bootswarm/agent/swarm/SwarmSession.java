@@ -8,14 +8,20 @@ import io.bootswarm.agent.picker.SwarmView;
 import io.bootswarm.common.wire.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
@@ -46,12 +52,17 @@ import java.util.function.IntConsumer;
  */
 public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(SwarmSession.class);
+    /** How long {@link #close()} waits for the fetches and connects under way to end. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
     private final Manifest manifest;
     private final SwarmSettings settings;
     private final ServedPieces served;
     private final PeerDirectory peers;
     private final PieceFetcher fetcher;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ChangeSignal signal = new ChangeSignal();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -64,13 +75,12 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
                         MeterRegistry meters, InstantSource clock) {
         this.manifest = manifest;
         this.settings = settings;
-        ChangeSignal signal = new ChangeSignal();
         this.served = new ServedPieces(manifest, store, piece -> {
             announceHave.accept(piece);
             signal.signal();
         });
         this.peers = new PeerDirectory(manifest, announcer, settings, peerId, listenPort, download, new Progress(),
-                signal, clock, executor);
+                signal, clock, executor, meters);
         this.fetcher = new PieceFetcher(manifest, store, settings, served, peers, signal, clock, executor, meters);
     }
 
@@ -188,20 +198,35 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      *
      * @param piecesFromSeed pieces fetched from a seed (the rest came from other agents)
      * @param escalations    prefetches raised to demand fetches because a read needed them first
+     * @param bannedPeers    {@code host:port} of the peers banned now (their bytes failed verification)
+     * @param snubbedPeers   {@code host:port} of the peers asked last now (they left a request unanswered)
      */
     public record Stats(int piecesPresent, int piecesTotal, long piecesFetched, long piecesFromSeed,
                         long bytesFetched, long verificationFailures, long bytesUploaded, long escalations,
-                        Map<String, Long> piecesByPeer, Set<String> bannedPeers) {
+                        Map<String, Long> piecesByPeer, Set<String> bannedPeers, Set<String> snubbedPeers) {
     }
 
     public Stats stats() {
         return new Stats(served.piecesPresent(), manifest.pieceCount() - manifest.zeroCount(),
                 fetcher.piecesFetched(), fetcher.piecesFromSeed(), fetcher.bytesFetched(),
                 fetcher.verificationFailures(), served.bytesUploaded(), fetcher.escalations(), fetcher.piecesByPeer(),
-                peers.banned());
+                peers.banned(), peers.snubbed());
     }
 
-    /** Leaves the swarm: fetches give up, the tracker is told, connections close. Idempotent. */
+    /** Peers backing off after failed connects or connections that closed early, and why. */
+    Map<String, String> unreachablePeers() {
+        return peers.unreachable();
+    }
+
+    /** The peers whose connections of the class asked for could take a request for {@code piece} now. */
+    List<Peer> readyPeers(boolean urgent, int piece) {
+        return peers.ready(urgent, piece).stream().map(PeerConnection::peer).toList();
+    }
+
+    /**
+     * Leaves the swarm: fetches give up, the tracker is told, connections close, and the fetches under way
+     * are awaited (at most {@link #CLOSE_WAIT}), without interrupting them. Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -209,6 +234,16 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
         }
         fetcher.close();
         peers.close();
-        executor.shutdownNow();
+        signal.signal();
+        // no shutdownNow(): an interrupt landing in a fetch that is storing its piece would close the
+        // store's FileChannel (ClosedByInterruptException) for every swarm of the host
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("swarm {}: fetches still running {} after close", manifest.name(), CLOSE_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

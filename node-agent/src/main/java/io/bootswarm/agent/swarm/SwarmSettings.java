@@ -14,7 +14,8 @@ import java.time.Duration;
  * @param connectTimeout      TCP connect and handshake
  * @param unchokeTimeout      how long to wait for a connection that has a piece to unchoke us
  * @param pieceTimeout        how long one peer may take to deliver a requested piece before another is tried
- * @param maxAttempts         peers tried for one piece before the read fails
+ * @param maxAttempts         attempts a prefetch makes for one piece, spread over the peers that have it,
+ *                            before it fails (a demand read waits out {@code demandDeadline} instead)
  * @param announceRetry       how soon to ask the tracker again when it knows no usable peer
  * @param uploadSlots         peers this host uploads to at once (plus one optimistic; demand connections
  *                            are always served)
@@ -35,12 +36,24 @@ import java.time.Duration;
  *                            from agents, so that each piece leaves the seed about once; a prefetch that
  *                            has waited {@code pieceTimeout} for an agent to get its piece may ask the
  *                            seed anyway
+ * @param maxRequestsPerPeer  block requests (16 KiB each) we keep outstanding on one connection at most: the
+ *                            budget of a connection is the peer's BEP 10 {@code reqq} (250 when it names
+ *                            none), never above this; also what we advertise as our own {@code reqq}
+ * @param demandDeadline      how long a read waits for a missing piece while no source delivers it before
+ *                            it fails (EIO on NBD); closed connections are reconnected and other sources
+ *                            tried meanwhile. Prefetches give up after {@code maxAttempts} instead
+ * @param banDuration         how long a peer whose bytes failed verification is not connected again
+ * @param seedBanDuration     the same for a seed: short, because the seed is still needed for every piece
+ *                            only it holds (a rotten piece on its disk does not make the others rotten)
+ * @param snubDuration        how long a peer that left a request unanswered for {@code pieceTimeout} is
+ *                            asked only when no other peer can serve the piece
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
                             DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
                             int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
-                            Boolean seedPartition) {
+                            Boolean seedPartition, int maxRequestsPerPeer, Duration demandDeadline,
+                            Duration banDuration, Duration seedBanDuration, Duration snubDuration) {
 
     @ConstructorBinding
     public SwarmSettings {
@@ -58,6 +71,21 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         crossImage = crossImage == null || crossImage;
         requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
         seedPartition = seedPartition == null || seedPartition;
+        maxRequestsPerPeer = maxRequestsPerPeer <= 0 ? 500 : maxRequestsPerPeer;
+        demandDeadline = orDefault(demandDeadline, Duration.ofSeconds(60));
+        banDuration = orDefault(banDuration, Duration.ofMinutes(10));
+        seedBanDuration = orDefault(seedBanDuration, Duration.ofSeconds(30));
+        snubDuration = orDefault(snubDuration, Duration.ofMinutes(1));
+    }
+
+    /** Settings with the seed partition given and the request budget, deadlines and bans at their defaults. */
+    public SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout, Duration pieceTimeout,
+                         int maxAttempts, Duration announceRetry, int uploadSlots, DataSize uploadRate,
+                         DataSize downloadRate, int prefetchConcurrency, int seedPrefetchSlots, Boolean crossImage,
+                         Duration requestLatency, Boolean seedPartition) {
+        this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
+                uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
+                seedPartition, 0, null, null, null, null);
     }
 
     /** Settings with the seed partition at its default (on). */
@@ -73,7 +101,17 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     public SwarmSettings withSeedPartition(boolean on) {
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
-                crossImage, requestLatency, on);
+                crossImage, requestLatency, on, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration,
+                snubDuration);
+    }
+
+    /** These settings with another request budget cap, demand deadline, ban and snub durations. */
+    SwarmSettings withLimits(int maxRequestsPerPeer, Duration demandDeadline, Duration banDuration,
+                             Duration seedBanDuration, Duration snubDuration) {
+        return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
+                announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
+                crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
+                seedBanDuration, snubDuration);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -81,6 +119,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
     }
 
     public static SwarmSettings defaults() {
-        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null);
+        return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null, 0, null, null,
+                null, null);
     }
 }

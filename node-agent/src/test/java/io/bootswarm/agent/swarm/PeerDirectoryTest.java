@@ -120,7 +120,8 @@ class PeerDirectoryTest {
             }
         };
         PeerDirectory d = new PeerDirectory(m, announcer, SwarmSettings.defaults(), "-BS0100-directoryts1".getBytes(),
-                6881, RateLimiter.UNLIMITED, progress, new ChangeSignal(), clock, executor);
+                6881, RateLimiter.UNLIMITED, progress, new ChangeSignal(), clock, executor,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         closing.add(d);
         return d;
     }
@@ -201,6 +202,37 @@ class PeerDirectoryTest {
         d.ensureConnections(false);
         assertThat(connects).hasValue(2);
         await().until(() -> refusing.accepted() == 2);
+    }
+
+    @Test
+    void theBackOffDoublesWithEachFailureInARowUpTo30Seconds() throws Exception {
+        assertThat(java.util.stream.IntStream.rangeClosed(1, 6).mapToObj(PeerDirectory::backoffAfter).toList())
+                .containsExactly(Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(12),
+                        Duration.ofSeconds(24), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        assertThat(PeerDirectory.backoffAfter(1000)).isEqualTo(PeerDirectory.MAX_RECONNECT_BACKOFF);
+
+        StandInPeer refusing = new StandInPeer(SwarmExchangeTest.manifest(SwarmExchangeTest.image(4, 5)), new byte[0]);
+        closing.add(refusing);
+        refusing.refuse();
+        named.add(refusing.peer(false));
+        PeerDirectory d = directory();
+        d.start();
+        await().until(() -> announces.size() == 1);
+        d.ensureConnections(false);
+        await().until(() -> connectsEnded.get() == 1);
+        clock.advance(Duration.ofSeconds(3));
+        d.ensureConnections(false);
+        await().until(() -> connectsEnded.get() == 2);
+        assertThat(d.unreachable()).hasSize(1);
+        assertThat(d.unreachable().values()).singleElement().asString().startsWith("2 failures in a row");
+
+        clock.advance(Duration.ofSeconds(6).minusMillis(1));
+        d.ensureConnections(false);
+        assertThat(connects).as("second back-off: 6 s").hasValue(2);
+        clock.advance(Duration.ofMillis(1));
+        d.ensureConnections(false);
+        assertThat(connects).hasValue(3);
+        await().until(() -> refusing.accepted() == 3);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.wire.RateLimiter;
+import io.bootswarm.common.wire.WireLimits;
 import io.bootswarm.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -16,8 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,22 +69,48 @@ class PieceFetcherTest {
     }
 
     PieceStore store;
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     SwarmSession session(int maxAttempts) throws IOException {
+        return session(settings(maxAttempts));
+    }
+
+    static SwarmSettings settings(int maxAttempts) {
+        return new SwarmSettings(0, null, null, PIECE_TIMEOUT, maxAttempts, null, 0, null, null, 0, 1, null, null);
+    }
+
+    SwarmSession session(SwarmSettings settings) throws IOException {
         store = PieceStore.open(dir.resolve("store"), SwarmExchangeTest.PIECE, Duration.ofSeconds(1));
         closing.add(store);
-        SwarmSettings settings = new SwarmSettings(0, null, null, PIECE_TIMEOUT, maxAttempts, null, 0, null, null, 0,
-                1, null, null);
         byte[] peerId = "-BS0100-fetchertest1".getBytes();
         SwarmSession s = new SwarmSession(manifest, store, a -> new Announcer.Result(Duration.ofHours(1),
                 List.copyOf(named), List.copyOf(agentIds)), settings, peerId, 1, RateLimiter.UNLIMITED, piece -> {
-                }, new SimpleMeterRegistry(), clock);
+                }, meters, clock);
         closing.add(s);
         return s.start();
     }
 
+    byte[] bytesOf(int piece) {
+        return Arrays.copyOfRange(image, (int) manifest.pieceOffset(piece),
+                (int) manifest.pieceOffset(piece) + manifest.pieceLength(piece));
+    }
+
+    byte[] stored(int piece) throws IOException {
+        ByteBuffer got = ByteBuffer.allocate(manifest.pieceLength(piece));
+        store.read(manifest.hash(piece), 0, got);
+        return got.array();
+    }
+
     int nonZeroPiece(int from) {
         return IntStream.range(from, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Waits for {@code f} and returns its value; a bound (not an assertion on time) so that a read that never
+     * completes fails the test instead of hanging it.
+     */
+    static <T> T completed(CompletableFuture<T> f) throws Exception {
+        return f.get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     CompletableFuture<Void> demand(SwarmSession s, int piece) {
@@ -92,11 +124,11 @@ class PieceFetcherTest {
     }
 
     @Test
-    void aPieceThePeerDoesNotSendTimesOutOnlyWhenTheClockPassesThePieceTimeoutAndFailsAfterMaxAttempts()
+    void aDemandReadWaitsOutItsDeadlineOnTheClockRetryingTheOnlySourceAndThenNamesItAndWhatWentWrong()
             throws Exception {
         StandInPeer silent = peer();
         named.add(silent.peer(false));
-        SwarmSession s = session(2);
+        SwarmSession s = session(settings(1).withLimits(0, Duration.ofSeconds(12), null, null, null));
         int piece = nonZeroPiece(1);
 
         CompletableFuture<Void> read = demand(s, piece);
@@ -106,15 +138,256 @@ class PieceFetcherTest {
         clock.advance(PIECE_TIMEOUT.plusMillis(1));
         await().until(() -> silent.requests(piece, true) == 2);
         assertThat(silent.cancels(piece, true)).as("the timed-out request withdrawn").isEqualTo(1);
-        assertThat(read).isNotDone();
+        assertThat(s.stats().snubbedPeers()).containsExactly(PeerDirectory.key(silent.peer(false)));
+        assertThat(read).as("one attempt is no reason to fail a read").isNotDone();
 
         clock.advance(PIECE_TIMEOUT.plusMillis(1));
+        await().until(() -> silent.requests(piece, true) == 3);
+        assertThat(read).isNotDone();
+
+        clock.advance(Duration.ofSeconds(2)); // 12 s since the read began
         await().until(read::isDone);
         assertThat(read).isCompletedExceptionally();
-        assertThat(read.exceptionNow()).hasMessageContaining("after 2 attempts").hasMessageContaining("timed out");
-        assertThat(silent.cancels(piece, true)).isEqualTo(2);
+        assertThat(read.exceptionNow()).hasMessageContaining("piece " + piece + " of " + manifest.name())
+                .hasMessageContaining("within PT12S")
+                .hasMessageContaining(PeerDirectory.key(silent.peer(false)) + ": 3 attempts")
+                .hasMessageContaining("timed out");
+        assertThat(silent.cancels(piece, true)).isEqualTo(3);
         assertThat(s.have(piece)).isFalse();
         assertThat(s.stats().piecesFetched()).isZero();
+    }
+
+    @Test
+    void aPrefetchTheOnlyPeerDoesNotSendFailsAfterMaxAttemptsPieceTimeouts() throws Exception {
+        StandInPeer silent = peer();
+        named.add(silent.peer(false));
+        SwarmSession s = session(2);
+        int piece = nonZeroPiece(1);
+
+        CompletableFuture<Void> prefetch = s.prefetch(piece);
+        await().until(() -> silent.requests(piece, false) == 1);
+        clock.advance(PIECE_TIMEOUT.plusMillis(1));
+        await().until(() -> silent.requests(piece, false) == 2);
+        assertThat(prefetch).isNotDone();
+        clock.advance(PIECE_TIMEOUT.plusMillis(1));
+        await().until(prefetch::isDone);
+        assertThat(prefetch.exceptionNow()).hasMessageContaining("after 2 attempts")
+                .hasMessageContaining(PeerDirectory.key(silent.peer(false)) + ": 2 attempts");
+    }
+
+    @Test
+    void manyDemandReadsAtOnceKeepWithinTheRequestBudgetThePeerAdvertisesAndAllComplete() throws Exception {
+        StandInPeer seed = peer();
+        int budget = 3 * SwarmExchangeTest.PIECE / WireLimits.BLOCK_LENGTH; // three pieces' blocks
+        seed.limitRequests(budget);
+        named.add(seed.peer(true));
+        SwarmSession s = session(1);
+        List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
+                .toList();
+        assertThat(pieces).hasSizeGreaterThan(3);
+
+        List<CompletableFuture<Void>> reads = pieces.stream().map(p -> demand(s, p)).toList();
+        await().until(() -> requested(seed).size() == 3 || seed.overBudget() > 0);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> requested(seed).size() == 3 && seed.overBudget() == 0);
+        assertThat(seed.maxOutstanding()).isEqualTo(budget);
+        await().until(() -> meters.get("bootswarm.agent.requests.queued").gauge().value() == pieces.size() - 3);
+
+        Set<Integer> servedPieces = new HashSet<>();
+        while (servedPieces.size() < pieces.size()) {
+            await().until(() -> requested(seed).size() > servedPieces.size());
+            for (int p : requested(seed)) {
+                if (servedPieces.add(p)) {
+                    seed.serve(p);
+                }
+            }
+        }
+        for (CompletableFuture<Void> r : reads) {
+            completed(r);
+        }
+        for (int p : pieces) {
+            assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
+        }
+        assertThat(seed.overBudget()).as("the seed never had to close us").isZero();
+        assertThat(seed.maxOutstanding()).isLessThanOrEqualTo(budget);
+        assertThat(seed.urgentConnections()).as("one urgent connection did it all").isEqualTo(1);
+        assertThat(seed.theirReqq()).as("we advertise our own cap").containsExactly(500L);
+    }
+
+    /** The pieces whose first block {@code peer} was asked for (urgent), in order. */
+    static List<Integer> requested(StandInPeer peer) {
+        return peer.received().stream().filter(r -> !r.cancel()).map(StandInPeer.Received::piece).distinct().toList();
+    }
+
+    @Test
+    void aConnectionTheSeedClosesIsReconnectedAfterTheBackOffAndTheReadCompletesWithoutSpendingAnAttempt()
+            throws Exception {
+        StandInPeer seed = peer();
+        named.add(seed.peer(true));
+        SwarmSession s = session(1);
+        int piece = nonZeroPiece(1);
+        seed.serve(piece);
+        seed.dropOnRequest(1);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> s.unreachablePeers().size() == 1);
+        assertThat(s.unreachablePeers().values()).singleElement().asString().contains("closed before it delivered");
+        assertThat(read).isNotDone();
+        clock.advance(PeerDirectory.RECONNECT_BACKOFF.minusMillis(1));
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> seed.urgentConnections() == 1 && !read.isDone());
+
+        clock.advance(Duration.ofMillis(1));
+        completed(read);
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(seed.urgentConnections()).isEqualTo(2);
+        assertThat(meters.get("bootswarm.agent.peer.reconnects").tag("image", manifest.name()).counter().count())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(s.unreachablePeers()).as("a delivery ends the back-off").isEmpty();
+    }
+
+    @Test
+    void withATarpitAndAnHonestSeedReadsWaitOnePieceTimeoutAtMostAndTheRestGoStraightToTheSeed()
+            throws Exception {
+        StandInPeer tarpit = peer(); // full bitfield, unchoke, then silence
+        StandInPeer seed = peer();
+        named.add(tarpit.peer(false));
+        SwarmSession s = session(0);
+        List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
+                .toList();
+        for (int p : pieces) {
+            seed.serve(p);
+        }
+
+        CompletableFuture<Void> first = demand(s, pieces.get(0));
+        await().until(() -> tarpit.requests(pieces.get(0), true) == 1);
+        s.peerSeen(seed.peer(true));
+        CompletableFuture<Void> second = demand(s, pieces.get(1)); // agents before seeds: the tarpit again
+        await().until(() -> tarpit.requests(pieces.get(1), true) == 1);
+        await().until(() -> s.readyPeers(true, pieces.get(0)).size() == 2);
+        assertThat(first).isNotDone();
+
+        clock.advance(PIECE_TIMEOUT.plusMillis(1));
+        completed(first);
+        completed(second);
+        assertThat(s.stats().snubbedPeers()).containsExactly(PeerDirectory.key(tarpit.peer(false)));
+
+        for (int p : pieces.subList(2, pieces.size())) {
+            completed(demand(s, p)); // the clock stands still: a read that asked the tarpit would never end
+        }
+        for (int p : pieces) {
+            assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
+        }
+        assertThat(tarpit.received()).extracting(StandInPeer.Received::piece)
+                .containsOnly(pieces.get(0), pieces.get(1));
+        assertThat(meters.get("bootswarm.agent.peer.snubbed").tag("image", manifest.name()).gauge().value())
+                .isEqualTo(1);
+        assertThat(s.stats().piecesFromSeed()).isEqualTo(pieces.size());
+    }
+
+    @Test
+    void aBlockReceivedTwiceCountsOnceSoThePieceWaitsForItsLastBlockAndNobodyIsBanned() throws Exception {
+        StandInPeer peer = peer();
+        named.add(peer.peer(false));
+        SwarmSession s = session(0);
+        int piece = nonZeroPiece(1);
+        int blocks = manifest.pieceLength(piece) / WireLimits.BLOCK_LENGTH;
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> peer.requests(piece, true) == 1);
+        int[] allButLastWithFirstTwice = IntStream.concat(IntStream.of(0), IntStream.range(0, blocks - 1)).toArray();
+        peer.serveBlocks(piece, allButLastWithFirstTwice);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !read.isDone());
+
+        peer.serveBlocks(piece, blocks - 1);
+        completed(read);
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(s.stats().verificationFailures()).isZero();
+        assertThat(s.stats().bannedPeers()).isEmpty();
+    }
+
+    @Test
+    void aSeedThatServedARottenPieceIsBannedBrieflyAndThenServesTheReadAgain() throws Exception {
+        StandInPeer seed = peer();
+        seed.corrupt();
+        named.add(seed.peer(true));
+        SwarmSession s = session(0);
+        int piece = nonZeroPiece(1);
+        seed.serve(piece);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> s.stats().bannedPeers().size() == 1);
+        seed.heal();
+        Duration seedBan = SwarmSettings.defaults().seedBanDuration();
+        clock.advance(seedBan.minusMillis(1));
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> !read.isDone() && seed.urgentConnections() == 1);
+
+        clock.advance(Duration.ofMillis(1));
+        completed(read);
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(s.stats().bannedPeers()).isEmpty();
+        assertThat(s.stats().verificationFailures()).isEqualTo(1);
+        assertThat(seed.urgentConnections()).isEqualTo(2);
+    }
+
+    @Test
+    void anAgentThatServedARottenPieceIsDialledAgainOnlyOnceItsBanExpires() throws Exception {
+        StandInPeer bad = peer();
+        bad.corrupt();
+        named.add(bad.peer(false));
+        SwarmSession s = session(0);
+        int piece = nonZeroPiece(1);
+        bad.serve(piece);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> s.stats().bannedPeers().size() == 1);
+        int dialled = bad.accepted();
+        Duration ban = SwarmSettings.defaults().banDuration();
+        clock.advance(ban.minusMillis(1));
+        await().until(read::isDone);
+        assertThat(read.exceptionNow()).as("no source within the demand deadline")
+                .hasMessageContaining(PeerDirectory.key(bad.peer(false)) + ": 1 attempt, last: failed SHA-256");
+        s.connectForPrefetch();
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> bad.accepted() == dialled);
+
+        clock.advance(Duration.ofMillis(1));
+        s.connectForPrefetch();
+        await().until(() -> bad.accepted() > dialled);
+        assertThat(s.stats().bannedPeers()).isEmpty();
+    }
+
+    @Test
+    void closingASessionDoesNotInterruptAFetchThatIsStoringItsPiece() throws Exception {
+        StandInPeer seed = peer();
+        named.add(seed.peer(true));
+        SwarmSession s = session(0);
+        int piece = nonZeroPiece(1);
+        seed.serve(piece);
+        CountDownLatch storing = new CountDownLatch(1);
+        AtomicBoolean release = new AtomicBoolean();
+        AtomicBoolean interrupted = new AtomicBoolean();
+        store.addListener(hash -> { // runs on the fetch's thread, inside PieceStore.put
+            storing.countDown();
+            while (!release.get()) {
+                LockSupport.parkNanos(1_000_000);
+                if (Thread.interrupted()) {
+                    interrupted.set(true);
+                }
+            }
+        });
+
+        CompletableFuture<Void> read = demand(s, piece);
+        storing.await();
+        Thread closer = Thread.ofVirtual().start(s::close);
+        await().until(() -> !closer.isAlive() || closer.getState() == Thread.State.WAITING
+                || closer.getState() == Thread.State.TIMED_WAITING);
+        release.set(true);
+        closer.join();
+        completed(read);
+
+        assertThat(interrupted).as("the fetch thread was interrupted inside the store").isFalse();
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
     }
 
     @Test
@@ -130,8 +403,9 @@ class PieceFetcherTest {
 
         CompletableFuture<Void> read = demand(s, piece);
         await().until(() -> !s.stats().bannedPeers().isEmpty());
+        int dialled = bad.accepted();
         s.peerSeen(good.peer(false)); // a second peer turns up
-        read.get();
+        completed(read);
 
         SwarmSession.Stats st = s.stats();
         assertThat(st.verificationFailures()).isEqualTo(1);
@@ -141,7 +415,7 @@ class PieceFetcherTest {
         store.read(manifest.hash(piece), 0, got);
         assertThat(got.array()).isEqualTo(Arrays.copyOfRange(image, (int) manifest.pieceOffset(piece),
                 (int) manifest.pieceOffset(piece) + manifest.pieceLength(piece)));
-        assertThat(bad.accepted()).as("a banned peer is not dialled again").isEqualTo(1);
+        assertThat(bad.accepted()).as("a banned peer is not dialled again").isEqualTo(dialled);
     }
 
     @Test
@@ -159,8 +433,8 @@ class PieceFetcherTest {
         assertThat(s.inFlight(piece)).isTrue();
 
         seed.serve(piece);
-        read.get();
-        prefetch.get();
+        completed(read);
+        completed(prefetch);
         assertThat(s.stats().escalations()).isEqualTo(1);
         assertThat(s.stats().piecesFetched()).isEqualTo(1);
         assertThat(s.stats().piecesFromSeed()).isEqualTo(1);
@@ -181,7 +455,7 @@ class PieceFetcherTest {
                 && s.seedPartition().owns(p)).findFirst().orElseThrow();
         seed.serve(owned);
 
-        s.prefetch(owned).get(); // an owned piece goes to the seed at once
+        completed(s.prefetch(owned)); // an owned piece goes to the seed at once
         CompletableFuture<Void> prefetch = s.prefetch(notOwned);
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
                 .until(() -> seed.requests(notOwned, false) == 0);
@@ -189,7 +463,7 @@ class PieceFetcherTest {
         clock.advance(PIECE_TIMEOUT.plusMillis(1));
         await().until(() -> seed.requests(notOwned, false) == 1);
         seed.serve(notOwned);
-        prefetch.get();
+        completed(prefetch);
         assertThat(s.stats().piecesFromSeed()).isEqualTo(2);
         assertThat(s.stats().escalations()).isZero();
     }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -130,13 +131,14 @@ class ServedPiecesTest {
 
         PeerConnection peerOfB = PeerConnection.open(new Peer("127.0.0.1", host.peerPort(), false), mb.swarmId(),
                 "-BS0100-peerofimageb".getBytes(), 1, mb.pieceCount(), Duration.ofSeconds(5), () -> {
-                }, true, RateLimiter.UNLIMITED, null, MonotonicClock.system());
+                }, true, RateLimiter.UNLIMITED, null, 500, MonotonicClock.system());
         closing.add(peerOfB);
         await().until(() -> peerOfB.has(2) && !peerOfB.isChoked());
         assertThat(IntStream.range(0, 10).filter(peerOfB::has).boxed().toList()).containsExactly(0, 2, 5);
 
-        assertThat(peerOfB.fetch(5, PIECE, Duration.ofSeconds(30))).containsOnly(0);
-        assertThat(peerOfB.fetch(2, PIECE, Duration.ofSeconds(30))).isEqualTo(piece(b, 2));
+        Instant deadline = MonotonicClock.system().instant().plusSeconds(30);
+        assertThat(peerOfB.fetch(5, PIECE, Duration.ofSeconds(30), deadline)).containsOnly(0);
+        assertThat(peerOfB.fetch(2, PIECE, Duration.ofSeconds(30), deadline)).isEqualTo(piece(b, 2));
         await().until(() -> host.crossUploads().get(mb.swarmId()) == 2L * PIECE);
     }
 }

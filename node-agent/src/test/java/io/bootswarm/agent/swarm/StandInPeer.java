@@ -20,12 +20,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A peer a test plays by hand over a real loopback socket: it answers the handshake for one image's
  * swarm, says it has every piece and unchokes, and then records the requests and cancels it gets
  * (and on which class of connection, urgent or not) without answering them, until the test tells it
- * to serve a piece: with the image's bytes, or with garbage ({@link #corrupt}).
+ * to serve a piece: with the image's bytes, or with garbage ({@link #corrupt}), or chosen blocks of it
+ * ({@link #serveBlocks}). With {@link #limitRequests} it advertises a BEP 10 {@code reqq} and closes a
+ * connection that has more block requests outstanding, as the seed does. Never told to serve, it is a
+ * tarpit: full bitfield, unchoke, then silence.
  */
 final class StandInPeer implements AutoCloseable {
 
@@ -41,11 +45,17 @@ final class StandInPeer implements AutoCloseable {
     private final Set<Integer> serveAtOnce = ConcurrentHashMap.newKeySet();
     private volatile boolean corrupt;
     private volatile boolean refuse;
+    private volatile int reqq;
+    private final AtomicInteger maxOutstanding = new AtomicInteger();
+    private final AtomicInteger overBudget = new AtomicInteger();
+    private final List<Long> theirReqq = new CopyOnWriteArrayList<>();
 
     private final class Connection {
         final Socket socket;
         final PeerWireWriter out;
         volatile boolean urgent;
+        /** Block requests received and neither served nor cancelled: {@code piece << 32 | begin}. */
+        final Set<Long> outstanding = ConcurrentHashMap.newKeySet();
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -65,12 +75,30 @@ final class StandInPeer implements AutoCloseable {
                 bytes[0] ^= 1;
             }
             for (int begin = 0; begin < length; begin += WireLimits.BLOCK_LENGTH) {
-                int n = Math.min(WireLimits.BLOCK_LENGTH, length - begin);
-                byte[] block = new byte[n];
-                System.arraycopy(bytes, begin, block, 0, n);
-                send(new PeerMessage.Piece(piece, begin, block));
+                sendBlock(bytes, piece, begin);
             }
         }
+
+        void sendBlock(byte[] bytes, int piece, int begin) throws IOException {
+            int n = Math.min(WireLimits.BLOCK_LENGTH, bytes.length - begin);
+            byte[] block = new byte[n];
+            System.arraycopy(bytes, begin, block, 0, n);
+            outstanding.remove(key(piece, begin));
+            send(new PeerMessage.Piece(piece, begin, block));
+        }
+
+        void serveBlocks(int piece, int... blocks) throws IOException {
+            int length = manifest.pieceLength(piece);
+            byte[] bytes = new byte[length];
+            System.arraycopy(image, (int) manifest.pieceOffset(piece), bytes, 0, length);
+            for (int b : blocks) {
+                sendBlock(bytes, piece, b * WireLimits.BLOCK_LENGTH);
+            }
+        }
+    }
+
+    private static long key(int piece, int begin) {
+        return (long) piece << 32 | begin;
     }
 
     StandInPeer(Manifest manifest, byte[] image) throws IOException {
@@ -91,6 +119,61 @@ final class StandInPeer implements AutoCloseable {
     /** From now on, pieces are served with their first byte flipped. */
     void corrupt() {
         corrupt = true;
+    }
+
+    /** From now on, pieces are served as they are. */
+    void heal() {
+        corrupt = false;
+    }
+
+    /** The next {@code n} requests (first blocks) close their connection instead of being recorded. */
+    void dropOnRequest(int n) {
+        dropNext.set(n);
+    }
+
+    private final AtomicInteger dropNext = new AtomicInteger();
+    private final AtomicInteger urgentConnections = new AtomicInteger();
+
+    /** Connections that said they were urgent (demand) in their extended handshake, so far. */
+    int urgentConnections() {
+        return urgentConnections.get();
+    }
+
+    /** Sends {@code have} for {@code piece} on every connection. */
+    void have(int piece) throws IOException {
+        for (Connection c : connections) {
+            c.send(new PeerMessage.Have(piece));
+        }
+    }
+
+    /**
+     * New connections are told (BEP 10 {@code reqq}) that at most {@code n} block requests may be outstanding,
+     * and are closed when more are, as the seed closes them.
+     */
+    void limitRequests(int n) {
+        reqq = n;
+    }
+
+    /** The most block requests one connection had outstanding at once. */
+    int maxOutstanding() {
+        return maxOutstanding.get();
+    }
+
+    /** Connections closed for having more requests outstanding than advertised. */
+    int overBudget() {
+        return overBudget.get();
+    }
+
+    /** The {@code reqq} each connecting peer named in its extended handshake (none: not listed). */
+    List<Long> theirReqq() {
+        return List.copyOf(theirReqq);
+    }
+
+    /** Sends the given blocks (indexes, in this order, repeats allowed) of {@code piece} on every connection. */
+    void serveBlocks(int piece, int... blocks) throws IOException {
+        for (Connection c : connections) {
+            c.serveBlocks(piece, blocks);
+        }
     }
 
     /** From now on, connections are closed before the handshake (the connect fails). */
@@ -154,30 +237,66 @@ final class StandInPeer implements AutoCloseable {
             Connection c = new Connection(s);
             c.out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(),
                     "-STANDIN-0123456789a".getBytes()));
+            int limit = reqq;
+            if (limit > 0) {
+                c.out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "reqq", (long) limit))));
+            }
             c.out.write(new PeerMessage.Bitfield(PieceSet.full(manifest.pieceCount()).toBitfield()));
             c.out.flush();
             connections.add(c);
-            PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(manifest.pieceCount()));
-            while (true) {
-                switch (reader.read()) {
-                    case PeerMessage.Extended e when e.extendedId() == 0 -> {
-                        Object hs = Bencode.decode(e.payload());
-                        c.urgent = hs instanceof Map<?, ?> m && Long.valueOf(1).equals(m.get("urgent"));
-                    }
-                    case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);
-                    case PeerMessage.Request r when r.begin() == 0 -> {
-                        received.add(new Received(r.piece(), c.urgent, false));
-                        if (serveAtOnce.contains(r.piece())) {
-                            c.serve(r.piece());
-                        }
-                    }
-                    case PeerMessage.Cancel x when x.begin() == 0 -> received.add(new Received(x.piece(), c.urgent, true));
-                    default -> {
-                    }
-                }
+            try {
+                readRequests(c, in, limit);
+            } finally {
+                connections.remove(c);
             }
         } catch (IOException e) {
             // the other side closed
+        }
+    }
+
+    private void readRequests(Connection c, InputStream in, int limit) throws IOException {
+        PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(manifest.pieceCount()));
+        while (true) {
+            switch (reader.read()) {
+                case PeerMessage.Extended e when e.extendedId() == 0 -> {
+                    Object hs = Bencode.decode(e.payload());
+                    c.urgent = hs instanceof Map<?, ?> m && Long.valueOf(1).equals(m.get("urgent"));
+                    if (c.urgent) {
+                        urgentConnections.incrementAndGet();
+                    }
+                    if (hs instanceof Map<?, ?> m && m.get("reqq") instanceof Long q) {
+                        theirReqq.add(q);
+                    }
+                }
+                case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);
+                case PeerMessage.Request r -> {
+                    if (r.begin() == 0 && dropNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        return; // closes the connection
+                    }
+                    c.outstanding.add(key(r.piece(), r.begin()));
+                    int n = c.outstanding.size();
+                    maxOutstanding.accumulateAndGet(n, Math::max);
+                    if (limit > 0 && n > limit) {
+                        overBudget.incrementAndGet();
+                        return; // "more than reqq requests outstanding": closes the connection
+                    }
+                    if (r.begin() == 0) {
+                        received.add(new Received(r.piece(), c.urgent, false));
+                    }
+                    if (r.begin() + r.length() == manifest.pieceLength(r.piece())
+                            && serveAtOnce.contains(r.piece())) {
+                        c.serve(r.piece()); // once the whole piece is asked for
+                    }
+                }
+                case PeerMessage.Cancel x -> {
+                    c.outstanding.remove(key(x.piece(), x.begin()));
+                    if (x.begin() == 0) {
+                        received.add(new Received(x.piece(), c.urgent, true));
+                    }
+                }
+                default -> {
+                }
+            }
         }
     }
 

@@ -1,0 +1,115 @@
+package io.bootswarm.agent.swarm;
+
+import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.wire.RateLimiter;
+import io.bootswarm.testing.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * One download connection against a {@link StandInPeer} over loopback: the request budget it takes from
+ * the peer's BEP 10 {@code reqq}, and what it does when its reader fails.
+ */
+class PeerConnectionTest {
+
+    final ManualClock clock = new ManualClock();
+    final List<AutoCloseable> closing = new ArrayList<>();
+    final byte[] image = SwarmExchangeTest.image(10, 12);
+    final Manifest manifest;
+
+    PeerConnectionTest() throws IOException {
+        manifest = SwarmExchangeTest.manifest(image);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closing.reversed()) {
+            c.close();
+        }
+    }
+
+    StandInPeer peer() throws IOException {
+        StandInPeer p = new StandInPeer(manifest, image);
+        closing.add(p);
+        return p;
+    }
+
+    PeerConnection open(StandInPeer peer, Runnable onChange, int maxRequests) throws IOException {
+        PeerConnection c = PeerConnection.open(peer.peer(true), manifest.swarmId(), "-BS0100-conntest0001".getBytes(),
+                1, manifest.pieceCount(), Duration.ofSeconds(5), onChange, true, RateLimiter.UNLIMITED, null,
+                maxRequests, clock);
+        closing.add(c);
+        return c;
+    }
+
+    @Test
+    void theBudgetIsThePeersReqqCappedByOursAnd250WhenItNamesNone() {
+        assertThat(PeerConnection.budget(null, 500)).isEqualTo(250);
+        assertThat(PeerConnection.budget(0L, 500)).isEqualTo(250);
+        assertThat(PeerConnection.budget(1024L, 500)).isEqualTo(500);
+        assertThat(PeerConnection.budget(64L, 500)).isEqualTo(64);
+        assertThat(PeerConnection.budget(null, 100)).isEqualTo(100);
+    }
+
+    @Test
+    void aConnectionTakesItsBudgetFromThePeersExtendedHandshakeAndSendsOnlyThatManyBlockRequests() throws Exception {
+        StandInPeer peer = peer();
+        peer.limitRequests(5);
+        PeerConnection c = open(peer, () -> {
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(1));
+        assertThat(c.budget()).isEqualTo(5);
+        assertThat(peer.theirReqq()).containsExactly(500L);
+
+        CompletableFuture<byte[]> piece = c.requestPiece(1, manifest.pieceLength(1)); // 16 blocks
+        await().until(() -> peer.maxOutstanding() == 5);
+        assertThat(c.outstandingBlocks()).isEqualTo(5);
+        assertThat(c.queuedBlocks()).isEqualTo(11);
+        assertThat(c.hasRoomFor(1)).isFalse();
+
+        peer.serveBlocks(1, 0, 1, 2, 3, 4);
+        await().until(() -> c.outstandingBlocks() == 5 && c.queuedBlocks() == 6);
+        peer.serveBlocks(1, 5, 6, 7, 8, 9);
+        await().until(() -> c.queuedBlocks() == 1);
+        peer.serveBlocks(1, 10, 11, 12, 13, 14);
+        await().until(() -> c.queuedBlocks() == 0 && c.outstandingBlocks() == 1);
+        peer.serveBlocks(1, 15);
+        assertThat(piece.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(java.util.Arrays.copyOfRange(image, (int) manifest.pieceOffset(1),
+                (int) manifest.pieceOffset(2)));
+        assertThat(peer.overBudget()).isZero();
+        assertThat(peer.maxOutstanding()).isEqualTo(5);
+        assertThat(c.outstandingBlocks()).isZero();
+        assertThat(c.piecesDelivered()).isEqualTo(1);
+    }
+
+    @Test
+    void aRuntimeExceptionInTheReaderClosesTheConnectionAndFailsWhatWasOutstanding() throws Exception {
+        StandInPeer peer = peer();
+        AtomicBoolean failing = new AtomicBoolean();
+        PeerConnection c = open(peer, () -> {
+            if (failing.get()) {
+                throw new IllegalStateException("listener failed");
+            }
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(1));
+        CompletableFuture<byte[]> piece = c.requestPiece(1, manifest.pieceLength(1));
+        await().until(() -> peer.requests(1, true) == 1);
+
+        failing.set(true);
+        peer.have(2);
+        await().until(piece::isDone);
+        assertThat(piece.exceptionNow()).isInstanceOf(IOException.class).hasMessageContaining("listener failed");
+        assertThat(c.isOpen()).isFalse();
+        assertThat(c.outstandingBlocks()).isZero();
+    }
+}
