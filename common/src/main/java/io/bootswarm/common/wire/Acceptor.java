@@ -6,19 +6,25 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * The listening side of a {@link PeerWireServer}: binds, accepts, and hands each connection to the
- * server on a virtual thread of its own, at most {@code maxConnections} at once (more are closed at
- * accept). Closing it stops accepting and closes every connection it handed out.
+ * server on a virtual thread of its own, at most {@code maxConnections} at once and at most
+ * {@code maxPerAddress} from one remote address (loopback addresses only if {@code capLoopback}); a
+ * connection beyond either cap is closed at accept, logged at debug level and counted
+ * ({@link #refusedAtGlobalCap()}, {@link #refusedAtAddressCap()}). Closing it stops accepting and closes
+ * every connection it handed out.
  */
 final class Acceptor implements AutoCloseable {
 
@@ -27,20 +33,27 @@ final class Acceptor implements AutoCloseable {
 
     private final ServerSocket serverSocket;
     private final int maxConnections;
+    private final int maxPerAddress;
+    private final boolean capLoopback;
     private final Semaphore slots;
+    private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private final AtomicLong refusedAtGlobalCap = new AtomicLong();
+    private final AtomicLong refusedAtAddressCap = new AtomicLong();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Consumer<Socket> serve;
     private @Nullable Thread thread;
     private volatile boolean closed;
 
     /** {@code serve} runs on the connection's thread; the socket is closed when it returns. */
-    Acceptor(int maxConnections, Consumer<Socket> serve) {
+    Acceptor(int maxConnections, int maxPerAddress, boolean capLoopback, Consumer<Socket> serve) {
         try {
             this.serverSocket = new ServerSocket(); // unbound until start()
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         this.maxConnections = maxConnections;
+        this.maxPerAddress = maxPerAddress;
+        this.capLoopback = capLoopback;
         this.slots = new Semaphore(maxConnections);
         this.serve = serve;
     }
@@ -68,6 +81,40 @@ final class Acceptor implements AutoCloseable {
         return open.size();
     }
 
+    /** Connections closed at accept because {@code maxConnections} were open. */
+    long refusedAtGlobalCap() {
+        return refusedAtGlobalCap.get();
+    }
+
+    /** Connections closed at accept because their address had {@code maxPerAddress} open. */
+    long refusedAtAddressCap() {
+        return refusedAtAddressCap.get();
+    }
+
+    /** Takes one of the address's places; false if it has none left. */
+    private boolean admitFrom(InetAddress address) {
+        if (!capLoopback && address.isLoopbackAddress()) {
+            return true;
+        }
+        boolean[] admitted = {false};
+        perAddress.compute(address, (a, n) -> {
+            if (n == null) {
+                admitted[0] = true;
+                return 1;
+            }
+            admitted[0] = n < maxPerAddress;
+            return admitted[0] ? n + 1 : n;
+        });
+        return admitted[0];
+    }
+
+    private void leave(InetAddress address) {
+        if (!capLoopback && address.isLoopbackAddress()) {
+            return;
+        }
+        perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    }
+
     private void loop() {
         while (!closed) {
             Socket s;
@@ -85,9 +132,19 @@ final class Acceptor implements AutoCloseable {
                 }
                 continue;
             }
+            InetAddress from = s.getInetAddress();
             if (!slots.tryAcquire()) {
-                log.warn("peer wire connection from {} refused: {} connections open", s.getRemoteSocketAddress(),
+                refusedAtGlobalCap.incrementAndGet();
+                log.debug("peer wire connection from {} refused: {} connections open", s.getRemoteSocketAddress(),
                         maxConnections);
+                closeQuietly(s);
+                continue;
+            }
+            if (!admitFrom(from)) {
+                slots.release();
+                refusedAtAddressCap.incrementAndGet();
+                log.debug("peer wire connection from {} refused: {} connections open from that address",
+                        s.getRemoteSocketAddress(), maxPerAddress);
                 closeQuietly(s);
                 continue;
             }
@@ -102,6 +159,7 @@ final class Acceptor implements AutoCloseable {
                 } finally {
                     open.remove(s);
                     closeQuietly(s);
+                    leave(from);
                     slots.release();
                 }
             });

@@ -20,7 +20,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * interested peers are unchoked at once, first come first served; one that has been unchoked for
  * {@link #ROTATE_AFTER} makes room for one that waits, and goes to the back of the line. One more,
  * optimistic, slot goes to a random waiting peer, and moves every {@link #ROTATE_AFTER}. Peers whose
- * extended handshake says {@code urgent} are unchoked at once and outside the slots.
+ * extended handshake says {@code urgent} are unchoked at once and outside the slots while they stay within
+ * their urgent allowance ({@link UploadConnection#urgentInBudget}); one that ran out of it during the last
+ * round ({@link #RECHOKE_EVERY}) is dealt a slot like any other peer, and choked first when the slots are
+ * full, until it has kept within its allowance for a round.
  *
  * <p>The slots are re-dealt when a peer's interest, urgency or connection changes, and on every
  * {@link #tick()}: its thread ticks every {@link #RECHOKE_EVERY}, and a tick also closes connections whose
@@ -108,12 +111,12 @@ final class Choker implements AutoCloseable {
         }
     }
 
-    private static State state(UploadConnection c) {
+    private State state(UploadConnection c) {
         if (!c.interested) {
             return State.NOT_INTERESTED;
         } else if (c.choked) {
             return State.CHOKED;
-        } else if (c.urgent) {
+        } else if (c.urgentInBudget(MonotonicClock.nanos(clock), RECHOKE_EVERY.toNanos())) {
             return State.URGENT;
         }
         return c.optimistic ? State.OPTIMISTIC : State.REGULAR;
@@ -129,7 +132,7 @@ final class Choker implements AutoCloseable {
             if (!c.interested) {
                 continue;
             }
-            if (c.urgent) {
+            if (c.urgentInBudget(now, RECHOKE_EVERY.toNanos())) {
                 c.unchoke(false);
             } else if (c.choked) {
                 waiting.add(c);
@@ -137,6 +140,18 @@ final class Choker implements AutoCloseable {
                 optimistic = c;
             } else {
                 regular.add(c);
+            }
+        }
+        // an urgent peer over its allowance holds a slot like the others: beyond the slots it goes first
+        for (UploadConnection c : List.copyOf(regular)) {
+            if (regular.size() <= uploadSlots) {
+                break;
+            }
+            if (c.urgent) {
+                c.choke();
+                regular.remove(c);
+                c.interestedSince = now;
+                waiting.add(c);
             }
         }
         waiting.sort(Comparator.comparingLong(c -> c.interestedSince));

@@ -4,6 +4,7 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.time.MonotonicClock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,7 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -37,11 +39,30 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Choking ({@link Choker}): at most {@code uploadSlots} interested peers are unchoked at once, first
  * come first served, and one that has been unchoked for {@link Choker#ROTATE_AFTER} makes room for one that
- * waits; one more, optimistic, slot goes to a random waiting peer every {@link Choker#ROTATE_AFTER}. Peers
- * whose BEP 10 extended handshake says {@code urgent} (our agents' demand connections) are unchoked at
- * once and outside the slots. All uploads share the {@link RateLimiter} of the settings, urgent
- * connections first. Pieces that become available later are announced to connected peers with
- * {@code have} ({@link #announce}).
+ * waits; one more, optimistic, slot goes to a random waiting peer every {@link Choker#ROTATE_AFTER}. Pieces
+ * that become available later are announced to connected peers with {@code have} ({@link #announce}).
+ *
+ * <p>Urgent connections (BEP 10 extended handshake {@code urgent: 1}: our agents' demand fetches) are served
+ * first only within a budget, so that claiming the flag cannot starve anyone:
+ * <ul>
+ *   <li>Each urgent connection has an allowance that refills at {@code urgentShare} of the upload rate divided
+ *       by the urgent connections that sent a request within the last round ({@link Choker#RECHOKE_EVERY}),
+ *       holding at most a second of that rate. While it has allowance its blocks go before normal ones at the
+ *       rate limiters; without, they wait in line with the normal ones. Each class is served first come first
+ *       served ({@link RateLimiter}), so urgent connections take turns, and normal peers keep at least
+ *       {@code 1 - urgentShare} of the rate, shared in turns with urgent connections over their allowance.</li>
+ *   <li>An urgent connection within its allowance is unchoked at once, outside the slots; one that ran out of
+ *       it in the last round is dealt a slot like any other peer and choked first when the slots are full.</li>
+ *   <li>With no upload limit (neither the host's nor the piece's) there is no rate to share: urgency then only
+ *       decides the unchoke, and TCP shares the link among the unchoked connections.</li>
+ * </ul>
+ *
+ * <p>Deadlines and caps, each counted for metrics: the whole preamble (handshake, extended handshake with
+ * its token) must arrive within {@code handshakeTimeout} of the accept; a connection on which the peer could
+ * request but sends no request for {@code idleTimeout} is closed (keep-alives do not count; a peer waiting for
+ * an unchoke is not idle); at most {@code maxConnections} connections, and {@code maxPerAddress} from one
+ * address, are open at once. A handshake naming a swarm the {@link SwarmDirectory} does not serve closes the
+ * connection before anything is kept about it.
  *
  * <p>Parts: {@link Acceptor} listens and caps the connections, this class answers the handshakes and
  * admits peers, {@link UploadConnection} serves one admitted peer, {@link Choker} deals the upload slots.
@@ -56,18 +77,56 @@ public final class PeerWireServer implements AutoCloseable {
 
 
     /**
+     * What a {@link PeerWireServer} serves and how far it trusts a peer.
+     *
      * @param bind              address to listen on (port 0 picks a free one)
      * @param maxConnections    connections served at once; more are closed at accept
-     * @param handshakeTimeout  how long a new connection may take to send its handshake
-     * @param idleTimeout       how long a connection may stay silent (BEP 3 peers keep alive every 2 min)
+     * @param handshakeTimeout  the deadline of the whole preamble (BEP 3 handshake, our BEP 10 extended
+     *                          handshake with its token), counted from the accept: bytes trickling in do not
+     *                          extend it
+     * @param idleTimeout       a connection whose peer sends no request for this long while it could (it is not
+     *                          waiting for an unchoke) and has nothing queued is closed; keep-alives do not count
      * @param uploadSlots       interested peers unchoked at once (plus one optimistic and the urgent ones)
-     * @param maxQueuedRequests requests a peer may have outstanding; more closes the connection
+     * @param maxQueuedRequests requests a peer may have outstanding, advertised as BEP 10 {@code reqq}; more
+     *                          closes the connection
      * @param uploadLimit       the host's upload rate, shared by all connections
      * @param writeTimeout      a connection whose peer stops reading for this long is closed
+     * @param maxPerAddress     connections open at once from one remote address; more are closed at accept. An
+     *                          agent opens two per swarm it fetches (urgent and normal), so the default
+     *                          ({@value #DEFAULT_MAX_PER_ADDRESS}) lets a host fetch 16 images at once
+     * @param capLoopback       whether {@code maxPerAddress} also holds for loopback addresses. Off by default:
+     *                          on loopback every peer is a process of this host (a local fleet, the fleet
+     *                          tests and the bench harness run dozens of agents on 127.0.0.1), and the global
+     *                          cap still holds
+     * @param urgentShare       the share of the upload rate that urgent connections together may take first
+     *                          (default {@value #DEFAULT_URGENT_SHARE}), see {@link PeerWireServer}
      */
     public record Settings(InetSocketAddress bind, int maxConnections, Duration handshakeTimeout,
                            Duration idleTimeout, int uploadSlots, int maxQueuedRequests, RateLimiter uploadLimit,
-                           Duration writeTimeout) {
+                           Duration writeTimeout, int maxPerAddress, boolean capLoopback, double urgentShare) {
+
+        public static final int DEFAULT_MAX_PER_ADDRESS = 32;
+        public static final double DEFAULT_URGENT_SHARE = 0.5;
+
+        public Settings {
+            if (maxConnections <= 0 || maxPerAddress <= 0 || uploadSlots <= 0 || maxQueuedRequests <= 0) {
+                throw new IllegalArgumentException("connection caps, upload slots and the request queue must be "
+                        + "positive");
+            }
+            if (!(urgentShare > 0 && urgentShare <= 1)) {
+                throw new IllegalArgumentException("urgentShare must be in (0, 1]: " + urgentShare);
+            }
+            if (!handshakeTimeout.isPositive() || !idleTimeout.isPositive() || !writeTimeout.isPositive()) {
+                throw new IllegalArgumentException("timeouts must be positive");
+            }
+        }
+
+        /** These settings with the default per-address cap (loopback exempt) and urgent share. */
+        public Settings(InetSocketAddress bind, int maxConnections, Duration handshakeTimeout, Duration idleTimeout,
+                        int uploadSlots, int maxQueuedRequests, RateLimiter uploadLimit, Duration writeTimeout) {
+            this(bind, maxConnections, handshakeTimeout, idleTimeout, uploadSlots, maxQueuedRequests, uploadLimit,
+                    writeTimeout, DEFAULT_MAX_PER_ADDRESS, false, DEFAULT_URGENT_SHARE);
+        }
 
         /** Settings with every interested peer unchoked, no rate limit, 1024 requests queued at most. */
         public Settings(InetSocketAddress bind, int maxConnections, Duration handshakeTimeout, Duration idleTimeout) {
@@ -75,14 +134,43 @@ public final class PeerWireServer implements AutoCloseable {
                     RateLimiter.UNLIMITED, Duration.ofSeconds(60));
         }
 
+        /** 512 connections, a 10 s handshake deadline, idle connections closed after 2 minutes. */
         public static Settings defaults(InetSocketAddress bind) {
-            return new Settings(bind, 512, Duration.ofSeconds(10), Duration.ofMinutes(3));
+            return new Settings(bind, 512, Duration.ofSeconds(10), Duration.ofMinutes(2));
         }
 
         /** These settings with {@code slots} upload slots and the upload rate {@code limit}. */
         public Settings withUpload(int slots, RateLimiter limit) {
             return new Settings(bind, maxConnections, handshakeTimeout, idleTimeout, slots, maxQueuedRequests, limit,
-                    writeTimeout);
+                    writeTimeout, maxPerAddress, capLoopback, urgentShare);
+        }
+
+        /** These settings with at most {@code perAddress} connections from one address, loopback too if asked. */
+        public Settings withAddressCap(int perAddress, boolean loopbackToo) {
+            return new Settings(bind, maxConnections, handshakeTimeout, idleTimeout, uploadSlots, maxQueuedRequests,
+                    uploadLimit, writeTimeout, perAddress, loopbackToo, urgentShare);
+        }
+
+        /** These settings with urgent connections taking at most {@code share} of the upload rate first. */
+        public Settings withUrgentShare(double share) {
+            return new Settings(bind, maxConnections, handshakeTimeout, idleTimeout, uploadSlots, maxQueuedRequests,
+                    uploadLimit, writeTimeout, maxPerAddress, capLoopback, share);
+        }
+    }
+
+    /** How often handshake deadlines and idle connections are checked. */
+    static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
+    /**
+     * The socket read timeout of an admitted connection (at least the idle timeout): a peer waiting for an
+     * unchoke is not idle, but a BEP 3 peer sends a keep-alive every 2 minutes, so one silent for longer is gone.
+     */
+    static final Duration SILENT_PEER_TIMEOUT = Duration.ofMinutes(3);
+
+    /** A connection that has not finished its preamble; whoever settles it first (done or expired) wins. */
+    private record Handshaking(Socket socket, long deadline, AtomicBoolean settled) {
+
+        boolean settle() {
+            return settled.compareAndSet(false, true);
         }
     }
 
@@ -97,6 +185,11 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong blocksServed = new AtomicLong();
     private final AtomicLong bytesServed = new AtomicLong();
     private final AtomicLong droppedRequests = new AtomicLong();
+    private final AtomicLong handshakeTimeouts = new AtomicLong();
+    private final AtomicLong idleCloses = new AtomicLong();
+    private final Set<Handshaking> handshaking = ConcurrentHashMap.newKeySet();
+    private volatile int activeUrgent;
+    private @Nullable Thread sweeper;
     private final InstantSource clock;
     private final Choker choker;
     private boolean started;
@@ -129,7 +222,8 @@ public final class PeerWireServer implements AutoCloseable {
         this.access = access;
         this.peerId = peerId.clone();
         this.clock = clock;
-        this.acceptor = new Acceptor(settings.maxConnections(), this::serve);
+        this.acceptor = new Acceptor(settings.maxConnections(), settings.maxPerAddress(), settings.capLoopback(),
+                this::serve);
         this.choker = new Choker(connections, settings.uploadSlots(), settings.writeTimeout(), clock);
     }
 
@@ -146,7 +240,67 @@ public final class PeerWireServer implements AutoCloseable {
         started = true;
         acceptor.start(settings.bind());
         choker.start("peer-wire-choker-" + port());
+        sweeper = Thread.ofVirtual().name("peer-wire-sweeper-" + port()).start(this::sweepLoop);
         return this;
+    }
+
+    private void sweepLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(SWEEP_EVERY);
+            } catch (InterruptedException e) {
+                return;
+            }
+            sweep();
+        }
+    }
+
+    /**
+     * Closes the connections whose preamble is past its deadline and those idle for the idle timeout, and
+     * counts the urgent connections in use; runs every {@link #SWEEP_EVERY}, and tests that move the clock
+     * call it themselves.
+     */
+    void sweep() {
+        long now = MonotonicClock.nanos(clock);
+        for (Handshaking h : handshaking) {
+            if (now - h.deadline() >= 0 && h.settle()) {
+                handshaking.remove(h);
+                handshakeTimedOut(h.socket());
+                Acceptor.closeQuietly(h.socket());
+            }
+        }
+        long idle = settings.idleTimeout().toNanos();
+        long round = Choker.RECHOKE_EVERY.toNanos();
+        int urgent = 0;
+        for (UploadConnection c : connections) {
+            if (c.idle(now, idle)) {
+                idleCloses.incrementAndGet();
+                log.debug("closing peer {}: no request for {}", c.socket.getRemoteSocketAddress(),
+                        settings.idleTimeout());
+                c.close();
+            } else if (c.urgent && c.requestedWithin(now, round)) {
+                urgent++;
+            }
+        }
+        activeUrgent = urgent;
+    }
+
+    private void handshakeTimedOut(Socket socket) {
+        handshakeTimeouts.incrementAndGet();
+        log.debug("closing peer {}: no complete handshake within {} of the accept", socket.getRemoteSocketAddress(),
+                settings.handshakeTimeout());
+    }
+
+    /**
+     * The rate at which one urgent connection's allowance refills: {@code urgentShare} of the upload rate (of
+     * the piece's own limiter when the host's upload is not limited), shared by the urgent connections that
+     * sent a request within the last round; 0 when nothing is limited.
+     */
+    double urgentRatePerPeer(RateLimiter pieceLimit) {
+        long host = settings.uploadLimit().bytesPerSecond();
+        long piece = pieceLimit.bytesPerSecond();
+        long rate = host > 0 && piece > 0 ? Math.min(host, piece) : Math.max(host, piece);
+        return rate * settings.urgentShare() / Math.max(1, activeUrgent);
     }
 
     /** The port it listens on; -1 before {@link #start()}. */
@@ -185,6 +339,36 @@ public final class PeerWireServer implements AutoCloseable {
     /** Peers unchoked now (regular, optimistic and urgent). */
     public int unchokedConnections() {
         return (int) connections.stream().filter(c -> !c.choked).count();
+    }
+
+    /** Connections closed at accept because {@code maxConnections} were open. */
+    public long refusedAtConnectionCap() {
+        return acceptor.refusedAtGlobalCap();
+    }
+
+    /** Connections closed at accept because their remote address had {@code maxPerAddress} open. */
+    public long refusedAtAddressCap() {
+        return acceptor.refusedAtAddressCap();
+    }
+
+    /** Connections closed because their preamble was not complete by its deadline. */
+    public long handshakeTimeouts() {
+        return handshakeTimeouts.get();
+    }
+
+    /** Connections closed because the peer sent no request for the idle timeout. */
+    public long idleCloses() {
+        return idleCloses.get();
+    }
+
+    /** Connections accepted whose preamble is not complete yet. */
+    int pendingHandshakes() {
+        return handshaking.size();
+    }
+
+    /** The connections admitted and open now, for tests. */
+    Set<UploadConnection> connections() {
+        return java.util.Collections.unmodifiableSet(connections);
     }
 
     /** Requests dropped because the peer was choked when they arrived (BEP 3). */
@@ -237,9 +421,13 @@ public final class PeerWireServer implements AutoCloseable {
     private void serve(Socket socket) {
         Object remote = socket.getRemoteSocketAddress();
         UploadConnection connection = null;
+        Handshaking pending = new Handshaking(socket,
+                MonotonicClock.nanos(clock) + settings.handshakeTimeout().toNanos(), new AtomicBoolean());
+        handshaking.add(pending);
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout((int) settings.handshakeTimeout().toMillis());
+            // the deadline is the sweeper's to enforce, on the clock; this only backs it up
+            socket.setSoTimeout((int) SILENT_PEER_TIMEOUT.toMillis());
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             PeerWireWriter out = new PeerWireWriter(socket.getOutputStream());
             Handshake theirs = PeerWireReader.readHandshake(in);
@@ -248,18 +436,20 @@ public final class PeerWireServer implements AutoCloseable {
             out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(), peerId));
             if (theirs.supportsExtensions()) {
                 // BEP 10: sent right after the handshake, before the bitfield (which waits for the peer's
-                // extended handshake, where its access token is)
+                // extended handshake, where its access token is); reqq tells the peer our request budget
                 out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "v", "bootswarm/0.1",
                         "reqq", (long) settings.maxQueuedRequests()))));
             }
             out.flush();
             PeerWireReader reader = new PeerWireReader(in, WireLimits.forPieces(swarm.pieceCount()));
             Preamble preamble = theirs.supportsExtensions()
-                    ? Preamble.read(socket, reader, settings.handshakeTimeout(), clock) : Preamble.NONE;
-            PeerAccess.Admission admission = preamble == null
-                    ? PeerAccess.Admission.refused("no-extended-handshake")
-                    : access.admit(theirs.swarmId(), theirs.peerId(), preamble.token());
-            if (preamble == null || !admission.admitted()) {
+                    ? Preamble.read(reader, pending.deadline(), clock) : Preamble.NONE;
+            if (preamble == null || !pending.settle()) {
+                throw new SocketTimeoutException("no extended handshake in time");
+            }
+            handshaking.remove(pending);
+            PeerAccess.Admission admission = access.admit(theirs.swarmId(), theirs.peerId(), preamble.token());
+            if (!admission.admitted()) {
                 refused.incrementAndGet();
                 log.warn("refusing peer {} for swarm {}: {}", remote, theirs.swarmId(), admission.reason());
                 return;
@@ -269,6 +459,7 @@ public final class PeerWireServer implements AutoCloseable {
             connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
                     settings.maxQueuedRequests(), clock);
             connections.add(connection);
+            socket.setSoTimeout((int) Math.max(settings.idleTimeout().toMillis(), SILENT_PEER_TIMEOUT.toMillis()));
             PieceSet have = swarm.available();
             if (have.cardinality() > 0) {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
@@ -281,12 +472,15 @@ public final class PeerWireServer implements AutoCloseable {
             if (preamble.interested()) {
                 connection.interestedEarly();
             }
-            socket.setSoTimeout((int) settings.idleTimeout().toMillis());
             connection.readLoop(reader);
+        } catch (SocketTimeoutException e) {
+            if (pending.settle()) {
+                handshakeTimedOut(socket);
+            } else if (connection != null) {
+                log.info("closing silent peer {}", remote);
+            }
         } catch (EOFException | SocketException e) {
             log.debug("peer {} disconnected: {}", remote, e.toString());
-        } catch (SocketTimeoutException e) {
-            log.info("closing silent peer {}", remote);
         } catch (WireProtocolException e) {
             protocolErrors.incrementAndGet();
             log.warn("closing peer {}: protocol error: {}", remote, e.getMessage());
@@ -296,8 +490,9 @@ public final class PeerWireServer implements AutoCloseable {
             // a failing ServedSwarm (e.g. its store went away): drop this connection, keep serving
             log.warn("closing peer {}: serving failed", remote, e);
         } finally {
+            handshaking.remove(pending);
             if (connection != null) {
-                connection.close();
+                connection.closeAndJoin();
                 connections.remove(connection);
                 interestChanged(connection);
             }
@@ -324,5 +519,8 @@ public final class PeerWireServer implements AutoCloseable {
         closed = true;
         acceptor.close();
         choker.close();
+        if (sweeper != null) {
+            sweeper.interrupt();
+        }
     }
 }

@@ -5,12 +5,9 @@ import io.bootswarm.common.time.MonotonicClock;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a peer sent between its handshake and its BEP 10 extended handshake, which carries its access
@@ -29,21 +26,21 @@ record Preamble(@Nullable Map<?, ?> handshake, byte @Nullable [] token, boolean 
     private static final int MAX_MESSAGES = 64;
 
     /**
-     * Reads up to the peer's extended handshake, within {@code timeout} of {@code clock}. Requests
+     * Reads up to the peer's extended handshake, until {@code deadline} (nanoseconds of {@code clock}, see
+     * {@link MonotonicClock#nanos}): the deadline of the whole handshake, counted from the accept, so that
+     * bytes trickling in do not extend it. A read blocked at the deadline is ended by the server's sweeper,
+     * which closes the socket; a read timing out on the socket's own timeout counts as late too. Requests
      * meanwhile are dropped (the peer is choked, BEP 3); a piece is a protocol error.
      *
      * @return null when the peer sent no extended handshake in time
      */
-    static @Nullable Preamble read(Socket socket, PeerWireReader reader, Duration timeout, InstantSource clock)
+    static @Nullable Preamble read(PeerWireReader reader, long deadline, InstantSource clock)
             throws IOException {
-        long deadline = MonotonicClock.nanos(clock) + timeout.toNanos();
         boolean interested = false;
         for (int i = 0; i < MAX_MESSAGES; i++) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - MonotonicClock.nanos(clock));
-            if (left <= 0) {
+            if (deadline - MonotonicClock.nanos(clock) <= 0) {
                 return null;
             }
-            socket.setSoTimeout((int) Math.max(1, left));
             PeerMessage m;
             try {
                 m = reader.read();

@@ -3,9 +3,11 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.time.MonotonicClock;
 
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * A token bucket in bytes per second with two classes of callers: urgent ones (a demand fetch a
@@ -15,6 +17,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * speeds. A caller may take more than is in the bucket and leave it in debt, so a block larger than
  * the burst still passes; the next callers then wait the debt off.
  *
+ * <p>Callers of one class pass in the order they arrived (first come, first served): a connection that
+ * waits here with one block at a time and comes back for the next one joins the back of the line, so the
+ * connections of a class take turns (round robin) instead of the quickest thread winning every race.
+ *
  * <p>The bucket refills from an {@link InstantSource} ({@link MonotonicClock#system()} unless given): on a
  * hand-moved clock it refills only when the clock is moved, so tests count bytes instead of timing them.
  */
@@ -23,6 +29,9 @@ public final class RateLimiter {
     /** No limit: {@link #acquire} returns at once. */
     public static final RateLimiter UNLIMITED = new RateLimiter(0, 0);
 
+    /** How often a caller that is not first in its line looks again without being signalled. */
+    private static final long NOT_FIRST_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
     private final long bytesPerSecond;
     private final long burst;
     private final InstantSource clock;
@@ -30,8 +39,8 @@ public final class RateLimiter {
     private final Condition changed = lock.newCondition();
     private double tokens;
     private long refilledAt;
-    private int urgentWaiting;
-    private int normalWaiting;
+    private final ArrayDeque<Object> urgentLine = new ArrayDeque<>();
+    private final ArrayDeque<Object> normalLine = new ArrayDeque<>();
 
     /**
      * @param bytesPerSecond the rate; 0 or less for no limit
@@ -75,39 +84,58 @@ public final class RateLimiter {
 
     /** Waits until {@code bytes} may pass; urgent callers go before normal ones. */
     public void acquire(int bytes, boolean urgent) throws InterruptedException {
+        acquire(bytes, urgent, () -> false);
+    }
+
+    /**
+     * Waits until {@code bytes} may pass, or until {@code abandon} holds when checked: it is checked while
+     * waiting, at the latest when {@link #wake()} is called, so that a caller can be called off without an
+     * interrupt (an interrupt would also close any {@code FileChannel} the thread later touches).
+     *
+     * @return true when the bytes were taken, false when the wait was abandoned (nothing taken)
+     */
+    public boolean acquire(int bytes, boolean urgent, BooleanSupplier abandon) throws InterruptedException {
         if (bytesPerSecond == 0) {
-            return;
+            return !abandon.getAsBoolean();
         }
+        Object ticket = new Object();
+        ArrayDeque<Object> line = urgent ? urgentLine : normalLine;
         lock.lockInterruptibly();
         try {
-            if (urgent) {
-                urgentWaiting++;
-            } else {
-                normalWaiting++;
-            }
+            line.addLast(ticket);
             try {
                 while (true) {
-                    refill();
-                    boolean mayGo = urgent || urgentWaiting == 0;
-                    if (mayGo && tokens > 0) {
-                        tokens -= bytes;
-                        if (urgent) {
-                            changed.signalAll();
-                        }
-                        return;
+                    if (abandon.getAsBoolean()) {
+                        return false;
                     }
-                    long waitNanos = tokens > 0 ? TimeUnit.MILLISECONDS.toNanos(5)
+                    refill();
+                    boolean first = line.peekFirst() == ticket && (urgent || urgentLine.isEmpty());
+                    if (first && tokens > 0) {
+                        tokens -= bytes;
+                        return true;
+                    }
+                    long waitNanos = !first ? NOT_FIRST_RECHECK_NANOS
+                            : tokens > 0 ? TimeUnit.MILLISECONDS.toNanos(5)
                             : (long) (-tokens * 1e9 / bytesPerSecond) + 1;
                     changed.awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
                 }
             } finally {
-                if (urgent) {
-                    urgentWaiting--;
-                    changed.signalAll();
-                } else {
-                    normalWaiting--;
-                }
+                line.remove(ticket);
+                changed.signalAll();
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Makes every waiting caller check its {@code abandon} condition now. */
+    public void wake() {
+        if (bytesPerSecond == 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -131,7 +159,7 @@ public final class RateLimiter {
     int callersIn(boolean urgent) {
         lock.lock();
         try {
-            return urgent ? urgentWaiting : normalWaiting;
+            return urgent ? urgentLine.size() : normalLine.size();
         } finally {
             lock.unlock();
         }

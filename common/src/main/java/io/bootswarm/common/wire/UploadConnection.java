@@ -3,33 +3,47 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.time.MonotonicClock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * One connection of a {@link PeerWireServer}, from the uploading side: the server's reader thread
  * files the peer's requests into a bounded queue; a writer thread sends control messages (choke,
  * unchoke, have, keep-alive) first and then the queued blocks, each after taking its bytes from
  * the swarm's limiter for the piece ({@link ServedSwarm#limiterFor}) and then from the host's
- * upload {@link RateLimiter}. A connection whose extended handshake says
- * {@code urgent} carries demand fetches: it is never choked and goes first at the rate limiter.
- * Its time stamps are nanoseconds of the server's clock ({@link MonotonicClock#nanos}).
+ * upload {@link RateLimiter}. A connection whose extended handshake says {@code urgent} carries demand
+ * fetches: it goes first at the rate limiters, but only within its urgent allowance (see
+ * {@link PeerWireServer} for the rule); past it, its blocks wait in line with everyone else's and the
+ * {@link Choker} deals it a slot like any other peer for a round.
+ *
+ * <p>Closing never interrupts the writer: it may be reading the swarm's files, and an interrupt there
+ * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}).
+ * {@link #closeAndJoin()} closes the socket (which ends a blocked write), wakes the writer's queue and its
+ * rate limiter, and joins it. Time stamps are nanoseconds of the server's clock ({@link MonotonicClock#nanos}).
  */
 final class UploadConnection {
 
     private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
     private static final Object WAKE = new Object();
     private static final long KEEP_ALIVE_AFTER = TimeUnit.SECONDS.toNanos(90);
+    /** How long closing waits for the writer to finish the block it is reading or sending. */
+    private static final Duration WRITER_JOIN = Duration.ofSeconds(10);
+    /** The urgent allowance holds at most this much of its rate (and at least one block). */
+    private static final long ALLOWANCE_BURST_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     final Socket socket;
     final SwarmId swarmId;
@@ -38,6 +52,7 @@ final class UploadConnection {
     private final PeerWireServer server;
     private final ConcurrentLinkedQueue<PeerMessage> control = new ConcurrentLinkedQueue<>();
     private final LinkedBlockingDeque<Object> requests;
+    private final AtomicInteger queuedRequests = new AtomicInteger();
     private final int maxQueued;
     volatile boolean interested;
     volatile boolean choked = true;
@@ -46,6 +61,15 @@ final class UploadConnection {
     volatile long interestedSince;
     volatile long unchokedAt;
     volatile long writingSince;
+    /** When the peer last sent a request (or was admitted): idleness counts from here or the last unchoke. */
+    private volatile long lastRequestAt;
+    /** When the urgent allowance last ran out; {@link Long#MIN_VALUE} if it never did. */
+    private volatile long overranAt = Long.MIN_VALUE;
+    private volatile boolean serving;
+    private volatile RateLimiter waitingOn = RateLimiter.UNLIMITED;
+    private volatile @Nullable Thread writer;
+    private double allowance = Double.NaN;
+    private long allowanceAt;
     private final InstantSource clock;
     private volatile long lastWrite;
     private volatile boolean closed;
@@ -54,6 +78,7 @@ final class UploadConnection {
                      int maxQueued, InstantSource clock) {
         this.clock = clock;
         this.lastWrite = MonotonicClock.nanos(clock);
+        this.lastRequestAt = lastWrite;
         this.socket = socket;
         this.swarmId = swarmId;
         this.swarm = swarm;
@@ -63,44 +88,59 @@ final class UploadConnection {
         this.requests = new LinkedBlockingDeque<>();
     }
 
-    /** The reader loop: runs on the connection's own thread until the peer leaves or misbehaves. */
+    /**
+     * The reader loop: runs on the connection's own thread until the peer leaves or misbehaves; the caller
+     * then counts why and calls {@link #closeAndJoin()}.
+     */
     void readLoop(PeerWireReader reader) throws IOException {
-        Thread writer = Thread.ofVirtual().name("peer-wire-writer-" + socket.getRemoteSocketAddress())
+        writer = Thread.ofVirtual().name("peer-wire-writer-" + socket.getRemoteSocketAddress())
                 .start(this::writeLoop);
-        try {
-            while (!closed) {
-                switch (reader.read()) {
-                    case PeerMessage.Interested i -> {
-                        if (!interested) {
-                            interested = true;
-                            interestedSince = MonotonicClock.nanos(clock);
-                            server.interestChanged(this);
-                        }
-                    }
-                    case PeerMessage.NotInterested n -> {
-                        if (interested) {
-                            interested = false;
-                            server.interestChanged(this);
-                        }
-                    }
-                    case PeerMessage.Request r -> request(r);
-                    case PeerMessage.Cancel c -> requests.removeIf(o -> o instanceof PeerMessage.Request r
-                            && r.piece() == c.piece() && r.begin() == c.begin() && r.length() == c.length());
-                    case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
-                    case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
-                    default -> {
-                        // keep-alive, have, bitfield, the peer's own choke state, port, extension messages
+        while (!closed) {
+            switch (reader.read()) {
+                case PeerMessage.Interested i -> {
+                    if (!interested) {
+                        interested = true;
+                        interestedSince = MonotonicClock.nanos(clock);
+                        server.interestChanged(this);
                     }
                 }
+                case PeerMessage.NotInterested n -> {
+                    if (interested) {
+                        interested = false;
+                        server.interestChanged(this);
+                    }
+                }
+                case PeerMessage.Request r -> request(r);
+                case PeerMessage.Cancel c -> dropQueued(r -> r.piece() == c.piece() && r.begin() == c.begin()
+                        && r.length() == c.length());
+                case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
+                case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
+                default -> {
+                    // keep-alive, have, bitfield, the peer's own choke state, port, extension messages
+                }
             }
-        } finally {
-            closed = true;
-            requests.offer(WAKE);
-            writer.interrupt();
+        }
+    }
+
+    /** Closes the connection and waits for the writer to finish the block it may be reading or sending. */
+    void closeAndJoin() {
+        close();
+        Thread w = writer;
+        if (w == null) {
+            return;
+        }
+        try {
+            if (!w.join(WRITER_JOIN)) {
+                log.warn("peer {}: the writer is still busy {} after the close", socket.getRemoteSocketAddress(),
+                        WRITER_JOIN);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     private void request(PeerMessage.Request r) throws WireProtocolException {
+        lastRequestAt = MonotonicClock.nanos(clock);
         int pieceLength = swarm.pieceLength(r.piece());
         if (r.begin() < 0 || (long) r.begin() + r.length() > pieceLength) {
             throw new WireProtocolException("request [" + r.begin() + ", +" + r.length() + ") outside piece "
@@ -113,10 +153,21 @@ final class UploadConnection {
             server.requestDropped(); // BEP 3: requests while choked are dropped
             return;
         }
-        if (requests.size() >= maxQueued) {
+        if (queuedRequests.get() >= maxQueued) {
             throw new WireProtocolException("more than " + maxQueued + " requests outstanding");
         }
+        queuedRequests.incrementAndGet();
         requests.offer(r);
+    }
+
+    /** Removes the queued requests that {@code which} matches. */
+    private void dropQueued(Predicate<PeerMessage.Request> which) {
+        for (Iterator<Object> it = requests.iterator(); it.hasNext(); ) {
+            if (it.next() instanceof PeerMessage.Request r && which.test(r)) {
+                it.remove();
+                queuedRequests.decrementAndGet();
+            }
+        }
     }
 
     private void extendedHandshake(byte[] payload) {
@@ -134,7 +185,7 @@ final class UploadConnection {
         if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
             server.peerSeen(this, port.intValue());
         }
-        if (Long.valueOf(1).equals(m.get("urgent"))) {
+        if (Long.valueOf(1).equals(m.get("urgent")) && !urgent) {
             urgent = true;
             server.interestChanged(this);
         }
@@ -159,8 +210,9 @@ final class UploadConnection {
         if (!choked) {
             choked = true;
             optimistic = false;
-            requests.clear();
+            dropQueued(r -> true);
             send(PeerMessage.CHOKE);
+            waitingOn.wake();
         }
     }
 
@@ -186,6 +238,9 @@ final class UploadConnection {
                     continue;
                 }
                 Object next = requests.poll(30, TimeUnit.SECONDS);
+                if (next instanceof PeerMessage.Request) {
+                    queuedRequests.decrementAndGet();
+                }
                 if (next == null) {
                     if (MonotonicClock.nanos(clock) - lastWrite > KEEP_ALIVE_AFTER) {
                         write(() -> out.write(PeerMessage.KEEP_ALIVE));
@@ -194,27 +249,105 @@ final class UploadConnection {
                     continue;
                 }
                 if (next instanceof PeerMessage.Request r && !choked) {
-                    swarm.limiterFor(r.piece()).acquire(r.length(), urgent);
-                    server.uploadLimiter().acquire(r.length(), urgent);
-                    swarm.readBlock(r.piece(), r.begin(), block, r.length());
-                    write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
-                    swarm.uploaded(r.length());
-                    server.blockServed(r.length());
+                    serving = true;
+                    try {
+                        serve(r, block);
+                    } finally {
+                        serving = false;
+                    }
                 }
                 if (control.isEmpty() && requests.isEmpty()) {
                     flush();
                 }
             }
         } catch (InterruptedException e) {
-            // closing
+            Thread.currentThread().interrupt();
+            close();
         } catch (IOException | RuntimeException e) {
-            if (e instanceof SocketException || server.isClosed()) {
+            if (e instanceof SocketException || closed || server.isClosed()) {
                 log.debug("peer {} gone while sending: {}", socket.getRemoteSocketAddress(), e.toString());
             } else {
                 log.warn("closing peer {}: sending failed: {}", socket.getRemoteSocketAddress(), e.toString());
             }
             close();
         }
+    }
+
+    /** Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters. */
+    private void serve(PeerMessage.Request r, byte[] block) throws IOException, InterruptedException {
+        RateLimiter pieceLimit = swarm.limiterFor(r.piece());
+        boolean asUrgent = urgent && withinAllowance(r.length(), pieceLimit);
+        if (!pass(pieceLimit, r.length(), asUrgent) || !pass(server.uploadLimiter(), r.length(), asUrgent)) {
+            return;
+        }
+        swarm.readBlock(r.piece(), r.begin(), block, r.length());
+        write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
+        swarm.uploaded(r.length());
+        server.blockServed(r.length());
+    }
+
+    /**
+     * Waits at {@code limiter}; what is buffered is flushed first if it will have to wait, so that the blocks
+     * sent before reach the peer now rather than after the wait.
+     */
+    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent) throws InterruptedException, IOException {
+        if (limiter.isLimited() && limiter.available() <= 0) {
+            flush();
+        }
+        waitingOn = limiter;
+        try {
+            return limiter.acquire(bytes, asUrgent, () -> closed || choked);
+        } finally {
+            waitingOn = RateLimiter.UNLIMITED;
+        }
+    }
+
+    /**
+     * Takes {@code bytes} from the urgent allowance, which refills at the server's urgent rate per urgent
+     * connection ({@link PeerWireServer#urgentRatePerPeer}); false (and the overrun noted for the
+     * {@link Choker}) when it is used up. Without any rate limit there is no allowance to keep: urgency then
+     * only decides the unchoke, and TCP shares the link. Called by the writer thread only.
+     */
+    private boolean withinAllowance(int bytes, RateLimiter pieceLimit) {
+        double rate = server.urgentRatePerPeer(pieceLimit);
+        if (rate <= 0) {
+            return true;
+        }
+        long now = MonotonicClock.nanos(clock);
+        double burst = Math.max(WireLimits.BLOCK_LENGTH, rate * ALLOWANCE_BURST_NANOS / 1e9);
+        allowance = Double.isNaN(allowance) ? burst : Math.min(burst, allowance + (now - allowanceAt) * rate / 1e9);
+        allowanceAt = now;
+        if (allowance > 0) {
+            allowance -= bytes;
+            return true;
+        }
+        overranAt = now;
+        return false;
+    }
+
+    /**
+     * True while this urgent connection stays within its allowance: it ran out of it not at all, or longer
+     * than {@code round} ago. Such a connection is unchoked outside the upload slots.
+     */
+    boolean urgentInBudget(long now, long round) {
+        return urgent && (overranAt == Long.MIN_VALUE || now - overranAt >= round);
+    }
+
+    /** True when the peer sent a request within {@code round} nanoseconds (or was admitted then), or has some queued. */
+    boolean requestedWithin(long now, long round) {
+        return now - lastRequestAt < round || queuedRequests.get() > 0;
+    }
+
+    /**
+     * True when the peer has sent no request for {@code limit} nanoseconds (keep-alives and other messages do
+     * not count) while it could have: it is not waiting for an unchoke, nothing of it is queued or being sent,
+     * and it was unchoked (or admitted) longer ago than that.
+     */
+    boolean idle(long now, long limit) {
+        if (closed || (interested && choked) || serving || queuedRequests.get() > 0 || writingSince != 0) {
+            return false;
+        }
+        return now - Math.max(lastRequestAt, unchokedAt) > limit;
     }
 
     @FunctionalInterface
@@ -236,6 +369,7 @@ final class UploadConnection {
         write(out::flush);
     }
 
+    /** Closes the socket and wakes the writer wherever it waits; never interrupts it. */
     void close() {
         closed = true;
         try {
@@ -243,17 +377,17 @@ final class UploadConnection {
         } catch (IOException ignored) {
             // closing anyway
         }
+        requests.offerFirst(WAKE);
+        waitingOn.wake();
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     /** The number of requests waiting to be served. */
     int queued() {
-        int n = 0;
-        for (Iterator<Object> it = requests.iterator(); it.hasNext(); ) {
-            if (it.next() instanceof PeerMessage.Request) {
-                n++;
-            }
-        }
-        return n;
+        return queuedRequests.get();
     }
 
     /** True when a write has been stuck for longer than {@code nanos}. */

@@ -319,4 +319,61 @@ class PeerWireServerChokingTest {
         }).isInstanceOf(IOException.class);
         assertThat(server.protocolErrors()).isEqualTo(1);
     }
+
+    @Test
+    void anUrgentPeerOverItsAllowanceIsDealtASlotLikeTheOthersUntilItKeepsWithinItForARound() throws Exception {
+        for (int i = 0; i < PIECES; i++) {
+            available.add(i);
+        }
+        int block = 16 * 1024;
+        RateLimiter limit = new RateLimiter(32L * block, block, clock); // a block per 1/32 s of the clock
+        limit.acquire(block, false);
+        start(1, limit, 1024);
+        Peer a = new Peer(false);
+        interested(a);
+        Peer b = new Peer(false);
+        interested(b);
+        Peer u = new Peer(true);
+        interested(u);
+        assertThat(List.of(state(a), state(b), state(u)))
+                .containsExactly(State.REGULAR, State.OPTIMISTIC, State.URGENT);
+        java.util.concurrent.BlockingQueue<PeerMessage> received = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                while (true) {
+                    received.add(u.next());
+                }
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+        for (int i = 0; i < 200; i++) {
+            u.out.write(new PeerMessage.Request(i % PIECES, (i / PIECES % 2) * block, block));
+        }
+        u.out.flush();
+        UploadConnection uc = server.connections().stream()
+                .filter(c -> c.socket.getPort() == u.socket.getLocalPort()).findFirst().orElseThrow();
+        long round = Choker.RECHOKE_EVERY.toNanos();
+        // its allowance: half the rate (16 blocks a second), a second's worth to start with
+        int steps = 0;
+        while (uc.urgentInBudget(io.bootswarm.common.time.MonotonicClock.nanos(clock), round)) {
+            assertThat(steps++).as("allowance used up within 40 blocks").isLessThan(40);
+            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
+            long served = server.blocksServed();
+            clock.advance(Duration.ofNanos(1_000_000_000L / 32));
+            await().until(() -> server.blocksServed() == served + 1);
+            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
+        }
+        assertThat(steps).as("the first second's allowance, then half a block a step").isBetween(30, 34);
+        server.choker().tick();
+        assertThat(state(u)).as("over its allowance, beyond the one slot").isEqualTo(State.CHOKED);
+        assertThat(state(a)).isEqualTo(State.REGULAR);
+        await().until(() -> received.contains(PeerMessage.CHOKE));
+        long servedWhenChoked = server.blocksServed();
+
+        clock.advance(Choker.RECHOKE_EVERY);
+        server.choker().tick();
+        assertThat(state(u)).as("a round within its allowance: urgent again").isEqualTo(State.URGENT);
+        assertThat(server.blocksServed()).isEqualTo(servedWhenChoked);
+    }
 }

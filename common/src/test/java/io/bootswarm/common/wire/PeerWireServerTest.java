@@ -4,12 +4,21 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.testing.ManualClock;
+import io.bootswarm.testing.Sockets;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.io.TempDir;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -91,7 +100,7 @@ class PeerWireServerTest {
         }
 
         @Override
-        public void readBlock(int piece, int begin, byte[] dst, int length) {
+        public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
             System.arraycopy(data, piece * PIECE + begin, dst, 0, length);
         }
 
@@ -265,7 +274,7 @@ class PeerWireServerTest {
             Map<?, ?> dict = (Map<?, ?>) Bencode.decode(e.payload());
             assertThat(dict.get("m")).isInstanceOf(Map.class);
             assertThat((Map<?, ?>) dict.get("m")).isEmpty();
-            assertThat(dict.get("reqq")).isInstanceOf(Long.class);
+            assertThat(dict.get("reqq")).as("our request budget, BEP 10 reqq").isEqualTo(1024L);
             assertThat(new String((byte[]) dict.get("v"), StandardCharsets.UTF_8)).startsWith("bootswarm");
             c.assertSilentFor(200);
             c.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of()))));
@@ -438,6 +447,8 @@ class PeerWireServerTest {
                 }
                 await(k.why() + ": protocol error counted", () -> server.protocolErrors() == errors + 1);
                 await(k.why() + ": connection released", () -> server.openConnections() == 1);
+                assertThat(server.connections()).as(k.why() + ": only the bystander is kept").hasSize(1);
+                assertThat(server.pendingHandshakes()).as(k.why() + ": no handshake left pending").isZero();
                 assertThat(uploaded.get()).as(k.why() + ": nothing uploaded").isEqualTo(up);
                 // the connection opened before keeps being served
                 bystander.send(new PeerMessage.Request(1, 0, 16384));
@@ -469,14 +480,21 @@ class PeerWireServerTest {
     }
 
     @Test
-    void aSilentPeerIsDroppedAfterTheHandshakeTimeout() throws Exception {
+    void aSilentPeerIsDroppedAtTheHandshakeDeadline() throws Exception {
         server.close();
         server = startServer(1, Duration.ofMillis(300), new MemorySwarm(PieceSet.full(PIECES), uploaded),
                 new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
         try (Client c = new Client()) {
+            await("accepted", () -> server.pendingHandshakes() == 1);
+            clock.advance(Duration.ofMillis(299));
+            server.sweep();
+            c.assertSilentFor(50);
+            clock.advance(Duration.ofMillis(1));
+            server.sweep();
             assertThat(c.closedByServer()).isTrue();
         }
         assertThat(server.protocolErrors()).isZero();
+        assertThat(server.handshakeTimeouts()).isEqualTo(1);
         await("slot released", () -> server.openConnections() == 0);
         // the single slot is free again
         retry(() -> {
@@ -511,6 +529,7 @@ class PeerWireServerTest {
             assertThat(c.closedByServer()).as("third connection closed at accept").isTrue();
         }
         assertThat(server.openConnections()).isEqualTo(2);
+        assertThat(server.refusedAtConnectionCap()).isEqualTo(1);
         // the first two still work
         for (Client k : List.of(a, b)) {
             assertThat(k.read()).isInstanceOf(PeerMessage.Bitfield.class);
@@ -568,7 +587,7 @@ class PeerWireServerTest {
         server.close();
         ServedSwarm broken = new MemorySwarm(PieceSet.full(PIECES), uploaded) {
             @Override
-            public void readBlock(int piece, int begin, byte[] dst, int length) {
+            public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
                 if (piece == 3) {
                     throw new IllegalStateException("disk on fire");
                 }
@@ -624,6 +643,85 @@ class PeerWireServerTest {
                 assertThat(((PeerMessage.Piece) throttled.read()).block()).isEqualTo(slice(1, (b % 2) * 16384, 16384));
             }
             assertThat(slow.available()).isZero();
+        }
+    }
+
+    @Test
+    void closingAConnectionWhoseWriterIsReadingAFileLeavesTheFileOpenForTheOthers(@TempDir Path dir) throws Exception {
+        server.close();
+        Path file = dir.resolve("image");
+        Files.write(file, data);
+        Semaphore inRead = new Semaphore(0);
+        Semaphore mayRead = new Semaphore(0);
+        AtomicBoolean holdNext = new AtomicBoolean(true);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ServedSwarm onDisk = new MemorySwarm(PieceSet.full(PIECES), uploaded) {
+                @Override
+                public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
+                    if (holdNext.getAndSet(false)) {
+                        inRead.release();
+                        mayRead.acquireUninterruptibly(); // keeps an interrupt pending, as a slow disk would
+                    }
+                    channel.read(ByteBuffer.wrap(dst, 0, length), (long) piece * PIECE + begin);
+                }
+            };
+            server = startServer(4, Duration.ofSeconds(5), onDisk, new MemorySwarm(new PieceSet(PIECES), uploadedEmpty));
+            Client leaving = unchokedClient();
+            leaving.send(new PeerMessage.Request(1, 0, 100));
+            inRead.acquire();
+            UploadConnection connection = server.connections().iterator().next();
+            leaving.close();
+            // the server notices the peer left: its socket is closed (while the writer is still in the file)
+            await("the server closed the connection", () -> connection.socket.isClosed());
+            mayRead.release();
+            await("connection released", () -> server.openConnections() == 0);
+            assertThat(channel.isOpen()).as("the swarm's file channel").isTrue();
+            try (Client next = unchokedClient()) {
+                next.send(new PeerMessage.Request(4, 10, 1000));
+                assertThat(((PeerMessage.Piece) next.read()).block()).isEqualTo(slice(4, 10, 1000));
+            }
+        }
+    }
+
+    @Test
+    void queuedControlMessagesDoNotCountAgainstThePeersRequestBudget() throws Exception {
+        server.close();
+        RateLimiter slow = new RateLimiter(128 * 1024, 16 * 1024, clock);
+        var settings = new PeerWireServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4,
+                Duration.ofSeconds(5), Duration.ofSeconds(30), 4, 8, slow, Duration.ofSeconds(60));
+        MemorySwarm swarm = new MemorySwarm(PieceSet.full(PIECES), uploaded);
+        server = new PeerWireServer(settings, id -> Optional.of(swarm), SERVER_PEER_ID, PeerAccess.OPEN, clock).start();
+        try (Client c = unchokedClient()) {
+            // the first block takes the bucket, the second waits for the clock; then 8 more are queued: the budget
+            c.send(new PeerMessage.Request(0, 0, 16384), new PeerMessage.Request(1, 0, 16384));
+            await("one served, one waiting", () -> server.blocksServed() == 1 && slow.callersIn(false) == 1);
+            for (int i = 0; i < 8; i++) {
+                c.out.write(new PeerMessage.Request(i % PIECES, 0, 16384));
+            }
+            c.out.flush();
+            await("eight queued", () -> server.connections().iterator().next().queued() == 8);
+            c.send(new PeerMessage.Request(5, 0, 16384));
+            assertThat(Sockets.closedByOtherSide(c.socket, c.in, Duration.ofSeconds(5)))
+                    .as("a ninth queued request breaks the budget").isTrue();
+            assertThat(server.protocolErrors()).isEqualTo(1);
+        }
+        await("first connection gone", () -> server.connections().isEmpty());
+        try (Client c = unchokedClient()) {
+            c.send(new PeerMessage.Request(0, 0, 16384));
+            await("one waiting", () -> slow.callersIn(false) == 1);
+            for (int i = 0; i < 7; i++) {
+                c.out.write(new PeerMessage.Request(i % PIECES, 0, 16384));
+            }
+            c.out.flush();
+            await("seven queued", () -> server.connections().iterator().next().queued() == 7);
+            for (int piece = 0; piece < PIECES; piece++) {
+                server.announce(swarmId, piece); // queued for the writer, which waits at the limiter
+            }
+            c.send(new PeerMessage.Request(5, 0, 16384));
+            await("eight queued", () -> server.connections().iterator().next().queued() == 8);
+            c.send(PeerMessage.KEEP_ALIVE);
+            assertThat(server.protocolErrors()).as("eight queued and haves waiting are within the budget").isEqualTo(1);
+            assertThat(server.connections()).hasSize(1);
         }
     }
 }

@@ -111,4 +111,60 @@ class RateLimiterTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @Test
+    void callersOfOneClassPassInTheOrderTheyCame() throws Exception {
+        RateLimiter limiter = new RateLimiter(1L << 20, 16 * 1024, clock);
+        limiter.acquire(16 * 1024, false);
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            String name = "normal-" + i;
+            threads.add(Thread.ofVirtual().start(() -> take(limiter, false, name, order, 16 * 1024)));
+            int waiting = i;
+            await().until(() -> limiter.callersIn(false) == waiting);
+        }
+        for (int passed = 1; passed <= 4; passed++) {
+            clock.advance(Duration.ofNanos(1_000_000_000L / 64)); // one 16 KiB block's worth
+            int expected = passed;
+            await().until(() -> order.size() == expected && limiter.callersIn(false) == 4 - expected);
+        }
+        assertThat(order).containsExactly("normal-1", "normal-2", "normal-3", "normal-4");
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    @Test
+    void aWaitIsAbandonedWithoutAnInterruptAndTakesNothing() throws Exception {
+        RateLimiter limiter = new RateLimiter(1L << 20, 16 * 1024, clock);
+        limiter.acquire(16 * 1024, false);
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<Boolean> taken = new java.util.concurrent.CompletableFuture<>();
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            try {
+                taken.complete(limiter.acquire(16 * 1024, true, gone::get));
+            } catch (InterruptedException e) {
+                taken.completeExceptionally(e);
+            }
+        });
+        await().until(() -> limiter.callersIn(true) == 1);
+        gone.set(true);
+        limiter.wake();
+        assertThat(taken.get()).as("abandoned").isFalse();
+        waiter.join();
+        assertThat(waiter.isInterrupted()).isFalse();
+        assertThat(limiter.callersIn(true)).isZero();
+        clock.advance(Duration.ofNanos(1_000_000_000L / 64));
+        assertThat(limiter.available()).as("the abandoned caller took nothing").isEqualTo(16 * 1024);
+    }
+
+    private static void take(RateLimiter l, boolean urgent, String name, List<String> order, int bytes) {
+        try {
+            l.acquire(bytes, urgent);
+            order.add(name);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

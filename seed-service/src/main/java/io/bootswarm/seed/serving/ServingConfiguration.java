@@ -6,6 +6,7 @@ import io.bootswarm.common.peertoken.PeerTokenVerifier;
 import io.bootswarm.common.peertoken.TokenAccess;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.wire.PeerAccess;
+import io.bootswarm.common.wire.PeerWireMetrics;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.seed.SeedIdentity;
@@ -27,7 +28,6 @@ import org.springframework.web.client.RestClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -38,7 +38,7 @@ import java.util.List;
  * BitTorrent clients ({@link TokenAccess}).
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(PeerTokenSettings.class)
+@EnableConfigurationProperties({PeerTokenSettings.class, PeerWireSettings.class})
 class ServingConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(ServingConfiguration.class);
@@ -76,16 +76,24 @@ class ServingConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    PeerWireServer peerWireServer(SeedProperties properties, ImageSwarms swarms, SeedIdentity identity,
-                                  PeerAccess access) throws IOException {
+    PeerWireServer peerWireServer(SeedProperties properties, PeerWireSettings wire, ImageSwarms swarms,
+                                  SeedIdentity identity, PeerAccess access) throws IOException {
         InetSocketAddress bind = properties.peerBindAddress().isBlank()
                 ? new InetSocketAddress(properties.peerPort())
                 : new InetSocketAddress(properties.peerBindAddress(), properties.peerPort());
         PeerWireServer server = new PeerWireServer(new PeerWireServer.Settings(bind, properties.maxPeerConnections(),
-                Duration.ofSeconds(10), Duration.ofMinutes(3)).withUpload(properties.uploadSlots(),
-                RateLimiter.perSecond(properties.uploadRate().toBytes())), swarms, identity.peerId(), access).start();
+                wire.handshakeTimeout(), wire.idleTimeout(), properties.uploadSlots(), wire.maxQueuedRequests(),
+                RateLimiter.perSecond(properties.uploadRate().toBytes()), wire.writeTimeout(),
+                wire.maxConnectionsPerAddress(), wire.capLoopback(), wire.urgentShare()), swarms, identity.peerId(),
+                access).start();
         log.info("serving image pieces on the peer wire at {}", server.address());
         return server;
+    }
+
+    /** The server's bounds: refused at a cap, handshakes timed out, idle connections closed. */
+    @Bean
+    MeterBinder peerWireBoundMetrics(PeerWireServer server) {
+        return new PeerWireMetrics(server, "bootswarm.seed.peer");
     }
 
     @Bean

@@ -1,0 +1,31 @@
+package io.bootswarm.common.wire;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+/**
+ * The bounds of a {@link PeerWireServer} as Micrometer counters, named under {@code prefix} (the seed's is
+ * {@code bootswarm.seed.peer}): {@code .connections.refused{cap=connections|address}} (closed at accept by the
+ * global or the per-address cap), {@code .handshake.timeouts} (no complete preamble by its deadline) and
+ * {@code .idle.closed} (no request for the idle timeout).
+ */
+public record PeerWireMetrics(PeerWireServer server, String prefix) implements MeterBinder {
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder(prefix + ".connections.refused", server, PeerWireServer::refusedAtConnectionCap)
+                .tag("cap", "connections").description("peer connections closed at accept: the server was full")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".connections.refused", server, PeerWireServer::refusedAtAddressCap)
+                .tag("cap", "address")
+                .description("peer connections closed at accept: their address had its cap open")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".handshake.timeouts", server, PeerWireServer::handshakeTimeouts)
+                .description("peer connections closed without a complete handshake by its deadline")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".idle.closed", server, PeerWireServer::idleCloses)
+                .description("peer connections closed after the idle timeout without a request")
+                .register(registry);
+    }
+}
