@@ -44,12 +44,14 @@ public class Catalog {
     private final Outbox outbox;
     private final Storage storage;
     private final UploadStatistics uploads;
+    private final PieceHealth health;
     private final ApplicationEventPublisher events;
     private final TransactionTemplate tx;
     private final PieceIndex pieces;
 
-    Catalog(ImageRepository images, Outbox outbox, Storage storage, UploadStatistics uploads,
+    Catalog(ImageRepository images, Outbox outbox, Storage storage, UploadStatistics uploads, PieceHealth health,
             ApplicationEventPublisher events, TransactionTemplate tx, PieceIndex pieces) {
+        this.health = health;
         this.pieces = pieces;
         this.images = images;
         this.outbox = outbox;
@@ -150,6 +152,15 @@ public class Catalog {
                 m.sha256Hashes(), m.zeroBitfield());
     }
 
+    /**
+     * The SHA-256 of every piece of image {@code id}, 32 bytes each, concatenated in piece order (what
+     * the seed checks its own file against before serving it); empty if there is no such image.
+     */
+    @Transactional(readOnly = true)
+    public Optional<byte[]> pieceHashes(UUID id) {
+        return images.manifest(id).map(ManifestRow::sha256Hashes);
+    }
+
     /** The image a peer names by swarm id, if it is catalogued. */
     @Transactional(readOnly = true)
     public Optional<ServableImage> findBySwarmId(SwarmId swarmId) {
@@ -223,7 +234,8 @@ public class Catalog {
 
     private ImageView view(ImageRow r) {
         return new ImageView(r.id(), r.name(), r.size(), r.pieceSize(), r.pieceCount(), r.zeroPieceCount(),
-                r.nonZeroBytes(), SwarmId.of(r.swarmId()).hex(), r.createdAt(), uploads.uploadedBytes(r.id()));
+                r.nonZeroBytes(), SwarmId.of(r.swarmId()).hex(), r.createdAt(), uploads.uploadedBytes(r.id()),
+                health.rottenPieces(r.id()));
     }
 
     private ServableImage servable(ImageRow r) {

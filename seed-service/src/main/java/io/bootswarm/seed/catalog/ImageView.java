@@ -9,6 +9,8 @@ import java.util.UUID;
  * An image as the REST API shows it.
  *
  * @param uploadedBytes bytes of this image the seed has served to peers since it started
+ * @param rottenPieces  pieces whose bytes in the seed's file do not match the manifest (or cannot be read),
+ *                      found since it started: the seed no longer offers them to peers
  */
 @Schema(name = "Image", description = "A disk image in the seed's catalog.")
 public record ImageView(
@@ -25,5 +27,9 @@ public record ImageView(
                 example = "5c1d4a0e8f3b6a2d9e7c1b0a4f6e8d2c3b5a7f90") String swarmId,
         @Schema(description = "When the image was catalogued.") Instant createdAt,
         @Schema(description = "Bytes of this image the seed has served to peers since it started.")
-        long uploadedBytes) {
+        long uploadedBytes,
+        @Schema(description = "Pieces of the seed's file found rotten since it started: their bytes do not match "
+                + "the manifest's SHA-256 or cannot be read. The seed offers them to no peer (agents fetch them from "
+                + "other peers); 0 for a healthy file. Restore the file to serve them again.")
+        int rottenPieces) {
 }

@@ -17,51 +17,52 @@ import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One catalogued image served on the peer wire: every piece is available, blocks are read with
- * positional reads from one {@link FileChannel} shared by all connections. Closing it (the image
- * was deleted) makes every later read fail, which closes the connections still reading it.
+ * One catalogued image served on the peer wire: blocks are read with positional reads from one
+ * {@link FileChannel} shared by all connections. Closing it (the image was deleted) makes every later
+ * read fail, which closes the connections still reading it.
+ *
+ * <p>No rotten byte leaves the seed: a piece is checked against the manifest's SHA-256 before its first
+ * block is served ({@link ImageIntegrity}). A rotten piece is left out of {@link #available()} (the
+ * bitfield of every later connection) and a block of it is refused with a
+ * {@link ImageIntegrity.RottenPieceException}, before a byte of it is written; the peer wire has no way to
+ * refuse one request (BEP 6's reject), so it closes that connection, and the peer, reconnecting, is
+ * offered every piece but the rotten one.
  */
 final class ImageSwarm implements ServedSwarm, AutoCloseable {
 
     private final ServableImage image;
-    private final PieceSet all;
+    private final ImageIntegrity integrity;
     private final UploadLedger ledger;
     private final LongAdder uploaded;
     private final PieceShaping shaping;
     private volatile FileChannel channel;
     private volatile boolean closed;
 
-    private ImageSwarm(ServableImage image, FileChannel channel, UploadLedger ledger, PieceShaping shaping) {
+    private ImageSwarm(ServableImage image, FileChannel channel, UploadLedger ledger, PieceShaping shaping,
+                       ImageIntegrity integrity) {
         this.image = image;
         this.shaping = shaping;
         this.channel = channel;
-        this.all = PieceSet.full(image.pieceCount());
+        this.integrity = integrity;
         this.ledger = ledger;
         this.uploaded = ledger.account(image.id(), image.name());
     }
 
     /**
-     * Opens the image's file.
+     * Opens the image's file; its pieces are checked by {@code integrity} before they are served and their
+     * upload is shaped by {@code shaping} (the seed's split over piece groups).
      *
      * @throws IOException if it is missing or its size is not the catalogued one
      */
-    static ImageSwarm open(ServableImage image, UploadLedger ledger) throws IOException {
-        return open(image, ledger, PieceShaping.NONE);
-    }
-
-    /**
-     * Opens the image's file; its pieces' upload is shaped by {@code shaping} (the seed's split over
-     * piece groups).
-     *
-     * @throws IOException if it is missing or its size is not the catalogued one
-     */
-    static ImageSwarm open(ServableImage image, UploadLedger ledger, PieceShaping shaping) throws IOException {
+    static ImageSwarm open(ServableImage image, UploadLedger ledger, PieceShaping shaping, ImageIntegrity integrity)
+            throws IOException {
         long size = Files.size(image.file());
         if (size != image.size()) {
             throw new IOException("image file " + image.file() + " has " + size + " bytes, the catalog says "
                     + image.size());
         }
-        return new ImageSwarm(image, FileChannel.open(image.file(), StandardOpenOption.READ), ledger, shaping);
+        return new ImageSwarm(image, FileChannel.open(image.file(), StandardOpenOption.READ), ledger, shaping,
+                integrity);
     }
 
     UUID imageId() {
@@ -83,20 +84,37 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
 
     @Override
     public PieceSet available() {
-        return all;
+        return integrity.available();
     }
 
+    /**
+     * Reads a block, after checking its piece if this is the first block of it served since the file was
+     * opened or changed.
+     *
+     * @throws ImageIntegrity.RottenPieceException if the piece is rotten: nothing of it may be sent
+     */
     @Override
     public void readBlock(int piece, int begin, byte[] dst, int length) throws IOException {
         if (begin < 0 || length < 0 || (long) begin + length > pieceLength(piece)) {
             throw new IOException("block [" + begin + ", +" + length + ") outside piece " + piece);
         }
-        long position = (long) piece * image.pieceSize() + begin;
+        if (closed) {
+            throw new NoLongerServed(image);
+        }
+        if (integrity.fileChanged()) {
+            reopen(true);
+        }
+        integrity.verify(piece, this::read);
+        read((long) piece * image.pieceSize() + begin, dst, length);
+        shaping.served(piece, length);
+    }
+
+    private void read(long position, byte[] dst, int length) throws IOException {
         ByteBuffer buf = ByteBuffer.wrap(dst, 0, length);
         boolean reopened = false;
         while (buf.hasRemaining()) {
             if (closed) {
-                throw new IOException("image " + image.id() + " '" + image.name() + "' is no longer served");
+                throw new NoLongerServed(image);
             }
             int n;
             try {
@@ -106,7 +124,7 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
                 if (closed || reopened || Thread.currentThread().isInterrupted()) {
                     throw e;
                 }
-                reopen();
+                reopen(false);
                 reopened = true;
                 continue;
             }
@@ -114,7 +132,6 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
                 throw new EOFException("image file " + image.file() + " ends before byte " + (position + length));
             }
         }
-        shaping.served(piece, length);
     }
 
     @Override
@@ -122,9 +139,15 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
         return shaping.limiterFor(piece);
     }
 
-    private synchronized void reopen() throws IOException {
-        if (!channel.isOpen() && !closed) {
-            channel = FileChannel.open(image.file(), StandardOpenOption.READ);
+    /** Opens the file again if the channel was closed under us, or always if {@code replaced}. */
+    private synchronized void reopen(boolean replaced) throws IOException {
+        if (closed || (channel.isOpen() && !replaced)) {
+            return;
+        }
+        FileChannel old = channel;
+        channel = FileChannel.open(image.file(), StandardOpenOption.READ);
+        if (replaced) {
+            old.close(); // a reader still on it gets ClosedChannelException and retries on the new one
         }
     }
 
@@ -140,6 +163,20 @@ final class ImageSwarm implements ServedSwarm, AutoCloseable {
             channel.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+    }
+
+    /** A read of an image that is no longer served: no verdict on its pieces. */
+    private static final class NoLongerServed extends ClosedChannelException {
+        private final String message;
+
+        NoLongerServed(ServableImage image) {
+            this.message = "image " + image.id() + " '" + image.name() + "' is no longer served";
+        }
+
+        @Override
+        public String getMessage() {
+            return message;
         }
     }
 

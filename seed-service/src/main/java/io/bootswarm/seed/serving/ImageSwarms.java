@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@link SwarmDirectory} of the seed: a handshake's swarm id is looked up in the catalog once
- * and the opened image is cached; its upload is shaped by the {@link UploadSplit}. A deleted image ({@link ImageRemoved}) leaves the cache and is
+ * and the opened image is cached; its upload is shaped by the {@link UploadSplit} and its pieces are checked
+ * before they are served ({@link StoreIntegrity}). A deleted image ({@link ImageRemoved}) leaves the cache and is
  * closed; its id is remembered so that a lookup racing with the deletion cannot bring it back.
  */
 @Component
@@ -34,11 +35,13 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
     private final Catalog catalog;
     private final UploadLedger ledger;
     private final UploadSplit split;
+    private final StoreIntegrity integrity;
     private final Map<SwarmId, ImageSwarm> open = new ConcurrentHashMap<>();
     private final Set<UUID> removed = ConcurrentHashMap.newKeySet();
 
-    ImageSwarms(Catalog catalog, UploadLedger ledger, UploadSplit split) {
+    ImageSwarms(Catalog catalog, UploadLedger ledger, UploadSplit split, StoreIntegrity integrity) {
         this.catalog = catalog;
+        this.integrity = integrity;
         this.ledger = ledger;
         this.split = split;
     }
@@ -51,9 +54,14 @@ class ImageSwarms implements SwarmDirectory, DisposableBean {
             if (image.isEmpty()) {
                 return Optional.empty();
             }
+            Optional<ImageIntegrity> checks = catalog.pieceHashes(image.get().id())
+                    .flatMap(hashes -> integrity.forImage(image.get(), hashes));
+            if (checks.isEmpty()) {
+                return Optional.empty();
+            }
             ImageSwarm fresh;
             try {
-                fresh = ImageSwarm.open(image.get(), ledger, split.forImage(image.get().id()));
+                fresh = ImageSwarm.open(image.get(), ledger, split.forImage(image.get().id()), checks.get());
             } catch (IOException e) {
                 log.warn("cannot serve image {} '{}': {}", image.get().id(), image.get().name(), e.toString());
                 return Optional.empty();

@@ -1,14 +1,19 @@
 package io.bootswarm.seed.serving;
 
+import io.bootswarm.seed.allocation.PieceShaping;
 import io.bootswarm.seed.catalog.ServableImage;
+import io.bootswarm.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.EOFException;
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.UUID;
@@ -25,6 +30,8 @@ class ImageSwarmTest {
 
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final UploadLedger ledger = new UploadLedger(meters);
+    private final ManualClock clock = new ManualClock();
+    private final StoreIntegrity integrity = new StoreIntegrity(IntegritySettings.defaults(), meters, clock);
 
     private byte[] bytes;
     private ServableImage image;
@@ -34,7 +41,27 @@ class ImageSwarmTest {
         new Random(size).nextBytes(bytes);
         Path file = Files.write(dir.resolve("image.img"), bytes);
         image = new ServableImage(UUID.randomUUID(), "unit-image", size, PIECE, (size + PIECE - 1) / PIECE, file);
-        return ImageSwarm.open(image, ledger);
+        return open(image);
+    }
+
+    private ImageSwarm open(ServableImage image) throws IOException {
+        return ImageSwarm.open(image, ledger, PieceShaping.NONE, integrity.forImage(image, hashes(bytes, PIECE)).orElseThrow());
+    }
+
+    /** The manifest's SHA-256 of every piece of {@code content}. */
+    static byte[] hashes(byte[] content, int pieceSize) {
+        int pieces = (content.length + pieceSize - 1) / pieceSize;
+        byte[] out = new byte[pieces * 32];
+        for (int i = 0; i < pieces; i++) {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                sha.update(content, i * pieceSize, Math.min(pieceSize, content.length - i * pieceSize));
+                System.arraycopy(sha.digest(), 0, out, i * 32, 32);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
     }
 
     @Test
@@ -110,19 +137,98 @@ class ImageSwarmTest {
     void refusesAFileWhoseSizeIsNotTheCataloguedOne() throws IOException {
         Path file = Files.write(dir.resolve("short.img"), new byte[100]);
         ServableImage wrong = new ServableImage(UUID.randomUUID(), "short", 200, PIECE, 1, file);
-        assertThatThrownBy(() -> ImageSwarm.open(wrong, ledger)).isInstanceOf(IOException.class)
+        bytes = new byte[200];
+        assertThatThrownBy(() -> open(wrong)).isInstanceOf(IOException.class)
                 .hasMessageContaining("100 bytes");
         Files.delete(file);
-        assertThatThrownBy(() -> ImageSwarm.open(wrong, ledger)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> open(wrong)).isInstanceOf(IOException.class);
     }
 
     @Test
-    void aFileTruncatedAfterOpeningIsAnEofNotGarbage() throws IOException {
+    void aFileTruncatedAfterOpeningIsARottenPieceNotGarbage() throws IOException {
         try (ImageSwarm swarm = open(2 * PIECE)) {
             try (var ch = java.nio.channels.FileChannel.open(image.file(), java.nio.file.StandardOpenOption.WRITE)) {
                 ch.truncate(PIECE + 10);
             }
-            assertThatThrownBy(() -> swarm.readBlock(1, 0, new byte[16384], 16384)).isInstanceOf(EOFException.class);
+            clock.advance(Duration.ofSeconds(10));
+            assertThatThrownBy(() -> swarm.readBlock(1, 0, new byte[16384], 16384))
+                    .isInstanceOf(ImageIntegrity.RottenPieceException.class);
+            assertThat(swarm.available().contains(1)).isFalse();
+            assertThat(integrity.rottenPieces(image.id())).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aRottenPieceIsRefusedBeforeAByteOfItIsReadAndLeavesTheAvailablePieces() throws IOException {
+        try (ImageSwarm swarm = open(4 * PIECE)) {
+            flipByte(PIECE + 40_000);   // in piece 1, not in its first block
+            byte[] block = new byte[16384];
+            swarm.readBlock(0, 0, block, 16384);
+            assertThat(block).isEqualTo(Arrays.copyOfRange(bytes, 0, 16384));
+
+            byte[] untouched = new byte[16384];
+            assertThatThrownBy(() -> swarm.readBlock(1, 0, untouched, 16384))
+                    .isInstanceOf(ImageIntegrity.RottenPieceException.class)
+                    .hasMessageContaining("piece 1 (file offset " + PIECE + ")");
+            assertThat(untouched).containsOnly(0);
+            assertThatThrownBy(() -> swarm.readBlock(1, 0, untouched, 16384))
+                    .isInstanceOf(ImageIntegrity.RottenPieceException.class);
+            assertThat(untouched).containsOnly(0);
+
+            assertThat(swarm.available().contains(1)).isFalse();
+            assertThat(swarm.available().cardinality()).isEqualTo(3);
+            assertThat(integrity.rottenPieces(image.id())).isEqualTo(1);
+            assertThat(meters.find(StoreIntegrity.ROTTEN).tag("image", "unit-image").counter().count())
+                    .isEqualTo(1.0);
+            swarm.readBlock(2, 16384, block, 16384);
+            assertThat(block).isEqualTo(Arrays.copyOfRange(bytes, 2 * PIECE + 16384, 2 * PIECE + 32768));
+            assertThat(meters.find(StoreIntegrity.VERIFIED).tag("image", "unit-image").counter().count())
+                    .isEqualTo(2.0);
+        }
+    }
+
+    @Test
+    void aPieceIsHashedOnceThenServedWithoutReadingItWhole() throws IOException {
+        try (ImageSwarm swarm = open(2 * PIECE)) {
+            byte[] block = new byte[16384];
+            for (int begin = 0; begin < PIECE; begin += 16384) {
+                swarm.readBlock(0, begin, block, 16384);
+            }
+            assertThat(meters.find(StoreIntegrity.VERIFIED).counter().count()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void aChangedFileIsCheckedAgainAfterTheCheckInterval() throws IOException {
+        try (ImageSwarm swarm = open(2 * PIECE)) {
+            byte[] block = new byte[16384];
+            swarm.readBlock(0, 0, block, 16384);
+            byte[] good = bytes.clone();
+
+            flipByte(100);
+            Files.setLastModifiedTime(image.file(), FileTime.fromMillis(
+                    Files.getLastModifiedTime(image.file()).toMillis() + 5_000));
+            clock.advance(Duration.ofSeconds(10));
+            assertThatThrownBy(() -> swarm.readBlock(0, 0, block, 16384))
+                    .isInstanceOf(ImageIntegrity.RottenPieceException.class);
+            assertThat(integrity.rottenPieces(image.id())).isEqualTo(1);
+
+            // An operator restores the file (a new one, renamed into place): piece 0 is served again.
+            Path restored = Files.write(dir.resolve("restored.img"), good);
+            Files.move(restored, image.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            clock.advance(Duration.ofSeconds(10));
+            swarm.readBlock(0, 16384, block, 16384);
+            assertThat(block).isEqualTo(Arrays.copyOfRange(good, 16384, 32768));
+            assertThat(integrity.rottenPieces(image.id())).isZero();
+            assertThat(swarm.available().isComplete()).isTrue();
+        }
+    }
+
+    private void flipByte(long position) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(image.file(), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[]{(byte) (bytes[(int) position] ^ 0x01)}), position);
+        }
+        bytes[(int) position] ^= 0x01;
     }
 }
