@@ -60,7 +60,8 @@ class ColdReadIT extends FleetITSupport {
 
     @Test
     void nbdcopyWithItsDefaultsReadsAColdLaunchWholeWithoutTheSeedClosingTheAgent() throws Exception {
-        String nbd = coldLaunch("cold-nbdcopy");
+        LocalFleet.Agent agent = fleet.startAgent("cold-nbdcopy", Map.of());
+        String nbd = coldLaunch(agent);
         double before = seedProtocolErrors();
         Path copy = work.resolve("nbdcopy.img");
         long t0 = System.nanoTime();
@@ -74,6 +75,7 @@ class ColdReadIT extends FleetITSupport {
             assertThat(Tools.sha256(copy)).as("the copy read through the cold agent").isEqualTo(image.sha256());
         } finally {
             Files.deleteIfExists(copy);
+            agent.close(); // the next test's cold agent reads from the seed alone, not from this one
         }
         double reference = reference("nbdcopy \"$uri\" null:");
         System.out.printf("cold read by nbdcopy (defaults) of %d MiB through the agent: %.1f s; nbdkit file plugin, "
@@ -82,7 +84,8 @@ class ColdReadIT extends FleetITSupport {
 
     @Test
     void qemuImgConvertWithOutOfOrderWritesReadsAColdLaunchWholeWithoutTheSeedClosingTheAgent() throws Exception {
-        String nbd = coldLaunch("cold-qemu-img");
+        LocalFleet.Agent agent = fleet.startAgent("cold-qemu-img", Map.of());
+        String nbd = coldLaunch(agent);
         double before = seedProtocolErrors();
         Path copy = work.resolve("qemu-img.img");
         long t0 = System.nanoTime();
@@ -96,15 +99,16 @@ class ColdReadIT extends FleetITSupport {
             assertThat(Tools.sha256(copy)).as("the copy read through the cold agent").isEqualTo(image.sha256());
         } finally {
             Files.deleteIfExists(copy);
+            agent.close(); // the next test's cold agent reads from the seed alone, not from this one
         }
         double reference = reference("qemu-img convert -m 16 -W -f raw -O raw \"$uri\" " + copy + " && rm " + copy);
         System.out.printf("cold read by qemu-img convert -m 16 -W of %d MiB through the agent: %.1f s; nbdkit file "
                 + "plugin, same image: %.1f s%n", image.size() >> 20, seconds, reference);
     }
 
-    /** Starts a new agent (an empty store) and launches the image on it; its NBD URI. */
-    private static String coldLaunch(String host) throws Exception {
-        LocalFleet.Agent agent = fleet.startAgent(host, Map.of());
+    /** Launches the image on a new agent (an empty store); its NBD URI. */
+    private static String coldLaunch(LocalFleet.Agent agent) throws Exception {
+        String host = agent.name();
         client.awaitHostUp(host, T);
         UUID launch = UUID.fromString(client.launch(imageId, List.of(host), null).path("id").asString());
         String nbd = client.awaitLaunchReady(launch, T).path("hosts").get(0).path("nbdUri").asString();
