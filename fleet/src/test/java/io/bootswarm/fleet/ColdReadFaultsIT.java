@@ -42,8 +42,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A guest-like reader (qemu-img reading the whole disk, as a backup or a block-mirror job does)
  * keeps working through faults during a read of a cold image (issue 11): the seed killed with
- * SIGKILL and started again, a peer that turns to sending corrupt blocks, a tarpit peer that
- * unchokes and never sends, and the tracker going away and coming back. Every read must end with
+ * SIGKILL and started again, a peer that turns to sending corrupt blocks, tarpit peers that
+ * unchoke and never send, and the tracker going away and coming back. Every read must end with
  * exit 0 and every byte right.
  *
  * <p>So that the seed can be killed like a crashed process, this class runs it in a JVM of its own
@@ -59,6 +59,11 @@ class ColdReadFaultsIT extends FleetITSupport {
     static final Duration READ = Duration.ofMinutes(3);
     static final int PIECE = 256 * 1024;
     static final String SEED_RATE = "8MB";
+    /**
+     * Tarpit peers in the swarm: as many as a fetch once made attempts per piece, so that a read that spends
+     * its attempts peer by peer, each waiting out the request timeout, finds no honest source before it fails.
+     */
+    static final int TARPITS = 6;
     /** The demand deadline of the agent whose read waits out the seed's restart. */
     static final String SEED_DOWN = "5m";
 
@@ -145,16 +150,26 @@ class ColdReadFaultsIT extends FleetITSupport {
     }
 
     @Test
-    void aTarpitPeerThatUnchokesAndNeverSendsDoesNotStopTheRead() throws Exception {
-        try (StandInPeer tarpit = StandInPeer.tarpit(image, swarm)) {
-            announce("tarpit-peer", tarpit.port());
+    void tarpitPeersThatUnchokeAndNeverSendDoNotStopTheRead() throws Exception {
+        List<StandInPeer> tarpits = new ArrayList<>();
+        try {
+            for (int i = 0; i < TARPITS; i++) {
+                StandInPeer tarpit = StandInPeer.tarpit(image, swarm, i);
+                tarpits.add(tarpit);
+                announce("tarpit-" + i, tarpit.port());
+            }
             Launched l = launch("tarpit");
             Path copy = work.resolve("tarpit.img");
             long t0 = System.nanoTime();
-            finish(reader(l.nbd(), copy), copy, "the read with a tarpit peer (bound " + READ + ")");
-            System.out.printf("a %d MiB cold read with a tarpit peer in the swarm: %.1f s (bound %s)%n",
-                    image.size() >> 20, (System.nanoTime() - t0) / 1e9, READ);
-            assertThat(tarpit.requests()).as("block requests the tarpit swallowed").isPositive();
+            finish(reader(l.nbd(), copy), copy, "the read with " + TARPITS + " tarpit peers (bound " + READ + ")");
+            System.out.printf("a %d MiB cold read with %d tarpit peers in the swarm: %.1f s (bound %s)%n",
+                    image.size() >> 20, TARPITS, (System.nanoTime() - t0) / 1e9, READ);
+            assertThat(tarpits.stream().mapToLong(StandInPeer::requests).sum())
+                    .as("block requests the tarpits swallowed").isPositive();
+        } finally {
+            for (StandInPeer t : tarpits) {
+                t.close();
+            }
         }
     }
 
@@ -299,7 +314,8 @@ class ColdReadFaultsIT extends FleetITSupport {
         final CountDownLatch closed = new CountDownLatch(1);
         final RandomAccessFile file;
 
-        private StandInPeer(Tools.Image image, SwarmId swarm, long honestBlocks, boolean tarpit) throws IOException {
+        private StandInPeer(Tools.Image image, SwarmId swarm, long honestBlocks, boolean tarpit, String name)
+                throws IOException {
             file = new RandomAccessFile(image.file().toFile(), "r");
             int pieces = image.pieces();
             ServedSwarm served = new ServedSwarm() {
@@ -340,17 +356,17 @@ class ColdReadFaultsIT extends FleetITSupport {
                     }
                 }
             };
-            byte[] id = ("-XX0001-" + (tarpit ? "tarpitpeer.." : "turncoat....")).getBytes();
+            byte[] id = ("-XX0001-" + (name + "............").substring(0, 12)).getBytes();
             server = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress("127.0.0.1", 0)),
                     s -> s.equals(swarm) ? Optional.of(served) : Optional.empty(), id, PeerAccess.OPEN).start();
         }
 
         static StandInPeer turncoat(Tools.Image image, SwarmId swarm, long honestBlocks) throws IOException {
-            return new StandInPeer(image, swarm, honestBlocks, false);
+            return new StandInPeer(image, swarm, honestBlocks, false, "turncoat");
         }
 
-        static StandInPeer tarpit(Tools.Image image, SwarmId swarm) throws IOException {
-            return new StandInPeer(image, swarm, 0, true);
+        static StandInPeer tarpit(Tools.Image image, SwarmId swarm, int n) throws IOException {
+            return new StandInPeer(image, swarm, 0, true, "tarpit-" + n);
         }
 
         int port() {
