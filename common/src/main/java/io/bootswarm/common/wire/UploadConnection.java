@@ -333,7 +333,7 @@ final class UploadConnection {
         return urgent && (overranAt == Long.MIN_VALUE || now - overranAt >= round);
     }
 
-    /** True when the peer sent a request within {@code round} nanoseconds (or was admitted then), or has some queued. */
+    /** True when the peer sent a request (or was admitted) within {@code round} nanoseconds, or has some queued. */
     boolean requestedWithin(long now, long round) {
         return now - lastRequestAt < round || queuedRequests.get() > 0;
     }
@@ -379,10 +379,6 @@ final class UploadConnection {
         }
         requests.offerFirst(WAKE);
         waitingOn.wake();
-    }
-
-    boolean isClosed() {
-        return closed;
     }
 
     /** The number of requests waiting to be served. */
