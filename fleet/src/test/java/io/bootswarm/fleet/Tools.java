@@ -1,5 +1,6 @@
 package io.bootswarm.fleet;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Real NBD clients and image helpers for the end-to-end tests. */
@@ -87,6 +89,80 @@ final class Tools {
                 }
             }
             return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A generated image with what a test checks its copies against. */
+    record Image(Path file, long size, int pieces, int zeroPieces, String sha256) {
+    }
+
+    /**
+     * Writes an image of {@code pieces} pieces of {@code pieceSize} bytes, every one distinct random data
+     * (incompressible, and no two alike, so that none is shared or skipped) except every
+     * {@code zeroEvery}-th, which is all zeros.
+     */
+    static Image distinctPieces(Path file, int pieces, int pieceSize, int zeroEvery, long seed) throws IOException {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] piece = new byte[pieceSize];
+        byte[] zeros = new byte[pieceSize];
+        MessageDigest d = sha256();
+        int zero = 0;
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+            for (int i = 0; i < pieces; i++) {
+                byte[] b = zeros;
+                if (i % zeroEvery == zeroEvery - 1) {
+                    zero++;
+                } else {
+                    r.nextBytes(piece);
+                    b = piece;
+                }
+                out.write(b);
+                d.update(b);
+            }
+        }
+        return new Image(file, (long) pieces * pieceSize, pieces, zero, HexFormat.of().formatHex(d.digest()));
+    }
+
+    /** What a reader wrote to its standard output: its exit code, length and SHA-256, and its other output. */
+    record Streamed(int exit, long bytes, String sha256, String log) {
+    }
+
+    /**
+     * Runs a command that writes an image to its standard output (e.g. {@code nbdcopy URI -}) and
+     * digests the stream as it comes, without keeping it; standard error goes to {@code log}.
+     */
+    static Streamed digestStdout(Duration timeout, Path log, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
+        MessageDigest d = sha256();
+        long n = 0;
+        try (var in = p.getInputStream()) {
+            byte[] b = new byte[1 << 20];
+            for (int k; (k = in.read(b)) > 0; ) {
+                d.update(b, 0, k);
+                n += k;
+            }
+        }
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout);
+        }
+        return new Streamed(p.exitValue(), n, HexFormat.of().formatHex(d.digest()), Files.readString(log));
+    }
+
+    /** Fails unless the file system of {@code dir} has {@code bytes} free: a full disk is not what a test is about. */
+    static void requireSpace(Path dir, long bytes) throws IOException {
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < bytes) {
+            throw new AssertionError("this test needs " + (bytes >> 30) + " GiB free under " + dir + ", there are "
+                    + (free >> 30) + " GiB");
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
