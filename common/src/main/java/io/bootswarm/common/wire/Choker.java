@@ -65,6 +65,17 @@ final class Choker implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the thread's ticking (on real time) and leaves {@link #tick()} to the caller: for tests that move a
+     * manual clock and must not see a tick land between their steps.
+     */
+    synchronized void stopTicking() {
+        if (thread != null) {
+            thread.interrupt();
+            thread = null;
+        }
+    }
+
     private void loop() {
         while (!closed) {
             try {

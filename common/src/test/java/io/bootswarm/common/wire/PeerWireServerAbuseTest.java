@@ -102,6 +102,7 @@ class PeerWireServerAbuseTest {
             }
             return id.equals(swarmId) ? Optional.of(swarm) : Optional.empty();
         }, "-TS0001-abusetest001".getBytes(), PeerAccess.OPEN, clock).start();
+        server.choker().stopTicking(); // the dealing follows this test's clock steps, not real time
         new PeerWireMetrics(server, "test.peer").bindTo(meters);
         return server;
     }

@@ -66,6 +66,7 @@ class PeerWireServerChokingTest {
                 Duration.ofSeconds(5), Duration.ofSeconds(30), slots, maxQueued, limit, Duration.ofSeconds(60));
         server = new PeerWireServer(s, id -> id.equals(swarmId) ? Optional.of(swarm) : Optional.empty(),
                 "-TS0001-chokingtest1".getBytes(), PeerAccess.OPEN, clock).start();
+        server.choker().stopTicking(); // these tests tick on their clock; a tick on real time would land anywhere
         return server;
     }
 
