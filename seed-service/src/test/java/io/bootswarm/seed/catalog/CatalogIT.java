@@ -124,8 +124,9 @@ class CatalogIT extends SeedApiItBase {
 
     @Test
     void pathImportShowsProgressAndCompletes() throws Exception {
-        long size = 192L * 1024 * 1024 + 777;   // ~3 s at the test's 64 MB/s import rate: a busy machine stalling
-        // the test for 0.8 s (48 MiB) saw the import end before the first sample
+        // ~1.2 s at the test's 64 MB/s import rate, under its 80 MB max-image-size: at 48 MiB (0.8 s) a busy machine's
+        // stall once let the import end before the first sample
+        long size = 76L * 1024 * 1024 + 777;
         Path dir = Files.createDirectories(STORAGE.resolve("import").resolve("nested"));
         Path file = TestImages.write(dir.resolve("disk.raw"), size, 7, new Zeros(0, 20L * PIECE));
         TestImages.Expected expected = TestImages.expect(file, PIECE);
@@ -145,7 +146,7 @@ class CatalogIT extends SeedApiItBase {
 
         String path = location.substring(api.base().length());
         List<Long> progress = new ArrayList<>();
-        // sample the progress every 25 ms until the import ends (64 MB/s: about 120 samples while it runs)
+        // sample the progress every 25 ms until the import ends (64 MB/s: about 50 samples while it runs)
         JsonNode last = await("the path import").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO)
                 .pollInterval(Duration.ofMillis(25)).until(() -> {
                     JsonNode now = json(api.get(path));
