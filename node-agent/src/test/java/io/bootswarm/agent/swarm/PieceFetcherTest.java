@@ -211,7 +211,8 @@ class PieceFetcherTest {
         assertThat(seed.overBudget()).as("the seed never had to close us").isZero();
         assertThat(seed.maxOutstanding()).isLessThanOrEqualTo(budget);
         assertThat(seed.urgentConnections()).as("one urgent connection did it all").isEqualTo(1);
-        assertThat(seed.theirReqq()).as("we advertise our own cap").containsExactly(500L);
+        assertThat(seed.theirReqq()).as("every connection (the urgent one, and a normal one an announce may open) advertises our own cap")
+                .isNotEmpty().containsOnly(500L);
     }
 
     /** The pieces whose first block {@code peer} was asked for (urgent), in order. */
