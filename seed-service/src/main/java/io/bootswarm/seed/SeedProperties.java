@@ -15,8 +15,9 @@ import java.time.Duration;
  *                           directory path imports read from), {@code tmp/} (imports in flight)
  * @param maxImageSize       the largest image accepted; a bigger upload is cut off with 413
  * @param pieceSize          the fleet-wide piece size (a multiple of 16 KiB)
- * @param pathImportRate     bytes per second a path import may read (0 = unlimited), so that an import
- *                           does not starve peers served from the same storage
+ * @param pathImportRate     bytes per second all path imports together may read from the import directory
+ *                           (0 = unlimited), so that a large import does not starve the peers served from
+ *                           the same storage; uploads are paced by their sender, not by this
  * @param peerPort           peer wire port; 0 picks a free one (see {@code PeerWireServer#port()})
  * @param peerBindAddress    address the peer wire server binds to; empty for all interfaces
  * @param maxPeerConnections peer connections served at once

@@ -53,6 +53,9 @@ import java.util.function.LongConsumer;
  * name, declared size out of bounds, bad path) creates no row; a failure found while reading
  * (too large, empty, broken stream, name taken at commit) leaves the row FAILED with the reason,
  * and no image row and no file.
+ *
+ * <p>A path import reads at the pace {@link ImportThrottle} allows ({@code bootswarm.seed.path-import-rate});
+ * its live byte count is what has been read, so a held import shows where it stands.
  */
 @Service
 public class ImportService implements DisposableBean {
@@ -66,19 +69,21 @@ public class ImportService implements DisposableBean {
     private final ImportRepository imports;
     private final TransactionTemplate tx;
     private final MeterRegistry meters;
+    private final ImportThrottle throttle;
     private final Map<UUID, Job> running = new ConcurrentHashMap<>();
     private final Set<String> claimedNames = ConcurrentHashMap.newKeySet();
     private final ExecutorService background =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("path-import-", 0).factory());
 
     ImportService(SeedProperties properties, Storage storage, Catalog catalog, ImportRepository imports,
-                  TransactionTemplate tx, MeterRegistry meters) {
+                  TransactionTemplate tx, MeterRegistry meters, ImportThrottle throttle) {
         this.properties = properties;
         this.storage = storage;
         this.catalog = catalog;
         this.imports = imports;
         this.tx = tx;
         this.meters = meters;
+        this.throttle = throttle;
         meters.gauge("bootswarm.seed.imports.running", running, Map::size);
     }
 
@@ -106,7 +111,7 @@ public class ImportService implements DisposableBean {
         claim(name);
         try {
             Job job = begin(ImportKind.UPLOAD, name, null, declaredLength > 0 ? declaredLength : null);
-            return importStream(job, body, 0);
+            return importStream(job, body, false);
         } finally {
             claimedNames.remove(name);
         }
@@ -146,10 +151,9 @@ public class ImportService implements DisposableBean {
             claimedNames.remove(name);
             throw e;
         }
-        long rate = properties.pathImportRate().toBytes();
         background.execute(() -> {
             try (InputStream in = Files.newInputStream(source)) {
-                importStream(job, in, rate);
+                importStream(job, in, true);
             } catch (ProblemException e) {
                 // recorded as FAILED by importStream
             } catch (IOException | RuntimeException e) {
@@ -209,13 +213,14 @@ public class ImportService implements DisposableBean {
         return job;
     }
 
-    private ImageView importStream(Job job, InputStream source, long rate) {
+    /** @param paced whether the reads wait for {@link ImportThrottle} (path imports) or not (uploads) */
+    private ImageView importStream(Job job, InputStream source, boolean paced) {
         Path tmp = storage.tmpFile(job.id());
         PieceSplitter splitter = new PieceSplitter(properties.pieceBytes(), properties.maxImageSize().toBytes());
         SourceStream in = new SourceStream(source);
         PieceSplitter.Split split;
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            split = splitter.split(in, out, progress(job, rate));
+            split = splitter.split(in, out, progress(job, paced));
             out.force(true);
         } catch (PieceSplitter.ImageTooLargeException e) {
             throw fail(job, tooLarge(-1, e.limit()), tmp);
@@ -275,8 +280,9 @@ public class ImportService implements DisposableBean {
         return image;
     }
 
-    private LongConsumer progress(Job job, long rate) {
+    private LongConsumer progress(Job job, boolean paced) {
         long[] lastWrite = {System.nanoTime()};
+        long[] passed = {0};
         return bytes -> {
             job.bytes().set(bytes);
             long now = System.nanoTime();
@@ -288,16 +294,14 @@ public class ImportService implements DisposableBean {
                     log.debug("could not record the progress of import {}: {}", job.id(), e.toString());
                 }
             }
-            if (rate > 0) {
-                long due = job.startNanos() + (long) (bytes * 1e9 / rate);
-                if (due > now) {
-                    try {
-                        Thread.sleep(Duration.ofNanos(due - now));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new UncheckedIOException(new InterruptedIOException("import interrupted"));
-                    }
+            if (paced) {
+                try {
+                    throttle.pass(Math.toIntExact(bytes - passed[0]));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new UncheckedIOException(new InterruptedIOException("import interrupted"));
                 }
+                passed[0] = bytes;
             }
         };
     }
