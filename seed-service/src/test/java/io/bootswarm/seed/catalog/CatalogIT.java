@@ -124,9 +124,9 @@ class CatalogIT extends SeedApiItBase {
 
     @Test
     void pathImportShowsProgressAndCompletes() throws Exception {
-        // ~1.2 s at the test's 64 MB/s import rate, under its 80 MB max-image-size: at 48 MiB (0.8 s) a busy machine's
-        // stall once let the import end before the first sample
-        long size = 76L * 1024 * 1024 + 777;
+        // 65 pieces at 64 MB/s on IMPORT_CLOCK: the import reads its burst (3.2 MB, 13 pieces) and holds until the
+        // clock moves; each 50 ms the clock moves lets up to a burst more through
+        long size = 16L * 1024 * 1024 + 777;
         Path dir = Files.createDirectories(STORAGE.resolve("import").resolve("nested"));
         Path file = TestImages.write(dir.resolve("disk.raw"), size, 7, new Zeros(0, 20L * PIECE));
         TestImages.Expected expected = TestImages.expect(file, PIECE);
@@ -145,19 +145,17 @@ class CatalogIT extends SeedApiItBase {
         assertThat(started.get("bytesTotal").asLong()).isEqualTo(size);
 
         String path = location.substring(api.base().length());
-        List<Long> progress = new ArrayList<>();
-        // sample the progress every 25 ms until the import ends (64 MB/s: about 50 samples while it runs)
-        JsonNode last = await("the path import").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO)
-                .pollInterval(Duration.ofMillis(25)).until(() -> {
-                    JsonNode now = json(api.get(path));
-                    progress.add(now.get("bytesDone").asLong());
-                    return now;
-                }, now -> !now.get("state").asString().equals("RUNNING"));
+        long held = awaitProgress(path, 0, size);
+        IMPORT_CLOCK.advance(Duration.ofMillis(50));
+        long heldAgain = awaitProgress(path, held, size);
+        JsonNode last = await("the path import").atMost(Duration.ofSeconds(60)).until(() -> {
+            IMPORT_CLOCK.advance(Duration.ofMillis(50));
+            return json(api.get(path));
+        }, now -> !now.get("state").asString().equals("RUNNING"));
 
         assertThat(last.get("state").asString()).as(last.toString()).isEqualTo("DONE");
         assertThat(last.get("bytesDone").asLong()).isEqualTo(size);
-        assertThat(progress).isSorted();
-        assertThat(progress).as("progress seen while running").anyMatch(b -> b > 0 && b < size);
+        assertThat(List.of(held, heldAgain, size)).as("progress").doesNotHaveDuplicates().isSorted();
         UUID imageId = UUID.fromString(last.get("imageId").asString());
         JsonNode image = json(api.get("/api/v1/images/" + imageId));
         assertThat(image.get("name").asString()).isEqualTo(name);
@@ -225,6 +223,19 @@ class CatalogIT extends SeedApiItBase {
         assertThat(schemas.get("Image").get("description").asString()).contains("catalog");
         assertThat(schemas.get("Import").get("properties").get("bytesDone").get("description").asString()).isNotBlank();
         assertThat(api.get("/swagger-ui/index.html").statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Waits for the path import at {@code path} to show more than {@code after} bytes, and returns them: it must
+     * still be RUNNING then, short of its {@code size} (held by the import clock, it cannot finish meanwhile).
+     */
+    private long awaitProgress(String path, long after, long size) {
+        JsonNode now = await("progress of the path import past " + after + " bytes").atMost(Duration.ofSeconds(60))
+                .until(() -> json(api.get(path)), i -> !i.get("state").asString().equals("RUNNING")
+                        || i.get("bytesDone").asLong() > after);
+        assertThat(now.get("state").asString()).as("held by the import clock: %s", now).isEqualTo("RUNNING");
+        assertThat(now.get("bytesDone").asLong()).as("progress while running").isGreaterThan(after).isLessThan(size);
+        return now.get("bytesDone").asLong();
     }
 
     private static JsonNode findImport(JsonNode imports, UUID imageId) {
