@@ -59,14 +59,15 @@ class KafkaAwayIT extends FleetITSupport {
 
     @Test
     void runningDisksKeepReadingWhileKafkaIsAwayAndLaunchesMadeMeanwhileAreDeliveredWhenItIsBack() throws Exception {
-        UUID running = launch("running");
+        UUID running = UUID.fromString(client.launch(imageId, List.of("running"), Map.of("policy", "DEMAND"), null)
+                .path("id").asString());
         String runningNbd = client.awaitLaunchReady(running, T).path("hosts").get(0).path("nbdUri").asString();
         String bootstrap = fleet.kafkaBootstrapServers();
 
         fleet.stopKafka();
         int nonZero = PIECES - image.zeroPieces();
         assertThat(client.disk(runningAgentUrl, running).path("piecesPresent").asInt())
-                .as("pieces of the running disk on its host when Kafka went away: its read fetches the rest")
+                .as("pieces of the running disk (fetched on demand) when Kafka went away: its read fetches the rest")
                 .isLessThan(nonZero);
         assertThat(sha256(runningNbd)).as("every byte of the running disk, read while Kafka is away")
                 .isEqualTo(image.sha256());
@@ -95,7 +96,7 @@ class KafkaAwayIT extends FleetITSupport {
         JsonNode runningView = client.awaitLaunch(running,
                 l -> l.path("hosts").get(0).path("piecesPresent").asInt() == nonZero, T);
         assertThat(runningView.path("hosts").get(0).path("piecesTotal").asInt())
-                .as("the progress the running disk's agent reported while Kafka was away").isEqualTo(nonZero);
+                .as("the running disk's progress, made while Kafka was away, at the tracker").isEqualTo(nonZero);
     }
 
     private static UUID launch(String host) throws IOException, InterruptedException {
@@ -106,7 +107,8 @@ class KafkaAwayIT extends FleetITSupport {
     private static String sha256(String nbdUri) throws Exception {
         URI u = URI.create(nbdUri);
         MessageDigest d = MessageDigest.getInstance("SHA-256");
-        try (NbdSession nbd = NbdSession.open(u.getHost(), u.getPort(), u.getPath().substring(1), Duration.ofSeconds(30))) {
+        try (NbdSession nbd = NbdSession.open(u.getHost(), u.getPort(), u.getPath().substring(1),
+                Duration.ofSeconds(30))) {
             assertThat(nbd.size()).isEqualTo(image.size());
             for (long off = 0; off < nbd.size(); off += PIECE) {
                 d.update(nbd.read(off, (int) Math.min(PIECE, nbd.size() - off)));
