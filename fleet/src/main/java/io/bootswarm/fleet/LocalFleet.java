@@ -59,29 +59,45 @@ public final class LocalFleet implements AutoCloseable {
      * @param seedProperties more settings of the seed (e.g. its upload rate)
      * @param allocatorProperties more settings of allocator-service (e.g. its period); its
      *                      {@code seed-upload} defaults to the seed's {@code upload-rate} when that is set
+     * @param trackerProperties more settings of tracker-service (e.g. its outbox's send timeout)
      */
     public record Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
                           int seedPort, int seedPeerPort, int profilePort, int allocatorPort, int authPort,
-                          Map<String, Object> seedProperties, Map<String, Object> allocatorProperties) {
+                          Map<String, Object> seedProperties, Map<String, Object> allocatorProperties,
+                          Map<String, Object> trackerProperties) {
+
+        /** Options with no more tracker settings. */
+        public Options(Path workDirectory, boolean durable, int postgresPort, int kafkaPort, int trackerPort,
+                       int seedPort, int seedPeerPort, int profilePort, int allocatorPort, int authPort,
+                       Map<String, Object> seedProperties, Map<String, Object> allocatorProperties) {
+            this(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort, profilePort,
+                    allocatorPort, authPort, seedProperties, allocatorProperties, Map.of());
+        }
 
         /** Any free ports, no fsync: what tests use. */
         public static Options forTests(Path workDirectory) {
             return new Options(workDirectory, false, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of());
         }
 
+        public Options withTrackerProperties(Map<String, Object> properties) {
+            return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
+                    profilePort, allocatorPort, authPort, seedProperties, allocatorProperties, Map.copyOf(properties));
+        }
+
         public Options withKafkaPort(int port) {
             return new Options(workDirectory, durable, postgresPort, port, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, authPort, seedProperties, allocatorProperties);
+                    profilePort, allocatorPort, authPort, seedProperties, allocatorProperties, trackerProperties);
         }
 
         public Options withSeedProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, authPort, Map.copyOf(properties), allocatorProperties);
+                    profilePort, allocatorPort, authPort, Map.copyOf(properties), allocatorProperties,
+                    trackerProperties);
         }
 
         public Options withAllocatorProperties(Map<String, Object> properties) {
             return new Options(workDirectory, durable, postgresPort, kafkaPort, trackerPort, seedPort, seedPeerPort,
-                    profilePort, allocatorPort, authPort, seedProperties, Map.copyOf(properties));
+                    profilePort, allocatorPort, authPort, seedProperties, Map.copyOf(properties), trackerProperties);
         }
     }
 
@@ -136,11 +152,13 @@ public final class LocalFleet implements AutoCloseable {
                 auth.register(role, Set.of(role), null);
             }
             auth.register(OPERATOR, Set.of("admin", "orchestrator", "viewer"), null);
+            Map<String, Object> trackerProperties = new LinkedHashMap<>(Map.of(
+                    "server.port", options.trackerPort(),
+                    "bootswarm.tracker.peer-token.key-file",
+                    options.workDirectory().resolve("tracker/peer-token-key.pem").toString()));
+            trackerProperties.putAll(options.trackerProperties());
             fleet.tracker = fleet.run(TrackerServiceApplication.builder(), fleet.databaseProperties(
-                    fleet.serviceClient("tracker-service", "viewer", Map.of("server.port", options.trackerPort(),
-                            "bootswarm.tracker.peer-token.key-file",
-                            options.workDirectory().resolve("tracker/peer-token-key.pem").toString())),
-                    KafkaUser.TRACKER));
+                    fleet.serviceClient("tracker-service", "viewer", trackerProperties), KafkaUser.TRACKER));
             Map<String, Object> seedProperties = new LinkedHashMap<>(Map.of(
                     "server.port", options.seedPort(),
                     "bootswarm.seed.storage-dir", options.workDirectory().resolve("seed").toString(),
@@ -355,6 +373,21 @@ public final class LocalFleet implements AutoCloseable {
 
     public ConfigurableApplicationContext seed() {
         return seed;
+    }
+
+    /**
+     * Takes the fleet's Kafka broker away (the services keep running and see it gone) until
+     * {@link #startKafka()}.
+     *
+     * @throws UnsupportedOperationException with a broker in a container
+     */
+    public void stopKafka() {
+        kafka.stopBroker();
+    }
+
+    /** Brings the broker back on the address, data and credentials it had; returns once it serves. */
+    public void startKafka() {
+        kafka.startBroker();
     }
 
     public String kafkaBootstrapServers() {

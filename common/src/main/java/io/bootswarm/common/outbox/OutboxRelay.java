@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Sends outbox rows to Kafka in id order and marks them published. Woken right after a commit
  * that wrote events, and otherwise polls. Several instances of a service may run a relay on one
- * database: a transaction-scoped advisory lock lets one send at a time (the others find nothing to
- * do), so events keep their order. Published rows are kept for {@code retention} and then deleted.
+ * database: a transaction-scoped advisory lock on the outbox's schema lets one send at a time (the
+ * others find nothing to do), so events keep their order; services sharing a database do not hold
+ * each other up. Published rows are kept for {@code retention} and then deleted.
  *
  * <p>Its thread runs from {@link #start()} to {@link #close()} (which may be called more than once).
  * The clock it is given paces the clean-up of published rows.
@@ -33,11 +35,21 @@ public final class OutboxRelay implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
-    /** The advisory lock (per database) held by the relay that is sending: "bsoutbox" in ASCII. */
-    static final long RELAY_LOCK = 0x62736f7574626f78L;
+    /**
+     * The first key of the advisory lock held by the relay that is sending ("bsob" in ASCII); the second is
+     * the hash of the outbox's schema, so that each service's relays contend only with each other.
+     */
+    static final int RELAY_LOCK = 0x62736f62;
     private static final Duration CLEANUP_EVERY = Duration.ofMinutes(1);
 
     private record Row(long id, String topic, String key, String payload) {
+    }
+
+    /**
+     * The relay cannot send: its rounds have failed since {@code since}, the last one with {@code error}
+     * (Kafka or the database unreachable). Rows wait in the outbox meanwhile and are sent when it recovers.
+     */
+    public record Failure(Instant since, String error) {
     }
 
     private final JdbcTemplate jdbc;
@@ -50,6 +62,7 @@ public final class OutboxRelay implements AutoCloseable {
     private final Semaphore wakeups = new Semaphore(0);
     private final AtomicLong rounds = new AtomicLong();
     private volatile boolean running = true;
+    private volatile @Nullable Failure failure;
     private @Nullable Thread worker;
     private @Nullable Instant lastCleanup;
 
@@ -92,6 +105,11 @@ public final class OutboxRelay implements AutoCloseable {
         return rounds.get();
     }
 
+    /** Since when and why the relay has been failing to send, or empty while its rounds succeed. */
+    public Optional<Failure> failure() {
+        return Optional.ofNullable(failure);
+    }
+
     void wake() {
         wakeups.release();
     }
@@ -105,11 +123,18 @@ public final class OutboxRelay implements AutoCloseable {
                     // drain the backlog
                 }
                 cleanup();
+                if (failure != null) {
+                    log.info("outbox relay sends again after failing since {}", failure.since());
+                    failure = null;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
                 if (running) {
+                    Failure before = failure;
+                    failure = new Failure(before == null ? clock.instant() : before.since(),
+                            e.getMessage() == null ? e.toString() : e.getMessage());
                     failed.increment();
                     log.warn("outbox relay failed, retrying in {}: {}", properties.pollInterval(), e.toString());
                     sleep(properties.pollInterval());
@@ -123,10 +148,12 @@ public final class OutboxRelay implements AutoCloseable {
     /** Sends one batch; returns how many rows it published. */
     int relayBatch() {
         Integer n = tx.execute(status -> {
-            // One relay at a time per database: with SKIP LOCKED alone, a second instance would
-            // send later rows while the first still sends (or retries) earlier ones, and events
-            // with one key would reach Kafka out of order.
-            Boolean leader = jdbc.queryForObject("select pg_try_advisory_xact_lock(?)", Boolean.class, RELAY_LOCK);
+            // One relay at a time per outbox (the schema's: services that share a database each have
+            // their own): with SKIP LOCKED alone, a second instance would send later rows while the
+            // first still sends (or retries) earlier ones, and events with one key would reach Kafka
+            // out of order.
+            Boolean leader = jdbc.queryForObject("select pg_try_advisory_xact_lock(?, hashtext(current_schema()))",
+                    Boolean.class, RELAY_LOCK);
             if (!Boolean.TRUE.equals(leader)) {
                 return 0;
             }

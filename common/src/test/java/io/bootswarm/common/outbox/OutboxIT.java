@@ -233,6 +233,10 @@ class OutboxIT {
         publishCommitted(outbox, 10, 15);
         await("several failed batches", () -> failedRounds() >= 3);
         assertThat(unpublishedRows()).isEqualTo(15);
+        assertThat(unreachable.failure()).as("why the relay cannot send").hasValueSatisfying(f -> {
+            assertThat(f.since()).isNotNull();
+            assertThat(f.error()).isNotBlank();
+        });
         unreachable.close();
         unreachable.close(); // twice is harmless
 
@@ -240,9 +244,75 @@ class OutboxIT {
         List<ConsumerRecord<String, String>> got = consume(15, Duration.ofSeconds(30));
         assertThat(sequences(got)).containsExactlyElementsOf(range(0, 15));
         await("rows marked published", () -> unpublishedRows() == 0);
+        assertThat(good.failure()).isEmpty();
         // new events flow through the good relay as before
         publishCommitted(new Outbox(jdbc, good), 15, 20);
         assertThat(sequences(consume(20, Duration.ofSeconds(30)))).containsExactlyElementsOf(range(0, 20));
+    }
+
+    /**
+     * Services of a fleet may share one database, each with its outbox in its own schema: a relay stuck in a
+     * send (its broker accepts connections and never answers) must not hold up another service's relay.
+     */
+    @Test
+    void aStuckRelayDoesNotHoldUpTheRelayOfAnotherSchema() throws Exception {
+        String url = infra.newDatabase("outbox_schemas");
+        try (var tarpit = new java.net.ServerSocket(0)) {
+            List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        held.add(tarpit.accept());
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            });
+            Map<String, Object> stuckConfig = new HashMap<>(infra.kafka().clientProperties(KafkaUser.ADMIN));
+            stuckConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + tarpit.getLocalPort());
+            stuckConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
+            DefaultKafkaProducerFactory<String, String> stuckFactory =
+                    new DefaultKafkaProducerFactory<>(stuckConfig, new StringSerializer(), new StringSerializer());
+            closeables.add(stuckFactory::destroy);
+            OutboxRelay stuck = schemaRelay(url, "svc_stuck", new KafkaTemplate<>(stuckFactory));
+            JdbcTemplate stuckJdbc = schemaJdbc(url, "svc_stuck");
+            new TransactionTemplate(new DataSourceTransactionManager(stuckJdbc.getDataSource()))
+                    .executeWithoutResult(status -> new Outbox(stuckJdbc, stuck).publish(topic, event(99)));
+            await("the stuck relay sending", () -> !held.isEmpty());
+
+            JdbcTemplate okJdbc = schemaJdbc(url, "svc_ok");
+            OutboxRelay ok = schemaRelay(url, "svc_ok", kafka(infra.kafka().bootstrapServers()));
+            new TransactionTemplate(new DataSourceTransactionManager(okJdbc.getDataSource()))
+                    .executeWithoutResult(status -> {
+                        for (long i = 0; i < 5; i++) {
+                            new Outbox(okJdbc, ok).publish(topic, event(i));
+                        }
+                    });
+            assertThat(sequences(consume(5, Duration.ofSeconds(20)))).containsExactlyElementsOf(range(0, 5));
+            tarpit.close();
+            acceptor.join(Duration.ofSeconds(5));
+            for (java.net.Socket h : held) {
+                h.close();
+            }
+        }
+    }
+
+    /** A JdbcTemplate on {@code url} working in {@code schema}, which gets the outbox table if it has none. */
+    private static JdbcTemplate schemaJdbc(String url, String schema) {
+        DriverManagerDataSource ds = new DriverManagerDataSource(url + (url.contains("?") ? "&" : "?")
+                + "currentSchema=" + schema, Infra.shared().postgres().username(), Infra.shared().postgres().password());
+        JdbcTemplate jdbc = new JdbcTemplate(ds);
+        jdbc.execute("create schema if not exists " + schema);
+        new ResourceDatabasePopulator(new ClassPathResource("db/outbox/R__outbox.sql")).execute(ds);
+        return jdbc;
+    }
+
+    private OutboxRelay schemaRelay(String url, String schema, KafkaTemplate<String, String> kafka) {
+        JdbcTemplate jdbc = schemaJdbc(url, schema);
+        OutboxRelay relay = new OutboxRelay(jdbc, new TransactionTemplate(new DataSourceTransactionManager(
+                jdbc.getDataSource())), kafka, PROPERTIES, meters, clock);
+        closeables.add(relay);
+        return relay.start();
     }
 
     @Test

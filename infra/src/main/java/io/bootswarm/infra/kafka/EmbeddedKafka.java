@@ -1,10 +1,17 @@
 package io.bootswarm.infra.kafka;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Kafka broker in KRaft mode (no ZooKeeper) running inside this JVM, from Apache Kafka's
@@ -14,15 +21,23 @@ import java.util.Map;
  * {@code StandardAuthorizer} (nothing is allowed without an ACL). Users, passwords (random, new for
  * each start), ACLs and the bootswarm topics ({@code partitions} partitions each) are set up before
  * {@link #start} returns.
+ *
+ * <p>{@link #stopBroker()} and {@link #startBroker()} take the broker away and bring it back as a
+ * restarted broker process comes back: on the same port, with the same log directory (topics,
+ * records and committed offsets survive) and the same users, passwords and ACLs, which the KRaft
+ * controller of this JVM keeps in its metadata log meanwhile.
  */
 public final class EmbeddedKafka implements KafkaServer {
 
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final String FIXED_LISTENER = "FIXED";
+    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
 
     private final EmbeddedKafkaKraftBroker broker;
     private final int fixedPort;
     private final Map<KafkaUser, KafkaCredentials> credentials;
     private boolean closed;
+    private boolean stopped;
 
     private EmbeddedKafka(EmbeddedKafkaKraftBroker broker, int fixedPort, Map<KafkaUser, KafkaCredentials> credentials) {
         this.broker = broker;
@@ -41,7 +56,10 @@ public final class EmbeddedKafka implements KafkaServer {
                 "offsets.topic.replication.factor", "1",
                 "transaction.state.log.replication.factor", "1",
                 "transaction.state.log.min.isr", "1",
-                "group.initial.rebalance.delay.ms", "0"));
+                "group.initial.rebalance.delay.ms", "0",
+                // a broker started again registers anew once the controller has let its last session go
+                "broker.heartbeat.interval.ms", "500",
+                "broker.session.timeout.ms", "3000"));
         Map<KafkaUser, KafkaCredentials> credentials = ClusterSetup.newCredentials();
         properties.putAll(security(credentials.get(KafkaUser.ADMIN), port != 0));
         if (port != 0) {
@@ -101,6 +119,62 @@ public final class EmbeddedKafka implements KafkaServer {
     @Override
     public KafkaCredentials credentials(KafkaUser user) {
         return credentials.get(user);
+    }
+
+    /**
+     * Stops the broker (its listeners close, clients see connections refused) and keeps its log
+     * directory and the cluster's metadata for {@link #startBroker()}.
+     *
+     * @throws IllegalStateException when it is stopped already or closed
+     */
+    @Override
+    public synchronized void stopBroker() {
+        if (closed || stopped) {
+            throw new IllegalStateException(closed ? "the embedded Kafka is closed" : "the broker is stopped already");
+        }
+        long t0 = System.nanoTime();
+        for (var b : broker.getCluster().brokers().values()) {
+            b.shutdown();
+            b.awaitShutdown();
+        }
+        stopped = true;
+        log.info("kafka broker stopped in {} ms ({} kept)", (System.nanoTime() - t0) / 1_000_000, bootstrapServers());
+    }
+
+    /**
+     * Starts the broker {@link #stopBroker()} stopped, on the same port and log directory, and returns
+     * once it serves its clients again with the credentials it had.
+     *
+     * @throws IllegalStateException when it is running or closed, or does not serve within a minute
+     */
+    @Override
+    public synchronized void startBroker() {
+        if (closed || !stopped) {
+            throw new IllegalStateException(closed ? "the embedded Kafka is closed" : "the broker is running");
+        }
+        long t0 = System.nanoTime();
+        for (var b : broker.getCluster().brokers().values()) {
+            b.startup();
+        }
+        stopped = false;
+        awaitServing();
+        log.info("kafka broker started again in {} ms at {}", (System.nanoTime() - t0) / 1_000_000, bootstrapServers());
+    }
+
+    /** Waits until the admin, logging in on the clients' listener, sees the broker in the cluster. */
+    private void awaitServing() {
+        Map<String, Object> config = new HashMap<>(credentials.get(KafkaUser.ADMIN).clientProperties());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) RESTART_TIMEOUT.toMillis());
+        try (Admin admin = Admin.create(config)) {
+            KafkaFuture<?> nodes = admin.describeCluster().nodes();
+            nodes.get(RESTART_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("the restarted Kafka broker does not serve: " + e, e);
+        }
     }
 
     @Override

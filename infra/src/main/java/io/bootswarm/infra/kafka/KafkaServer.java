@@ -37,6 +37,26 @@ public interface KafkaServer extends AutoCloseable {
                 "bootswarm.kafka.create-topics", "false");
     }
 
+    /**
+     * Takes the broker away as a crashed or restarting broker goes, keeping its data, port and users
+     * for {@link #startBroker()}.
+     *
+     * @throws UnsupportedOperationException where this kind of server cannot be restarted in place
+     */
+    default void stopBroker() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be stopped and started again");
+    }
+
+    /**
+     * Brings back the broker {@link #stopBroker()} took away: same address, data and credentials;
+     * returns once it serves.
+     *
+     * @throws UnsupportedOperationException where this kind of server cannot be restarted in place
+     */
+    default void startBroker() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be stopped and started again");
+    }
+
     @Override
     void close();
 }

@@ -14,7 +14,7 @@ import java.time.Instant;
  * @param piecesPresent verified non-zero pieces on the host
  * @param piecesTotal   non-zero pieces in the image
  * @param bytesFetched  bytes the host fetched for this launch
- * @param detail        why it failed, or null
+ * @param detail        why it failed; while PENDING, why it waits (e.g. {@code waiting for Kafka: ...}); or null
  * @param updatedAt     when this row last changed
  */
 @Schema(description = "One host's part of a launch")

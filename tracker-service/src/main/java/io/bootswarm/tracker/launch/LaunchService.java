@@ -5,6 +5,7 @@ import io.bootswarm.common.launch.LaunchOptions;
 import io.bootswarm.common.events.LaunchStatus;
 import io.bootswarm.common.events.Topics;
 import io.bootswarm.common.outbox.Outbox;
+import io.bootswarm.common.outbox.OutboxRelay;
 import io.bootswarm.common.remote.RemoteCallException;
 import io.bootswarm.common.web.ProblemException;
 import io.bootswarm.tracker.TrackerProperties;
@@ -45,6 +46,10 @@ import java.util.stream.Collectors;
  * seed-service) before anything is written, then in one transaction stores the launch, one row per
  * host and one {@link LaunchCommand} START per host in the outbox. Agents' {@link LaunchStatus}
  * reports update the host rows, newest sequence wins, within {@link StatusBounds}.
+ *
+ * <p>A launch is accepted while Kafka is away: its commands wait in the outbox and are sent when Kafka
+ * is back. Meanwhile its PENDING hosts show why they wait (the relay's failure, see {@link #view}), and a
+ * host not ready by the launch deadline fails ({@link LaunchDeadlines}).
  */
 @Service
 class LaunchService {
@@ -81,10 +86,13 @@ class LaunchService {
     private final Counter created;
     private final MeterRegistry meters;
     private final StatusBounds bounds;
+    private final OutboxRelay relay;
+    private final LaunchProperties launchProperties;
 
     LaunchService(LaunchRepository launches, LaunchHostRepository launchHosts, HostService hosts,
                   SeedImageClient images, Outbox outbox, PlatformTransactionManager txManager, Clock clock,
-                  TrackerProperties properties, MeterRegistry meters, StatusBounds bounds) {
+                  TrackerProperties properties, MeterRegistry meters, StatusBounds bounds, OutboxRelay relay,
+                  LaunchProperties launchProperties) {
         this.launches = launches;
         this.launchHosts = launchHosts;
         this.hosts = hosts;
@@ -97,6 +105,8 @@ class LaunchService {
         this.properties = properties;
         this.meters = meters;
         this.bounds = bounds;
+        this.relay = relay;
+        this.launchProperties = launchProperties;
         this.created = Counter.builder("bootswarm.tracker.launches").description("launches created")
                 .register(meters);
     }
@@ -336,8 +346,21 @@ class LaunchService {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
-    private static LaunchView view(LaunchEntity l, List<LaunchHostEntity> rows) {
-        List<LaunchHostView> hostViews = rows.stream().map(LaunchHostEntity::view).toList();
+    /**
+     * The launch as the API shows it. While the outbox relay cannot send (Kafka away), each PENDING host
+     * without a detail of its own gets one starting {@code waiting for Kafka}: since when, why, and by when
+     * it must be ready.
+     */
+    private LaunchView view(LaunchEntity l, List<LaunchHostEntity> rows) {
+        String waiting = relay.failure().map(f -> "waiting for Kafka: the tracker cannot send launch commands since "
+                + f.since().truncatedTo(ChronoUnit.SECONDS) + " (" + f.error() + "); they are sent when Kafka is"
+                + " back, and a host not ready by " + l.createdAt().plus(launchProperties.deadline())
+                .truncatedTo(ChronoUnit.SECONDS) + " fails").orElse(null);
+        List<LaunchHostView> hostViews = rows.stream().map(LaunchHostEntity::view)
+                .map(h -> waiting == null || h.state() != HostLaunchState.PENDING || h.detail() != null ? h
+                        : new LaunchHostView(h.host(), h.state(), h.nbdUri(), h.nbdUnixUri(), h.piecesPresent(),
+                        h.piecesTotal(), h.bytesFetched(), waiting, h.updatedAt()))
+                .toList();
         LaunchState state = LaunchState.derive(hostViews.stream().map(LaunchHostView::state).toList());
         return new LaunchView(l.getId(), l.imageId(), l.imageName(), l.imageSize(), l.createdAt(),
                 l.stopRequestedAt(), LaunchOptionsBody.of(l.options()), state, hostViews);
