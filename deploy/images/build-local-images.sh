@@ -8,7 +8,7 @@
 #   bootswarm/kafka-local:<version>     Apache Kafka (KRaft) jars from Maven Central on that base,
 #                                       official apache/kafka env vars
 #   bootswarm/<service>:<version>       the five services, by Jib (./mvnw -Pimages package) FROM the base;
-#                                       node-agent's then with its JVM's AOT cache trained in (node-agent-aot/)
+#                                       node-agent's then with its JVM's AOT cache trained in (node-agent-aot/train.sh)
 #   bootswarm/auth-local:<version>      the compose deployment's authorization server (module auth-server), by Jib
 #
 # Usage: deploy/images/build-local-images.sh [--force] [--no-services] [--no-infra]
@@ -155,34 +155,6 @@ EOF
   rm -rf "$rootfs"
 }
 
-# Trains the JVM's AOT cache into the Jib image $1 and tags the result as $1: the cache's path is the
-# entrypoint's -XX:AOTCache=, the training runs with the entrypoint's other JVM flags on its class path
-# (the JVM refuses a cache made by another JVM or for another class path). Docker's build cache makes
-# a rerun on an unchanged Jib image (Jib builds are reproducible) cost nothing.
-train_agent_cache() {
-  local image="$1" jib_id cache="" user flags=() entry=()
-  jib_id="$(docker image inspect -f '{{.Id}}' "$image")"
-  user="$(docker image inspect -f '{{.Config.User}}' "$image")"
-  mapfile -t entry < <(docker image inspect -f '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$image")
-  for f in "${entry[@]:1}"; do
-    case "$f" in
-      -cp|-jar) break ;;
-      -XX:AOTCache=*) cache="${f#-XX:AOTCache=}" ;;
-      -Xlog:aot*) ;;
-      *) flags+=("$f") ;;
-    esac
-  done
-  if [ -z "$cache" ]; then
-    echo "$image: no -XX:AOTCache= in its entrypoint (node-agent/pom.xml); no cache trained" >&2
-    return 0
-  fi
-  log "training $image's AOT cache $cache (node-agent-aot/Dockerfile, no network)"
-  docker build --pull=false --network none -f "$here/node-agent-aot/Dockerfile" \
-    --build-arg "AGENT_IMAGE=$image" --build-arg "JAVA_FLAGS=${flags[*]}" --build-arg "AOT_CACHE=$cache" \
-    --build-arg "RUN_AS=${user:-65532:65532}" --label "io.bootswarm.aot-trained-on=$jib_id" \
-    -t "$image" "$here/node-agent-aot"
-}
-
 # the images this run may replace: their old versions are removed at the end when nothing uses them
 ours() { docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' | awk -v v=":$version" '$1 ~ "^bootswarm/" && index($1, v) { print $2 }'; }
 before="$(ours | sort -u)"
@@ -242,7 +214,7 @@ if $services; then
 
   # --- e) node-agent's ahead-of-time cache, trained in its image ----------------------------------
   t=$(now)
-  train_agent_cache "bootswarm/node-agent:$version"
+  "$here/node-agent-aot/train.sh" "bootswarm/node-agent:$version"
   took[aot]=$(( $(now) - t ))
 fi
 
