@@ -7,7 +7,8 @@
 #   bootswarm/postgres-local:<version>  Debian's PostgreSQL 15 on that base, official-image env vars
 #   bootswarm/kafka-local:<version>     Apache Kafka (KRaft) jars from Maven Central on that base,
 #                                       official apache/kafka env vars
-#   bootswarm/<service>:<version>       the five services, by Jib (./mvnw -Pimages package) FROM the base
+#   bootswarm/<service>:<version>       the five services, by Jib (./mvnw -Pimages package) FROM the base;
+#                                       node-agent's then with its JVM's AOT cache trained in (node-agent-aot/train.sh)
 #   bootswarm/auth-local:<version>      the compose deployment's authorization server (module auth-server), by Jib
 #
 # Usage: deploy/images/build-local-images.sh [--force] [--no-services] [--no-infra]
@@ -33,7 +34,7 @@ for arg in "$@"; do
     --force) force=true ;;
     --no-services) services=false ;;
     --no-infra) infra=false ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -210,6 +211,11 @@ if $services; then
       -pl tracker-service,seed-service,profile-service,allocator-service,node-agent,auth-server -am \
       -Dbootswarm.image.base="docker://$base_image" package)
   took[services]=$(( $(now) - t ))
+
+  # --- e) node-agent's ahead-of-time cache, trained in its image ----------------------------------
+  t=$(now)
+  "$here/node-agent-aot/train.sh" "bootswarm/node-agent:$version"
+  took[aot]=$(( $(now) - t ))
 fi
 
 after="$(ours | sort -u)"
@@ -221,7 +227,7 @@ log "images"
 docker image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.ID}}\t{{.Size}}' \
   | { read -r header; echo "$header"; grep -E "^bootswarm/[^:]+:$version\b" || true; }
 printf '\n'
-for step in base postgres kafka services; do
+for step in base postgres kafka services aot; do
   [ -n "${took[$step]:-}" ] && printf 'took %-9s %4ss\n' "$step" "${took[$step]}"
 done
 exit 0

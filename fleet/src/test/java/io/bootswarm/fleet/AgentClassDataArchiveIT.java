@@ -21,13 +21,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The JVM flags of the agent's image (node-agent's Jib {@code jvmFlags}, read from its pom) on the
- * agent's extracted jar, the class path layout of the image: the dynamic class-data archive is
- * written at the first normal exit and the next start loads the agent's classes from it; an archive
- * path that cannot be written does not keep the agent from starting.
+ * agent's extracted jar, the class path layout of the image: the ahead-of-time cache trained before
+ * any start (as the image build trains it) serves the very first start, which loads the agent's
+ * classes from it; a cache the JVM refuses (a Jib image without one, or one of another JVM or class
+ * path) costs one warning line and not the start.
  */
 class AgentClassDataArchiveIT extends FleetITSupport {
 
-    private static final String ARCHIVE_FLAG = "-XX:SharedArchiveFile=";
+    private static final String CACHE_FLAG = "-XX:AOTCache=";
+    private static final String NOT_MAPPED = "the JVM did not map the AOT cache";
 
     private Path jar;
     private List<String> deployedFlags;
@@ -47,57 +49,49 @@ class AgentClassDataArchiveIT extends FleetITSupport {
     }
 
     @Test
-    void archiveWrittenAtExitServesTheNextStart() throws Exception {
-        Path data = work.resolve("archive-data");
-        Path archive = data.resolve("agent.jsa");
-        Map<String, Object> props = agentProperties("archive-host", data);
+    void cacheTrainedBeforeTheFirstStartServesIt() throws Exception {
+        Path cache = work.resolve("agent.aot");
+        AgentProcess.trainAotCache(jar, flags(cache), cache, Path.of("target", "agent-aot-training.log"));
+        assertThat(cache).as("the cache the training wrote").isNotEmptyFile();
 
-        AgentProcess first = AgentProcess.start(props, jar, flags(archive), Path.of("target", "agent-archive-first.log"));
-        try {
-            client.awaitHostUp("archive-host", T);
-        } finally {
-            first.stop();
-            first.kill();
-        }
-        assertThat(archive).as("archive written at the agent's exit").isNotEmptyFile();
-
-        List<String> logged = new ArrayList<>(flags(archive));
+        Path data = work.resolve("cache-data");
+        List<String> logged = new ArrayList<>(flags(cache));
         logged.add("-Xlog:class+load=info");
-        Path log = Path.of("target", "agent-archive-second.log");
-        AgentProcess second = AgentProcess.start(props, jar, logged, log);
+        Path log = Path.of("target", "agent-aot-first-start.log");
+        AgentProcess first = AgentProcess.start(agentProperties("cache-host", data), jar, logged, log);
         try {
-            FleetClient.await(() -> Files.readString(log).contains("Started NodeAgentApplication"), T,
-                    "agent started again");
-            assertThat(Files.readString(log)).as("the agent's own classes from the archive")
-                    .contains("io.bootswarm.agent.NodeAgentApplication source: shared objects file (top)");
+            client.awaitHostUp("cache-host", T);
+            assertThat(Files.readString(log)).as("the agent's own classes from the cache at its first start")
+                    .contains("io.bootswarm.agent.NodeAgentApplication source: shared objects file")
+                    .contains("io.bootswarm.agent.EarlyStart source: shared objects file")
+                    .doesNotContain(NOT_MAPPED);
         } finally {
-            second.kill();
+            first.kill();
         }
     }
 
     @Test
-    void archiveThatCannotBeWrittenOnlyWarns() throws Exception {
-        Path notADirectory = Files.writeString(work.resolve("not-a-directory"), "x");
-        Path data = work.resolve("unwritable-data");
-        Map<String, Object> props = agentProperties("unwritable-host", data);
-
-        AgentProcess agent = AgentProcess.start(props, jar, flags(notADirectory.resolve("agent.jsa")),
-                Path.of("target", "agent-archive-unwritable.log"));
+    void cacheTheJvmRefusesCostsOneLineNotTheStart() throws Exception {
+        Path notACache = Files.writeString(work.resolve("not-a-cache.aot"), "x");
+        Path log = Path.of("target", "agent-aot-refused.log");
+        AgentProcess agent = AgentProcess.start(agentProperties("refused-host", work.resolve("refused-data")), jar,
+                flags(notACache), log);
         try {
-            client.awaitHostUp("unwritable-host", T);
+            client.awaitHostUp("refused-host", T);
             assertThat(agent.isAlive()).isTrue();
+            String out = Files.readString(log);
+            assertThat(out.lines().filter(l -> l.contains(NOT_MAPPED))).as("the agent's warning").hasSize(1);
+            assertThat(out).as("the JVM's own aot lines").doesNotContain("[aot]");
         } finally {
-            agent.stop();
             agent.kill();
         }
-        assertThat(notADirectory).hasContent("x");
+        assertThat(notACache).hasContent("x");
     }
 
-    /** The deployed flags, with the archive at {@code archive}. */
-    private List<String> flags(Path archive) {
-        assertThat(deployedFlags).as("node-agent's Jib jvmFlags").contains("-XX:+AutoCreateSharedArchive")
-                .anyMatch(f -> f.startsWith(ARCHIVE_FLAG));
-        return deployedFlags.stream().map(f -> f.startsWith(ARCHIVE_FLAG) ? ARCHIVE_FLAG + archive.toAbsolutePath() : f)
+    /** The deployed flags, with the cache at {@code cache}. */
+    private List<String> flags(Path cache) {
+        assertThat(deployedFlags).as("node-agent's Jib jvmFlags").anyMatch(f -> f.startsWith(CACHE_FLAG));
+        return deployedFlags.stream().map(f -> f.startsWith(CACHE_FLAG) ? CACHE_FLAG + cache.toAbsolutePath() : f)
                 .toList();
     }
 

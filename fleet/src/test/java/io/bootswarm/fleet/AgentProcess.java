@@ -39,6 +39,29 @@ record AgentProcess(Process process, Path log) {
         return new AgentProcess(p, log);
     }
 
+    /**
+     * The training run of the agent's ahead-of-time cache ({@code io.bootswarm.agent.aot.AotTraining}, as the
+     * image build runs it) on the class path {@link #start} gives the agent, with {@code jvmOptions} less any
+     * {@code -XX:AOTCache} and {@code -Xlog:aot}: writes {@code cache}, or throws.
+     */
+    static void trainAotCache(Path jar, List<String> jvmOptions, Path cache, Path log)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(JAVA, "-Xmx512m"));
+        jvmOptions.stream().filter(o -> !o.startsWith("-XX:AOTCache=") && !o.startsWith("-Xlog:aot")).forEach(cmd::add);
+        cmd.addAll(List.of("-XX:AOTCacheOutput=" + cache, "-Xlog:aot=error",
+                "-cp", jar != null ? jar.toString() : System.getProperty("java.class.path"),
+                "io.bootswarm.agent.aot.AotTraining"));
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("AOT training still running after 10 minutes; see " + log);
+        }
+        if (p.exitValue() != 0 || !Files.isRegularFile(cache)) {
+            throw new IllegalStateException("AOT training failed (exit " + p.exitValue() + "); see " + log);
+        }
+    }
+
     /** On this JVM's class path. */
     static AgentProcess start(Map<String, Object> properties, Path log) throws IOException {
         return start(properties, null, List.of(), log);

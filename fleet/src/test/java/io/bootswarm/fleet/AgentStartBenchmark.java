@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -20,10 +21,13 @@ import java.util.UUID;
  * {@link NbdProbe} read of the export that returns the image's first 4 KiB (probing every 5 ms), and
  * to the log line {@code Started NodeAgentApplication}. Several variants (comma-separated: a jar, or
  * {@code cp}, each optionally followed by JVM options of its own, space-separated) are measured in
- * alternation within one run, so that they share the machine's load. Each variant is first started
- * once and stopped by SIGTERM, unmeasured, so that a class-data archive it writes at exit
- * ({@code -XX:+AutoCreateSharedArchive}, {@code -XX:AOTCacheOutput}) exists for the measured runs.
- * Not a test: the build never runs it.
+ * alternation within one run, so that they share the machine's load. A variant given an
+ * ahead-of-time cache ({@code -XX:AOTCache=<file>}) is first trained as the image build trains it
+ * ({@code io.bootswarm.agent.aot.AotTraining} under {@code -XX:AOTCacheOutput=<file>}, on the
+ * variant's class path and other options), so that even its first start maps the cache, as every
+ * start of the image does. Each variant is then started once and stopped by SIGTERM, unmeasured
+ * (which also writes a {@code -XX:+AutoCreateSharedArchive} archive, for comparison), and all
+ * measured starts end by SIGKILL. Not a test: the build never runs it.
  *
  * <pre>
  * ./mvnw -q -pl fleet -am verify -DskipTests
@@ -32,13 +36,14 @@ import java.util.UUID;
  *     io.bootswarm.fleet.AgentStartBenchmark [runs] [before.jar,after.jar,... | cp] [jvm options...]
  * </pre>
  *
- * The agent's deployed JVM flags against none, on the extracted jar (class-data archives take only
- * classes from plain jars, not from the executable jar's nested ones):
+ * The agent's image flags (node-agent's Jib {@code jvmFlags}) with its trained cache against none, on
+ * the extracted jar (a cache takes classes only from plain jars, not from the executable jar's nested
+ * ones, nor from directories, so not with {@code cp}):
  *
  * <pre>
  * java -Djarmode=tools -jar node-agent/target/node-agent-*-exec.jar extract --destination /tmp/agent
  * ... AgentStartBenchmark 5 "/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar,/tmp/agent/node-agent-0.1.0-SNAPSHOT-exec.jar \
- *     -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=/tmp/agent/agent.jsa -Xlog:cds=error"
+ *     -XX:AOTCache=/tmp/agent/agent.aot -Xlog:aot=off" --enable-native-access=ALL-UNNAMED
  * </pre>
  *
  * With {@code cp} the agent runs on the benchmark's class path (as the fleet tests run it), else
@@ -84,6 +89,17 @@ final class AgentStartBenchmark {
                 first.kill();
             }
 
+            for (int j = 0; j < variants.size(); j++) {
+                Variant v = variants.get(j);
+                Optional<Path> cache = v.aotCache();
+                if (cache.isPresent()) {
+                    Files.deleteIfExists(cache.get());
+                    long t0 = System.nanoTime();
+                    AgentProcess.trainAotCache(v.jar(), v.jvm(), cache.get(), work.resolve("agent-training-" + j + ".log"));
+                    System.out.printf("%s: AOT cache trained in %d ms, %d MB%n", v, (System.nanoTime() - t0) / 1_000_000,
+                            Files.size(cache.get()) >> 20);
+                }
+            }
             int closed = freePort();
             Map<String, Object> away = new java.util.LinkedHashMap<>(props);
             away.put("bootswarm.agent.tracker-url", "http://127.0.0.1:" + closed);
@@ -171,6 +187,12 @@ final class AgentStartBenchmark {
             List<String> jvm = new ArrayList<>(common);
             jvm.addAll(Arrays.asList(words).subList(1, words.length));
             return new Variant(words[0].equals("cp") ? null : Path.of(words[0]).toAbsolutePath(), List.copyOf(jvm));
+        }
+
+        /** The ahead-of-time cache this variant's JVM is given, if any. */
+        Optional<Path> aotCache() {
+            return jvm.stream().filter(o -> o.startsWith("-XX:AOTCache="))
+                    .map(o -> Path.of(o.substring("-XX:AOTCache=".length())).toAbsolutePath()).reduce((a, b) -> b);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package io.bootswarm.agent;
 
+import io.bootswarm.agent.aot.AotCacheCheck;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 
@@ -16,7 +17,7 @@ public class NodeAgentApplication {
     /** The application with its own configuration name; {@code main} and the local fleet use it. */
     public static SpringApplicationBuilder builder() {
         return new SpringApplicationBuilder(NodeAgentApplication.class).properties("spring.config.name=node-agent")
-                .listeners(new EarlyStart());
+                .listeners(new EarlyStart(), new AotCacheCheck());
     }
 
     public static void main(String[] args) {
