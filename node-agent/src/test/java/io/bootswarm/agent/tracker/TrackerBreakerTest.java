@@ -43,20 +43,22 @@ class TrackerBreakerTest {
     static final String OPEN = "circuit breaker is open";
 
     final ManualClock clock = new ManualClock();
-    final Binder config;
     final CircuitBreakerConfig breakerConfig;
     final Duration openPeriod;
     final Duration breakerWait;
     final CircuitBreakerRegistry registry;
     final CircuitBreaker breaker;
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    /** Threads of their own for calls under way while the test goes on (not the common pool, which HTTP needs). */
+    /**
+     * Threads for the calls left under way while the test goes on; not the common pool: a call blocking its one
+     * thread (on two cores) kept the HTTP exchange it waited for from completing until the time limiter's end.
+     */
     final ExecutorService callers = Executors.newCachedThreadPool();
     final StubTracker tracker;
     final TrackerClient client;
 
     TrackerBreakerTest() throws IOException {
-        config = new Binder(ConfigurationPropertySources.from(new YamlPropertySourceLoader()
+        Binder config = new Binder(ConfigurationPropertySources.from(new YamlPropertySourceLoader()
                 .load("node-agent.yml", new ClassPathResource("node-agent.yml"))));
         CircuitBreakerProperties breakers = config.bind("resilience4j.circuitbreaker", CircuitBreakerProperties.class)
                 .get();
