@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  *
  * <p>After repeated failures the circuit breaker opens: calls fail fast, without a request, for its open
  * period; then one call goes through as its probe, and the breaker closes if it succeeds and opens again
- * if it fails. A launch's call ({@link #seeds()}) does not fail on the open breaker at once: it tries
+ * if it fails. A launch's call ({@link #seedsForLaunch()}) does not fail on the open breaker at once: it tries
  * again until the open period has passed and a call gets through, for at most {@code breakerWait} on
  * the clock, so that the first launch after a tracker outage succeeds.
  */
@@ -122,12 +122,19 @@ public final class TrackerClient implements Announcer, AutoCloseable {
         }
     }
 
-    /**
-     * The live seeds. A launch needs them (when no seed URL is configured), so while the circuit breaker
-     * is open this waits, for at most {@code breakerWait}, until a call gets through.
-     */
+    /** The live seeds; fails at once while the circuit breaker is open. */
     public List<SeedInfo> seeds() throws IOException {
-        SeedInfo[] seeds = callWaitingOutBreaker(() -> http.get().uri("/api/v1/seeds").retrieve().body(SeedInfo[].class));
+        SeedInfo[] seeds = call(() -> http.get().uri("/api/v1/seeds").retrieve().body(SeedInfo[].class));
+        return seeds == null ? List.of() : List.of(seeds);
+    }
+
+    /**
+     * The live seeds, for a launch (which needs one when no seed URL is configured): while the circuit
+     * breaker is open this waits, for at most {@code breakerWait}, until a call gets through.
+     */
+    public List<SeedInfo> seedsForLaunch() throws IOException {
+        SeedInfo[] seeds = callWaitingOutBreaker(() -> http.get().uri("/api/v1/seeds").retrieve()
+                .body(SeedInfo[].class));
         return seeds == null ? List.of() : List.of(seeds);
     }
 

@@ -167,13 +167,16 @@ class TrackerBreakerTest {
     }
 
     @Test
-    void withoutAWaitALaunchCallFailsFastOnTheOpenBreaker() {
+    void otherCallsAndALaunchCallWithoutAWaitFailFastOnTheOpenBreaker() throws Exception {
         openTheBreaker();
         int before = tracker.requests.size();
+        assertThatThrownBy(client::seeds).hasMessageContaining(OPEN);
+        assertThatThrownBy(() -> client.heartbeat("host-1")).hasMessageContaining(OPEN);
         try (TrackerClient noWait = tracker.client(registry, Duration.ZERO, clock, new SimpleMeterRegistry())) {
-            assertThatThrownBy(noWait::seeds).hasMessageContaining(OPEN);
+            assertThatThrownBy(noWait::seedsForLaunch).hasMessageContaining(OPEN);
         }
         assertThat(tracker.requests).hasSize(before);
+        assertThat(meters.counter("bootswarm.agent.tracker.breaker.waits", "outcome", "gave-up").count()).isZero();
     }
 
     private void openTheBreaker() {
@@ -193,7 +196,7 @@ class TrackerBreakerTest {
 
     private static List<TrackerClient.SeedInfo> seeds(TrackerClient client) {
         try {
-            return client.seeds();
+            return client.seedsForLaunch();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
