@@ -87,6 +87,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
      * @param tracker     the resilience4j instances calls go through; closed with this client
      * @param breakerWait how long a launch's call waits for the open circuit breaker to let a call through
      * @param clock       what {@code breakerWait} is measured on
+     * @param meters      where the waits and their outcomes are counted
      */
     public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost,
                          Duration breakerWait, InstantSource clock, MeterRegistry meters) {
