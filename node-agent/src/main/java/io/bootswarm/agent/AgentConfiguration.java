@@ -17,6 +17,7 @@ import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.PeerTokenSettings;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
+import io.bootswarm.agent.tracker.TrackerCallSettings;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.SwarmId;
@@ -57,7 +58,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class})
+@EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class,
+        TrackerCallSettings.class})
 class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
@@ -85,9 +87,11 @@ class AgentConfiguration {
 
     @Bean
     TrackerClient trackerClient(RestClient.Builder http, RetryRegistry retries, CircuitBreakerRegistry breakers,
-                                TimeLimiterRegistry limiters, AgentProperties p) {
+                                TimeLimiterRegistry limiters, AgentProperties p, TrackerCallSettings calls,
+                                MeterRegistry meters) {
         return new TrackerClient(http.clone().baseUrl(p.trackerUrl()).build(), p.trackerUrl(),
-                RemoteCall.of("tracker", retries, breakers, limiters), p.advertisedHost());
+                RemoteCall.of("tracker", retries, breakers, limiters), p.advertisedHost(), calls.breakerWait(),
+                InstantSource.system(), meters);
     }
 
     @Bean

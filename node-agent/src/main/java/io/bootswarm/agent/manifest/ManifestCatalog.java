@@ -122,7 +122,7 @@ public final class ManifestCatalog implements AutoCloseable {
             throw new IOException("the manifest of " + imageId + " is not cached in " + directory);
         }
         if (doc == null) {
-            String seedUrl = seedUrl();
+            String seedUrl = seedUrl(true);
             Signed signed = fetch(imageId, seedUrl);
             if (!verified(signed, trust.keys(() -> seedUrl, this::fetchKeys))) {
                 rejectedFromSeed.increment();
@@ -162,7 +162,7 @@ public final class ManifestCatalog implements AutoCloseable {
                 return Optional.of(m);
             }
         }
-        String seedUrl = seedUrl();
+        String seedUrl = seedUrl(false);
         RestClient client = http.baseUrl(seedUrl).build();
         ImageRef[] found = seed.call(seedUrl, () -> client.get().uri("/api/v1/images?swarmId={s}", swarmId.hex())
                 .retrieve().body(ImageRef[].class));
@@ -188,7 +188,7 @@ public final class ManifestCatalog implements AutoCloseable {
         if (c != null && c.fetchedAt().plus(maxAge).isAfter(clock.instant())) {
             return c.byPiece();
         }
-        String seedUrl = seedUrl();
+        String seedUrl = seedUrl(false);
         RestClient client = http.baseUrl(seedUrl).build();
         GroupsRef doc = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/groups", imageId).retrieve()
                 .body(GroupsRef.class));
@@ -221,7 +221,7 @@ public final class ManifestCatalog implements AutoCloseable {
         } catch (JacksonException e) {
             signed = null;
         }
-        if (signed != null && verified(signed, trust.keys(this::seedUrl, this::fetchKeys))) {
+        if (signed != null && verified(signed, trust.keys(() -> seedUrl(true), this::fetchKeys))) {
             return signed.doc();
         }
         rejectedFromCache.increment();
@@ -285,15 +285,16 @@ public final class ManifestCatalog implements AutoCloseable {
         return List.of(keys);
     }
 
-    private String seedUrl() throws IOException {
+    /** The seed to ask; a launch ({@code forLaunch}) waits out the tracker's open circuit breaker for it. */
+    private String seedUrl(boolean forLaunch) throws IOException {
         if (http == null) {
             throw new IOException("no seed to ask: this catalog reads only " + directory);
         }
         if (!configuredSeedUrl.isEmpty()) {
             return configuredSeedUrl;
         }
-        return tracker.seeds().stream().map(TrackerClient.SeedInfo::apiUrl).filter(u -> u != null && !u.isBlank())
-                .findFirst().orElseThrow(() -> new IOException("the tracker knows no live seed"));
+        return (forLaunch ? tracker.seedsForLaunch() : tracker.seeds()).stream().map(TrackerClient.SeedInfo::apiUrl)
+                .filter(u -> u != null && !u.isBlank()).findFirst().orElseThrow(() -> new IOException("the tracker knows no live seed"));
     }
 
     @Override

@@ -6,10 +6,18 @@ import io.bootswarm.common.peertoken.PeerToken;
 import io.bootswarm.common.peertoken.PeerTokenKey;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,6 +27,12 @@ import java.util.concurrent.Callable;
  * swarm announces (which bring the peer access token for the swarm) and the keys peer tokens are
  * signed with. Every call is a {@link RemoteCall} through the resilience4j instances named
  * {@code tracker}; a failed one throws {@link RemoteCallException}.
+ *
+ * <p>After repeated failures the circuit breaker opens: calls fail fast, without a request, for its open
+ * period; then one call goes through as its probe, and the breaker closes if it succeeds and opens again
+ * if it fails. A launch's call ({@link #seedsForLaunch()}) does not fail on the open breaker at once: it tries
+ * again until the open period has passed and a call gets through, for at most {@code breakerWait} on
+ * the clock, so that the first launch after a tracker outage succeeds.
  */
 public final class TrackerClient implements Announcer, AutoCloseable {
 
@@ -47,21 +61,47 @@ public final class TrackerClient implements Announcer, AutoCloseable {
      */
     static final int NUM_WANT = 200;
 
+    /** How often a call waiting out the open circuit breaker tries again. */
+    static final Duration BREAKER_RETRY = Duration.ofMillis(100);
+
+    private static final Logger log = LoggerFactory.getLogger(TrackerClient.class);
+
     private final RestClient http;
     private final String trackerUrl;
     private final RemoteCall tracker;
     private final String advertisedHost;
+    private final Duration breakerWait;
+    private final InstantSource clock;
+    private final Counter waitedThrough;
+    private final Counter gaveUp;
+
+    /** A client whose calls fail at once on the open circuit breaker. */
+    public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost) {
+        this(http, trackerUrl, tracker, advertisedHost, Duration.ZERO, InstantSource.system(),
+                new SimpleMeterRegistry());
+    }
 
     /**
-     * @param http       a client with {@code trackerUrl} as its base URL
-     * @param trackerUrl the tracker's base URL
-     * @param tracker    the resilience4j instances calls go through; closed with this client
+     * @param http        a client with {@code trackerUrl} as its base URL
+     * @param trackerUrl  the tracker's base URL
+     * @param tracker     the resilience4j instances calls go through; closed with this client
+     * @param breakerWait how long a launch's call waits for the open circuit breaker to let a call through
+     * @param clock       what {@code breakerWait} is measured on
+     * @param meters      where the waits and their outcomes are counted
      */
-    public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost) {
+    public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost,
+                         Duration breakerWait, InstantSource clock, MeterRegistry meters) {
         this.http = http;
         this.trackerUrl = trackerUrl;
         this.tracker = tracker;
         this.advertisedHost = advertisedHost;
+        this.breakerWait = breakerWait;
+        this.clock = clock;
+        String name = "bootswarm.agent.tracker.breaker.waits";
+        String description = "launch calls to the tracker that found its circuit breaker open and waited (bound: "
+                + "bootswarm.agent.tracker.breaker-wait), by outcome";
+        this.waitedThrough = Counter.builder(name).tag("outcome", "through").description(description).register(meters);
+        this.gaveUp = Counter.builder(name).tag("outcome", "gave-up").description(description).register(meters);
     }
 
     /** Registers (or re-registers) this host. */
@@ -83,8 +123,19 @@ public final class TrackerClient implements Announcer, AutoCloseable {
         }
     }
 
+    /** The live seeds; fails at once while the circuit breaker is open. */
     public List<SeedInfo> seeds() throws IOException {
         SeedInfo[] seeds = call(() -> http.get().uri("/api/v1/seeds").retrieve().body(SeedInfo[].class));
+        return seeds == null ? List.of() : List.of(seeds);
+    }
+
+    /**
+     * The live seeds, for a launch (which needs one when no seed URL is configured): while the circuit
+     * breaker is open this waits, for at most {@code breakerWait}, until a call gets through.
+     */
+    public List<SeedInfo> seedsForLaunch() throws IOException {
+        SeedInfo[] seeds = callWaitingOutBreaker(() -> http.get().uri("/api/v1/seeds").retrieve()
+                .body(SeedInfo[].class));
         return seeds == null ? List.of() : List.of(seeds);
     }
 
@@ -124,6 +175,56 @@ public final class TrackerClient implements Announcer, AutoCloseable {
 
     private <T> T call(Callable<T> request) throws RemoteCallException {
         return tracker.call(trackerUrl, request);
+    }
+
+    /**
+     * {@link #call}, tried again every {@link #BREAKER_RETRY} while the open circuit breaker turns it away
+     * and {@code breakerWait} has not passed on the clock. The first try after the open period is the
+     * breaker's probe (or follows the probe another call made); a probe that fails opens the breaker again,
+     * and the wait goes on. A failure before the breaker turned a try away, and a 4xx answer, end it at once.
+     */
+    private <T> T callWaitingOutBreaker(Callable<T> request) throws RemoteCallException {
+        Instant until = clock.instant().plus(breakerWait);
+        boolean waited = false;
+        while (true) {
+            try {
+                T result = call(request);
+                if (waited) {
+                    waitedThrough.increment();
+                    log.info("tracker call got through the circuit breaker after waiting");
+                }
+                return result;
+            } catch (RemoteCallException e) {
+                boolean turnedAway = e.getCause() instanceof CallNotPermittedException;
+                if (!turnedAway && (!waited || e.status() != 0)) {
+                    throw e;
+                }
+                if (!clock.instant().isBefore(until)) {
+                    if (!waited) {
+                        throw e;
+                    }
+                    gaveUp.increment();
+                    RemoteCallException out = new RemoteCallException(e.getMessage() + "; no call got through in "
+                            + breakerWait.toMillis() + " ms of waiting (bootswarm.agent.tracker.breaker-wait)");
+                    out.addSuppressed(e);
+                    throw out;
+                }
+                if (!waited) {
+                    log.info("tracker circuit breaker is open; waiting up to {} ms for it to let a call through",
+                            breakerWait.toMillis());
+                    waited = true;
+                }
+                try {
+                    Thread.sleep(BREAKER_RETRY);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    RemoteCallException out = new RemoteCallException("interrupted while waiting for the tracker's"
+                            + " circuit breaker to let a call through");
+                    out.addSuppressed(e);
+                    throw out;
+                }
+            }
+        }
     }
 
     @Override

@@ -8,13 +8,18 @@ import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
@@ -35,10 +40,12 @@ final class StubTracker implements AutoCloseable {
     final List<Request> requests = new CopyOnWriteArrayList<>();
     volatile Function<Request, Response> answer = r -> Response.ok("{}");
     private final HttpServer server;
+    private final ExecutorService handlers = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory());
 
     StubTracker() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(handlers); // an answer may block without holding up the others
         server.start();
     }
 
@@ -68,15 +75,30 @@ final class StubTracker implements AutoCloseable {
      * with time enough for a first call on a loaded machine.
      */
     TrackerClient client() {
+        return new TrackerClient(RestClient.builder().baseUrl(url()).build(), url(),
+                remoteCall(CircuitBreakerRegistry.ofDefaults()), "10.0.0.7");
+    }
+
+    /**
+     * A client as {@link #client()}, but whose calls go through the circuit breaker {@code breakers} makes
+     * for {@code tracker}, and whose launch calls wait out its open period for {@code breakerWait} on {@code clock}.
+     */
+    TrackerClient client(CircuitBreakerRegistry breakers, Duration breakerWait, InstantSource clock,
+                         MeterRegistry meters) {
+        return new TrackerClient(RestClient.builder().baseUrl(url()).build(), url(), remoteCall(breakers), "10.0.0.7",
+                breakerWait, clock, meters);
+    }
+
+    private static RemoteCall remoteCall(CircuitBreakerRegistry breakers) {
         RetryRegistry retries = RetryRegistry.of(RetryConfig.custom().maxAttempts(1).build());
         TimeLimiterRegistry limiters = TimeLimiterRegistry.of(TimeLimiterConfig.custom()
-                .timeoutDuration(java.time.Duration.ofSeconds(30)).build());
-        return new TrackerClient(RestClient.builder().baseUrl(url()).build(), url(),
-                RemoteCall.of("tracker", retries, CircuitBreakerRegistry.ofDefaults(), limiters), "10.0.0.7");
+                .timeoutDuration(Duration.ofSeconds(30)).build());
+        return RemoteCall.of("tracker", retries, breakers, limiters);
     }
 
     @Override
     public void close() {
         server.stop(0);
+        handlers.shutdownNow();
     }
 }
