@@ -11,9 +11,12 @@ import java.util.UUID;
  * idempotently: a second START for a launch they already run re-reports its state.
  *
  * @param options how the image is streamed; null (an older producer) means {@link LaunchOptions#DEFAULTS}
+ * @param reason  for a STOP the tracker sends on its own account, why (a short code such as {@code image-deleted},
+ *                which the agent logs and reports back as the host's detail); null for an orchestrator's stop,
+ *                a START, or an older producer
  */
 public record LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action,
-                            @Nullable Options options) implements BootswarmEvent {
+                            @Nullable Options options, @Nullable String reason) implements BootswarmEvent {
 
     public enum Action { START, STOP }
 
@@ -37,7 +40,19 @@ public record LaunchCommand(UUID eventId, Instant at, UUID launchId, String host
 
     /** A command with the default {@link LaunchOptions}. */
     public LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action) {
-        this(eventId, at, launchId, host, imageId, action, null);
+        this(eventId, at, launchId, host, imageId, action, null, null);
+    }
+
+    /** A command without a reason. */
+    public LaunchCommand(UUID eventId, Instant at, UUID launchId, String host, UUID imageId, Action action,
+                         @Nullable Options options) {
+        this(eventId, at, launchId, host, imageId, action, options, null);
+    }
+
+    /** A STOP of one host's part of a launch, for {@code reason}. */
+    public static LaunchCommand stop(UUID eventId, Instant at, UUID launchId, String host, UUID imageId,
+                                     @Nullable String reason) {
+        return new LaunchCommand(eventId, at, launchId, host, imageId, Action.STOP, null, reason);
     }
 
     /** A command carrying {@code options} in the event's form. */
