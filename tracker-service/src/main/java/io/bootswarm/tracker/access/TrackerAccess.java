@@ -13,7 +13,8 @@ import static io.bootswarm.common.security.Role.VIEWER;
 
 /**
  * Who may call which endpoint of the tracker. Agents act only as their own host (checked in the
- * controllers against the token's {@code host} claim) and hold the peer ids they announce first.
+ * controllers against the token's {@code host} claim) and hold the peer ids they announce first. A seed
+ * reads launches and stops an image's live launches: it deletes images.
  */
 @Configuration(proxyBeanMethods = false)
 class TrackerAccess {
@@ -36,7 +37,8 @@ class TrackerAccess {
                 .delete("/api/v1/passkeys", VIEWER, ORCHESTRATOR, ADMIN)
                 .get("/api/v1/images/{id}/torrent", VIEWER, ORCHESTRATOR, ADMIN)
                 .post("/api/v1/launches", ORCHESTRATOR, ADMIN)
-                .get("/api/v1/launches", ORCHESTRATOR, VIEWER, ADMIN)
+                .get("/api/v1/launches", ORCHESTRATOR, VIEWER, ADMIN, SEED)
+                .post("/api/v1/launches/stops", SEED, ADMIN)
                 .get("/api/v1/launches/{id}", ORCHESTRATOR, VIEWER, ADMIN)
                 .delete("/api/v1/launches/{id}", ORCHESTRATOR, ADMIN)
                 .build();

@@ -68,10 +68,28 @@ class LaunchController {
     }
 
     @GetMapping
-    @Operation(summary = "List launches", description = "Most recent first, paged.")
+    @Operation(summary = "List launches", description = "Most recent first, paged; with `imageId` only that "
+            + "image's; with `live=true` only those not asked to stop that have a host PENDING, PREPARING or READY "
+            + "(seed-service asks this before it deletes an image).")
     LaunchPage list(@Parameter(description = "page number, from 0") @RequestParam(defaultValue = "0") int page,
-                    @Parameter(description = "page size, 1-100") @RequestParam(defaultValue = "20") int size) {
-        return launches.list(page, size);
+                    @Parameter(description = "page size, 1-100") @RequestParam(defaultValue = "20") int size,
+                    @Parameter(description = "only launches of this image") @RequestParam(required = false)
+                    UUID imageId,
+                    @Parameter(description = "only live launches") @RequestParam(defaultValue = "false") boolean live) {
+        return launches.list(page, size, imageId, live);
+    }
+
+    @PostMapping("/stops")
+    @Operation(summary = "Stop the live launches of an image",
+            description = "Sends every host of every live launch of the image a STOP command carrying the reason; "
+                    + "agents log it and report STOPPED with the reason as the host's detail. seed-service calls "
+                    + "it (reason `image-deleted`) when an admin forces the deletion of an image that is in use. "
+                    + "Launches already asked to stop are left alone, so repeating it stops only what became "
+                    + "live since.")
+    @ApiResponse(responseCode = "200", description = "the launches asked to stop (maybe none)")
+    @ApiResponse(responseCode = "400", description = "no image id, or a reason that is not a short code")
+    StoppedLaunches stopLive(@Valid @RequestBody StopRequest body) {
+        return launches.stopLive(body.imageId(), body.reason());
     }
 
     @DeleteMapping("/{id}")

@@ -223,15 +223,27 @@ class LaunchService {
 
     /** A page of launches, most recent first. */
     LaunchPage list(int page, int size) {
+        return list(page, size, null, false);
+    }
+
+    /**
+     * A page of launches, most recent first: of image {@code imageId} only when it is not null, and only the
+     * live ones (not asked to stop, a host {@linkplain HostLaunchState#LIVE pending, preparing or ready}) when
+     * {@code live}.
+     */
+    LaunchPage list(int page, int size, UUID imageId, boolean live) {
         if (page < 0) {
             throw ProblemException.badRequest("invalid-request", "page must not be negative");
         }
         if (size < 1 || size > properties.maxPageSize()) {
             throw ProblemException.badRequest("invalid-request", "size must be 1-" + properties.maxPageSize());
         }
+        PageRequest request = PageRequest.of(page, size, Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("id")));
         return readTx.execute(status -> {
-            Page<LaunchEntity> p = launches.findAll(PageRequest.of(page, size,
-                    Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("id"))));
+            Page<LaunchEntity> p = live
+                    ? imageId == null ? launches.findLive(HostLaunchState.LIVE, request)
+                    : launches.findLive(imageId, HostLaunchState.LIVE, request)
+                    : imageId == null ? launches.findAll(request) : launches.findByImageId(imageId, request);
             Map<UUID, List<LaunchHostEntity>> rows = p.isEmpty() ? Map.of()
                     : launchHosts.findByLaunches(p.map(LaunchEntity::getId).toList()).stream()
                     .collect(Collectors.groupingBy(h -> h.getId().launchId()));
@@ -251,16 +263,44 @@ class LaunchService {
             LaunchEntity launch = launches.lockById(id).orElseThrow(() -> unknownLaunch(id));
             List<LaunchHostEntity> rows = launchHosts.findByLaunch(id);
             if (launch.stopRequestedAt() == null) {
-                Instant now = now();
-                launch.stopRequested(now);
-                for (LaunchHostEntity row : rows) {
-                    outbox.publish(Topics.LAUNCH_COMMANDS, complete(new LaunchCommand(UUID.randomUUID(), now, id,
-                            row.host(), launch.imageId(), LaunchCommand.Action.STOP)));
-                }
-                log.info("launch {} stop requested on {} hosts", id, rows.size());
+                requestStop(launch, rows, null);
             }
             return view(launch, rows);
         });
+    }
+
+    /**
+     * Asks every host of every live launch of {@code imageId} to stop, each STOP carrying {@code reason}, in one
+     * transaction. Launches already asked to stop, or whose hosts have all finished, are left alone, so asking
+     * again stops only what became live since.
+     */
+    StoppedLaunches stopLive(UUID imageId, String reason) {
+        List<UUID> stopped = tx.execute(status -> {
+            List<LaunchEntity> live = launches.lockLive(imageId, HostLaunchState.LIVE);
+            for (LaunchEntity launch : live) {
+                requestStop(launch, launchHosts.findByLaunch(launch.getId()), reason);
+            }
+            return live.stream().map(LaunchEntity::getId).toList();
+        });
+        if (!stopped.isEmpty()) {
+            log.info("stop of {} live launch(es) of image {} requested ({}): {}", stopped.size(), imageId, reason,
+                    stopped);
+            Counter.builder("bootswarm.tracker.launch.image-stops")
+                    .description("launches stopped because of their image (e.g. deleted from the catalog)")
+                    .register(meters).increment(stopped.size());
+        }
+        return new StoppedLaunches(imageId, reason, stopped);
+    }
+
+    private void requestStop(LaunchEntity launch, List<LaunchHostEntity> rows, String reason) {
+        Instant now = now();
+        launch.stopRequested(now);
+        for (LaunchHostEntity row : rows) {
+            outbox.publish(Topics.LAUNCH_COMMANDS, complete(LaunchCommand.stop(UUID.randomUUID(), now,
+                    launch.getId(), row.host(), launch.imageId(), reason)));
+        }
+        log.info("launch {} stop requested on {} hosts{}", launch.getId(), rows.size(),
+                reason == null ? "" : " (" + reason + ")");
     }
 
     /**
