@@ -96,13 +96,22 @@ public final class LaunchCommandListener {
         }
     }
 
+    /**
+     * Tears the launch's disk down and reports STOPPED. A stop the tracker sends on its own account carries a
+     * reason (e.g. {@code image-deleted}): it is logged, so that whoever reads this host's log learns why its
+     * disk went away, and reported back as the host's detail.
+     */
     private void stop(LaunchCommand c) {
+        if (c.reason() != null) {
+            log.warn("launch {} stopped by the tracker: {} (image {}); its disk is removed from this host",
+                    c.launchId(), c.reason(), c.imageId());
+        }
         try {
             disks.delete(c.launchId());
         } catch (IOException e) {
             log.warn("could not delete the disk of launch {}: {}", c.launchId(), e.toString());
         }
-        reporter.stopped(c.launchId());
+        reporter.stopped(c.launchId(), c.reason());
     }
 
     /**

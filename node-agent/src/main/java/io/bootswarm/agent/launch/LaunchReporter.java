@@ -83,9 +83,10 @@ public final class LaunchReporter implements AutoCloseable {
         send(status(launchId, LaunchStatus.State.FAILED, null, detail));
     }
 
-    public void stopped(UUID launchId) {
+    /** Reports STOPPED with {@code reason} (the one the STOP command carried, or null) as its detail. */
+    public void stopped(UUID launchId, String reason) {
         lastSent.remove(launchId);
-        send(status(launchId, LaunchStatus.State.STOPPED, null, null));
+        send(status(launchId, LaunchStatus.State.STOPPED, null, reason));
     }
 
     /** Reports not yet taken by Kafka, to be sent again. */

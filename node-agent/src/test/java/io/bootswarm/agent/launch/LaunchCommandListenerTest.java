@@ -1,5 +1,9 @@
 package io.bootswarm.agent.launch;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchCommand;
 import io.bootswarm.common.events.Topics;
@@ -10,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +126,34 @@ class LaunchCommandListenerTest {
 
         assertThat(disks.list()).isEmpty();
         assertThat(diskDirectories()).isEmpty();
-        verify(reporter, times(2)).stopped(launch);
+        verify(reporter, times(2)).stopped(launch, null);
+    }
+
+    @Test
+    void aStopWithAReasonIsLoggedAndReportedWithIt() throws Exception {
+        Manifest m = fixture.image(2);
+        UUID launch = UUID.randomUUID();
+        deliver(EventCodec.encode(new LaunchCommand(UUID.randomUUID(), Instant.now(), launch, HOST, m.imageId(),
+                LaunchCommand.Action.START)));
+        Logger logger = (Logger) LoggerFactory.getLogger(LaunchCommandListener.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            deliver(EventCodec.encode(LaunchCommand.stop(UUID.randomUUID(), Instant.now(), launch, HOST, m.imageId(),
+                    "image-deleted")));
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        assertThat(disks.list()).isEmpty();
+        assertThat(diskDirectories()).isEmpty();
+        verify(reporter).stopped(launch, "image-deleted");
+        assertThat(log.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(Level.WARN);
+            assertThat(e.getFormattedMessage()).isEqualTo("launch " + launch + " stopped by the tracker: "
+                    + "image-deleted (image " + m.imageId() + "); its disk is removed from this host");
+        });
     }
 
     @Test
