@@ -32,10 +32,12 @@ class ImagesController {
 
     private final Catalog catalog;
     private final ManifestSigner signer;
+    private final ImageDeletion deletion;
 
-    ImagesController(Catalog catalog, ManifestSigner signer) {
+    ImagesController(Catalog catalog, ManifestSigner signer, ImageDeletion deletion) {
         this.catalog = catalog;
         this.signer = signer;
+        this.deletion = deletion;
     }
 
     @GetMapping
@@ -85,14 +87,27 @@ class ImagesController {
     }
 
     @DeleteMapping("/{id}")
-    @Operation(summary = "Delete an image", description = "Removes the image from the catalog (an `image-deleted` "
-            + "event follows on Kafka), deletes its file, and stops serving it: peers of its swarm are refused from "
-            + "now on and connections reading it are closed at their next request.", responses = {
+    @Operation(summary = "Delete an image", description = "Asks the tracker for the image's live launches first: "
+            + "with any, the image is refused (409 `image-in-use`, the launches named in `launches`) unless "
+            + "`force=true`, which has the tracker stop them (each host's agent is sent a STOP with reason "
+            + "`image-deleted`, logs it and reports STOPPED with it as the host's detail) before the image goes. "
+            + "A tracker that cannot be asked refuses the delete (503). Then removes the image from the catalog "
+            + "(an `image-deleted` event follows on Kafka), deletes its file, and stops serving it: peers of its "
+            + "swarm are refused from now on and connections reading it are closed at their next request.",
+            responses = {
             @ApiResponse(responseCode = "204", description = "Deleted."),
             @ApiResponse(responseCode = "404", description = "No such image.", content = @Content(
-                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class)))})
-    ResponseEntity<Void> delete(@PathVariable UUID id) {
-        catalog.delete(id);
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class))),
+            @ApiResponse(responseCode = "409", description = "Live launches use the image (listed in `launches`, "
+                    + "counted in `liveLaunches`); nothing was deleted.", content = @Content(
+                    mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE, schema = @Schema(implementation = ProblemDetail.class))),
+            @ApiResponse(responseCode = "503", description = "The tracker cannot be asked; nothing was deleted.",
+                    content = @Content(mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE,
+                            schema = @Schema(implementation = ProblemDetail.class)))})
+    ResponseEntity<Void> delete(@PathVariable UUID id,
+                                @Parameter(description = "Stop the image's live launches and delete it anyway.")
+                                @RequestParam(defaultValue = "false") boolean force) {
+        deletion.delete(id, force);
         return ResponseEntity.noContent().build();
     }
 }
