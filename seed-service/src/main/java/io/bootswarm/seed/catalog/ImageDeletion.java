@@ -21,8 +21,10 @@ import java.util.UUID;
  * tracker-unavailable}): deleting blindly would leave running disks failing their reads. A seed without a
  * tracker URL runs alone, no launch can use its images, and deletes as it always did.
  *
- * <p>A launch the tracker creates between its answer and the delete asked the seed for the image before; it
- * is not stopped, and its hosts fail to fetch what they do not have yet, as before this check existed.
+ * <p>The stop is queued at the tracker (its outbox), not awaited: agents tear their disks down as the STOP
+ * reaches them, normally within a moment of the delete, and a read in between of a piece the host lacks fails
+ * as it would have. A launch the tracker creates between its answer and the delete (it asked the seed for the
+ * image just before) is not stopped either.
  */
 @Service
 class ImageDeletion {
