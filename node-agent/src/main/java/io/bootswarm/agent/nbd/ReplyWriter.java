@@ -212,7 +212,9 @@ final class ReplyWriter {
                     header.flip();
                     transport.writeFully(header);
                     headerSent = true;
-                    if (!c.hole()) {
+                    if (c.hole()) {
+                        metrics.holeBytes.add(c.length());
+                    } else {
                         sendRegions(regions, c.fromRegion(), c.toRegion());
                     }
                 }

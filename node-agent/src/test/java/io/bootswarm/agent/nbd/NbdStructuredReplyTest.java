@@ -44,6 +44,7 @@ class NbdStructuredReplyTest {
     byte[] image;
     RegionDevice regions;
     NbdServer server;
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -53,7 +54,7 @@ class NbdStructuredReplyTest {
         ExportRegistry exports = new ExportRegistry();
         exports.put("disk", regions);
         exports.put("memory", new MemoryBlockDevice(image.clone()));
-        server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0), exports, new SimpleMeterRegistry()).start();
+        server = new NbdServer(NbdServerSettings.tcp("127.0.0.1", 0), exports, meters).start();
     }
 
     @AfterEach
@@ -171,6 +172,7 @@ class NbdStructuredReplyTest {
             assertThat(hole.getFirst().payload()).hasSize(12);
             assertThat(hole.getFirst().buffer().getLong(0)).isEqualTo(2L * BLOCK);
             assertThat(hole.getFirst().buffer().getInt(8)).isEqualTo(BLOCK);
+            assertThat(meters.get("bootswarm.nbd.hole.bytes").functionCounter().count()).isEqualTo(3.0 * BLOCK);
         }
     }
 
@@ -231,6 +233,8 @@ class NbdStructuredReplyTest {
             c.flush();
             assertThat(blockStatus(c.structuredReply()).get(ids.get("base:allocation")))
                     .containsExactly(new long[] {BLOCK + 512, 0});
+            assertThat(meters.get("bootswarm.nbd.requests").tag("command", "block_status").functionCounter().count())
+                    .isEqualTo(4.0);
         }
     }
 
