@@ -321,8 +321,8 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     }
 
     @Override
-    public List<Extent> extents(long offset, long length, MetaContext context) {
-        Extents out = new Extents();
+    public List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) {
+        Extents out = new Extents(maxExtents);
         long pos = offset;
         long end = offset + length;
         while (pos < end && !out.full()) {

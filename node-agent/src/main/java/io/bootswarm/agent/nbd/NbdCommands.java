@@ -199,8 +199,9 @@ final class NbdCommands {
             List<List<Extent>> all = new ArrayList<>(contexts.size());
             int error = 0;
             try {
+                boolean one = (flags & CMD_FLAG_REQ_ONE) != 0;
                 for (MetaContext context : contexts) {
-                    all.add(fit(device.extents(offset, length, context), length, (flags & CMD_FLAG_REQ_ONE) != 0));
+                    all.add(fit(device.extents(offset, length, context, one ? 1 : Extents.MAX_EXTENTS), length, one));
                 }
             } catch (Exception e) {
                 error = deviceError(e, "block_status", offset, length);

@@ -86,6 +86,9 @@ class VirtualDiskExtentsTest {
         assertThat(whole.stream().mapToLong(Extent::length).sum()).isEqualTo(disk.size());
 
         assertThat(disk.extents(100, 1000, BASE_ALLOCATION)).containsExactly(new Extent(1000, HOLE_ZERO));
+        assertThat(disk.extents(0, disk.size(), BASE_ALLOCATION, 1)).containsExactly(new Extent(PIECE, HOLE_ZERO));
+        assertThat(disk.extents(PIECE, disk.size() - PIECE, BASE_ALLOCATION, 2))
+                .containsExactly(new Extent(2 * PIECE, 0), new Extent(PIECE, HOLE_ZERO));
         assertThat(disk.extents(PIECE - 10, 20, BASE_ALLOCATION))
                 .containsExactly(new Extent(10, HOLE_ZERO), new Extent(10, 0));
     }

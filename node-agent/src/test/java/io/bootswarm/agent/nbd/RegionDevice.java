@@ -89,8 +89,8 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
 
     /** Zero blocks are holes that read as zeroes; every block but the missing one is present. */
     @Override
-    public List<Extent> extents(long offset, long length, MetaContext context) {
-        Extents out = new Extents();
+    public List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) {
+        Extents out = new Extents(maxExtents);
         long pos = offset;
         long end = offset + length;
         while (pos < end && !out.full()) {
