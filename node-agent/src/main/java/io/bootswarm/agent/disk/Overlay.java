@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static java.nio.file.StandardOpenOption.CREATE;
@@ -48,6 +49,11 @@ final class Overlay implements AutoCloseable {
     private final FileChannel data;
     private final FileChannel journal;
     private final PieceSet written;
+    /**
+     * Written clusters known to hold only zeroes (written by WRITE_ZEROES or a TRIM), for block
+     * status. In memory only: after a reopen they count as data, which is always a correct answer.
+     */
+    private final AtomicLongArray zeroed;
     private final ConcurrentLinkedQueue<Integer> unflushed = new ConcurrentLinkedQueue<>();
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Where the last good record ends; appends go here. Guarded by {@link #flushLock}. */
@@ -60,6 +66,7 @@ final class Overlay implements AutoCloseable {
         this.data = data;
         this.journal = journal;
         this.written = written;
+        this.zeroed = new AtomicLongArray((written.size() + 63) >>> 6);
         this.journalEnd = journalEnd;
     }
 
@@ -219,6 +226,11 @@ final class Overlay implements AutoCloseable {
         return false;
     }
 
+    /** True if {@code cluster} was written and is known to hold only zeroes. */
+    boolean isZeroed(int cluster) {
+        return (zeroed.get(cluster >>> 6) & (1L << cluster)) != 0;
+    }
+
     /** The overlay file, laid out like the disk, for zero-copy sends of written clusters. */
     FileChannel dataFile() {
         return data;
@@ -250,12 +262,39 @@ final class Overlay implements AutoCloseable {
      * without its data; a write that fails (a full disk) marks nothing.
      */
     void writeCluster(int cluster, ByteBuffer bytes) throws IOException {
+        writeCluster(cluster, bytes, false);
+    }
+
+    /**
+     * As {@link #writeCluster(int, ByteBuffer)}; {@code zeroes} says the bytes are all zero (the
+     * caller knows: WRITE_ZEROES, TRIM), which block status reports. Callers serialize writes to a
+     * cluster.
+     */
+    void writeCluster(int cluster, ByteBuffer bytes, boolean zeroes) throws IOException {
         long pos = (long) cluster * CLUSTER;
+        if (!zeroes) {
+            markZeroed(cluster, false);
+        }
         while (bytes.hasRemaining()) {
             pos += data.write(bytes, pos);
         }
+        if (zeroes) {
+            markZeroed(cluster, true);
+        }
         if (written.add(cluster)) {
             unflushed.add(cluster);
+        }
+    }
+
+    private void markZeroed(int cluster, boolean zero) {
+        long bit = 1L << cluster;
+        int w = cluster >>> 6;
+        while (true) {
+            long old = zeroed.get(w);
+            long now = zero ? old | bit : old & ~bit;
+            if (old == now || zeroed.compareAndSet(w, old, now)) {
+                return;
+            }
         }
     }
 

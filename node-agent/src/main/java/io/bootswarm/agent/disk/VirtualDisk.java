@@ -1,7 +1,10 @@
 package io.bootswarm.agent.disk;
 
 import io.bootswarm.agent.nbd.BlockDevice;
+import io.bootswarm.agent.nbd.Extent;
+import io.bootswarm.agent.nbd.Extents;
 import io.bootswarm.agent.nbd.FileRegions;
+import io.bootswarm.agent.nbd.MetaContext;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.time.MonotonicClock;
 
@@ -26,6 +29,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * zeros (as {@code qemu-nbd} does: QEMU's NBD client hangs on exports of other sizes). Reads whose
  * bytes are all on this host can be sent by the NBD server straight from the files
  * ({@link FileRegions}).
+ *
+ * <p>Block status ({@link #extents}) comes from what the disk knows without reading: the manifest's
+ * all-zero pieces and the padded tail are holes that read as zeroes, a cluster the guest wrote is
+ * data unless it was written by WRITE_ZEROES or TRIM, and a piece is present when it is zero or in
+ * the store. TRIM zeroes only clusters the guest had written (their data is the guest's to drop);
+ * over image bytes it is ignored, which the protocol allows, as copying them in would cost a write.
  */
 public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseable {
 
@@ -238,6 +247,11 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
+        write(offset, src, false);
+    }
+
+    /** {@code zeroes}: {@code src} is all zero, so that whole clusters it covers are marked so. */
+    private void write(long offset, ByteBuffer src, boolean zeroes) throws IOException {
         long pos = offset;
         while (src.hasRemaining()) {
             int cluster = (int) (pos / Overlay.CLUSTER);
@@ -250,7 +264,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
             lock.lock();
             try {
                 if (n == clusterLength) {
-                    overlay.writeCluster(cluster, part);
+                    overlay.writeCluster(cluster, part, zeroes);
                 } else {
                     // copy-on-write of a partly covered cluster: start from what the guest sees now
                     ByteBuffer whole = ByteBuffer.allocate(clusterLength);
@@ -278,10 +292,83 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
         long left = length;
         while (left > 0) {
             int n = (int) Math.min(left, ZEROS.capacity());
-            write(pos, ZEROS.duplicate().limit(n));
+            write(pos, ZEROS.duplicate().limit(n), true);
             pos += n;
             left -= n;
         }
+    }
+
+    @Override
+    public void trim(long offset, long length) throws IOException {
+        long first = (offset + Overlay.CLUSTER - 1) / Overlay.CLUSTER;
+        long endCluster = (offset + length) / Overlay.CLUSTER;
+        if (offset + length == size) {
+            endCluster = (size + Overlay.CLUSTER - 1) / Overlay.CLUSTER; // the short last cluster
+        }
+        for (long c = first; c < endCluster; c++) {
+            int cluster = (int) c;
+            if (!overlay.isWritten(cluster) || overlay.isZeroed(cluster)) {
+                continue;
+            }
+            ReentrantLock lock = clusterLocks[cluster % STRIPES];
+            lock.lock();
+            try {
+                overlay.writeCluster(cluster, ZEROS.duplicate().limit((int) overlay.clusterLength(cluster)), true);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) {
+        Extents out = new Extents(maxExtents);
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end && !out.full()) {
+            long n = Math.min(end - pos, segmentEnd(pos) - pos);
+            if (pos >= manifest.size()) {
+                out.add(n, tailFlags(context));
+            } else {
+                int piece = manifest.pieceAt(pos);
+                int pieceFlags = pieceFlags(piece, context);
+                if (!overlay.anyWritten(pos, n)) {
+                    out.add(n, pieceFlags);
+                } else {
+                    long p = pos;
+                    while (p < pos + n) {
+                        int cluster = (int) (p / Overlay.CLUSTER);
+                        long m = Math.min(pos + n - p, (long) (cluster + 1) * Overlay.CLUSTER - p);
+                        out.add(m, overlay.isWritten(cluster) ? writtenFlags(cluster, context) : pieceFlags);
+                        p += m;
+                    }
+                }
+            }
+            pos += n;
+        }
+        return out.toList();
+    }
+
+    private int pieceFlags(int piece, MetaContext context) {
+        return switch (context) {
+            case BASE_ALLOCATION -> manifest.isZero(piece) ? MetaContext.STATE_HOLE | MetaContext.STATE_ZERO : 0;
+            case BOOTSWARM_PRESENT -> manifest.isZero(piece) || store.contains(manifest.hash(piece))
+                    ? MetaContext.STATE_PRESENT : 0;
+        };
+    }
+
+    private int writtenFlags(int cluster, MetaContext context) {
+        return switch (context) {
+            case BASE_ALLOCATION -> overlay.isZeroed(cluster) ? MetaContext.STATE_HOLE | MetaContext.STATE_ZERO : 0;
+            case BOOTSWARM_PRESENT -> MetaContext.STATE_PRESENT;
+        };
+    }
+
+    private static int tailFlags(MetaContext context) {
+        return switch (context) {
+            case BASE_ALLOCATION -> MetaContext.STATE_HOLE | MetaContext.STATE_ZERO;
+            case BOOTSWARM_PRESENT -> MetaContext.STATE_PRESENT;
+        };
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.bootswarm.agent.nbd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * A fixed-size disk as the NBD server exports it. Implementations are safe for concurrent calls
@@ -26,5 +27,23 @@ public interface BlockDevice {
 
     /** The client no longer needs {@code [offset, offset+length)}; a hint that may be ignored. */
     default void trim(long offset, long length) throws IOException {
+    }
+
+    /**
+     * The status of {@code [offset, offset+length)} in {@code context} ({@code NBD_CMD_BLOCK_STATUS}):
+     * consecutive extents from {@code offset}, covering at most {@code length} bytes and at least one
+     * byte, merged where neighbours have the same flags (collect them with {@link Extents}), at most
+     * {@code maxExtents} of them: a client asking for one extent ({@code NBD_CMD_FLAG_REQ_ONE}, as QEMU
+     * does) must not cost a walk over the rest of the disk. Must not wait on the network. A device
+     * that cannot tell reports the context's {@linkplain MetaContext#defaultFlags() default} over the
+     * whole range, which is always correct.
+     */
+    default List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) throws IOException {
+        return List.of(new Extent(length, context.defaultFlags()));
+    }
+
+    /** {@link #extents(long, long, MetaContext, int)} with up to {@link Extents#MAX_EXTENTS}. */
+    default List<Extent> extents(long offset, long length, MetaContext context) throws IOException {
+        return extents(offset, length, context, Extents.MAX_EXTENTS);
     }
 }

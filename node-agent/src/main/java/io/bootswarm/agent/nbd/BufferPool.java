@@ -7,8 +7,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Direct buffers for request payloads, reused across requests: allocating (and zeroing) a direct
  * buffer of up to 32 MiB per request, and leaving it to the garbage collector, costs more than the
- * copy it holds. Every buffer has {@link #HEADROOM} bytes in front of its payload area, where the
- * 16-byte simple reply header goes, so a READ reply leaves in a single contiguous write.
+ * copy it holds. Every buffer has {@link #HEADROOM} bytes in front of its payload area, room for the
+ * 16-byte simple reply header or the 28 bytes of a structured {@code NBD_REPLY_TYPE_OFFSET_DATA}
+ * chunk's header and offset (right-aligned against the payload), so a READ reply leaves in a single
+ * contiguous write.
  *
  * <p>Buffers come in power-of-two classes (512 B .. 32 MiB payload); a class keeps its free buffers
  * in a LIFO stack. At most {@code maxRetainedBytes} are kept idle; beyond that a released buffer
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BufferPool {
 
-    static final int HEADROOM = NbdProtocol.SIMPLE_REPLY_HEADER_SIZE;
+    static final int HEADROOM = NbdProtocol.OFFSET_DATA_HEADER_SIZE;
     private static final int MIN_SHIFT = 9;
     private static final int MAX_SHIFT = 25;
 

@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -55,8 +56,9 @@ final class NbdCommands {
         }
     }
 
-    void read(long cookie, long offset, int length) {
-        if (!transport.isTls() && device instanceof FileRegions files && readZeroCopy(files, cookie, offset, length)) {
+    void read(long cookie, int flags, long offset, int length) {
+        if (!transport.isTls() && device instanceof FileRegions files
+                && readZeroCopy(files, cookie, (flags & CMD_FLAG_DF) != 0, offset, length)) {
             return;
         }
         ByteBuffer buf = null;
@@ -74,10 +76,10 @@ final class NbdCommands {
             }
             if (error == 0) {
                 metrics.bytesRead.add(length);
+                replies.readReply(buf, cookie, offset, length);
             } else {
-                buf.limit(BufferPool.HEADROOM); // "it MUST NOT send any payload for this request"
+                replies.reply(buf, cookie, error); // "it MUST NOT send any payload for this request"
             }
-            replies.reply(buf, cookie, error);
         } catch (Throwable t) {
             connection.fatal(t);
         } finally {
@@ -93,7 +95,7 @@ final class NbdCommands {
      *
      * @return false if the request is still to be answered (no regions: use {@link BlockDevice#read})
      */
-    private boolean readZeroCopy(FileRegions files, long cookie, long offset, int length) {
+    private boolean readZeroCopy(FileRegions files, long cookie, boolean dontFragment, long offset, int length) {
         List<FileRegions.Region> regions;
         try {
             regions = files.regions(offset, length).orElse(null);
@@ -123,7 +125,7 @@ final class NbdCommands {
             return true;
         }
         try {
-            replies.replyFromRegions(cookie, offset, length, regions);
+            replies.replyFromRegions(cookie, offset, length, regions, dontFragment);
         } finally {
             limits.release(length);
         }
@@ -185,6 +187,61 @@ final class NbdCommands {
             }
             limits.release(0);
         }
+    }
+
+    /**
+     * {@code NBD_CMD_BLOCK_STATUS}: the device's extents for each selected context, cut to what the
+     * request allows (one extent of at most {@code length} with {@code NBD_CMD_FLAG_REQ_ONE}, at
+     * most {@code length} in all, each under 2^32).
+     */
+    void blockStatus(long cookie, int flags, long offset, long length, List<MetaContext> contexts) {
+        try {
+            List<List<Extent>> all = new ArrayList<>(contexts.size());
+            int error = 0;
+            try {
+                boolean one = (flags & CMD_FLAG_REQ_ONE) != 0;
+                for (MetaContext context : contexts) {
+                    all.add(fit(device.extents(offset, length, context, one ? 1 : Extents.MAX_EXTENTS), length, one));
+                }
+            } catch (Exception e) {
+                error = deviceError(e, "block_status", offset, length);
+            }
+            if (error == 0) {
+                replies.blockStatusReply(cookie, contexts, all);
+            } else {
+                ByteBuffer buf = pool.acquire(0);
+                try {
+                    replies.reply(buf, cookie, error);
+                } finally {
+                    pool.release(buf);
+                }
+            }
+        } catch (Throwable t) {
+            connection.fatal(t);
+        } finally {
+            limits.release(0);
+        }
+    }
+
+    /** The device's extents as the reply may carry them; a device that breaks its contract is an I/O error. */
+    static List<Extent> fit(List<Extent> extents, long length, boolean one) throws IOException {
+        if (extents.isEmpty()) {
+            throw new IOException("the device reported no extents");
+        }
+        List<Extent> out = new ArrayList<>(one ? 1 : extents.size());
+        long left = length;
+        for (Extent e : extents) {
+            if (left <= 0) {
+                break;
+            }
+            long n = Math.min(e.length(), left);
+            out.add(new Extent(n, e.flags()));
+            left -= n;
+            if (one) {
+                break;
+            }
+        }
+        return out;
     }
 
     private int deviceError(Exception e, String op, long offset, long length) {

@@ -8,16 +8,23 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import javax.net.ssl.SSLSocket;
 
 /**
  * The handshake of one connection, from the greeting to the export chosen: "Fixed newstyle
  * negotiation" ({@code NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES}), "Option haggling" with the
  * options of "Option types" ({@code NBD_OPT_EXPORT_NAME}, {@code NBD_OPT_ABORT}, {@code NBD_OPT_LIST},
- * {@code NBD_OPT_INFO}, {@code NBD_OPT_GO}, {@code NBD_OPT_STARTTLS}; everything else
- * {@code NBD_REP_ERR_UNSUP}) and the replies of "Option reply types".
+ * {@code NBD_OPT_INFO}, {@code NBD_OPT_GO}, {@code NBD_OPT_STARTTLS}, {@code NBD_OPT_STRUCTURED_REPLY},
+ * {@code NBD_OPT_LIST_META_CONTEXT} and {@code NBD_OPT_SET_META_CONTEXT} with the contexts of
+ * {@link MetaContext}; everything else {@code NBD_REP_ERR_UNSUP}) and the replies of "Option reply
+ * types". Meta contexts are refused with {@code NBD_REP_ERR_INVALID} until structured replies are
+ * negotiated; STARTTLS forgets both, as "NBD_OPT_STRUCTURED_REPLY" demands.
  *
  * <p>With TLS configured a TCP session is in "FORCEDTLS mode" of "TLS support": before
  * {@code NBD_OPT_STARTTLS} every other option but {@code NBD_OPT_ABORT} gets
@@ -35,13 +42,35 @@ final class NbdHandshake {
     /** Transmission flags of every export ("Transmission flags"). */
     static final int TRANSMISSION_FLAGS = FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_SEND_FUA
             | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN;
+    /**
+     * With structured replies also {@code NBD_FLAG_SEND_DF}, which "MUST NOT" be set without them:
+     * a READ with {@code NBD_CMD_FLAG_DF} gets a single content chunk.
+     */
+    static final int STRUCTURED_TRANSMISSION_FLAGS = TRANSMISSION_FLAGS | FLAG_SEND_DF;
+    /** Queries in one LIST/SET_META_CONTEXT at most; more get {@code NBD_REP_ERR_TOO_BIG}. */
+    static final int MAX_META_QUERIES = 128;
     /** Option data we read into memory to parse (NBD_OPT_GO: 4 + name of at most 4096 + 2 + 2n). */
     static final int MAX_OPTION_DATA = 64 * 1024;
     /** Larger option data than {@link #MAX_OPTION_DATA} is skipped and refused up to this; beyond, we hang up. */
     static final long MAX_OPTION_DISCARD = 16L << 20;
 
-    /** The export the client chose, with its size as the handshake reported it. */
-    record Export(String name, BlockDevice device, long size) {
+    /**
+     * The export the client chose, with its size as the handshake reported it, whether structured
+     * replies were negotiated and the meta contexts selected for it (empty: no block status).
+     */
+    record Export(String name, BlockDevice device, long size, boolean structured, List<MetaContext> contexts) {
+
+        Export(String name, BlockDevice device, long size) {
+            this(name, device, size, false, List.of());
+        }
+
+        Export {
+            contexts = List.copyOf(contexts);
+        }
+
+        int transmissionFlags() {
+            return structured ? STRUCTURED_TRANSMISSION_FLAGS : TRANSMISSION_FLAGS;
+        }
     }
 
     private enum Next { CONTINUE, TRANSMISSION, CLOSE }
@@ -56,6 +85,11 @@ final class NbdHandshake {
     /** The first option refused with NBD_REP_ERR_TLS_REQD, logged once when the session ends without TLS. */
     private String refusedBeforeTls;
     private Export chosen;
+    /** NBD_OPT_STRUCTURED_REPLY acknowledged (since the last STARTTLS). */
+    private boolean structured;
+    /** The export the last NBD_OPT_SET_META_CONTEXT named (canonical), and what it selected. */
+    private String metaExport;
+    private List<MetaContext> selected = List.of();
 
     /**
      * @param forcedTls whether this session is in FORCEDTLS mode (TCP with TLS configured), else NOTLS
@@ -154,8 +188,21 @@ final class NbdHandshake {
                 }
                 return startTls(length);
             }
+            case OPT_STRUCTURED_REPLY -> {
+                if (length != 0) {
+                    in.skip(length);
+                    replies.error(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+                    return Next.CONTINUE;
+                }
+                structured = true;
+                replies.reply(option, REP_ACK, null, 0);
+                return Next.CONTINUE;
+            }
+            case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> {
+                metaContext(option, (int) length);
+                return Next.CONTINUE;
+            }
             default -> {
-                // STRUCTURED_REPLY, LIST/SET_META_CONTEXT,
                 // EXTENDED_HEADERS and anything unknown: "Servers that receive messages which they do not
                 // implement MUST reply to them with NBD_REP_ERR_UNSUP" ("Baseline").
                 in.skip(length);
@@ -215,6 +262,9 @@ final class NbdHandshake {
         metrics.tlsHandshakes.increment();
         TlsChannel tls = new TlsChannel(socket);
         transport.upgrade(tls);
+        structured = false;
+        metaExport = null;
+        selected = List.of();
         log.debug("NBD client {} upgraded to {}", connection.remote(), tls.describe());
         return Next.CONTINUE;
     }
@@ -231,7 +281,8 @@ final class NbdHandshake {
                     connection.remote(), name);
             return Next.CLOSE;
         }
-        replies.buffer().putLong(export.size()).putShort((short) TRANSMISSION_FLAGS);
+        export = session(export);
+        replies.buffer().putLong(export.size()).putShort((short) export.transmissionFlags());
         if (!noZeroes) {
             replies.buffer().put(new byte[124]);
         }
@@ -297,9 +348,10 @@ final class NbdHandshake {
             replies.error(option, REP_ERR_UNKNOWN, name.isEmpty() ? "no default export" : "unknown export: " + name);
             return Next.CONTINUE;
         }
+        export = session(export);
         // NBD_INFO_EXPORT: mandatory before a successful ACK.
         ByteBuffer info = ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(export.size())
-                .putShort((short) TRANSMISSION_FLAGS);
+                .putShort((short) export.transmissionFlags());
         replies.reply(option, REP_INFO, info.array(), 12);
         // NBD_INFO_BLOCK_SIZE: sent whether asked or not (allowed: "The server MAY send information
         // requests back which are not explicitly requested"); our constraints are the defaults.
@@ -317,6 +369,91 @@ final class NbdHandshake {
             return Next.TRANSMISSION;
         }
         return Next.CONTINUE;
+    }
+
+    /** The export with what this session negotiated for it. */
+    private Export session(Export export) {
+        List<MetaContext> contexts = structured && export.name().equals(metaExport) ? selected : List.of();
+        return new Export(export.name(), export.device(), export.size(), structured, contexts);
+    }
+
+    /**
+     * "NBD_OPT_LIST_META_CONTEXT" and "NBD_OPT_SET_META_CONTEXT": export name, then queries. A LIST
+     * query may be a namespace alone ({@code "base:"}) for all of its contexts, no query lists all;
+     * SET selects exact names only and replaces the selection, even when it fails.
+     */
+    private void metaContext(int option, int length) throws IOException {
+        boolean set = option == OPT_SET_META_CONTEXT;
+        String what = optionName(option);
+        if (set) {
+            metaExport = null;
+            selected = List.of();
+        }
+        byte[] raw = transport.in().readBytes(length);
+        if (!structured) {
+            replies.error(option, REP_ERR_INVALID, what + " needs NBD_OPT_STRUCTURED_REPLY first");
+            return;
+        }
+        ByteBuffer data = ByteBuffer.wrap(raw);
+        String name = string(data);
+        if (name == null || data.remaining() < 4) {
+            replies.error(option, REP_ERR_INVALID, what + " data malformed");
+            return;
+        }
+        long count = Integer.toUnsignedLong(data.getInt());
+        if (count > MAX_META_QUERIES) {
+            replies.error(option, REP_ERR_TOO_BIG, "more than " + MAX_META_QUERIES + " queries");
+            return;
+        }
+        List<String> queries = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            String q = string(data);
+            if (q == null) {
+                replies.error(option, REP_ERR_INVALID, what + " query " + i + " malformed");
+                return;
+            }
+            queries.add(q);
+        }
+        if (data.hasRemaining()) {
+            replies.error(option, REP_ERR_INVALID, what + " has " + data.remaining() + " bytes after its queries");
+            return;
+        }
+        Export export = resolve(name);
+        if (export == null) {
+            replies.error(option, REP_ERR_UNKNOWN, name.isEmpty() ? "no default export" : "unknown export: " + name);
+            return;
+        }
+        Set<MetaContext> matched = EnumSet.noneOf(MetaContext.class);
+        for (MetaContext c : MetaContext.values()) {
+            if (set ? queries.contains(c.contextName())
+                    : queries.isEmpty() || queries.contains(c.contextName()) || queries.contains(c.namespace())) {
+                matched.add(c);
+            }
+        }
+        for (MetaContext c : matched) {
+            byte[] n = c.contextName().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer reply = ByteBuffer.allocate(4 + n.length).putInt(set ? c.id() : 0).put(n);
+            replies.reply(option, REP_META_CONTEXT, reply.array(), reply.capacity());
+        }
+        replies.reply(option, REP_ACK, null, 0);
+        if (set) {
+            metaExport = export.name();
+            selected = List.copyOf(matched);
+        }
+    }
+
+    /** A 32-bit length and that many bytes of UTF-8, or null if it does not fit the data or the limit. */
+    private static String string(ByteBuffer data) {
+        if (data.remaining() < 4) {
+            return null;
+        }
+        long n = Integer.toUnsignedLong(data.getInt());
+        if (n > MAX_STRING_LENGTH || n > data.remaining()) {
+            return null;
+        }
+        byte[] b = new byte[(int) n];
+        data.get(b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     /** The empty name is the default export: the only one, if exactly one exists. */

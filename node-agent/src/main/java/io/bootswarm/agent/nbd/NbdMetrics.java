@@ -19,10 +19,13 @@ final class NbdMetrics {
     final LongAdder trim = new LongAdder();
     final LongAdder writeZeroes = new LongAdder();
     final LongAdder disc = new LongAdder();
+    final LongAdder blockStatus = new LongAdder();
     final LongAdder other = new LongAdder();
     final LongAdder bytesRead = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
     final LongAdder zeroCopyReads = new LongAdder();
+    /** Read bytes answered with NBD_REPLY_TYPE_OFFSET_HOLE instead of data (part of {@link #bytesRead}). */
+    final LongAdder holeBytes = new LongAdder();
     /** Chunks of zero-copy replies sent through a buffer because the socket was full (not published). */
     final LongAdder transferFallbacks = new LongAdder();
     final LongAdder errorReplies = new LongAdder();
@@ -43,6 +46,7 @@ final class NbdMetrics {
             case NbdProtocol.CMD_TRIM -> trim.increment();
             case NbdProtocol.CMD_WRITE_ZEROES -> writeZeroes.increment();
             case NbdProtocol.CMD_DISC -> disc.increment();
+            case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus.increment();
             default -> other.increment();
         }
     }
@@ -66,7 +70,7 @@ final class NbdMetrics {
 
     /**
      * Publishes: {@code bootswarm.nbd.requests{command}}, {@code bootswarm.nbd.read.bytes},
-     * {@code bootswarm.nbd.written.bytes}, {@code bootswarm.nbd.zerocopy.reads}, {@code bootswarm.nbd.errors{error}},
+     * {@code bootswarm.nbd.written.bytes}, {@code bootswarm.nbd.zerocopy.reads}, {@code bootswarm.nbd.hole.bytes}, {@code bootswarm.nbd.errors{error}},
      * {@code bootswarm.nbd.io.errors}, {@code bootswarm.nbd.protocol.violations},
      * {@code bootswarm.nbd.connections{outcome=accepted|rejected}},
      * {@code bootswarm.nbd.tls.handshakes{outcome=done|failed}} and the gauge
@@ -79,6 +83,7 @@ final class NbdMetrics {
         request(registry, "trim", trim);
         request(registry, "write_zeroes", writeZeroes);
         request(registry, "disc", disc);
+        request(registry, "block_status", blockStatus);
         request(registry, "other", other);
         FunctionCounter.builder("bootswarm.nbd.read.bytes", bytesRead, LongAdder::sum)
                 .baseUnit("bytes").description("Payload bytes sent by NBD reads").register(registry);
@@ -86,6 +91,8 @@ final class NbdMetrics {
                 .baseUnit("bytes").description("Payload bytes written by NBD writes").register(registry);
         FunctionCounter.builder("bootswarm.nbd.zerocopy.reads", zeroCopyReads, LongAdder::sum)
                 .description("NBD reads answered with sendfile from file regions").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.hole.bytes", holeBytes, LongAdder::sum).baseUnit("bytes")
+                .description("Read bytes sent as holes (structured replies) instead of data").register(registry);
         error(registry, "EINVAL", errEinval);
         error(registry, "ENOSPC", errEnospc);
         error(registry, "EIO", errEio);

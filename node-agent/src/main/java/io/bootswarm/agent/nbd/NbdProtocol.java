@@ -96,6 +96,26 @@ final class NbdProtocol {
     /** magic(32) error(32) cookie(64). */
     static final int SIMPLE_REPLY_HEADER_SIZE = 16;
 
+    // --- "Structured reply chunk message" ------------------------------------------------------
+
+    static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+    /** magic(32) flags(16) type(16) cookie(64) length(32). */
+    static final int STRUCTURED_REPLY_HEADER_SIZE = 20;
+
+    // --- "Structured reply flags" and "Structured reply types" ---------------------------------
+
+    static final int REPLY_FLAG_DONE = 1;
+    static final int REPLY_TYPE_NONE = 0;
+    static final int REPLY_TYPE_OFFSET_DATA = 1;
+    static final int REPLY_TYPE_OFFSET_HOLE = 2;
+    static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
+    static final int REPLY_TYPE_ERROR_OFFSET = (1 << 15) + 2;
+    /** An OFFSET_DATA chunk's header and its 64-bit offset, in front of the data. */
+    static final int OFFSET_DATA_HEADER_SIZE = STRUCTURED_REPLY_HEADER_SIZE + 8;
+    /** An ERROR chunk without a message: header, error(32), message length(16). */
+    static final int ERROR_CHUNK_SIZE = STRUCTURED_REPLY_HEADER_SIZE + 6;
+
     // --- "Transmission phase / Command flags" --------------------------------------------------
 
     static final int CMD_FLAG_FUA = 1;

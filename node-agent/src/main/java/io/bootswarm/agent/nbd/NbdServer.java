@@ -37,18 +37,22 @@ import java.util.concurrent.ThreadFactory;
  *   <li>Handshake: fixed newstyle only, with {@code NBD_FLAG_NO_ZEROES}; options
  *       {@code NBD_OPT_EXPORT_NAME}, {@code NBD_OPT_ABORT}, {@code NBD_OPT_LIST},
  *       {@code NBD_OPT_INFO} and {@code NBD_OPT_GO} (with {@code NBD_INFO_EXPORT},
- *       {@code NBD_INFO_BLOCK_SIZE} = 1 / preferred / 32 MiB, and {@code NBD_INFO_NAME} on request);
- *       every other option, including structured replies, metadata contexts and extended
- *       headers, is answered {@code NBD_REP_ERR_UNSUP}. The empty export name means the only
- *       export when exactly one exists.</li>
+ *       {@code NBD_INFO_BLOCK_SIZE} = 1 / preferred / 32 MiB, and {@code NBD_INFO_NAME} on request),
+ *       {@code NBD_OPT_STRUCTURED_REPLY}, and after it {@code NBD_OPT_LIST_META_CONTEXT} /
+ *       {@code NBD_OPT_SET_META_CONTEXT} for {@link MetaContext base:allocation and bootswarm:present};
+ *       every other option, including extended headers, is answered {@code NBD_REP_ERR_UNSUP}. The
+ *       empty export name means the only export when exactly one exists.</li>
  *   <li>TLS ("TLS support"): with {@link NbdServerSettings#tls()} TCP sessions are in FORCEDTLS mode
  *       ({@code NBD_OPT_STARTTLS}, X.509, optionally verifying client certificates; see
  *       {@link NbdTls}), Unix socket sessions in NOTLS mode ({@code NBD_REP_ERR_POLICY}); without
  *       it every session is NOTLS ({@code NBD_REP_ERR_UNSUP}). A TCP listener on an address other
  *       than loopback is refused unless TLS is set.</li>
- *   <li>Transmission: simple replies; READ, WRITE (with FUA), FLUSH, TRIM (passed to
- *       {@link BlockDevice#trim} as a hint), WRITE_ZEROES and DISC; flags
- *       {@code HAS_FLAGS|SEND_FLUSH|SEND_FUA|SEND_TRIM|SEND_WRITE_ZEROES|CAN_MULTI_CONN}.
+ *   <li>Transmission: simple replies, or structured ones where negotiated (READ as OFFSET_DATA and
+ *       OFFSET_HOLE chunks, errors as ERROR chunks); READ (with DF when structured), WRITE (with
+ *       FUA), FLUSH, TRIM (passed to {@link BlockDevice#trim} as a hint), WRITE_ZEROES, DISC and
+ *       BLOCK_STATUS (with REQ_ONE; {@link BlockDevice#extents}); flags
+ *       {@code HAS_FLAGS|SEND_FLUSH|SEND_FUA|SEND_TRIM|SEND_WRITE_ZEROES|CAN_MULTI_CONN}, and
+ *       {@code SEND_DF} with structured replies.
  *       Requests of one connection are served concurrently and answered as they complete.
  *       Errors: EINVAL for reads/trims beyond the end, zero or over-32-MiB lengths, bad flags and
  *       unknown commands; ENOSPC for writes beyond the end; EIO when the device throws.</li>

@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -22,7 +23,8 @@ import java.util.concurrent.ThreadFactory;
  * requests in flight. A request's thread is never interrupted (an interrupt would close a
  * device's {@code FileChannel} for everyone).
  *
- * <p>Structured replies and block status (not negotiated yet) belong here, next to the simple ones.
+ * <p>With structured replies negotiated a READ may carry {@code NBD_CMD_FLAG_DF}, and with meta
+ * contexts selected {@code NBD_CMD_BLOCK_STATUS} (with {@code NBD_CMD_FLAG_REQ_ONE}) is served.
  */
 final class NbdTransmission {
 
@@ -37,16 +39,20 @@ final class NbdTransmission {
     private final InFlightLimits limits;
     private final ReplyWriter replies;
     private final NbdCommands commands;
+    private final boolean structured;
+    private final List<MetaContext> contexts;
 
     NbdTransmission(NbdConnection connection, NbdTransport transport, NbdHandshake.Export export,
                     NbdServerSettings settings, NbdMetrics metrics, BufferPool pool, BufferBudget budget) {
         this.connection = connection;
         this.transport = transport;
         this.exportSize = export.size();
+        this.structured = export.structured();
+        this.contexts = export.contexts();
         this.metrics = metrics;
         this.pool = pool;
         this.limits = new InFlightLimits(settings.maxRequestsInFlight(), settings.maxBytesInFlight(), budget);
-        this.replies = new ReplyWriter(connection, transport, metrics, pool);
+        this.replies = new ReplyWriter(connection, transport, metrics, pool, export.structured());
         this.commands = new NbdCommands(connection, transport, export.device(), metrics, pool, replies, limits);
     }
 
@@ -115,11 +121,15 @@ final class NbdTransmission {
             case CMD_READ -> {
                 int len = (int) length;
                 limits.acquire(len);
-                start(() -> commands.read(cookie, offset, len));
+                start(() -> commands.read(cookie, flags, offset, len));
             }
             case CMD_FLUSH, CMD_TRIM, CMD_WRITE_ZEROES -> {
                 limits.acquire(0);
                 start(() -> commands.payloadless(cookie, flags, type, offset, length));
+            }
+            case CMD_BLOCK_STATUS -> {
+                limits.acquire(0);
+                start(() -> commands.blockStatus(cookie, flags, offset, length, contexts));
             }
             default -> throw new IllegalStateException("validated unknown type " + type);
         }
@@ -130,7 +140,7 @@ final class NbdTransmission {
         // FUA "is valid for all commands, provided NBD_FLAG_SEND_FUA has been negotiated";
         // other flags only where documented ("Command flags"), else EINVAL ("Error values").
         return switch (type) {
-            case CMD_READ -> (flags & ~CMD_FLAG_FUA) != 0 || length == 0 || length > MAX_PAYLOAD
+            case CMD_READ -> (flags & ~(structured ? CMD_FLAG_FUA | CMD_FLAG_DF : CMD_FLAG_FUA)) != 0 || length == 0 || length > MAX_PAYLOAD
                     || !inRange(offset, length) ? EINVAL : 0;
             case CMD_WRITE -> {
                 if ((flags & ~CMD_FLAG_FUA) != 0 || length == 0 || length > MAX_PAYLOAD) {
@@ -150,7 +160,11 @@ final class NbdTransmission {
                 }
                 yield inRange(offset, length) ? 0 : ENOSPC;
             }
-            // NBD_CMD_CACHE, NBD_CMD_BLOCK_STATUS (never negotiated) and unknown commands.
+            // "Servers SHOULD reply with NBD_EINVAL to clients sending NBD_CMD_BLOCK_STATUS without
+            // selecting at least one metadata context."
+            case CMD_BLOCK_STATUS -> contexts.isEmpty() || (flags & ~(CMD_FLAG_FUA | CMD_FLAG_REQ_ONE)) != 0
+                    || length == 0 || !inRange(offset, length) ? EINVAL : 0;
+            // NBD_CMD_CACHE and unknown commands.
             default -> EINVAL;
         };
     }

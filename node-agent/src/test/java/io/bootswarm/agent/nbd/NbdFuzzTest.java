@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Fuzz targets for the NBD server's option haggling and request parsing (README "Fuzzing"). Each
+ * Fuzz targets for the NBD server's option haggling and request parsing, with and without
+ * structured replies and meta contexts (README "Fuzzing"). Each
  * input is sent over a loopback connection to one in-process server with a 1 MiB memory export,
  * followed by end of input; the server must answer and close the connection (a protocol
  * violation, an error reply or a clean end are all fine). A runtime exception or error in the
@@ -35,6 +36,8 @@ class NbdFuzzTest {
     private static final int SIZE = 1 << 20;
     private static final long IHAVEOPT = 0x49484156454F5054L;
     private static final int OPT_GO = 7;
+    private static final int OPT_STRUCTURED_REPLY = 8;
+    private static final int OPT_SET_META_CONTEXT = 10;
     /** FIXED_NEWSTYLE | NO_ZEROES */
     private static final int CLIENT_FLAGS = 3;
 
@@ -81,6 +84,28 @@ class NbdFuzzTest {
         ByteBuffer b = ByteBuffer.allocate(4 + 16 + 4 + name.length + 2 + input.length);
         b.putInt(CLIENT_FLAGS).putLong(IHAVEOPT).putInt(OPT_GO).putInt(4 + name.length + 2)
                 .putInt(name.length).put(name).putShort((short) 0).put(input);
+        exchange(b.array());
+    }
+
+    /**
+     * Transmission with structured replies and both meta contexts selected: the input follows
+     * NBD_OPT_STRUCTURED_REPLY, NBD_OPT_SET_META_CONTEXT (base:allocation, bootswarm:present) and
+     * NBD_OPT_GO for "disk", so it reaches structured READs, NBD_CMD_FLAG_DF and NBD_CMD_BLOCK_STATUS.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void structuredRequests(byte[] input) throws IOException {
+        byte[] name = "disk".getBytes(StandardCharsets.US_ASCII);
+        byte[][] contexts = {"base:allocation".getBytes(StandardCharsets.US_ASCII),
+                "bootswarm:present".getBytes(StandardCharsets.US_ASCII)};
+        int setLength = 4 + name.length + 4 + 8 + contexts[0].length + contexts[1].length;
+        ByteBuffer b = ByteBuffer.allocate(4 + 16 + 16 + setLength + 16 + 4 + name.length + 2 + input.length);
+        b.putInt(CLIENT_FLAGS).putLong(IHAVEOPT).putInt(OPT_STRUCTURED_REPLY).putInt(0);
+        b.putLong(IHAVEOPT).putInt(OPT_SET_META_CONTEXT).putInt(setLength).putInt(name.length).put(name).putInt(2);
+        for (byte[] c : contexts) {
+            b.putInt(c.length).put(c);
+        }
+        b.putLong(IHAVEOPT).putInt(OPT_GO).putInt(4 + name.length + 2).putInt(name.length).put(name)
+                .putShort((short) 0).put(input);
         exchange(b.array());
     }
 

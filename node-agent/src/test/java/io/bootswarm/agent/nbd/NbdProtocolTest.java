@@ -123,17 +123,21 @@ class NbdProtocolTest {
     @Test
     void unsupportedAndUnknownOptionsGetErrUnsupAndTheSessionContinues() throws IOException {
         try (RawNbdClient c = connect().start()) {
-            for (int option : new int[] {OPT_STARTTLS, OPT_STRUCTURED_REPLY, OPT_EXTENDED_HEADERS, 4, 0x1234, -1}) {
+            for (int option : new int[] {OPT_STARTTLS, OPT_EXTENDED_HEADERS, 4, 0x1234, -1}) {
                 c.option(option, new byte[] {1, 2, 3, 4, 5});
                 OptionReply r = c.optionReply();
                 assertThat(r.option()).isEqualTo(option);
                 assertThat(r.type()).as("reply to option %d", option).isEqualTo(REP_ERR_UNSUP);
             }
+            // NBD_OPT_STRUCTURED_REPLY "MUST NOT send any additional data"
+            c.option(OPT_STRUCTURED_REPLY, new byte[] {1, 2, 3, 4, 5});
+            assertThat(c.optionReply().type()).isEqualTo(REP_ERR_INVALID);
+            // meta contexts before structured replies: NBD_REP_ERR_INVALID
             byte[] meta = ByteBuffer.allocate(4 + 4 + 4 + 4 + 15).putInt(4).put("disk".getBytes())
                     .putInt(1).putInt(15).put("base:allocation".getBytes()).array();
             for (int option : new int[] {OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT}) {
                 c.option(option, meta);
-                assertThat(c.optionReply().type()).isEqualTo(REP_ERR_UNSUP);
+                assertThat(c.optionReply().type()).isEqualTo(REP_ERR_INVALID);
             }
             // still negotiating: NBD_OPT_GO works
             assertThat(c.go("disk")).isEqualTo(SIZE);

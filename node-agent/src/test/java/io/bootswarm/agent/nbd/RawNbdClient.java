@@ -40,6 +40,74 @@ final class RawNbdClient implements Closeable {
     record Reply(int error, long cookie, byte[] data) {
     }
 
+    static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+
+    /** One structured reply chunk ("Structured reply chunk message"). */
+    record Chunk(int flags, int type, long cookie, byte[] payload) {
+        boolean done() {
+            return (flags & 1) != 0;
+        }
+
+        ByteBuffer buffer() {
+            return ByteBuffer.wrap(payload);
+        }
+    }
+
+    /** Option data of NBD_OPT_LIST/SET_META_CONTEXT: export name, then the queries. */
+    static byte[] metaData(String export, String... queries) {
+        byte[] n = export.getBytes(StandardCharsets.UTF_8);
+        int size = 4 + n.length + 4;
+        for (String q : queries) {
+            size += 4 + q.getBytes(StandardCharsets.UTF_8).length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(size).putInt(n.length).put(n).putInt(queries.length);
+        for (String q : queries) {
+            byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+            b.putInt(qb.length).put(qb);
+        }
+        return b.array();
+    }
+
+    /** Sends an option and reads its replies up to and including the first that is not {@code repeated}. */
+    List<OptionReply> optionReplies(int option, byte[] data, int repeated) throws IOException {
+        option(option, data);
+        List<OptionReply> replies = new ArrayList<>();
+        while (true) {
+            OptionReply r = optionReply();
+            replies.add(r);
+            if (r.type() != repeated) {
+                return replies;
+            }
+        }
+    }
+
+    /** Reads one structured reply chunk. */
+    Chunk chunk() throws IOException {
+        int magic = in.readInt();
+        if (magic != STRUCTURED_REPLY_MAGIC) {
+            throw new IOException("bad structured reply magic " + Integer.toHexString(magic));
+        }
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long cookie = in.readLong();
+        int length = in.readInt();
+        if (length < 0 || length > (33 << 20)) {
+            throw new IOException("chunk length " + length);
+        }
+        byte[] payload = new byte[length];
+        in.readFully(payload);
+        return new Chunk(flags, type, cookie, payload);
+    }
+
+    /** Reads the chunks of one reply (no other reply interleaved), up to the one marked done. */
+    List<Chunk> structuredReply() throws IOException {
+        List<Chunk> chunks = new ArrayList<>();
+        do {
+            chunks.add(chunk());
+        } while (!chunks.getLast().done());
+        return chunks;
+    }
+
     final Socket socket;
     DataInputStream in;
     DataOutputStream out;

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A device shaped like the agent's virtual disk, for the zero-copy path: the image is cut into
  * blocks; every third block is all zeroes and has no file region (like a zero piece), the others
  * are stored in a file in reverse order (like piece slots); blocks marked missing make
- * {@link #regions} empty, so the server falls back to {@link #read}.
+ * {@link #regions} empty, so the server falls back to {@link #read}. Its {@link #extents} tell
+ * the zero blocks (base:allocation) and the missing one (bootswarm:present).
  */
 final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
 
@@ -84,6 +85,25 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
             out.add(new Region(last.file(), last.position(), last.length() + lengthError));
         }
         return Optional.of(out);
+    }
+
+    /** Zero blocks are holes that read as zeroes; every block but the missing one is present. */
+    @Override
+    public List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) {
+        Extents out = new Extents(maxExtents);
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end && !out.full()) {
+            int b = (int) (pos / BLOCK);
+            long n = Math.min((long) (b + 1) * BLOCK, end) - pos;
+            int flags = switch (context) {
+                case BASE_ALLOCATION -> isZero(b) ? MetaContext.STATE_HOLE | MetaContext.STATE_ZERO : 0;
+                case BOOTSWARM_PRESENT -> b == missingBlock ? 0 : MetaContext.STATE_PRESENT;
+            };
+            out.add(n, flags);
+            pos += n;
+        }
+        return out.toList();
     }
 
     @Override
