@@ -228,10 +228,15 @@ class NbdStructuredReplyTest {
             c.request(FLAG_REQ_ONE, CMD_BLOCK_STATUS, 2, 100, 1000, null);
             c.request(FLAG_REQ_ONE, CMD_BLOCK_STATUS, 3, 2L * BLOCK, 10L * BLOCK, null);
             c.flush();
-            Map<Integer, List<long[]>> small = blockStatus(c.structuredReply());
+            // replies go out in completion order
+            List<List<Chunk>> replies = new ArrayList<>(List.of(c.structuredReply(), c.structuredReply()));
+            replies.sort(Comparator.comparingLong(reply -> reply.getFirst().cookie()));
+            assertThat(replies.get(0).getFirst().cookie()).isEqualTo(2);
+            assertThat(replies.get(1).getFirst().cookie()).isEqualTo(3);
+            Map<Integer, List<long[]>> small = blockStatus(replies.get(0));
             assertThat(small.get(ids.get("base:allocation"))).containsExactly(new long[] {1000, 0});
             assertThat(small.get(ids.get("bootswarm:present"))).containsExactly(new long[] {1000, 1});
-            Map<Integer, List<long[]>> one = blockStatus(c.structuredReply());
+            Map<Integer, List<long[]>> one = blockStatus(replies.get(1));
             assertThat(one.get(ids.get("base:allocation"))).containsExactly(new long[] {BLOCK, 3});
             assertThat(one.get(ids.get("bootswarm:present"))).containsExactly(new long[] {2L * BLOCK, 1});
 
