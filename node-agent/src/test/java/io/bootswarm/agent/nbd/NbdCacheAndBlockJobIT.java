@@ -26,9 +26,9 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.Writer;
 import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
+import java.io.Writer;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -58,8 +58,8 @@ import java.util.concurrent.TimeUnit;
  * Cache hints, fast zeroes and a QEMU block job against {@link VirtualDisk} exports, with real
  * clients: libnbd's {@code nbdsh} (Debian's python3-libnbd: the one Debian client that sends
  * {@code NBD_CMD_CACHE} and {@code NBD_CMD_FLAG_FAST_ZERO}) and QEMU itself ({@code qemu-system-x86_64}
- * with no guest, driven over QMP), which mirrors the export into a local raw file that must equal the
- * image. The tests that need a tool skip, saying which, where it is not installed.
+ * with no guest, driven over QMP), whose mirror and backup jobs copy the export into a local raw file
+ * that must equal the image. The tests that need a tool skip, saying which, where it is not installed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NbdCacheAndBlockJobIT {
@@ -126,7 +126,7 @@ class NbdCacheAndBlockJobIT {
         };
 
         ExportRegistry exports = new ExportRegistry();
-        exports.put("mirror-source", disk(full, "mirror-source", noSource()));
+        exports.put("job-source", disk(full, "job-source", noSource()));
         zeroes = disk(full, "zeroes", noSource());
         exports.put("zeroes", zeroes);
         exports.put("cold", disk(coldStore, "cold", swarm));
@@ -227,36 +227,53 @@ class NbdCacheAndBlockJobIT {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void qemuBlockdevMirrorOfTheExportCompletesAndItsTargetEqualsTheImage() throws Exception {
+        blockJobCopiesTheImageReadingOnlyItsDataPieces("blockdev-mirror", true);
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void qemuBlockdevBackupOfTheExportCompletesAndItsTargetEqualsTheImage() throws Exception {
+        blockJobCopiesTheImageReadingOnlyItsDataPieces("blockdev-backup", false);
+    }
+
+    /**
+     * Adds the export to a guestless QEMU as an {@code nbd} node and a fresh local raw file as a
+     * {@code file}+{@code raw} node, runs {@code command} (sync full) from one to the other, waits for
+     * {@code BLOCK_JOB_READY} and completes the job where it has that phase (mirror), then for
+     * {@code BLOCK_JOB_COMPLETED}; the file must equal the image, and the job must have skipped the
+     * zero pieces the export's block status reported (the server sent only the data pieces' bytes).
+     */
+    void blockJobCopiesTheImageReadingOnlyItsDataPieces(String command, boolean ready) throws Exception {
         assumeTrue(ExternalTools.find("qemu-system-x86_64") != null,
                 "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86): the QEMU block job test is skipped");
-        Path target = dir.resolve("mirror-target.raw");
+        Path target = dir.resolve(command + "-target.raw");
         try (RandomAccessFile f = new RandomAccessFile(target.toFile(), "rw")) {
             f.setLength(image.length);
         }
         double readBefore = meters.get("bootswarm.nbd.read.bytes").functionCounter().count();
         try (Qemu qemu = Qemu.start(dir)) {
             Qmp qmp = qemu.qmp;
-            qmp.execute("blockdev-add", Map.of("driver", "nbd", "node-name", "source", "export", "mirror-source",
+            qmp.execute("blockdev-add", Map.of("driver", "nbd", "node-name", "source", "export", "job-source",
                     "server", Map.of("type", "inet", "host", "127.0.0.1", "port", String.valueOf(server.tcpPort()))));
             qmp.execute("blockdev-add", Map.of("driver", "file", "node-name", "target-file",
                     "filename", target.toString()));
             qmp.execute("blockdev-add", Map.of("driver", "raw", "node-name", "target", "file", "target-file"));
-            qmp.execute("blockdev-mirror", Map.of("job-id", "mirror", "device", "source", "target", "target",
-                    "sync", "full"));
+            qmp.execute(command, Map.of("job-id", "job", "device", "source", "target", "target", "sync", "full"));
 
-            JsonNode ready = qmp.awaitEvent("BLOCK_JOB_READY");
-            assertThat(ready.path("data").path("device").asString()).isEqualTo("mirror");
-            qmp.execute("block-job-complete", Map.of("device", "mirror"));
+            if (ready) {
+                JsonNode r = qmp.awaitEvent("BLOCK_JOB_READY");
+                assertThat(r.path("data").path("device").asString()).isEqualTo("job");
+                qmp.execute("block-job-complete", Map.of("device", "job"));
+            }
             JsonNode completed = qmp.awaitEvent("BLOCK_JOB_COMPLETED");
             assertThat(completed.path("data").has("error")).as(completed.toString()).isFalse();
-            assertThat(completed.path("data").path("offset").asLong()).isEqualTo(image.length);
+            assertThat(completed.path("data").path("offset").asLong()).as(completed.toString()).isEqualTo(image.length);
             qmp.execute("blockdev-del", Map.of("node-name", "target"));
             qmp.execute("blockdev-del", Map.of("node-name", "target-file"));
             qmp.execute("blockdev-del", Map.of("node-name", "source"));
         }
 
         assertThat(sha256(Files.readAllBytes(target))).isEqualTo(sha256(image));
-        // the mirror skipped the zero pieces the export reported: it read the data pieces only
         double read = meters.get("bootswarm.nbd.read.bytes").functionCounter().count() - readBefore;
         assertThat(read).isEqualTo((double) (PIECES - manifest.zeroCount()) * PIECE);
     }
