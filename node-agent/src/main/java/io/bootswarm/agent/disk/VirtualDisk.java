@@ -41,6 +41,8 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     private static final int STRIPES = 64;
     private static final int SECTOR = 512;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+    /** Pieces fetched at once for {@link #cache} hints, at prefetch priority (a prefetcher's default). */
+    static final int CACHE_FETCHES = 4;
 
     private final Manifest manifest;
     private final long size;
@@ -51,6 +53,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     private final AccessListener listener;
     private final DemandStats demand = new DemandStats();
     private final InstantSource clock;
+    private final PrefetchHints hints;
 
     /** Told of every read the guest makes, for access recording. */
     @FunctionalInterface
@@ -73,6 +76,8 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
         for (int i = 0; i < STRIPES; i++) {
             clusterLocks[i] = new ReentrantLock();
         }
+        this.hints = new PrefetchHints(manifest.pieceCount(),
+                p -> !manifest.isZero(p) && !store.contains(manifest.hash(p)), source::prefetch, CACHE_FETCHES);
     }
 
     private static long paddedSize(Manifest m) {
@@ -371,6 +376,24 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
         };
     }
 
+    /**
+     * {@code NBD_CMD_CACHE}: the image's pieces under the range that are neither zero nor on the host
+     * are fetched in the background through the {@link PieceSource}, {@link #CACHE_FETCHES} at a time
+     * ({@link PrefetchHints} bounds the work whatever the range).
+     */
+    @Override
+    public void cache(long offset, long length) {
+        long end = Math.min(offset + length, manifest.size());
+        if (offset < end) {
+            hints.add(manifest.pieceAt(offset), manifest.pieceAt(end - 1) + 1);
+        }
+    }
+
+    /** Pieces asked for by {@link #cache} hints and not yet being fetched. */
+    public int cachePending() {
+        return hints.pending();
+    }
+
     @Override
     public void flush() throws IOException {
         overlay.flush();
@@ -385,6 +408,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
 
     @Override
     public void close() throws IOException {
+        hints.close();
         overlay.close();
     }
 }

@@ -43,4 +43,11 @@ final class DeferredPieceSource implements PieceSource {
         }
         source.require(piece);
     }
+
+    /** Before {@link #attach} there is no swarm to fetch ahead through: the hint is dropped. */
+    @Override
+    public CompletableFuture<Void> prefetch(int piece) {
+        PieceSource source = target.getNow(null);
+        return source == null ? CompletableFuture.completedFuture(null) : source.prefetch(piece);
+    }
 }

@@ -30,6 +30,15 @@ public interface BlockDevice {
     }
 
     /**
+     * The client plans to read {@code [offset, offset+length)} ({@code NBD_CMD_CACHE}): a hint to start
+     * getting those bytes ready, e.g. fetching them into the host. Returns at once (the work, if any,
+     * goes on in the background and is the device's to bound); a device may ignore it. A failure here
+     * changes nothing for later reads of the range.
+     */
+    default void cache(long offset, long length) throws IOException {
+    }
+
+    /**
      * The status of {@code [offset, offset+length)} in {@code context} ({@code NBD_CMD_BLOCK_STATUS}):
      * consecutive extents from {@code offset}, covering at most {@code length} bytes and at least one
      * byte, merged where neighbours have the same flags (collect them with {@link Extents}), at most

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Serves validated transmission requests on the export's {@link BlockDevice}, each on its own
  * request thread, as "Request types" says: {@code NBD_CMD_READ} (from {@link FileRegions} with
  * {@code sendfile} where the device has them), {@code NBD_CMD_WRITE}, {@code NBD_CMD_FLUSH},
- * {@code NBD_CMD_TRIM} and {@code NBD_CMD_WRITE_ZEROES}, with {@code NBD_CMD_FLAG_FUA} of "Command
+ * {@code NBD_CMD_TRIM}, {@code NBD_CMD_WRITE_ZEROES} (and its fast variant), {@code NBD_CMD_CACHE},
+ * {@code NBD_CMD_BLOCK_STATUS}, with {@code NBD_CMD_FLAG_FUA} of "Command
  * flags"; a device failure becomes the error of "Error values" ({@code NBD_ENOSPC} for a full disk,
  * else {@code NBD_EIO}). Every method replies through the {@link ReplyWriter} and gives back the
  * request's {@link InFlightLimits} permits, whatever happens.
@@ -166,6 +167,11 @@ final class NbdCommands {
             buf = pool.acquire(0);
             int error = 0;
             try {
+                if (type == CMD_WRITE_ZEROES && (flags & CMD_FLAG_FAST_ZERO) != 0) {
+                    error = fastZero(offset, length);
+                    replies.reply(buf, cookie, error);
+                    return;
+                }
                 switch (type) {
                     case CMD_FLUSH -> device.flush();
                     case CMD_TRIM -> device.trim(offset, length);
@@ -179,6 +185,53 @@ final class NbdCommands {
                 error = deviceError(e, commandName(type), offset, length);
             }
             replies.reply(buf, cookie, error);
+        } catch (Throwable t) {
+            connection.fatal(t);
+        } finally {
+            if (buf != null) {
+                pool.release(buf);
+            }
+            limits.release(0);
+        }
+    }
+
+    /**
+     * WRITE_ZEROES with {@code NBD_CMD_FLAG_FAST_ZERO}: succeeds without touching the device where
+     * {@code base:allocation} already reports the whole range as reading zeroes (what is zero stays
+     * zero), and otherwise fails at once with {@code NBD_ENOTSUP}, as "Request types" asks of a
+     * server that cannot zero faster than it writes: a device writes zeroes like any other bytes.
+     */
+    private int fastZero(long offset, long length) {
+        try {
+            List<Extent> first = device.extents(offset, length, MetaContext.BASE_ALLOCATION, 1);
+            if (!first.isEmpty() && first.getFirst().length() >= length
+                    && (first.getFirst().flags() & MetaContext.STATE_ZERO) != 0) {
+                return 0;
+            }
+        } catch (Exception e) {
+            log.debug("NBD fast zero on export '{}' cannot tell the range's status: {}", connection.exportName(),
+                    e.toString());
+        }
+        metrics.fastZeroRefused.increment();
+        return ENOTSUP;
+    }
+
+    /**
+     * {@code NBD_CMD_CACHE}: hands the range to {@link BlockDevice#cache} and replies at once ("the
+     * server MAY send a reply prior to the requested area being fully cached"). The hint's failure
+     * is logged and not the client's concern: it changes nothing for later reads.
+     */
+    void cache(long cookie, long offset, long length) {
+        ByteBuffer buf = null;
+        try {
+            buf = pool.acquire(0);
+            try {
+                device.cache(offset, length);
+            } catch (Exception e) {
+                log.debug("NBD cache hint of {} bytes at offset {} on export '{}' failed: {}", length, offset,
+                        connection.exportName(), e.toString());
+            }
+            replies.reply(buf, cookie, 0);
         } catch (Throwable t) {
             connection.fatal(t);
         } finally {

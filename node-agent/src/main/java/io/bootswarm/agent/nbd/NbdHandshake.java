@@ -39,9 +39,13 @@ final class NbdHandshake {
 
     private static final Logger log = LoggerFactory.getLogger(NbdHandshake.class);
 
-    /** Transmission flags of every export ("Transmission flags"). */
+    /**
+     * Transmission flags of every export ("Transmission flags"): {@code NBD_CMD_CACHE} is a prefetch
+     * hint to the device ({@link BlockDevice#cache}), and {@code NBD_CMD_FLAG_FAST_ZERO} succeeds only
+     * where the range already reads as zeroes, else fails at once with {@code NBD_ENOTSUP}.
+     */
     static final int TRANSMISSION_FLAGS = FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_SEND_FUA
-            | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN;
+            | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE | FLAG_SEND_FAST_ZERO;
     /**
      * With structured replies also {@code NBD_FLAG_SEND_DF}, which "MUST NOT" be set without them:
      * a READ with {@code NBD_CMD_FLAG_DF} gets a single content chunk.

@@ -20,6 +20,9 @@ final class NbdMetrics {
     final LongAdder writeZeroes = new LongAdder();
     final LongAdder disc = new LongAdder();
     final LongAdder blockStatus = new LongAdder();
+    final LongAdder cache = new LongAdder();
+    /** WRITE_ZEROES with NBD_CMD_FLAG_FAST_ZERO refused with NBD_ENOTSUP (the range was not zero already). */
+    final LongAdder fastZeroRefused = new LongAdder();
     final LongAdder other = new LongAdder();
     final LongAdder bytesRead = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
@@ -47,6 +50,7 @@ final class NbdMetrics {
             case NbdProtocol.CMD_WRITE_ZEROES -> writeZeroes.increment();
             case NbdProtocol.CMD_DISC -> disc.increment();
             case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus.increment();
+            case NbdProtocol.CMD_CACHE -> cache.increment();
             default -> other.increment();
         }
     }
@@ -71,6 +75,7 @@ final class NbdMetrics {
     /**
      * Publishes: {@code bootswarm.nbd.requests{command}}, {@code bootswarm.nbd.read.bytes},
      * {@code bootswarm.nbd.written.bytes}, {@code bootswarm.nbd.zerocopy.reads}, {@code bootswarm.nbd.hole.bytes}, {@code bootswarm.nbd.errors{error}},
+     * {@code bootswarm.nbd.fastzero.refused},
      * {@code bootswarm.nbd.io.errors}, {@code bootswarm.nbd.protocol.violations},
      * {@code bootswarm.nbd.connections{outcome=accepted|rejected}},
      * {@code bootswarm.nbd.tls.handshakes{outcome=done|failed}} and the gauge
@@ -84,6 +89,7 @@ final class NbdMetrics {
         request(registry, "write_zeroes", writeZeroes);
         request(registry, "disc", disc);
         request(registry, "block_status", blockStatus);
+        request(registry, "cache", cache);
         request(registry, "other", other);
         FunctionCounter.builder("bootswarm.nbd.read.bytes", bytesRead, LongAdder::sum)
                 .baseUnit("bytes").description("Payload bytes sent by NBD reads").register(registry);
@@ -93,6 +99,9 @@ final class NbdMetrics {
                 .description("NBD reads answered with sendfile from file regions").register(registry);
         FunctionCounter.builder("bootswarm.nbd.hole.bytes", holeBytes, LongAdder::sum).baseUnit("bytes")
                 .description("Read bytes sent as holes (structured replies) instead of data").register(registry);
+        FunctionCounter.builder("bootswarm.nbd.fastzero.refused", fastZeroRefused, LongAdder::sum)
+                .description("WRITE_ZEROES with NBD_CMD_FLAG_FAST_ZERO refused (the range did not read as zeroes)")
+                .register(registry);
         error(registry, "EINVAL", errEinval);
         error(registry, "ENOSPC", errEnospc);
         error(registry, "EIO", errEio);

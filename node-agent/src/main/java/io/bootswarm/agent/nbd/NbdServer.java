@@ -49,13 +49,15 @@ import java.util.concurrent.ThreadFactory;
  *       than loopback is refused unless TLS is set.</li>
  *   <li>Transmission: simple replies, or structured ones where negotiated (READ as OFFSET_DATA and
  *       OFFSET_HOLE chunks, errors as ERROR chunks); READ (with DF when structured), WRITE (with
- *       FUA), FLUSH, TRIM (passed to {@link BlockDevice#trim} as a hint), WRITE_ZEROES, DISC and
- *       BLOCK_STATUS (with REQ_ONE; {@link BlockDevice#extents}); flags
- *       {@code HAS_FLAGS|SEND_FLUSH|SEND_FUA|SEND_TRIM|SEND_WRITE_ZEROES|CAN_MULTI_CONN}, and
- *       {@code SEND_DF} with structured replies.
+ *       FUA), FLUSH, TRIM (passed to {@link BlockDevice#trim} as a hint), WRITE_ZEROES (with
+ *       FAST_ZERO: a no-op where the range already reads as zeroes, else ENOTSUP), CACHE (passed to
+ *       {@link BlockDevice#cache} as a hint, answered at once), DISC and BLOCK_STATUS (with REQ_ONE;
+ *       {@link BlockDevice#extents}); flags {@code HAS_FLAGS|SEND_FLUSH|SEND_FUA|SEND_TRIM|
+ *       SEND_WRITE_ZEROES|CAN_MULTI_CONN|SEND_CACHE|SEND_FAST_ZERO}, and {@code SEND_DF} with
+ *       structured replies.
  *       Requests of one connection are served concurrently and answered as they complete.
- *       Errors: EINVAL for reads/trims beyond the end, zero or over-32-MiB lengths, bad flags and
- *       unknown commands; ENOSPC for writes beyond the end; EIO when the device throws.</li>
+ *       Errors: EINVAL for reads/trims/caches beyond the end, zero or over-32-MiB lengths, bad flags
+ *       and unknown commands; ENOSPC for writes beyond the end; EIO when the device throws.</li>
  * </ul>
  *
  * <p>Exports are looked up through an {@link ExportLookup} at each negotiation, so they may be

@@ -25,6 +25,8 @@ import java.util.concurrent.ThreadFactory;
  *
  * <p>With structured replies negotiated a READ may carry {@code NBD_CMD_FLAG_DF}, and with meta
  * contexts selected {@code NBD_CMD_BLOCK_STATUS} (with {@code NBD_CMD_FLAG_REQ_ONE}) is served.
+ * {@code NBD_CMD_CACHE} (no flags) and {@code NBD_CMD_WRITE_ZEROES} with {@code NBD_CMD_FLAG_FAST_ZERO}
+ * are always served.
  */
 final class NbdTransmission {
 
@@ -131,6 +133,10 @@ final class NbdTransmission {
                 limits.acquire(0);
                 start(() -> commands.blockStatus(cookie, flags, offset, length, contexts));
             }
+            case CMD_CACHE -> {
+                limits.acquire(0);
+                start(() -> commands.cache(cookie, offset, length));
+            }
             default -> throw new IllegalStateException("validated unknown type " + type);
         }
     }
@@ -154,8 +160,7 @@ final class NbdTransmission {
             case CMD_FLUSH -> (flags & ~CMD_FLAG_FUA) != 0 || offset != 0 || length != 0 ? EINVAL : 0;
             case CMD_TRIM -> (flags & ~CMD_FLAG_FUA) != 0 || length == 0 || !inRange(offset, length) ? EINVAL : 0;
             case CMD_WRITE_ZEROES -> {
-                // NBD_CMD_FLAG_FAST_ZERO is not advertised: "SHOULD fail with NBD_EINVAL" if set.
-                if ((flags & ~(CMD_FLAG_FUA | CMD_FLAG_NO_HOLE)) != 0 || length == 0) {
+                if ((flags & ~(CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO)) != 0 || length == 0) {
                     yield EINVAL;
                 }
                 yield inRange(offset, length) ? 0 : ENOSPC;
@@ -164,7 +169,8 @@ final class NbdTransmission {
             // selecting at least one metadata context."
             case CMD_BLOCK_STATUS -> contexts.isEmpty() || (flags & ~(CMD_FLAG_FUA | CMD_FLAG_REQ_ONE)) != 0
                     || length == 0 || !inRange(offset, length) ? EINVAL : 0;
-            // NBD_CMD_CACHE and unknown commands.
+            // "if it advertised the command, the server MUST reject any command flags it does not recognize."
+            case CMD_CACHE -> flags != 0 || length == 0 || !inRange(offset, length) ? EINVAL : 0;
             default -> EINVAL;
         };
     }

@@ -135,7 +135,8 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * Fetches {@code piece} ahead of need, at normal priority; completes when it is stored (at once
      * if it is here), or fails if no peer delivered it.
      */
-    CompletableFuture<Void> prefetch(int piece) {
+    @Override
+    public CompletableFuture<Void> prefetch(int piece) {
         return fetcher.prefetch(piece);
     }
 

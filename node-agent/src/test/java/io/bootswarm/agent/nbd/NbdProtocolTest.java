@@ -50,9 +50,12 @@ class NbdProtocolTest {
     static final int CMD_READ = 0, CMD_WRITE = 1, CMD_DISC = 2, CMD_FLUSH = 3, CMD_TRIM = 4, CMD_CACHE = 5,
             CMD_WRITE_ZEROES = 6, CMD_BLOCK_STATUS = 7;
     static final int FLAG_FUA = 1, FLAG_NO_HOLE = 2, FLAG_DF = 4, FLAG_FAST_ZERO = 16;
-    static final int EIO = 5, EINVAL = 22, ENOSPC = 28;
-    /** HAS_FLAGS(0) SEND_FLUSH(2) SEND_FUA(3) SEND_TRIM(5) SEND_WRITE_ZEROES(6) CAN_MULTI_CONN(8). */
-    static final int EXPECTED_TRANSMISSION_FLAGS = 1 | 4 | 8 | 32 | 64 | 256;
+    static final int EIO = 5, EINVAL = 22, ENOSPC = 28, ENOTSUP = 95;
+    /**
+     * HAS_FLAGS(0) SEND_FLUSH(2) SEND_FUA(3) SEND_TRIM(5) SEND_WRITE_ZEROES(6) CAN_MULTI_CONN(8)
+     * SEND_CACHE(10) SEND_FAST_ZERO(11).
+     */
+    static final int EXPECTED_TRANSMISSION_FLAGS = 1 | 4 | 8 | 32 | 64 | 256 | 1024 | 2048;
 
     static final int SIZE = 4 << 20;
 
@@ -403,10 +406,13 @@ class NbdProtocolTest {
                 new Case("write wholly past the end", 0, CMD_WRITE, SIZE + 4096, 512, true, ENOSPC),
                 new Case("write with an unknown flag", 1 << 7, CMD_WRITE, 0, 8, true, EINVAL),
                 new Case("write zeroes past the end", 0, CMD_WRITE_ZEROES, SIZE - 1, 2, false, ENOSPC),
-                new Case("write zeroes with FAST_ZERO not negotiated", FLAG_FAST_ZERO, CMD_WRITE_ZEROES, 0, 2, false, EINVAL),
+                new Case("write zeroes with FAST_ZERO over data", FLAG_FAST_ZERO, CMD_WRITE_ZEROES, 0, 2, false, ENOTSUP),
+                new Case("write zeroes with an unknown flag", 1 << 5, CMD_WRITE_ZEROES, 0, 2, false, EINVAL),
                 new Case("trim past the end", 0, CMD_TRIM, SIZE - 1, 2, false, EINVAL),
                 new Case("flush with an offset", 0, CMD_FLUSH, 512, 0, false, EINVAL),
-                new Case("cache, not advertised", 0, CMD_CACHE, 0, 512, false, EINVAL),
+                new Case("cache with a flag", FLAG_FUA, CMD_CACHE, 0, 512, false, EINVAL),
+                new Case("cache past the end", 0, CMD_CACHE, SIZE - 1, 2, false, EINVAL),
+                new Case("cache of zero bytes", 0, CMD_CACHE, 0, 0, false, EINVAL),
                 new Case("block status, not negotiated", 0, CMD_BLOCK_STATUS, 0, 512, false, EINVAL),
                 new Case("unknown command", 0, 99, 0, 512, false, EINVAL));
         try (RawNbdClient c = transmission("disk")) {
@@ -432,6 +438,34 @@ class NbdProtocolTest {
         assertThat(disk.writes.get()).isZero();
         assertThat(server.stats().errorReplies()).isEqualTo(cases.size() + 1);
         assertThat(meters.get("bootswarm.nbd.errors").tag("error", "ENOSPC").functionCounter().count()).isEqualTo(3.0);
+    }
+
+    @Test
+    void cacheHandsTheRangeToTheDeviceAndSucceeds() throws IOException {
+        try (RawNbdClient c = transmission("disk")) {
+            c.request(0, CMD_CACHE, 41, 8192, 1 << 20, null);
+            c.request(0, CMD_CACHE, 42, 0, SIZE, null);
+            c.flush();
+            assertThat(List.of(c.reply(), c.reply())).extracting(Reply::error).containsOnly(0);
+            assertTransmissionWorks(c);
+        }
+        assertThat(disk.caches).containsExactlyInAnyOrder(new RecordingDevice.Range(8192, 1 << 20),
+                new RecordingDevice.Range(0, SIZE));
+        assertThat(disk.reads.get()).isEqualTo(1);
+        assertThat(meters.get("bootswarm.nbd.requests").tag("command", "cache").functionCounter().count())
+                .isEqualTo(2.0);
+    }
+
+    @Test
+    void aFailingCacheHintStillSucceeds() throws IOException {
+        disk.failCache("no swarm");
+        try (RawNbdClient c = transmission("disk")) {
+            c.request(0, CMD_CACHE, 43, 0, 4096, null);
+            c.flush();
+            assertThat(c.reply().error()).isZero();
+            assertTransmissionWorks(c);
+        }
+        assertThat(server.stats().errorReplies()).isZero();
     }
 
     @Test

@@ -139,7 +139,7 @@ class NbdStructuredReplyTest {
             ByteBuffer export = go.getFirst().buffer();
             assertThat(export.getShort()).isZero(); // NBD_INFO_EXPORT
             assertThat(export.getLong()).isEqualTo(SIZE);
-            assertThat(export.getShort() & 0xffff).as("transmission flags").isEqualTo(1 | 4 | 8 | 32 | 64 | 128 | 256);
+            assertThat(export.getShort() & 0xffff).as("transmission flags").isEqualTo(1 | 4 | 8 | 32 | 64 | 128 | 256 | 1024 | 2048);
             assertThat(go.getLast().type()).isEqualTo(REP_ACK);
         }
     }

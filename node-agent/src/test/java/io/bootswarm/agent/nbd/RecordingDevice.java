@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Wraps a device: counts calls, records trims, can hold reads at chosen offsets until released
- * (a piece still being fetched), and can fail reads at chosen offsets.
+ * (a piece still being fetched), can fail reads at chosen offsets, and records (or fails) cache hints.
  */
 final class RecordingDevice implements BlockDevice {
 
@@ -26,6 +26,8 @@ final class RecordingDevice implements BlockDevice {
     final AtomicInteger writeZeroes = new AtomicInteger();
     final List<Range> trims = new CopyOnWriteArrayList<>();
     final List<Range> zeroed = new CopyOnWriteArrayList<>();
+    final List<Range> caches = new CopyOnWriteArrayList<>();
+    private volatile String cacheFailure;
     private final Map<Long, CountDownLatch> gates = new ConcurrentHashMap<>();
     private final Map<Long, CountDownLatch> arrived = new ConcurrentHashMap<>();
     private final Map<Long, String> failures = new ConcurrentHashMap<>();
@@ -104,5 +106,19 @@ final class RecordingDevice implements BlockDevice {
     public void trim(long offset, long length) throws IOException {
         trims.add(new Range(offset, length));
         delegate.trim(offset, length);
+    }
+
+    /** Cache hints throw an IOException with this message (after being recorded). */
+    void failCache(String message) {
+        cacheFailure = message;
+    }
+
+    @Override
+    public void cache(long offset, long length) throws IOException {
+        caches.add(new Range(offset, length));
+        if (cacheFailure != null) {
+            throw new IOException(cacheFailure);
+        }
+        delegate.cache(offset, length);
     }
 }

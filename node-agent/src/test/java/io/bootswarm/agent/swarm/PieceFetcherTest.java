@@ -1,6 +1,7 @@
 package io.bootswarm.agent.swarm;
 
 import io.bootswarm.agent.disk.PieceStore;
+import io.bootswarm.agent.disk.VirtualDisk;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.WireLimits;
@@ -121,6 +122,25 @@ class PieceFetcherTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
+    }
+
+    @Test
+    void aCacheHintOnAVirtualDiskPrefetchesThroughTheSessionAtNormalPriority() throws Exception {
+        StandInPeer seed = peer();
+        named.add(seed.peer(true));
+        SwarmSession s = session(0);
+        int piece = nonZeroPiece(1);
+        VirtualDisk disk = VirtualDisk.open(manifest, store, s, dir.resolve("overlay"), VirtualDisk.AccessListener.NONE);
+        closing.add(disk);
+
+        disk.cache(manifest.pieceOffset(piece), 1);
+        await().until(() -> seed.requests(piece, false) == 1);
+        seed.serve(piece);
+        await().until(() -> s.have(piece));
+
+        assertThat(seed.requests(piece, true)).as("no demand fetch").isZero();
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(disk.cachePending()).isZero();
     }
 
     @Test
