@@ -12,4 +12,12 @@ public interface PieceSource {
      * @throws IOException if no peer could supply a verified copy in time
      */
     void require(int piece) throws IOException;
+
+    /**
+     * Whether a piece evicted from the store could be fetched again now (e.g. the image's swarm is
+     * alive): the store evicts a piece a live disk may read only while this holds.
+     */
+    default boolean refetchable() {
+        return true;
+    }
 }
