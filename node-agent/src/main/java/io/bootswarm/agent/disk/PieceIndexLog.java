@@ -40,7 +40,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * {@code index.log.bad-<offset>} ({@link Journals#stopAt}). A record that no sync mark covers is
  * trusted only if its slot's bytes still hash to its hash. An index of the format before (the same
  * records without the CRC, no header) is read by the old rules (whole records, up to the first
- * invalid one) and migrated once, through {@link Journals#replaceMigrated}, into a format-2 file
+ * invalid one) and migrated once, through {@link Journals#replaceMigrated}, into a format-3 file
  * whose records one sync mark covers; the old file is kept as {@code index.log.v1}.
  *
  * <p>Appends go positionally at the end of the last good record, so a failed one leaves the file
@@ -145,7 +145,7 @@ final class PieceIndexLog implements AutoCloseable {
     }
 
     /**
-     * Replays the journal into {@code into}: format 2 from after its header, stopping at the first
+     * Replays the journal into {@code into}: format 2 or 3 from after its header, stopping at the first
      * bad record; or ({@code old}) the format before, by its rules (whole records only, stopping at
      * the first invalid one). Returns the next free slot and where the last good record ends.
      */
@@ -228,7 +228,7 @@ final class PieceIndexLog implements AutoCloseable {
         return new Replayed(next, whole);
     }
 
-    /** A whole format-2 index holding {@code pieces}, followed by a sync mark covering them. */
+    /** A whole format-3 index holding {@code pieces}, followed by a sync mark covering them. */
     private static ByteBuffer migrated(Map<PieceHash, Slot> pieces) {
         ByteBuffer out = ByteBuffer.allocate(Journals.HEADER + (pieces.size() + 1) * RECORD);
         out.put(Journals.header(MAGIC, VERSION));

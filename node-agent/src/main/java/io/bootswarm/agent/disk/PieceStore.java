@@ -101,6 +101,8 @@ public final class PieceStore implements AutoCloseable {
     /** Evicted slots not punched yet (guarded by {@link #evictLock}). */
     private final List<Evicted> unpunched = new ArrayList<>();
     private final ReentrantLock evictLock = new ReentrantLock();
+    /** Guarded by {@link #evictLock}: the store was told it could not get under its quota (told once). */
+    private boolean stuckWarned;
     private final List<PieceClaim> claims = new CopyOnWriteArrayList<>();
     private final AtomicLong accessClock = new AtomicLong();
     /** Bytes of the pieces held, each rounded up to whole blocks. */
@@ -439,6 +441,7 @@ public final class PieceStore implements AutoCloseable {
         try {
             punchDue();
             if (!overQuota()) {
+                stuckWarned = false;
                 return 0;
             }
             List<Entry> chosen = choose(heldBytes.get() + unpunchedBytes.get() - quota.lowWaterBytes());
@@ -537,7 +540,8 @@ public final class PieceStore implements AutoCloseable {
                 freed += blocks(e.slot.length());
             }
         }
-        if (freed < bytes) {
+        if (freed < bytes && !stuckWarned) {
+            stuckWarned = true;
             log.warn("piece store: over its quota of {} bytes by {} after evicting all it may (pinned or needed "
                     + "pieces that cannot be fetched again)", quota.maxBytes(), bytes - freed);
         }
