@@ -265,16 +265,28 @@ final class PieceIndexLog implements AutoCloseable {
     }
 
     /**
-     * Appends the eviction of piece {@code hash} from {@code slot}; the caller forces the journal
+     * Appends the evictions of pieces {@code hashes} from {@code slots} in one write (all or, on
+     * failure, none: the file ends with its last good record again); the caller forces the journal
      * before the slot's bytes go. Upgrades a format-2 header first (see the class comment).
      */
-    void appendEviction(PieceHash hash, int slot) throws IOException {
+    void appendEvictions(List<PieceHash> hashes, List<Integer> slots) throws IOException {
         if (version < VERSION) {
             Journals.writeFully(journal, Journals.header(MAGIC, VERSION), 0);
             journal.force(false);
             version = VERSION;
         }
-        append(hash, EVICTION, slot);
+        ByteBuffer r = ByteBuffer.allocate(hashes.size() * RECORD);
+        for (int i = 0; i < hashes.size(); i++) {
+            putRecord(r, hashes.get(i), EVICTION, slots.get(i));
+        }
+        r.flip();
+        try {
+            Journals.writeFully(journal, r, end);
+        } catch (IOException e) {
+            Journals.cutAfterFailure(journal, end, e);
+            throw e;
+        }
+        end += r.limit();
     }
 
     /** Forces the index's records to disk (not its metadata). */

@@ -16,8 +16,10 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -449,24 +451,22 @@ public final class PieceStore implements AutoCloseable {
             journalLock.lock();
             try {
                 for (Entry e : chosen) {
-                    if (!index.remove(e.hash, e)) {
-                        continue;
+                    if (index.remove(e.hash, e)) {
+                        e.evicted = true;
+                        done.add(e);
                     }
-                    e.evicted = true;
-                    try {
-                        journal.appendEviction(e.hash, e.slot.index());
-                    } catch (IOException failure) {
-                        e.evicted = false;
-                        index.put(e.hash, e);
-                        if (done.isEmpty()) {
-                            throw failure;
-                        }
-                        log.warn("piece store: eviction stopped after {} pieces: {}", done.size(), failure.toString());
-                        break;
-                    }
-                    done.add(e);
                 }
                 if (!done.isEmpty()) {
+                    try {
+                        journal.appendEvictions(done.stream().map(e -> e.hash).toList(),
+                                done.stream().map(e -> e.slot.index()).toList());
+                    } catch (IOException failure) {
+                        for (Entry e : done) {
+                            e.evicted = false;
+                            index.put(e.hash, e);
+                        }
+                        throw failure;
+                    }
                     // the records reach the disk before any of the slots' bytes go
                     journal.force();
                 }
@@ -548,26 +548,52 @@ public final class PieceStore implements AutoCloseable {
         return chosen;
     }
 
-    /** Punches the evicted slots whose delay has passed and that no read holds, and frees them for reuse. */
+    /**
+     * Punches the evicted slots whose delay has passed and that no read holds (adjacent ones in one
+     * call), and frees them for reuse.
+     */
     private void punchDue() throws IOException {
         Instant now = clock.instant();
-        for (Iterator<Evicted> it = unpunched.iterator(); it.hasNext(); ) {
-            Evicted ev = it.next();
-            if (now.isBefore(ev.at().plus(quota.punchDelay())) || ev.entry().readers.get() > 0) {
-                continue;
+        List<Evicted> due = new ArrayList<>();
+        for (Evicted ev : unpunched) {
+            if (!now.isBefore(ev.at().plus(quota.punchDelay())) && ev.entry().readers.get() == 0) {
+                due.add(ev);
             }
-            Slot s = ev.entry().slot;
+        }
+        due.sort(Comparator.comparingInt(ev -> ev.entry().slot.index()));
+        Set<Evicted> punched = Collections.newSetFromMap(new IdentityHashMap<>());
+        try {
+            punchRuns(due, punched);
+        } finally {
+            unpunched.removeIf(punched::contains);
+        }
+    }
+
+    /** Punches {@code due} (sorted by slot) run by run of adjacent slots, adding each run to {@code punched}. */
+    private void punchRuns(List<Evicted> due, Set<Evicted> punched) throws IOException {
+        int i = 0;
+        while (i < due.size()) {
+            int j = i + 1;
+            while (j < due.size() && due.get(j).entry().slot.index() == due.get(j - 1).entry().slot.index() + 1) {
+                j++;
+            }
+            int first = due.get(i).entry().slot.index();
             if (punch != null) {
-                punch.punch((long) s.index() * pieceSize, pieceSize);
+                punch.punch((long) first * pieceSize, (long) (j - i) * pieceSize);
             }
-            it.remove();
-            unpunchedBytes.addAndGet(-blocks(s.length()));
+            long bytes = 0;
             journalLock.lock();
             try {
-                freeSlots.add(s.index());
+                for (Evicted ev : due.subList(i, j)) {
+                    freeSlots.add(ev.entry().slot.index());
+                    bytes += blocks(ev.entry().slot.length());
+                }
             } finally {
                 journalLock.unlock();
             }
+            punched.addAll(due.subList(i, j));
+            unpunchedBytes.addAndGet(-bytes);
+            i = j;
         }
     }
 

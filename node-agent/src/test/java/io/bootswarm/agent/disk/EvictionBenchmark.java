@@ -10,8 +10,10 @@ import java.time.InstantSource;
 
 /**
  * How fast the piece store evicts: a store of 1024 pieces of 256 KiB (256 MiB) past its quota
- * evicts half of them (journal records, one force, 512 hole punches): a measurement of the wall
- * clock, so not a test; the build never runs it.
+ * evicts half of them (one journal write and force, then hole punches), once where the least
+ * recently used pieces fill adjacent slots (one punch) and once where every other slot's piece was
+ * read since (a punch per slot): a measurement of the wall clock, so not a test; the build never
+ * runs it.
  *
  * <pre>
  * ./mvnw -q -pl node-agent -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
@@ -28,6 +30,11 @@ final class EvictionBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
+        run(false);
+        run(true);
+    }
+
+    private static void run(boolean scattered) throws Exception {
         Path dir = Files.createTempDirectory("eviction-benchmark");
         try {
             Image image = Image.random(PIECES, PIECE, 11);
@@ -37,13 +44,18 @@ final class EvictionBenchmark {
                     store.put(image.piece(i));
                 }
                 store.sync();
+                if (scattered) {
+                    for (int i = 0; i < PIECES; i += 2) {
+                        image.stored(store, i);
+                    }
+                }
                 long before = CacheImages.allocated(dir.resolve("pieces.dat"));
                 long start = System.nanoTime();
                 int evicted = store.evict();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long after = CacheImages.allocated(dir.resolve("pieces.dat"));
-                System.out.printf("evicted %d pieces (%d MiB) in %.1f ms: %.0f pieces/s, %.0f MiB/s; "
-                                + "pieces.dat %d -> %d MiB on disk%n", evicted, (long) evicted * PIECE >> 20,
+                System.out.printf("%s: evicted %d pieces (%d MiB) in %.1f ms: %.0f pieces/s, %.0f MiB/s; "
+                                + "pieces.dat %d -> %d MiB on disk%n", scattered ? "scattered" : "adjacent", evicted, (long) evicted * PIECE >> 20,
                         seconds * 1e3, evicted / seconds, ((double) evicted * PIECE / (1 << 20)) / seconds,
                         before >> 20, after >> 20);
             }
