@@ -105,6 +105,11 @@ public final class PieceStore implements AutoCloseable {
     private final ReentrantLock evictLock = new ReentrantLock();
     /** Guarded by {@link #evictLock}: the store was told it could not get under its quota (told once). */
     private boolean stuckWarned;
+    /**
+     * Guarded by {@link #evictLock}: eviction records were appended but forcing them failed; no slot
+     * is punched until a force succeeds.
+     */
+    private boolean journalUnforced;
     private final List<PieceClaim> claims = new CopyOnWriteArrayList<>();
     private final AtomicLong accessClock = new AtomicLong();
     /** Bytes of the pieces held, each rounded up to whole blocks. */
@@ -468,7 +473,13 @@ public final class PieceStore implements AutoCloseable {
                         throw failure;
                     }
                     // the records reach the disk before any of the slots' bytes go
-                    journal.force();
+                    try {
+                        journal.force();
+                    } catch (IOException failure) {
+                        journalUnforced = true;
+                        log.warn("piece store: forcing {} evictions failed, their slots wait: {}", done.size(),
+                                failure.toString());
+                    }
                 }
             } finally {
                 journalLock.unlock();
@@ -553,6 +564,18 @@ public final class PieceStore implements AutoCloseable {
      * call), and frees them for reuse.
      */
     private void punchDue() throws IOException {
+        if (journalUnforced) {
+            journalLock.lock();
+            try {
+                journal.force();
+                journalUnforced = false;
+            } catch (IOException e) {
+                log.warn("piece store: forcing evictions failed again, their slots wait: {}", e.toString());
+                return;
+            } finally {
+                journalLock.unlock();
+            }
+        }
         Instant now = clock.instant();
         List<Evicted> due = new ArrayList<>();
         for (Evicted ev : unpunched) {

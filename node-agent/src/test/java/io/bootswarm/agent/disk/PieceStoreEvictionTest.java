@@ -258,4 +258,34 @@ class PieceStoreEvictionTest {
             assertThat(image.stored(s, 6)).isEqualTo(image.pieceBytes(6));
         }
     }
+
+    @Test
+    void aFailedEvictionRecordEvictsNothingAndAFailedForcePunchesNothingUntilAForceSucceeds() throws IOException {
+        FaultyFileChannel.Opener files = new FaultyFileChannel.Opener();
+        Path data = dir.resolve("pieces.dat");
+        try (PieceStore s = PieceStore.open(dir, PIECE, Duration.ofHours(1), files,
+                CacheQuota.of(2L * PIECE, 0, Duration.ZERO), clock)) {
+            for (int i = 0; i < 4; i++) {
+                s.put(image.piece(i));
+            }
+            files.channel("index.log").failWrites(1, 10, "No space left on device");
+            org.assertj.core.api.Assertions.assertThatThrownBy(s::evict).hasMessageContaining("No space");
+            assertThat(held(s)).containsExactly(0, 1, 2, 3);
+            for (int i = 0; i < 4; i++) {
+                assertThat(image.stored(s, i)).isEqualTo(image.pieceBytes(i));
+            }
+
+            files.channel("index.log").failForces(2, "Input/output error"); // after appending, and again
+            assertThat(s.evict()).isEqualTo(4);
+            assertThat(held(s)).isEmpty();
+            assertThat(CacheImages.allocated(data)).as("nothing punched before the records are forced")
+                    .isGreaterThanOrEqualTo(4L * PIECE);
+            s.evict();
+            assertThat(CacheImages.allocated(data)).isZero();
+            assertThat(s.stats().bytes()).isZero();
+        }
+        try (PieceStore reopened = open(2, 0, Duration.ZERO)) {
+            assertThat(held(reopened)).isEmpty();
+        }
+    }
 }
