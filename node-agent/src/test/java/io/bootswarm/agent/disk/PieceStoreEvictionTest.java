@@ -288,4 +288,24 @@ class PieceStoreEvictionTest {
             assertThat(held(reopened)).isEmpty();
         }
     }
+
+    @Test
+    void cacheMetersShowSizeQuotaHitsMissesAndEvictions() throws IOException {
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (PieceStore s = open(2, 50, Duration.ZERO)) {
+            new CacheMetrics(s).bindTo(meters);
+            for (int i = 0; i < 3; i++) {
+                s.put(image.piece(i));
+            }
+            image.stored(s, 2);
+            s.evict();
+            image.stored(s, 0);
+
+            assertThat(meters.get("bootswarm.agent.cache.size").gauge().value()).isEqualTo(PIECE);
+            assertThat(meters.get("bootswarm.agent.cache.max-size").gauge().value()).isEqualTo(2.0 * PIECE);
+            assertThat(meters.get("bootswarm.agent.cache.hits").functionCounter().count()).isEqualTo(1);
+            assertThat(meters.get("bootswarm.agent.cache.misses").functionCounter().count()).isEqualTo(1);
+            assertThat(meters.get("bootswarm.agent.cache.evictions").functionCounter().count()).isEqualTo(2);
+        }
+    }
 }
