@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -33,6 +34,8 @@ final class HolePunch implements AutoCloseable {
     private static final int FALLOC_FL_KEEP_SIZE = 0x1;
     private static final int FALLOC_FL_PUNCH_HOLE = 0x2;
     private static final int EINTR = 4;
+    private static final int ENOSYS = 38;
+    private static final int EOPNOTSUPP = 95;
 
     private static final Native NATIVE = Native.load();
 
@@ -64,7 +67,7 @@ final class HolePunch implements AutoCloseable {
                                 ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), errno);
                 MethodHandle close = linker.downcallHandle(libc.findOrThrow("close"),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                VarHandle errnoHandle = state.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+                VarHandle errnoHandle = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
                 return new Native(open, fallocate, close, errnoHandle, state.byteSize());
             } catch (RuntimeException | LinkageError e) {
                 log.info("hole punching unavailable ({}): evicted pieces' space is reused, not returned", e.toString());
@@ -115,7 +118,7 @@ final class HolePunch implements AutoCloseable {
                 if (errno == EINTR) {
                     continue;
                 }
-                if (errno == 95 /* EOPNOTSUPP */ || errno == 38 /* ENOSYS */) {
+                if (errno == EOPNOTSUPP || errno == ENOSYS) {
                     return false;
                 }
                 throw new IOException("fallocate(PUNCH_HOLE, " + offset + ", " + length + ") failed: errno " + errno);
@@ -134,7 +137,10 @@ final class HolePunch implements AutoCloseable {
         }
         closed = true;
         try {
-            int ignored = (int) NATIVE.close().invokeExact(fd);
+            int result = (int) NATIVE.close().invokeExact(fd);
+            if (result != 0) {
+                log.debug("close of hole punch descriptor {} returned {}", fd, result);
+            }
         } catch (Throwable t) {
             log.debug("close of hole punch descriptor failed: {}", t.toString());
         }

@@ -17,12 +17,12 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -415,11 +415,6 @@ public final class PieceStore implements AutoCloseable {
         e.lastUse = accessClock.incrementAndGet();
         hits.incrementAndGet();
         return (long) e.slot.index() * pieceSize;
-    }
-
-    /** Counts a read that found its piece missing without asking the store (it is fetched first). */
-    void countMiss() {
-        misses.incrementAndGet();
     }
 
     private boolean overQuota() {
