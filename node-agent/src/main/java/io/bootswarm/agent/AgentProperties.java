@@ -158,7 +158,11 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         public CacheQuota quota(Path directory) throws IOException {
             long max;
             if (maxSize == null) {
-                max = Files.getFileStore(Files.exists(directory) ? directory : directory.getParent()).getTotalSpace() / 2;
+                Path existing = directory.toAbsolutePath();
+                while (!Files.exists(existing) && existing.getParent() != null) {
+                    existing = existing.getParent();
+                }
+                max = Files.getFileStore(existing).getTotalSpace() / 2;
             } else if (maxSize.isNegative()) {
                 return CacheQuota.unlimited();
             } else {

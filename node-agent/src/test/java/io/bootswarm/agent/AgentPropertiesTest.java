@@ -46,7 +46,8 @@ class AgentPropertiesTest {
 
     @Test
     void theCacheQuotaIsHalfTheDataFileSystemUnlessSetAndEvictsToNinetyPercent(@TempDir Path data) throws IOException {
-        CacheQuota defaults = bind(Map.of("bootswarm.agent.host-name", "h1")).cache().quota(data);
+        CacheQuota defaults = bind(Map.of("bootswarm.agent.host-name", "h1")).cache()
+                .quota(data.resolve("not-made-yet").resolve("pieces"));
         assertThat(defaults.maxBytes()).isEqualTo(Files.getFileStore(data).getTotalSpace() / 2);
         assertThat(defaults.lowWaterBytes()).isEqualTo(Math.round(defaults.maxBytes() * 0.9));
         assertThat(defaults.punchDelay()).isEqualTo(Duration.ofSeconds(10));
