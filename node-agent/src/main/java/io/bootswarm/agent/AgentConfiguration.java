@@ -1,5 +1,6 @@
 package io.bootswarm.agent;
 
+import io.bootswarm.agent.disk.CacheMetrics;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.launch.Disks;
 import io.bootswarm.agent.launch.ExportHandover;
@@ -79,9 +80,11 @@ class AgentConfiguration {
                           ObjectProvider<EarlyStart.Started> early) throws IOException {
         EarlyStart.Started e = early.getIfAvailable();
         PieceStore store = e != null ? e.store()
-                : PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1)).start();
+                : PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1),
+                        p.cache().quota(data.pieces()), InstantSource.system()).start();
         Gauge.builder("bootswarm.agent.store.pieces", store, PieceStore::count)
                 .description("verified pieces held on this host").register(meters);
+        new CacheMetrics(store).bindTo(meters);
         return store;
     }
 

@@ -1,13 +1,16 @@
 package io.bootswarm.agent;
 
+import io.bootswarm.agent.disk.CacheQuota;
 import io.bootswarm.agent.swarm.SwarmSettings;
 import io.bootswarm.common.manifest.Manifest;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,6 +43,7 @@ import java.util.List;
  *                        keys from a seed the tracker named (any host can register as a seed there).
  *                        Off by default for now; it becomes the default once the tracker authorises
  *                        seed registration (the OAuth2 roles of the security issue)
+ * @param cache           the piece store's quota and eviction
  */
 @ConfigurationProperties("bootswarm.agent")
 public record AgentProperties(String hostName, String advertisedHost, String apiUrl, Path dataDirectory,
@@ -47,7 +51,7 @@ public record AgentProperties(String hostName, String advertisedHost, String api
                               Duration heartbeatInterval, Duration statusInterval,
                               @NestedConfigurationProperty SwarmSettings swarm,
                               String profileUrl, Trace trace, Report report, List<String> manifestKeys,
-                              boolean requirePinnedManifestSource) {
+                              boolean requirePinnedManifestSource, Cache cache) {
 
     /**
      * @param bindAddress where the NBD server listens; the default is loopback, and any other
@@ -125,6 +129,53 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         }
     }
 
+    /**
+     * {@code bootswarm.agent.cache.*}: the host cache, the piece store, held to a quota (see
+     * {@link CacheQuota} and {@code PieceStore}).
+     *
+     * @param maxSize         the most the piece store may take on disk. Default: half the size of the file
+     *                        system holding the data directory (read at start), so that a host that runs
+     *                        many images for months never fills the disk its guests' overlays share; set
+     *                        it near the volume's size when the store has a volume of its own. A negative
+     *                        size turns the quota off (the store only grows)
+     * @param lowWaterPercent when the store passes {@code maxSize} it evicts down to this percentage of it
+     *                        (default 90), least recently used pieces first
+     * @param punchDelay      how long an evicted piece's bytes stay in place before their space goes back
+     *                        to the file system and the slot is reused (default 10 s): a read the NBD server
+     *                        sends straight from the file holds no reference, and finishes long before
+     */
+    public record Cache(DataSize maxSize, Integer lowWaterPercent, Duration punchDelay) {
+        public Cache {
+            lowWaterPercent = lowWaterPercent == null ? 90 : lowWaterPercent;
+            if (lowWaterPercent < 0 || lowWaterPercent > 100) {
+                throw new IllegalStateException("bootswarm.agent.cache.low-water-percent must be 0 to 100, not "
+                        + lowWaterPercent);
+            }
+            punchDelay = punchDelay == null || punchDelay.isNegative() ? Duration.ofSeconds(10) : punchDelay;
+        }
+
+        /** The quota for a store in {@code directory}, sizing the default from its file system. */
+        public CacheQuota quota(Path directory) throws IOException {
+            long max;
+            if (maxSize == null) {
+                Path existing = directory.toAbsolutePath();
+                while (!Files.exists(existing) && existing.getParent() != null) {
+                    existing = existing.getParent();
+                }
+                max = Files.getFileStore(existing).getTotalSpace() / 2;
+            } else if (maxSize.isNegative()) {
+                return CacheQuota.unlimited();
+            } else {
+                max = maxSize.toBytes();
+            }
+            if (max <= 0) {
+                throw new IllegalStateException("bootswarm.agent.cache.max-size must be positive (or negative for "
+                        + "no quota), not " + max + " bytes");
+            }
+            return CacheQuota.of(max, lowWaterPercent, punchDelay);
+        }
+    }
+
     public AgentProperties {
         hostName = blank(hostName) ? localHostName() : hostName;
         if (blank(advertisedHost) && Containers.inContainer()) {
@@ -149,6 +200,7 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         profileUrl = blank(profileUrl) ? "http://localhost:8083" : profileUrl;
         trace = trace == null ? new Trace(0, null) : trace;
         report = report == null ? new Report(null, null, null) : report;
+        cache = cache == null ? new Cache(null, null, null) : cache;
         manifestKeys = manifestKeys == null ? List.of()
                 : manifestKeys.stream().filter(k -> !blank(k)).map(String::strip).toList();
     }

@@ -20,6 +20,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.time.Instant;
 
 /**
@@ -99,7 +100,8 @@ final class EarlyStart implements SmartApplicationListener {
         NbdServer nbd = null;
         try {
             DataDirectory data = DataDirectory.prepare(p);
-            store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1)).start();
+            store = PieceStore.open(data.pieces(), p.pieceSize(), Duration.ofSeconds(1),
+                    p.cache().quota(data.pieces()), InstantSource.system()).start();
             ExportHandover exports = new ExportHandover(RESTORE_WAIT);
             nbd = new NbdServer(AgentConfiguration.nbdSettings(p, limits, data, null, DirectMemory.limit()),
                     exports).start();

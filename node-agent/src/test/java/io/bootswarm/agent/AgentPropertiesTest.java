@@ -1,9 +1,15 @@
 package io.bootswarm.agent;
 
+import io.bootswarm.agent.disk.CacheQuota;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,5 +42,23 @@ class AgentPropertiesTest {
         assertThat(p.nbd().advertisedHost()).isEqualTo("127.0.0.1");
         assertThat(p.nbd().advertisedPort()).isEqualTo(10810);
         assertThat(p.nbd().bindAddress()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void theCacheQuotaIsHalfTheDataFileSystemUnlessSetAndEvictsToNinetyPercent(@TempDir Path data) throws IOException {
+        CacheQuota defaults = bind(Map.of("bootswarm.agent.host-name", "h1")).cache()
+                .quota(data.resolve("not-made-yet").resolve("pieces"));
+        assertThat(defaults.maxBytes()).isEqualTo(Files.getFileStore(data).getTotalSpace() / 2);
+        assertThat(defaults.lowWaterBytes()).isEqualTo(Math.round(defaults.maxBytes() * 0.9));
+        assertThat(defaults.punchDelay()).isEqualTo(Duration.ofSeconds(10));
+
+        CacheQuota set = bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.cache.max-size", "10GB",
+                "bootswarm.agent.cache.low-water-percent", "80", "bootswarm.agent.cache.punch-delay", "2s"))
+                .cache().quota(data);
+        assertThat(set).isEqualTo(new CacheQuota(10L << 30, 8L << 30, Duration.ofSeconds(2)));
+
+        CacheQuota none = bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.cache.max-size", "-1B"))
+                .cache().quota(data);
+        assertThat(none.limited()).isFalse();
     }
 }

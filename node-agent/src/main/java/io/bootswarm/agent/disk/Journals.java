@@ -78,6 +78,14 @@ final class Journals {
      *                     version: such a file is never read by guesswork
      */
     static Format detect(FileChannel journal, Path file, long magic, int version) throws IOException {
+        return detect(journal, file, magic, version, version);
+    }
+
+    /**
+     * As {@link #detect(FileChannel, Path, long, int)}, taking any version from {@code oldest} to
+     * {@code version} as current (a format whose records a newer reader still understands).
+     */
+    static Format detect(FileChannel journal, Path file, long magic, int oldest, int version) throws IOException {
         long size = journal.size();
         if (size == 0) {
             return Format.EMPTY;
@@ -96,7 +104,7 @@ final class Journals {
         if (h.getInt(12) != crc(h.array(), 0, 12)) {
             throw new IOException(file + ": journal header is corrupt; refusing to guess its format");
         }
-        if (v != version) {
+        if (v < oldest || v > version) {
             throw new IOException(file + ": journal format version " + v + " is not " + version
                     + " (written by a newer agent?); refusing to read it");
         }

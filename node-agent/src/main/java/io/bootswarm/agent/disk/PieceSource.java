@@ -22,4 +22,12 @@ public interface PieceSource {
     default CompletableFuture<Void> prefetch(int piece) {
         return CompletableFuture.completedFuture(null);
     }
+
+    /**
+     * Whether a piece evicted from the store could be fetched again now (e.g. the image's swarm is
+     * alive): the store evicts a piece a live disk may read only while this holds.
+     */
+    default boolean refetchable() {
+        return true;
+    }
 }

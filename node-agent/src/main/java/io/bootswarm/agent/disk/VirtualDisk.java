@@ -6,6 +6,7 @@ import io.bootswarm.agent.nbd.Extents;
 import io.bootswarm.agent.nbd.FileRegions;
 import io.bootswarm.agent.nbd.MetaContext;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.time.MonotonicClock;
 
 import java.io.IOException;
@@ -54,6 +55,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     private final DemandStats demand = new DemandStats();
     private final InstantSource clock;
     private final PrefetchHints hints;
+    private final PieceClaim claim;
 
     /** Told of every read the guest makes, for access recording. */
     @FunctionalInterface
@@ -73,6 +75,13 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
         this.source = source;
         this.overlay = overlay;
         this.listener = listener;
+        List<PieceHash> needs = new ArrayList<>();
+        for (int i = 0; i < manifest.pieceCount(); i++) {
+            if (!manifest.isZero(i)) {
+                needs.add(manifest.hash(i));
+            }
+        }
+        this.claim = store.claim("disk of image " + manifest.imageId(), needs, source::refetchable);
         for (int i = 0; i < STRIPES; i++) {
             clusterLocks[i] = new ReentrantLock();
         }
@@ -125,6 +134,20 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
             }
         }
         return n;
+    }
+
+    /**
+     * Keeps {@code pieces} of the image (e.g. the head of its access profile) on the host for as long
+     * as this disk is open: the store never evicts them (see {@link PieceClaim}).
+     */
+    public void pin(int[] pieces) {
+        List<PieceHash> hashes = new ArrayList<>(pieces.length);
+        for (int piece : pieces) {
+            if (piece >= 0 && piece < manifest.pieceCount() && !manifest.isZero(piece)) {
+                hashes.add(manifest.hash(piece));
+            }
+        }
+        claim.pin(hashes);
     }
 
     /** Reads of this disk that waited for a missing piece, and how long. */
@@ -189,12 +212,12 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
             if (manifest.isZero(piece)) {
                 zero(part);
             } else {
-                if (!store.contains(manifest.hash(piece))) {
+                // a piece evicted between the fetch and the read is fetched again
+                while (!store.tryRead(manifest.hash(piece), (int) (pos - manifest.pieceOffset(piece)), part)) {
                     Instant start = clock.instant();
                     source.require(piece);
                     demand.record(Duration.between(start, clock.instant()).toNanos());
                 }
-                store.read(manifest.hash(piece), (int) (pos - manifest.pieceOffset(piece)), part);
             }
             dst.position(dst.position() + n);
         }
@@ -409,6 +432,7 @@ public final class VirtualDisk implements BlockDevice, FileRegions, AutoCloseabl
     @Override
     public void close() throws IOException {
         hints.close();
+        claim.close();
         overlay.close();
     }
 }

@@ -333,6 +333,7 @@ public final class Disks implements AutoCloseable {
             if (profile.isPresent() && profile.get().pieceSize() == d.manifest.pieceSize()) {
                 order = profile.get().pieces();
                 d.profileRuns = profile.get().runs();
+                d.disk.pin(order); // the boot's read set stays on the host while the disk lives
             }
         }
         if ((order.length > 0 || o.backgroundFill()) && open.containsKey(d.id())) {

@@ -40,6 +40,8 @@ final class FaultyFileChannel extends FileChannel {
     private final AtomicInteger failingWrites = new AtomicInteger();
     private volatile int tornBytes;
     private final AtomicInteger failingForces = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicReference<Gate> readGate =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private volatile String message = "Input/output error";
 
     FaultyFileChannel(FileChannel delegate) {
@@ -115,7 +117,28 @@ final class FaultyFileChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        Gate gate = readGate.getAndSet(null);
+        if (gate != null) {
+            gate.entered().countDown();
+            try {
+                gate.release().await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
         return delegate.read(dst, position);
+    }
+
+    /** A paused read: {@code entered} opens when it has started, {@code release} lets it go on. */
+    record Gate(java.util.concurrent.CountDownLatch entered, java.util.concurrent.CountDownLatch release) {
+    }
+
+    /** The next positional read waits, once it has started, until the gate is released. */
+    Gate pauseNextRead() {
+        Gate g = new Gate(new java.util.concurrent.CountDownLatch(1), new java.util.concurrent.CountDownLatch(1));
+        readGate.set(g);
+        return g;
     }
 
     @Override
