@@ -83,6 +83,25 @@ public final class Harness {
      */
     public static HarnessResult run(HarnessConfig config, Trace trace, boolean verify, Consumer<String> progress)
             throws IOException, InterruptedException {
+        return run(config, trace, verify, false, progress);
+    }
+
+    /**
+     * Runs one experiment as {@link #run(HarnessConfig, Trace, boolean, Consumer)} does, optionally
+     * preheated: before any VM boots, every agent fetches the profile's pieces (the config's, or the
+     * trace's own) through the swarm as the agent's preheat does — prefetch priority, the config's
+     * prefetch concurrency, the same capped links — and the run reports how long that took
+     * ({@link HarnessResult#preheatSeconds()}, until the last agent holds every profile piece) and what the
+     * seed sent for it. The VMs then boot on warm hosts; their demand misses show what the preheat did
+     * not cover.
+     *
+     * @param preheat fetch the profile on every agent before the VMs boot (not in {@code local})
+     */
+    public static HarnessResult run(HarnessConfig config, Trace trace, boolean verify, boolean preheat,
+                                    Consumer<String> progress) throws IOException, InterruptedException {
+        if (preheat && config.mode() == Mode.LOCAL) {
+            throw new IllegalArgumentException("local has no agents to preheat");
+        }
         int s = config.scale();
         Trace scaled = trace.scaleBytes(s);
         int pieceSize = config.pieceSize();
@@ -109,6 +128,30 @@ public final class Harness {
             progress.accept(String.format(java.util.Locale.ROOT, "%s n=%d scale %d: %s", config.mode().label(), n, s,
                     scaled.describe(pieceSize)));
 
+            double preheatSeconds = 0;
+            long preheatSeed = 0;
+            if (preheat) {
+                int[] heat = profileOrder(config, scaled);
+                long t0 = System.nanoTime();
+                List<Prefetcher> heaters = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    Prefetcher p = new Prefetcher(agents.get(i).session(), heat, config.window(), false,
+                            config.prefetchConcurrency(), "preheat-" + i).start();
+                    heaters.add(p);
+                    closing.add(p);
+                }
+                long until = t0 + config.timeout().toNanos();
+                while (!heaters.stream().allMatch(Prefetcher::finished) && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
+                preheatSeconds = (System.nanoTime() - t0) / 1e9;
+                preheatSeed = seedBytes.get() * s;
+                heaters.forEach(Prefetcher::close);
+                progress.accept(String.format(java.util.Locale.ROOT,
+                        "  preheated %d pieces on %d agents in %.2f s (%s), seed sent %.1f MiB", heat.length, n,
+                        preheatSeconds, heaters.stream().allMatch(Prefetcher::finished) ? "all done" : "TIMED OUT",
+                        preheatSeed / 1048576.0));
+            }
             List<Replayer> replayers = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Replayer.Disk disk = config.mode() == Mode.LOCAL ? image::read : agents.get(i).disk()::read;
@@ -179,7 +222,8 @@ public final class Harness {
             }
             long touched = (long) scaled.pieces(pieceSize).cardinality() * pieceSize * s;
             return new HarnessResult(config, trace.describe(HarnessConfig.PIECE), memory, out, seedBytes.get() * s,
-                    touched, sampler.times(), sampler.meanRates(s), sampler.machine(), wall, mismatches.get());
+                    touched, sampler.times(), sampler.meanRates(s), sampler.machine(), wall, mismatches.get(),
+                    preheatSeconds, preheatSeed);
         } finally {
             for (AutoCloseable c : closing.reversed()) {
                 try {

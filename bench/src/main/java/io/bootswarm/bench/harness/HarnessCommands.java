@@ -21,7 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The harness's lab commands: {@code harness} (one run), {@code fig8}, {@code fig4},
+ * The harness's lab commands: {@code harness} (one run), {@code preheat}, {@code fig8}, {@code fig4},
  * {@code fig10}, {@code model} and {@code model-params}. Options shared by the harness commands:
  * <pre>
  *   --trace debian|synthetic[:seed]|FILE.csv   what the VMs run (default debian)
@@ -47,6 +47,8 @@ public final class HarnessCommands {
     public static void register(Map<String, Lab.Command> m) {
         m.put("harness", command("one run: --mode cs_d|cs_p|p2p_d|p2p_p|local --peers N [--verify]; per-VM CSV, "
                 + "P(t), delay and rate plots", HarnessCommands::single));
+        m.put("preheat", command("a cold boot storm against a preheated one, same run: --mode p2p_p --peers 4; the "
+                + "preheat's time (every agent holds the profile) against the cold VMs' boot time", HarnessCommands::preheat));
         m.put("fig8", command("normalized runtime vs swarm size (Fig. 8): --modes LIST --peers LIST, model curves "
                 + "beside", HarnessCommands::fig8));
         m.put("fig8-plot", command("redraws fig8.png and its summary from fig8-runs.csv files (--runs A.csv,B.csv; "
@@ -137,6 +139,42 @@ public final class HarnessCommands {
         if (r.mismatchedReads() > 0) {
             System.out.println("  " + r.mismatchedReads() + " reads returned wrong bytes");
         }
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    /**
+     * The issue's preheat figure: N agents on capped links boot cold (the profile prefetched while the VMs
+     * read, as a launch does), then in a fresh swarm the same agents are preheated with the profile
+     * before the VMs boot. Prints both boot times (mean normalized runtime × the trace's memory-speed
+     * time), the preheat's own time, demand misses and what the seed sent, and writes them as CSV.
+     */
+    private static void preheat(Lab.Args a) throws Exception {
+        Scenario w = Scenario.named(a.get("trace", "debian"));
+        Mode mode = Mode.parse(a.get("mode", "p2p_p"));
+        int n = a.getInt("peers", 4);
+        HarnessConfig c = config(a, mode, n, w);
+        HarnessResult cold = Harness.run(c, w.trace(), a.flag("verify"), false, System.out::println);
+        System.out.println("  cold:      " + cold.summary());
+        HarnessResult warm = Harness.run(c, w.trace(), a.flag("verify"), true, System.out::println);
+        System.out.println("  preheated: " + warm.summary());
+        double memory = cold.memory().completion();
+        double coldBoot = cold.meanNormalized() * memory;
+        double warmBoot = warm.meanNormalized() * memory;
+        System.out.printf(Locale.ROOT, "%s n=%d at %.0f Mbit/s: cold boot %.2f s (normalized %.2f, %.1f demand misses "
+                        + "per VM); preheat %.2f s = %.2f× a cold boot, then boot %.2f s (normalized %.2f, %.1f demand "
+                        + "misses per VM); memory-speed boot %.2f s%n", mode.label(), n, a.getDouble("rate", 100),
+                coldBoot, cold.meanNormalized(), (double) cold.demandMisses() / n, warm.preheatSeconds(),
+                warm.preheatSeconds() / coldBoot, warmBoot, warm.meanNormalized(), (double) warm.demandMisses() / n,
+                memory);
+        Path out = a.out();
+        new Csv("run", "mode", "peers", "scale", "boot_s", "normalized_mean", "demand_misses_per_vm", "preheat_s",
+                "preheat_seed_mib", "seed_copies")
+                .row("cold", mode.label(), n, c.scale(), coldBoot, cold.meanNormalized(),
+                        (double) cold.demandMisses() / n, 0.0, 0.0, cold.seedCopies())
+                .row("preheated", mode.label(), n, c.scale(), warmBoot, warm.meanNormalized(),
+                        (double) warm.demandMisses() / n, warm.preheatSeconds(), warm.preheatSeedBytes() / 1048576.0,
+                        warm.seedCopies())
+                .write(out.resolve("preheat.csv"));
         System.out.println("wrote " + out.toAbsolutePath());
     }
 

@@ -20,10 +20,14 @@ import java.util.Locale;
  * @param machine       what the JVM went through during the run
  * @param wallSeconds   from launch to the last replay's end (or the timeout)
  * @param mismatchedReads reads whose bytes differed from the image (counted only when the run verified them)
+ * @param preheatSeconds  a preheated run's time from the preheat's start until every agent held the profile; 0 if
+ *                        the run was not preheated
+ * @param preheatSeedBytes what the seed sent during the preheat (unscaled)
  */
 public record HarnessResult(HarnessConfig config, String trace, Playback memory, List<Agent> agents,
                             long seedUploaded, long touchedBytes, double[] rateSeconds, double[] meanRate,
-                            Machine machine, double wallSeconds, long mismatchedReads) {
+                            Machine machine, double wallSeconds, long mismatchedReads, double preheatSeconds,
+                            long preheatSeedBytes) {
 
     /**
      * One agent's run.
@@ -156,6 +160,8 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
                 maxNormalized(), stdevNormalized(), finishedAgents(), agents.size(), seedCopies(),
                 100 * piecesFromSeedShare(), (double) demandMisses() / agents.size(), wallSeconds,
                 100 * machine.cpuMean(), 100 * machine.cpuMax(), 100 * machine.systemCpuMean(), machine.cores(),
-                machine.heapMaxBytes() >> 20, machine.platformThreads(), machine.gcSeconds());
+                machine.heapMaxBytes() >> 20, machine.platformThreads(), machine.gcSeconds())
+                + (preheatSeconds > 0 ? String.format(Locale.ROOT, "; preheated in %.2f s, seed sent %.2f× the touched pieces",
+                preheatSeconds, (double) preheatSeedBytes / touchedBytes) : "");
     }
 }
