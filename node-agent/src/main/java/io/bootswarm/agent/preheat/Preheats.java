@@ -19,12 +19,15 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 /**
@@ -44,8 +47,12 @@ public final class Preheats implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Preheats.class);
 
+    /** Ended preheats kept (to answer a late CANCEL or a redelivered START) before the oldest are forgotten. */
+    static final int KEPT_ENDED = 256;
+
     /** A preheat of this host: running while {@code preheater} has not returned. */
-    private record Run(UUID id, CompletableFuture<Preheater> preheater, CompletableFuture<Preheater.Progress> end) {
+    private record Run(UUID id, long started, CompletableFuture<Preheater> preheater,
+                       CompletableFuture<Preheater.Progress> end) {
     }
 
     private final ManifestCatalog manifests;
@@ -56,6 +63,7 @@ public final class Preheats implements AutoCloseable {
     private final InstantSource clock;
     private final MeterRegistry meters;
     private final Map<UUID, Run> runs = new ConcurrentHashMap<>();
+    private final AtomicLong started = new AtomicLong();
     private final Counter requests;
     private final Counter pieces;
     private final Counter bytes;
@@ -97,12 +105,22 @@ public final class Preheats implements AutoCloseable {
         if (closed) {
             return;
         }
-        Run run = new Run(c.preheatId(), new CompletableFuture<>(), new CompletableFuture<>());
+        forgetOldEnded();
+        Run run = new Run(c.preheatId(), started.incrementAndGet(), new CompletableFuture<>(),
+                new CompletableFuture<>());
         if (runs.putIfAbsent(c.preheatId(), run) != null) {
             log.debug("preheat {} already known here; START skipped", c.preheatId());
             return;
         }
         Thread.ofVirtual().name("preheat-" + c.preheatId()).start(() -> run.end().complete(execute(c, run)));
+    }
+
+    private void forgetOldEnded() {
+        List<Run> ended = runs.values().stream().filter(r -> r.end().isDone())
+                .sorted(Comparator.comparingLong(Run::started)).toList();
+        for (int i = 0; i < ended.size() - KEPT_ENDED; i++) {
+            runs.remove(ended.get(i).id());
+        }
     }
 
     private Preheater.Progress execute(PreheatCommand c, Run run) {
@@ -139,7 +157,7 @@ public final class Preheats implements AutoCloseable {
         log.info("preheat {} {}: {} of {} pieces, {} bytes fetched{}", id, end.state(), end.piecesDone(),
                 end.piecesTotal(), end.bytesFetched(), end.detail() == null ? "" : ": " + end.detail());
         Counter.builder("bootswarm.agent.preheat.ended").description("preheats ended on this host, by state")
-                .tag("state", end.state().name().toLowerCase(java.util.Locale.ROOT)).register(meters).increment();
+                .tag("state", end.state().name().toLowerCase(Locale.ROOT)).register(meters).increment();
         reporter.report(id, end);
         return end;
     }

@@ -16,6 +16,6 @@ enum HostPreheatState {
     /** the agent could not preheat; see the detail */
     FAILED;
 
-    /** States a host leaves only when asked, or never. */
+    /** States after which the host does nothing more for the preheat: a cancel is not sent to them. */
     static final Set<HostPreheatState> ENDED = EnumSet.of(DONE, CANCELLED, FAILED);
 }
