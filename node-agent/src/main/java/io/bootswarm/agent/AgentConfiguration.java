@@ -6,6 +6,7 @@ import io.bootswarm.agent.launch.Disks;
 import io.bootswarm.agent.launch.ExportHandover;
 import io.bootswarm.agent.launch.LaunchCommandListener;
 import io.bootswarm.agent.launch.LaunchReporter;
+import io.bootswarm.agent.preheat.Preheats;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.manifest.ManifestTrust;
 import io.bootswarm.agent.nbd.DirectMemory;
@@ -201,8 +202,9 @@ class AgentConfiguration {
     }
 
     @Bean
-    LaunchCommandListener launchCommandListener(Disks disks, LaunchReporter reporter, AgentProperties p) {
-        return new LaunchCommandListener(disks, reporter, p.hostName());
+    LaunchCommandListener launchCommandListener(Disks disks, LaunchReporter reporter, AgentProperties p,
+                                                Preheats preheats) {
+        return new LaunchCommandListener(disks, reporter, p.hostName(), preheats::on);
     }
 
     @Bean

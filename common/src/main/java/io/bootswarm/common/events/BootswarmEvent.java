@@ -21,9 +21,11 @@ import java.util.UUID;
         @JsonSubTypes.Type(value = AccessTrace.class, name = "access-trace.v1"),
         @JsonSubTypes.Type(value = SwarmReport.class, name = "swarm-report.v1"),
         @JsonSubTypes.Type(value = AllocationPlan.class, name = "allocation-plan.v1"),
+        @JsonSubTypes.Type(value = PreheatCommand.class, name = "preheat-command.v1"),
+        @JsonSubTypes.Type(value = PreheatStatus.class, name = "preheat-status.v1"),
 })
 public sealed interface BootswarmEvent permits ImageRegistered, ImageDeleted, LaunchCommand, LaunchStatus,
-        AccessTrace, SwarmReport, AllocationPlan {
+        AccessTrace, SwarmReport, AllocationPlan, PreheatCommand, PreheatStatus {
 
     UUID eventId();
 

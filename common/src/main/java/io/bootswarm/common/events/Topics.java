@@ -6,10 +6,16 @@ public final class Topics {
     /** {@link ImageRegistered} and {@link ImageDeleted}, keyed by image id. Producer: seed-service. */
     public static final String IMAGES = "bootswarm.images.v1";
 
-    /** {@link LaunchCommand}, keyed by host name. Producer: tracker-service; consumers: node agents. */
+    /**
+     * {@link LaunchCommand} and {@link PreheatCommand}, keyed by host name. Producer: tracker-service; consumers:
+     * node agents.
+     */
     public static final String LAUNCH_COMMANDS = "bootswarm.launch-commands.v1";
 
-    /** {@link LaunchStatus}, keyed by launch id. Producers: node agents; consumer: tracker-service. */
+    /**
+     * {@link LaunchStatus}, keyed by launch id, and {@link PreheatStatus}, keyed by preheat id. Producers: node
+     * agents; consumer: tracker-service.
+     */
     public static final String LAUNCH_STATUS = "bootswarm.launch-status.v1";
 
     /** {@link AccessTrace} chunks, keyed by trace id. Producers: node agents; consumer: profile-service. */

@@ -45,7 +45,13 @@ class EventCodecTest {
                         AT.plusSeconds(15), 41.25, 37, -1.1920928955078125E-7, 0.0042, List.of(
                         AllocationPlan.Rate.ofGroup(GROUP, 480_000_000.5),
                         AllocationPlan.Rate.ofGroup("00112233445566778899aabbccddeeff", 160_000_000.0),
-                        AllocationPlan.Rate.ofImage(IMAGE, 0))));
+                        AllocationPlan.Rate.ofImage(IMAGE, 0))),
+                new PreheatCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, PreheatCommand.Action.START,
+                        "boot", PreheatCommand.Scope.PROFILE),
+                new PreheatCommand(UUID.randomUUID(), AT, LAUNCH, "host-7", IMAGE, PreheatCommand.Action.CANCEL,
+                        null, null),
+                new PreheatStatus(UUID.randomUUID(), AT, LAUNCH, "host-7", PreheatStatus.State.DONE, 44, 120, 120,
+                        31_457_280L, null));
     }
 
     @Test
@@ -60,6 +66,8 @@ class EventCodecTest {
                 case AccessTrace t -> "access-trace.v1";
                 case SwarmReport r -> "swarm-report.v1";
                 case AllocationPlan p -> "allocation-plan.v1";
+                case PreheatCommand c -> "preheat-command.v1";
+                case PreheatStatus s -> "preheat-status.v1";
             };
             assertThat(json).contains("\"type\":\"" + expectedType + "\"");
             JsonNode tree = JSON.readTree(json);

@@ -3,6 +3,7 @@ package io.bootswarm.agent.launch;
 import io.bootswarm.common.events.BootswarmEvent;
 import io.bootswarm.common.events.EventCodec;
 import io.bootswarm.common.events.LaunchCommand;
+import io.bootswarm.common.events.PreheatCommand;
 import io.bootswarm.common.events.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -16,6 +17,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Carries out the tracker's launch commands for this host. Commands for other hosts are skipped.
@@ -37,11 +39,19 @@ public final class LaunchCommandListener {
     private final Disks disks;
     private final LaunchReporter reporter;
     private final String host;
+    private final Consumer<PreheatCommand> preheats;
 
     public LaunchCommandListener(Disks disks, LaunchReporter reporter, String host) {
+        this(disks, reporter, host, c -> log.warn("no preheats on this agent; preheat {} skipped", c.preheatId()));
+    }
+
+    /** @param preheats carries out the {@link PreheatCommand}s for this host that share the topic */
+    public LaunchCommandListener(Disks disks, LaunchReporter reporter, String host,
+                                 Consumer<PreheatCommand> preheats) {
         this.disks = disks;
         this.reporter = reporter;
         this.host = host;
+        this.preheats = preheats;
     }
 
     /** Each host reads every command in its own consumer group. */
@@ -52,6 +62,12 @@ public final class LaunchCommandListener {
     @KafkaListener(topics = Topics.LAUNCH_COMMANDS, groupId = "#{__listener.groupId}")
     public void on(ConsumerRecord<String, String> record) {
         Optional<BootswarmEvent> event = EventCodec.decode(record.value());
+        if (event.isPresent() && event.get() instanceof PreheatCommand preheat) {
+            if (host.equals(preheat.host())) {
+                preheats.accept(preheat);
+            }
+            return;
+        }
         if (event.isEmpty() || !(event.get() instanceof LaunchCommand command)) {
             Optional<UUID> ours = launchOfUndecodableCommand(record.value());
             if (ours.isPresent()) {

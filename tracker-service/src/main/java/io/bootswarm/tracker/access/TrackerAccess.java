@@ -41,6 +41,10 @@ class TrackerAccess {
                 .post("/api/v1/launches/stops", SEED, ADMIN)
                 .get("/api/v1/launches/{id}", ORCHESTRATOR, VIEWER, ADMIN)
                 .delete("/api/v1/launches/{id}", ORCHESTRATOR, ADMIN)
+                .post("/api/v1/preheats", ORCHESTRATOR, ADMIN)
+                .get("/api/v1/preheats", ORCHESTRATOR, VIEWER, ADMIN)
+                .get("/api/v1/preheats/{id}", ORCHESTRATOR, VIEWER, ADMIN)
+                .delete("/api/v1/preheats/{id}", ORCHESTRATOR, ADMIN)
                 .build();
     }
 }
