@@ -3,6 +3,7 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.wire.DontHave;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
@@ -59,6 +60,8 @@ final class StandInPeer implements AutoCloseable {
         volatile boolean urgent;
         /** Both sides set the BEP 6 fast extension bit. */
         volatile boolean fast;
+        /** The extended id the other side wants BEP 54 {@code lt_donthave} under; 0 for none. */
+        volatile int donthaveId;
         /** Block requests received and neither served nor cancelled: {@code piece << 32 | begin}. */
         final Set<Long> outstanding = ConcurrentHashMap.newKeySet();
 
@@ -157,6 +160,21 @@ final class StandInPeer implements AutoCloseable {
     /** Connections that said they were urgent (demand) in their extended handshake, so far. */
     int urgentConnections() {
         return urgentConnections.get();
+    }
+
+    /**
+     * Withdraws {@code piece} with BEP 54 {@code lt_donthave} on every connection that asked for it; returns how
+     * many were told.
+     */
+    int donthave(int piece) throws IOException {
+        int told = 0;
+        for (Connection c : connections) {
+            if (c.donthaveId != 0) {
+                c.send(DontHave.message(c.donthaveId, piece));
+                told++;
+            }
+        }
+        return told;
     }
 
     /** Sends {@code have} for {@code piece} on every connection. */
@@ -288,6 +306,9 @@ final class StandInPeer implements AutoCloseable {
                     }
                     if (hs instanceof Map<?, ?> m && m.get("reqq") instanceof Long q) {
                         theirReqq.add(q);
+                    }
+                    if (hs instanceof Map<?, ?> m) {
+                        c.donthaveId = DontHave.idIn(m);
                     }
                 }
                 case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);
