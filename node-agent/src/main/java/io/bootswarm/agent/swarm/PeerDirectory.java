@@ -167,6 +167,20 @@ final class PeerDirectory implements AutoCloseable {
         return false;
     }
 
+    /** Whether the tracker's last answer names a seed that is neither banned nor backing off after a failure. */
+    boolean seedDialable() {
+        Instant now = clock.instant();
+        for (Peer p : known) {
+            if (p.seed() && !isBanned(key(p))) {
+                Backoff b = backoff.get(key(p));
+                if (b == null || !b.until().isAfter(now)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** How many connected agents (not seeds) have the piece, from their bitfields and haves. */
     int holders(int piece) {
         int n = 0;

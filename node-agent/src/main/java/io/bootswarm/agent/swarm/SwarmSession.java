@@ -187,22 +187,35 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * closed) and holds an open connection to a source that is not banned and advertises every piece
      * (a seed, or an agent that has the whole image). The store asks this once per eviction pass for each
      * live disk of the image; it costs one look at each open connection. While it is false the store keeps
-     * the pieces those disks may read, even over its quota; the first such pass says so in one log line
-     * (again only after a complete source came back), and {@code bootswarm.agent.swarm.refetchable} is 0.
+     * the pieces those disks may read, even over its quota, and {@code bootswarm.agent.swarm.refetchable} is
+     * 0. A false answer also dials the known peers again in the background (a seed closes a connection idle
+     * for its idle timeout, so a host whose disks read everything they need has none open): a later pass
+     * may then evict. When not even a seed is left to dial (the tracker names none, or each is banned or
+     * backing off after a failed connect), one WARN says the pieces are kept (one INFO when a complete
+     * source is connected again).
      *
      * <p>A peer with part of the image does not count: what it holds may not be what gets evicted, and a
      * per-piece answer would cost a look at every connection for every piece of every pass.
      */
     @Override
     public boolean refetchable() {
-        boolean now = refetchableNow();
-        if (!now && !isolatedWarned.getAndSet(true)) {
-            log.warn("swarm {}: no complete source connected (no seed, no agent with every piece): the host cache "
-                    + "keeps the pieces live disks of this image may read, even over its quota", manifest.name());
-        } else if (now && isolatedWarned.getAndSet(false)) {
-            log.info("swarm {}: a complete source is connected again: its pieces may be evicted", manifest.name());
+        if (refetchableNow()) {
+            if (isolatedWarned.getAndSet(false)) {
+                log.info("swarm {}: a complete source is connected again: pieces live disks may read can be evicted",
+                        manifest.name());
+            }
+            return true;
         }
-        return now;
+        if (closed.get()) {
+            return false;
+        }
+        peers.ensureConnections(false);
+        if (!peers.seedDialable() && !isolatedWarned.getAndSet(true)) {
+            log.warn("swarm {}: no source to fetch an evicted piece from again (no complete peer connected, no seed "
+                    + "to dial): the host cache keeps the pieces live disks of this image may read, even over its "
+                    + "quota", manifest.name());
+        }
+        return false;
     }
 
     private boolean refetchableNow() {

@@ -362,6 +362,27 @@ class SwarmExchangeTest {
         assertThat(store.stats().bytes()).isGreaterThan(store.quota().maxBytes());
     }
 
+    /**
+     * A seed closes connections idle for its idle timeout, so an agent whose disks have what they read has none
+     * open: asked whether its pieces could be fetched again, the session dials the seed again, and says yes once
+     * it is connected (rather than keeping every claimed piece over the quota for good).
+     */
+    @Test
+    void aSessionWhoseSeedConnectionsWereClosedDialsTheSeedAgainAndIsRefetchableOnceConnected() throws Exception {
+        byte[] image = image(10, 25);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        Agent a = agents(1, m, seed, 64L << 20).getFirst();
+        a.session().require(1);
+        assertThat(a.session().refetchable()).isTrue();
+
+        seed.disconnect(m.swarmId()); // as the seed's idle sweep does
+        await().atMost(Duration.ofSeconds(10)).until(() -> seed.openConnections() == 0);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.session().refetchable());
+        assertThat(seed.openConnections()).isPositive();
+    }
+
     @Test
     void agentsFillingRarestFirstGetMostPiecesFromEachOtherNotFromTheSeed() throws Exception {
         byte[] image = image(96, 1);
