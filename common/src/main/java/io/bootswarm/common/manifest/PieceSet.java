@@ -81,6 +81,22 @@ public final class PieceSet {
         }
     }
 
+    /** Removes {@code index}; true if it was there before. */
+    public boolean remove(int index) {
+        check(index);
+        long bit = 1L << index;
+        int w = index >>> 6;
+        while (true) {
+            long old = words.get(w);
+            if ((old & bit) == 0) {
+                return false;
+            }
+            if (words.compareAndSet(w, old, old & ~bit)) {
+                return true;
+            }
+        }
+    }
+
     public int cardinality() {
         int n = 0;
         for (int i = 0; i < words.length(); i++) {

@@ -29,6 +29,21 @@ public record Handshake(byte[] reserved, SwarmId swarmId, byte[] peerId) {
         return r;
     }
 
+    /**
+     * Our reserved bytes with the BEP 6 fast extension bit (0x04 in byte 7) set as well: what our peer wire server
+     * and our agents' downloads send. Both sides must set it for the extension to be on.
+     */
+    public static byte[] ourReservedWithFast() {
+        byte[] r = ourReserved();
+        r[7] |= 0x04;
+        return r;
+    }
+
+    /** Whether the sender set the BEP 6 fast extension bit. */
+    public boolean supportsFast() {
+        return (reserved[7] & 0x04) != 0;
+    }
+
     public boolean supportsExtensions() {
         return (reserved[5] & 0x10) != 0;
     }

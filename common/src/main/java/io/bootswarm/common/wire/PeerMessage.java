@@ -1,8 +1,9 @@
 package io.bootswarm.common.wire;
 
 /**
- * The peer wire messages of BEP 3 (plus BEP 10's extended message and BEP 5's port, which a stock
- * client may send). Each record maps to one length-prefixed message on the wire.
+ * The peer wire messages of BEP 3 (plus BEP 10's extended message, BEP 5's port, which a stock
+ * client may send, and BEP 6's have all, have none and reject request, used only on a connection where both
+ * sides set the fast extension bit, {@link Handshake#supportsFast()}). Each record maps to one length-prefixed message on the wire.
  */
 public sealed interface PeerMessage {
 
@@ -54,9 +55,23 @@ public sealed interface PeerMessage {
     record Extended(int extendedId, byte[] payload) implements PeerMessage {
     }
 
+    /** id 14 (BEP 6): the sender has every piece, in place of a bitfield. */
+    record HaveAll() implements PeerMessage {
+    }
+
+    /** id 15 (BEP 6): the sender has no piece, in place of a bitfield. */
+    record HaveNone() implements PeerMessage {
+    }
+
+    /** id 16 (BEP 6): the sender will not answer the request for this block. */
+    record RejectRequest(int piece, int begin, int length) implements PeerMessage {
+    }
+
     KeepAlive KEEP_ALIVE = new KeepAlive();
     Choke CHOKE = new Choke();
     Unchoke UNCHOKE = new Unchoke();
     Interested INTERESTED = new Interested();
     NotInterested NOT_INTERESTED = new NotInterested();
+    HaveAll HAVE_ALL = new HaveAll();
+    HaveNone HAVE_NONE = new HaveNone();
 }

@@ -8,7 +8,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * The bounds of a {@link PeerWireServer} as Micrometer counters, named under {@code prefix} (the seed's is
  * {@code bootswarm.seed.peer}): {@code .connections.refused{cap=connections|address}} (closed at accept by the
  * global or the per-address cap), {@code .handshake.timeouts} (no complete preamble by its deadline) and
- * {@code .idle.closed} (no request for the idle timeout).
+ * {@code .idle.closed} (no request for the idle timeout) and {@code .requests.rejected} (requests for a piece not
+ * held, e.g. evicted: rejected or dropped, the connection kept).
  */
 public record PeerWireMetrics(PeerWireServer server, String prefix) implements MeterBinder {
 
@@ -26,6 +27,9 @@ public record PeerWireMetrics(PeerWireServer server, String prefix) implements M
                 .register(registry);
         FunctionCounter.builder(prefix + ".idle.closed", server, PeerWireServer::idleCloses)
                 .description("peer connections closed after the idle timeout without a request")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".requests.rejected", server, PeerWireServer::rejectedRequests)
+                .description("requests for a piece not held (e.g. evicted): rejected or dropped, connection kept")
                 .register(registry);
     }
 }

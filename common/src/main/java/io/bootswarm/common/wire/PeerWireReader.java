@@ -90,6 +90,12 @@ public final class PeerWireReader {
                     expect(payload, 2, "port");
                     yield new PeerMessage.Port(in.readUnsignedShort());
                 }
+                case 14 -> fixed(payload, 0, PeerMessage.HAVE_ALL);
+                case 15 -> fixed(payload, 0, PeerMessage.HAVE_NONE);
+                case 16 -> {
+                    expect(payload, 12, "reject request");
+                    yield new PeerMessage.RejectRequest(piece(in.readInt()), in.readInt(), block(in.readInt()));
+                }
                 case 20 -> {
                     if (payload < 1 || payload - 1 > limits.maxExtendedLength()) {
                         throw new WireProtocolException("extended message of " + payload + " bytes");

@@ -26,8 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Serves pieces over the BitTorrent peer wire protocol (BEP 3). A peer sends its handshake naming
- * a swarm; an unknown swarm, a malformed or oversize message, or a request outside what we hold
- * closes the connection with a log line. Each connection has a reader and a writer thread
+ * a swarm; an unknown swarm, a malformed or oversize message, or a request outside the piece's bounds
+ * closes the connection with a log line. A request for a piece we do not hold (e.g. evicted since we
+ * announced it) does not: with the BEP 6 fast extension (our handshake sets its bit) it is rejected,
+ * without it dropped; {@link #donthave} withdraws a piece (BEP 54 {@code lt_donthave} to the peers
+ * that asked for it). Each connection has a reader and a writer thread
  * (virtual); see {@link UploadConnection}.
  *
  * <p>Access: after the handshakes (BEP 3, then our BEP 10 extended handshake, which BEP 10 lets
@@ -185,6 +188,7 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong blocksServed = new AtomicLong();
     private final AtomicLong bytesServed = new AtomicLong();
     private final AtomicLong droppedRequests = new AtomicLong();
+    private final AtomicLong rejectedRequests = new AtomicLong();
     private final AtomicLong handshakeTimeouts = new AtomicLong();
     private final AtomicLong idleCloses = new AtomicLong();
     private final Set<Handshaking> handshaking = ConcurrentHashMap.newKeySet();
@@ -380,6 +384,18 @@ public final class PeerWireServer implements AutoCloseable {
         droppedRequests.incrementAndGet();
     }
 
+    /**
+     * Requests for pieces we did not hold when they arrived or when their turn came (evicted meanwhile):
+     * rejected (BEP 6) or dropped, the connection kept.
+     */
+    public long rejectedRequests() {
+        return rejectedRequests.get();
+    }
+
+    void requestRejected() {
+        rejectedRequests.incrementAndGet();
+    }
+
     /** Where to report peers that connect and name their listen port. */
     public void onPeerSeen(PeerListener listener) {
         this.peerListener = listener;
@@ -409,6 +425,20 @@ public final class PeerWireServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the peers connected for {@code swarm} that {@code piece} is no longer available (the host's cache
+     * evicted it): BEP 54 {@code lt_donthave} to those that asked for it, and their queued requests for the
+     * piece rejected (BEP 6) or dropped. The caller has taken the piece out of the swarm's
+     * {@link ServedSwarm#available()} first, so that requests arriving from now on are rejected too.
+     */
+    public void donthave(SwarmId swarm, int piece) {
+        for (UploadConnection c : connections) {
+            if (c.swarmId.equals(swarm)) {
+                c.donthave(piece);
+            }
+        }
+    }
+
     /** Closes every connection of {@code swarm} (e.g. its image was deleted). */
     public void disconnect(SwarmId swarm) {
         for (UploadConnection c : connections) {
@@ -433,7 +463,7 @@ public final class PeerWireServer implements AutoCloseable {
             Handshake theirs = PeerWireReader.readHandshake(in);
             ServedSwarm swarm = directory.find(theirs.swarmId())
                     .orElseThrow(() -> new WireProtocolException("unknown swarm " + theirs.swarmId()));
-            out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(), peerId));
+            out.writeHandshake(new Handshake(Handshake.ourReservedWithFast(), theirs.swarmId(), peerId));
             if (theirs.supportsExtensions()) {
                 // BEP 10: sent right after the handshake, before the bitfield (which waits for the peer's
                 // extended handshake, where its access token is); reqq tells the peer our request budget
@@ -457,12 +487,14 @@ public final class PeerWireServer implements AutoCloseable {
             // registered before the bitfield is taken, so that a piece announced from now on reaches this
             // peer: its have is queued and sent by the writer after the bitfield
             connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
-                    settings.maxQueuedRequests(), clock);
+                    settings.maxQueuedRequests(), theirs.supportsFast(), clock);
             connections.add(connection);
             socket.setSoTimeout((int) Math.max(settings.idleTimeout().toMillis(), SILENT_PEER_TIMEOUT.toMillis()));
             PieceSet have = swarm.available();
             if (have.cardinality() > 0) {
                 out.write(new PeerMessage.Bitfield(have.toBitfield()));
+            } else if (connection.fast()) {
+                out.write(PeerMessage.HAVE_NONE); // BEP 6: one of bitfield, have all, have none comes first
             }
             out.flush();
             Map<?, ?> extended = preamble.handshake();

@@ -51,6 +51,9 @@ public final class PeerWireWriter {
                 out.writeByte(9);
                 out.writeShort(p.port());
             }
+            case PeerMessage.HaveAll a -> simple(14);
+            case PeerMessage.HaveNone n -> simple(15);
+            case PeerMessage.RejectRequest r -> triple(16, r.piece(), r.begin(), r.length());
             case PeerMessage.Extended e -> {
                 out.writeInt(2 + e.payload().length);
                 out.writeByte(20);

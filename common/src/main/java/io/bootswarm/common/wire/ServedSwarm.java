@@ -17,7 +17,12 @@ public interface ServedSwarm {
      */
     PieceSet available();
 
-    /** Reads {@code length} bytes of {@code piece} from offset {@code begin} into {@code dst[0, length)}. */
+    /**
+     * Reads {@code length} bytes of {@code piece} from offset {@code begin} into {@code dst[0, length)}.
+     *
+     * @throws PieceUnavailableException if the piece went (evicted) since {@link #available()} said it was here;
+     *                                   the request is then rejected and the connection stays open
+     */
     void readBlock(int piece, int begin, byte[] dst, int length) throws IOException;
 
     /**

@@ -12,7 +12,9 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -29,6 +31,13 @@ import java.util.function.Predicate;
  * fetches: it goes first at the rate limiters, but only within its urgent allowance (see
  * {@link PeerWireServer} for the rule); past it, its blocks wait in line with everyone else's and the
  * {@link Choker} deals it a slot like any other peer for a round.
+ *
+ * <p>A request for a piece we do not hold (never had, or the host's cache evicted it since we announced it) is
+ * no protocol error: the connection stays open. With the BEP 6 fast extension on (both sides set its bit) every
+ * request we do not serve, for whatever reason (a piece we do not hold, the peer choked, a cancel), is answered
+ * with {@code reject request}, as BEP 6 asks; without it such a request is dropped, as BEP 3 does. A piece
+ * withdrawn after it was announced ({@link #donthave}) is told to a peer that asked for BEP 54
+ * {@code lt_donthave} in its extended handshake.
  *
  * <p>Closing never interrupts the writer: it may be reading the swarm's files, and an interrupt there
  * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}).
@@ -73,10 +82,15 @@ final class UploadConnection {
     private final InstantSource clock;
     private volatile long lastWrite;
     private volatile boolean closed;
+    /** Both sides set the BEP 6 fast extension bit. */
+    private final boolean fast;
+    /** The extended id the peer wants BEP 54 {@code lt_donthave} under; 0 if it did not ask for it. */
+    private volatile int donthaveId;
 
     UploadConnection(Socket socket, SwarmId swarmId, ServedSwarm swarm, PeerWireWriter out, PeerWireServer server,
-                     int maxQueued, InstantSource clock) {
+                     int maxQueued, boolean fast, InstantSource clock) {
         this.clock = clock;
+        this.fast = fast;
         this.lastWrite = MonotonicClock.nanos(clock);
         this.lastRequestAt = lastWrite;
         this.socket = socket;
@@ -111,8 +125,8 @@ final class UploadConnection {
                     }
                 }
                 case PeerMessage.Request r -> request(r);
-                case PeerMessage.Cancel c -> dropQueued(r -> r.piece() == c.piece() && r.begin() == c.begin()
-                        && r.length() == c.length());
+                case PeerMessage.Cancel c -> reject(dropQueued(r -> r.piece() == c.piece()
+                        && r.begin() == c.begin() && r.length() == c.length()));
                 case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
                 case PeerMessage.Piece p -> throw new WireProtocolException("unrequested piece message");
                 default -> {
@@ -147,10 +161,14 @@ final class UploadConnection {
                     + r.piece() + " of " + pieceLength + " bytes");
         }
         if (!swarm.available().contains(r.piece())) {
-            throw new WireProtocolException("request for piece " + r.piece() + " we do not have");
+            // never had it, or evicted since it was announced (the lt_donthave may be on its way): not the peer's fault
+            server.requestRejected();
+            reject(r);
+            return;
         }
         if (choked) {
-            server.requestDropped(); // BEP 3: requests while choked are dropped
+            server.requestDropped(); // BEP 3: requests while choked are dropped (BEP 6: rejected)
+            reject(r);
             return;
         }
         if (queuedRequests.get() >= maxQueued) {
@@ -160,14 +178,46 @@ final class UploadConnection {
         requests.offer(r);
     }
 
-    /** Removes the queued requests that {@code which} matches. */
-    private void dropQueued(Predicate<PeerMessage.Request> which) {
+    /** Removes the queued requests that {@code which} matches; returns them. */
+    private List<PeerMessage.Request> dropQueued(Predicate<PeerMessage.Request> which) {
+        List<PeerMessage.Request> dropped = new ArrayList<>();
         for (Iterator<Object> it = requests.iterator(); it.hasNext(); ) {
             if (it.next() instanceof PeerMessage.Request r && which.test(r)) {
                 it.remove();
                 queuedRequests.decrementAndGet();
+                dropped.add(r);
             }
         }
+        return dropped;
+    }
+
+    /** Answers a request we will not serve with BEP 6 {@code reject request}; without the fast extension, drops it. */
+    private void reject(PeerMessage.Request r) {
+        if (fast && !closed) {
+            send(new PeerMessage.RejectRequest(r.piece(), r.begin(), r.length()));
+        }
+    }
+
+    private void reject(List<PeerMessage.Request> dropped) {
+        dropped.forEach(this::reject);
+    }
+
+    /**
+     * {@code piece} is no longer served (the host's cache evicted it): tells the peer with {@code lt_donthave}
+     * if it asked for it, and rejects (BEP 6) or drops its queued requests for the piece.
+     */
+    void donthave(int piece) {
+        List<PeerMessage.Request> dropped = dropQueued(r -> r.piece() == piece);
+        int id = donthaveId;
+        if (id != 0) {
+            send(DontHave.message(id, piece));
+        }
+        reject(dropped);
+    }
+
+    /** Whether both sides set the BEP 6 fast extension bit. */
+    boolean fast() {
+        return fast;
     }
 
     private void extendedHandshake(byte[] payload) {
@@ -180,8 +230,12 @@ final class UploadConnection {
         }
     }
 
-    /** BEP 10 extended handshake keys we use: {@code p} (the peer's listen port) and our {@code urgent}. */
+    /**
+     * BEP 10 extended handshake keys we use: {@code p} (the peer's listen port), our {@code urgent}, and
+     * {@code lt_donthave} in {@code m} (BEP 54).
+     */
     void extendedHandshake(Map<?, ?> m) {
+        donthaveId = DontHave.idIn(m);
         if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
             server.peerSeen(this, port.intValue());
         }
@@ -210,8 +264,9 @@ final class UploadConnection {
         if (!choked) {
             choked = true;
             optimistic = false;
-            dropQueued(r -> true);
+            List<PeerMessage.Request> dropped = dropQueued(r -> true);
             send(PeerMessage.CHOKE);
+            reject(dropped); // BEP 6: a choke no longer rejects the requests by itself
             waitingOn.wake();
         }
     }
@@ -275,12 +330,24 @@ final class UploadConnection {
 
     /** Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters. */
     private void serve(PeerMessage.Request r, byte[] block) throws IOException, InterruptedException {
+        if (!swarm.available().contains(r.piece())) {
+            server.requestRejected(); // evicted while the request waited in the queue
+            reject(r);
+            return;
+        }
         RateLimiter pieceLimit = swarm.limiterFor(r.piece());
         boolean asUrgent = urgent && withinAllowance(r.length(), pieceLimit);
         if (!pass(pieceLimit, r.length(), asUrgent) || !pass(server.uploadLimiter(), r.length(), asUrgent)) {
+            reject(r); // choked (or closed) while it waited for the limiters
             return;
         }
-        swarm.readBlock(r.piece(), r.begin(), block, r.length());
+        try {
+            swarm.readBlock(r.piece(), r.begin(), block, r.length());
+        } catch (PieceUnavailableException gone) {
+            server.requestRejected(); // evicted while the block waited for the limiters
+            reject(r);
+            return;
+        }
         write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
         swarm.uploaded(r.length());
         server.blockServed(r.length());

@@ -75,6 +75,12 @@ class PeerWireCodecTest {
         assertThat(encode(new PeerMessage.Cancel(1, 2, 3))).isEqualTo(hex("0000000d 08 00000001 00000002 00000003"));
         assertThat(encode(new PeerMessage.Port(6881))).isEqualTo(hex("00000003 09 1ae1"));
         assertThat(encode(new PeerMessage.Extended(0, hex("6465")))).isEqualTo(hex("00000004 14 00 6465"));
+        // BEP 6 (fast extension) and BEP 54 (lt_donthave under the receiver's id 3)
+        assertThat(encode(PeerMessage.HAVE_ALL)).isEqualTo(hex("00000001 0e"));
+        assertThat(encode(PeerMessage.HAVE_NONE)).isEqualTo(hex("00000001 0f"));
+        assertThat(encode(new PeerMessage.RejectRequest(1, 16384, 3)))
+                .isEqualTo(hex("0000000d 10 00000001 00004000 00000003"));
+        assertThat(encode(DontHave.message(3, 0x01020304))).isEqualTo(hex("00000006 14 03 01020304"));
     }
 
     @Test
@@ -102,7 +108,8 @@ class PeerWireCodecTest {
                 new PeerMessage.Request(99, 0, 1), new PeerMessage.Piece(42, 16384, block),
                 new PeerMessage.Piece(0, 0, new byte[]{9}), new PeerMessage.Cancel(5, 16384, 16384),
                 new PeerMessage.Port(65535), new PeerMessage.Extended(0, "d1:md6:ut_pexi1eee".getBytes()),
-                new PeerMessage.Extended(255, new byte[0]), new PeerMessage.Extended(3, new byte[64 * 1024]));
+                new PeerMessage.Extended(255, new byte[0]), new PeerMessage.Extended(3, new byte[64 * 1024]),
+                PeerMessage.HAVE_ALL, PeerMessage.HAVE_NONE, new PeerMessage.RejectRequest(99, 16384, 16384));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PeerWireWriter w = new PeerWireWriter(bytes);
         for (PeerMessage m : messages) {
@@ -315,7 +322,7 @@ class PeerWireCodecTest {
     void unknownIdsAreSkipped() throws IOException {
         byte[] input = concat(
                 frame(5, 13, 0, 0, 0, 1),          // BEP 6 suggest piece
-                frame(1, 14),                      // BEP 6 have all
+                frame(5, 17, 0, 0, 0, 1),          // BEP 6 allowed fast
                 frame(1 + 1000, 99), new byte[1000],
                 frame(1, 255),
                 frame(5, 4, 0, 0, 0, 42),          // have 42

@@ -120,7 +120,18 @@ class PeerWireReaderFuzzTest {
             case PeerMessage.Request r -> assertThat(r.length()).isBetween(1, WireLimits.BLOCK_LENGTH);
             case PeerMessage.Cancel c -> assertThat(c.length()).isBetween(1, WireLimits.BLOCK_LENGTH);
             case PeerMessage.Piece p -> assertThat(p.block().length).isBetween(1, WireLimits.BLOCK_LENGTH);
-            case PeerMessage.Extended e -> assertThat(e.payload().length).isLessThanOrEqualTo(64 * 1024);
+            case PeerMessage.RejectRequest r -> assertThat(r.length()).isBetween(1, WireLimits.BLOCK_LENGTH);
+            case PeerMessage.Extended e -> {
+                assertThat(e.payload().length).isLessThanOrEqualTo(64 * 1024);
+                if (e.extendedId() != 0) {
+                    // read as an agent reads an lt_donthave (BEP 54): a piece of the swarm, or a protocol error
+                    try {
+                        assertThat(DontHave.piece(e.payload(), PIECES)).isBetween(0, PIECES - 1);
+                    } catch (WireProtocolException expected) {
+                        // not a piece index of this swarm
+                    }
+                }
+            }
             case PeerMessage.Port p -> assertThat(p.port()).isBetween(0, 65535);
             default -> assertThat(m).isNotNull();
         }

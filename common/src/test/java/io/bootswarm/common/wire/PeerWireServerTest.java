@@ -245,7 +245,7 @@ class PeerWireServerTest {
             ByteArrayOutputStream expected = new ByteArrayOutputStream();
             expected.write(19);
             expected.writeBytes("BitTorrent protocol".getBytes(StandardCharsets.US_ASCII));
-            expected.writeBytes(new byte[]{0, 0, 0, 0, 0, 0x10, 0, 0});
+            expected.writeBytes(new byte[]{0, 0, 0, 0, 0, 0x10, 0, 0x04}); // BEP 10 and BEP 6 (fast) bits
             expected.writeBytes(swarmId.toBytes());
             expected.writeBytes(SERVER_PEER_ID);
             assertThat(theirs).isEqualTo(expected.toByteArray());
@@ -419,8 +419,6 @@ class PeerWireServerTest {
                 new Case("request from a negative offset", swarmId, null, new PeerMessage.Request(0, -1, 10)),
                 new Case("request from MIN_VALUE", swarmId, null, new PeerMessage.Request(0, Integer.MIN_VALUE, 16384)),
                 new Case("request of 16 KiB + 1", swarmId, null, new PeerMessage.Request(0, 0, 16385)),
-                new Case("request of a piece not held", swarmId, null, new PeerMessage.Request(MISSING, 0, 16384)),
-                new Case("request to a swarm with nothing", emptySwarmId, null, new PeerMessage.Request(0, 0, 16384)),
                 new Case("unrequested piece", swarmId, null, new PeerMessage.Piece(0, 0, new byte[10])));
         try (Client bystander = unchokedClient()) {
             for (Case k : cases) {
@@ -460,6 +458,76 @@ class PeerWireServerTest {
         try (Client c = unchokedClient()) {
             c.send(new PeerMessage.Request(6, 16384, 20_000 - 16384));
             assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(6, 16384, 20_000 - 16384));
+        }
+    }
+
+    /**
+     * A piece we do not hold (never had, or evicted since we announced it) is not the peer's fault: with the
+     * BEP 6 fast extension the request is rejected, without it ignored; either way the connection stays.
+     */
+    @Test
+    void aRequestForAPieceNotHeldIsRejectedWithTheFastExtensionAndIgnoredWithoutAndTheConnectionStays()
+            throws IOException {
+        try (Client plain = unchokedClient(); Client fast = new Client()) {
+            byte[] reserved = Handshake.ourReservedWithFast();
+            fast.out.writeHandshake(new Handshake(reserved, swarmId, "-XX0000-fastclientid".getBytes()));
+            fast.out.flush();
+            byte[] theirs = new byte[68];
+            fast.in.readFully(theirs);
+            assertThat(theirs[27] & 0x04).as("the server sets the fast bit").isEqualTo(0x04);
+            fast.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of()))));
+            assertThat(fast.read()).isInstanceOf(PeerMessage.Extended.class);
+            assertThat(fast.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            fast.send(PeerMessage.INTERESTED);
+            assertThat(fast.read()).isEqualTo(PeerMessage.UNCHOKE);
+
+            fast.send(new PeerMessage.Request(MISSING, 0, 16384), new PeerMessage.Request(1, 0, 100));
+            assertThat(fast.read()).isEqualTo(new PeerMessage.RejectRequest(MISSING, 0, 16384));
+            assertThat(((PeerMessage.Piece) fast.read()).block()).isEqualTo(slice(1, 0, 100));
+
+            plain.send(new PeerMessage.Request(MISSING, 0, 16384), new PeerMessage.Request(1, 0, 100));
+            assertThat(((PeerMessage.Piece) plain.read()).block()).as("the request for the missing piece ignored")
+                    .isEqualTo(slice(1, 0, 100));
+            assertThat(server.protocolErrors()).isZero();
+            assertThat(server.rejectedRequests()).isEqualTo(2);
+            assertThat(server.openConnections()).isEqualTo(2);
+        }
+        try (Client empty = new Client()) {
+            empty.handshake(emptySwarmId, false);
+            empty.send(PeerMessage.INTERESTED);
+            assertThat(empty.read()).isEqualTo(PeerMessage.UNCHOKE);
+            empty.send(new PeerMessage.Request(0, 0, 16384));
+            empty.assertSilentFor(200);
+            assertThat(server.protocolErrors()).isZero();
+        }
+    }
+
+    /**
+     * A piece withdrawn after it was announced ({@link PeerWireServer#donthave}): BEP 54 {@code lt_donthave} to a
+     * peer that asked for it under the id it chose, and its queued requests for the piece rejected (BEP 6).
+     */
+    @Test
+    void aWithdrawnPieceIsToldWithLtDontHaveToPeersThatAskedForIt() throws IOException {
+        try (Client c = new Client(); Client plain = unchokedClient()) {
+            c.out.writeHandshake(new Handshake(Handshake.ourReservedWithFast(), swarmId,
+                    "-XX0000-fastclientid".getBytes()));
+            c.out.flush();
+            c.in.readFully(new byte[68]);
+            c.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(DontHave.NAME, 7L)))));
+            assertThat(c.read()).isInstanceOf(PeerMessage.Extended.class);
+            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+            c.send(PeerMessage.INTERESTED);
+            assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+
+            server.donthave(swarmId, 4);
+
+            PeerMessage m = c.read();
+            assertThat(m).isInstanceOf(PeerMessage.Extended.class);
+            PeerMessage.Extended e = (PeerMessage.Extended) m;
+            assertThat(e.extendedId()).isEqualTo(7);
+            assertThat(e.payload()).containsExactly(0, 0, 0, 4);
+            assertThat(DontHave.piece(e.payload(), PIECES)).isEqualTo(4);
+            plain.assertSilentFor(200); // it did not ask for lt_donthave
         }
     }
 

@@ -3,11 +3,13 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
+import io.bootswarm.common.wire.DontHave;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
 import io.bootswarm.common.wire.PeerWireWriter;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.WireLimits;
@@ -48,12 +50,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code reqq} ({@value #DEFAULT_REQQ} until and unless it names one), never more than our own cap.
  * Blocks of a piece that do not fit wait here and are sent as earlier blocks arrive;
  * {@link #hasRoomFor} tells a fetcher whether a piece would be sent at once.
+ *
+ * <p>A peer may stop holding a piece it announced (its host's cache evicted it). Our extended handshake asks
+ * for BEP 54 {@code lt_donthave} (under {@value #DONTHAVE_ID}) and our handshake sets the BEP 6 fast extension
+ * bit: an {@code lt_donthave} clears the piece from what the peer has, and so does a {@code reject request}
+ * for a piece we are waiting for while the peer has us unchoked. Either fails the request with
+ * {@link PieceUnavailableException}, which the fetcher takes as "ask another source", no failure of the peer's;
+ * the connection stays open. A reject for a request we no longer wait for (withdrawn, or failed by a choke) is
+ * ignored. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
  */
 final class PeerConnection implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PeerConnection.class);
     /** The request budget of a peer that names no {@code reqq} (libtorrent's default). */
     static final int DEFAULT_REQQ = 250;
+    /** The extended message id under which we receive BEP 54 {@code lt_donthave}. */
+    static final int DONTHAVE_ID = 1;
 
     private final Peer peer;
     private final Socket socket;
@@ -77,6 +89,8 @@ final class PeerConnection implements AutoCloseable {
     private final ArrayDeque<PendingPiece> queue = new ArrayDeque<>();
     private volatile Instant lastBlock;
     private final AtomicLong piecesDelivered = new AtomicLong();
+    /** Both sides set the BEP 6 fast extension bit. */
+    private final boolean fast;
 
     /** A piece being assembled from blocks. */
     static final class PendingPiece {
@@ -113,8 +127,9 @@ final class PeerConnection implements AutoCloseable {
     }
 
     private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange,
-                           boolean urgent, RateLimiter download, int maxRequests, InstantSource clock) {
+                           boolean urgent, RateLimiter download, int maxRequests, boolean fast, InstantSource clock) {
         this.peer = peer;
+        this.fast = fast;
         this.clock = clock;
         this.lastWrite = clock.instant();
         this.lastBlock = lastWrite;
@@ -154,7 +169,7 @@ final class PeerConnection implements AutoCloseable {
             s.connect(new InetSocketAddress(peer.host(), peer.port()), (int) timeout.toMillis());
             s.setSoTimeout((int) timeout.toMillis());
             PeerWireWriter w = new PeerWireWriter(s.getOutputStream());
-            w.writeHandshake(new Handshake(Handshake.ourReserved(), swarm, ourPeerId));
+            w.writeHandshake(new Handshake(Handshake.ourReservedWithFast(), swarm, ourPeerId));
             w.flush();
             InputStream in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
             Handshake theirs = PeerWireReader.readHandshake(in);
@@ -164,7 +179,8 @@ final class PeerConnection implements AutoCloseable {
             if (theirs.supportsExtensions()) {
                 // BEP 10: both sides set the extension bit, so we may send our extended handshake
                 // "p" (our listen port, BEP 10) lets the peer connect back and download from us too
-                Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(), "v", "bootswarm/0.1",
+                Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(DontHave.NAME, (long) DONTHAVE_ID),
+                        "v", "bootswarm/0.1",
                         "p", (long) listenPort, "reqq", (long) maxRequests));
                 if (urgent) {
                     ours.put("urgent", 1L);
@@ -177,7 +193,7 @@ final class PeerConnection implements AutoCloseable {
             }
             s.setSoTimeout(0);
             PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download,
-                    maxRequests, clock);
+                    maxRequests, theirs.supportsFast(), clock);
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -205,6 +221,16 @@ final class PeerConnection implements AutoCloseable {
 
     boolean has(int piece) {
         return has.contains(piece);
+    }
+
+    /** Whether the peer advertises every piece (a seed, or an agent with the whole image). */
+    boolean hasEverything() {
+        return has.isComplete();
+    }
+
+    /** Whether both sides set the BEP 6 fast extension bit. */
+    boolean isFast() {
+        return fast;
     }
 
     int outstandingPieces() {
@@ -336,12 +362,17 @@ final class PeerConnection implements AutoCloseable {
 
     /** Withdraws a piece request (e.g. after a timeout). */
     void cancel(int piece) {
+        withdraw(piece, new IOException("request for piece " + piece + " cancelled"));
+    }
+
+    /** Withdraws a piece request, failing it with {@code cause}; false if it was not outstanding. */
+    private boolean withdraw(int piece, IOException cause) {
         PendingPiece p = pending.remove(piece);
         if (p == null) {
-            return;
+            return false;
         }
         List<PeerMessage.Cancel> cancels = release(p);
-        p.done.completeExceptionally(new IOException("request for piece " + piece + " cancelled"));
+        p.done.completeExceptionally(cause);
         writeLock.lock();
         try {
             for (PeerMessage.Cancel c : cancels) {
@@ -350,11 +381,22 @@ final class PeerConnection implements AutoCloseable {
             writer.flush();
         } catch (IOException e) {
             closeWith(e);
-            return;
+            return true;
         } finally {
             writeLock.unlock();
         }
         pump();
+        return true;
+    }
+
+    /**
+     * The peer no longer has {@code piece} ({@code lt_donthave}, or a reject while it has us unchoked): it is
+     * cleared from what the peer has, and a request for it fails with {@link PieceUnavailableException}.
+     */
+    private void unavailable(int piece, String why) {
+        has.remove(piece);
+        withdraw(piece, new PieceUnavailableException("piece " + piece + " " + why + " by " + peer));
+        onChange.run();
     }
 
     /** Sends a keep-alive if nothing was written for {@code idle}. */
@@ -402,9 +444,23 @@ final class PeerConnection implements AutoCloseable {
                         download.acquire(p.block().length, urgent);
                         block(p);
                     }
+                    case PeerMessage.HaveAll a -> {
+                        for (int i = 0; i < pieceCount; i++) {
+                            has.add(i);
+                        }
+                        onChange.run();
+                    }
+                    case PeerMessage.RejectRequest r -> {
+                        // after a choke our requests are failed already: a reject then is for one we dropped
+                        if (!choked && pending.containsKey(r.piece())) {
+                            unavailable(r.piece(), "rejected");
+                        }
+                    }
                     case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
+                    case PeerMessage.Extended e when e.extendedId() == DONTHAVE_ID ->
+                            unavailable(DontHave.piece(e.payload(), pieceCount), "withdrawn (lt_donthave)");
                     default -> {
-                        // keep-alive, interest, other extension messages: nothing to do for a downloader
+                        // keep-alive, interest, have none, other extension messages: nothing to do for a downloader
                     }
                 }
             }

@@ -153,6 +153,34 @@ final class PeerDirectory implements AutoCloseable {
         return ready;
     }
 
+    /**
+     * Whether an open connection (either class) to a peer not banned advertises every piece: any piece could be
+     * fetched again from it now (see {@link SwarmSession#refetchable()}).
+     */
+    boolean completeSourceConnected() {
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && c.isOpen() && c.hasEverything() && !isBanned(key(c.peer()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the tracker's last answer names a seed that is neither banned nor backing off after a failure. */
+    boolean seedDialable() {
+        Instant now = clock.instant();
+        for (Peer p : known) {
+            if (p.seed() && !isBanned(key(p))) {
+                Backoff b = backoff.get(key(p));
+                if (b == null || !b.until().isAfter(now)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** How many connected agents (not seeds) have the piece, from their bitfields and haves. */
     int holders(int piece) {
         int n = 0;

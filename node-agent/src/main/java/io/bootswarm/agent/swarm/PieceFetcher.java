@@ -5,6 +5,7 @@ import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.time.MonotonicClock;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.WireLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -41,7 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * least for it first, peers snubbed for slowness last). A closed connection is no failed attempt: the
  * directory reconnects with back-off while the fetch waits for a usable connection. A demand fetch gives
  * up only when no source delivered the piece within {@code demandDeadline}, and then names every source
- * it tried and what went wrong with each; a prefetch gives up after {@code maxAttempts} attempts.
+ * it tried and what went wrong with each; a prefetch gives up after {@code maxAttempts} attempts. A source
+ * that rejects a request or withdraws the piece ({@link PieceUnavailableException}: its cache evicted it) is
+ * no failed attempt either, and is neither snubbed nor banned: the piece is asked of another source.
  *
  * <p>A connection's block request budget is respected: a fetch asks a connection that has room for the
  * whole piece, and while every connection that has the piece is full it waits (queued for budget).
@@ -79,6 +82,7 @@ final class PieceFetcher implements AutoCloseable {
     private final AtomicInteger queuedForBudget = new AtomicInteger();
     private final Timer demandWait;
     private final Counter fetchedBytesCounter;
+    private final Counter unavailableCounter;
     private volatile boolean closed;
 
     /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
@@ -140,6 +144,9 @@ final class PieceFetcher implements AutoCloseable {
                 .publishPercentiles(0.5, 0.99).register(meters);
         this.fetchedBytesCounter = Counter.builder("bootswarm.agent.fetched.bytes").tag("image", manifest.name())
                 .register(meters);
+        this.unavailableCounter = Counter.builder("bootswarm.agent.fetch.unavailable")
+                .description("piece requests a source rejected or withdrew (evicted there): asked of another source,"
+                        + " not counted as a failure").tag("image", manifest.name()).register(meters);
         Gauge.builder("bootswarm.agent.requests.queued", this, PieceFetcher::queuedForBudget)
                 .description("piece fetches waiting for room in a connection's request budget")
                 .tag("image", manifest.name()).register(meters);
@@ -271,6 +278,11 @@ final class PieceFetcher implements AutoCloseable {
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
                 return;
+            } catch (PieceUnavailableException e) {
+                // evicted at the source, which said so: it no longer advertises the piece, another is asked
+                source.lastError = e.getMessage();
+                unavailableCounter.increment();
+                log.debug("piece {}: {}", piece, e.getMessage());
             } catch (PeerConnection.PieceTimeoutException e) {
                 source.lastError = e.getMessage();
                 peers.snub(c.peer());

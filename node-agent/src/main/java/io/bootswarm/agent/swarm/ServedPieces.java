@@ -3,6 +3,7 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.ServedSwarm;
 
 import java.io.IOException;
@@ -21,6 +22,8 @@ import java.util.function.IntConsumer;
  * So the served set starts as the zero pieces and the pieces the store holds, and grows as pieces
  * arrive in the store. Peers see the zero pieces in our bitfield and may ask for them (a stock
  * BitTorrent client does not know they are zeros); {@link #readBlock} answers them without the store.
+ * It shrinks when the store evicts a piece ({@link #pieceEvicted}): the peers are told (BEP 54
+ * {@code lt_donthave}) and a block whose piece went while it waited is rejected, not an error.
  */
 final class ServedPieces implements ServedSwarm {
 
@@ -30,15 +33,25 @@ final class ServedPieces implements ServedSwarm {
     private final AtomicLongArray uploadedByPiece;
     private final AtomicLong bytesUploaded = new AtomicLong();
     private final IntConsumer onNewPiece;
+    private final IntConsumer onGone;
+
+    /** A view whose evictions nobody is told of. */
+    ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece) {
+        this(manifest, store, onNewPiece, piece -> {
+        });
+    }
 
     /**
      * @param onNewPiece told of each piece that becomes available after this view was made (to
      *                   announce it with {@code have} to the peers of the image's swarm)
+     * @param onGone     told of each piece that stops being available (evicted from the store), after it is
+     *                   out of {@link #available()} (to withdraw it with {@code lt_donthave})
      */
-    ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece) {
+    ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece, IntConsumer onGone) {
         this.manifest = manifest;
         this.store = store;
         this.onNewPiece = onNewPiece;
+        this.onGone = onGone;
         this.available = new PieceSet(manifest.pieceCount());
         this.uploadedByPiece = new AtomicLongArray(manifest.pieceCount());
         for (int i = 0; i < manifest.pieceCount(); i++) {
@@ -58,6 +71,9 @@ final class ServedPieces implements ServedSwarm {
      */
     boolean pieceArrived(int piece) {
         boolean added = available.add(piece);
+        if (added && !stillStored(piece)) {
+            return false;
+        }
         if (added) {
             onNewPiece.accept(piece);
         }
@@ -65,11 +81,37 @@ final class ServedPieces implements ServedSwarm {
     }
 
     /**
+     * Takes {@code piece} out of what is served once the store evicted it; true if it was served (then
+     * {@code onGone} is told). A zero piece is never evicted.
+     */
+    boolean pieceEvicted(int piece) {
+        if (manifest.isZero(piece) || store.contains(manifest.hash(piece))) {
+            return false; // stored again since
+        }
+        boolean removed = available.remove(piece);
+        if (removed) {
+            onGone.accept(piece);
+        }
+        return removed;
+    }
+
+    /** After marking {@code piece} held: undoes that if the store evicted it meanwhile. */
+    private boolean stillStored(int piece) {
+        if (manifest.isZero(piece) || store.contains(manifest.hash(piece))) {
+            return true;
+        }
+        available.remove(piece);
+        return false;
+    }
+
+    /**
      * Marks {@code piece} available without telling {@code onNewPiece}: for a piece found in the
      * store whose arrival the store's listener reports itself.
      */
     void markHeld(int piece) {
-        available.add(piece);
+        if (available.add(piece)) {
+            stillStored(piece);
+        }
     }
 
     boolean has(int piece) {
@@ -114,7 +156,9 @@ final class ServedPieces implements ServedSwarm {
             Arrays.fill(dst, 0, length, (byte) 0);
             return;
         }
-        store.read(manifest.hash(piece), begin, ByteBuffer.wrap(dst, 0, length));
+        if (!store.tryRead(manifest.hash(piece), begin, ByteBuffer.wrap(dst, 0, length))) {
+            throw new PieceUnavailableException("piece " + piece + " of " + manifest.name() + " is no longer held");
+        }
     }
 
     /** Bytes uploaded to peers per piece of the image, since start (for swarm reports). */

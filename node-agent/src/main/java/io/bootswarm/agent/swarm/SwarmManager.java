@@ -42,7 +42,9 @@ import java.util.function.Function;
  * {@code crossImage} is on, the manifest of that image is resolved (from the seed) and the host
  * serves it the pieces it holds through its own images (a {@link ServedPieces} of that image, as
  * a session serves its own). A piece arriving in the store, by whichever swarm, is announced with
- * {@code have} in every swarm whose image contains it.
+ * {@code have} in every swarm whose image contains it; a piece the store evicts is withdrawn the same way,
+ * with BEP 54 {@code lt_donthave} to the connected peers of every such swarm (and out of what the tracker
+ * and the swarm reports are told this host holds).
  */
 public final class SwarmManager implements AutoCloseable {
 
@@ -113,6 +115,7 @@ public final class SwarmManager implements AutoCloseable {
                 settings.uploadSlots(), RateLimiter.perSecond(settings.uploadRate().toBytes())), this::served, peerId,
                 access, clock).start();
         store.addListener(this::stored);
+        store.addEvictionListener(this::evicted);
         s.onPeerSeen((swarm, host, port) -> {
             SwarmSession session = bySwarm.get(swarm);
             if (session != null) {
@@ -168,7 +171,8 @@ public final class SwarmManager implements AutoCloseable {
         PeerWireServer server = server();
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
             SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
-                    piece -> server.announce(manifest.swarmId(), piece), meters, clock);
+                    piece -> server.announce(manifest.swarmId(), piece),
+                    piece -> server.donthave(manifest.swarmId(), piece), meters, clock);
             index(manifest, s.served());
             bySwarm.put(manifest.swarmId(), s);
             cross.remove(manifest.swarmId());
@@ -205,7 +209,8 @@ public final class SwarmManager implements AutoCloseable {
         }
         return Optional.of(cross.computeIfAbsent(id, k -> {
             Manifest m = manifest.get();
-            ServedPieces c = new ServedPieces(m, store, piece -> server().announce(m.swarmId(), piece));
+            ServedPieces c = new ServedPieces(m, store, piece -> server().announce(m.swarmId(), piece),
+                    piece -> server().donthave(m.swarmId(), piece));
             index(m, c);
             return c;
         }));
@@ -227,6 +232,17 @@ public final class SwarmManager implements AutoCloseable {
         }
         for (Holding h : hs) {
             h.swarm().pieceArrived(h.piece()); // a new piece is announced in the swarm's image
+        }
+    }
+
+    /** The store evicted a piece: every swarm whose image has it withdraws it. */
+    private void evicted(PieceHash hash) {
+        List<Holding> hs = holders.get(hash);
+        if (hs == null) {
+            return;
+        }
+        for (Holding h : hs) {
+            h.swarm().pieceEvicted(h.piece());
         }
     }
 

@@ -6,6 +6,7 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.agent.picker.SeedPartition;
 import io.bootswarm.agent.picker.SwarmView;
 import io.bootswarm.common.wire.RateLimiter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.slf4j.Logger;
@@ -64,6 +65,8 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final ChangeSignal signal = new ChangeSignal();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The last {@link #refetchable()} answer was no, and said so. */
+    private final AtomicBoolean isolatedWarned = new AtomicBoolean();
 
     /**
      * @param download     this host's download limiter
@@ -73,15 +76,36 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
     public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
                         byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
                         MeterRegistry meters, InstantSource clock) {
+        this(manifest, store, announcer, settings, peerId, listenPort, download, announceHave, piece -> {
+        }, meters, clock);
+    }
+
+    /**
+     * @param download         this host's download limiter
+     * @param announceHave     told of each piece stored, to announce it to the peers we serve
+     * @param announceDontHave told of each piece the store evicted, to withdraw it from the peers we serve
+     *                         (BEP 54 {@code lt_donthave})
+     * @param clock            what piece timeouts, reconnect back-off and seed prefetch waits are measured on
+     */
+    public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
+                        byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
+                        IntConsumer announceDontHave, MeterRegistry meters, InstantSource clock) {
         this.manifest = manifest;
         this.settings = settings;
         this.served = new ServedPieces(manifest, store, piece -> {
             announceHave.accept(piece);
             signal.signal();
+        }, piece -> {
+            announceDontHave.accept(piece);
+            signal.signal();
         });
         this.peers = new PeerDirectory(manifest, announcer, settings, peerId, listenPort, download, new Progress(),
                 signal, clock, executor, meters);
         this.fetcher = new PieceFetcher(manifest, store, settings, served, peers, signal, clock, executor, meters);
+        Gauge.builder("bootswarm.agent.swarm.refetchable", this, s -> s.refetchableNow() ? 1 : 0)
+                .description("1 while an evicted piece of the image could be fetched again now (a complete source "
+                        + "is connected): only then may the cache evict pieces its live disks may read")
+                .tag("image", manifest.name()).register(meters);
     }
 
     /** Where this host stands, for the tracker. */
@@ -156,6 +180,46 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
     /** This host's place among the swarm's agents the tracker named last. */
     SeedPartition seedPartition() {
         return peers.partition();
+    }
+
+    /**
+     * Whether any piece of the image, once evicted, could be fetched again now: the session is open (not
+     * closed) and holds an open connection to a source that is not banned and advertises every piece
+     * (a seed, or an agent that has the whole image). The store asks this once per eviction pass for each
+     * live disk of the image; it costs one look at each open connection. While it is false the store keeps
+     * the pieces those disks may read, even over its quota, and {@code bootswarm.agent.swarm.refetchable} is
+     * 0. A false answer also dials the known peers again in the background (a seed closes a connection idle
+     * for its idle timeout, so a host whose disks read everything they need has none open): a later pass
+     * may then evict. When not even a seed is left to dial (the tracker names none, or each is banned or
+     * backing off after a failed connect), one WARN says the pieces are kept (one INFO when a complete
+     * source is connected again).
+     *
+     * <p>A peer with part of the image does not count: what it holds may not be what gets evicted, and a
+     * per-piece answer would cost a look at every connection for every piece of every pass.
+     */
+    @Override
+    public boolean refetchable() {
+        if (refetchableNow()) {
+            if (isolatedWarned.getAndSet(false)) {
+                log.info("swarm {}: a complete source is connected again: pieces live disks may read can be evicted",
+                        manifest.name());
+            }
+            return true;
+        }
+        if (closed.get()) {
+            return false;
+        }
+        peers.ensureConnections(false);
+        if (!peers.seedDialable() && !isolatedWarned.getAndSet(true)) {
+            log.warn("swarm {}: no source to fetch an evicted piece from again (no complete peer connected, no seed "
+                    + "to dial): the host cache keeps the pieces live disks of this image may read, even over its "
+                    + "quota", manifest.name());
+        }
+        return false;
+    }
+
+    private boolean refetchableNow() {
+        return !closed.get() && peers.completeSourceConnected();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.bootswarm.agent.swarm;
 
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.testing.ManualClock;
 import org.junit.jupiter.api.AfterEach;
@@ -90,6 +91,32 @@ class PeerConnectionTest {
         assertThat(peer.maxOutstanding()).isEqualTo(5);
         assertThat(c.outstandingBlocks()).isZero();
         assertThat(c.piecesDelivered()).isEqualTo(1);
+    }
+
+    /**
+     * BEP 54: a peer withdraws a piece it announced (its cache evicted it). The request for it fails as
+     * unavailable, not as a broken connection: the piece is no longer counted as the peer's, its block requests
+     * are released, and the connection stays open for the other pieces.
+     */
+    @Test
+    void anLtDontHaveClearsThePieceAndFailsItsRequestAsUnavailableKeepingTheConnection() throws Exception {
+        StandInPeer peer = peer();
+        PeerConnection c = open(peer, () -> {
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(1) && c.hasEverything());
+        CompletableFuture<byte[]> piece = c.requestPiece(1, manifest.pieceLength(1));
+        await().until(() -> peer.requests(1, true) == 1);
+
+        assertThat(peer.donthave(1)).as("the connection asked for lt_donthave").isEqualTo(1);
+
+        await().until(piece::isDone);
+        assertThat(piece.exceptionNow()).isInstanceOf(PieceUnavailableException.class);
+        assertThat(c.has(1)).isFalse();
+        assertThat(c.hasEverything()).isFalse();
+        assertThat(c.has(2)).isTrue();
+        assertThat(c.isOpen()).isTrue();
+        assertThat(c.outstandingBlocks()).isZero();
+        await().until(() -> peer.cancels(1, true) == 1);
     }
 
     @Test

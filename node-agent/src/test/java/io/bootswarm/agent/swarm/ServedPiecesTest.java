@@ -1,5 +1,6 @@
 package io.bootswarm.agent.swarm;
 
+import io.bootswarm.agent.disk.CacheQuota;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.disk.VerifiedPiece;
 import io.bootswarm.common.manifest.Manifest;
@@ -8,6 +9,7 @@ import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerWireWriter;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.RateLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -19,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.Optional;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -80,12 +84,50 @@ class ServedPiecesTest {
         assertThat(served.piecesPresent()).as("zero pieces not counted").isEqualTo(1);
         assertThat(served.bytesLeft()).isEqualTo(7L * PIECE);
 
+        put(store, manifest, image, 4);
+        put(store, manifest, image, 6);
         assertThat(served.pieceArrived(4)).isTrue();
         assertThat(served.pieceArrived(4)).isFalse();
         served.markHeld(6);
         assertThat(told).as("told once, and not of a piece only marked held").containsExactly(4);
         assertThat(served.available().cardinality()).isEqualTo(5);
         assertThat(served.bytesLeft()).isEqualTo(5L * PIECE);
+    }
+
+    /**
+     * Issue 12: a piece the store evicted leaves what is served (and what the tracker is told is left grows),
+     * the swarm is told once; a piece reported arrived after it was evicted again is not served, and reading
+     * an evicted piece's block is {@link PieceUnavailableException} (the request is rejected), not a failure.
+     */
+    @Test
+    void anEvictedPieceIsNoLongerServedAndItsWithdrawalToldOnce() throws IOException {
+        PieceStore store = PieceStore.open(dir.resolve("quota"), PIECE, Duration.ofSeconds(1),
+                CacheQuota.of(PIECE, 0, Duration.ZERO), InstantSource.system());
+        closing.add(store);
+        put(store, manifest, image, 3);
+        put(store, manifest, image, 4);
+        List<Integer> gone = new ArrayList<>();
+        ServedPieces served = new ServedPieces(manifest, store, p -> {
+        }, gone::add);
+        store.addEvictionListener(h -> {
+            for (int p = 0; p < manifest.pieceCount(); p++) {
+                if (manifest.hash(p).equals(h)) {
+                    served.pieceEvicted(p);
+                }
+            }
+        });
+
+        assertThat(store.evict()).isEqualTo(2);
+
+        assertThat(gone).containsExactlyInAnyOrder(3, 4);
+        assertThat(served.has(3)).isFalse();
+        assertThat(served.has(5)).as("a zero piece is always held").isTrue();
+        assertThat(served.bytesLeft()).isEqualTo(8L * PIECE);
+        assertThat(served.pieceEvicted(3)).as("told once").isFalse();
+        assertThat(served.pieceArrived(4)).as("arrived, but evicted since").isFalse();
+        assertThat(served.has(4)).isFalse();
+        assertThatThrownBy(() -> served.readBlock(3, 0, new byte[100], 100))
+                .isInstanceOf(PieceUnavailableException.class);
     }
 
     @Test

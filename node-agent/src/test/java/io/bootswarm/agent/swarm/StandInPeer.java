@@ -3,6 +3,7 @@ package io.bootswarm.agent.swarm;
 import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
+import io.bootswarm.common.wire.DontHave;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
@@ -29,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * to serve a piece: with the image's bytes, or with garbage ({@link #corrupt}), or chosen blocks of it
  * ({@link #serveBlocks}). With {@link #limitRequests} it advertises a BEP 10 {@code reqq} and closes a
  * connection that has more block requests outstanding, as the seed does. Never told to serve, it is a
- * tarpit: full bitfield, unchoke, then silence.
+ * tarpit: full bitfield, unchoke, then silence. With {@link #reject} it sets the BEP 6 fast extension bit
+ * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them.
  */
 final class StandInPeer implements AutoCloseable {
 
@@ -46,6 +48,8 @@ final class StandInPeer implements AutoCloseable {
     private volatile boolean corrupt;
     private volatile boolean refuse;
     private volatile int reqq;
+    private final Set<Integer> rejecting = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger rejected = new AtomicInteger();
     private final AtomicInteger maxOutstanding = new AtomicInteger();
     private final AtomicInteger overBudget = new AtomicInteger();
     private final List<Long> theirReqq = new CopyOnWriteArrayList<>();
@@ -54,6 +58,10 @@ final class StandInPeer implements AutoCloseable {
         final Socket socket;
         final PeerWireWriter out;
         volatile boolean urgent;
+        /** Both sides set the BEP 6 fast extension bit. */
+        volatile boolean fast;
+        /** The extended id the other side wants BEP 54 {@code lt_donthave} under; 0 for none. */
+        volatile int donthaveId;
         /** Block requests received and neither served nor cancelled: {@code piece << 32 | begin}. */
         final Set<Long> outstanding = ConcurrentHashMap.newKeySet();
 
@@ -116,6 +124,21 @@ final class StandInPeer implements AutoCloseable {
         return new Peer("127.0.0.1", port(), seed);
     }
 
+    /**
+     * New connections get the BEP 6 fast extension bit in our handshake, and requests for {@code pieces} are
+     * answered with {@code reject request} (still advertised in the bitfield: evicted after it was sent).
+     */
+    void reject(int... pieces) {
+        for (int p : pieces) {
+            rejecting.add(p);
+        }
+    }
+
+    /** Block requests answered with {@code reject request} so far. */
+    int rejected() {
+        return rejected.get();
+    }
+
     /** From now on, pieces are served with their first byte flipped. */
     void corrupt() {
         corrupt = true;
@@ -137,6 +160,21 @@ final class StandInPeer implements AutoCloseable {
     /** Connections that said they were urgent (demand) in their extended handshake, so far. */
     int urgentConnections() {
         return urgentConnections.get();
+    }
+
+    /**
+     * Withdraws {@code piece} with BEP 54 {@code lt_donthave} on every connection that asked for it; returns how
+     * many were told.
+     */
+    int donthave(int piece) throws IOException {
+        int told = 0;
+        for (Connection c : connections) {
+            if (c.donthaveId != 0) {
+                c.send(DontHave.message(c.donthaveId, piece));
+                told++;
+            }
+        }
+        return told;
     }
 
     /** Sends {@code have} for {@code piece} on every connection. */
@@ -235,7 +273,9 @@ final class StandInPeer implements AutoCloseable {
             InputStream in = new BufferedInputStream(s.getInputStream());
             Handshake theirs = PeerWireReader.readHandshake(in);
             Connection c = new Connection(s);
-            c.out.writeHandshake(new Handshake(Handshake.ourReserved(), theirs.swarmId(),
+            c.fast = !rejecting.isEmpty() && theirs.supportsFast();
+            c.out.writeHandshake(new Handshake(rejecting.isEmpty() ? Handshake.ourReserved()
+                    : Handshake.ourReservedWithFast(), theirs.swarmId(),
                     "-STANDIN-0123456789a".getBytes()));
             int limit = reqq;
             if (limit > 0) {
@@ -267,8 +307,18 @@ final class StandInPeer implements AutoCloseable {
                     if (hs instanceof Map<?, ?> m && m.get("reqq") instanceof Long q) {
                         theirReqq.add(q);
                     }
+                    if (hs instanceof Map<?, ?> m) {
+                        c.donthaveId = DontHave.idIn(m);
+                    }
                 }
                 case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);
+                case PeerMessage.Request r when rejecting.contains(r.piece()) && c.fast -> {
+                    if (r.begin() == 0) {
+                        received.add(new Received(r.piece(), c.urgent, false));
+                    }
+                    rejected.incrementAndGet();
+                    c.send(new PeerMessage.RejectRequest(r.piece(), r.begin(), r.length()));
+                }
                 case PeerMessage.Request r -> {
                     if (r.begin() == 0 && dropNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         return; // closes the connection

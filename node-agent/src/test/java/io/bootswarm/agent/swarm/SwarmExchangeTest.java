@@ -1,9 +1,12 @@
 package io.bootswarm.agent.swarm;
 
+import io.bootswarm.agent.disk.CacheQuota;
+import io.bootswarm.agent.disk.PieceClaim;
 import io.bootswarm.agent.disk.PieceStore;
 import io.bootswarm.agent.picker.SeedPartition;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.ManifestSignature;
+import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.manifest.SwarmId;
@@ -14,8 +17,10 @@ import io.bootswarm.common.peertoken.TokenAccess;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.ServedSwarm;
+import io.bootswarm.common.wire.WireLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +35,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -39,11 +45,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -145,6 +154,12 @@ class SwarmExchangeTest {
     /** How agents resolve swarm ids of images they do not run (cross-image serving); none by default. */
     Function<SwarmId, Optional<Manifest>> resolver = id -> Optional.empty();
 
+    /** The agents' cache quota (evicted only when a test calls {@link PieceStore#evict()}: stores not started). */
+    CacheQuota quota = CacheQuota.unlimited();
+
+    /** Every agent's meters. */
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
     /** The agents' cap on connected agents (0: the default). */
     int maxConnections = 0;
 
@@ -166,20 +181,206 @@ class SwarmExchangeTest {
         for (int i = 0; i < n; i++) {
             int self = i;
             PieceStore store = PieceStore.open(dir.resolve("agent-" + UUID.randomUUID()), PIECE,
-                    Duration.ofSeconds(1));
+                    Duration.ofSeconds(1), quota, InstantSource.system());
             SwarmManager mgr = new SwarmManager(store, a -> {
                 ids.put(self, HexFormat.of().formatHex(a.peerId()));
                 return new Announcer.Result(Duration.ofSeconds(1),
                         peers.stream().filter(p -> p.seed() || p.port() != managers.get(self).peerPort()).toList(),
                         ids.entrySet().stream().filter(e -> e.getKey() != self).map(Map.Entry::getValue).toList(),
                         issueTokens ? tokens.issue(a.swarm(), a.peerId()).encode() : null);
-            }, settings, new InetSocketAddress("127.0.0.1", 0), resolver, access(), new SimpleMeterRegistry(),
+            }, settings, new InetSocketAddress("127.0.0.1", 0), resolver, access(), meters,
                     MonotonicClock.system()).start();
             managers.add(mgr);
             peers.add(new Peer("127.0.0.1", mgr.peerPort(), false));
             closing.add(mgr);
         }
         return managers.stream().map(mgr -> new Agent(mgr, mgr.session(m))).toList();
+    }
+
+    /** Evicts {@code piece} from {@code a}'s store: the only piece not kept by a claim that cannot refetch. */
+    static void evictOnly(Agent a, Manifest m, int piece) throws IOException {
+        List<PieceHash> others = new ArrayList<>();
+        for (int i = 0; i < m.pieceCount(); i++) {
+            if (i != piece && !m.isZero(i)) {
+                others.add(m.hash(i));
+            }
+        }
+        try (PieceClaim keep = a.manager().store().claim("test keeps the rest", others, () -> false)) {
+            assertThat(a.manager().store().evict()).isEqualTo(1);
+        }
+        assertThat(a.manager().store().contains(m.hash(piece))).isFalse();
+    }
+
+    /**
+     * Issue 12: A's cache evicts a piece B saw in A's bitfield; A tells B (BEP 54 {@code lt_donthave}), so B stops
+     * counting A as a source of it, and B's read of the piece is served by the seed, nobody banned or snubbed.
+     */
+    @Test
+    void anEvictedPieceIsWithdrawnWithLtDontHaveAndTheReadGoesToAnotherSource() throws Exception {
+        byte[] image = image(10, 21);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        quota = CacheQuota.of(PIECE, 0, Duration.ZERO);
+        List<Agent> agents = agents(2, m, seed, 64L << 20);
+        Agent a = agents.get(0);
+        Agent b = agents.get(1);
+        int piece = 3;
+        for (int p = 0; p < m.pieceCount(); p++) {
+            if (!m.isZero(p)) {
+                a.session().require(p);
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            b.session().connectForPrefetch();
+            return b.session().holders(piece) == 1;
+        });
+
+        evictOnly(a, m, piece);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.session().holders(piece) == 0);
+        assertThat(a.session().have(piece)).isFalse();
+        assertThat(a.manager().served()).singleElement()
+                .satisfies(sv -> assertThat(sv.holds().contains(piece)).as("what the reports say A holds").isFalse());
+        assertThat(b.session().holders(piece + 1)).as("other pieces still counted").isEqualTo(1);
+
+        b.session().require(piece);
+
+        ByteBuffer got = ByteBuffer.allocate(PIECE);
+        b.manager().store().read(m.hash(piece), 0, got);
+        assertThat(got.array()).isEqualTo(Arrays.copyOfRange(image, piece * PIECE, (piece + 1) * PIECE));
+        SwarmSession.Stats stats = b.session().stats();
+        assertThat(stats.piecesFromSeed()).isEqualTo(1);
+        assertThat(stats.bannedPeers()).isEmpty();
+        assertThat(stats.snubbedPeers()).isEmpty();
+    }
+
+    /**
+     * A source that still advertises a piece its cache evicted rejects the request (BEP 6): the asker fetches the
+     * piece from another source at once, without a piece timeout, and neither snubs nor bans the one that said no.
+     */
+    @Test
+    void aRejectedRequestIsAskedOfAnotherSourceWithoutSnubbingOrBanning() throws Exception {
+        byte[] image = image(10, 22);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        int piece = 4;
+        StandInPeer evicting = new StandInPeer(m, image);
+        closing.add(evicting);
+        evicting.reject(piece);
+        Agent b = agents(1, m, seed, 64L << 20, List.of(evicting.peer(false))).getFirst();
+        Peer standIn = evicting.peer(false);
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            b.session().connectForPrefetch();
+            return b.session().readyPeers(false, piece).contains(standIn)
+                    && b.session().readyPeers(false, piece).size() == 2;
+        });
+
+        b.session().prefetch(piece).get(20, TimeUnit.SECONDS);
+
+        assertThat(evicting.requests(piece, false)).as("the stand-in was asked first, once").isEqualTo(1);
+        assertThat(evicting.rejected()).isPositive();
+        assertThat(b.session().holders(piece)).as("the stand-in no longer counted as a source").isZero();
+        SwarmSession.Stats stats = b.session().stats();
+        assertThat(stats.piecesFromSeed()).isEqualTo(1);
+        assertThat(stats.snubbedPeers()).isEmpty();
+        assertThat(stats.bannedPeers()).isEmpty();
+        assertThat(meters.get("bootswarm.agent.fetch.unavailable").counter().count()).isEqualTo(1);
+        ByteBuffer got = ByteBuffer.allocate(PIECE);
+        b.manager().store().read(m.hash(piece), 0, got);
+        assertThat(got.array()).isEqualTo(Arrays.copyOfRange(image, piece * PIECE, (piece + 1) * PIECE));
+    }
+
+    /**
+     * A request that reaches an agent after its cache evicted the piece (the {@code lt_donthave} still on its
+     * way) is rejected (BEP 6) on a connection that stays open, and the next request on it is served.
+     */
+    @Test
+    void aRequestForAnEvictedPieceIsRejectedAndTheConnectionStays() throws Exception {
+        byte[] image = image(10, 23);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        quota = CacheQuota.of(PIECE, 0, Duration.ZERO);
+        Agent a = agents(1, m, seed, 64L << 20).getFirst();
+        for (int p = 0; p < m.pieceCount(); p++) {
+            if (!m.isZero(p)) {
+                a.session().require(p);
+            }
+        }
+        int piece = 6;
+        byte[] peerId = "-BS0100-evictiontest".getBytes();
+        InstantSource clock = MonotonicClock.system();
+        PeerConnection c = PeerConnection.open(new Peer("127.0.0.1", a.manager().peerPort(), false), m.swarmId(),
+                peerId, 0, m.pieceCount(), Duration.ofSeconds(5), () -> {
+                }, true, RateLimiter.UNLIMITED, tokens.issue(m.swarmId(), peerId).encode(), 64, clock);
+        closing.add(c);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !c.isChoked() && c.has(piece));
+        assertThat(c.isFast()).isTrue();
+
+        evictOnly(a, m, piece);
+        CompletableFuture<byte[]> asked = c.requestPiece(piece, m.pieceLength(piece));
+
+        assertThatThrownBy(asked::join).hasCauseInstanceOf(PieceUnavailableException.class);
+        assertThat(c.isOpen()).isTrue();
+        assertThat(c.has(piece)).isFalse();
+        int other = 7;
+        assertThat(c.fetch(other, m.pieceLength(other), Duration.ofSeconds(10), clock.instant().plusSeconds(20)))
+                .isEqualTo(Arrays.copyOfRange(image, other * PIECE, (other + 1) * PIECE));
+        assertThat(meters.get("bootswarm.agent.peer.requests.rejected").functionCounter().count())
+                .as("each block request of the piece rejected").isEqualTo(PIECE / WireLimits.BLOCK_LENGTH);
+    }
+
+    /**
+     * Issue 12: an agent with no source to fetch an evicted piece from again keeps the pieces its live disks may
+     * read, even over its quota, and says so ({@code bootswarm.agent.swarm.refetchable} 0); with the seed
+     * connected the same pieces may go.
+     */
+    @Test
+    void anIsolatedAgentKeepsThePiecesALiveDiskNeedsOverItsQuota() throws Exception {
+        byte[] image = image(10, 24);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        quota = CacheQuota.of(2L * PIECE, 0, Duration.ZERO);
+        Agent a = agents(1, m, seed, 64L << 20).getFirst();
+        List<PieceHash> needs = new ArrayList<>();
+        for (int p = 0; p < m.pieceCount(); p++) {
+            if (!m.isZero(p)) {
+                a.session().require(p);
+                needs.add(m.hash(p));
+            }
+        }
+        PieceStore store = a.manager().store();
+        PieceClaim disk = store.claim("live disk", needs, a.session()::refetchable);
+        closing.add(disk);
+        assertThat(a.session().refetchable()).as("the seed is connected").isTrue();
+
+        seed.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !a.session().refetchable());
+
+        assertThat(store.evict()).isZero();
+        assertThat(needs).allSatisfy(h -> assertThat(store.contains(h)).isTrue());
+        assertThat(meters.get("bootswarm.agent.swarm.refetchable").gauge().value()).isZero();
+        assertThat(store.stats().bytes()).isGreaterThan(store.quota().maxBytes());
+    }
+
+    /**
+     * A seed closes connections idle for its idle timeout, so an agent whose disks have what they read has none
+     * open: asked whether its pieces could be fetched again, the session dials the seed again, and says yes once
+     * it is connected (rather than keeping every claimed piece over the quota for good).
+     */
+    @Test
+    void aSessionWhoseSeedConnectionsWereClosedDialsTheSeedAgainAndIsRefetchableOnceConnected() throws Exception {
+        byte[] image = image(10, 25);
+        Manifest m = manifest(image);
+        PeerWireServer seed = seed(image, m, 64L << 20);
+        Agent a = agents(1, m, seed, 64L << 20).getFirst();
+        a.session().require(1);
+        assertThat(a.session().refetchable()).isTrue();
+
+        seed.disconnect(m.swarmId()); // as the seed's idle sweep does
+        await().atMost(Duration.ofSeconds(10)).until(() -> seed.openConnections() == 0);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.session().refetchable());
+        assertThat(seed.openConnections()).isPositive();
     }
 
     @Test
