@@ -29,8 +29,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
@@ -38,16 +40,20 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
- * {@link RelatedSwarms} from seed-service's {@code GET /api/v1/swarms/related?swarmId=}, through the
- * resilience4j instances named {@value #NAME} (those of every call to seed-service), cached per swarm
- * for {@code bootswarm.tracker.related-swarms-ttl}.
+ * {@link RelatedSwarms} from seed-service's {@code GET /api/v1/swarms/related?swarmId=}, cached per
+ * swarm for {@code bootswarm.tracker.related-swarms-ttl}. A lookup asks every live registered
+ * seed-service in turn, then {@code bootswarm.tracker.seed-url}, and takes the first answer (a 404,
+ * "not in the catalog", is one): a dead replica among the live ones costs a lookup its connect
+ * timeout, not its answer. Each seed-service is called through resilience4j instances of its own,
+ * configured as those named {@value #NAME}, so one replica's open breaker does not turn the others away.
  *
  * <p>An announce never waits long and never fails for it: a swarm seen for the first time (or
  * whose entry expired) starts a lookup in the background and waits for it at most
  * {@code related-swarms-wait}, meanwhile answering with what was known before (or nothing). A
- * failed lookup (seed-service down, slow, its breaker open) counts as "no related swarms" and is
+ * failed lookup (no seed-service answered) counts as "no related swarms" and is
  * retried after {@code related-swarms-retry}; a 404 (a swarm not in the catalog) is an answer and is
  * cached like any other.
  */
@@ -74,7 +80,10 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
     private final TrackerProperties properties;
     private final Clock clock;
     private final RestClient http;
-    private final RemoteCall seed;
+    private final CircuitBreakerRegistry circuitBreakers;
+    private final RetryRegistry retries;
+    private final TimeLimiterRegistry timeLimiters;
+    private final ConcurrentMap<String, RemoteCall> targets = new ConcurrentHashMap<>();
     private final ExecutorService lookups = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("related-swarms-", 0).factory());
     private final Counter failures;
@@ -92,7 +101,9 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
                 .build());
         requests.setReadTimeout(properties.seedReadTimeout());
         this.http = http.clone().requestFactory(requests).build();
-        this.seed = RemoteCall.of(NAME, retries, circuitBreakers, timeLimiters);
+        this.circuitBreakers = circuitBreakers;
+        this.retries = retries;
+        this.timeLimiters = timeLimiters;
         this.failures = Counter.builder("bootswarm.tracker.related.lookups").tag("outcome", "failed")
                 .description("lookups of related swarms at seed-service, by outcome").register(meters);
         this.timeouts = Counter.builder("bootswarm.tracker.related.lookups").tag("outcome", "late")
@@ -137,45 +148,108 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
         return new Entry(lookup, now, before);
     }
 
+    /**
+     * Asks the seed-services in turn until one answers: every live registered one, most recently seen
+     * first, then {@code bootswarm.tracker.seed-url}. A 404 is an answer ("not in the catalog": no related
+     * swarms); anything else (unreachable, 5xx, time-out, another 4xx, its breaker open) moves on to the
+     * next. One failure is counted when none answered.
+     */
     private List<Related> fetch(SwarmId swarm) {
-        Optional<URI> base = seeds.live().stream().findFirst().map(Seed::apiUrl).map(URI::create)
-                .or(() -> Optional.ofNullable(properties.seedUrl()));
-        if (base.isEmpty()) {
-            failures.increment();
-            throw new IllegalStateException("no live seed-service is registered and bootswarm.tracker.seed-url is not set");
-        }
-        URI uri = UriComponentsBuilder.fromUri(base.get()).path("/api/v1/swarms/related")
-                .queryParam("swarmId", swarm.hex()).build().toUri();
-        try {
-            List<RelatedSwarmView> views = seed.call(base.get().toString(), () -> http.get().uri(uri)
-                    .accept(MediaType.APPLICATION_JSON).retrieve()
-                    .body(new ParameterizedTypeReference<List<RelatedSwarmView>>() {
-                    }));
-            return views == null ? List.of() : views.stream()
-                    .filter(v -> v.swarmId() != null && v.swarmId().matches("[0-9a-fA-F]{40}"))
-                    .map(v -> new Related(SwarmId.parse(v.swarmId().toLowerCase(Locale.ROOT)), v.sharedPieces()))
-                    .filter(r -> !r.swarm().equals(swarm))
-                    .toList();
-        } catch (RemoteCallException e) {
-            if (e.status() == 404) {
-                return List.of();
+        Exception last = new IllegalStateException(
+                "no live seed-service is registered and bootswarm.tracker.seed-url is not set");
+        for (String base : candidates()) {
+            try {
+                return ask(base, swarm);
+            } catch (RemoteCallException e) {
+                if (e.status() == 404) {
+                    return List.of();
+                }
+                log.debug("related swarms of {} unknown: {}", swarm.hex(), e.getMessage());
+                last = e;
+            } catch (RuntimeException e) {
+                log.debug("related swarms of {} unknown at {}: {}", swarm.hex(), base, e.toString());
+                last = e;
             }
-            failures.increment();
-            log.debug("related swarms of {} unknown: {}", swarm.hex(), e.getMessage());
-            throw new java.util.concurrent.CompletionException(e);
+            if (Thread.currentThread().isInterrupted()) {
+                break;
+            }
         }
+        failures.increment();
+        throw new CompletionException(last);
     }
 
-    /** Drops entries long expired, so swarms no one announces in any more are forgotten. */
+    /** The seed-services' base URLs in the order they are asked. */
+    private List<String> candidates() {
+        return Stream.concat(seeds.live().stream().map(Seed::apiUrl),
+                Stream.ofNullable(properties.seedUrl()).map(URI::toString)).distinct().toList();
+    }
+
+    private List<Related> ask(String base, SwarmId swarm) throws RemoteCallException {
+        URI uri = UriComponentsBuilder.fromUriString(base).path("/api/v1/swarms/related")
+                .queryParam("swarmId", swarm.hex()).build().toUri();
+        List<RelatedSwarmView> views = callerOf(base).call(base, () -> http.get().uri(uri)
+                .accept(MediaType.APPLICATION_JSON).retrieve()
+                .body(new ParameterizedTypeReference<List<RelatedSwarmView>>() {
+                }));
+        return views == null ? List.of() : views.stream()
+                .filter(v -> v.swarmId() != null && v.swarmId().matches("[0-9a-fA-F]{40}"))
+                .map(v -> new Related(SwarmId.parse(v.swarmId().toLowerCase(Locale.ROOT)), v.sharedPieces()))
+                .filter(r -> !r.swarm().equals(swarm))
+                .toList();
+    }
+
+    /**
+     * The calls to one seed-service, through resilience4j instances of its own named
+     * {@code seed-service@<base URL>} and configured as those named {@value #NAME}: a dead replica's
+     * failures open only its own breaker, which then turns it away at once and the next one is asked.
+     */
+    private RemoteCall callerOf(String base) {
+        return targets.computeIfAbsent(base, b -> {
+            String name = NAME + "@" + b;
+            circuitBreakers.circuitBreaker(name, circuitBreakers.circuitBreaker(NAME).getCircuitBreakerConfig());
+            retries.retry(name, retries.retry(NAME).getRetryConfig());
+            timeLimiters.timeLimiter(name, timeLimiters.timeLimiter(NAME).getTimeLimiterConfig());
+            return RemoteCall.of(name, retries, circuitBreakers, timeLimiters);
+        });
+    }
+
+    /** Whether a lookup of {@code swarm} was started and is done, answered or failed. */
+    boolean lookupDone(SwarmId swarm) {
+        Entry e = cache.get(swarm);
+        return e != null && e.lookup().isDone();
+    }
+
+    /** Whether the last lookup of {@code swarm} is done and failed: no seed-service answered it. */
+    boolean lookupFailed(SwarmId swarm) {
+        Entry e = cache.get(swarm);
+        return e != null && e.lookup().isCompletedExceptionally();
+    }
+
+    /**
+     * Drops entries long expired, so swarms no one announces in any more are forgotten, and the
+     * resilience4j instances of seed-services no longer asked.
+     */
     @Scheduled(fixedDelayString = "${bootswarm.tracker.sweep-interval:1s}")
     void sweep() {
         Instant horizon = clock.instant().minus(properties.relatedSwarmsTtl().multipliedBy(2));
         cache.values().removeIf(e -> e.lookup().isDone() && e.started().isBefore(horizon));
+        Set<String> current = Set.copyOf(candidates());
+        targets.entrySet().removeIf(t -> {
+            if (current.contains(t.getKey())) {
+                return false;
+            }
+            String name = t.getValue().name();
+            circuitBreakers.remove(name);
+            retries.remove(name);
+            timeLimiters.remove(name);
+            t.getValue().close();
+            return true;
+        });
     }
 
     @Override
     public void close() {
         lookups.shutdownNow();
-        seed.close();
+        targets.values().forEach(RemoteCall::close);
     }
 }

@@ -2,7 +2,10 @@ package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.testing.TestHttp.Response;
 import io.bootswarm.common.bencode.Bencode;
+import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.tracker.TrackerITSupport;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -26,6 +29,15 @@ class CrossImageAnnounceIT extends TrackerITSupport {
 
     @Autowired
     private MeterRegistry meters;
+
+    @Autowired
+    private SeedRelatedSwarms relatedSwarms;
+
+    @Autowired
+    private CircuitBreakerRegistry circuitBreakers;
+
+    @Autowired
+    private TimeLimiterRegistry timeLimiters;
 
     private double failedLookups() {
         return meters.counter("bootswarm.tracker.related.lookups", "outcome", "failed").count();
@@ -100,10 +112,17 @@ class CrossImageAnnounceIT extends TrackerITSupport {
 
         Response r = announce(failing, randomHex(), "10.5.0.2", 50);
         assertThat(r.<List<String>>json("$.peers[*].peerId")).containsExactly("seed-it", f1);
-        // the lookup runs beside the announces: wait for it to have failed (its retries included)
-        await().atMost(Duration.ofSeconds(30)).until(() -> failedLookups() > failedBefore);
+        // the lookup runs beside the announces (and other tests' lookups): wait for this one to have
+        // failed, its retries included
+        await().atMost(Duration.ofSeconds(30)).until(() -> relatedSwarms.lookupFailed(SwarmId.parse(failing)));
         int asked = SEED.relatedRequests(failing);
         assertThat(asked).isPositive();
+        assertThat(failedLookups()).isGreaterThan(failedBefore);
+        // the stand-in seed is called through instances of its own, configured as those named seed-service
+        assertThat(circuitBreakers.circuitBreaker("seed-service@" + SEED.url()).getCircuitBreakerConfig()
+                .getMinimumNumberOfCalls()).isEqualTo(1000);
+        assertThat(timeLimiters.timeLimiter("seed-service@" + SEED.url()).getTimeLimiterConfig()
+                .getTimeoutDuration()).isEqualTo(Duration.ofMillis(500));
         // the failure is remembered for a while: no new lookup on the next announce
         announce(failing, randomHex(), "10.5.0.3", 50);
         assertThat(SEED.relatedRequests(failing)).isEqualTo(asked);
