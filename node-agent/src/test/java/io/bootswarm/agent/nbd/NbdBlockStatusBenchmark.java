@@ -8,6 +8,7 @@ import io.bootswarm.common.manifest.PieceSplitter;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,8 +28,10 @@ import java.util.UUID;
  * What block status and structured replies buy: {@code nbdcopy URI null:} and
  * {@code qemu-img convert -O raw URI /dev/shm/...} from the agent's {@link VirtualDisk} export of a
  * fully cached image against nbdkit's file plugin serving the same (sparse) file, run alternately,
- * same machine, same page cache. Prints the median of each and the ratios agent / nbdkit. Not a
- * test: the build never runs it.
+ * same machine, same page cache. Prints the median of each and the ratios agent / nbdkit of each
+ * round (median, min, max). With {@code rounds} 0 it only serves both (URIs on stdout) until stdin
+ * ends, for probing with {@code nbdinfo}, {@code strace} or {@code perf}. Not a test: the build
+ * never runs it.
  *
  * <pre>
  * ./mvnw -q -pl node-agent test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
@@ -89,6 +92,11 @@ final class NbdBlockStatusBenchmark {
                 String agent = "nbd://127.0.0.1:" + server.tcpPort() + "/disk";
                 String kit = "nbd://127.0.0.1:" + nbdkitPort;
                 awaitNbdkit(kit);
+                if (rounds == 0) {
+                    System.out.printf("serving: agent %s, nbdkit %s; end with EOF on stdin%n", agent, kit);
+                    System.in.transferTo(OutputStream.nullOutputStream());
+                    return;
+                }
                 Map<String, List<String>> variants = new LinkedHashMap<>();
                 variants.put("nbdcopy agent", List.of("nbdcopy", agent, "null:"));
                 variants.put("nbdcopy nbdkit", List.of("nbdcopy", kit, "null:"));
@@ -98,7 +106,13 @@ final class NbdBlockStatusBenchmark {
                         out.toString()));
                 Map<String, List<Double>> times = new LinkedHashMap<>();
                 for (int r = -1; r < rounds; r++) { // round -1 warms up
-                    for (Map.Entry<String, List<String>> v : variants.entrySet()) {
+                    List<Map.Entry<String, List<String>>> order = new ArrayList<>(variants.entrySet());
+                    if ((r & 1) != 0) { // every other round nbdkit goes first
+                        for (int i = 0; i + 1 < order.size(); i += 2) {
+                            order.set(i, order.set(i + 1, order.get(i)));
+                        }
+                    }
+                    for (Map.Entry<String, List<String>> v : order) {
                         long start = System.nanoTime();
                         ExternalTools.Result result = ExternalTools.run(v.getValue(), 600);
                         double seconds = (System.nanoTime() - start) / 1e9;
@@ -111,20 +125,37 @@ final class NbdBlockStatusBenchmark {
                         }
                     }
                 }
-                Map<String, Double> median = new LinkedHashMap<>();
                 times.forEach((k, v) -> {
                     double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                    median.put(k, a[a.length / 2]);
                     System.out.printf("%-16s median %.3f s  (%s)%n", k, a[a.length / 2], Arrays.toString(a));
                 });
-                System.out.printf("ratio agent/nbdkit: nbdcopy %.2f, qemu-img convert %.2f%n",
-                        median.get("nbdcopy agent") / median.get("nbdcopy nbdkit"),
-                        median.get("qemu-img agent") / median.get("qemu-img nbdkit"));
+                printRatios("nbdcopy", times.get("nbdcopy agent"), times.get("nbdcopy nbdkit"));
+                printRatios("qemu-img convert", times.get("qemu-img agent"), times.get("qemu-img nbdkit"));
             }
         } finally {
             nbdkit.destroy();
             nbdkit.waitFor();
             Files.deleteIfExists(out);
+            deleteTree(dir);
+        }
+    }
+
+    /** Agent time / nbdkit time of each round (the two ran back to back): median, min and max. */
+    private static void printRatios(String tool, List<Double> agent, List<Double> nbdkit) {
+        double[] r = new double[agent.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = agent.get(i) / nbdkit.get(i);
+        }
+        Arrays.sort(r);
+        System.out.printf("ratio agent/nbdkit %-16s median %.2f  min %.2f  max %.2f  (%d rounds)%n", tool,
+                r[r.length / 2], r[0], r[r.length - 1], r.length);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
