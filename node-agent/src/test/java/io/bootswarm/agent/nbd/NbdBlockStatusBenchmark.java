@@ -29,7 +29,8 @@ import java.util.UUID;
  * {@code qemu-img convert -O raw URI /dev/shm/...} from the agent's {@link VirtualDisk} export of a
  * fully cached image against nbdkit's file plugin serving the same (sparse) file, run alternately,
  * same machine, same page cache. Prints the median of each and the ratios agent / nbdkit of each
- * round (median, min, max). With {@code rounds} 0 it only serves both (URIs on stdout) until stdin
+ * round (median, min, max), and the serving process's CPU time per run (steadier than wall time on a
+ * busy machine). With {@code rounds} 0 it only serves both (URIs on stdout) until stdin
  * ends, for probing with {@code nbdinfo}, {@code strace} or {@code perf}. Not a test: the build
  * never runs it.
  *
@@ -105,6 +106,9 @@ final class NbdBlockStatusBenchmark {
                 variants.put("qemu-img nbdkit", List.of("qemu-img", "convert", "-f", "raw", "-O", "raw", kit,
                         out.toString()));
                 Map<String, List<Double>> times = new LinkedHashMap<>();
+                Map<String, List<Double>> cpu = new LinkedHashMap<>();
+                ProcessHandle self = ProcessHandle.current();
+                ProcessHandle kitProcess = nbdkit.toHandle();
                 for (int r = -1; r < rounds; r++) { // round -1 warms up
                     List<Map.Entry<String, List<String>>> order = new ArrayList<>(variants.entrySet());
                     if ((r & 1) != 0) { // every other round nbdkit goes first
@@ -113,21 +117,27 @@ final class NbdBlockStatusBenchmark {
                         }
                     }
                     for (Map.Entry<String, List<String>> v : order) {
+                        ProcessHandle serving = v.getKey().endsWith("agent") ? self : kitProcess;
+                        Duration cpuBefore = cpuTime(serving);
                         long start = System.nanoTime();
                         ExternalTools.Result result = ExternalTools.run(v.getValue(), 600);
                         double seconds = (System.nanoTime() - start) / 1e9;
+                        double cpuSeconds = cpuTime(serving).minus(cpuBefore).toNanos() / 1e9;
                         Files.deleteIfExists(out);
                         if (result.exitCode() != 0) {
                             throw new IllegalStateException(v.getKey() + " failed: " + result.output());
                         }
                         if (r >= 0) {
                             times.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(seconds);
+                            cpu.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(cpuSeconds);
                         }
                     }
                 }
                 times.forEach((k, v) -> {
                     double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                    System.out.printf("%-16s median %.3f s  (%s)%n", k, a[a.length / 2], Arrays.toString(a));
+                    double[] c = cpu.get(k).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                    System.out.printf("%-16s median %.3f s, server CPU median %.3f s  (%s)%n", k, a[a.length / 2],
+                            c[c.length / 2], Arrays.toString(a));
                 });
                 printRatios("nbdcopy", times.get("nbdcopy agent"), times.get("nbdcopy nbdkit"));
                 printRatios("qemu-img convert", times.get("qemu-img agent"), times.get("qemu-img nbdkit"));
@@ -138,6 +148,11 @@ final class NbdBlockStatusBenchmark {
             Files.deleteIfExists(out);
             deleteTree(dir);
         }
+    }
+
+    /** CPU time (user + system) of a process so far; the JVM's includes its compiler and collector threads. */
+    private static Duration cpuTime(ProcessHandle process) {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     /** Agent time / nbdkit time of each round (the two ran back to back): median, min and max. */
