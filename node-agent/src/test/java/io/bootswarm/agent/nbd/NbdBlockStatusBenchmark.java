@@ -37,10 +37,11 @@ import java.util.UUID;
  * <pre>
  * ./mvnw -q -pl node-agent test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -cp node-agent/target/classes:node-agent/target/test-classes:$(cat node-agent/target/cp.txt) \
- *     io.bootswarm.agent.nbd.NbdBlockStatusBenchmark /path/to/image.raw [rounds] [sizeMiB]
+ *     io.bootswarm.agent.nbd.NbdBlockStatusBenchmark /path/to/image.raw [rounds] [sizeMiB] [warmups]
  * </pre>
  *
- * A missing image is generated: {@code sizeMiB} (default 1024) of 256 KiB pieces, one in five
+ * Before the measured rounds, {@code warmups} (default 3) unmeasured ones let the JIT compile the
+ * agent's request path, as it is in a long-running agent. A missing image is generated: {@code sizeMiB} (default 1024) of 256 KiB pieces, one in five
  * random and the rest zero (80 % zero pieces), written sparse.
  */
 final class NbdBlockStatusBenchmark {
@@ -49,12 +50,13 @@ final class NbdBlockStatusBenchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: NbdBlockStatusBenchmark IMAGE.raw [rounds] [sizeMiB]");
+            System.err.println("usage: NbdBlockStatusBenchmark IMAGE.raw [rounds] [sizeMiB] [warmups]");
             System.exit(2);
         }
         Path image = Path.of(args[0]);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         long sizeMiB = args.length > 2 ? Long.parseLong(args[2]) : 1024;
+        int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         ExternalTools.require("nbdcopy", "qemu-img", "nbdkit");
         if (!Files.exists(image)) {
             generate(image, sizeMiB << 20);
@@ -109,7 +111,7 @@ final class NbdBlockStatusBenchmark {
                 Map<String, List<Double>> cpu = new LinkedHashMap<>();
                 ProcessHandle self = ProcessHandle.current();
                 ProcessHandle kitProcess = nbdkit.toHandle();
-                for (int r = -1; r < rounds; r++) { // round -1 warms up
+                for (int r = -warmups; r < rounds; r++) { // rounds below 0 warm up (the agent's JIT)
                     List<Map.Entry<String, List<String>>> order = new ArrayList<>(variants.entrySet());
                     if ((r & 1) != 0) { // every other round nbdkit goes first
                         for (int i = 0; i + 1 < order.size(); i += 2) {
