@@ -19,10 +19,10 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Which thread serves a request ({@link NbdTransmission}): block status, and a READ of local bytes
- * while the client has nothing else queued, on the connection's own (platform) thread, with no
- * hand-over; a READ that has to wait for a piece, and READs the client pipelines, on request
- * threads, so that what comes behind them is not held up. Checked by the threads the device sees
+ * Which thread serves a request ({@link NbdTransmission}): block status, and a short READ of local
+ * bytes while the client has nothing else queued, on the connection's own (platform) thread, with no
+ * hand-over; a long READ, a READ that has to wait for a piece, and READs the client pipelines, on
+ * request threads, so that what comes behind them is not held up. Checked by the threads the device sees
  * and by the order of the replies.
  */
 class NbdRequestThreadsTest {
@@ -83,6 +83,20 @@ class NbdRequestThreadsTest {
         }
         assertThat(device.extentThreads).hasSize(1).allMatch(NbdRequestThreadsTest::connectionThread);
         assertThat(device.regionThreads).hasSize(1).allMatch(NbdRequestThreadsTest::connectionThread);
+        assertThat(device.reads).hasValue(0);
+    }
+
+    @Test
+    void aLongReadRunsOnARequestThreadEvenAlone() throws IOException {
+        int length = 5 * BLOCK;
+        assertThat(length).isGreaterThan(NbdTransmission.INLINE_READ_MAX);
+        try (RawNbdClient c = connect()) {
+            c.request(0, CMD_READ, 1, 0, length, null);
+            c.flush();
+            assertThat(NbdStructuredReplyTest.assemble(c.structuredReply(), 0, length))
+                    .isEqualTo(Arrays.copyOf(image, length));
+        }
+        assertThat(device.regionThreads).hasSize(1).allMatch(Thread::isVirtual);
         assertThat(device.reads).hasValue(0);
     }
 
