@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Serves validated transmission requests on the export's {@link BlockDevice}, each on its own
- * request thread, as "Request types" says: {@code NBD_CMD_READ} (from {@link FileRegions} with
+ * Serves validated transmission requests on the export's {@link BlockDevice}, on the thread
+ * {@link NbdTransmission} chose, as "Request types" says: {@code NBD_CMD_READ} (from {@link FileRegions} with
  * {@code sendfile} where the device has them), {@code NBD_CMD_WRITE}, {@code NBD_CMD_FLUSH},
  * {@code NBD_CMD_TRIM}, {@code NBD_CMD_WRITE_ZEROES} (and its fast variant), {@code NBD_CMD_CACHE},
  * {@code NBD_CMD_BLOCK_STATUS}, with {@code NBD_CMD_FLAG_FUA} of "Command
@@ -55,6 +55,17 @@ final class NbdCommands {
             pool.release(buf);
             limits.release(0);
         }
+    }
+
+    /**
+     * Serves a READ with {@code sendfile} if its bytes are all in local files, with nothing to wait
+     * for (a device error still gets its error reply here).
+     *
+     * @return false if nothing was sent: the READ is still to be served by {@link #read}
+     */
+    boolean readIfLocal(long cookie, int flags, long offset, int length) {
+        return !transport.isTls() && device instanceof FileRegions files
+                && readZeroCopy(files, cookie, (flags & CMD_FLAG_DF) != 0, offset, length);
     }
 
     void read(long cookie, int flags, long offset, int length) {

@@ -61,9 +61,12 @@ import java.util.concurrent.ThreadFactory;
  * </ul>
  *
  * <p>Exports are looked up through an {@link ExportLookup} at each negotiation, so they may be
- * added and removed while the server runs. The data path uses virtual threads and pooled direct
- * buffers (a READ reply leaves in one write, header and data together) and does not involve
- * Spring. A device that also implements {@link FileRegions} has its local bytes sent with
+ * added and removed while the server runs. Each connection reads its requests on a platform
+ * thread of its own (a blocking receive wakes it directly, with no hop through the virtual-thread
+ * poller: a request's round trip is what QEMU's one-extent block status and a guest's synchronous
+ * reads pay for); requests that may wait run on virtual threads (see {@link NbdTransmission}).
+ * Payloads use pooled direct buffers (a READ reply leaves in one write, header and data together);
+ * the data path does not involve Spring. A device that also implements {@link FileRegions} has its local bytes sent with
  * {@code sendfile} instead.
  *
  * <p>Where things are: {@link NbdConnection} runs one client's session, {@link NbdHandshake} its
@@ -88,7 +91,8 @@ public final class NbdServer implements AutoCloseable {
     private final BufferPool pool;
     private final BufferBudget budget;
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
-    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
+    /** Platform threads, at most {@code maxConnections} of them: see the class comment. */
+    private final ThreadFactory connectionThreads = Thread.ofPlatform().daemon().name("nbd-conn-", 0).factory();
     private final InstantSource clock;
     private final HandshakeTimer handshakeTimer;
     /** Notified whenever a connection ends, for {@link #close()} waiting for them. */

@@ -12,11 +12,21 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The transmission phase of one connection ("Transmission"): reads each "Request message" (the
- * 28-byte header and a WRITE's payload) on the connection's own thread, in order, validates it
+ * 28-byte header and a WRITE's payload) on the connection's own thread, in order, and validates it
  * against "Request types" and "Command flags" (refusals get the errors of "Error values" without
- * reaching the device) and starts it on a virtual thread of its own, so a READ waiting for a
- * missing piece does not hold up the requests behind it. {@link NbdCommands} serves it there and
- * {@link ReplyWriter} answers it; replies go out in completion order.
+ * reaching the device). {@link NbdCommands} serves it and {@link ReplyWriter} answers it; replies go
+ * out in completion order.
+ *
+ * <p>Where a request is served: one that cannot wait on the network is served right there on the
+ * reading thread, saving the hand-over to another thread that would otherwise be most of its round
+ * trip: {@code NBD_CMD_BLOCK_STATUS} ({@link BlockDevice#extents} "must not wait on the network"),
+ * {@code NBD_CMD_CACHE} (a hint that returns at once), and a READ whose bytes are all in local files
+ * ({@link FileRegions}), of at most {@link #INLINE_READ_MAX}, when no further request is already
+ * waiting in the input buffer (a client keeping one request at a time in flight, as a booting guest
+ * often does). Every other request,
+ * and a READ while the client keeps several in flight, starts on a virtual thread of its own, so a
+ * READ waiting for a missing piece does not hold up the requests behind it and pipelined READs go
+ * out concurrently.
  *
  * <p>Back-pressure: {@link InFlightLimits}. {@code NBD_CMD_DISC}: "The server MUST handle all
  * outstanding requests ... and close the TCP session", so the reader stops and waits for the
@@ -32,6 +42,12 @@ final class NbdTransmission {
 
     private static final Logger log = LoggerFactory.getLogger(NbdTransmission.class);
     private static final ThreadFactory REQUEST_THREADS = Thread.ofVirtual().name("nbd-request").factory();
+    /**
+     * READs up to this long may be served on the reading thread. A longer one takes longer to send
+     * than the hand-over to a virtual thread costs (tens of microseconds), and the requests the
+     * client sends meanwhile are better read and started at once (QEMU's 2 MiB reads of a copy).
+     */
+    static final int INLINE_READ_MAX = 256 * 1024;
 
     private final NbdConnection connection;
     private final NbdTransport transport;
@@ -123,7 +139,10 @@ final class NbdTransmission {
             case CMD_READ -> {
                 int len = (int) length;
                 limits.acquire(len);
-                start(() -> commands.read(cookie, flags, offset, len));
+                if (!(len <= INLINE_READ_MAX && noRequestWaiting()
+                        && commands.readIfLocal(cookie, flags, offset, len))) {
+                    start(() -> commands.read(cookie, flags, offset, len));
+                }
             }
             case CMD_FLUSH, CMD_TRIM, CMD_WRITE_ZEROES -> {
                 limits.acquire(0);
@@ -131,14 +150,19 @@ final class NbdTransmission {
             }
             case CMD_BLOCK_STATUS -> {
                 limits.acquire(0);
-                start(() -> commands.blockStatus(cookie, flags, offset, length, contexts));
+                commands.blockStatus(cookie, flags, offset, length, contexts);
             }
             case CMD_CACHE -> {
                 limits.acquire(0);
-                start(() -> commands.cache(cookie, offset, length));
+                commands.cache(cookie, offset, length);
             }
             default -> throw new IllegalStateException("validated unknown type " + type);
         }
+    }
+
+    /** No further request header is already in the input buffer (the client is not pipelining). */
+    private boolean noRequestWaiting() {
+        return transport.in().buffer().remaining() < REQUEST_HEADER_SIZE;
     }
 
     /** @return 0 or the error the request gets without reaching the device */

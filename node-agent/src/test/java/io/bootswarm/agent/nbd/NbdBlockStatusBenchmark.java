@@ -8,6 +8,7 @@ import io.bootswarm.common.manifest.PieceSplitter;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,16 +28,20 @@ import java.util.UUID;
  * What block status and structured replies buy: {@code nbdcopy URI null:} and
  * {@code qemu-img convert -O raw URI /dev/shm/...} from the agent's {@link VirtualDisk} export of a
  * fully cached image against nbdkit's file plugin serving the same (sparse) file, run alternately,
- * same machine, same page cache. Prints the median of each and the ratios agent / nbdkit. Not a
- * test: the build never runs it.
+ * same machine, same page cache. Prints the median of each and the ratios agent / nbdkit of each
+ * round (median, min, max), and the serving process's CPU time per run (steadier than wall time on a
+ * busy machine). With {@code rounds} 0 it only serves both (URIs on stdout) until stdin
+ * ends, for probing with {@code nbdinfo}, {@code strace} or {@code perf}. Not a test: the build
+ * never runs it.
  *
  * <pre>
  * ./mvnw -q -pl node-agent test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -cp node-agent/target/classes:node-agent/target/test-classes:$(cat node-agent/target/cp.txt) \
- *     io.bootswarm.agent.nbd.NbdBlockStatusBenchmark /path/to/image.raw [rounds] [sizeMiB]
+ *     io.bootswarm.agent.nbd.NbdBlockStatusBenchmark /path/to/image.raw [rounds] [sizeMiB] [warmups]
  * </pre>
  *
- * A missing image is generated: {@code sizeMiB} (default 1024) of 256 KiB pieces, one in five
+ * Before the measured rounds, {@code warmups} (default 3) unmeasured ones let the JIT compile the
+ * agent's request path, as it is in a long-running agent. A missing image is generated: {@code sizeMiB} (default 1024) of 256 KiB pieces, one in five
  * random and the rest zero (80 % zero pieces), written sparse.
  */
 final class NbdBlockStatusBenchmark {
@@ -45,12 +50,13 @@ final class NbdBlockStatusBenchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: NbdBlockStatusBenchmark IMAGE.raw [rounds] [sizeMiB]");
+            System.err.println("usage: NbdBlockStatusBenchmark IMAGE.raw [rounds] [sizeMiB] [warmups]");
             System.exit(2);
         }
         Path image = Path.of(args[0]);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         long sizeMiB = args.length > 2 ? Long.parseLong(args[2]) : 1024;
+        int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         ExternalTools.require("nbdcopy", "qemu-img", "nbdkit");
         if (!Files.exists(image)) {
             generate(image, sizeMiB << 20);
@@ -89,6 +95,11 @@ final class NbdBlockStatusBenchmark {
                 String agent = "nbd://127.0.0.1:" + server.tcpPort() + "/disk";
                 String kit = "nbd://127.0.0.1:" + nbdkitPort;
                 awaitNbdkit(kit);
+                if (rounds == 0) {
+                    System.out.printf("serving: agent %s, nbdkit %s; end with EOF on stdin%n", agent, kit);
+                    System.in.transferTo(OutputStream.nullOutputStream());
+                    return;
+                }
                 Map<String, List<String>> variants = new LinkedHashMap<>();
                 variants.put("nbdcopy agent", List.of("nbdcopy", agent, "null:"));
                 variants.put("nbdcopy nbdkit", List.of("nbdcopy", kit, "null:"));
@@ -97,34 +108,76 @@ final class NbdBlockStatusBenchmark {
                 variants.put("qemu-img nbdkit", List.of("qemu-img", "convert", "-f", "raw", "-O", "raw", kit,
                         out.toString()));
                 Map<String, List<Double>> times = new LinkedHashMap<>();
-                for (int r = -1; r < rounds; r++) { // round -1 warms up
-                    for (Map.Entry<String, List<String>> v : variants.entrySet()) {
+                Map<String, List<Double>> cpu = new LinkedHashMap<>();
+                ProcessHandle self = ProcessHandle.current();
+                ProcessHandle kitProcess = nbdkit.toHandle();
+                for (int r = -warmups; r < rounds; r++) { // rounds below 0 warm up (the agent's JIT)
+                    List<Map.Entry<String, List<String>>> order = new ArrayList<>(variants.entrySet());
+                    if ((r & 1) != 0) { // every other round nbdkit goes first
+                        for (int i = 0; i + 1 < order.size(); i += 2) {
+                            order.set(i, order.set(i + 1, order.get(i)));
+                        }
+                    }
+                    for (Map.Entry<String, List<String>> v : order) {
+                        ProcessHandle serving = v.getKey().endsWith("agent") ? self : kitProcess;
+                        Duration cpuBefore = cpuTime(serving);
                         long start = System.nanoTime();
                         ExternalTools.Result result = ExternalTools.run(v.getValue(), 600);
                         double seconds = (System.nanoTime() - start) / 1e9;
+                        double cpuSeconds = cpuTime(serving).minus(cpuBefore).toNanos() / 1e9;
                         Files.deleteIfExists(out);
                         if (result.exitCode() != 0) {
                             throw new IllegalStateException(v.getKey() + " failed: " + result.output());
                         }
                         if (r >= 0) {
                             times.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(seconds);
+                            cpu.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(cpuSeconds);
                         }
                     }
                 }
-                Map<String, Double> median = new LinkedHashMap<>();
                 times.forEach((k, v) -> {
                     double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                    median.put(k, a[a.length / 2]);
-                    System.out.printf("%-16s median %.3f s  (%s)%n", k, a[a.length / 2], Arrays.toString(a));
+                    double[] c = cpu.get(k).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                    System.out.printf("%-16s median %.3f s, server CPU median %.3f s  (%s)%n", k, a[a.length / 2],
+                            c[c.length / 2], Arrays.toString(a));
                 });
-                System.out.printf("ratio agent/nbdkit: nbdcopy %.2f, qemu-img convert %.2f%n",
-                        median.get("nbdcopy agent") / median.get("nbdcopy nbdkit"),
-                        median.get("qemu-img agent") / median.get("qemu-img nbdkit"));
+                printRatios("nbdcopy", times.get("nbdcopy agent"), times.get("nbdcopy nbdkit"));
+                printRatios("qemu-img convert", times.get("qemu-img agent"), times.get("qemu-img nbdkit"));
             }
         } finally {
             nbdkit.destroy();
             nbdkit.waitFor();
             Files.deleteIfExists(out);
+            deleteTree(dir);
+        }
+    }
+
+    /** CPU time (user + system) of a process so far; the JVM's includes its compiler and collector threads. */
+    private static Duration cpuTime(ProcessHandle process) {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
+    /**
+     * Agent time / nbdkit time of each round (the two ran back to back): median, min and max; and
+     * of the fastest run of each (the least disturbed by other load on the machine).
+     */
+    private static void printRatios(String tool, List<Double> agent, List<Double> nbdkit) {
+        double[] r = new double[agent.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = agent.get(i) / nbdkit.get(i);
+        }
+        Arrays.sort(r);
+        double fastest = agent.stream().mapToDouble(Double::doubleValue).min().orElseThrow()
+                / nbdkit.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        System.out.printf("ratio agent/nbdkit %-16s median %.2f  min %.2f  max %.2f  of fastest runs %.2f  (%d rounds)%n",
+                tool, r[r.length / 2], r[0], r[r.length - 1], fastest, r.length);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -8,6 +8,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * blocks; every third block is all zeroes and has no file region (like a zero piece), the others
  * are stored in a file in reverse order (like piece slots); blocks marked missing make
  * {@link #regions} empty, so the server falls back to {@link #read}. Its {@link #extents} tell
- * the zero blocks (base:allocation) and the missing one (bootswarm:present).
+ * the zero blocks (base:allocation) and the missing one (bootswarm:present). It records the threads
+ * that call {@link #regions}, {@link #extents} and {@link #read}, and {@link #read} can be held
+ * (a missing piece being fetched).
  */
 final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
 
@@ -31,6 +36,11 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
     volatile int lengthError;
     /** Points the regions of this block past the end of the file (a truncated store). */
     volatile int truncatedBlock = -1;
+    final List<Thread> regionThreads = new CopyOnWriteArrayList<>();
+    final List<Thread> extentThreads = new CopyOnWriteArrayList<>();
+    final List<Thread> readThreads = new CopyOnWriteArrayList<>();
+    /** When set, {@link #read} waits until it is counted down. */
+    volatile CountDownLatch readGate;
 
     RegionDevice(byte[] image, Path storage) throws IOException {
         this.image = image;
@@ -61,6 +71,7 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
     @Override
     public Optional<List<Region>> regions(long offset, int length) throws IOException {
         regionCalls.incrementAndGet();
+        regionThreads.add(Thread.currentThread());
         List<Region> out = new ArrayList<>();
         long pos = offset;
         long end = offset + length;
@@ -90,6 +101,7 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
     /** Zero blocks are holes that read as zeroes; every block but the missing one is present. */
     @Override
     public List<Extent> extents(long offset, long length, MetaContext context, int maxExtents) {
+        extentThreads.add(Thread.currentThread());
         Extents out = new Extents(maxExtents);
         long pos = offset;
         long end = offset + length;
@@ -112,8 +124,18 @@ final class RegionDevice implements BlockDevice, FileRegions, AutoCloseable {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) {
+    public void read(long offset, ByteBuffer dst) throws IOException {
         reads.incrementAndGet();
+        readThreads.add(Thread.currentThread());
+        CountDownLatch gate = readGate;
+        try {
+            if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
+                throw new IOException("read gate never opened");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
         dst.put(image, (int) offset, dst.remaining());
     }
 
