@@ -80,6 +80,12 @@ class ColdReadFaultsIT extends FleetITSupport {
     static final List<ConfigurableApplicationContext> agents = new ArrayList<>();
     static ConfigurableApplicationContext restartedTracker;
 
+    /** This class closes the fleet's seed and tracker. */
+    @Override
+    boolean breaksFleet() {
+        return true;
+    }
+
     @BeforeAll
     void seedInAProcessOfItsOwn() throws Exception {
         image = Tools.distinctPieces(work.resolve("faults.img"), 256, PIECE, 16, 31);

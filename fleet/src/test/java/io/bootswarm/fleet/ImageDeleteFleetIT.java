@@ -35,7 +35,7 @@ class ImageDeleteFleetIT extends FleetITSupport {
     void anImageInUseIsRefusedUntilAnAdminForcesItAndThenItsLaunchStopsForThatReason() throws Exception {
         LocalFleet.Agent agent = fleet.startAgent("delete-host", Map.of());
         client.awaitHostUp("delete-host", T);
-        UUID imageId = upload("in-use", 11);
+        UUID imageId = upload("in-use", 211);
         UUID launchId = UUID.fromString(client.launch(imageId, List.of("delete-host"), null).path("id").asString());
         client.awaitLaunchReady(launchId, T);
 
@@ -73,7 +73,7 @@ class ImageDeleteFleetIT extends FleetITSupport {
                 .map(d -> d.path("id").asString())).doesNotContain(launchId.toString());
         assertThat(status(fleet.seedUrl() + "/api/v1/images/" + imageId)).isEqualTo(404);
 
-        UUID unused = upload("unused", 12);
+        UUID unused = upload("unused", 212);
         HttpResponse<String> plain = delete(unused, false, "admin");
         assertThat(plain.statusCode()).as(plain.body()).isEqualTo(204);
         assertThat(status(fleet.seedUrl() + "/api/v1/images/" + unused)).isEqualTo(404);

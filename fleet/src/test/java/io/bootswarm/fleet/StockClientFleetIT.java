@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -67,13 +69,22 @@ class StockClientFleetIT extends FleetITSupport {
         assertThat(downloadTorrent(closed, passkey).statusCode()).as("no .torrent of a closed image").isEqualTo(409);
         PeerWireServer seedWire = fleet.seed().getBean(PeerWireServer.class);
 
-        // a wrong passkey: the tracker answers with a failure reason, the client never learns the seed
+        // a wrong passkey: the tracker answers with a failure reason, the client never learns the seed;
+        // an image that is not opened: refused as well, even with a valid passkey (both clients at once: each
+        // waits out its timeout without progress)
         long servedBefore = seedWire.bytesServed();
-        Path wrong = aria2c("wrong", torrent(id, "0".repeat(32)));
+        Path wrongTorrent = torrent(id, "0".repeat(32));
+        CompletableFuture<Path> wrongRun = CompletableFuture.supplyAsync(() -> {
+            try {
+                return aria2c("wrong", wrongTorrent);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        Path notOpen = aria2c("not-open", torrent(closed, passkey));
+        Path wrong = wrongRun.join();
         assertThat(Files.exists(wrong.resolve(image.get("name").asString()))
                 && Tools.sha256(wrong.resolve(image.get("name").asString())).equals(Tools.sha256(file))).isFalse();
-        // an image that is not opened: refused as well, even with a valid passkey
-        Path notOpen = aria2c("not-open", torrent(closed, passkey));
         assertThat(Files.list(notOpen).filter(p -> !p.getFileName().toString().endsWith(".aria2")).toList())
                 .allSatisfy(p -> assertThat(Tools.sha256(p)).isNotEqualTo(Tools.sha256(closedFile)));
         assertThat(seedWire.bytesServed()).as("the seed served nothing").isEqualTo(servedBefore);
