@@ -88,4 +88,29 @@ class HarnessTest {
         assertThat(r.seedCopies()).as("seed upload in copies of the image's touched bytes").isLessThan(4);
         assertThat(r.meanNormalized()).isGreaterThanOrEqualTo(0.99);
     }
+
+    /**
+     * A preheated p2p_d run: the agents fetch the profile (the trace's own pieces) before the VMs boot, so no
+     * read waits for a piece, every byte is the image's, and the preheat's time and seed bytes are reported.
+     */
+    @Test
+    void aPreheatedRunBootsWithoutADemandMiss() throws Exception {
+        Trace trace = SyntheticTrace.small(32L << 20, HarnessConfig.PIECE, 3.0, 5).run(0);
+        HarnessConfig c = HarnessConfig.of(Mode.P2P_D, 3, dir).withRate(8_000_000).withScale(2)
+                .withTimeout(Duration.ofSeconds(30));
+        HarnessResult cold = Harness.run(c, trace, true, false, line -> {
+        });
+        HarnessResult warm = Harness.run(c, trace, true, true, line -> {
+        });
+
+        System.out.println(warm.summary());
+        assertThat(cold.demandMisses()).as("a cold p2p_d boot waits for pieces").isPositive();
+        assertThat(cold.preheatSeconds()).isZero();
+        assertThat(warm.finishedAgents()).isEqualTo(3);
+        assertThat(warm.mismatchedReads()).isZero();
+        assertThat(warm.demandMisses()).as("reads that waited for a piece after the preheat").isZero();
+        assertThat(warm.preheatSeconds()).isPositive();
+        assertThat(warm.preheatSeedBytes()).as("the seed sent at least one copy of the profile")
+                .isGreaterThanOrEqualTo(warm.touchedBytes());
+    }
 }
