@@ -6,6 +6,7 @@ import io.bootswarm.agent.launch.Disks;
 import io.bootswarm.agent.launch.ExportHandover;
 import io.bootswarm.agent.launch.LaunchCommandListener;
 import io.bootswarm.agent.launch.LaunchReporter;
+import io.bootswarm.agent.preheat.PreheatConfiguration;
 import io.bootswarm.agent.preheat.Preheats;
 import io.bootswarm.agent.manifest.ManifestCatalog;
 import io.bootswarm.agent.manifest.ManifestTrust;
@@ -45,6 +46,7 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.event.EventListener;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.web.client.RestClient;
@@ -62,6 +64,7 @@ import java.util.concurrent.atomic.AtomicReference;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class,
         TrackerCallSettings.class})
+@Import(PreheatConfiguration.class)
 class AgentConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);

@@ -12,10 +12,13 @@ import org.springframework.kafka.core.KafkaTemplate;
 
 import java.time.InstantSource;
 
-/** Wires the agent's preheats; the launch command listener hands them their commands. */
+/**
+ * Wires the agent's preheats; the launch command listener hands them their commands. Imported by the agent's
+ * configuration, so every context that wires the agent has them.
+ */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(PreheatProperties.class)
-class PreheatConfiguration {
+public class PreheatConfiguration {
 
     @Bean
     Preheats preheats(ManifestCatalog manifests, SwarmManager swarms, ProfileClient profiles,
