@@ -187,7 +187,7 @@ public class LeaderElection implements Leadership, SmartLifecycle {
      * Stops as a killed process would: no renewal, no release, the lease left to expire. Tests use it to
      * stand in for {@code SIGKILL} in one JVM.
      */
-    void crash() {
+    public void crash() {
         halt();
         term = null;
     }
