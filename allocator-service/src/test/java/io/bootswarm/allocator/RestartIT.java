@@ -69,6 +69,7 @@ class RestartIT {
         ConfigurableApplicationContext c = AllocatorServiceApplication.builder()
                 .run(p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
         CloseContextsAtSessionEnd.register(c);
+        AllocatorITSupport.awaitListening(c);
         return c;
     }
 

@@ -20,7 +20,9 @@ import java.util.Optional;
  * Consumes the agents' {@link SwarmReport}s into the {@link ReportStore}. Every replica reads every
  * partition, in a consumer group of its own ({@code spring.kafka.consumer.group-id} followed by the
  * instance name, {@code allocator-service-<instance>}): a standby's store is as full as the leader's, so
- * it can plan the moment it is elected. Records that do not decode, or are not swarm reports, are counted and
+ * it can plan the moment it is elected. A new group starts at the latest offset: older reports would have
+ * expired anyway, and a new replica is warm within one report interval instead of after replaying the
+ * topic's retention. Records that do not decode, or are not swarm reports, are counted and
  * skipped; the listener never stops on a bad record.
  */
 @Component
@@ -29,6 +31,9 @@ class SwarmReportListener {
     private static final Logger log = LoggerFactory.getLogger(SwarmReportListener.class);
 
     private final ReportStore store;
+    /** The id of the listener container (tests wait for its partitions). */
+    static final String LISTENER_ID = "allocator-swarm-reports";
+
     private final Counter undecodable;
     private final String groupId;
 
@@ -45,8 +50,8 @@ class SwarmReportListener {
         return groupId;
     }
 
-    @KafkaListener(id = "allocator-swarm-reports", topics = Topics.SWARM_REPORTS,
-            groupId = "#{__listener.groupId}")
+    @KafkaListener(id = LISTENER_ID, topics = Topics.SWARM_REPORTS, groupId = "#{__listener.groupId}",
+            properties = "auto.offset.reset=latest")
     void onRecord(ConsumerRecord<String, String> record) {
         Optional<BootswarmEvent> event = EventCodec.decode(record.value());
         if (event.isEmpty() || !(event.get() instanceof SwarmReport report)) {

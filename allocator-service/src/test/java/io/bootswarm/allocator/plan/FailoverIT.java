@@ -85,6 +85,7 @@ class FailoverIT {
         ConfigurableApplicationContext c = AllocatorServiceApplication.builder()
                 .run(p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
         CloseContextsAtSessionEnd.register(c);
+        AllocatorITSupport.awaitListening(c);
         return c;
     }
 
