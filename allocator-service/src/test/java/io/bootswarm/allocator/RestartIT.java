@@ -83,7 +83,7 @@ class RestartIT {
 
     @Test
     void aRestartedInstancePicksUpTheLastPlanAndStrategyAndResumesOnceReportsArrive() throws Exception {
-        // the new consumer group reads the topic from the start: let earlier test classes' reports (2 s) expire
+        // let earlier test classes' reports (2 s) expire, so that nothing is live when this instance starts
         await("earlier reports expired").atMost(WAIT)
                 .until(() -> Agents.newestSent().plus(REPORT_LIFETIME).isBefore(Instant.now()));
         context = start();

@@ -73,7 +73,6 @@ public class Planner implements SmartLifecycle {
     Planner(ReportStore reports, PlanStore store, AllocatorProperties properties, Clock clock, MeterRegistry meters,
             Leadership leadership) {
         this.leadership = leadership;
-        leadership.whenElected(this::planSoon);
         this.reports = reports;
         this.store = store;
         this.properties = properties;
@@ -90,6 +89,7 @@ public class Planner implements SmartLifecycle {
         Gauge.builder("bootswarm.allocator.plan.age.seconds", this, p -> p.current == null ? Double.NaN
                         : Duration.between(p.current.at(), p.clock.instant()).toMillis() / 1000.0)
                 .description("age of the current plan").register(meters);
+        leadership.whenElected(this::planSoon);
     }
 
     @Override
