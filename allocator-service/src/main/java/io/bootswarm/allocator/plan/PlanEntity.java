@@ -80,6 +80,6 @@ class PlanEntity extends AssignedIdEntity<UUID> {
 
     PlanSummary summary() {
         return new PlanSummary(id, createdAt, strategy, level, seedUpload, validUntil, maxRemainingSeconds, lowerBound,
-                gap, iterations, residual, solveNanos, hosts, swarmCount, remainingBytes, peerUpload);
+                gap, iterations, residual, solveNanos, hosts, swarmCount, remainingBytes, peerUpload, leader, epoch);
     }
 }

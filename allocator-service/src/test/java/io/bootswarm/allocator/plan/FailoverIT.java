@@ -10,7 +10,9 @@ import io.bootswarm.allocator.leader.LeadershipLostException;
 import io.bootswarm.allocator.leader.Term;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.infra.Infra;
+import io.bootswarm.infra.auth.Tokens;
 import io.bootswarm.testing.CloseContextsAtSessionEnd;
+import io.bootswarm.testing.TestHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -159,6 +161,15 @@ class FailoverIT {
                 "%" + copy.planId() + "%")).isZero();
         assertThat(JDBC.queryForObject("select count(*) from allocator.plan", Long.class)).isGreaterThanOrEqualTo(stored);
         assertThat(JDBC.queryForObject("select count(*) from allocator.outbox", Long.class)).isGreaterThanOrEqualTo(queued);
+
+        // the history says who made which plan
+        TestHttp http = new TestHttp(() -> Integer.parseInt(b.getEnvironment().getProperty("local.server.port")),
+                (request, body) -> Tokens.authorized(request));
+        TestHttp.Response history = http.get("/api/v1/plans?size=100");
+        assertThat(history.status()).isEqualTo(200);
+        assertThat(history.<List<String>>json("$.plans[*].leader")).contains("a", "b").containsOnly("a", "b");
+        assertThat(history.<List<Integer>>json("$.plans[?(@.leader == 'b')].epoch"))
+                .containsOnly((int) epochA + 1);
 
         // a comes back and stands by; b keeps publishing
         ConfigurableApplicationContext back = start("a");
