@@ -14,7 +14,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
  * whole fleet can run in one JVM; {@link #builder()} sets that up.
  *
  * <p>Packages: {@code reports} (the live reports and the problem they make), {@code plan} (the
- * planner, its strategy and the plan history), {@code api} (REST).
+ * planner, its strategy and the plan history), {@code leader} (which replica plans: a lease in
+ * PostgreSQL), {@code api} (REST).
  */
 @SpringBootApplication
 public class AllocatorServiceApplication {

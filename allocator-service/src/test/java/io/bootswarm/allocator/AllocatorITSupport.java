@@ -6,6 +6,10 @@ import io.bootswarm.infra.kafka.KafkaUser;
 import io.bootswarm.infra.Infra;
 import io.bootswarm.allocator.plan.Planner;
 import io.bootswarm.allocator.reports.ReportStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.context.ApplicationContext;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -62,6 +66,25 @@ public abstract class AllocatorITSupport {
 
     @Autowired
     protected Planner planner;
+
+    @Autowired
+    private ApplicationContext context;
+
+    /** Reports are read from the latest offset: nothing sent before the listener has its partitions counts. */
+    @BeforeEach
+    void listening() {
+        awaitListening(context);
+    }
+
+    /** Waits until the swarm-report listener of {@code context} has been assigned its partitions. */
+    public static void awaitListening(ApplicationContext context) {
+        MessageListenerContainer container = context.getBean(KafkaListenerEndpointRegistry.class)
+                .getListenerContainer("allocator-swarm-reports");
+        await("swarm-report partitions assigned").atMost(Duration.ofSeconds(30)).until(() -> {
+            var assigned = container.getAssignedPartitions();
+            return assigned != null && !assigned.isEmpty();
+        });
+    }
 
     @Autowired
     protected ReportStore reports;

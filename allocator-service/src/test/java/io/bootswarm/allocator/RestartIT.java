@@ -69,6 +69,7 @@ class RestartIT {
         ConfigurableApplicationContext c = AllocatorServiceApplication.builder()
                 .run(p.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
         CloseContextsAtSessionEnd.register(c);
+        AllocatorITSupport.awaitListening(c);
         return c;
     }
 
@@ -82,7 +83,7 @@ class RestartIT {
 
     @Test
     void aRestartedInstancePicksUpTheLastPlanAndStrategyAndResumesOnceReportsArrive() throws Exception {
-        // the new consumer group reads the topic from the start: let earlier test classes' reports (2 s) expire
+        // let earlier test classes' reports (2 s) expire, so that nothing is live when this instance starts
         await("earlier reports expired").atMost(WAIT)
                 .until(() -> Agents.newestSent().plus(REPORT_LIFETIME).isBefore(Instant.now()));
         context = start();

@@ -17,12 +17,19 @@ public record PlanHistory(int page, int size, long total, List<Entry> plans) {
                         @Schema(nullable = true, description = "M, seconds; absent when unbounded")
                         Double maxRemainingSeconds,
                         double gap, int iterations, double residual, double solveMillis, int hosts, int swarms,
-                        double remainingBytes, double peerUploadRate) {
+                        double remainingBytes, double peerUploadRate,
+                        @Schema(nullable = true, description = "the allocator instance that made it (absent for "
+                                + "plans made before leader election)")
+                        String leader,
+                        @Schema(description = "the leadership epoch it was made in: a higher one means a later "
+                                + "leader (0: no election)")
+                        long epoch) {
 
         static Entry of(PlanSummary s) {
             return new Entry(s.planId(), s.at(), s.strategy(), s.level(), s.seedUpload(), s.validUntil(),
                     PlanView.finite(s.maxRemainingSeconds()), s.gap(), s.iterations(), s.residual(),
-                    s.solveNanos() / 1e6, s.hosts(), s.swarmCount(), s.remainingBytes(), s.peerUpload());
+                    s.solveNanos() / 1e6, s.hosts(), s.swarmCount(), s.remainingBytes(), s.peerUpload(), s.leader(),
+                    s.epoch());
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.allocator.plan;
 
 import io.bootswarm.common.jpa.AssignedIdEntity;
+import io.bootswarm.allocator.leader.Term;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
@@ -38,11 +39,17 @@ class PlanEntity extends AssignedIdEntity<UUID> {
     /** The per-swarm lines as JSON (see {@link PlanStore}). */
     @Column(nullable = false)
     private String swarms;
+    /** The instance that made it (null before leader election existed). */
+    private String leader;
+    /** The leadership epoch it was made in (0: no election). */
+    private long epoch;
 
     protected PlanEntity() {
     }
 
-    PlanEntity(PlanRecord r, String swarmsJson) {
+    PlanEntity(PlanRecord r, String swarmsJson, Term term) {
+        this.leader = term.holder();
+        this.epoch = term.epoch();
         this.id = r.planId();
         this.createdAt = r.at();
         this.strategy = r.strategy().name();
@@ -73,6 +80,6 @@ class PlanEntity extends AssignedIdEntity<UUID> {
 
     PlanSummary summary() {
         return new PlanSummary(id, createdAt, strategy, level, seedUpload, validUntil, maxRemainingSeconds, lowerBound,
-                gap, iterations, residual, solveNanos, hosts, swarmCount, remainingBytes, peerUpload);
+                gap, iterations, residual, solveNanos, hosts, swarmCount, remainingBytes, peerUpload, leader, epoch);
     }
 }

@@ -16,7 +16,8 @@ interface PlanRepository extends JpaRepository<PlanEntity, UUID> {
 
     String SUMMARY = "select new io.bootswarm.allocator.plan.PlanSummary(p.id, p.createdAt, p.strategy, p.level, "
             + "p.seedUpload, p.validUntil, p.maxRemainingSeconds, p.lowerBound, p.gap, p.iterations, p.residual, "
-            + "p.solveNanos, p.hosts, p.swarmCount, p.remainingBytes, p.peerUpload) from PlanEntity p ";
+            + "p.solveNanos, p.hosts, p.swarmCount, p.remainingBytes, p.peerUpload, p.leader, p.epoch) "
+            + "from PlanEntity p ";
 
     @Query(SUMMARY + "order by p.createdAt desc, p.id")
     List<PlanSummary> summaries(Pageable page);

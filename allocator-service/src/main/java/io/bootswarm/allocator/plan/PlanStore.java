@@ -2,6 +2,9 @@ package io.bootswarm.allocator.plan;
 
 import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.AllocatorProperties;
+import io.bootswarm.allocator.leader.Leadership;
+import io.bootswarm.allocator.leader.LeadershipLostException;
+import io.bootswarm.allocator.leader.Term;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.common.events.AllocationPlan;
 import io.bootswarm.common.events.Topics;
@@ -21,7 +24,8 @@ import java.util.UUID;
 /**
  * The plan history in PostgreSQL (schema {@code allocator}): each plan with its inputs, written in
  * one transaction with its {@link AllocationPlan} event (the outbox sends it after commit), so a
- * plan is published if and only if it is stored. Pruned by age and count.
+ * plan is published if and only if it is stored, and both only while this instance holds the planner
+ * lease. Pruned by age and count.
  */
 @Component
 public class PlanStore {
@@ -36,9 +40,11 @@ public class PlanStore {
     private final Outbox outbox;
     private final AllocatorProperties properties;
     private final Clock clock;
+    private final Leadership leadership;
 
     PlanStore(PlanRepository plans, SettingRepository settings, Outbox outbox, AllocatorProperties properties,
-              Clock clock) {
+              Clock clock, Leadership leadership) {
+        this.leadership = leadership;
         this.plans = plans;
         this.settings = settings;
         this.outbox = outbox;
@@ -46,10 +52,16 @@ public class PlanStore {
         this.clock = clock;
     }
 
-    /** Stores a plan and queues its event. */
+    /**
+     * Stores a plan and queues its event, if {@code term} still holds the planner lease when the
+     * transaction commits ({@link Leadership#fence}).
+     *
+     * @throws LeadershipLostException when this instance was deposed: nothing is stored or published
+     */
     @Transactional
-    void publish(PlanRecord plan) {
-        plans.save(new PlanEntity(plan, JSON.writeValueAsString(plan.swarms())));
+    void publish(PlanRecord plan, Term term) {
+        leadership.fence(term);
+        plans.save(new PlanEntity(plan, JSON.writeValueAsString(plan.swarms()), term));
         outbox.publish(Topics.ALLOCATION_PLANS, event(plan));
     }
 
@@ -67,6 +79,12 @@ public class PlanStore {
     @Transactional(readOnly = true)
     Optional<PlanRecord> latest() {
         return plans.findFirstByOrderByCreatedAtDescIdAsc().map(this::record);
+    }
+
+    /** The id of the newest stored plan: what a standby checks before reading the whole plan. */
+    @Transactional(readOnly = true)
+    Optional<UUID> latestId() {
+        return plans.summaries(PageRequest.of(0, 1)).stream().findFirst().map(PlanSummary::planId);
     }
 
     @Transactional(readOnly = true)

@@ -3,6 +3,9 @@ package io.bootswarm.allocator.plan;
 import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
 import io.bootswarm.allocator.AllocatorProperties;
+import io.bootswarm.allocator.leader.Leadership;
+import io.bootswarm.allocator.leader.LeadershipLostException;
+import io.bootswarm.allocator.leader.Term;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.allocator.reports.ProblemBuilder;
 import io.bootswarm.allocator.reports.ReportStore;
@@ -39,6 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * last plan is the current one (for the API) and the warm start of the next solve, which happens
  * as soon as reports arrive again. Solutions are made on one thread, so solves never overlap; a
  * strategy change makes a plan at once.
+ *
+ * <p>With several replicas only the elected one plans ({@link Leadership}); the others are hot
+ * standbys: every period they follow the newest stored plan and strategy (their report stores fill from
+ * Kafka as the leader's does), and when elected they plan at once, warm-started from the deposed leader's
+ * last plan. A plan whose publishing finds the lease lost is dropped.
  */
 @Component
 public class Planner implements SmartLifecycle {
@@ -58,8 +66,13 @@ public class Planner implements SmartLifecycle {
     private volatile boolean idle = true;
     private volatile boolean failing;
     private final AtomicLong rounds = new AtomicLong();
+    private final Leadership leadership;
+    /** Whether the last round found this instance leading; touched by the planning thread only. */
+    private boolean leading;
 
-    Planner(ReportStore reports, PlanStore store, AllocatorProperties properties, Clock clock, MeterRegistry meters) {
+    Planner(ReportStore reports, PlanStore store, AllocatorProperties properties, Clock clock, MeterRegistry meters,
+            Leadership leadership) {
+        this.leadership = leadership;
         this.reports = reports;
         this.store = store;
         this.properties = properties;
@@ -76,6 +89,7 @@ public class Planner implements SmartLifecycle {
         Gauge.builder("bootswarm.allocator.plan.age.seconds", this, p -> p.current == null ? Double.NaN
                         : Duration.between(p.current.at(), p.clock.instant()).toMillis() / 1000.0)
                 .description("age of the current plan").register(meters);
+        leadership.whenElected(this::planSoon);
     }
 
     @Override
@@ -130,6 +144,10 @@ public class Planner implements SmartLifecycle {
         if (before != next) {
             log.info("strategy {} -> {}", before, next);
         }
+        planSoon();
+    }
+
+    private synchronized void planSoon() {
         if (thread != null) {
             thread.execute(this::planSafely);
         }
@@ -160,8 +178,22 @@ public class Planner implements SmartLifecycle {
         return rounds.get();
     }
 
-    /** One period: aggregate, solve, store and publish. Empty when no host reported. */
+    /** One period: aggregate, solve, store and publish. Empty when no host reported, or on a standby. */
     Optional<PlanRecord> plan() {
+        Optional<Term> term = leadership.current();
+        if (term.isEmpty()) {
+            if (leading) {
+                log.info("standing by: another instance plans");
+                leading = false;
+            }
+            follow();
+            return Optional.empty();
+        }
+        if (!leading) {
+            follow();
+            leading = true;
+        }
+        store.strategy().ifPresent(s -> strategy = s);
         List<SwarmReport> live = reports.live();
         Strategy s = strategy;
         Inputs inputs = ProblemBuilder.build(live, s == Strategy.ISO ? Inputs.Level.IMAGE : Inputs.Level.GROUP,
@@ -179,7 +211,13 @@ public class Planner implements SmartLifecycle {
                 .description("time to solve one period's problem").register(meters));
         Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
         PlanRecord record = PlanRecord.of(UUID.randomUUID(), at, at.plus(properties.planValidity()), inputs, plan);
-        store.publish(record);
+        try {
+            store.publish(record, term.get());
+        } catch (LeadershipLostException e) {
+            log.warn("plan {} dropped: {}", record.planId(), e.getMessage());
+            leading = false;
+            return Optional.empty();
+        }
         current = record;
         warm = plan;
         Counter.builder("bootswarm.allocator.plans.published").tag("strategy", s.name())
@@ -192,6 +230,18 @@ public class Planner implements SmartLifecycle {
         log.debug("plan {}: {}", record.planId(), plan);
         store.prune();
         return Optional.of(record);
+    }
+
+    /** Takes the newest stored plan (another instance's) as the current one and the next warm start. */
+    private void follow() {
+        Optional<UUID> latest = store.latestId();
+        if (latest.isPresent() && (current == null || !current.planId().equals(latest.get()))) {
+            store.latest().ifPresent(p -> {
+                current = p;
+                warm = warmStartOf(p);
+            });
+        }
+        store.strategy().ifPresent(s -> strategy = s);
     }
 
     private static AllocationSolution warmStartOf(PlanRecord record) {

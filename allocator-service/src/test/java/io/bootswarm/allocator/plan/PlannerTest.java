@@ -5,6 +5,7 @@ import io.bootswarm.allocation.AllocationSolution;
 import io.bootswarm.allocation.Strategy;
 import io.bootswarm.testing.ManualClock;
 import io.bootswarm.allocator.TestProperties;
+import io.bootswarm.allocator.leader.Leadership;
 import io.bootswarm.allocator.reports.Inputs;
 import io.bootswarm.allocator.reports.ReportStore;
 import io.bootswarm.common.events.AllocationPlan;
@@ -19,10 +20,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
@@ -46,7 +50,7 @@ class PlannerTest {
     }
 
     private Planner planner(Strategy configured) {
-        planner = new Planner(reports, store, TestProperties.of(configured), clock, meters);
+        planner = new Planner(reports, store, TestProperties.of(configured), clock, meters, Leadership.alone("test"));
         return planner;
     }
 
@@ -93,7 +97,7 @@ class PlannerTest {
         planner(Strategy.CROSS_OPT);
         assertThat(planner.plan()).isEmpty();
         assertThat(planner.plan()).isEmpty();
-        verify(store, never()).publish(any());
+        verify(store, never()).publish(any(), any());
         assertThat(planner.current()).isEmpty();
     }
 
@@ -104,7 +108,7 @@ class PlannerTest {
 
         PlanRecord plan = planner.plan().orElseThrow();
 
-        verify(store).publish(plan);
+        verify(store).publish(eq(plan), any());
         verify(store).prune();
         assertThat(planner.current()).contains(plan);
         assertThat(plan.strategy()).isEqualTo(Strategy.CROSS_OPT);
@@ -186,7 +190,12 @@ class PlannerTest {
 
     @Test
     void aStrategyKeptInTheStoreWinsOverTheConfiguredOneAndASwitchIsPersisted() {
-        when(store.strategy()).thenReturn(Optional.of(Strategy.CROSS_EQU));
+        AtomicReference<Strategy> kept = new AtomicReference<>(Strategy.CROSS_EQU);
+        when(store.strategy()).thenAnswer(i -> Optional.of(kept.get()));
+        doAnswer(i -> {
+            kept.set(i.getArgument(0));
+            return null;
+        }).when(store).setStrategy(any());
         when(store.latest()).thenReturn(Optional.empty());
         planner(Strategy.CROSS_OPT).start();
         assertThat(planner.strategy()).isEqualTo(Strategy.CROSS_EQU);
@@ -197,6 +206,6 @@ class PlannerTest {
         report(2);
         PlanRecord plan = planner.plan().orElseThrow();
         assertThat(plan.strategy()).isEqualTo(Strategy.EXACT);
-        verify(store, times(1)).publish(any());
+        verify(store, times(1)).publish(any(), any());
     }
 }
