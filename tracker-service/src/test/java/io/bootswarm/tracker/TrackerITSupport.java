@@ -137,6 +137,32 @@ public abstract class TrackerITSupport {
         }
     }
 
+    /**
+     * Starts a second tracker replica next to the test's context: the same database, Kafka, settings and
+     * peer-token key, its own port. The caller closes it.
+     */
+    protected static org.springframework.context.ConfigurableApplicationContext startReplica() {
+        Map<String, Object> properties = new java.util.HashMap<>();
+        for (String p : TrackerITSupport.class.getAnnotation(SpringBootTest.class).properties()) {
+            int eq = p.indexOf('=');
+            properties.put(p.substring(0, eq), p.substring(eq + 1));
+        }
+        properties.putAll(INFRA.springProperties(DATABASE, KafkaUser.TRACKER));
+        properties.putAll(INFRA.clientProperties("tracker", Set.of("viewer"), null));
+        properties.put("bootswarm.tracker.peer-token.key-file", PEER_TOKEN_KEY.toString());
+        properties.put("server.port", "0");
+        return new org.springframework.boot.builder.SpringApplicationBuilder(TrackerServiceApplication.class)
+                .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+                        .toArray(String[]::new));
+    }
+
+    /** A client of {@code replica} (from {@link #startReplica()}) that sends the tokens {@link #tokenFor} picks. */
+    protected static TestHttp httpOf(org.springframework.context.ConfigurableApplicationContext replica) {
+        int replicaPort = replica.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        return new TestHttp(() -> replicaPort, (request, body) -> authorized(HttpRequest.newBuilder(request,
+                (n, v) -> true), request.method(), request.uri().getPath(), body));
+    }
+
     /** seed-service heartbeats; tests may run longer than the seed TTL. */
     @BeforeEach
     void registerStandInSeed() {
