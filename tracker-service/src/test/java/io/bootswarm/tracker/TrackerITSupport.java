@@ -48,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         "resilience4j.circuitbreaker.instances.seed-service.minimum-number-of-calls=1000",
         "resilience4j.circuitbreaker.instances.seed-service.sliding-window-size=1000",
         "bootswarm.tracker.announce.trusted-networks=127.0.0.0/8,::1/128",
+        // every context of the test JVM shares one Kafka: tests that mean to run replicas turn this on
+        "bootswarm.tracker.replica.enabled=false",
 })
 public abstract class TrackerITSupport {
 
@@ -139,9 +141,9 @@ public abstract class TrackerITSupport {
 
     /**
      * Starts a second tracker replica next to the test's context: the same database, Kafka, settings and
-     * peer-token key, its own port. The caller closes it.
+     * peer-token key, its own port, and {@code overrides} ({@code name=value}). The caller closes it.
      */
-    protected static org.springframework.context.ConfigurableApplicationContext startReplica() {
+    protected static org.springframework.context.ConfigurableApplicationContext startReplica(String... overrides) {
         Map<String, Object> properties = new java.util.HashMap<>();
         for (String p : TrackerITSupport.class.getAnnotation(SpringBootTest.class).properties()) {
             int eq = p.indexOf('=');
@@ -151,6 +153,10 @@ public abstract class TrackerITSupport {
         properties.putAll(INFRA.clientProperties("tracker", Set.of("viewer"), null));
         properties.put("bootswarm.tracker.peer-token.key-file", PEER_TOKEN_KEY.toString());
         properties.put("server.port", "0");
+        for (String p : overrides) {
+            int eq = p.indexOf('=');
+            properties.put(p.substring(0, eq), p.substring(eq + 1));
+        }
         return new org.springframework.boot.builder.SpringApplicationBuilder(TrackerServiceApplication.class)
                 .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
                         .toArray(String[]::new));

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.context.TestPropertySource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import static org.awaitility.Awaitility.await;
  * in B's answer) is printed over {@code -Dreplica.samples} announces (100); only that every announce becomes
  * visible is asserted: timings are a measurement, not a test.
  */
+@TestPropertySource(properties = "bootswarm.tracker.replica.enabled=true")
 class ReplicatedSwarmIT extends TrackerITSupport {
 
     private static ConfigurableApplicationContext replicaB;
@@ -31,7 +33,7 @@ class ReplicatedSwarmIT extends TrackerITSupport {
 
     @BeforeAll
     static void startB() {
-        replicaB = startReplica();
+        replicaB = startReplica("bootswarm.tracker.replica.enabled=true");
         b = httpOf(replicaB);
     }
 
@@ -73,16 +75,13 @@ class ReplicatedSwarmIT extends TrackerITSupport {
                 assertThat(peersSeenBy(http, swarm, randomHex())).doesNotContain(viaA).contains(viaB));
     }
 
+    /** seed-it registers with A only (before every test): B knows it from A, and from nothing else. */
     @Test
     void aSeedRegisteredWithOneReplicaIsInTheAnswersOfTheOther() {
-        String seed = "seed-" + randomHex().substring(0, 8);
-        Response r = post("/api/v1/seeds", """
-                {"id": "%s", "peerHost": "127.0.0.3", "peerPort": 16999, "apiUrl": "%s"}""".formatted(seed, SEED.url()));
-        assertThat(r.status()).isEqualTo(204);
         String swarm = randomHex();
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(peersSeenBy(b, swarm, randomHex())).contains(seed));
+                assertThat(peersSeenBy(b, swarm, randomHex())).contains("seed-it"));
     }
 
     @Test
