@@ -2,6 +2,7 @@ package io.bootswarm.tracker.replica;
 
 import io.bootswarm.common.events.Topics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
@@ -12,20 +13,24 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Publishes this replica's changes to the shared swarm view ({@link Topics#SWARM_PEERS}), each marked with
- * the replica's {@link #origin()} so that {@link ReplicaFeed} skips its own. Sends are asynchronous and never
- * block an announce: a change the broker does not take is counted
- * ({@code bootswarm.tracker.replica.published{outcome=failed}}) and lost to the other replicas until the
- * peer's next announce (announces repeat every announce interval, so the view heals by itself). Off when
+ * the replica's {@link #origin()} so that {@link ReplicaFeed} skips its own. An announce only hands its change
+ * to a queue, latest value per key (so a burst of re-announces of one peer is one record), and one thread sends
+ * the queue to Kafka: an announce never waits for the broker, even while it is away. A change the broker does
+ * not take, or that finds the queue full ({@code bootswarm.tracker.replica.max-pending} keys), is counted
+ * ({@code bootswarm.tracker.replica.published{outcome=failed|dropped}}) and lost to the other replicas until
+ * the peer's next announce (announces repeat every announce interval, so the view heals by itself). Off when
  * {@code bootswarm.tracker.replica.enabled=false}.
  */
 @Component
 @EnableConfigurationProperties(ReplicaProperties.class)
-public class ReplicaLog implements ReplicaPublisher {
+public class ReplicaLog implements ReplicaPublisher, AutoCloseable {
 
     /** The record header that names the replica that wrote it. */
     static final String ORIGIN = "bootswarm-origin";
@@ -34,19 +39,32 @@ public class ReplicaLog implements ReplicaPublisher {
 
     private final KafkaTemplate<String, String> kafka;
     private final boolean enabled;
+    private final int maxPending;
     private final String origin = UUID.randomUUID().toString();
     private final byte[] originBytes = origin.getBytes(StandardCharsets.UTF_8);
     private final Counter sent;
     private final Counter failed;
+    private final Counter dropped;
     private final AtomicBoolean failing = new AtomicBoolean();
+    private LinkedHashMap<String, @Nullable String> pending = new LinkedHashMap<>();
+    private boolean running = true;
+    private final @Nullable Thread sender;
 
     ReplicaLog(KafkaTemplate<String, String> kafka, ReplicaProperties properties, MeterRegistry meters) {
         this.kafka = kafka;
         this.enabled = properties.enabled();
-        this.sent = Counter.builder("bootswarm.tracker.replica.published").tag("outcome", "sent")
-                .description("changes of the swarm view sent to the other tracker replicas").register(meters);
-        this.failed = Counter.builder("bootswarm.tracker.replica.published").tag("outcome", "failed")
-                .description("changes of the swarm view sent to the other tracker replicas").register(meters);
+        this.maxPending = properties.maxPending();
+        this.sent = counter(meters, "sent");
+        this.failed = counter(meters, "failed");
+        this.dropped = counter(meters, "dropped");
+        Gauge.builder("bootswarm.tracker.replica.pending", this, ReplicaLog::pendingCount)
+                .description("changes of the swarm view waiting to be sent").register(meters);
+        this.sender = enabled ? Thread.ofVirtual().name("replica-log").start(this::run) : null;
+    }
+
+    private static Counter counter(MeterRegistry meters, String outcome) {
+        return Counter.builder("bootswarm.tracker.replica.published").tag("outcome", outcome)
+                .description("changes of the swarm view for the other tracker replicas, by outcome").register(meters);
     }
 
     /** This replica's id, random per start. */
@@ -56,18 +74,52 @@ public class ReplicaLog implements ReplicaPublisher {
 
     @Override
     public void put(String key, String value) {
-        send(key, value);
+        enqueue(key, value);
     }
 
     @Override
     public void remove(String key) {
-        send(key, null);
+        enqueue(key, null);
+    }
+
+    private synchronized int pendingCount() {
+        return pending.size();
+    }
+
+    private synchronized void enqueue(String key, @Nullable String value) {
+        if (!enabled || !running) {
+            return;
+        }
+        if (pending.size() >= maxPending && !pending.containsKey(key)) {
+            dropped.increment();
+            return;
+        }
+        pending.put(key, value);
+        notifyAll();
+    }
+
+    private void run() {
+        while (true) {
+            Map<String, @Nullable String> batch;
+            synchronized (this) {
+                while (running && pending.isEmpty()) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (pending.isEmpty()) {
+                    return;
+                }
+                batch = pending;
+                pending = new LinkedHashMap<>();
+            }
+            batch.forEach(this::send);
+        }
     }
 
     private void send(String key, @Nullable String value) {
-        if (!enabled) {
-            return;
-        }
         ProducerRecord<String, String> record = new ProducerRecord<>(Topics.SWARM_PEERS, key, value);
         record.headers().add(ORIGIN, originBytes);
         try {
@@ -91,6 +143,18 @@ public class ReplicaLog implements ReplicaPublisher {
         if (failing.compareAndSet(false, true)) {
             log.warn("swarm view changes do not reach the other tracker replicas (they catch up on the next "
                     + "announces): {}", e.toString());
+        }
+    }
+
+    /** Sends what is queued (each send waits at most the producer's {@code max.block.ms}) and stops. */
+    @Override
+    public void close() throws InterruptedException {
+        synchronized (this) {
+            running = false;
+            notifyAll();
+        }
+        if (sender != null) {
+            sender.join(10_000);
         }
     }
 }
