@@ -54,9 +54,14 @@ class TwoReplicasLaunchIT extends TrackerITSupport {
         }
     }
 
+    /** B learns of seed-it from its own registration: this test leaves the shared swarm view off. */
     @BeforeEach
-    void kafka() {
+    void kafkaAndSeedOfB() {
         kafka = new KafkaProbe(INFRA.kafka());
+        Response r = b.postJson("/api/v1/seeds", """
+                {"id": "seed-it", "peerHost": "127.0.0.1", "peerPort": %d, "apiUrl": "%s"}"""
+                .formatted(SEED_PEER_PORT, SEED.url()));
+        assertThat(r.status()).isEqualTo(204);
     }
 
     @AfterEach
