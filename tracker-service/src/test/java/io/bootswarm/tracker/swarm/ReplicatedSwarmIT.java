@@ -75,6 +75,25 @@ class ReplicatedSwarmIT extends TrackerITSupport {
                 assertThat(peersSeenBy(http, swarm, randomHex())).doesNotContain(viaA).contains(viaB));
     }
 
+    /** A replica started after an announce (a restart, a scale-up) reads it from the topic: no re-announce needed. */
+    @Test
+    void aReplicaStartedLaterKnowsThePeersAnnouncedBefore() {
+        String swarm = randomHex();
+        String early = randomHex();
+        assertThat(announce(http, swarm, early, "10.3.0.1", 7001, "started").status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> peersSeenBy(b, swarm, randomHex()).contains(early));
+
+        long start = System.nanoTime();
+        try (ConfigurableApplicationContext c = startReplica("bootswarm.tracker.replica.enabled=true")) {
+            long started = System.nanoTime();
+            TestHttp viaC = httpOf(c);
+            await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                    .until(() -> peersSeenBy(viaC, swarm, randomHex()).contains(early));
+            System.out.printf("a replica started late: context up in %d ms, then the earlier peer visible after %d ms%n",
+                    (started - start) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
     /** seed-it registers with A only (before every test): B knows it from A, and from nothing else. */
     @Test
     void aSeedRegisteredWithOneReplicaIsInTheAnswersOfTheOther() {
