@@ -82,8 +82,8 @@ public class SeedRegistry implements ReplicaSink {
         if (!isLive(seed, clock.instant())) {
             return;
         }
-        Seed before = seeds.merge(id, seed, (old, now) -> old.lastSeen().isBefore(now.lastSeen()) ? now : old);
-        if (before == seed) {
+        Seed kept = seeds.merge(id, seed, (old, now) -> old.lastSeen().isBefore(now.lastSeen()) ? now : old);
+        if (kept == seed) {
             log.debug("seed {} registered with another tracker replica: peer {}:{}", id, r.peerHost(), r.peerPort());
         }
     }
