@@ -22,9 +22,10 @@ import java.util.regex.Pattern;
  * ({@code POST /api/v1/announce}, a bearer token verified on each request) re-announcing peer ids drawn from
  * {@code peers} (10,000 hosts by default) in the swarm of a real image, and opentracker's {@code GET /announce}
  * with the same peer ids. First opentracker and the lone replica in alternating rounds; then the second replica
- * starts (it reads the first one's recent announces) and the rounds alternate between opentracker and both
- * replicas, each driven by its own {@code wrk} with half the connections (as a Kubernetes Service would spread
- * them); the figure is their sum. Both replicas run in this JVM on the same two cores as Kafka, PostgreSQL and
+ * starts (it reads the first one's recent announces) and the rounds alternate between opentracker, all the load
+ * on the first replica (the second applying its announces), and both replicas, each driven by its own
+ * {@code wrk} with half the connections (as a Kubernetes Service would spread them; the figure is their sum).
+ * Three warm-up rounds for the JIT precede each phase. Both replicas run in this JVM on the same two cores as Kafka, PostgreSQL and
  * the load generator: the two-replica figure shows the cost of sharing the view, not a gain from scaling out.
  * Not a test: the build never runs it.
  *
@@ -66,7 +67,9 @@ final class ReplicatedAnnounceBenchmark {
             String a = fleet.trackerUrl();
 
             Map<String, List<Double>> rps = new LinkedHashMap<>();
-            wrk(a, json, seconds, connections);
+            for (int w = 0; w < 3; w++) {
+                wrk(a, json, seconds, connections);
+            }
             for (int r = 0; r < rounds; r++) {
                 rps.computeIfAbsent("opentracker (with 1 replica phase)", k -> new ArrayList<>())
                         .add(wrk(ot, otScript, seconds, connections));
@@ -74,10 +77,14 @@ final class ReplicatedAnnounceBenchmark {
             }
             ConfigurableApplicationContext replicaB = fleet.startTrackerReplica("tracker-service-2");
             String b = "http://127.0.0.1:" + ((WebServerApplicationContext) replicaB).getWebServer().getPort();
-            both(a, b, json, seconds, connections);
+            for (int w = 0; w < 3; w++) {
+                both(a, b, json, seconds, connections);
+            }
             for (int r = 0; r < rounds; r++) {
                 rps.computeIfAbsent("opentracker (with 2 replicas phase)", k -> new ArrayList<>())
                         .add(wrk(ot, otScript, seconds, connections));
+                rps.computeIfAbsent("tracker, 2 replicas, all load on one", k -> new ArrayList<>())
+                        .add(wrk(a, json, seconds, connections));
                 rps.computeIfAbsent("tracker, 2 replicas (sum)", k -> new ArrayList<>())
                         .add(both(a, b, json, seconds, connections));
             }
