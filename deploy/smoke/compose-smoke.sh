@@ -21,7 +21,7 @@
 # agent's volume) from the agent's NBD port published on the host's loopback, SHA-256 equal to the
 # original; plain nbd:// and TLS without the deployment's CA refused; agent-2 got pieces from agent-1
 # (its per-source counters); Kafka (SASL/SCRAM and ACLs, deploy/compose/kafka-acls.txt): the one-shot
-# kafka-setup succeeded, the broker holds the 29 ACLs, an anonymous client and node-agent with a wrong
+# kafka-setup succeeded, the broker holds the 32 ACLs, an anonymous client and node-agent with a wrong
 # password are refused, node-agent with agent-1's password sees only its four topics and may not write
 # the allocation plans (TopicAuthorizationException); after `down` and `up` the catalog, the launches and both agents'
 # verified pieces are still there (nothing fetched again), new tokens are issued with the kept
@@ -239,7 +239,7 @@ kafka_checks() {
   # as the admin: the topics of deploy/compose/kafka-acls.txt and its 29 ACLs
   out=$(kafka_client "$("${compose[@]}" exec -T kafka cat /run/bootswarm/kafka/admin.properties)" \
     "$(kafka_tool kafka-acls --command-config /tmp/client.properties --list)") || fail "kafka-acls --list as admin: $out"
-  [ "$(grep -c 'principal=User:' <<<"$out")" = 29 ] || fail "the broker has $(grep -c 'principal=User:' <<<"$out") ACLs, not the 29 of kafka-acls.txt: $out"
+  [ "$(grep -c 'principal=User:' <<<"$out")" = 32 ] || fail "the broker has $(grep -c 'principal=User:' <<<"$out") ACLs, not the 32 of kafka-acls.txt: $out"
   # anonymous (no SASL): nothing
   if out=$(kafka_client "$(printf '%s\n' security.protocol=PLAINTEXT default.api.timeout.ms=8000 request.timeout.ms=4000)" \
       "$(kafka_tool kafka-topics --command-config /tmp/client.properties --list)"); then

@@ -212,6 +212,18 @@ public final class LocalFleet implements AutoCloseable {
     }
 
     /** {@code own} plus the database and Kafka, where the service logs in as {@code kafkaUser}. */
+    /**
+     * Starts one more tracker-service replica beside the first: the same database, Kafka, peer-token key and
+     * settings, a port of its own; closed with the fleet. Agents and seeds keep calling the first.
+     */
+    public ConfigurableApplicationContext startTrackerReplica(String clientId) {
+        Map<String, Object> p = new LinkedHashMap<>(Map.of("server.port", 0, "bootswarm.tracker.peer-token.key-file",
+                options.workDirectory().resolve("tracker/peer-token-key.pem").toString()));
+        p.putAll(options.trackerProperties());
+        return run(TrackerServiceApplication.builder(), databaseProperties(serviceClient(clientId, "viewer", p),
+                KafkaUser.TRACKER));
+    }
+
     private Map<String, Object> databaseProperties(Map<String, Object> own, KafkaUser kafkaUser) {
         Map<String, Object> p = new LinkedHashMap<>(own);
         p.put("spring.datasource.url", postgres.jdbcUrl("bootswarm"));

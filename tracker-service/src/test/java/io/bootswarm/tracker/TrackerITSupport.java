@@ -48,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         "resilience4j.circuitbreaker.instances.seed-service.minimum-number-of-calls=1000",
         "resilience4j.circuitbreaker.instances.seed-service.sliding-window-size=1000",
         "bootswarm.tracker.announce.trusted-networks=127.0.0.0/8,::1/128",
+        // every context of the test JVM shares one Kafka: tests that mean to run replicas turn this on
+        "bootswarm.tracker.replica.enabled=false",
 })
 public abstract class TrackerITSupport {
 
@@ -135,6 +137,36 @@ public abstract class TrackerITSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Starts a second tracker replica next to the test's context: the same database, Kafka, settings and
+     * peer-token key, its own port, and {@code overrides} ({@code name=value}). The caller closes it.
+     */
+    protected static org.springframework.context.ConfigurableApplicationContext startReplica(String... overrides) {
+        Map<String, Object> properties = new java.util.HashMap<>();
+        for (String p : TrackerITSupport.class.getAnnotation(SpringBootTest.class).properties()) {
+            int eq = p.indexOf('=');
+            properties.put(p.substring(0, eq), p.substring(eq + 1));
+        }
+        properties.putAll(INFRA.springProperties(DATABASE, KafkaUser.TRACKER));
+        properties.putAll(INFRA.clientProperties("tracker", Set.of("viewer"), null));
+        properties.put("bootswarm.tracker.peer-token.key-file", PEER_TOKEN_KEY.toString());
+        properties.put("server.port", "0");
+        for (String p : overrides) {
+            int eq = p.indexOf('=');
+            properties.put(p.substring(0, eq), p.substring(eq + 1));
+        }
+        return new org.springframework.boot.builder.SpringApplicationBuilder(TrackerServiceApplication.class)
+                .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+                        .toArray(String[]::new));
+    }
+
+    /** A client of {@code replica} (from {@link #startReplica()}) that sends the tokens {@link #tokenFor} picks. */
+    protected static TestHttp httpOf(org.springframework.context.ConfigurableApplicationContext replica) {
+        int replicaPort = replica.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+        return new TestHttp(() -> replicaPort, (request, body) -> authorized(HttpRequest.newBuilder(request,
+                (n, v) -> true), request.method(), request.uri().getPath(), body));
     }
 
     /** seed-service heartbeats; tests may run longer than the seed TTL. */

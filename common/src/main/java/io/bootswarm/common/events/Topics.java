@@ -33,6 +33,14 @@ public final class Topics {
      */
     public static final String ALLOCATION_PLANS = "bootswarm.allocation-plans.v1";
 
+    /**
+     * Tracker replicas' shared swarm view: each accepted announce (and seed registration) as the peer's latest
+     * entry, keyed {@code peer/<swarm>/<peer id>} or {@code seed/<id>}; a stopped peer is a tombstone.
+     * Compacted, and records older than an hour deleted (a live peer re-announces
+     * long before). Producers and consumers: every tracker-service replica.
+     */
+    public static final String SWARM_PEERS = "bootswarm.swarm-peers.v1";
+
     private Topics() {
     }
 }

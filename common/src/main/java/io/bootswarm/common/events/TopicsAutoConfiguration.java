@@ -45,6 +45,9 @@ public class TopicsAutoConfiguration {
                 topic(Topics.LAUNCH_STATUS, partitions, replicas),
                 topic(Topics.ACCESS_TRACES, partitions, replicas),
                 topic(Topics.SWARM_REPORTS, partitions, replicas),
+                topic(TopicBuilder.name(Topics.SWARM_PEERS).partitions(partitions)
+                        .config(TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete")
+                        .config(TopicConfig.RETENTION_MS_CONFIG, "3600000"), replicas), // one hour
                 // one key, so one partition holds every plan; a plan of many piece groups is large
                 topic(TopicBuilder.name(Topics.ALLOCATION_PLANS).partitions(1)
                         .config(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(PLAN_MAX_BYTES)), replicas));

@@ -25,6 +25,7 @@ public final class KafkaAcls {
     public static final String LAUNCH_STATUS = "bootswarm.launch-status.v1";
     public static final String ACCESS_TRACES = "bootswarm.access-traces.v1";
     public static final String SWARM_REPORTS = "bootswarm.swarm-reports.v1";
+    public static final String SWARM_PEERS = "bootswarm.swarm-peers.v1";
     public static final String ALLOCATION_PLANS = "bootswarm.allocation-plans.v1";
 
     /** Largest allocation plan record (as {@code TopicsAutoConfiguration.PLAN_MAX_BYTES}). */
@@ -54,10 +55,12 @@ public final class KafkaAcls {
             new Topic(LAUNCH_STATUS, -1, Map.of()),
             new Topic(ACCESS_TRACES, -1, Map.of()),
             new Topic(SWARM_REPORTS, -1, Map.of()),
+            new Topic(SWARM_PEERS, -1, Map.of("cleanup.policy", "compact,delete", "retention.ms", "3600000")),
             new Topic(ALLOCATION_PLANS, 1, Map.of("max.message.bytes", String.valueOf(PLAN_MAX_BYTES))));
 
     private static final List<Grant> GRANTS = List.of(
-            new Grant(KafkaUser.TRACKER, List.of(LAUNCH_COMMANDS), List.of(LAUNCH_STATUS), "tracker-service"),
+            new Grant(KafkaUser.TRACKER, List.of(LAUNCH_COMMANDS, SWARM_PEERS), List.of(LAUNCH_STATUS, SWARM_PEERS),
+                    "tracker-service"),
             new Grant(KafkaUser.SEED, List.of(IMAGES), List.of(ALLOCATION_PLANS, SWARM_REPORTS), "seed-service"),
             new Grant(KafkaUser.PROFILE, List.of(), List.of(ACCESS_TRACES), "profile-service"),
             new Grant(KafkaUser.ALLOCATOR, List.of(ALLOCATION_PLANS), List.of(SWARM_REPORTS), "allocator-service"),

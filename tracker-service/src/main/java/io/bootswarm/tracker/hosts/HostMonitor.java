@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Watches host heartbeats: logs each UP/DOWN change once and keeps the
  * {@code bootswarm.tracker.hosts{state=up|down}} gauges current. States themselves are derived
- * on read; this only observes them.
+ * on read; this only observes them. It writes nothing and sends no event, so every tracker replica runs its own:
+ * each logs the changes it sees and its gauges show the whole fleet (aggregate replicas with max, not sum).
  */
 @Component
 class HostMonitor {

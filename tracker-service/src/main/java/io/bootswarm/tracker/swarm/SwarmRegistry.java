@@ -9,7 +9,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.bootswarm.tracker.replica.ReplicaPublisher;
+import io.bootswarm.tracker.replica.ReplicaSink;
+import org.jspecify.annotations.Nullable;
 import org.springframework.scheduling.annotation.Scheduled;
+import tools.jackson.databind.json.JsonMapper;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;
@@ -45,9 +49,22 @@ import java.util.random.RandomGenerator;
  * were last seen (so expired ones are dropped from the front), in an array to draw random peers from,
  * and its complete/incomplete counts per address (so that seeds announcing themselves are left out of
  * the counts without a scan). A swarm's state is guarded by its own lock.
+ *
+ * <p>Tracker replicas share this state: each announce applied here is published ({@link ReplicaPublisher},
+ * keyed {@code peer/<swarm>/<peer id>}, a tombstone for {@code stopped}) and the other replicas' are applied
+ * as they arrive ({@link ReplicaSink}); of an entry and a record of one peer, the one seen last wins. Expiry
+ * stays local: every replica drops a peer twice the announce interval after it was last seen anywhere.
  */
 @Component
-class SwarmRegistry {
+class SwarmRegistry implements ReplicaSink {
+
+    /** The key prefix of peer entries in the shared swarm view. */
+    static final String PEER_PREFIX = "peer/";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** A peer entry as the shared swarm view carries it; {@code seen} in epoch milliseconds. */
+    record PeerRecord(String host, int port, long left, long seen) {
+    }
 
     private record PeerEntry(String peerId, String host, int port, long left, Instant lastSeen, String address) {
     }
@@ -207,10 +224,12 @@ class SwarmRegistry {
     private final MeterRegistry meters;
     private final MultiGauge swarmSizes;
     private final RelatedSwarms related;
+    private final ReplicaPublisher replicas;
 
     SwarmRegistry(SeedRegistry seeds, Clock clock, TrackerProperties properties, MeterRegistry meters,
-                  RelatedSwarms related) {
+                  RelatedSwarms related, ReplicaPublisher replicas) {
         this.related = related;
+        this.replicas = replicas;
         this.seeds = seeds;
         this.clock = clock;
         this.properties = properties;
@@ -251,6 +270,7 @@ class SwarmRegistry {
         int complete = seedAddresses.size();
         int incomplete = 0;
         List<PeerEntry> others = List.of();
+        Instant seen = now;
         while (true) {
             Swarm swarm = stopped ? swarms.get(a.swarm()) : swarms.computeIfAbsent(a.swarm(), id -> new Swarm());
             if (swarm == null) {
@@ -263,7 +283,8 @@ class SwarmRegistry {
                 if (stopped) {
                     swarm.remove(a.peerId());
                 } else {
-                    swarm.put(new PeerEntry(a.peerId(), a.host(), a.port(), a.left(), swarm.seen(now), asker));
+                    seen = swarm.seen(now);
+                    swarm.put(new PeerEntry(a.peerId(), a.host(), a.port(), a.left(), seen, asker));
                 }
                 swarm.expire(horizon);
                 int seedsComplete = 0;
@@ -285,9 +306,12 @@ class SwarmRegistry {
             }
             break;
         }
+        String key = PEER_PREFIX + a.swarm().hex() + '/' + a.peerId();
         if (stopped) {
+            replicas.remove(key);
             answer.clear();
         } else {
+            replicas.put(key, JSON.writeValueAsString(new PeerRecord(a.host(), a.port(), a.left(), seen.toEpochMilli())));
             for (PeerEntry p : others) {
                 answer.add(new SwarmPeer(p.peerId(), p.host(), p.port(), p.left() == 0));
             }
@@ -296,6 +320,54 @@ class SwarmRegistry {
             }
         }
         return new AnnounceResult(properties.announceInterval(), List.copyOf(answer), complete, incomplete);
+    }
+
+    @Override
+    public String prefix() {
+        return PEER_PREFIX;
+    }
+
+    /** Applies another replica's announce of {@code peer/<swarm>/<peer id>}, unless this one has seen the peer since. */
+    @Override
+    public void apply(String key, @Nullable String value, Instant written) {
+        int slash = key.indexOf('/', PEER_PREFIX.length());
+        SwarmId id = SwarmId.parse(key.substring(PEER_PREFIX.length(), slash));
+        String peerId = key.substring(slash + 1);
+        Instant horizon = clock.instant().minus(properties.peerExpiry());
+        if (value == null) {
+            Swarm swarm = swarms.get(id);
+            if (swarm != null) {
+                synchronized (swarm) {
+                    Node node = swarm.byPeer.get(peerId);
+                    if (!swarm.retired && node != null && !node.entry.lastSeen().isAfter(written)) {
+                        swarm.remove(peerId);
+                        if (swarm.byPeer.isEmpty()) {
+                            retire(id, swarm);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        PeerRecord r = JSON.readValue(value, PeerRecord.class);
+        Instant seen = Instant.ofEpochMilli(r.seen());
+        if (!seen.isAfter(horizon)) {
+            return;
+        }
+        while (true) {
+            Swarm swarm = swarms.computeIfAbsent(id, k -> new Swarm());
+            synchronized (swarm) {
+                if (swarm.retired) {
+                    continue;
+                }
+                Node node = swarm.byPeer.get(peerId);
+                if (node == null || node.entry.lastSeen().isBefore(seen)) {
+                    swarm.put(new PeerEntry(peerId, r.host(), r.port(), r.left(), swarm.seen(seen),
+                            address(r.host(), r.port())));
+                }
+                return;
+            }
+        }
     }
 
     /** Takes an empty swarm out of the registry; the caller holds its monitor. */

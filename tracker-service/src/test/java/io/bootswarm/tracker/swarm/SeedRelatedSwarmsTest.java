@@ -48,7 +48,7 @@ class SeedRelatedSwarmsTest {
     private final TrackerProperties properties = new TrackerProperties(Duration.ofSeconds(20), null, null, 0, 0,
             null, null, null, null, 0, 0, null, null, null, null, null);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final SeedRegistry seeds = new SeedRegistry(clock, properties, meters);
+    private final SeedRegistry seeds = new SeedRegistry(clock, properties, meters, io.bootswarm.tracker.replica.ReplicaPublisher.NONE);
     // two attempts per call; a breaker opens after two failed calls (of the same seed, if it is per seed)
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
             .slidingWindowSize(2).minimumNumberOfCalls(2).waitDurationInOpenState(Duration.ofMinutes(10)).build());

@@ -34,8 +34,8 @@ class SwarmRegistryTest {
 
     @BeforeEach
     void setUp() {
-        seeds = new SeedRegistry(clock, properties, meters);
-        swarms = new SwarmRegistry(seeds, clock, properties, meters, s -> related.getOrDefault(s, List.of()));
+        seeds = new SeedRegistry(clock, properties, meters, io.bootswarm.tracker.replica.ReplicaPublisher.NONE);
+        swarms = new SwarmRegistry(seeds, clock, properties, meters, s -> related.getOrDefault(s, List.of()), io.bootswarm.tracker.replica.ReplicaPublisher.NONE);
     }
 
     private static String peerId(int n) {
