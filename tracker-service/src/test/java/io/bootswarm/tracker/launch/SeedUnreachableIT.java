@@ -32,6 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext // its own context; close it when done, while Kafka and PostgreSQL still run
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "spring.config.name=tracker-service",
+        // the JVM's test contexts share one Kafka: with replication on, seeds other tests registered would be
+        // replayed here and answer where this test needs no seed-service reachable
+        "bootswarm.tracker.replica.enabled=false",
         "resilience4j.retry.instances.seed-service.wait-duration=20ms",
         "resilience4j.circuitbreaker.instances.seed-service.minimum-number-of-calls=4",
         "resilience4j.circuitbreaker.instances.seed-service.sliding-window-size=4",
