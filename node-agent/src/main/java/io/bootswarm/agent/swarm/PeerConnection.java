@@ -275,8 +275,32 @@ final class PeerConnection implements AutoCloseable {
      */
     boolean hasRoomFor(int blocks) {
         synchronized (budgetLock) {
-            return queue.isEmpty() && (outstandingBlocks == 0 || outstandingBlocks + blocks <= budget);
+            return roomFor(blocks);
         }
+    }
+
+    /** Guarded by the budget lock. */
+    private boolean roomFor(int blocks) {
+        return queue.isEmpty() && (outstandingBlocks == 0 || outstandingBlocks + blocks <= budget);
+    }
+
+    /**
+     * {@link #requestPiece} if the budget has room for every block of the piece now ({@link #hasRoomFor}),
+     * checked and queued in one step, so that fetches choosing connections at once cannot both take the
+     * same room (the later one would wait in this connection's queue while another had room); else null.
+     */
+    CompletableFuture<byte[]> requestPieceIfRoom(int piece, int length) {
+        PendingPiece p = new PendingPiece(piece, length, clock.instant());
+        synchronized (budgetLock) {
+            if (!roomFor(p.blocks)) {
+                return null;
+            }
+            if (!enqueue(p)) {
+                return p.done;
+            }
+        }
+        pump();
+        return p.done;
     }
 
     /** Pieces this connection delivered whole. */
@@ -291,18 +315,28 @@ final class PeerConnection implements AutoCloseable {
      */
     CompletableFuture<byte[]> requestPiece(int piece, int length) {
         PendingPiece p = new PendingPiece(piece, length, clock.instant());
-        if (pending.putIfAbsent(piece, p) != null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("piece " + piece + " already requested"));
-        }
-        if (closed) {
-            pending.remove(piece, p);
-            return CompletableFuture.failedFuture(new IOException("connection to " + peer + " closed"));
-        }
         synchronized (budgetLock) {
-            queue.add(p);
+            if (!enqueue(p)) {
+                return p.done;
+            }
         }
         pump();
         return p.done;
+    }
+
+    /** Registers and queues {@code p}; false (with {@code p} failed) if its piece is pending or the connection closed. */
+    private boolean enqueue(PendingPiece p) {
+        if (pending.putIfAbsent(p.piece, p) != null) {
+            p.done.completeExceptionally(new IllegalStateException("piece " + p.piece + " already requested"));
+            return false;
+        }
+        if (closed) {
+            pending.remove(p.piece, p);
+            p.done.completeExceptionally(new IOException("connection to " + peer + " closed"));
+            return false;
+        }
+        queue.add(p);
+        return true;
     }
 
     /** Sends the queued block requests the budget has room for. */
@@ -570,7 +604,16 @@ final class PeerConnection implements AutoCloseable {
      */
     byte[] fetch(int piece, int length, Duration pieceTimeout, Instant deadline)
             throws IOException, InterruptedException {
-        CompletableFuture<byte[]> f = requestPiece(piece, length);
+        return await(piece, requestPiece(piece, length), pieceTimeout, deadline);
+    }
+
+    /**
+     * Waits for a piece requested with {@link #requestPiece} or {@link #requestPieceIfRoom}: its bytes, or a
+     * {@link PieceTimeoutException} (the request cancelled) when no block came for {@code pieceTimeout} or
+     * {@code deadline} passed.
+     */
+    byte[] await(int piece, CompletableFuture<byte[]> f, Duration pieceTimeout, Instant deadline)
+            throws IOException, InterruptedException {
         PendingPiece p = pending.get(piece);
         try {
             while (true) {

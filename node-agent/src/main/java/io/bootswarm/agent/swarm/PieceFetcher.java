@@ -234,9 +234,12 @@ final class PieceFetcher implements AutoCloseable {
             if (urgent ? !clock.instant().isBefore(f.deadline) : attempts >= settings.maxAttempts()) {
                 break;
             }
+            if (!settings.requestLatency().isZero()) {
+                Thread.sleep(settings.requestLatency()); // emulated link latency (benchmarks): real time
+            }
             Choice choice;
             try {
-                choice = connectionFor(f, sources, blocks);
+                choice = connectionFor(f, sources, length, blocks);
             } catch (NoSourceException e) {
                 noSource = e.getMessage();
                 if (!f.urgent) {
@@ -249,16 +252,16 @@ final class PieceFetcher implements AutoCloseable {
             SourceLog source = sources.computeIfAbsent(key, k -> new SourceLog(c.peer()));
             source.attempts++;
             f.active = c;
+            if (f.urgent && !c.isUrgent()) {
+                c.cancel(piece); // raised to a demand fetch while the request went out: escalate() found none active
+            }
             try {
-                if (!settings.requestLatency().isZero()) {
-                    Thread.sleep(settings.requestLatency()); // emulated link latency (benchmarks): real time
-                }
                 // a request may take two piece timeouts while the connection delivers other blocks, no more
                 Instant deadline = clock.instant().plus(settings.pieceTimeout().multipliedBy(2));
                 if (urgent && f.deadline.isBefore(deadline)) {
                     deadline = f.deadline;
                 }
-                byte[] bytes = c.fetch(piece, length, settings.pieceTimeout(), deadline);
+                byte[] bytes = c.await(piece, choice.request(), settings.pieceTimeout(), deadline);
                 Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
                 if (verified.isEmpty()) {
                     verificationFailures.incrementAndGet();
@@ -321,7 +324,7 @@ final class PieceFetcher implements AutoCloseable {
     }
 
     /** A connection to fetch over, and whether the fetch holds one of the seed's prefetch slots. */
-    private record Choice(PeerConnection connection, boolean seedSlot) {
+    private record Choice(PeerConnection connection, boolean seedSlot, CompletableFuture<byte[]> request) {
     }
 
     /** No connection could take the request within the wait. */
@@ -344,7 +347,7 @@ final class PieceFetcher implements AutoCloseable {
      * (asking the tracker again every connect and unchoke timeout); a prefetch gives up after three piece
      * timeouts without a connection, and asks the tracker again.
      */
-    private Choice connectionFor(Fetch f, Map<String, SourceLog> sources, int blocks)
+    private Choice connectionFor(Fetch f, Map<String, SourceLog> sources, int length, int blocks)
             throws IOException, InterruptedException {
         Instant start = clock.instant();
         Instant lastAnnounce = start;
@@ -379,13 +382,20 @@ final class PieceFetcher implements AutoCloseable {
                         full = true;
                         continue;
                     }
-                    if (urgent || !c.peer().seed()) {
-                        return new Choice(c, false);
-                    }
+                    boolean seedSlot = !urgent && c.peer().seed();
                     // a prefetch leaves the seed alone while another agent holds the piece, even one that
                     // chokes us now: its upload slots rotate, the seed's upload is the swarm's bottleneck
-                    if (!agentHasIt && maySeedPrefetch(f) && seedPrefetch.tryAcquire()) {
-                        return new Choice(c, true);
+                    if (seedSlot && (agentHasIt || !maySeedPrefetch(f) || !seedPrefetch.tryAcquire())) {
+                        continue;
+                    }
+                    CompletableFuture<byte[]> request = c.requestPieceIfRoom(f.piece, length);
+                    if (request != null) {
+                        return new Choice(c, seedSlot, request);
+                    }
+                    full = true; // another fetch took the room since we looked
+                    if (seedSlot) {
+                        seedPrefetch.release();
+                        signal.signal();
                     }
                 }
                 if (full && !queued) {

@@ -75,15 +75,11 @@ final class StandInPeer implements AutoCloseable {
             out.flush();
         }
 
+        /** Sends every block of {@code piece} this connection has asked for and not been sent yet. */
         void serve(int piece) throws IOException {
-            int length = manifest.pieceLength(piece);
-            byte[] bytes = new byte[length];
-            System.arraycopy(image, (int) manifest.pieceOffset(piece), bytes, 0, length);
-            if (corrupt) {
-                bytes[0] ^= 1;
-            }
-            for (int begin = 0; begin < length; begin += WireLimits.BLOCK_LENGTH) {
-                sendBlock(bytes, piece, begin);
+            byte[] bytes = pieceBytes(piece);
+            for (int begin = 0; begin < bytes.length; begin += WireLimits.BLOCK_LENGTH) {
+                sendIfOutstanding(bytes, piece, begin);
             }
         }
 
@@ -95,6 +91,20 @@ final class StandInPeer implements AutoCloseable {
             send(new PeerMessage.Piece(piece, begin, block));
         }
 
+        /**
+         * Sends a block asked for and not sent yet. Whichever thread takes it off the outstanding set
+         * sends it, so the test thread serving a piece and the reader answering the request for it never
+         * both do, and no block goes out before it is asked for.
+         */
+        void sendIfOutstanding(byte[] bytes, int piece, int begin) throws IOException {
+            if (outstanding.remove(key(piece, begin))) {
+                int n = Math.min(WireLimits.BLOCK_LENGTH, bytes.length - begin);
+                byte[] block = new byte[n];
+                System.arraycopy(bytes, begin, block, 0, n);
+                send(new PeerMessage.Piece(piece, begin, block));
+            }
+        }
+
         void serveBlocks(int piece, int... blocks) throws IOException {
             int length = manifest.pieceLength(piece);
             byte[] bytes = new byte[length];
@@ -103,6 +113,15 @@ final class StandInPeer implements AutoCloseable {
                 sendBlock(bytes, piece, b * WireLimits.BLOCK_LENGTH);
             }
         }
+    }
+
+    private byte[] pieceBytes(int piece) {
+        byte[] bytes = new byte[manifest.pieceLength(piece)];
+        System.arraycopy(image, (int) manifest.pieceOffset(piece), bytes, 0, bytes.length);
+        if (corrupt) {
+            bytes[0] ^= 1;
+        }
+        return bytes;
     }
 
     private static long key(int piece, int begin) {
@@ -226,17 +245,14 @@ final class StandInPeer implements AutoCloseable {
 
     private volatile int accepted;
 
-    /** Serves {@code piece} on every connection that has asked for it; and at once on later requests. */
+    /**
+     * Serves {@code piece}: every block of it a connection has asked for is sent on that connection,
+     * and from now on each request for one of its blocks is answered as it arrives.
+     */
     void serve(int piece) throws IOException {
         serveAtOnce.add(piece);
-        for (Received r : received) {
-            if (r.piece() == piece && !r.cancel()) {
-                for (Connection c : connections) {
-                    if (c.urgent == r.urgent()) {
-                        c.serve(piece);
-                    }
-                }
-            }
+        for (Connection c : connections) {
+            c.serve(piece);
         }
     }
 
@@ -333,9 +349,8 @@ final class StandInPeer implements AutoCloseable {
                     if (r.begin() == 0) {
                         received.add(new Received(r.piece(), c.urgent, false));
                     }
-                    if (r.begin() + r.length() == manifest.pieceLength(r.piece())
-                            && serveAtOnce.contains(r.piece())) {
-                        c.serve(r.piece()); // once the whole piece is asked for
+                    if (serveAtOnce.contains(r.piece())) {
+                        c.sendIfOutstanding(pieceBytes(r.piece()), r.piece(), r.begin());
                     }
                 }
                 case PeerMessage.Cancel x -> {
