@@ -17,6 +17,10 @@
 #    principal's password as bootswarm.kafka.password in its own client volume (read by configtree
 #    with its client secret); $BOOTSWARM_KAFKA_LOGINS says whose: "<client volume>:<principal> ...".
 #    Existing passwords are kept; delete the volumes (down -v) for new ones.
+# 4. The trackers' shared peer-token key (docker-compose.ha.yml only, which mounts the volume
+#    tracker-key at /init/tracker-key): on first start an Ed25519 key (PKCS#8 PEM) that every tracker
+#    replica mounts read-only (bootswarm.tracker.peer-token.key-file), uid 65532, owner-only. Kept
+#    across starts; delete the volume for a new one.
 #
 # openssl comes with the base image's ca-certificates (Debian and Ubuntu alike).
 set -euo pipefail
@@ -54,6 +58,20 @@ for login in ${BOOTSWARM_KAFKA_LOGINS:?"<client volume>:<principal> ..."}; do
   install -m 0400 -o "$uid" -g "$uid" "$kafka/$principal.password" "$f"
   echo "Kafka: $client logs in as $principal"
 done
+
+# --- the trackers' peer-token key (docker-compose.ha.yml) --------------------------------------
+key_dir=/init/tracker-key
+if [ -d "$key_dir" ]; then
+  if [ ! -s "$key_dir/peer-token-key.pem" ]; then
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$key_dir/peer-token-key.pem")
+    echo "tracker peer-token key: made"
+  else
+    echo "tracker peer-token key: kept"
+  fi
+  chown -R "$uid:$uid" "$key_dir"
+  chmod 0700 "$key_dir"
+  chmod 0400 "$key_dir/peer-token-key.pem"
+fi
 
 # --- NBD TLS -----------------------------------------------------------------------------------
 agents=()

@@ -116,6 +116,19 @@ missing setting fails `helm install` and `helm template` with this message.
 {{- if and (not $a.hostNetwork) (hasPrefix "127." (default "" $a.nbd.bindAddress)) -}}
 {{- fail "nodeAgent.nbd.bindAddress must not be a loopback address when nodeAgent.hostNetwork is false: the hypervisor on the node could not reach the NBD server in the pod (leave it empty for 0.0.0.0)" -}}
 {{- end -}}
+{{- if and (gt (int .Values.tracker.replicas) 1) (not .Values.tracker.peerToken.existingSecret) -}}
+{{- fail "tracker.peerToken.existingSecret is required with tracker.replicas above 1: every replica must sign peer access tokens with one key, or a token one replica hands out fails at the seeds and agents that took another replica's key; create it with: openssl genpkey -algorithm ed25519 -out peer-token-key.pem && kubectl create secret generic bootswarm-peer-token --from-file=peer-token-key.pem" -}}
+{{- end -}}
+{{- $seed := .Values.seed -}}
+{{- if and (gt (int $seed.replicas) 1) (not (or $seed.persistence.shared $seed.persistence.existingClaim)) -}}
+{{- fail "seed.replicas above 1 needs one store for all of them: set seed.persistence.shared=true (with accessModes [ReadWriteMany], as values-ha.yaml does) or seed.persistence.existingClaim (a ReadWriteMany claim); a claim per pod would give each seed an empty catalog" -}}
+{{- end -}}
+{{- if and (gt (int $seed.replicas) 1) $seed.persistence.shared (not $seed.persistence.existingClaim) (not (has "ReadWriteMany" $seed.persistence.accessModes)) -}}
+{{- fail "seed.replicas above 1 with seed.persistence.shared needs seed.persistence.accessModes [ReadWriteMany] (and a storageClass that offers it): the replicas run on different nodes" -}}
+{{- end -}}
+{{- if and (include "bootswarm.seed.perPod" .) $seed.advertisedHost -}}
+{{- fail "seed.advertisedHost must be empty with more than one seed (seed.replicas above 1 or seed.persistence.shared): each replica advertises its own pod IP, since agents dial every seed's peer port directly" -}}
+{{- end -}}
 {{- if and .Values.ingress.enabled (not (or .Values.ingress.hosts.tracker .Values.ingress.hosts.seed .Values.ingress.hosts.profile .Values.ingress.hosts.allocator)) -}}
 {{- fail "ingress.enabled needs at least one of ingress.hosts.tracker, .seed, .profile, .allocator" -}}
 {{- end -}}
@@ -244,6 +257,10 @@ SERVER_PORT: {{ .Values.tracker.port | quote }}
 {{ include "bootswarm.config.datasource" . }}
 BOOTSWARM_TRACKER_SEED_URL: {{ default (include "bootswarm.seed.url" .) .Values.tracker.seedUrl | quote }}
 BOOTSWARM_TRACKER_HOSTS_AGENT_IDENTITY: {{ .Values.tracker.hosts.agentIdentity | quote }}
+BOOTSWARM_TRACKER_REPLICA_ENABLED: "true"
+{{- if include "bootswarm.tracker.peerTokenSecret" . }}
+BOOTSWARM_TRACKER_PEER_TOKEN_KEY_FILE: "/etc/bootswarm/peer-token/{{ .Values.tracker.peerToken.key }}"
+{{- end }}
 {{- with .Values.tracker.trustedNetworks }}
 BOOTSWARM_TRACKER_ANNOUNCE_TRUSTED_NETWORKS: {{ join "," . | quote }}
 {{- end }}
@@ -256,13 +273,71 @@ SERVER_PORT: {{ .Values.seed.port | quote }}
 BOOTSWARM_SEED_STORAGE_DIR: "/var/lib/bootswarm/seed"
 BOOTSWARM_SEED_PEER_PORT: {{ .Values.seed.peerPort | quote }}
 BOOTSWARM_SEED_TRACKER_URL: {{ include "bootswarm.tracker.url" . | quote }}
+{{- if not (include "bootswarm.seed.perPod" .) }}
 BOOTSWARM_SEED_ADVERTISED_HOST: {{ default (include "bootswarm.svcHost" (list . "seed")) .Values.seed.advertisedHost | quote }}
+{{- end }}
 BOOTSWARM_SEED_ADVERTISED_API_URL: {{ include "bootswarm.seed.url" . | quote }}
 {{- with .Values.seed.uploadRate }}
 BOOTSWARM_SEED_UPLOAD_RATE: {{ . | quote }}
 {{- end }}
 {{- if .Values.seed.signingKey.existingSecret }}
 BOOTSWARM_SEED_SIGNING_KEY_FILE: "/etc/bootswarm/signing/{{ .Values.seed.signingKey.key }}"
+{{- end }}
+{{- end -}}
+
+{{/* the Secret of the tracker's peer-token key (empty: none, the tracker makes a key in memory) */}}
+{{- define "bootswarm.tracker.peerTokenSecret" -}}
+{{- .Values.tracker.peerToken.existingSecret -}}
+{{- end -}}
+
+{{/*
+"true" when each seed pod needs an identity of its own (replicas above 1, or a store shared with other
+replicas): its seed id is its pod's name (a store's seed-id file would be shared) and its peer address its
+pod IP (agents dial each seed's peer port directly), else empty.
+*/}}
+{{- define "bootswarm.seed.perPod" -}}
+{{- if or (gt (int .Values.seed.replicas) 1) .Values.seed.persistence.shared -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+(list $ component values): the affinity and topology spread of a service's pods: the component's own
+affinity value when set, else the chart's anti-affinity among the component's replicas (scheduling.*).
+*/}}
+{{- define "bootswarm.scheduling" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- $v := index . 2 -}}
+{{- $s := $root.Values.scheduling -}}
+{{- if $v.affinity }}
+affinity:
+  {{- toYaml $v.affinity | nindent 2 }}
+{{- else if eq $s.podAntiAffinity "soft" }}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: {{ $s.podAntiAffinityTopologyKey }}
+          labelSelector:
+            matchLabels:
+              {{- include "bootswarm.selectorLabels" (list $root $component) | nindent 14 }}
+{{- else if eq $s.podAntiAffinity "hard" }}
+affinity:
+  podAntiAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: {{ $s.podAntiAffinityTopologyKey }}
+        labelSelector:
+          matchLabels:
+            {{- include "bootswarm.selectorLabels" (list $root $component) | nindent 12 }}
+{{- end }}
+{{- if $s.zoneSpread }}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: {{ $s.zoneTopologyKey }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "bootswarm.selectorLabels" (list $root $component) | nindent 8 }}
 {{- end }}
 {{- end -}}
 
@@ -500,6 +575,13 @@ spec:
             {{- include "bootswarm.datasource.passwordEnv" $root | nindent 12 }}
             {{- include "bootswarm.clientEnv" (list $root $v.auth.existingSecret) | nindent 12 }}
             {{- include "bootswarm.kafka.passwordEnv" (list $root (printf "%s-service" $component)) | nindent 12 }}
+            {{- if eq $component "allocator" }}
+            # the name of this replica in the leader lease and in its consumer group (allocator-service-<pod>)
+            - name: BOOTSWARM_ALLOCATOR_LEADER_INSTANCE_ID
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -516,9 +598,24 @@ spec:
             - name: tmp
               mountPath: /tmp
             {{- include "bootswarm.tlsMount" $root | nindent 12 }}
+            {{- if and (eq $component "tracker") (include "bootswarm.tracker.peerTokenSecret" $root) }}
+            - name: peer-token
+              mountPath: /etc/bootswarm/peer-token
+              readOnly: true
+            {{- end }}
       volumes:
         {{- include "bootswarm.tmpVolume" $root | nindent 8 }}
         {{- include "bootswarm.tlsVolume" $root | nindent 8 }}
+        {{- if eq $component "tracker" }}
+        {{- with include "bootswarm.tracker.peerTokenSecret" $root }}
+        # the peer-token signing key, one for every replica: a token one replica signs, the seeds and agents
+        # check against the same public key whichever replica they asked
+        - name: peer-token
+          secret:
+            secretName: {{ . }}
+            defaultMode: 0440
+        {{- end }}
+        {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -527,10 +624,7 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $v.affinity }}
-      affinity:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "bootswarm.scheduling" (list $root $component $v) | nindent 6 }}
 {{- end -}}
 
 {{/* (list $ component port): the ClusterIP Service of a service's HTTP port */}}

@@ -90,7 +90,20 @@ final class Chart {
         }
     }
 
-    /** Renders with one values file of src/test/resources/values (cached). */
+    /**
+     * A values file: one of src/test/resources/values, or with the prefix {@code chart:} one shipped in the
+     * chart's directory (values-ha.yaml).
+     */
+    static Path valuesFile(String name) {
+        return name.startsWith("chart:") ? DIR.resolve(name.substring("chart:".length())) : VALUES.resolve(name);
+    }
+
+    /** The values files of a comma-separated list, in the order Helm applies them (later ones win). */
+    static List<Path> valuesFiles(String list) {
+        return java.util.Arrays.stream(list.split(",")).map(String::strip).map(Chart::valuesFile).toList();
+    }
+
+    /** Renders with values files (a comma-separated list, see {@link #valuesFiles}) (cached). */
     static Rendered render(String valuesFile) {
         return CACHE.computeIfAbsent(valuesFile, f -> render(f, Map.of()));
     }
@@ -121,7 +134,9 @@ final class Chart {
     private static TemplateCommand template(String release, String valuesFile, Map<String, String> sets) {
         TemplateCommand template = new Helm(DIR).template().withName(release).withNamespace(NAMESPACE);
         if (valuesFile != null) {
-            template = template.withValuesFile(VALUES.resolve(valuesFile));
+            for (Path file : valuesFiles(valuesFile)) {
+                template = template.withValuesFile(file);
+            }
         }
         for (Map.Entry<String, String> set : new TreeMap<>(sets).entrySet()) {
             template = template.set(set.getKey(), set.getValue());
@@ -135,8 +150,8 @@ final class Chart {
     }
 
     /**
-     * `helm lint --strict` of a copy of the chart whose values.yaml is the chart's, deep-merged with a
-     * values file (Helm's lint takes no values file).
+     * `helm lint --strict` of a copy of the chart whose values.yaml is the chart's, deep-merged with
+     * values files (a comma-separated list; Helm's lint takes no values file).
      */
     static LintResult lint(String valuesFile, Path scratch) throws IOException {
         Path copy = scratch.resolve("bootswarm");
@@ -152,8 +167,10 @@ final class Chart {
         }
         Yaml yaml = new Yaml();
         Map<String, Object> merged = yaml.load(Files.readString(DIR.resolve("values.yaml")));
-        Map<String, Object> overrides = yaml.load(Files.readString(VALUES.resolve(valuesFile)));
-        deepMerge(merged, overrides);
+        for (Path file : valuesFiles(valuesFile)) {
+            Map<String, Object> overrides = yaml.load(Files.readString(file));
+            deepMerge(merged, overrides);
+        }
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         Files.writeString(copy.resolve("values.yaml"), new Yaml(options).dump(merged));

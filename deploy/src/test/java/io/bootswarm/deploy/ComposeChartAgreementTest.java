@@ -4,10 +4,8 @@ import io.bootswarm.deploy.Chart.Component;
 import io.bootswarm.deploy.Chart.Rendered;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,11 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * docker-compose.yml (one box) and the chart (Kubernetes) configure the services alike: per
  * bootswarm service, every variable compose sets is one the chart sets too (rendered with every
  * optional object on), and every container port compose publishes or exposes is one of the chart's
- * container's ports.
+ * container's ports. The same holds for the high-availability pair: docker-compose.yml with
+ * docker-compose.ha.yml against the chart with values-ha.yaml.
  */
 class ComposeChartAgreementTest {
 
     static final Path COMPOSE = Chart.REPOSITORY.resolve("docker-compose.yml");
+    static final Path COMPOSE_HA = Chart.REPOSITORY.resolve("docker-compose.ha.yml");
+    /** every optional object on, then the chart's high-availability profile */
+    static final String CHART_HA = "all-on.yaml,chart:values-ha.yaml";
 
     /** compose service -> the chart's component */
     private static final Map<String, Component> SERVICES = new LinkedHashMap<>();
@@ -62,16 +64,50 @@ class ComposeChartAgreementTest {
             Component.PROFILE, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS),
             Component.ALLOCATOR, Set.of(CLIENT_FILES, ADMIN_MADE_TOPICS));
 
+    /** the high-availability variant's second instances, and the service each duplicates */
+    static final Map<String, String> SECOND = Map.of("tracker-2", "tracker", "seed-2", "seed",
+            "allocator-2", "allocator");
+
     private static Map<String, Object> services;
     private static Rendered chart;
+    private static Map<String, Object> haServices;
+    private static Rendered haChart;
 
     @BeforeAll
-    @SuppressWarnings("unchecked")
     static void load() throws IOException {
         assertThat(COMPOSE).as("the one-box deployment the chart must agree with").isRegularFile();
-        Map<String, Object> compose = new Yaml().load(Files.readString(COMPOSE));
-        services = (Map<String, Object>) compose.get("services");
+        assertThat(COMPOSE_HA).as("its high-availability override").isRegularFile();
+        services = Compose.services(COMPOSE);
         chart = ValuesSet.ALL_ON.render();
+        haServices = Compose.services(COMPOSE, COMPOSE_HA);
+        haChart = Chart.render(CHART_HA);
+    }
+
+    @Test
+    void theHaVariantAddsASecondTrackerSeedAndAllocatorOfTheSameImages() {
+        assertThat(haServices.keySet()).containsAll(services.keySet()).containsAll(SECOND.keySet());
+        SECOND.forEach((second, first) -> assertThat(Compose.string(haServices, second, "image")).as(second)
+                .isEqualTo(Compose.string(services, first, "image")));
+    }
+
+    @Test
+    void theHaVariantSetsNoVariableTheHaChartDoesNot() {
+        Map<String, Set<String>> composeOnly = new TreeMap<>();
+        Map<String, Component> all = new LinkedHashMap<>(SERVICES);
+        SECOND.forEach((second, first) -> all.put(second, SERVICES.get(first)));
+        for (var e : all.entrySet()) {
+            Set<String> missing = new TreeSet<>(Compose.environment(haServices, e.getKey()).keySet());
+            missing.removeAll(haChart.environment(haChart.container(e.getValue())).keySet());
+            missing.removeAll(COMPOSE_ONLY.getOrDefault(e.getValue(), Set.of()));
+            if (!missing.isEmpty()) {
+                composeOnly.put(e.getKey(), missing);
+            }
+            Set<Integer> unknown = new TreeSet<>(Compose.containerPorts(haServices, e.getKey()));
+            unknown.removeAll(haChart.containerPorts(haChart.container(e.getValue())));
+            assertThat(unknown).as("%s: container ports the chart's container has not", e.getKey()).isEmpty();
+        }
+        assertThat(composeOnly).as("variables docker-compose.yml + docker-compose.ha.yml set that the chart ("
+                + CHART_HA + ") does not set").isEmpty();
     }
 
     @Test
@@ -120,39 +156,11 @@ class ComposeChartAgreementTest {
                 .isEmpty();
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, String> environment(String service) {
-        Map<String, Object> definition = (Map<String, Object>) services.get(service);
-        Object environment = definition.get("environment");
-        Map<String, String> env = new TreeMap<>();
-        if (environment instanceof Map<?, ?> map) {
-            map.forEach((k, v) -> env.put(String.valueOf(k), v == null ? null : String.valueOf(v)));
-        } else if (environment instanceof Iterable<?> list) {
-            for (Object item : list) {
-                String[] kv = String.valueOf(item).split("=", 2);
-                env.put(kv[0], kv.length > 1 ? kv[1] : null);
-            }
-        }
-        return env;
+        return Compose.environment(services, service);
     }
 
-    @SuppressWarnings("unchecked")
     private static Set<Integer> containerPorts(String service) {
-        Map<String, Object> definition = (Map<String, Object>) services.get(service);
-        Set<Integer> ports = new TreeSet<>();
-        for (Object port : (Iterable<Object>) definition.getOrDefault("ports", java.util.List.of())) {
-            if (port instanceof Map<?, ?> longSyntax) {
-                ports.add(Integer.parseInt(String.valueOf(longSyntax.get("target"))));
-            } else {
-                // [host_ip:][host_port:]container_port[/protocol]
-                String spec = String.valueOf(port);
-                String container = spec.substring(spec.lastIndexOf(':') + 1).replaceAll("/.*$", "");
-                ports.add(Integer.parseInt(container));
-            }
-        }
-        for (Object port : (Iterable<Object>) definition.getOrDefault("expose", java.util.List.of())) {
-            ports.add(Integer.parseInt(String.valueOf(port).replaceAll("/.*$", "")));
-        }
-        return ports;
+        return Compose.containerPorts(services, service);
     }
 }

@@ -76,8 +76,9 @@ class ImagesAndSecretsTest {
         String encoded = Base64.getEncoder().encodeToString(PASSWORD.getBytes(StandardCharsets.UTF_8));
         for (ConfigMap map : rendered.all(ConfigMap.class)) {
             map.getData().forEach((key, value) -> {
-                // the identity provider's token endpoint is an address, not a token
-                String name = key.replaceAll("_TOKEN_URI$", "_URI");
+                // the identity provider's token endpoint is an address, not a token; the peer-token key file is
+                // a path into a Secret's volume, not the key
+                String name = key.replaceAll("_TOKEN_URI$", "_URI").replaceAll("_PEER_TOKEN_KEY_FILE$", "_KEY_FILE");
                 assertThat(name).as("%s key", map.getMetadata().getName()).doesNotContainIgnoringCase("PASSWORD")
                         .doesNotContainIgnoringCase("SECRET").doesNotContainIgnoringCase("TOKEN");
                 assertThat(value).as("%s %s", map.getMetadata().getName(), key).doesNotContain(PASSWORD)

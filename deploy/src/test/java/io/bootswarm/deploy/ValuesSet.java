@@ -23,7 +23,14 @@ enum ValuesSet {
     ALL_ON("all-on.yaml", Map.ofEntries(Map.entry("ConfigMap", 5), Map.entry("DaemonSet", 1),
             Map.entry("Deployment", 3), Map.entry("Ingress", 1), Map.entry("NetworkPolicy", 7),
             Map.entry("PodDisruptionBudget", 4), Map.entry("Secret", 1), Map.entry("Service", 7),
-            Map.entry("ServiceAccount", 1), Map.entry("ServiceMonitor", 5), Map.entry("StatefulSet", 3)));
+            Map.entry("ServiceAccount", 1), Map.entry("ServiceMonitor", 5), Map.entry("StatefulSet", 3))),
+    /**
+     * the chart's high-availability profile (its values-ha.yaml) with the minimum it requires: two replicas
+     * of every service, PDBs, the trackers' shared key (the operator's Secret), the seeds' shared claim
+     */
+    HA("chart:values-ha.yaml,defaults.yaml", Map.of("ConfigMap", 5, "DaemonSet", 1, "Deployment", 3,
+            "PersistentVolumeClaim", 1, "PodDisruptionBudget", 4, "Service", 4, "ServiceAccount", 1,
+            "StatefulSet", 1));
 
     final String file;
     final Map<String, Integer> expectedCounts;
