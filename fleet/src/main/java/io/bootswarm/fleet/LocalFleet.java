@@ -217,7 +217,12 @@ public final class LocalFleet implements AutoCloseable {
      * settings, a port of its own; closed with the fleet. Agents and seeds keep calling the first.
      */
     public ConfigurableApplicationContext startTrackerReplica(String clientId) {
-        Map<String, Object> p = new LinkedHashMap<>(Map.of("server.port", 0, "bootswarm.tracker.peer-token.key-file",
+        return startTrackerReplica(clientId, 0);
+    }
+
+    /** {@link #startTrackerReplica(String)} on {@code port} (0 for any free one). */
+    public ConfigurableApplicationContext startTrackerReplica(String clientId, int port) {
+        Map<String, Object> p = new LinkedHashMap<>(Map.of("server.port", port, "bootswarm.tracker.peer-token.key-file",
                 options.workDirectory().resolve("tracker/peer-token-key.pem").toString()));
         p.putAll(options.trackerProperties());
         return run(TrackerServiceApplication.builder(), databaseProperties(serviceClient(clientId, "viewer", p),

@@ -29,6 +29,7 @@ import io.bootswarm.common.peertoken.PeerTokenKeyring;
 import io.bootswarm.common.peertoken.PeerTokenVerifier;
 import io.bootswarm.common.peertoken.TokenAccess;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -96,9 +97,8 @@ class AgentConfiguration {
     TrackerClient trackerClient(RestClient.Builder http, RetryRegistry retries, CircuitBreakerRegistry breakers,
                                 TimeLimiterRegistry limiters, AgentProperties p, TrackerCallSettings calls,
                                 MeterRegistry meters) {
-        return new TrackerClient(http.clone().baseUrl(p.trackerUrl()).build(), p.trackerUrl(),
-                RemoteCall.of("tracker", retries, breakers, limiters), p.advertisedHost(), calls.breakerWait(),
-                InstantSource.system(), meters);
+        return new TrackerClient(RemoteReplicas.of("tracker", p.trackerUrls(), http, retries, breakers, limiters,
+                meters), p.advertisedHost(), calls.breakerWait(), InstantSource.system(), meters);
     }
 
     @Bean

@@ -3,6 +3,7 @@ package io.bootswarm.agent;
 import io.bootswarm.agent.disk.CacheQuota;
 import io.bootswarm.agent.swarm.SwarmSettings;
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.remote.RemoteReplicas;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
@@ -25,7 +26,9 @@ import java.util.List;
  *                        no other host can reach)
  * @param apiUrl          this agent's REST base URL as others see it (default from advertisedHost and server.port)
  * @param dataDirectory   piece store, manifests and disks live here
- * @param trackerUrl      tracker-service base URL
+ * @param trackerUrl      tracker-service base URL, or a comma-separated list of them (replicas without a load
+ *                        balancer in front): calls go to one and move on to the next when it fails
+ *                        ({@link #trackerUrls()}); a malformed URL stops the start
  * @param seedUrl         seed-service base URL; empty to ask the tracker for a live seed
  * @param pieceSize       the fleet-wide piece size this host's store holds
  * @param peerPort        peer wire port (0 = any free port)
@@ -187,6 +190,7 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         advertisedHost = blank(advertisedHost) ? "127.0.0.1" : advertisedHost;
         dataDirectory = dataDirectory == null ? Path.of("data", "agent") : dataDirectory;
         trackerUrl = blank(trackerUrl) ? "http://localhost:8080" : trackerUrl;
+        RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl);
         seedUrl = blank(seedUrl) ? "" : seedUrl;
         pieceSize = pieceSize <= 0 ? Manifest.DEFAULT_PIECE_SIZE : pieceSize;
         nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0, null, null) : nbd;
@@ -203,6 +207,13 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         cache = cache == null ? new Cache(null, null, null) : cache;
         manifestKeys = manifestKeys == null ? List.of()
                 : manifestKeys.stream().filter(k -> !blank(k)).map(String::strip).toList();
+    }
+
+    private static final String TRACKER_URL = "bootswarm.agent.tracker-url";
+
+    /** The tracker replicas' base URLs, in the order they are tried. */
+    public List<String> trackerUrls() {
+        return RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl);
     }
 
     /** False when the Unix socket was turned off with an empty path. */

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The addresses an agent advertises, bound as Spring binds them from the environment. */
 class AgentPropertiesTest {
@@ -60,5 +61,24 @@ class AgentPropertiesTest {
         CacheQuota none = bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.cache.max-size", "-1B"))
                 .cache().quota(data);
         assertThat(none.limited()).isFalse();
+    }
+
+    @Test
+    void theTrackerUrlIsOneBaseUrlOrACommaSeparatedListOfReplicas() {
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1")).trackerUrls())
+                .containsExactly("http://localhost:8080");
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.tracker-url",
+                "http://tracker-1:8080, http://tracker-2:8080/")).trackerUrls())
+                .containsExactly("http://tracker-1:8080", "http://tracker-2:8080");
+    }
+
+    @Test
+    void aMalformedTrackerUrlStopsTheStartNamingTheSettingAndTheEntry() {
+        assertThatThrownBy(() -> bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.tracker-url",
+                "http://tracker-1:8080,tracker-2:8080")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("bootswarm.agent.tracker-url must be a comma-separated list of http(s) base URLs")
+                .hasMessageEndingWith("'tracker-2:8080' in 'http://tracker-1:8080,tracker-2:8080' is not an http or "
+                        + "https URL");
     }
 }

@@ -1,12 +1,14 @@
 package io.bootswarm.seed;
 
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.remote.RemoteReplicas;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code bootswarm.seed.*}: everything seed-service needs to know about itself.
@@ -31,7 +33,9 @@ import java.time.Duration;
  *                           {@code http://<advertisedHost>:<server port>}
  * @param id                 this seed's stable id; empty to generate one once and keep it in
  *                           {@code <storageDir>/seed-id}
- * @param trackerUrl         base URL of tracker-service; empty disables registration
+ * @param trackerUrl         base URL of tracker-service, or a comma-separated list of its replicas' (no load
+ *                           balancer in front: calls go to one and move on to the next when it fails); empty
+ *                           disables registration; a malformed URL stops the start
  * @param heartbeatInterval  how often the seed (re-)registers with the tracker
  * @param signingKeyFile     the Ed25519 private key (PKCS#8 PEM) that signs manifests; empty for
  *                           {@code <storageDir>/manifest-signing-key.pem}, made on first start if absent.
@@ -80,6 +84,16 @@ public record SeedProperties(
         if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
             throw new IllegalArgumentException("bootswarm.seed.heartbeat-interval must be positive");
         }
+        if (trackerUrl != null && !trackerUrl.isBlank()) {
+            RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl);
+        }
+    }
+
+    private static final String TRACKER_URL = "bootswarm.seed.tracker-url";
+
+    /** The tracker replicas' base URLs, in the order they are tried; empty when registration is disabled. */
+    public List<String> trackerUrls() {
+        return registrationEnabled() ? RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl) : List.of();
     }
 
     /** The piece size in bytes. */

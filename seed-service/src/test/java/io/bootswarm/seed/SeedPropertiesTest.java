@@ -52,4 +52,15 @@ class SeedPropertiesTest {
         assertThatThrownBy(() -> bind(Map.of("bootswarm.seed.heartbeat-interval", "0s")))
                 .isInstanceOf(BindException.class);
     }
+
+    @Test
+    void theTrackerUrlIsOneBaseUrlOrACommaSeparatedListOfReplicasAndAMalformedOneStopsTheStart() {
+        assertThat(bind(Map.of()).trackerUrls()).isEmpty();
+        assertThat(bind(Map.of("bootswarm.seed.tracker-url", "http://tracker-1:8080/,http://tracker-2:8080"))
+                .trackerUrls()).containsExactly("http://tracker-1:8080", "http://tracker-2:8080");
+        assertThatThrownBy(() -> bind(Map.of("bootswarm.seed.tracker-url", "http://tracker-1:8080,tracker-2")))
+                .isInstanceOf(BindException.class).rootCause()
+                .hasMessageStartingWith("bootswarm.seed.tracker-url must be a comma-separated list of http(s) base URLs")
+                .hasMessageEndingWith("'tracker-2' in 'http://tracker-1:8080,tracker-2' is not an http or https URL");
+    }
 }

@@ -33,13 +33,15 @@ import java.util.concurrent.TimeoutException;
 public final class RemoteCall implements AutoCloseable {
 
     private final String name;
+    private final String label;
     private final Retry retry;
     private final CircuitBreaker breaker;
     private final TimeLimiter limiter;
     private final ExecutorService attempts;
 
-    private RemoteCall(String name, Retry retry, CircuitBreaker breaker, TimeLimiter limiter) {
+    private RemoteCall(String name, String label, Retry retry, CircuitBreaker breaker, TimeLimiter limiter) {
         this.name = name;
+        this.label = label;
         this.retry = retry;
         this.breaker = breaker;
         this.limiter = limiter;
@@ -49,7 +51,17 @@ public final class RemoteCall implements AutoCloseable {
     /** Calls through the retry, circuit breaker and time limiter instances named {@code name}. */
     public static RemoteCall of(String name, RetryRegistry retries, CircuitBreakerRegistry breakers,
                                 TimeLimiterRegistry limiters) {
-        return new RemoteCall(name, retries.retry(name), breakers.circuitBreaker(name), limiters.timeLimiter(name));
+        return new RemoteCall(name, name, retries.retry(name), breakers.circuitBreaker(name), limiters.timeLimiter(name));
+    }
+
+    /**
+     * Calls to one replica of a service, through the instances named {@code name} (which must exist),
+     * named {@code label} (the service's name) and where it was called in messages.
+     */
+    static RemoteCall replica(String name, String label, RetryRegistry retries, CircuitBreakerRegistry breakers,
+                              TimeLimiterRegistry limiters) {
+        return new RemoteCall(name, label, retries.retry(name), breakers.circuitBreaker(name),
+                limiters.timeLimiter(name));
     }
 
     /** The service's name, which is also that of its resilience4j instances. */
@@ -65,7 +77,7 @@ public final class RemoteCall implements AutoCloseable {
      * @throws RemoteCallException when there is no result; the caller's interrupt flag is kept
      */
     public <T extends @Nullable Object> T call(String target, Callable<T> request) throws RemoteCallException {
-        String where = name + " at " + target;
+        String where = label + " at " + target;
         Attempt<T> outcome;
         try {
             outcome = retry.executeCallable(() -> attempt(where, request));
@@ -106,7 +118,7 @@ public final class RemoteCall implements AutoCloseable {
                 }
             });
         } catch (CallNotPermittedException e) {
-            return new Attempt<>(null, new RemoteCallException(name
+            return new Attempt<>(null, new RemoteCallException((label.equals(name) ? name : where)
                     + " circuit breaker is open after repeated failures", e, 0));
         }
     }

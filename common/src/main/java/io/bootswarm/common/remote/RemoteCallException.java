@@ -1,5 +1,6 @@
 package io.bootswarm.common.remote;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 
@@ -20,6 +21,14 @@ public class RemoteCallException extends IOException {
     RemoteCallException(String message, @Nullable Throwable cause, int status) {
         super(message, cause);
         this.status = status;
+    }
+
+    /**
+     * Whether no request was made because the circuit breaker is open (of every replica, for
+     * {@link RemoteReplicas}): the service failed repeatedly a moment ago.
+     */
+    public boolean turnedAway() {
+        return getCause() instanceof CallNotPermittedException;
     }
 
     /** The 4xx status the service refused the request with, or 0 when it gave no such answer. */

@@ -6,7 +6,7 @@ import io.bootswarm.common.peertoken.PeerToken;
 import io.bootswarm.common.peertoken.PeerTokenKey;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,13 +20,14 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * The agent's calls to tracker-service: host registration and heartbeat, the list of live seeds,
  * swarm announces (which bring the peer access token for the swarm) and the keys peer tokens are
- * signed with. Every call is a {@link RemoteCall} through the resilience4j instances named
- * {@code tracker}; a failed one throws {@link RemoteCallException}.
+ * signed with. Every call goes through {@link RemoteReplicas} named {@code tracker}: with one tracker URL a
+ * {@link RemoteCall} through the resilience4j instances named {@code tracker}; with several (replicas without a
+ * load balancer in front) to the current one, moving on to the next when it fails there, each replica with a
+ * circuit breaker of its own configured as {@code tracker}. A failed call throws {@link RemoteCallException}.
  *
  * <p>After repeated failures the circuit breaker opens: calls fail fast, without a request, for its open
  * period; then one call goes through as its probe, and the breaker closes if it succeeds and opens again
@@ -66,9 +67,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TrackerClient.class);
 
-    private final RestClient http;
-    private final String trackerUrl;
-    private final RemoteCall tracker;
+    private final RemoteReplicas tracker;
     private final String advertisedHost;
     private final Duration breakerWait;
     private final InstantSource clock;
@@ -91,8 +90,17 @@ public final class TrackerClient implements Announcer, AutoCloseable {
      */
     public TrackerClient(RestClient http, String trackerUrl, RemoteCall tracker, String advertisedHost,
                          Duration breakerWait, InstantSource clock, MeterRegistry meters) {
-        this.http = http;
-        this.trackerUrl = trackerUrl;
+        this(RemoteReplicas.single(trackerUrl, http, tracker, meters), advertisedHost, breakerWait, clock, meters);
+    }
+
+    /**
+     * @param tracker     the tracker's replicas (one or more base URLs) calls go to; closed with this client
+     * @param breakerWait how long a launch's call waits for the open circuit breaker to let a call through
+     * @param clock       what {@code breakerWait} is measured on
+     * @param meters      where the waits and their outcomes are counted
+     */
+    public TrackerClient(RemoteReplicas tracker, String advertisedHost, Duration breakerWait, InstantSource clock,
+                         MeterRegistry meters) {
         this.tracker = tracker;
         this.advertisedHost = advertisedHost;
         this.breakerWait = breakerWait;
@@ -106,14 +114,14 @@ public final class TrackerClient implements Announcer, AutoCloseable {
 
     /** Registers (or re-registers) this host. */
     public void register(String name, String apiUrl, int peerPort) throws IOException {
-        call(() -> http.post().uri("/api/v1/hosts").body(new HostRegistration(name, apiUrl, advertisedHost, peerPort))
+        call(http -> http.post().uri("/api/v1/hosts").body(new HostRegistration(name, apiUrl, advertisedHost, peerPort))
                 .retrieve().toBodilessEntity());
     }
 
     /** Heartbeats; false if the tracker does not know this host (it must register again). */
     public boolean heartbeat(String name) throws IOException {
         try {
-            call(() -> http.post().uri("/api/v1/hosts/{name}/heartbeat", name).retrieve().toBodilessEntity());
+            call(http -> http.post().uri("/api/v1/hosts/{name}/heartbeat", name).retrieve().toBodilessEntity());
             return true;
         } catch (RemoteCallException e) {
             if (e.status() == 404) {
@@ -125,7 +133,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
 
     /** The live seeds; fails at once while the circuit breaker is open. */
     public List<SeedInfo> seeds() throws IOException {
-        SeedInfo[] seeds = call(() -> http.get().uri("/api/v1/seeds").retrieve().body(SeedInfo[].class));
+        SeedInfo[] seeds = call(http -> http.get().uri("/api/v1/seeds").retrieve().body(SeedInfo[].class));
         return seeds == null ? List.of() : List.of(seeds);
     }
 
@@ -134,14 +142,14 @@ public final class TrackerClient implements Announcer, AutoCloseable {
      * breaker is open this waits, for at most {@code breakerWait}, until a call gets through.
      */
     public List<SeedInfo> seedsForLaunch() throws IOException {
-        SeedInfo[] seeds = callWaitingOutBreaker(() -> http.get().uri("/api/v1/seeds").retrieve()
+        SeedInfo[] seeds = callWaitingOutBreaker(http -> http.get().uri("/api/v1/seeds").retrieve()
                 .body(SeedInfo[].class));
         return seeds == null ? List.of() : List.of(seeds);
     }
 
     @Override
     public Result announce(Announce a) throws IOException {
-        AnnounceResponse r = call(() -> http.post().uri("/api/v1/announce")
+        AnnounceResponse r = call(http -> http.post().uri("/api/v1/announce")
                 .body(new AnnounceRequest(a.swarm().hex(), HexFormat.of().formatHex(a.peerId()), advertisedHost,
                         a.port(), a.left(), a.uploaded(), a.downloaded(), a.event(), NUM_WANT))
                 .retrieve().body(AnnounceResponse.class));
@@ -168,13 +176,13 @@ public final class TrackerClient implements Announcer, AutoCloseable {
 
     /** The keys the tracker signs peer access tokens with ({@code GET /api/v1/peer-token-keys}). */
     public List<PeerTokenKey> peerTokenKeys() throws IOException {
-        PeerTokenKey[] keys = call(() -> http.get().uri("/api/v1/peer-token-keys").retrieve()
+        PeerTokenKey[] keys = call(http -> http.get().uri("/api/v1/peer-token-keys").retrieve()
                 .body(PeerTokenKey[].class));
         return keys == null ? List.of() : List.of(keys);
     }
 
-    private <T> T call(Callable<T> request) throws RemoteCallException {
-        return tracker.call(trackerUrl, request);
+    private <T> T call(RemoteReplicas.Request<T> request) throws RemoteCallException {
+        return tracker.call(request);
     }
 
     /**
@@ -183,7 +191,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
      * breaker's probe (or follows the probe another call made); a probe that fails opens the breaker again,
      * and the wait goes on. A failure before the breaker turned a try away, and a 4xx answer, end it at once.
      */
-    private <T> T callWaitingOutBreaker(Callable<T> request) throws RemoteCallException {
+    private <T> T callWaitingOutBreaker(RemoteReplicas.Request<T> request) throws RemoteCallException {
         Instant until = clock.instant().plus(breakerWait);
         boolean waited = false;
         while (true) {
@@ -195,7 +203,7 @@ public final class TrackerClient implements Announcer, AutoCloseable {
                 }
                 return result;
             } catch (RemoteCallException e) {
-                boolean turnedAway = e.getCause() instanceof CallNotPermittedException;
+                boolean turnedAway = e.turnedAway();
                 if (!turnedAway && (!waited || e.status() != 0)) {
                     throw e;
                 }

@@ -4,16 +4,13 @@ import io.bootswarm.common.peertoken.PeerTokenKey;
 import io.bootswarm.common.peertoken.PeerTokenKeyring;
 import io.bootswarm.common.peertoken.PeerTokenVerifier;
 import io.bootswarm.common.peertoken.TokenAccess;
-import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireMetrics;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.seed.SeedIdentity;
 import io.bootswarm.seed.SeedProperties;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.retry.RetryRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.bootswarm.seed.tracker.TrackerCalls;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +20,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,26 +41,21 @@ class ServingConfiguration {
 
     /**
      * The tracker's token keys: pinned ({@code bootswarm.seed.peer-token.keys}), else fetched from the
-     * tracker through the resilience4j instances named {@code tracker}.
+     * tracker ({@link TrackerCalls}).
      */
     @Bean
-    PeerTokenKeyring peerTokenKeyring(SeedProperties properties, PeerTokenSettings settings, Clock clock,
-                                      RestClient.Builder http, CircuitBreakerRegistry breakers, RetryRegistry retries,
-                                      TimeLimiterRegistry limiters) {
+    PeerTokenKeyring peerTokenKeyring(PeerTokenSettings settings, Clock clock, TrackerCalls tracker) {
         if (!settings.keys().isEmpty()) {
             log.info("peer access tokens are accepted when signed by a configured key");
             return PeerTokenKeyring.of(settings.keys(), null, clock, settings.refetchAfter());
         }
-        if (!properties.registrationEnabled()) {
+        if (!tracker.enabled()) {
             log.warn("neither bootswarm.seed.peer-token.keys nor bootswarm.seed.tracker-url is set: no peer access "
                     + "token can be verified; only images opened to stock clients are served");
             return PeerTokenKeyring.pinned(List.of());
         }
-        String base = properties.trackerUrl().replaceAll("/+$", "");
-        RestClient client = http.clone().baseUrl(base).build();
-        RemoteCall tracker = RemoteCall.of("tracker", retries, breakers, limiters);
         return PeerTokenKeyring.of(List.of(), () -> {
-            PeerTokenKey[] keys = tracker.call(base, () -> client.get().uri("/api/v1/peer-token-keys")
+            PeerTokenKey[] keys = tracker.call(client -> client.get().uri("/api/v1/peer-token-keys")
                     .retrieve().body(PeerTokenKey[].class));
             return keys == null ? List.of() : List.of(keys);
         }, clock, settings.refetchAfter());

@@ -1,20 +1,10 @@
 package io.bootswarm.seed.tracker;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
-import io.bootswarm.seed.SeedProperties;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.retry.RetryRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.stereotype.Component;
-import org.springframework.web.client.RestClient;
 
-import java.net.http.HttpClient;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,11 +12,11 @@ import java.util.UUID;
 /**
  * The tracker's launches of an image, for deleting it: which are live ({@code GET /api/v1/launches?imageId=&live=true})
  * and stopping them for a reason ({@code POST /api/v1/launches/stops}). The seed calls as its own client (role
- * {@code seed}), through the resilience4j instances named {@code tracker} like its registration. Without a
- * tracker URL the seed runs alone: no tracker knows launches of its images, and {@link #enabled()} is false.
+ * {@code seed}), through {@link TrackerCalls} like its registration. Without a tracker URL the seed runs alone:
+ * no tracker knows launches of its images, and {@link #enabled()} is false.
  */
 @Component
-public class TrackerLaunches implements DisposableBean {
+public class TrackerLaunches {
 
     /** The most launch ids one answer names; the total is counted beyond it. */
     static final int PAGE = 100;
@@ -55,24 +45,15 @@ public class TrackerLaunches implements DisposableBean {
     record Stopped(List<UUID> launchIds) {
     }
 
-    private final String base;
-    private final RestClient client;
-    private final RemoteCall tracker;
+    private final TrackerCalls tracker;
 
-    TrackerLaunches(SeedProperties properties, RestClient.Builder restClients, CircuitBreakerRegistry circuitBreakers,
-                    RetryRegistry retries, TimeLimiterRegistry timeLimiters) {
-        this.base = properties.trackerUrl().replaceAll("/+$", "");
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build());
-        factory.setReadTimeout(Duration.ofSeconds(10));
-        this.client = restClients.clone().baseUrl(base.isEmpty() ? "http://tracker.invalid" : base)
-                .requestFactory(factory).build();
-        this.tracker = RemoteCall.of(TrackerRegistration.RESILIENCE_NAME, retries, circuitBreakers, timeLimiters);
+    TrackerLaunches(TrackerCalls tracker) {
+        this.tracker = tracker;
     }
 
     /** Whether a tracker is configured to ask. */
     public boolean enabled() {
-        return !base.isEmpty();
+        return tracker.enabled();
     }
 
     /**
@@ -81,11 +62,11 @@ public class TrackerLaunches implements DisposableBean {
      * @throws RemoteCallException when the tracker cannot answer
      */
     public Live live(UUID imageId) throws RemoteCallException {
-        LaunchPage page = tracker.call(base, () -> client.get()
+        LaunchPage page = tracker.call(client -> client.get()
                 .uri("/api/v1/launches?imageId={id}&live=true&size={size}", imageId, PAGE)
                 .accept(MediaType.APPLICATION_JSON).retrieve().body(LaunchPage.class));
         if (page == null || page.items() == null) {
-            throw new RemoteCallException("tracker at " + base + " sent no launch page");
+            throw new RemoteCallException("the tracker sent no launch page");
         }
         return new Live(page.items().stream().map(LaunchItem::id).toList(), page.totalElements());
     }
@@ -98,17 +79,12 @@ public class TrackerLaunches implements DisposableBean {
      * @throws RemoteCallException when the tracker cannot answer
      */
     public List<UUID> stop(UUID imageId, String reason) throws RemoteCallException {
-        Stopped stopped = tracker.call(base, () -> client.post().uri("/api/v1/launches/stops")
+        Stopped stopped = tracker.call(client -> client.post().uri("/api/v1/launches/stops")
                 .contentType(MediaType.APPLICATION_JSON).accept(MediaType.APPLICATION_JSON)
                 .body(Map.of("imageId", imageId, "reason", reason)).retrieve().body(Stopped.class));
         if (stopped == null || stopped.launchIds() == null) {
-            throw new RemoteCallException("tracker at " + base + " sent no answer to the stop");
+            throw new RemoteCallException("the tracker sent no answer to the stop");
         }
         return List.copyOf(stopped.launchIds());
-    }
-
-    @Override
-    public void destroy() {
-        tracker.close();
     }
 }
