@@ -20,9 +20,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * One agent identity per simulated host, as the tracker's default {@code per-host} agent identity expects: host
- * {@code i} is the authorization server's client {@code agent-host-<i>} (role {@code agent}, claim {@code host}),
- * its token fetched with the client-credentials grant like a node agent's. Unlike
+ * Agent identities for the simulated hosts: identity {@code i} is the authorization server's client
+ * {@code agent-host-<i>} (role {@code agent}, claim {@code host}), its token fetched with the client-credentials
+ * grant like a node agent's; host {@code h} calls with identity {@code h % identities}, so with as many identities
+ * as hosts each host has its own, as the tracker's default {@code per-host} agent identity has it. Unlike
  * {@link AuthorizationServer#hostToken} it knows each token's expiry, so {@link #refresh} renews, before a phase,
  * exactly the tokens that would expire during it.
  */
@@ -38,18 +39,18 @@ final class HostTokens {
     private final Token[] tokens;
     private final String[] basic;
 
-    HostTokens(AuthorizationServer auth, int hosts) {
+    HostTokens(AuthorizationServer auth, int identities) {
         this.auth = auth;
-        this.tokens = new Token[hosts];
-        this.basic = new String[hosts];
-        for (int i = 0; i < hosts; i++) {
+        this.tokens = new Token[identities];
+        this.basic = new String[identities];
+        for (int i = 0; i < identities; i++) {
             AuthorizationServer.Client c = auth.register("agent-host-" + i, Set.of("agent"), "host-" + i);
             basic[i] = "Basic " + Base64.getEncoder().encodeToString((c.id() + ":" + c.secret())
                     .getBytes(StandardCharsets.UTF_8));
         }
     }
 
-    /** Fetches the token of every host that has none valid for {@code validFor} more, {@code parallel} at a time. */
+    /** Fetches the token of every identity that has none valid for {@code validFor} more, {@code parallel} at a time. */
     int refresh(Duration validFor, int parallel) throws Exception {
         Instant horizon = Instant.now().plus(validFor);
         List<Future<?>> pending = new ArrayList<>();
@@ -57,9 +58,9 @@ final class HostTokens {
         try (ExecutorService pool = Executors.newFixedThreadPool(parallel)) {
             for (int i = 0; i < tokens.length; i++) {
                 if (tokens[i] == null || tokens[i].expires().isBefore(horizon)) {
-                    int host = i;
+                    int identity = i;
                     pending.add(pool.submit(() -> {
-                        tokens[host] = fetch(host);
+                        tokens[identity] = fetch(identity);
                         return null;
                     }));
                     fetched++;
@@ -74,17 +75,17 @@ final class HostTokens {
 
     /** The {@code Authorization} header of {@code host}. */
     String bearer(int host) {
-        return tokens[host].bearer();
+        return tokens[host % tokens.length].bearer();
     }
 
-    private Token fetch(int host) throws Exception {
+    private Token fetch(int identity) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(auth.tokenUri()))
-                .header("Authorization", basic[host])
+                .header("Authorization", basic[identity])
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
-            throw new IllegalStateException("token of host " + host + ": HTTP " + r.statusCode() + " " + r.body());
+            throw new IllegalStateException("token of identity " + identity + ": HTTP " + r.statusCode() + " " + r.body());
         }
         JsonNode body = JSON.readTree(r.body());
         return new Token("Bearer " + body.get("access_token").asString(),
