@@ -42,14 +42,14 @@ import java.util.stream.IntStream;
  * shared machine). On the announce the tracker uses the identity only to hold the peer id (a token is verified per
  * request whichever identity it names), so what it does per announce is the same; pass {@code identities = hosts}
  * for one each.
- * Everything, the load generator included, runs in this JVM on this machine's cores, so the figures are
- * a floor. Not a test: the build never runs it.
+ * Everything, the load generator included, runs in this JVM on this machine's cores, so the latencies are
+ * pessimistic. Not a test: the build never runs it. (Built in one reactor with {@code -am}, the class path names the
+ * modules' {@code target/classes}, not whatever jars of them are in the local repository.)
  *
  * <pre>
- * ./mvnw -q -pl fleet -am test-compile
- * ./mvnw -q -pl fleet dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * ./mvnw -q -pl fleet -am test-compile dependency:build-classpath -Dmdep.outputFile=$PWD/fleet/target/cp.txt -Dmdep.includeScope=test
  * BOOTSWARM_INFRA=embedded $JAVA_HOME/bin/java -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
- *     io.bootswarm.fleet.TenThousandHostsBenchmark [rates, e.g. 1000,1500] [hosts] [rounds] [swarm-size] [identities]
+ *     io.bootswarm.fleet.TenThousandHostsBenchmark [rates, e.g. 400,250] [hosts] [rounds] [swarm-size] [identities]
  * </pre>
  */
 final class TenThousandHostsBenchmark {
@@ -141,7 +141,8 @@ final class TenThousandHostsBenchmark {
     }
 
     /**
-     * Once every host has completed: through each replica, a probe peer announces in every swarm asking for 200
+     * Once every host has completed, from right after the last answer (so the first probes fall within the
+     * replicas' consistency window): through each replica, a probe peer announces in every swarm asking for 200
      * peers. Each image swarm's answer must list every host of that swarm announced through the other replica;
      * the answer in the swarm of all hosts must count them all complete.
      */
@@ -186,7 +187,7 @@ final class TenThousandHostsBenchmark {
                     .append(expected).append(" hosts of the other replica in the image swarms' answers, ")
                     .append(counted).append('/').append(s.hosts()).append(" counted complete in the swarm of all");
         }
-        out.append(" (checked %.1f s after the last completed)".formatted((System.nanoTime() - t0) / 1e9));
+        out.append(" (probed from right after the last answer, in %.1f s)".formatted((System.nanoTime() - t0) / 1e9));
         return out.toString();
     }
 
