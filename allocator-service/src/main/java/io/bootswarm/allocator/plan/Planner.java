@@ -59,6 +59,7 @@ public class Planner implements SmartLifecycle {
     private final Clock clock;
     private final MeterRegistry meters;
     private volatile Strategy strategy;
+    private final Object strategyLock = new Object();
     private volatile PlanRecord current;
     /** The solver's last plan, the next warm start; touched by the planning thread only. */
     private AllocationSolution warm;
@@ -138,9 +139,12 @@ public class Planner implements SmartLifecycle {
 
     /** Switches the strategy (kept across restarts) and makes a plan with it at once. */
     public synchronized void setStrategy(Strategy next) {
-        store.setStrategy(next);
-        Strategy before = strategy;
-        strategy = next;
+        Strategy before;
+        synchronized (strategyLock) {
+            store.setStrategy(next);
+            before = strategy;
+            strategy = next;
+        }
         if (before != next) {
             log.info("strategy {} -> {}", before, next);
         }
@@ -193,7 +197,7 @@ public class Planner implements SmartLifecycle {
             follow();
             leading = true;
         }
-        store.strategy().ifPresent(s -> strategy = s);
+        followStrategy();
         List<SwarmReport> live = reports.live();
         Strategy s = strategy;
         Inputs inputs = ProblemBuilder.build(live, s == Strategy.ISO ? Inputs.Level.IMAGE : Inputs.Level.GROUP,
@@ -241,7 +245,17 @@ public class Planner implements SmartLifecycle {
                 warm = warmStartOf(p);
             });
         }
-        store.strategy().ifPresent(s -> strategy = s);
+        followStrategy();
+    }
+
+    /**
+     * Takes the stored strategy (a switch made on another replica). Under the lock {@link #setStrategy} holds
+     * while it stores and adopts a switch, so a read from before a switch here cannot undo it.
+     */
+    private void followStrategy() {
+        synchronized (strategyLock) {
+            store.strategy().ifPresent(s -> strategy = s);
+        }
     }
 
     private static AllocationSolution warmStartOf(PlanRecord record) {
