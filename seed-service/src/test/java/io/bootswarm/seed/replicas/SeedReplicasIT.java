@@ -40,7 +40,8 @@ import static org.awaitility.Awaitility.await;
  * no configured id: they take different ids; an image imported through A is listed by B and served by B over the
  * peer wire, every piece matching the manifest; B restarted while an upload to A runs keeps its id and leaves the
  * upload to complete; an image deleted through A stops being served by B; an import of a replica that is gone
- * (its heartbeat lapsed) is failed by the other and its temporary file deleted.
+ * (its heartbeat lapsed) is failed by the other and its temporary file deleted; each counts two live seeds (the
+ * divisor of its share of the allocation plan).
  */
 class SeedReplicasIT {
 
@@ -72,6 +73,8 @@ class SeedReplicasIT {
         properties.put("bootswarm.seed.catalog.watch-interval", "100ms");
         properties.put("bootswarm.seed.imports.renew-interval", "200ms");
         properties.put("bootswarm.seed.imports.lease-duration", "2s");
+        properties.put("bootswarm.seed.replicas.heartbeat-interval", "200ms");
+        properties.put("bootswarm.seed.replicas.lease", "2s");
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
                 .toArray(String[]::new);
         return SeedServiceApplication.builder().run(args);
@@ -93,6 +96,14 @@ class SeedReplicasIT {
     void replicasOfOneStorageDirectoryTakeDifferentIds() {
         assertThat(id(a)).startsWith("seed-");
         assertThat(id(b)).startsWith("seed-").isNotEqualTo(id(a));
+    }
+
+    @Test
+    void eachReplicaCountsBothAndShowsItsShareOfThePlan() {
+        for (ConfigurableApplicationContext seed : List.of(a, b)) {
+            await("two seeds counted").atMost(Duration.ofSeconds(10)).until(() ->
+                    Api.json(api(seed).get("/api/v1/allocation")).get("seeds").asInt() == 2);
+        }
     }
 
     @Test
