@@ -12,8 +12,9 @@ import java.util.UUID;
 
 /**
  * The seed's storage directory: {@code images/<id>.img} holds each catalogued image,
- * {@code import/} is where path imports read from, {@code tmp/} holds imports in flight (deleted on
- * startup). Created on startup.
+ * {@code import/} is where path imports read from, {@code tmp/} holds imports in flight (a file is deleted once
+ * its import is no longer running: {@code ImportRecovery}). Created on startup. Seed replicas may share it (a
+ * ReadWriteMany volume): nothing here deletes what another replica may be writing.
  */
 @Component
 public final class Storage {

@@ -35,6 +35,34 @@ class ManifestSignerTest {
         }
     }
 
+    /** Seed replicas starting at once on an empty shared directory: every one signs with the same key. */
+    @Test
+    void replicasStartingAtOnceOnAnEmptyDirectoryAgreeOnOneKey(@TempDir Path tmp) throws Exception {
+        int replicas = 8;
+        for (int round = 0; round < 100; round++) {
+            Path file = tmp.resolve("round-" + round).resolve(ManifestSigner.DEFAULT_FILE);
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(replicas);
+            try (var threads = java.util.concurrent.Executors.newFixedThreadPool(replicas)) {
+                java.util.List<java.util.concurrent.Future<String>> ids = new java.util.ArrayList<>();
+                for (int i = 0; i < replicas; i++) {
+                    ids.add(threads.submit(() -> {
+                        start.await();
+                        return new ManifestSigner(file, true).keyId();
+                    }));
+                }
+                java.util.Set<String> distinct = new java.util.HashSet<>();
+                for (var id : ids) {
+                    distinct.add(id.get());
+                }
+                assertThat(distinct).as("round %d", round).hasSize(1);
+                assertThat(new ManifestSigner(file, true).keyId()).isEqualTo(distinct.iterator().next());
+            }
+            try (var listing = Files.list(file.getParent())) {
+                assertThat(listing).as("no temporary file left").containsExactly(file);
+            }
+        }
+    }
+
     @Test
     void aConfiguredKeyIsLoadedAndItsPublicHalfDerived(@TempDir Path tmp) throws Exception {
         KeyPair pair = ManifestSignature.generateKeyPair();

@@ -22,7 +22,7 @@ import java.util.Objects;
  * An Ed25519 private key kept in a file (PKCS#8 PEM, as {@code openssl genpkey -algorithm ed25519}
  * writes it), made owner-only ({@code rw-------}) on first start when absent and allowed to be: the
  * seed's manifest-signing key and the tracker's peer-token key. Two replicas starting at once on a
- * shared file agree: the file is written to a temporary name and moved into place without replacing,
+ * shared file agree: the file is written to a temporary name and hard-linked into place, which fails if it exists,
  * so the loser reads the winner's key.
  *
  * @param file       where the key lives
@@ -75,7 +75,9 @@ public record Ed25519KeyFile(Path file, PrivateKey privateKey, PublicKey publicK
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             Files.writeString(tmp, ManifestSignature.privateKeyPem(pair.getPrivate()), StandardCharsets.US_ASCII);
-            Files.move(tmp, file);
+            // link(2) fails if the name exists, atomically; a move checks first and then renames over it, so two
+            // processes racing could both "win" and load different keys
+            Files.createLink(file, tmp);
             syncDirectory(dir);
             log.info("generated the {} key {} in {}", purpose, ManifestSignature.keyId(pair.getPublic()), file);
         } catch (FileAlreadyExistsException e) {

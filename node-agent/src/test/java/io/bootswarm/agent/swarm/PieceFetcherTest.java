@@ -235,6 +235,52 @@ class PieceFetcherTest {
                 .isNotEmpty().containsOnly(500L);
     }
 
+    /**
+     * Seed replicas: demand reads at once go to the least busy seed that has the piece, so they spread over both
+     * seeds; when one seed dies with requests in flight, they are asked of the other and every read completes.
+     */
+    @Test
+    void demandReadsSpreadOverTwoSeedsAndSurviveLosingOne() throws Exception {
+        StandInPeer first = peer();
+        StandInPeer second = peer();
+        named.add(first.peer(true));
+        named.add(second.peer(true));
+        SwarmSession s = session(3);
+        List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
+                .toList();
+        assertThat(pieces).hasSizeGreaterThanOrEqualTo(6);
+        // one read first, until both seeds are connected (a read asks only connected sources)
+        int warm = pieces.getFirst();
+        first.serve(warm);
+        second.serve(warm);
+        completed(demand(s, warm));
+        await().until(() -> first.urgentConnections() == 1 && second.urgentConnections() == 1);
+
+        List<Integer> rest = pieces.subList(1, pieces.size());
+        List<CompletableFuture<Void>> reads = rest.stream().map(p -> demand(s, p)).toList();
+        await().until(() -> asked(first, rest) + asked(second, rest) == rest.size());
+        int toFirst = asked(first, rest);
+        int toSecond = asked(second, rest);
+        assertThat(toFirst).as("reads asked of the first seed").isGreaterThanOrEqualTo(rest.size() / 4);
+        assertThat(toSecond).as("reads asked of the second seed").isGreaterThanOrEqualTo(rest.size() / 4);
+
+        first.close();  // dies with its requests unanswered
+        for (int p : rest) {
+            second.serve(p);
+        }
+        for (CompletableFuture<Void> r : reads) {
+            completed(r);
+        }
+        for (int p : pieces) {
+            assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
+        }
+        assertThat(asked(second, rest)).as("the lost seed's reads went to the other").isEqualTo(rest.size());
+    }
+
+    private static int asked(StandInPeer peer, List<Integer> pieces) {
+        return (int) requested(peer).stream().filter(pieces::contains).count();
+    }
+
     /** The pieces whose first block {@code peer} was asked for (urgent), in order. */
     static List<Integer> requested(StandInPeer peer) {
         return peer.received().stream().filter(r -> !r.cancel()).map(StandInPeer.Received::piece).distinct().toList();

@@ -25,6 +25,11 @@ public record SplitView(
         @Schema(description = "When this split was applied.") Instant appliedAt,
         @Schema(description = "The least bytes per second a listed swarm is allowed; a swarm not listed is limited "
                 + "only by the seed's overall upload rate.") long minRate,
+        @Schema(description = "The live seed replicas sharing the plan when this split was made, this one included.")
+        int seeds,
+        @Schema(description = "This seed's share of the plan: the factor its rates were multiplied by (its upload-rate "
+                + "over the plan's seedUpload, the seeds' total; or 1/seeds while its upload is unlimited). 1 unless "
+                + "PLAN.") double share,
         @Schema(description = "The swarms, highest rate first; then groups served but not in the split.")
         List<SwarmRate> swarms) {
 
@@ -54,6 +59,6 @@ public record SplitView(
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> swarms.add(new SwarmRate(e.getKey(), null, 0, 0, e.getValue())));
         return new SplitView(s.source(), s.reason(), s.planId(), s.strategy(), s.planAt(), s.validUntil(),
-                s.seedUpload(), s.appliedAt(), s.minRate(), swarms);
+                s.seedUpload(), s.appliedAt(), s.minRate(), s.seeds(), s.share(), swarms);
     }
 }

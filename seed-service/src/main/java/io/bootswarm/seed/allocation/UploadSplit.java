@@ -8,6 +8,7 @@ import io.bootswarm.seed.catalog.CatalogChanged;
 import io.bootswarm.seed.catalog.ImageGroups;
 import io.bootswarm.seed.catalog.PieceGroup;
 import io.bootswarm.seed.catalog.PieceIndex;
+import io.bootswarm.seed.replicas.SeedReplicas;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -16,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -37,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The seed's upload {@code u_s} split into per-swarm rate limits (Wu et al. §IV: the {@code u_s^i}
@@ -47,9 +50,11 @@ import java.util.function.Function;
  * <p>Where the split comes from ({@link Source}):
  * <ul>
  *   <li>{@code PLAN}: the newest {@link AllocationPlan} from allocator-service, applied as soon as it
- *       is consumed and kept until its {@code validUntil}. Its rates are scaled by
+ *       is consumed and kept until its {@code validUntil}. The plan is made for all seed replicas together
+ *       ({@code seedUpload} is their total upload) and each applies its share: the rates scaled by
  *       {@code upload-rate / plan.seedUpload} when the seed's own upload rate is set, so that they sum
- *       to what the seed really has. A plan outside the {@link PlanBounds} (made too far in the future,
+ *       to what the seed really has, else divided by the live seed replicas ({@link SeedReplicas}; applied
+ *       again when their number changes). A plan outside the {@link PlanBounds} (made too far in the future,
  *       valid too long, expired, too many swarms, bad rates or more than the seed's upload) is dropped:
  *       counted in {@code bootswarm.seed.plan.dropped} by {@code reason}, logged at most once a minute
  *       per reason, not remembered. "Newest" is by {@code at}, where a plan made after it was received
@@ -98,11 +103,14 @@ public class UploadSplit implements InitializingBean, DisposableBean {
      * @param groupRates  u_s^i per piece group, as applied (after scaling, before the min-rate floor)
      * @param imageRates  u_s^i per image, for image-level plans and fallbacks
      * @param minRate     the least a named swarm's limiter allows
+     * @param seeds       the live seed replicas when the split was made, this one included
+     * @param share       the factor this seed applied to the plan's rates: its {@code upload-rate} over the plan's
+     *                    {@code seedUpload}, or {@code 1 / seeds} while its upload is unlimited (1 unless PLAN)
      */
     public record Split(Source source, String reason, UUID planId, String strategy, Instant planAt,
                         Instant validUntil, long seedUpload, Instant appliedAt, Map<String, Double> groupRates,
                         Map<UUID, Double> imageRates, long minRate, Map<String, RateLimiter> groupLimiters,
-                        Map<UUID, RateLimiter> imageLimiters) {
+                        Map<UUID, RateLimiter> imageLimiters, int seeds, double share) {
     }
 
     /** A host's newest report and when it counts from: when sent, or when received if that is earlier. */
@@ -117,6 +125,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     private final PieceIndex pieces;
     private final MeterRegistry meters;
     private final Clock clock;
+    private final IntSupplier seeds;
     private final Map<String, HostReport> reports = new ConcurrentHashMap<>();
     private final Map<String, GroupAccount> groups = new ConcurrentHashMap<>();
     private final Map<UUID, Shaping> shapings = new ConcurrentHashMap<>();
@@ -137,7 +146,16 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     private Instant lastPlanOrder;
     private ScheduledExecutorService checks;
 
-    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters, Clock clock) {
+    @Autowired
+    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters, Clock clock,
+                SeedReplicas replicas) {
+        this(settings, seed, pieces, meters, clock, replicas::live);
+    }
+
+    /** @param seeds the live seed replicas sharing the plan, this one included */
+    UploadSplit(AllocationSettings settings, SeedProperties seed, PieceIndex pieces, MeterRegistry meters, Clock clock,
+                IntSupplier seeds) {
+        this.seeds = seeds;
         this.settings = settings;
         this.seed = seed;
         this.pieces = pieces;
@@ -238,7 +256,19 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         }
         lastPlan = plan;
         lastPlanOrder = order;
-        double scale = seed.uploadRate().toBytes() > 0 ? (double) seed.uploadRate().toBytes() / plan.seedUpload() : 1;
+        applyPlan(plan);
+        return Outcome.APPLIED;
+    }
+
+    /**
+     * Installs {@code plan} at this seed's share: the plan is made for the seeds' total upload ({@code seedUpload}),
+     * so the rates are scaled by {@code upload-rate / seedUpload} when this seed's upload is set (so that they sum
+     * to what it really has), else divided by the live seed replicas.
+     */
+    private void applyPlan(AllocationPlan plan) {
+        int n = Math.max(1, seeds.getAsInt());
+        double scale = seed.uploadRate().toBytes() > 0 ? (double) seed.uploadRate().toBytes() / plan.seedUpload()
+                : 1.0 / n;
         Map<String, Double> byGroup = new HashMap<>();
         Map<UUID, Double> byImage = new HashMap<>();
         for (AllocationPlan.Rate r : plan.rates()) {
@@ -250,9 +280,8 @@ public class UploadSplit implements InitializingBean, DisposableBean {
             }
         }
         long us = Math.round(plan.seedUpload() * scale);
-        install(Source.PLAN, "plan " + plan.planId() + " (" + plan.strategy() + ") valid until " + plan.validUntil(),
-                plan, us, byGroup, byImage);
-        return Outcome.APPLIED;
+        install(Source.PLAN, "plan " + plan.planId() + " (" + plan.strategy() + ") valid until " + plan.validUntil()
+                + (n > 1 ? ", this seed's share of " + n + " seeds" : ""), plan, us, byGroup, byImage, n, scale);
     }
 
     /** Counts and (quietly) logs a record of the plans' topic that is no allocation plan. */
@@ -293,6 +322,9 @@ public class UploadSplit implements InitializingBean, DisposableBean {
         reports.values().removeIf(h -> h.received().plus(settings.reportLifetime()).isBefore(now));
         Split s = current;
         if (s.source() == Source.PLAN && s.validUntil().isAfter(now)) {
+            if (seed.uploadRate().toBytes() <= 0 && Math.max(1, seeds.getAsInt()) != s.seeds() && lastPlan != null) {
+                applyPlan(lastPlan); // a seed replica came or went: the plan's share changed
+            }
             return;
         }
         String why = s.source() == Source.PLAN ? "plan " + s.planId() + " expired at " + s.validUntil()
@@ -301,8 +333,9 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     }
 
     private void fallback(String why) {
+        int n = Math.max(1, seeds.getAsInt());
         long us = seed.uploadRate().toBytes() > 0 ? seed.uploadRate().toBytes()
-                : lastPlan != null ? lastPlan.seedUpload() : 0;
+                : lastPlan != null ? lastPlan.seedUpload() / n : 0;
         if (us <= 0) {
             install(unshaped(why + "; the seed's upload is unlimited"));
             return;
@@ -337,7 +370,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
             return;
         }
         install(Source.FALLBACK, why + "; split by bytes missing in " + reports.size() + " hosts' reports", null, us,
-                byGroup, byImage);
+                byGroup, byImage, n, 1);
     }
 
     private static <K> Map<K, Double> proportional(Map<K, Double> missing, long us) {
@@ -364,13 +397,13 @@ public class UploadSplit implements InitializingBean, DisposableBean {
     }
 
     private void install(Source source, String reason, AllocationPlan plan, long us, Map<String, Double> byGroup,
-                         Map<UUID, Double> byImage) {
+                         Map<UUID, Double> byImage, int n, double share) {
         Split before = current;
         long min = settings.minRate().toBytes();
         Split s = new Split(source, reason, plan == null ? null : plan.planId(), plan == null ? null : plan.strategy(),
                 plan == null ? null : plan.at(), plan == null ? null : plan.validUntil(), us, clock.instant(),
                 Map.copyOf(byGroup), Map.copyOf(byImage), min,
-                limiters(byGroup, before.groupLimiters(), min), limiters(byImage, before.imageLimiters(), min));
+                limiters(byGroup, before.groupLimiters(), min), limiters(byImage, before.imageLimiters(), min), n, share);
         install(s);
     }
 
@@ -398,7 +431,7 @@ public class UploadSplit implements InitializingBean, DisposableBean {
 
     private Split unshaped(String reason) {
         return new Split(Source.UNSHAPED, reason, null, null, null, null, 0, clock.instant(), Map.of(), Map.of(),
-                settings.minRate().toBytes(), Map.of(), Map.of());
+                settings.minRate().toBytes(), Map.of(), Map.of(), Math.max(1, seeds.getAsInt()), 1);
     }
 
     /** Piece groups change when an image is added or deleted: every image's are reloaded on next use. */

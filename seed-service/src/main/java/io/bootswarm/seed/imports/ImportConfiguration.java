@@ -4,10 +4,15 @@ import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.seed.SeedProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Configuration;
 
-/** The imports' pacing: {@code bootswarm.seed.path-import-rate} on the monotonic system clock. */
+/**
+ * The imports' pacing ({@code bootswarm.seed.path-import-rate} on the monotonic system clock) and their leases
+ * ({@link ImportSettings}).
+ */
 @Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ImportSettings.class)
 class ImportConfiguration {
 
     @Bean

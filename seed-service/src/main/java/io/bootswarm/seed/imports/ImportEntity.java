@@ -29,12 +29,18 @@ class ImportEntity extends AssignedIdEntity<UUID> {
     private String error;
     private Instant startedAt;
     private Instant finishedAt;
+    private String owner;
+    private Instant heartbeatAt;
 
     protected ImportEntity() {
     }
 
-    ImportEntity(UUID id, ImportKind kind, String name, String source, Long bytesTotal, Instant startedAt) {
+    /** A RUNNING import of seed {@code owner} (its id), its heartbeat taken now. */
+    ImportEntity(UUID id, ImportKind kind, String name, String source, Long bytesTotal, Instant startedAt,
+                 String owner) {
         this.id = id;
+        this.owner = owner;
+        this.heartbeatAt = startedAt;
         this.kind = kind;
         this.name = name;
         this.source = source;

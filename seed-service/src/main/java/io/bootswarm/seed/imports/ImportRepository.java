@@ -29,14 +29,14 @@ interface ImportRepository extends JpaRepository<ImportEntity, UUID> {
 
     @Transactional
     @Modifying
-    @Query("update ImportEntity i set i.state = :failed, i.bytesDone = :bytes, i.error = :error, i.finishedAt = :at "
-            + "where i.id = :id and i.state = :running")
+    @Query("update ImportEntity i set i.state = :failed, i.bytesDone = :bytes, i.error = :error, i.finishedAt = :at, "
+            + "i.imageId = null where i.id = :id and i.state = :running")
     int failed(@Param("id") UUID id, @Param("bytes") long bytes, @Param("error") String error,
                @Param("at") Instant at, @Param("failed") ImportState failed, @Param("running") ImportState running);
 
+    /** Names the image a RUNNING import is about to move into {@code images/}, so that recovery can find its file. */
     @Transactional
     @Modifying
-    @Query("update ImportEntity i set i.state = :failed, i.error = :error, i.finishedAt = :at where i.state = :running")
-    int failAllRunning(@Param("error") String error, @Param("at") Instant at, @Param("failed") ImportState failed,
-                       @Param("running") ImportState running);
+    @Query("update ImportEntity i set i.imageId = :imageId where i.id = :id and i.state = :running")
+    int imageChosen(@Param("id") UUID id, @Param("imageId") UUID imageId, @Param("running") ImportState running);
 }

@@ -2,6 +2,7 @@ package io.bootswarm.seed.imports;
 
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.web.ProblemException;
+import io.bootswarm.seed.SeedIdentity;
 import io.bootswarm.seed.SeedProperties;
 import io.bootswarm.seed.Storage;
 import io.bootswarm.seed.catalog.Catalog;
@@ -45,8 +46,13 @@ import java.util.function.LongConsumer;
  * Brings images into the catalog: a streaming upload (on the request's thread) or a copy of a file
  * from the import directory (in the background). Either way the bytes go once through
  * {@link PieceSplitter} into {@code <storage>/tmp/<import>.part}, are forced to disk, renamed to
- * {@code <storage>/images/<image>.img}, and the image row, its event and the import's DONE state
- * are committed in one transaction. Nothing is ever held in memory beyond one piece.
+ * {@code <storage>/images/<image>.img} (the image id recorded in the import's row first), and the image row, its
+ * event and the import's DONE state are committed in one transaction. Nothing is ever held in memory beyond one
+ * piece.
+ *
+ * <p>Each import belongs to the seed running it (its {@link SeedIdentity} id in the row's {@code owner}), which
+ * renews its heartbeat while it runs ({@link ImportRecovery}), so that seed replicas sharing the catalog and the
+ * storage directory recover only the imports of a replica that is gone.
  *
  * <p>Every import has a row in {@code image_import} from its start, so progress can be watched
  * and the outcome looked up later. A rejection found before any byte is read (bad name, taken
@@ -70,14 +76,16 @@ public class ImportService implements DisposableBean {
     private final TransactionTemplate tx;
     private final MeterRegistry meters;
     private final ImportThrottle throttle;
+    private final String owner;
     private final Map<UUID, Job> running = new ConcurrentHashMap<>();
     private final Set<String> claimedNames = ConcurrentHashMap.newKeySet();
     private final ExecutorService background =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("path-import-", 0).factory());
 
     ImportService(SeedProperties properties, Storage storage, Catalog catalog, ImportRepository imports,
-                  TransactionTemplate tx, MeterRegistry meters, ImportThrottle throttle) {
+                  TransactionTemplate tx, MeterRegistry meters, ImportThrottle throttle, SeedIdentity identity) {
         this.properties = properties;
+        this.owner = identity.id();
         this.storage = storage;
         this.catalog = catalog;
         this.imports = imports;
@@ -205,7 +213,7 @@ public class ImportService implements DisposableBean {
 
     private Job begin(ImportKind kind, String name, String source, Long total) {
         UUID id = UUID.randomUUID();
-        imports.save(new ImportEntity(id, kind, name, source, total, now()));
+        imports.save(new ImportEntity(id, kind, name, source, total, now(), owner));
         Job job = new Job(id, kind, name, System.nanoTime(), new AtomicLong());
         running.put(id, job);
         log.info("import {} of '{}' started ({}{})", id, name, kind == ImportKind.PATH ? "from " + source : "upload",
@@ -246,6 +254,17 @@ public class ImportService implements DisposableBean {
         UUID imageId = UUID.randomUUID();
         String relative = storage.relativeImageFile(imageId);
         Path file = storage.resolve(relative);
+        int chosen;
+        try {
+            chosen = imports.imageChosen(job.id(), imageId, ImportState.RUNNING);
+        } catch (RuntimeException e) {
+            throw fail(job, new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, "import-failed", "Import failed",
+                    "recording the import failed: " + e), tmp);
+        }
+        if (chosen != 1) {
+            throw fail(job, new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "import-interrupted",
+                    "Import interrupted", "the import's lease lapsed (another seed took this one for gone)"), tmp);
+        }
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             Storage.syncDirectory(storage.imagesDir());

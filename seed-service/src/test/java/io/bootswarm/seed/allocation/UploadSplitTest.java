@@ -35,12 +35,16 @@ class UploadSplitTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private UploadSplit split(long seedUpload) {
+        return split(seedUpload, () -> 1);
+    }
+
+    private UploadSplit split(long seedUpload, java.util.function.IntSupplier seeds) {
         SeedProperties seed = new SeedProperties(Path.of("/tmp/unused"), DataSize.ofGigabytes(1),
                 DataSize.ofKilobytes(256), DataSize.ofBytes(0), 0, "", 10, DataSize.ofBytes(seedUpload), 8,
                 "127.0.0.1", "", "seed", "", Duration.ofSeconds(5), "");
         return new UploadSplit(new AllocationSettings(true, DataSize.ofKilobytes(64), Duration.ofSeconds(15),
                 Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(5), 200_000, 1.1), seed, null, meters,
-                clock);
+                clock, seeds);
     }
 
     private AllocationPlan plan(Instant at, long seedUpload, Duration validity, double r1, double r2) {
@@ -118,6 +122,42 @@ class UploadSplitTest {
         clock.advance(Duration.ofSeconds(16));
         s.check();
         assertThat(s.current().source()).isEqualTo(UploadSplit.Source.UNSHAPED);
+    }
+
+    @Test
+    void eachOfSeveralSeedsWithUnlimitedUploadAppliesItsShareOfThePlanAndTheShareFollowsTheirNumber() {
+        java.util.concurrent.atomic.AtomicInteger seeds = new java.util.concurrent.atomic.AtomicInteger(2);
+        UploadSplit s = split(0, seeds::get);
+        s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 6_000_000, 2_000_000));
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.PLAN);
+        assertThat(s.current().seeds()).isEqualTo(2);
+        assertThat(s.current().share()).isEqualTo(0.5);
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(3_000_000, within(1.0));
+        assertThat(s.current().groupLimiters().get(G2).bytesPerSecond()).isEqualTo(1_000_000);
+        assertThat(s.current().seedUpload()).isEqualTo(4_000_000);
+
+        seeds.set(1);   // the other seed is gone: this one takes the whole plan at its next check
+        clock.advance(Duration.ofSeconds(1));
+        s.check();
+        assertThat(s.current().share()).isEqualTo(1.0);
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(6_000_000, within(1.0));
+
+        seeds.set(4);   // once the plan expires, the fallback splits this seed's share of the plan's upload
+        s.accept(report("h1", 100, 300));
+        clock.advance(Duration.ofSeconds(15));
+        s.check();
+        assertThat(s.current().source()).isEqualTo(UploadSplit.Source.FALLBACK);
+        assertThat(s.current().seedUpload()).isEqualTo(2_000_000);
+        assertThat(s.current().groupRates().get(G2)).isCloseTo(1_500_000, within(1.0));
+    }
+
+    @Test
+    void aSeedWithItsOwnUploadRateScalesThePlanToItWhateverTheNumberOfSeeds() {
+        UploadSplit s = split(2_000_000, () -> 4);
+        s.accept(plan(clock.instant(), 8_000_000, Duration.ofSeconds(15), 6_000_000, 2_000_000));
+        assertThat(s.current().share()).isEqualTo(0.25);
+        assertThat(s.current().groupRates().get(G1)).isCloseTo(1_500_000, within(1.0));
+        assertThat(s.current().groupRates().get(G2)).isCloseTo(500_000, within(1.0));
     }
 
     @Test

@@ -1,53 +1,34 @@
 package io.bootswarm.tracker.stock;
 
 import io.bootswarm.common.manifest.SwarmId;
-import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
-import io.bootswarm.tracker.TrackerProperties;
-import io.bootswarm.tracker.seeds.Seed;
-import io.bootswarm.tracker.seeds.SeedRegistry;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.retry.RetryRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.bootswarm.tracker.seeds.SeedServices;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.stereotype.Component;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.util.UriComponentsBuilder;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
  * Asks seed-service about stock clients: whether a swarm's image is open to them
  * ({@code GET /api/v1/swarms/{swarmId}/stock-clients}, {@code GET /api/v1/images/{id}/stock-clients}) and
- * an image's BEP 3 info dictionary ({@code GET /api/v1/images/{id}/torrent-info}). The seed is the most
- * recently seen live registered one, else {@code bootswarm.tracker.seed-url}; calls go through the
- * resilience4j instances named {@code seed-service}. A 404 is an answer (no such swarm or image).
+ * an image's BEP 3 info dictionary ({@code GET /api/v1/images/{id}/torrent-info}): every live registered seed in
+ * turn, then {@code bootswarm.tracker.seed-url}, until one answers ({@link SeedServices}). A 404 is an answer (no
+ * such swarm or image).
  */
 @Component
-class SeedStockClient implements AutoCloseable {
+class SeedStockClient {
 
     /** The seed's answer. */
     record StockState(UUID imageId, String swarmId, boolean open) {
     }
 
-    private final SeedRegistry seeds;
-    private final TrackerProperties properties;
-    private final RestClient http;
-    private final RemoteCall seed;
+    private final SeedServices seeds;
 
-    SeedStockClient(SeedRegistry seeds, TrackerProperties properties, RestClient.Builder http,
-                    CircuitBreakerRegistry breakers, RetryRegistry retries, TimeLimiterRegistry limiters) {
+    SeedStockClient(SeedServices seeds) {
         this.seeds = seeds;
-        this.properties = properties;
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(HttpClient.newBuilder()
-                .connectTimeout(properties.seedConnectTimeout()).followRedirects(HttpClient.Redirect.NEVER).build());
-        requests.setReadTimeout(properties.seedReadTimeout());
-        this.http = http.clone().requestFactory(requests).build();
-        this.seed = RemoteCall.of("seed-service", retries, breakers, limiters);
     }
 
     /** @throws RemoteCallException when the seed cannot answer */
@@ -66,14 +47,10 @@ class SeedStockClient implements AutoCloseable {
     }
 
     private <T> Optional<T> get(String path, String id, Class<T> type) throws RemoteCallException {
-        URI base = seeds.live().stream().findFirst().map(Seed::apiUrl).map(URI::create)
-                .or(() -> Optional.ofNullable(properties.seedUrl()))
-                .orElseThrow(() -> new RemoteCallException(
-                        "no live seed-service is registered and bootswarm.tracker.seed-url is not set"));
-        URI uri = UriComponentsBuilder.fromUri(base).path(path).buildAndExpand(id).toUri();
         try {
-            return Optional.of(seed.call(base.toString(), () -> {
-                T body = http.get().uri(uri).accept(MediaType.ALL).retrieve().body(type);
+            return Optional.of(seeds.call(path + " of " + id, base -> {
+                URI uri = UriComponentsBuilder.fromUri(base).path(path).buildAndExpand(id).toUri();
+                T body = seeds.http().get().uri(uri).accept(MediaType.ALL).retrieve().body(type);
                 if (body == null) {
                     throw new IllegalStateException("seed-service sent no body for " + uri);
                 }
@@ -85,10 +62,5 @@ class SeedStockClient implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    @Override
-    public void close() {
-        seed.close();
     }
 }

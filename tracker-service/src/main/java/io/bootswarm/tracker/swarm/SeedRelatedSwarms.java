@@ -1,35 +1,24 @@
 package io.bootswarm.tracker.swarm;
 
 import io.bootswarm.common.manifest.SwarmId;
-import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
 import io.bootswarm.tracker.TrackerProperties;
-import io.bootswarm.tracker.seeds.Seed;
-import io.bootswarm.tracker.seeds.SeedRegistry;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.retry.RetryRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.bootswarm.tracker.seeds.SeedServices;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.util.UriComponentsBuilder;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -40,15 +29,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * {@link RelatedSwarms} from seed-service's {@code GET /api/v1/swarms/related?swarmId=}, cached per
  * swarm for {@code bootswarm.tracker.related-swarms-ttl}. A lookup asks every live registered
  * seed-service in turn, then {@code bootswarm.tracker.seed-url}, and takes the first answer (a 404,
- * "not in the catalog", is one): a dead replica among the live ones costs a lookup its connect
- * timeout, not its answer. Each seed-service is called through resilience4j instances of its own,
- * configured as those named {@value #NAME}, so one replica's open breaker does not turn the others away.
+ * "not in the catalog", is one): {@link SeedServices}.
  *
  * <p>An announce never waits long and never fails for it: a swarm seen for the first time (or
  * whose entry expired) starts a lookup in the background and waits for it at most
@@ -60,8 +46,6 @@ import java.util.stream.Stream;
 @Component
 class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(SeedRelatedSwarms.class);
-    static final String NAME = "seed-service";
 
     /** seed-service's answer, one element. */
     record RelatedSwarmView(String swarmId, UUID imageId, long sharedPieces) {
@@ -76,34 +60,18 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
     }
 
     private final ConcurrentMap<SwarmId, Entry> cache = new ConcurrentHashMap<>();
-    private final SeedRegistry seeds;
     private final TrackerProperties properties;
     private final Clock clock;
-    private final RestClient http;
-    private final CircuitBreakerRegistry circuitBreakers;
-    private final RetryRegistry retries;
-    private final TimeLimiterRegistry timeLimiters;
-    private final ConcurrentMap<String, RemoteCall> targets = new ConcurrentHashMap<>();
+    private final SeedServices seeds;
     private final ExecutorService lookups = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("related-swarms-", 0).factory());
     private final Counter failures;
     private final Counter timeouts;
 
-    SeedRelatedSwarms(SeedRegistry seeds, TrackerProperties properties, Clock clock, RestClient.Builder http,
-                      CircuitBreakerRegistry circuitBreakers, RetryRegistry retries, TimeLimiterRegistry timeLimiters,
-                      MeterRegistry meters) {
+    SeedRelatedSwarms(SeedServices seeds, TrackerProperties properties, Clock clock, MeterRegistry meters) {
         this.seeds = seeds;
         this.properties = properties;
         this.clock = clock;
-        JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(HttpClient.newBuilder()
-                .connectTimeout(properties.seedConnectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build());
-        requests.setReadTimeout(properties.seedReadTimeout());
-        this.http = http.clone().requestFactory(requests).build();
-        this.circuitBreakers = circuitBreakers;
-        this.retries = retries;
-        this.timeLimiters = timeLimiters;
         this.failures = Counter.builder("bootswarm.tracker.related.lookups").tag("outcome", "failed")
                 .description("lookups of related swarms at seed-service, by outcome").register(meters);
         this.timeouts = Counter.builder("bootswarm.tracker.related.lookups").tag("outcome", "late")
@@ -149,68 +117,32 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
     }
 
     /**
-     * Asks the seed-services in turn until one answers: every live registered one, most recently seen
-     * first, then {@code bootswarm.tracker.seed-url}. A 404 is an answer ("not in the catalog": no related
-     * swarms); anything else (unreachable, 5xx, time-out, another 4xx, its breaker open) moves on to the
-     * next. One failure is counted when none answered.
+     * Asks the seed-services in turn until one answers ({@link SeedServices}); a 404 means no related swarms.
+     * One failure is counted when none answered.
      */
     private List<Related> fetch(SwarmId swarm) {
-        Exception last = new IllegalStateException(
-                "no live seed-service is registered and bootswarm.tracker.seed-url is not set");
-        for (String base : candidates()) {
-            try {
-                return ask(base, swarm);
-            } catch (RemoteCallException e) {
-                if (e.status() == 404) {
-                    return List.of();
-                }
-                log.debug("related swarms of {} unknown: {}", swarm.hex(), e.getMessage());
-                last = e;
-            } catch (RuntimeException e) {
-                log.debug("related swarms of {} unknown at {}: {}", swarm.hex(), base, e.toString());
-                last = e;
+        try {
+            return seeds.call("related swarms of " + swarm.hex(), base -> ask(base, swarm));
+        } catch (RemoteCallException e) {
+            if (e.status() == 404) {
+                return List.of();
             }
-            if (Thread.currentThread().isInterrupted()) {
-                break;
-            }
+            failures.increment();
+            throw new CompletionException(e);
         }
-        failures.increment();
-        throw new CompletionException(last);
     }
 
-    /** The seed-services' base URLs in the order they are asked. */
-    private List<String> candidates() {
-        return Stream.concat(seeds.live().stream().map(Seed::apiUrl),
-                Stream.ofNullable(properties.seedUrl()).map(URI::toString)).distinct().toList();
-    }
-
-    private List<Related> ask(String base, SwarmId swarm) throws RemoteCallException {
-        URI uri = UriComponentsBuilder.fromUriString(base).path("/api/v1/swarms/related")
+    private List<Related> ask(URI base, SwarmId swarm) {
+        URI uri = UriComponentsBuilder.fromUri(base).path("/api/v1/swarms/related")
                 .queryParam("swarmId", swarm.hex()).build().toUri();
-        List<RelatedSwarmView> views = callerOf(base).call(base, () -> http.get().uri(uri)
-                .accept(MediaType.APPLICATION_JSON).retrieve()
+        List<RelatedSwarmView> views = seeds.http().get().uri(uri).accept(MediaType.APPLICATION_JSON).retrieve()
                 .body(new ParameterizedTypeReference<List<RelatedSwarmView>>() {
-                }));
+                });
         return views == null ? List.of() : views.stream()
                 .filter(v -> v.swarmId() != null && v.swarmId().matches("[0-9a-fA-F]{40}"))
                 .map(v -> new Related(SwarmId.parse(v.swarmId().toLowerCase(Locale.ROOT)), v.sharedPieces()))
                 .filter(r -> !r.swarm().equals(swarm))
                 .toList();
-    }
-
-    /**
-     * The calls to one seed-service, through resilience4j instances of its own named
-     * {@code seed-service@<base URL>} and configured as those named {@value #NAME}: a dead replica's
-     * failures open only its own breaker, which then turns it away at once and the next one is asked.
-     */
-    private RemoteCall callerOf(String base) {
-        return targets.computeIfAbsent(base, b -> {
-            String name = NAME + "@" + b;
-            circuitBreakers.circuitBreaker(name, circuitBreakers.circuitBreaker(NAME).getCircuitBreakerConfig());
-            retries.retry(name, retries.retry(NAME).getRetryConfig());
-            timeLimiters.timeLimiter(name, timeLimiters.timeLimiter(NAME).getTimeLimiterConfig());
-            return RemoteCall.of(name, retries, circuitBreakers, timeLimiters);
-        });
     }
 
     /** Whether a lookup of {@code swarm} was started and is done, answered or failed. */
@@ -225,31 +157,15 @@ class SeedRelatedSwarms implements RelatedSwarms, AutoCloseable {
         return e != null && e.lookup().isCompletedExceptionally();
     }
 
-    /**
-     * Drops entries long expired, so swarms no one announces in any more are forgotten, and the
-     * resilience4j instances of seed-services no longer asked.
-     */
+    /** Drops entries long expired, so swarms no one announces in any more are forgotten. */
     @Scheduled(fixedDelayString = "${bootswarm.tracker.sweep-interval:1s}")
     void sweep() {
         Instant horizon = clock.instant().minus(properties.relatedSwarmsTtl().multipliedBy(2));
         cache.values().removeIf(e -> e.lookup().isDone() && e.started().isBefore(horizon));
-        Set<String> current = Set.copyOf(candidates());
-        targets.entrySet().removeIf(t -> {
-            if (current.contains(t.getKey())) {
-                return false;
-            }
-            String name = t.getValue().name();
-            circuitBreakers.remove(name);
-            retries.remove(name);
-            timeLimiters.remove(name);
-            t.getValue().close();
-            return true;
-        });
     }
 
     @Override
     public void close() {
         lookups.shutdownNow();
-        targets.values().forEach(RemoteCall::close);
     }
 }

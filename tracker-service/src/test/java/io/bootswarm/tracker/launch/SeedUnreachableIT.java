@@ -96,7 +96,8 @@ class SeedUnreachableIT {
         assertThat(first.<String>json("$.detail")).contains("unreachable", "127.0.0.1:" + CLOSED_PORT, "ConnectException");
         assertThat(rows()).isZero();
 
-        CircuitBreaker breaker = circuitBreakers.circuitBreaker("seed-service");
+        // the seed URL's own breaker, configured as the one named seed-service
+        CircuitBreaker breaker = circuitBreakers.circuitBreaker("seed-service@http://127.0.0.1:" + CLOSED_PORT);
         // first request: 3 attempts recorded as failures; the fourth failure opens the circuit
         assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(3);
         post("/api/v1/launches", request);

@@ -6,6 +6,7 @@ import io.bootswarm.testing.StandInSeed;
 import io.bootswarm.tracker.TrackerProperties;
 import io.bootswarm.tracker.seeds.Seed;
 import io.bootswarm.tracker.seeds.SeedRegistry;
+import io.bootswarm.tracker.seeds.SeedServices;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -56,10 +57,10 @@ class SeedRelatedSwarmsTest {
 
     @BeforeEach
     void setUp() {
-        related = new SeedRelatedSwarms(seeds, properties, clock, RestClient.builder(), breakers,
+        related = new SeedRelatedSwarms(new SeedServices(seeds, properties, RestClient.builder(), breakers,
                 RetryRegistry.of(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ofMillis(10)).build()),
-                TimeLimiterRegistry.of(TimeLimiterConfig.custom().timeoutDuration(Duration.ofSeconds(10)).build()),
-                meters);
+                TimeLimiterRegistry.of(TimeLimiterConfig.custom().timeoutDuration(Duration.ofSeconds(10)).build())),
+                properties, clock, meters);
     }
 
     @AfterEach
@@ -159,8 +160,8 @@ class SeedRelatedSwarmsTest {
         TrackerProperties withUrl = new TrackerProperties(Duration.ofSeconds(20), null, null, 0, 0,
                 java.net.URI.create(SEED.url()), null, null, null, 0, 0, null, null, null, null, null);
         related.close();
-        related = new SeedRelatedSwarms(seeds, withUrl, clock, RestClient.builder(), breakers, RetryRegistry.ofDefaults(),
-                TimeLimiterRegistry.ofDefaults(), meters);
+        related = new SeedRelatedSwarms(new SeedServices(seeds, withUrl, RestClient.builder(), breakers,
+                RetryRegistry.ofDefaults(), TimeLimiterRegistry.ofDefaults()), withUrl, clock, meters);
         String a = randomHex();
         String b = randomHex();
         SEED.relate(a, b, 9);
