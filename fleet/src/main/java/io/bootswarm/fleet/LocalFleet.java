@@ -121,6 +121,7 @@ public final class LocalFleet implements AutoCloseable {
     private ConfigurableApplicationContext profile;
     private volatile ConfigurableApplicationContext allocator;
     private int allocatorBoundPort;
+    private volatile String manifestKey;
 
     private LocalFleet(Options options, PostgresServer postgres, KafkaServer kafka, AuthorizationServer auth) {
         this.options = options;
@@ -365,9 +366,18 @@ public final class LocalFleet implements AutoCloseable {
         return "http://127.0.0.1:" + port(seed);
     }
 
-    /** The seed's manifest signing key (base64 X.509), which this fleet's agents are pinned to. */
+    /**
+     * The seed's manifest signing key (base64 X.509), which this fleet's agents are pinned to; read from
+     * the seed at the first call and kept, so that agents can still be started after a test has replaced
+     * the fleet's seed with processes of its own on the same storage (and key).
+     */
     public String manifestKey() {
-        return ManifestSignature.encodePublicKey(seed.getBean(ManifestSigner.class).publicKey());
+        String key = manifestKey;
+        if (key == null) {
+            key = ManifestSignature.encodePublicKey(seed.getBean(ManifestSigner.class).publicKey());
+            manifestKey = key;
+        }
+        return key;
     }
 
     public String profileUrl() {
@@ -409,6 +419,11 @@ public final class LocalFleet implements AutoCloseable {
 
     public String kafkaBootstrapServers() {
         return kafka.bootstrapServers();
+    }
+
+    /** The settings of a plain Kafka client of this fleet's broker that logs in as {@code user}. */
+    public Map<String, Object> kafkaClientProperties(KafkaUser user) {
+        return kafka.clientProperties(user);
     }
 
     public Options options() {
