@@ -41,6 +41,7 @@ public class Catalog {
     private static final Logger log = LoggerFactory.getLogger(Catalog.class);
 
     private final ImageRepository images;
+    private final CatalogWatch watch;
     private final Outbox outbox;
     private final Storage storage;
     private final UploadStatistics uploads;
@@ -50,7 +51,8 @@ public class Catalog {
     private final PieceIndex pieces;
 
     Catalog(ImageRepository images, Outbox outbox, Storage storage, UploadStatistics uploads, PieceHealth health,
-            ApplicationEventPublisher events, TransactionTemplate tx, PieceIndex pieces) {
+            ApplicationEventPublisher events, TransactionTemplate tx, PieceIndex pieces, CatalogWatch watch) {
+        this.watch = watch;
         this.health = health;
         this.pieces = pieces;
         this.images = images;
@@ -164,7 +166,9 @@ public class Catalog {
     /** The image a peer names by swarm id, if it is catalogued. */
     @Transactional(readOnly = true)
     public Optional<ServableImage> findBySwarmId(SwarmId swarmId) {
-        return images.rowBySwarmId(swarmId.toBytes()).map(this::servable);
+        Optional<ServableImage> image = images.rowBySwarmId(swarmId.toBytes()).map(this::servable);
+        image.ifPresent(i -> watch.lookedUp(i.id(), i.name(), swarmId));
+        return image;
     }
 
     /** Whether image {@code id} is open to stock BitTorrent clients. @throws ProblemException 404 */

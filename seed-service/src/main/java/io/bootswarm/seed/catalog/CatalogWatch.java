@@ -46,6 +46,8 @@ class CatalogWatch implements SmartInitializingSingleton, DisposableBean {
     private final CatalogSettings settings;
     private final MeterRegistry meters;
     private Map<UUID, Image> known;
+    /** Images looked up for serving that the last look did not see (added since): watched for deletes only. */
+    private final Map<UUID, Image> served = new HashMap<>();
     private String fingerprint;
     private ScheduledExecutorService schedule;
     private boolean failing;
@@ -95,7 +97,10 @@ class CatalogWatch implements SmartInitializingSingleton, DisposableBean {
         Map<UUID, Image> before = known;
         fingerprint = now;
         known = fresh;
-        for (Image gone : before.values()) {
+        Map<UUID, Image> watched = new HashMap<>(served);
+        watched.putAll(before);
+        served.clear(); // those still there are in known now
+        for (Image gone : watched.values()) {
             if (!fresh.containsKey(gone.id())) {
                 pieces.forget(gone.id());
                 seen("removed");
@@ -116,6 +121,18 @@ class CatalogWatch implements SmartInitializingSingleton, DisposableBean {
         }
     }
 
+    /**
+     * An image this seed has just found by its swarm (a handshake's lookup, before it serves it): from now on a
+     * delete by another seed is told even if the image was added and deleted between two looks, when the
+     * catalog's fingerprint is back to the one last seen (so the next look compares the images themselves).
+     */
+    synchronized void lookedUp(UUID id, String name, SwarmId swarmId) {
+        if (known != null && !known.containsKey(id) && !served.containsKey(id)) {
+            served.put(id, new Image(id, name, swarmId, false));
+            fingerprint = null;
+        }
+    }
+
     private void seen(String change) {
         meters.counter("bootswarm.seed.catalog.changes.seen", "change", change).increment();
     }
@@ -126,6 +143,7 @@ class CatalogWatch implements SmartInitializingSingleton, DisposableBean {
         if (known != null) {
             known.remove(event.imageId());
         }
+        served.remove(event.imageId());
     }
 
     /** As {@link #onRemoved}, for a stock-client flag set here. */
