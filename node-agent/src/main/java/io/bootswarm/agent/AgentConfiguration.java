@@ -106,8 +106,10 @@ class AgentConfiguration {
                                     CircuitBreakerRegistry breakers, TimeLimiterRegistry limiters, AgentProperties p,
                                     DataDirectory data, MeterRegistry meters) throws IOException {
         ManifestTrust trust = new ManifestTrust(p.manifestKeys(), data.manifests().resolve(ManifestTrust.PIN_FILE),
-                !p.seedUrl().isEmpty(), p.requirePinnedManifestSource());
-        return new ManifestCatalog(data.manifests(), http.clone(), p.seedUrl(), tracker,
+                !p.seedUrls().isEmpty(), p.requirePinnedManifestSource());
+        RemoteReplicas seeds = p.seedUrls().isEmpty() ? null
+                : RemoteReplicas.of("seed", p.seedUrls(), http, retries, breakers, limiters, meters);
+        return new ManifestCatalog(data.manifests(), http.clone(), seeds, tracker,
                 RemoteCall.of("seed", retries, breakers, limiters), trust, meters, MonotonicClock.system());
     }
 

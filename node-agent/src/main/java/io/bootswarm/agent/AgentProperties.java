@@ -29,7 +29,10 @@ import java.util.List;
  * @param trackerUrl      tracker-service base URL, or a comma-separated list of them (replicas without a load
  *                        balancer in front): calls go to one and move on to the next when it fails
  *                        ({@link #trackerUrls()}); a malformed URL stops the start
- * @param seedUrl         seed-service base URL; empty to ask the tracker for a live seed
+ * @param seedUrl         seed-service base URL, or a comma-separated list of them (seed replicas without a load
+ *                        balancer in front): manifests and manifest keys are asked of one and of the next when
+ *                        it fails ({@link #seedUrls()}); empty to ask the tracker for a live seed. A malformed
+ *                        URL stops the start
  * @param pieceSize       the fleet-wide piece size this host's store holds
  * @param peerPort        peer wire port (0 = any free port)
  * @param nbd             NBD export settings
@@ -192,6 +195,9 @@ public record AgentProperties(String hostName, String advertisedHost, String api
         trackerUrl = blank(trackerUrl) ? "http://localhost:8080" : trackerUrl;
         RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl);
         seedUrl = blank(seedUrl) ? "" : seedUrl;
+        if (!seedUrl.isEmpty()) {
+            RemoteReplicas.baseUrls(SEED_URL, seedUrl);
+        }
         pieceSize = pieceSize <= 0 ? Manifest.DEFAULT_PIECE_SIZE : pieceSize;
         nbd = nbd == null ? new Nbd("127.0.0.1", 10809, null, null, 0, null, null) : nbd;
         nbd = new Nbd(blank(nbd.bindAddress()) ? "127.0.0.1" : nbd.bindAddress(), nbd.port(),
@@ -210,10 +216,16 @@ public record AgentProperties(String hostName, String advertisedHost, String api
     }
 
     private static final String TRACKER_URL = "bootswarm.agent.tracker-url";
+    private static final String SEED_URL = "bootswarm.agent.seed-url";
 
     /** The tracker replicas' base URLs, in the order they are tried. */
     public List<String> trackerUrls() {
         return RemoteReplicas.baseUrls(TRACKER_URL, trackerUrl);
+    }
+
+    /** The seed replicas' base URLs, in the order they are tried; empty to ask the tracker for a live seed. */
+    public List<String> seedUrls() {
+        return seedUrl.isEmpty() ? List.of() : RemoteReplicas.baseUrls(SEED_URL, seedUrl);
     }
 
     /** False when the Unix socket was turned off with an empty path. */

@@ -106,7 +106,7 @@ final class EarlyStart implements SmartApplicationListener {
             nbd = new NbdServer(AgentConfiguration.nbdSettings(p, limits, data, null, DirectMemory.limit()),
                     exports).start();
             ManifestTrust trust = new ManifestTrust(p.manifestKeys(),
-                    data.manifests().resolve(ManifestTrust.PIN_FILE), !p.seedUrl().isEmpty(),
+                    data.manifests().resolve(ManifestTrust.PIN_FILE), !p.seedUrls().isEmpty(),
                     p.requirePinnedManifestSource());
             EarlyDisks disks;
             try (ManifestCatalog local = ManifestCatalog.localOnly(data.manifests(), trust, new SimpleMeterRegistry())) {

@@ -81,4 +81,23 @@ class AgentPropertiesTest {
                 .hasMessageEndingWith("'tracker-2:8080' in 'http://tracker-1:8080,tracker-2:8080' is not an http or "
                         + "https URL");
     }
+
+    @Test
+    void theSeedUrlIsEmptyOneBaseUrlOrACommaSeparatedListOfReplicas() {
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1")).seedUrls()).as("ask the tracker").isEmpty();
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.seed-url",
+                "http://seed:8081")).seedUrls()).containsExactly("http://seed:8081");
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.seed-url",
+                "http://seed:8081/, http://seed-2:8081")).seedUrls())
+                .containsExactly("http://seed:8081", "http://seed-2:8081");
+    }
+
+    @Test
+    void aMalformedSeedUrlStopsTheStartNamingTheSettingAndTheEntry() {
+        assertThatThrownBy(() -> bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.seed-url",
+                "http://seed:8081,,http://seed-2:8081")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("bootswarm.agent.seed-url must be a comma-separated list of http(s) base URLs")
+                .hasMessageEndingWith("'' in 'http://seed:8081,,http://seed-2:8081' is empty");
+    }
 }

@@ -9,9 +9,11 @@ import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.remote.RemoteCall;
 import io.bootswarm.common.remote.RemoteCallException;
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.bootswarm.common.time.MonotonicClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.ResponseEntity;
@@ -38,8 +40,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Manifests of the images this host runs: from memory, else from the copy kept on local disk
  * (so a restarted agent needs no seed to reopen its disks), else from seed-service
- * ({@code GET /api/v1/images/{id}/manifest}, a {@link RemoteCall} through the resilience4j instances
- * named {@code seed}). The seed's address is configured, or else asked of the tracker.
+ * ({@code GET /api/v1/images/{id}/manifest}, through the resilience4j instances named {@code seed}).
+ * The seeds' addresses are configured ({@code bootswarm.agent.seed-url}, one or several replicas, called
+ * through {@link RemoteReplicas}: a seed that fails sends the call on to the next, which calls stay with),
+ * or else the seed to ask is the tracker's first live one, called through a {@link RemoteCall}.
  * A manifest is used only if it is signed by a key of {@link ManifestTrust}: one from the seed is
  * checked before it is cached, and the signature kept beside it ({@code <image>.sig}); a cached one
  * on every load, and one whose signature fails is deleted and fetched again
@@ -58,9 +62,9 @@ public final class ManifestCatalog implements AutoCloseable {
 
     private final Path directory;
     private final RestClient.Builder http;
-    private final String configuredSeedUrl;
+    private final @Nullable RemoteReplicas configuredSeeds;
     private final TrackerClient tracker;
-    private final RemoteCall seed;
+    private final RemoteCall trackerNamedSeed;
     private final ManifestTrust trust;
     private final Counter rejectedFromSeed;
     private final Counter rejectedFromCache;
@@ -70,18 +74,22 @@ public final class ManifestCatalog implements AutoCloseable {
     private final InstantSource clock;
 
     /**
-     * @param seed  the resilience4j instances calls to the seed go through; closed with this catalog
-     * @param trust the keys manifests must be signed by
-     * @param clock what the piece groups' cache age is measured on
+     * @param http             the client the seeds the tracker names are called with
+     * @param configuredSeeds  the configured seed replicas, or null to ask the tracker for a seed; closed with
+     *                         this catalog
+     * @param trackerNamedSeed the resilience4j instances calls to a seed the tracker named go through; closed
+     *                         with this catalog
+     * @param trust            the keys manifests must be signed by
+     * @param clock            what the piece groups' cache age is measured on
      */
-    public ManifestCatalog(Path directory, RestClient.Builder http, String configuredSeedUrl, TrackerClient tracker,
-                           RemoteCall seed, ManifestTrust trust, MeterRegistry meters, InstantSource clock)
-            throws IOException {
+    public ManifestCatalog(Path directory, RestClient.Builder http, @Nullable RemoteReplicas configuredSeeds,
+                           TrackerClient tracker, RemoteCall trackerNamedSeed, ManifestTrust trust,
+                           MeterRegistry meters, InstantSource clock) throws IOException {
         this.directory = PrivateFiles.createDirectories(directory);
         this.http = http;
-        this.configuredSeedUrl = configuredSeedUrl;
+        this.configuredSeeds = configuredSeeds;
         this.tracker = tracker;
-        this.seed = seed;
+        this.trackerNamedSeed = trackerNamedSeed;
         this.trust = trust;
         this.clock = clock;
         this.rejectedFromSeed = rejected(meters, "seed");
@@ -95,7 +103,7 @@ public final class ManifestCatalog implements AutoCloseable {
      */
     public static ManifestCatalog localOnly(Path directory, ManifestTrust trust, MeterRegistry meters)
             throws IOException {
-        return new ManifestCatalog(directory, null, "", null, null, trust, meters, MonotonicClock.system());
+        return new ManifestCatalog(directory, null, null, null, null, trust, meters, MonotonicClock.system());
     }
 
     private static Counter rejected(MeterRegistry meters, String source) {
@@ -110,6 +118,10 @@ public final class ManifestCatalog implements AutoCloseable {
     private record Signed(ManifestDocument doc, String keyId, String signature) {
     }
 
+    /** What a seed answered, and which seed that was. */
+    private record Answer<T>(T value, String seedUrl) {
+    }
+
     public Manifest get(UUID imageId) throws IOException {
         Manifest m = cache.get(imageId);
         if (m != null) {
@@ -122,11 +134,11 @@ public final class ManifestCatalog implements AutoCloseable {
             throw new IOException("the manifest of " + imageId + " is not cached in " + directory);
         }
         if (doc == null) {
-            String seedUrl = seedUrl(true);
-            Signed signed = fetch(imageId, seedUrl);
-            if (!verified(signed, trust.keys(() -> seedUrl, this::fetchKeys))) {
+            Answer<Signed> fetched = fetch(imageId);
+            Signed signed = fetched.value();
+            if (!verified(signed, trust.keys(fetched::seedUrl, this::fetchKeys))) {
                 rejectedFromSeed.increment();
-                throw new IOException("manifest of " + imageId + " from " + seedUrl
+                throw new IOException("manifest of " + imageId + " from " + fetched.seedUrl()
                         + " is not signed by a trusted key (key id " + signed.keyId() + ")");
             }
             doc = signed.doc();
@@ -162,10 +174,8 @@ public final class ManifestCatalog implements AutoCloseable {
                 return Optional.of(m);
             }
         }
-        String seedUrl = seedUrl(false);
-        RestClient client = http.baseUrl(seedUrl).build();
-        ImageRef[] found = seed.call(seedUrl, () -> client.get().uri("/api/v1/images?swarmId={s}", swarmId.hex())
-                .retrieve().body(ImageRef[].class));
+        ImageRef[] found = ask(false, client -> client.get().uri("/api/v1/images?swarmId={s}", swarmId.hex())
+                .retrieve().body(ImageRef[].class)).value();
         if (found == null || found.length == 0 || !swarmId.hex().equalsIgnoreCase(found[0].swarmId())) {
             return Optional.empty();
         }
@@ -188,12 +198,11 @@ public final class ManifestCatalog implements AutoCloseable {
         if (c != null && c.fetchedAt().plus(maxAge).isAfter(clock.instant())) {
             return c.byPiece();
         }
-        String seedUrl = seedUrl(false);
-        RestClient client = http.baseUrl(seedUrl).build();
-        GroupsRef doc = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/groups", imageId).retrieve()
-                .body(GroupsRef.class));
+        Answer<GroupsRef> answer = ask(false, client -> client.get().uri("/api/v1/images/{id}/groups", imageId)
+                .retrieve().body(GroupsRef.class));
+        GroupsRef doc = answer.value();
         if (doc == null || doc.groups() == null || doc.pieceGroups() == null) {
-            throw new IOException("seed " + seedUrl + " sent no piece groups for " + imageId);
+            throw new IOException("seed " + answer.seedUrl() + " sent no piece groups for " + imageId);
         }
         ByteBuffer b = ByteBuffer.wrap(Base64.getDecoder().decode(doc.pieceGroups()));
         String[] byPiece = new String[b.remaining() / 4];
@@ -221,7 +230,7 @@ public final class ManifestCatalog implements AutoCloseable {
         } catch (JacksonException e) {
             signed = null;
         }
-        if (signed != null && verified(signed, trust.keys(() -> seedUrl(true), this::fetchKeys))) {
+        if (signed != null && verified(signed, trust.keys(this::keySeedUrl, this::fetchKeys))) {
             return signed.doc();
         }
         rejectedFromCache.increment();
@@ -256,11 +265,10 @@ public final class ManifestCatalog implements AutoCloseable {
         }
     }
 
-    private Signed fetch(UUID imageId, String seedUrl) throws IOException {
-        RestClient client = http.baseUrl(seedUrl).build();
-        ResponseEntity<ManifestDocument> response;
+    private Answer<Signed> fetch(UUID imageId) throws IOException {
+        Answer<ResponseEntity<ManifestDocument>> answer;
         try {
-            response = seed.call(seedUrl, () -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
+            answer = ask(true, client -> client.get().uri("/api/v1/images/{id}/manifest", imageId).retrieve()
                     .toEntity(ManifestDocument.class));
         } catch (RemoteCallException e) {
             if (e.status() == 404) {
@@ -268,39 +276,74 @@ public final class ManifestCatalog implements AutoCloseable {
             }
             throw e;
         }
+        ResponseEntity<ManifestDocument> response = answer.value();
         if (response == null || response.getBody() == null) {
-            throw new IOException("seed " + seedUrl + " sent an empty manifest for " + imageId);
+            throw new IOException("seed " + answer.seedUrl() + " sent an empty manifest for " + imageId);
         }
-        return new Signed(response.getBody(), response.getHeaders().getFirst(ManifestSignature.KEY_HEADER),
-                response.getHeaders().getFirst(ManifestSignature.SIGNATURE_HEADER));
+        return new Answer<>(new Signed(response.getBody(), response.getHeaders().getFirst(ManifestSignature.KEY_HEADER),
+                response.getHeaders().getFirst(ManifestSignature.SIGNATURE_HEADER)), answer.seedUrl());
     }
 
-    private List<ManifestKey> fetchKeys(String seedUrl) throws IOException {
-        RestClient client = http.baseUrl(seedUrl).build();
-        ManifestKey[] keys = seed.call(seedUrl, () -> client.get().uri("/api/v1/manifest-keys").retrieve()
-                .body(ManifestKey[].class));
-        if (keys == null) {
-            throw new IOException("seed " + seedUrl + " sent no manifest keys");
+    /**
+     * The keys of the seed at {@code seedUrl}, as {@link #keySeedUrl()} named it: with configured seeds, of
+     * whichever replica answers, from the current one on.
+     */
+    private ManifestTrust.Published fetchKeys(String seedUrl) throws IOException {
+        Answer<ManifestKey[]> answer;
+        if (configuredSeeds == null) {
+            RestClient client = http.baseUrl(seedUrl).build();
+            answer = new Answer<>(trackerNamedSeed.call(seedUrl, () -> keys(client)), seedUrl);
+        } else {
+            answer = ask(true, ManifestCatalog::keys);
         }
-        return List.of(keys);
+        if (answer.value() == null) {
+            throw new IOException("seed " + answer.seedUrl() + " sent no manifest keys");
+        }
+        return new ManifestTrust.Published(answer.seedUrl(), List.of(answer.value()));
     }
 
-    /** The seed to ask; a launch ({@code forLaunch}) waits out the tracker's open circuit breaker for it. */
-    private String seedUrl(boolean forLaunch) throws IOException {
+    private static ManifestKey[] keys(RestClient seed) {
+        return seed.get().uri("/api/v1/manifest-keys").retrieve().body(ManifestKey[].class);
+    }
+
+    /** The seed the trust's keys would be asked of: the current configured replica, or the tracker's seed. */
+    private String keySeedUrl() throws IOException {
+        return configuredSeeds != null ? configuredSeeds.current() : trackerNamedSeedUrl(true);
+    }
+
+    /**
+     * Sends {@code request} to the configured seeds (from the current replica on, while they fail), or else to the
+     * seed the tracker names; a launch ({@code forLaunch}) waits out the tracker's open circuit breaker for it.
+     */
+    private <T> Answer<T> ask(boolean forLaunch, RemoteReplicas.Request<T> request) throws IOException {
         if (http == null) {
             throw new IOException("no seed to ask: this catalog reads only " + directory);
         }
-        if (!configuredSeedUrl.isEmpty()) {
-            return configuredSeedUrl;
+        if (configuredSeeds != null) {
+            T value = configuredSeeds.call(request);
+            return new Answer<>(value, configuredSeeds.current());
+        }
+        String seedUrl = trackerNamedSeedUrl(forLaunch);
+        RestClient client = http.baseUrl(seedUrl).build();
+        return new Answer<>(trackerNamedSeed.call(seedUrl, () -> request.send(client)), seedUrl);
+    }
+
+    private String trackerNamedSeedUrl(boolean forLaunch) throws IOException {
+        if (http == null) {
+            throw new IOException("no seed to ask: this catalog reads only " + directory);
         }
         return (forLaunch ? tracker.seedsForLaunch() : tracker.seeds()).stream().map(TrackerClient.SeedInfo::apiUrl)
-                .filter(u -> u != null && !u.isBlank()).findFirst().orElseThrow(() -> new IOException("the tracker knows no live seed"));
+                .filter(u -> u != null && !u.isBlank()).findFirst()
+                .orElseThrow(() -> new IOException("the tracker knows no live seed"));
     }
 
     @Override
     public void close() {
-        if (seed != null) {
-            seed.close();
+        if (configuredSeeds != null) {
+            configuredSeeds.close();
+        }
+        if (trackerNamedSeed != null) {
+            trackerNamedSeed.close();
         }
     }
 }

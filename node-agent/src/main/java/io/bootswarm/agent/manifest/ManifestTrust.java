@@ -21,7 +21,8 @@ import java.util.Map;
  * The keys an agent accepts manifest signatures from. The operator pins them
  * ({@code bootswarm.agent.manifest-keys}); else the first seed asked for them
  * ({@code GET /api/v1/manifest-keys}) is trusted on first use and its keys are pinned in
- * {@code <data>/manifests/trusted-keys.json}, which later starts read and never fetch again. A
+ * {@code <data>/manifests/trusted-keys.json}, which later starts read and never fetch again (with several
+ * configured seed replicas, which share one signing key, the first that answers). A
  * seed named by the tracker rather than configured ({@code bootswarm.agent.seed-url}) is an
  * unpinned source: trusted with a warning, or refused under
  * {@code bootswarm.agent.require-pinned-manifest-source}.
@@ -31,7 +32,15 @@ public final class ManifestTrust {
     /** Asks a seed for its manifest keys. */
     @FunctionalInterface
     public interface KeySource {
-        List<ManifestKey> fetch(String seedUrl) throws IOException;
+        /**
+         * The keys of the seed at {@code seedUrl}, or, when it is one of the configured seed replicas, of the
+         * replica that answered.
+         */
+        Published fetch(String seedUrl) throws IOException;
+    }
+
+    /** The manifest keys a seed published, and which seed that was. */
+    public record Published(String seedUrl, List<ManifestKey> keys) {
     }
 
     /** Finds the seed to ask, only when keys must be fetched. */
@@ -103,14 +112,15 @@ public final class ManifestTrust {
             log.warn("the manifest source is not pinned: trusting the keys of seed {}, which the tracker named; "
                     + "set bootswarm.agent.manifest-keys or bootswarm.agent.seed-url", seedUrl);
         }
-        List<ManifestKey> fetched = source.fetch(seedUrl);
-        Map<String, PublicKey> got = decode(fetched, "seed " + seedUrl);
+        Published fetched = source.fetch(seedUrl);
+        Map<String, PublicKey> got = decode(fetched.keys(), "seed " + fetched.seedUrl());
         if (got.isEmpty()) {
-            throw new IOException("seed " + seedUrl + " published no manifest keys");
+            throw new IOException("seed " + fetched.seedUrl() + " published no manifest keys");
         }
-        write(fetched);
+        write(fetched.keys());
         keys = got;
-        log.info("pinned the manifest keys of seed {} in {} (trust on first use): {}", seedUrl, pinFile, keys.keySet());
+        log.info("pinned the manifest keys of seed {} in {} (trust on first use): {}", fetched.seedUrl(), pinFile,
+                keys.keySet());
         return keys;
     }
 

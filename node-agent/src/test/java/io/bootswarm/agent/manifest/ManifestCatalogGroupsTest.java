@@ -3,6 +3,7 @@ package io.bootswarm.agent.manifest;
 import com.sun.net.httpserver.HttpServer;
 import io.bootswarm.agent.tracker.TrackerClient;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.bootswarm.testing.ManualClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -86,8 +87,10 @@ class ManifestCatalogGroupsTest {
         TrackerClient tracker = new TrackerClient(RestClient.builder().baseUrl(url).build(), url,
                 RemoteCall.of("tracker", retries, breakers, limiters), "127.0.0.1");
         ManifestTrust trust = new ManifestTrust(List.of(), dir.resolve(ManifestTrust.PIN_FILE), true, false);
-        return new ManifestCatalog(dir, RestClient.builder(), url, tracker, RemoteCall.of("seed", retries, breakers,
-                limiters), trust, new SimpleMeterRegistry(), clock);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        return new ManifestCatalog(dir, RestClient.builder(), RemoteReplicas.of("seed", List.of(url),
+                RestClient.builder(), retries, breakers, limiters, meters), tracker,
+                RemoteCall.of("seed", retries, breakers, limiters), trust, meters, clock);
     }
 
     @Test

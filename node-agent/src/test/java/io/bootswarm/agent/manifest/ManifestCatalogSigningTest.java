@@ -6,6 +6,7 @@ import io.bootswarm.common.manifest.ManifestSignature;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.manifest.PieceSplitter;
 import io.bootswarm.common.remote.RemoteCall;
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.bootswarm.testing.ManualClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -81,7 +82,9 @@ class ManifestCatalogSigningTest {
                 RemoteCall.of("tracker", retries, breakers, limiters), "127.0.0.1");
         ManifestTrust trust = new ManifestTrust(manifestKeys, dir.resolve(ManifestTrust.PIN_FILE), !seedUrl.isEmpty(),
                 requirePinned);
-        return new ManifestCatalog(dir, RestClient.builder(), seedUrl, tracker,
+        RemoteReplicas seeds = seedUrl.isEmpty() ? null : RemoteReplicas.of("seed", List.of(seedUrl),
+                RestClient.builder(), retries, breakers, limiters, meters);
+        return new ManifestCatalog(dir, RestClient.builder(), seeds, tracker,
                 RemoteCall.of("seed", retries, breakers, limiters), trust, meters, new ManualClock());
     }
 
