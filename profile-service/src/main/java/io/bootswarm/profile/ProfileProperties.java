@@ -1,18 +1,21 @@
 package io.bootswarm.profile;
 
+import io.bootswarm.common.remote.RemoteReplicas;
 import io.bootswarm.profile.model.TraceLimits;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
-import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code bootswarm.profile.*}: profile-service's own settings. Every value has a default, so an empty
  * configuration runs.
  *
- * @param seedUrl              base URL of seed-service, asked for an uploaded trace's image (piece size, size)
+ * @param seedUrl              base URL of seed-service, asked for an uploaded trace's image (piece size, size),
+ *                             or a comma-separated list of seed replicas' ({@link #seedUrls()}): a call goes to
+ *                             one and moves on to the next when it fails
  * @param seedConnectTimeout   TCP connect timeout for calls to seed-service (1 s)
  * @param seedReadTimeout      response timeout for calls to seed-service (3 s); resilience4j's time limiter
  *                             bounds each attempt as well
@@ -31,7 +34,7 @@ import java.time.Duration;
  */
 @ConfigurationProperties("bootswarm.profile")
 public record ProfileProperties(
-        @DefaultValue("http://localhost:8081") URI seedUrl,
+        @DefaultValue("http://localhost:8081") String seedUrl,
         @DefaultValue("1s") Duration seedConnectTimeout,
         @DefaultValue("3s") Duration seedReadTimeout,
         @DefaultValue("32MB") DataSize maxUploadSize,
@@ -46,9 +49,7 @@ public record ProfileProperties(
         @DefaultValue("500") int maxPageSize) {
 
     public ProfileProperties {
-        if (seedUrl == null || !("http".equals(seedUrl.getScheme()) || "https".equals(seedUrl.getScheme()))) {
-            throw new IllegalArgumentException("bootswarm.profile.seed-url must be an http(s) URL, got " + seedUrl);
-        }
+        RemoteReplicas.baseUrls(SEED_URL, seedUrl == null ? "" : seedUrl);
         positive(seedConnectTimeout, "seed-connect-timeout");
         positive(seedReadTimeout, "seed-read-timeout");
         positive(maxTraceDuration, "max-trace-duration");
@@ -61,6 +62,13 @@ public record ProfileProperties(
                 || maxPageSize <= 0) {
             throw new IllegalArgumentException("bootswarm.profile.max-* counts must be positive");
         }
+    }
+
+    private static final String SEED_URL = "bootswarm.profile.seed-url";
+
+    /** The seed replicas' base URLs, in the order they are tried. */
+    public List<String> seedUrls() {
+        return RemoteReplicas.baseUrls(SEED_URL, seedUrl);
     }
 
     /** The bounds every trace's reads are checked against, whatever its source. */

@@ -40,4 +40,15 @@ class ProfilePropertiesTest {
         assertThat(catchThrowable(() -> bind(Map.of("bootswarm.profile.max-chunks-per-trace", "0"))))
                 .isInstanceOf(BindException.class);
     }
+
+    @Test
+    void theSeedUrlIsOneBaseUrlOrACommaSeparatedListOfReplicas() {
+        assertThat(bind(Map.of()).seedUrls()).containsExactly("http://localhost:8081");
+        assertThat(bind(Map.of("bootswarm.profile.seed-url", "http://seed:8081/, http://seed-2:8081")).seedUrls())
+                .containsExactly("http://seed:8081", "http://seed-2:8081");
+        assertThat(catchThrowable(() -> bind(Map.of("bootswarm.profile.seed-url", "http://seed:8081,seed-2:8081"))))
+                .isInstanceOf(BindException.class).rootCause()
+                .hasMessageStartingWith("bootswarm.profile.seed-url must be a comma-separated list of http(s) base URLs")
+                .hasMessageEndingWith("'seed-2:8081' in 'http://seed:8081,seed-2:8081' is not an http or https URL");
+    }
 }
