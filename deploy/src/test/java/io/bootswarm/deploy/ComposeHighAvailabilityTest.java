@@ -13,11 +13,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * docker-compose.ha.yml over docker-compose.yml: each pair shares what it must (the trackers one
  * peer-token key, the seeds one image store) and keeps apart what it must (seed ids and advertised
- * addresses, allocator instance ids, published ports), and every client of the trackers knows both.
+ * addresses, allocator instance ids, published ports), and every client of the trackers, and every client of the
+ * seeds that is not told of them by a tracker, knows both.
  */
 class ComposeHighAvailabilityTest {
 
     private static final String BOTH_TRACKERS = "http://tracker:8080,http://tracker-2:8080";
+    private static final String BOTH_SEEDS = "http://seed:8081,http://seed-2:8081";
 
     private static Map<String, Object> services;
     private static Map<String, Object> document;
@@ -79,6 +81,15 @@ class ComposeHighAvailabilityTest {
             assertThat(Compose.environment(services, seed)).as(seed)
                     .containsEntry("BOOTSWARM_SEED_TRACKER_URL", BOTH_TRACKERS);
         }
+    }
+
+    @Test
+    void agentsAndProfileFailOverBetweenBothSeeds() {
+        for (String agent : List.of("agent-1", "agent-2")) {
+            assertThat(Compose.environment(services, agent)).as(agent)
+                    .containsEntry("BOOTSWARM_AGENT_SEED_URL", BOTH_SEEDS);
+        }
+        assertThat(Compose.environment(services, "profile")).containsEntry("BOOTSWARM_PROFILE_SEED_URL", BOTH_SEEDS);
     }
 
     @Test
