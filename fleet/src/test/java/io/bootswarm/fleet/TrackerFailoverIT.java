@@ -24,24 +24,29 @@ import static org.awaitility.Awaitility.await;
  * both URLs ({@code bootswarm.agent.tracker-url}, {@code bootswarm.seed.tracker-url}), call the first, and
  * when it is closed move on to the second: a launch made there on that agent (whose seed comes from the
  * tracker, its announces go to it) reaches READY and its disk reads the image's bytes, and the seed's
- * registration stays live on the surviving replica.
+ * registration stays live on the surviving replica. Seed replicas alike: an agent given a dead seed's URL and then
+ * the fleet's ({@code bootswarm.agent.seed-url}) fetches a launch's manifest from the second and stays with it.
  */
 class TrackerFailoverIT extends FleetITSupport {
 
     static final int PIECE = 256 * 1024;
     static final int PIECES = 32;
     static final String HOST = "failover";
+    static final String SEED_HOST = "seed-failover";
 
     static final int PORT_A = port();
     static final int PORT_B = port();
     static final String URL_A = "http://127.0.0.1:" + PORT_A;
     static final String URL_B = "http://127.0.0.1:" + PORT_B;
     static final String BOTH = URL_A + "," + URL_B;
+    /** a seed replica that is down: nothing listens there */
+    static final String DEAD_SEED = "http://127.0.0.1:" + port();
 
     static Tools.Image image;
     static UUID imageId;
     static ConfigurableApplicationContext replicaB;
     static LocalFleet.Agent agent;
+    static LocalFleet.Agent seedAgent;
     static FleetClient viaB;
 
     private static int port() {
@@ -68,7 +73,30 @@ class TrackerFailoverIT extends FleetITSupport {
         image = Tools.distinctPieces(work.resolve("failover.img"), PIECES, PIECE, 8, 71);
         imageId = UUID.fromString(viaB.uploadImage("failover", image.file()).path("id").asString());
         agent = fleet.startAgent(HOST, Map.of("bootswarm.agent.tracker-url", BOTH));
+        seedAgent = fleet.startAgent(SEED_HOST, Map.of("bootswarm.agent.tracker-url", BOTH,
+                "bootswarm.agent.seed-url", DEAD_SEED + "," + fleet.seedUrl()));
         viaB.awaitHostUp(HOST, T);
+        viaB.awaitHostUp(SEED_HOST, T);
+    }
+
+    @Test
+    void withTheFirstSeedDownALaunchFetchesItsManifestFromTheSecondAndIsReady() throws Exception {
+        MeterRegistry meters = seedAgent.context().getBean(MeterRegistry.class);
+        assertThat(seedMeter(meters, DEAD_SEED)).as("the agent calls the first seed").isEqualTo(1);
+
+        JsonNode launch = viaB.launch(imageId, List.of(SEED_HOST), null);
+        JsonNode ready = viaB.awaitLaunchReady(UUID.fromString(launch.path("id").asString()), T);
+        assertThat(sha256(ready.path("hosts").get(0).path("nbdUri").asString()))
+                .as("every byte of the disk launched with the first seed down").isEqualTo(image.sha256());
+
+        assertThat(seedMeter(meters, fleet.seedUrl())).as("the agent stays on the second seed").isEqualTo(1);
+        assertThat(seedMeter(meters, DEAD_SEED)).isZero();
+        assertThat(meters.get("bootswarm.remote.replica.failovers").tag("service", "seed").counter().count())
+                .as("the agent's moves to another seed").isEqualTo(1);
+    }
+
+    private static double seedMeter(MeterRegistry meters, String url) {
+        return meters.get("bootswarm.remote.replica.current").tag("service", "seed").tag("url", url).gauge().value();
     }
 
     @Test
