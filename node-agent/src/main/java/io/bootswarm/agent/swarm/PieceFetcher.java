@@ -18,12 +18,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,8 +56,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * urgent (withdrawing the slower request). A <em>prefetch</em> ({@link #prefetch}) asks other
  * agents first and a seed only while one of {@code seedPrefetchSlots} is free; with the seed
  * partition on, only for a piece this host owns, or one no agent got within {@code pieceTimeout}.
- * Time (piece timeouts, how long to wait for a usable connection, when a prefetch may go to the
- * seed) is read from the swarm's {@link InstantSource}.
+ *
+ * <p><em>Demand coalescing.</em> While a request for a piece is out to a source, the piece is advertised to our
+ * peers as being fetched ({@link ServedPieces#fetchStarted}, {@code bs_fetching}); a {@code have} or the end of
+ * the request withdraws it. A demand fetch whose piece no connected agent can serve, while a connected agent is
+ * fetching it, waits for that agent instead of asking a seed, at most {@code coalesceWait} per fetch: when the
+ * agent gets the piece its {@code have} makes it a source, and the piece is fetched from it. A fetch that waits
+ * has no request out and is not advertised, so two fetches never wait for each other. Two hosts that miss a
+ * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
+ * peer id then <em>yields</em> ({@link #peerFetching}): as long as no block of its request has arrived, it
+ * withdraws the request and waits for the other. The host with the lowest peer id among those fetching a piece
+ * never yields, so one of them keeps fetching.
+ *
+ * <p>Time (piece timeouts, how long to wait for a usable connection, when a prefetch may go to the
+ * seed, the coalescing wait) is read from the swarm's {@link InstantSource}.
  */
 final class PieceFetcher implements AutoCloseable {
 
@@ -83,6 +97,10 @@ final class PieceFetcher implements AutoCloseable {
     private final Timer demandWait;
     private final Counter fetchedBytesCounter;
     private final Counter unavailableCounter;
+    private final Counter coalescedCounter;
+    private final AtomicInteger coalescing = new AtomicInteger();
+    private final Counter yieldedCounter;
+    private final byte[] ourPeerId;
     private volatile boolean closed;
 
     /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
@@ -94,6 +112,12 @@ final class PieceFetcher implements AutoCloseable {
         /** When a demand fetch gives up: {@code demandDeadline} after it became one. */
         volatile Instant deadline;
         volatile PeerConnection active;
+        /** When waiting for an agent that is fetching the piece ends; null until the fetch first waited. */
+        volatile Instant coalesceUntil;
+        /** The agents ({@code host:port}) the fetch waited for. */
+        final Set<String> waitedFor = ConcurrentHashMap.newKeySet();
+        /** Its request to a seed was withdrawn to wait for an agent fetching the piece ({@link #peerFetching}). */
+        volatile boolean yielded;
 
         Fetch(int piece, boolean urgent) {
             this.piece = piece;
@@ -147,6 +171,17 @@ final class PieceFetcher implements AutoCloseable {
         this.unavailableCounter = Counter.builder("bootswarm.agent.fetch.unavailable")
                 .description("piece requests a source rejected or withdrew (evicted there): asked of another source,"
                         + " not counted as a failure").tag("image", manifest.name()).register(meters);
+        this.coalescedCounter = Counter.builder("bootswarm.agent.fetch.coalesced")
+                .description("demand fetches that waited for a connected agent fetching their piece and got it from"
+                        + " that agent, not from a seed").tag("image", manifest.name()).register(meters);
+        this.yieldedCounter = Counter.builder("bootswarm.agent.fetch.yielded")
+                .description("demand requests to a seed withdrawn, before any block came, to wait for a connected"
+                        + " agent with a lower peer id that is fetching the same piece").tag("image", manifest.name())
+                .register(meters);
+        this.ourPeerId = peers.peerId();
+        Gauge.builder("bootswarm.agent.fetch.coalescing", this, PieceFetcher::coalescing)
+                .description("demand fetches waiting now for a connected agent that is fetching their piece")
+                .tag("image", manifest.name()).register(meters);
         Gauge.builder("bootswarm.agent.requests.queued", this, PieceFetcher::queuedForBudget)
                 .description("piece fetches waiting for room in a connection's request budget")
                 .tag("image", manifest.name()).register(meters);
@@ -251,7 +286,11 @@ final class PieceFetcher implements AutoCloseable {
             String key = PeerDirectory.key(c.peer());
             SourceLog source = sources.computeIfAbsent(key, k -> new SourceLog(c.peer()));
             source.attempts++;
+            f.yielded = false;
             f.active = c;
+            if (!settings.coalesceWait().isZero()) {
+                served.fetchStarted(piece);
+            }
             if (f.urgent && !c.isUrgent()) {
                 c.cancel(piece); // raised to a demand fetch while the request went out: escalate() found none active
             }
@@ -280,6 +319,9 @@ final class PieceFetcher implements AutoCloseable {
                 bytesFetched.addAndGet(length);
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+                if (f.waitedFor.contains(key)) {
+                    coalescedCounter.increment();
+                }
                 return;
             } catch (PieceUnavailableException e) {
                 // evicted at the source, which said so: it no longer advertises the piece, another is asked
@@ -292,6 +334,11 @@ final class PieceFetcher implements AutoCloseable {
                 attempts++;
                 log.debug("piece {}: {}", piece, e.getMessage());
             } catch (IOException e) {
+                if (f.yielded) {
+                    f.yielded = false;
+                    source.attempts--;
+                    continue; // withdrawn to wait for an agent fetching the piece: not a failed attempt
+                }
                 if (f.urgent && !urgent) {
                     source.attempts--;
                     continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
@@ -303,6 +350,7 @@ final class PieceFetcher implements AutoCloseable {
                 log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
             } finally {
                 f.active = null;
+                served.fetchEnded(piece);
                 if (choice.seedSlot()) {
                     seedPrefetch.release();
                     signal.signal();
@@ -338,12 +386,76 @@ final class PieceFetcher implements AutoCloseable {
         return queuedForBudget.get();
     }
 
+    int coalescing() {
+        return coalescing.get();
+    }
+
+    /**
+     * A connected peer says it started fetching {@code piece}. If it is an agent whose peer id ranks before ours,
+     * and a demand fetch of ours for the piece has a request out to a seed of which no block has arrived, and the
+     * fetch never waited for an agent, the request is withdrawn and the fetch waits for that agent (at most
+     * {@code coalesceWait}, from now): of hosts that missed a piece at once, the seed sends one copy. Called on
+     * the connection's reader thread.
+     */
+    void peerFetching(PeerConnection from, int piece) {
+        if (settings.coalesceWait().isZero() || from.peer().seed()) {
+            return;
+        }
+        Fetch f = inFlight.get(piece);
+        if (f == null || !f.urgent || f.coalesceUntil != null) {
+            return;
+        }
+        PeerConnection active = f.active;
+        if (active == null || !active.peer().seed() || active.receivedBlocks(piece) != 0
+                || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0) {
+            return;
+        }
+        f.coalesceUntil = clock.instant().plus(settings.coalesceWait());
+        f.yielded = true;
+        yieldedCounter.increment();
+        log.debug("piece {}: withdrawing the request to {} to wait for {}, which is fetching it", piece,
+                active.peer(), from.peer());
+        active.cancel(piece);
+    }
+
+    /**
+     * Whether demand fetch {@code f} waits for a connected agent that is fetching its piece: coalescing is on, no
+     * agent among the {@code ready} connections can serve the piece (only seeds), an agent told us it is fetching
+     * it, and the fetch's wait ({@code coalesceWait} from the first time it waited) has not run out.
+     */
+    private boolean waitsForAFetchingAgent(Fetch f, List<PeerConnection> ready) {
+        Duration wait = settings.coalesceWait();
+        if (wait.isZero()) {
+            return false;
+        }
+        for (PeerConnection c : ready) {
+            if (!c.peer().seed()) {
+                return false;
+            }
+        }
+        List<PeerConnection> fetching = peers.fetching(f.piece);
+        if (fetching.isEmpty()) {
+            return false;
+        }
+        Instant now = clock.instant();
+        if (f.coalesceUntil == null) {
+            f.coalesceUntil = now.plus(wait);
+        }
+        if (!now.isBefore(f.coalesceUntil)) {
+            return false;
+        }
+        fetching.forEach(c -> f.waitedFor.add(PeerDirectory.key(c.peer())));
+        return true;
+    }
+
     /**
      * A connection of the fetch's class (urgent or not) that has the piece, has unchoked us and has room
      * in its request budget for the piece: peers not snubbed first, then those asked least for this piece,
      * then other agents before seeds, then the least busy. A snubbed peer is asked only when no other peer
      * has the piece. While connections that have the piece are all full, the fetch waits for room. A
-     * prefetch uses a seed only while a seed prefetch slot is free. A demand fetch waits until its deadline
+     * prefetch uses a seed only while a seed prefetch slot is free. A demand fetch that only seeds could serve
+     * waits a while for a connected agent that is fetching the piece ({@link #waitsForAFetchingAgent}). A demand
+     * fetch waits until its deadline
      * (asking the tracker again every connect and unchoke timeout); a prefetch gives up after three piece
      * timeouts without a connection, and asks the tracker again.
      */
@@ -352,6 +464,7 @@ final class PieceFetcher implements AutoCloseable {
         Instant start = clock.instant();
         Instant lastAnnounce = start;
         boolean queued = false;
+        boolean waiting = false;
         try {
             while (true) {
                 if (closed) {
@@ -372,6 +485,15 @@ final class PieceFetcher implements AutoCloseable {
                         .thenComparingInt(c -> attempts(sources, c))
                         .thenComparing(c -> c.peer().seed())
                         .thenComparingInt(load::get));
+                boolean waits = urgent && waitsForAFetchingAgent(f, ready);
+                if (waits != waiting) {
+                    waiting = waits;
+                    coalescing.addAndGet(waits ? 1 : -1);
+                }
+                if (waits) {
+                    signal.await(RECHECK);
+                    continue;
+                }
                 boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
                 boolean full = false;
                 for (PeerConnection c : ready) {
@@ -422,6 +544,9 @@ final class PieceFetcher implements AutoCloseable {
         } finally {
             if (queued) {
                 queuedForBudget.decrementAndGet();
+            }
+            if (waiting) {
+                coalescing.decrementAndGet();
             }
         }
     }
