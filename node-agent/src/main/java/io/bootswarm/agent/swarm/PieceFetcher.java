@@ -66,7 +66,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
  * peer id then <em>yields</em> ({@link #peerFetching}): as long as no block of its request has arrived, it
  * withdraws the request and waits for the other. The host with the lowest peer id among those fetching a piece
- * never yields, so one of them keeps fetching.
+ * never yields, so one of them keeps fetching. An agent a fetch waited for in vain (the wait ran out) is not
+ * waited for again for {@code snubDuration}.
  *
  * <p>Time (piece timeouts, how long to wait for a usable connection, when a prefetch may go to the
  * seed, the coalescing wait) is read from the swarm's {@link InstantSource}.
@@ -100,6 +101,8 @@ final class PieceFetcher implements AutoCloseable {
     private final Counter coalescedCounter;
     private final AtomicInteger coalescing = new AtomicInteger();
     private final Counter yieldedCounter;
+    /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
+    private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
     private final byte[] ourPeerId;
     private volatile boolean closed;
 
@@ -390,6 +393,19 @@ final class PieceFetcher implements AutoCloseable {
         return coalescing.get();
     }
 
+    /** Whether a fetch waited for agent {@code key} in vain less than {@code snubDuration} ago. */
+    private boolean notWaitedFor(String key, Instant now) {
+        Instant until = notWaitedForUntil.get(key);
+        if (until == null) {
+            return false;
+        }
+        if (now.isBefore(until)) {
+            return true;
+        }
+        notWaitedForUntil.remove(key, until);
+        return false;
+    }
+
     /**
      * A connected peer says it started fetching {@code piece}. If it is an agent whose peer id ranks before ours,
      * and a demand fetch of ours for the piece has a request out to a seed of which no block has arrived, and the
@@ -407,7 +423,8 @@ final class PieceFetcher implements AutoCloseable {
         }
         PeerConnection active = f.active;
         if (active == null || !active.peer().seed() || active.receivedBlocks(piece) != 0
-                || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0) {
+                || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0
+                || notWaitedFor(PeerDirectory.key(from.peer()), clock.instant())) {
             return;
         }
         f.coalesceUntil = clock.instant().plus(settings.coalesceWait());
@@ -433,15 +450,19 @@ final class PieceFetcher implements AutoCloseable {
                 return false;
             }
         }
-        List<PeerConnection> fetching = peers.fetching(f.piece);
+        Instant now = clock.instant();
+        List<PeerConnection> fetching = peers.fetching(f.piece).stream()
+                .filter(c -> !notWaitedFor(PeerDirectory.key(c.peer()), now)).toList();
         if (fetching.isEmpty()) {
             return false;
         }
-        Instant now = clock.instant();
         if (f.coalesceUntil == null) {
             f.coalesceUntil = now.plus(wait);
         }
         if (!now.isBefore(f.coalesceUntil)) {
+            // waited in vain: a peer that advertises what it does not deliver is not waited for for a while
+            Instant until = now.plus(settings.snubDuration());
+            f.waitedFor.forEach(k -> notWaitedForUntil.put(k, until));
             return false;
         }
         fetching.forEach(c -> f.waitedFor.add(PeerDirectory.key(c.peer())));

@@ -226,7 +226,7 @@ class DemandCoalescingTest {
     }
 
     @Test
-    void theWaitIsBoundedWhenThePeerDoesNotGetThePieceTheDemandGoesToTheSeedAfterTheCoalesceWait()
+    void theWaitIsBoundedWhenThePeerDoesNotGetThePieceTheDemandGoesToTheSeedAfterTheCoalesceWaitAndTheNextMissDoesNotWait()
             throws Exception {
         List<Agent> agents = agents(2, settings(0));
         Agent a = agents.get(0);
@@ -259,6 +259,18 @@ class DemandCoalescingTest {
         assertThat(a.yielded()).isEqualTo(aYields ? 1 : 0);
         assertThat(seed.blocksSent(piece)).as("B's copy, and A's unless A yielded")
                 .isEqualTo((aYields ? 1 : 2) * blocks(piece));
+
+        // B waited for A in vain: its next miss on a piece A is fetching goes to the seed at once
+        CompletableFuture<Void> readA2 = demand(a.session(), other);
+        await().until(() -> seed.requests(other, true) == 1
+                && b.session().fetchingPeers(other).equals(List.of(a.peer())));
+        CompletableFuture<Void> readB2 = demand(b.session(), other);
+        await().until(() -> seed.requests(other, true) == 2);
+        assertThat(b.session().coalescing()).isZero();
+        seed.serve(other);
+        PieceFetcherTest.completed(readA2);
+        PieceFetcherTest.completed(readB2);
+        assertThat(b.coalesced()).isZero();
     }
 
     /**
