@@ -62,7 +62,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the request withdraws it. A demand fetch whose piece no connected agent can serve, while a connected agent is
  * fetching it, waits for that agent instead of asking a seed, at most {@code coalesceWait} per fetch: when the
  * agent gets the piece its {@code have} makes it a source, and the piece is fetched from it. A fetch that waits
- * has no request out and is not advertised, so two fetches never wait for each other. Two hosts that miss a
+ * has no request out; it is advertised only while it waits for an agent whose peer id ranks before ours (a relay,
+ * see {@link #waitsForAFetchingAgent}), so two fetches never wait for each other. Two hosts that miss a
  * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
  * peer id then <em>yields</em> ({@link #peerFetching}): as long as no block of its request has arrived, it
  * withdraws the request and waits for the other. The host with the lowest peer id among those fetching a piece
@@ -101,6 +102,7 @@ final class PieceFetcher implements AutoCloseable {
     private final Counter coalescedCounter;
     private final AtomicInteger coalescing = new AtomicInteger();
     private final Counter yieldedCounter;
+    private final Counter expiredCounter;
     /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
     private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
     private final byte[] ourPeerId;
@@ -121,6 +123,10 @@ final class PieceFetcher implements AutoCloseable {
         final Set<String> waitedFor = ConcurrentHashMap.newKeySet();
         /** Its request to a seed was withdrawn to wait for an agent fetching the piece ({@link #peerFetching}). */
         volatile boolean yielded;
+        /** Its coalescing wait ran out (counted once). */
+        volatile boolean expired;
+        /** Advertised while it waits ({@code bs_fetching}), for a relay: see {@link #waitsForAFetchingAgent}. */
+        volatile boolean relaying;
 
         Fetch(int piece, boolean urgent) {
             this.piece = piece;
@@ -150,6 +156,9 @@ final class PieceFetcher implements AutoCloseable {
                 done.completeExceptionally(t);
             } finally {
                 inFlight.remove(piece, this);
+                if (relaying) {
+                    served.fetchEnded(piece);
+                }
             }
         }
     }
@@ -175,8 +184,12 @@ final class PieceFetcher implements AutoCloseable {
                 .description("piece requests a source rejected or withdrew (evicted there): asked of another source,"
                         + " not counted as a failure").tag("image", manifest.name()).register(meters);
         this.coalescedCounter = Counter.builder("bootswarm.agent.fetch.coalesced")
-                .description("demand fetches that waited for a connected agent fetching their piece and got it from"
-                        + " that agent, not from a seed").tag("image", manifest.name()).register(meters);
+                .description("demand fetches that waited for a connected agent fetching their piece and then got it"
+                        + " from an agent, not from a seed").tag("image", manifest.name()).register(meters);
+        this.expiredCounter = Counter.builder("bootswarm.agent.fetch.coalesce.expired")
+                .description("demand fetches whose wait for a connected agent fetching their piece ran out"
+                        + " (coalesce-wait) before an agent had it: they asked a seed").tag("image", manifest.name())
+                .register(meters);
         this.yieldedCounter = Counter.builder("bootswarm.agent.fetch.yielded")
                 .description("demand requests to a seed withdrawn, before any block came, to wait for a connected"
                         + " agent with a lower peer id that is fetching the same piece").tag("image", manifest.name())
@@ -322,8 +335,8 @@ final class PieceFetcher implements AutoCloseable {
                 bytesFetched.addAndGet(length);
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
-                if (f.waitedFor.contains(key)) {
-                    coalescedCounter.increment();
+                if (f.coalesceUntil != null && !c.peer().seed()) {
+                    coalescedCounter.increment(); // waited, and an agent served it: whichever got it first
                 }
                 return;
             } catch (PieceUnavailableException e) {
@@ -353,6 +366,7 @@ final class PieceFetcher implements AutoCloseable {
                 log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
             } finally {
                 f.active = null;
+                f.relaying = false;
                 served.fetchEnded(piece);
                 if (choice.seedSlot()) {
                     seedPrefetch.release();
@@ -439,6 +453,13 @@ final class PieceFetcher implements AutoCloseable {
      * Whether demand fetch {@code f} waits for a connected agent that is fetching its piece: coalescing is on, no
      * agent among the {@code ready} connections can serve the piece (only seeds), an agent told us it is fetching
      * it, and the fetch's wait ({@code coalesceWait} from the first time it waited) has not run out.
+     *
+     * <p>While one of the agents it waits for has a peer id that ranks before ours, the waiting fetch is itself
+     * advertised ({@code bs_fetching}): it will have the piece soon, so a peer of ours that misses it waits for our
+     * copy rather than asking the seed (a <em>relay</em>; without it, each host that is connected to no agent
+     * with a request out asks the seed). A wait on agents that all rank after us is not advertised, so every
+     * chain of advertised waits descends in peer id to an agent with a request out: no two fetches wait for each
+     * other.
      */
     private boolean waitsForAFetchingAgent(Fetch f, List<PeerConnection> ready) {
         Duration wait = settings.coalesceWait();
@@ -463,9 +484,23 @@ final class PieceFetcher implements AutoCloseable {
             // waited in vain: a peer that advertises what it does not deliver is not waited for for a while
             Instant until = now.plus(settings.snubDuration());
             f.waitedFor.forEach(k -> notWaitedForUntil.put(k, until));
+            if (!f.expired) {
+                f.expired = true;
+                expiredCounter.increment();
+            }
             return false;
         }
         fetching.forEach(c -> f.waitedFor.add(PeerDirectory.key(c.peer())));
+        boolean relay = false;
+        for (PeerConnection c : fetching) {
+            relay |= Arrays.compareUnsigned(c.remotePeerId(), ourPeerId) < 0;
+        }
+        if (relay && !f.relaying) {
+            f.relaying = served.fetchStarted(f.piece);
+        } else if (!relay && f.relaying) {
+            f.relaying = false;
+            served.fetchEnded(f.piece);
+        }
         return true;
     }
 

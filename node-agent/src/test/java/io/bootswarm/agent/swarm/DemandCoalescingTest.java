@@ -53,6 +53,7 @@ class DemandCoalescingTest {
     final int piece = 2;
     final int other = 3;
     StandInPeer seed;
+    int stores;
 
     DemandCoalescingTest() throws IOException {
         manifest = SwarmExchangeTest.manifest(image);
@@ -103,7 +104,7 @@ class DemandCoalescingTest {
         List<SwarmManager> managers = new ArrayList<>();
         List<SimpleMeterRegistry> registries = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            PieceStore store = PieceStore.open(dir.resolve("agent-" + i), SwarmExchangeTest.PIECE,
+            PieceStore store = PieceStore.open(dir.resolve("agent-" + stores++), SwarmExchangeTest.PIECE,
                     Duration.ofSeconds(1));
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofHours(1),
@@ -307,5 +308,52 @@ class DemandCoalescingTest {
         seed.serve(piece);
         assertThat(seed.blocksSent(piece)).as("nothing left to send: B withdrew its request").isZero();
         assertThat(b.session().stats().piecesByPeer()).containsEntry(PeerDirectory.key(firstPeer), 1L);
+    }
+
+    /**
+     * A relay: C is connected to B only, B to an agent that is fetching the piece and ranks first. B's demand waits
+     * for that agent and, waiting for a peer that ranks before it, is advertised itself; so C's demand waits for
+     * B's copy instead of asking the seed (which C would, seeing no connected agent with a request out). The
+     * piece leaves the first agent once and the seed never.
+     */
+    @Test
+    void aDemandWaitingForAnAgentThatRanksFirstIsAdvertisedSoThatAPeerOfOursWaitsForOurCopyNotTheSeed()
+            throws Exception {
+        StandInPeer first = new StandInPeer(manifest, image);
+        closing.add(first);
+        first.peerId("-AAAAAA-0123456789ab".getBytes()); // before every "-BS0100-..." agent
+        first.lack(piece, warm);
+        Peer firstPeer = first.peer(false);
+        Agent b = agents(1, settings(0), List.of(firstPeer)).getFirst();
+        connect(b, firstPeer);
+        await().until(first::askedForFetching);
+        Agent c = agents(1, settings(0), List.of(b.peer())).getFirst();
+        connect(c, b.peer());
+        assertThat(c.session().readyPeers(true, 0)).doesNotContain(firstPeer);
+
+        first.sendFetching(Fetching.message(PeerConnection.FETCHING_ID, List.of(new Fetching.Change(piece, true)))
+                .payload());
+        await().until(() -> b.session().fetchingPeers(piece).equals(List.of(firstPeer)));
+        CompletableFuture<Void> readB = demand(b.session(), piece);
+        await().until(() -> b.session().coalescing() == 1);
+        await().until(() -> c.session().fetchingPeers(piece).equals(List.of(b.peer())));
+
+        CompletableFuture<Void> readC = demand(c.session(), piece);
+        await().until(() -> c.session().coalescing() == 1);
+        assertThat(seed.requests(piece, true) + seed.requests(piece, false)).as("nobody asked the seed").isZero();
+
+        first.serve(piece);
+        first.have(piece);
+        PieceFetcherTest.completed(readB);
+        PieceFetcherTest.completed(readC);
+
+        assertThat(stored(c, piece)).isEqualTo(bytesOf(piece));
+        assertThat(first.requests(piece, true)).as("B's request only").isEqualTo(1);
+        assertThat(seed.requests(piece, true) + seed.requests(piece, false)).isZero();
+        assertThat(seed.blocksSent(piece)).isZero();
+        assertThat(c.session().stats().piecesByPeer()).containsEntry(PeerDirectory.key(b.peer()), 1L);
+        assertThat(b.coalesced()).isEqualTo(1);
+        assertThat(c.coalesced()).isEqualTo(1);
+        await().until(() -> c.session().fetchingPeers(piece).isEmpty());
     }
 }
