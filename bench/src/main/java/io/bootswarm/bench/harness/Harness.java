@@ -209,7 +209,7 @@ public final class Harness {
                 Playback p = r.playback().scaled(1, s);
                 double normalized = r.finished() ? p.normalizedAgainst(memory) : Double.POSITIVE_INFINITY;
                 if (agents.isEmpty()) {
-                    out.add(new HarnessResult.Agent(p, normalized, r.finished(), 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                    out.add(new HarnessResult.Agent(p, normalized, r.finished(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
                 } else {
                     Agent a = agents.get(i);
                     SwarmSession.Stats st = a.session().stats();
@@ -218,16 +218,20 @@ public final class Harness {
                             a.disk().demand().waitMillis(0.5), a.disk().demand().waitMillis(0.99), st.piecesFetched(),
                             st.piecesFromSeed(), st.bytesUploaded() * s, prefetched,
                             count(a.meters(), "bootswarm.agent.fetch.coalesced"),
-                            count(a.meters(), "bootswarm.agent.fetch.yielded")));
+                            count(a.meters(), "bootswarm.agent.fetch.yielded"),
+                            count(a.meters(), "bootswarm.agent.fetch.coalesce.expired")));
                 }
                 if (r.failure() != null) {
                     progress.accept("  vm-" + i + " failed: " + r.failure());
                 }
             }
             long touched = (long) scaled.pieces(pieceSize).cardinality() * pieceSize * s;
+            int furthest = replayers.stream().mapToInt(Replayer::done).max().orElse(0);
+            long read = (long) scaled.head(Math.min(scaled.size(), furthest + 1)).pieces(pieceSize).cardinality()
+                    * pieceSize * s;
             return new HarnessResult(config, trace.describe(HarnessConfig.PIECE), memory, out, seedBytes.get() * s,
                     touched, sampler.times(), sampler.meanRates(s), sampler.machine(), wall, mismatches.get(),
-                    preheatSeconds, preheatSeed);
+                    preheatSeconds, preheatSeed, Math.min(read, touched));
         } finally {
             for (AutoCloseable c : closing.reversed()) {
                 try {

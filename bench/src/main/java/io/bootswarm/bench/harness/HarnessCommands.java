@@ -195,7 +195,7 @@ public final class HarnessCommands {
         Path out = a.out();
         Csv csv = new Csv("trace", "mode", "peers", "scale", "coalesce_wait_ms", "normalized_mean", "normalized_p50",
                 "normalized_max", "finished", "estimated", "seed_copies", "pieces_from_seed_share",
-                "demand_misses_per_vm", "coalesced_per_vm", "yielded_per_vm", "wall_s", "cpu_mean",
+                "demand_misses_per_vm", "coalesced_per_vm", "yielded_per_vm", "expired_per_vm", "wall_s", "cpu_mean",
                 "machine_cpu_mean", "loadavg_1m");
         for (int n : a.ints("peers", "16")) {
             for (int ms : a.ints("waits", "0,1000")) {
@@ -206,8 +206,10 @@ public final class HarnessCommands {
                         r.estimatedNormalizedMean(), r.quantileNormalized(0.5), r.maxNormalized(), r.finishedAgents(),
                         r.finishedAgents() < n, r.seedCopies(), r.piecesFromSeedShare(),
                         (double) r.demandMisses() / n, (double) r.coalesced() / n, (double) r.yielded() / n,
-                        r.wallSeconds(), r.machine().cpuMean(), r.machine().systemCpuMean(), load);
+                        (double) r.coalesceExpired() / n, r.wallSeconds(), r.machine().cpuMean(),
+                        r.machine().systemCpuMean(), load);
                 csv.write(out.resolve("coalesce.csv"));
+                agentsCsv(r).write(out.resolve("runs/" + mode.label() + "-n" + n + "-wait" + ms + "-agents.csv"));
             }
         }
         System.out.println("wrote " + out.toAbsolutePath());
@@ -436,12 +438,12 @@ public final class HarnessCommands {
     static Csv agentsCsv(HarnessResult r) {
         Csv csv = new Csv("agent", "finished", "normalized", "completion_s", "demand_misses", "demand_wait_p50_ms",
                 "demand_wait_p99_ms", "pieces_fetched", "pieces_from_seed", "uploaded_bytes", "prefetched", "coalesced",
-                "yielded");
+                "yielded", "expired");
         for (int i = 0; i < r.agents().size(); i++) {
             HarnessResult.Agent x = r.agents().get(i);
             csv.row(i, x.finished(), x.normalized(), x.playback().completion(), x.demandMisses(), x.demandWaitP50(),
                     x.demandWaitP99(), x.piecesFetched(), x.piecesFromSeed(), x.uploaded(), x.prefetched(),
-                    x.coalesced(), x.yielded());
+                    x.coalesced(), x.yielded(), x.expired());
         }
         return csv;
     }

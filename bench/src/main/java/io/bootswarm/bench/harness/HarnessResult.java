@@ -23,11 +23,13 @@ import java.util.Locale;
  * @param preheatSeconds  a preheated run's time from the preheat's start until every agent held the profile; 0 if
  *                        the run was not preheated
  * @param preheatSeedBytes what the seed sent during the preheat (unscaled)
+ * @param readBytes     bytes of the distinct pieces read (unscaled): the touched bytes if a VM finished, else those of
+ *                      the reads the furthest VM got to (the one under way included)
  */
 public record HarnessResult(HarnessConfig config, String trace, Playback memory, List<Agent> agents,
                             long seedUploaded, long touchedBytes, double[] rateSeconds, double[] meanRate,
                             Machine machine, double wallSeconds, long mismatchedReads, double preheatSeconds,
-                            long preheatSeedBytes) {
+                            long preheatSeedBytes, long readBytes) {
 
     /**
      * One agent's run.
@@ -46,10 +48,13 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
      *                       (the agent's {@code bootswarm.agent.fetch.coalesced})
      * @param yielded        demand requests to the seed withdrawn to wait for such an agent
      *                       ({@code bootswarm.agent.fetch.yielded})
+     * @param expired        demand fetches whose coalescing wait ran out, then asked the seed
+     *                       ({@code bootswarm.agent.fetch.coalesce.expired})
      */
     public record Agent(Playback playback, double normalized, boolean finished, int demandMisses,
                         double demandWaitP50, double demandWaitP99, long piecesFetched, long piecesFromSeed,
-                        long uploaded, long prefetched, long coalesced, long yielded) {
+                        long uploaded, long prefetched, long coalesced, long yielded,
+                        long expired) {
     }
 
     /**
@@ -138,9 +143,9 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         return agents.stream().filter(Agent::finished).count();
     }
 
-    /** Seed upload as copies of what one VM needs. */
+    /** Seed upload as copies of what was read: bytes the seed uploaded over the bytes of the distinct pieces read. */
     public double seedCopies() {
-        return (double) seedUploaded / touchedBytes;
+        return (double) seedUploaded / (readBytes > 0 ? readBytes : touchedBytes);
     }
 
     public double piecesFromSeedShare() {
@@ -159,6 +164,11 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         return agents.stream().mapToLong(Agent::yielded).sum();
     }
 
+    /** Demand fetches, over all agents, whose coalescing wait ran out. */
+    public long coalesceExpired() {
+        return agents.stream().mapToLong(Agent::expired).sum();
+    }
+
     public int demandMisses() {
         return agents.stream().mapToInt(Agent::demandMisses).sum();
     }
@@ -169,12 +179,13 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         return String.format(Locale.ROOT,
                 "%-6s n=%-3d normalized mean %.2f (p50 %.2f, min %.2f, max %.2f, sd %.2f), %d/%d finished; "
                         + "seed %.2f copies, %.0f %% of pieces from the seed; demand misses %.1f per VM "
-                        + "(coalesced %.1f, yielded %.1f); "
+                        + "(coalesced %.1f, yielded %.1f, waits expired %.1f); "
                         + "wall %.1f s; cpu %.0f %% (max %.0f %%, machine %.0f %%) of %d cores, heap max %d MiB, %d threads, gc %.1f s",
                 c.mode().label(), c.peers(), meanNormalized(), quantileNormalized(0.5), minNormalized(),
                 maxNormalized(), stdevNormalized(), finishedAgents(), agents.size(), seedCopies(),
                 100 * piecesFromSeedShare(), (double) demandMisses() / agents.size(),
-                (double) coalesced() / agents.size(), (double) yielded() / agents.size(), wallSeconds,
+                (double) coalesced() / agents.size(), (double) yielded() / agents.size(),
+                (double) coalesceExpired() / agents.size(), wallSeconds,
                 100 * machine.cpuMean(), 100 * machine.cpuMax(), 100 * machine.systemCpuMean(), machine.cores(),
                 machine.heapMaxBytes() >> 20, machine.platformThreads(), machine.gcSeconds())
                 + (preheatSeconds > 0 ? String.format(Locale.ROOT, "; preheated in %.2f s, seed sent %.2f× the touched pieces",
