@@ -39,7 +39,7 @@ import java.util.Locale;
  * @param coalesceWait        the agent's demand coalescing ({@code coalesceWait} of node-agent's
  *                            {@code SwarmSettings}), seconds; 0: off. A demand for a piece no connected agent holds
  *                            waits, once, at most this long for a connected agent whose request for the piece is
- *                            out (it advertises it with {@code bs_fetching}) or that waits itself for an agent
+ *                            out to the seed (it advertises it with {@code bs_fetching}) or that waits for an agent
  *                            ranking before it (a relay; hosts rank by index), and is served by the first connected
  *                            agent that gets it. An advertisement reaches the peers at once, which the agent gets
  *                            to by its lockstep yield

@@ -538,13 +538,13 @@ public final class SwarmSim {
     }
 
     /**
-     * Whether a connected agent of host a advertises {@code piece}: it has a request for it out, or it is waiting for
-     * an agent that advertises it and ranks before it (the agent's relay; hosts rank by index here).
+     * Whether a connected agent of host a advertises {@code piece}: it has a request for it out to the seed, or it is
+     * waiting for an agent that advertises it and ranks before it (the agent's relay; hosts rank by index here).
      */
     private boolean neighbourFetching(int a, int piece) {
         for (int s : sources[a]) {
             Fetch g = inFlight[s][piece];
-            if (g != null && (g.source >= 0 || g.relaying)) {
+            if (g != null && (g.source == SEED || g.relaying)) {
                 return true;
             }
         }
@@ -554,7 +554,7 @@ public final class SwarmSim {
     private boolean relays(int a, int piece) {
         for (int s : sources[a]) {
             Fetch g = inFlight[s][piece];
-            if (s < a && g != null && (g.source >= 0 || g.relaying)) {
+            if (s < a && g != null && (g.source == SEED || g.relaying)) {
                 return true;
             }
         }

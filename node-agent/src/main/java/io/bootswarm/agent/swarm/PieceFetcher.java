@@ -57,11 +57,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * agents first and a seed only while one of {@code seedPrefetchSlots} is free; with the seed
  * partition on, only for a piece this host owns, or one no agent got within {@code pieceTimeout}.
  *
- * <p><em>Demand coalescing.</em> While a request for a piece is out to a source, the piece is advertised to our
+ * <p><em>Demand coalescing.</em> While a request for a piece is out to a seed, the piece is advertised to our
  * peers as being fetched ({@link ServedPieces#fetchStarted}, {@code bs_fetching}); a {@code have} or the end of
- * the request withdraws it. A demand fetch whose piece no connected agent can serve, while a connected agent is
- * fetching it, waits for that agent instead of asking a seed, at most {@code coalesceWait} per fetch: when the
- * agent gets the piece its {@code have} makes it a source, and the piece is fetched from it. A fetch that waits
+ * the request withdraws it. A request to an agent is not advertised: that copy is in the swarm already, and at
+ * a message to every peer per piece the advertisements cost more than waiting for it could save. A demand fetch
+ * whose piece no connected agent can serve, while a connected agent is fetching it, waits for that agent instead
+ * of asking a seed, at most {@code coalesceWait} per fetch: when the agent gets the piece its {@code have} makes
+ * it a source, and the piece is fetched from it. A fetch that waits
  * has no request out; it is advertised only while it waits for an agent whose peer id ranks before ours (a relay,
  * see {@link #waitsForAFetchingAgent}), so two fetches never wait for each other. Two hosts that miss a
  * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
@@ -304,8 +306,8 @@ final class PieceFetcher implements AutoCloseable {
             source.attempts++;
             f.yielded = false;
             f.active = c;
-            if (!settings.coalesceWait().isZero()) {
-                served.fetchStarted(piece);
+            if (!settings.coalesceWait().isZero() && c.peer().seed()) {
+                served.fetchStarted(piece); // a copy from an agent is in the swarm already: not worth a message
             }
             if (f.urgent && !c.isUrgent()) {
                 c.cancel(piece); // raised to a demand fetch while the request went out: escalate() found none active

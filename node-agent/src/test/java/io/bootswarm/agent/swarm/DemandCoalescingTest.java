@@ -356,4 +356,38 @@ class DemandCoalescingTest {
         assertThat(c.coalesced()).isEqualTo(1);
         await().until(() -> c.session().fetchingPeers(piece).isEmpty());
     }
+
+    /**
+     * Only a request to a seed is advertised: A fetches one piece from an agent (a stand-in that holds it) and another
+     * from the seed; B, connected to A, hears of the second only. Messages on a connection keep their order, so
+     * once B knows of the second it would know of the first had A advertised it.
+     */
+    @Test
+    void aRequestToAnAgentIsNotAdvertisedOnlyOneToASeed() throws Exception {
+        StandInPeer holder = new StandInPeer(manifest, image);
+        closing.add(holder);
+        holder.lack(warm, other);
+        Peer holderPeer = holder.peer(false);
+        List<Agent> agents = agents(2, settings(0), List.of(holderPeer));
+        Agent a = agents.get(0);
+        Agent b = agents.get(1);
+        connect(a, holderPeer);
+        connect(b, a.peer());
+
+        CompletableFuture<Void> fromAgent = demand(a.session(), piece);
+        await().until(() -> holder.requests(piece, true) == 1);
+        CompletableFuture<Void> fromSeed = demand(a.session(), other);
+        await().until(() -> seed.requests(other, true) == 1);
+        await().until(() -> b.session().fetchingPeers(other).equals(List.of(a.peer())));
+        assertThat(b.session().fetchingPeers(piece)).isEmpty();
+        assertThat(a.fetchingMessages()).isEqualTo(1);
+
+        holder.serve(piece);
+        seed.serve(other);
+        PieceFetcherTest.completed(fromAgent);
+        PieceFetcherTest.completed(fromSeed);
+        assertThat(stored(a, piece)).isEqualTo(bytesOf(piece));
+        assertThat(seed.requests(piece, true) + seed.requests(piece, false)).isZero();
+        assertThat(a.fetchingMessages()).as("the have ends the seed request's entry").isEqualTo(1);
+    }
 }
