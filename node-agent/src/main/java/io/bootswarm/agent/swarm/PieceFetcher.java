@@ -63,9 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * a message to every peer per piece the advertisements cost more than waiting for it could save. A demand fetch
  * whose piece no connected agent can serve, while a connected agent is fetching it, waits for that agent instead
  * of asking a seed, at most {@code coalesceWait} per fetch: when the agent gets the piece its {@code have} makes
- * it a source, and the piece is fetched from it. A fetch that waits
- * has no request out; it is advertised only while it waits for an agent whose peer id ranks before ours (a relay,
- * see {@link #waitsForAFetchingAgent}), so two fetches never wait for each other. Two hosts that miss a
+ * it a source, and the piece is fetched from it. A fetch that waits has no request out; it is advertised only
+ * while it waits for an agent whose peer id ranks before ours (a relay, see {@link #waitsForAFetchingAgent}), so
+ * two fetches never wait for each other. Two hosts that miss a
  * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
  * peer id then <em>yields</em> ({@link #peerFetching}): as long as no block of its request has arrived, it
  * withdraws the request and waits for the other. The host with the lowest peer id among those fetching a piece
