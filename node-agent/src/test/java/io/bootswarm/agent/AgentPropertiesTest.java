@@ -64,6 +64,16 @@ class AgentPropertiesTest {
     }
 
     @Test
+    void demandCoalescingWaitsOneSecondUnlessSetAndZeroTurnsItOff() {
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1")).swarm().coalesceWait())
+                .isEqualTo(Duration.ofSeconds(1));
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.swarm.coalesce-wait", "250ms"))
+                .swarm().coalesceWait()).isEqualTo(Duration.ofMillis(250));
+        assertThat(bind(Map.of("bootswarm.agent.host-name", "h1", "bootswarm.agent.swarm.coalesce-wait", "0"))
+                .swarm().coalesceWait()).isZero();
+    }
+
+    @Test
     void theTrackerUrlIsOneBaseUrlOrACommaSeparatedListOfReplicas() {
         assertThat(bind(Map.of("bootswarm.agent.host-name", "h1")).trackerUrls())
                 .containsExactly("http://localhost:8080");

@@ -18,6 +18,8 @@ import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
 import io.bootswarm.common.wire.RateLimiter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.springframework.util.unit.DataSize;
 
@@ -207,23 +209,29 @@ public final class Harness {
                 Playback p = r.playback().scaled(1, s);
                 double normalized = r.finished() ? p.normalizedAgainst(memory) : Double.POSITIVE_INFINITY;
                 if (agents.isEmpty()) {
-                    out.add(new HarnessResult.Agent(p, normalized, r.finished(), 0, 0, 0, 0, 0, 0, 0));
+                    out.add(new HarnessResult.Agent(p, normalized, r.finished(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
                 } else {
                     Agent a = agents.get(i);
                     SwarmSession.Stats st = a.session().stats();
                     long prefetched = prefetchers.isEmpty() ? 0 : prefetchers.get(i).prefetched();
                     out.add(new HarnessResult.Agent(p, normalized, r.finished(), a.disk().demand().misses(),
                             a.disk().demand().waitMillis(0.5), a.disk().demand().waitMillis(0.99), st.piecesFetched(),
-                            st.piecesFromSeed(), st.bytesUploaded() * s, prefetched));
+                            st.piecesFromSeed(), st.bytesUploaded() * s, prefetched,
+                            count(a.meters(), "bootswarm.agent.fetch.coalesced"),
+                            count(a.meters(), "bootswarm.agent.fetch.yielded"),
+                            count(a.meters(), "bootswarm.agent.fetch.coalesce.expired")));
                 }
                 if (r.failure() != null) {
                     progress.accept("  vm-" + i + " failed: " + r.failure());
                 }
             }
             long touched = (long) scaled.pieces(pieceSize).cardinality() * pieceSize * s;
+            int furthest = replayers.stream().mapToInt(Replayer::done).max().orElse(0);
+            long read = (long) scaled.head(Math.min(scaled.size(), furthest + 1)).pieces(pieceSize).cardinality()
+                    * pieceSize * s;
             return new HarnessResult(config, trace.describe(HarnessConfig.PIECE), memory, out, seedBytes.get() * s,
                     touched, sampler.times(), sampler.meanRates(s), sampler.machine(), wall, mismatches.get(),
-                    preheatSeconds, preheatSeed);
+                    preheatSeconds, preheatSeed, Math.min(read, touched));
         } finally {
             for (AutoCloseable c : closing.reversed()) {
                 try {
@@ -236,8 +244,12 @@ public final class Harness {
         }
     }
 
-    /** One agent: its manager (server, store, limiters), its session of the image and the VM's disk. */
-    private record Agent(SwarmManager manager, SwarmSession session, VirtualDisk disk) {
+    /** One agent: its manager (server, store, limiters), its session of the image, the VM's disk, its meters. */
+    private record Agent(SwarmManager manager, SwarmSession session, VirtualDisk disk, MeterRegistry meters) {
+    }
+
+    private static long count(MeterRegistry meters, String counter) {
+        return Math.round(meters.find(counter).counters().stream().mapToDouble(Counter::count).sum());
     }
 
     private static List<Agent> startAgents(HarnessConfig c, Manifest manifest, int seedPort, Path work,
@@ -249,17 +261,23 @@ public final class Harness {
         SwarmSettings settings = new SwarmSettings(n + 8, null, null, Duration.ofSeconds(60), 0,
                 Duration.ofMillis(500), c.uploadSlots(), DataSize.ofBytes(link), DataSize.ofBytes(link),
                 c.prefetchConcurrency(), c.seedPrefetchSlots(), false, c.latency());
+        if (c.coalesceWait() != null) {
+            settings = settings.withCoalesceWait(c.coalesceWait());
+        }
         Peer seed = new Peer("127.0.0.1", seedPort, true);
         List<Peer> agentPeers = new ArrayList<>(n);
         List<SwarmManager> managers = new ArrayList<>(n);
+        List<MeterRegistry> registries = new ArrayList<>(n);
         List<List<Peer>> named = new ArrayList<>(n);
         List<List<String>> namedIds = new ArrayList<>(n); // the agents' peer ids, as the tracker names them
         for (int i = 0; i < n; i++) {
             PieceStore store = PieceStore.open(work.resolve("agent-" + i), manifest.pieceSize(), Duration.ofHours(1));
             int self = i;
+            MeterRegistry meters = new SimpleMeterRegistry();
+            registries.add(meters);
             SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self),
                     namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), PeerAccess.OPEN,
-                    new SimpleMeterRegistry(), MonotonicClock.system()).start();
+                    meters, MonotonicClock.system()).start();
             closing.add(m);
             managers.add(m);
             agentPeers.add(new Peer("127.0.0.1", m.peerPort(), false));
@@ -293,7 +311,7 @@ public final class Harness {
             VirtualDisk disk = VirtualDisk.open(manifest, managers.get(i).store(), session,
                     work.resolve("overlay-" + i), VirtualDisk.AccessListener.NONE);
             closing.add(disk);
-            agents.add(new Agent(managers.get(i), session, disk));
+            agents.add(new Agent(managers.get(i), session, disk, registries.get(i)));
         }
         Thread.sleep(300); // the first announces answered: every agent knows its peers before its VM boots
         return agents;

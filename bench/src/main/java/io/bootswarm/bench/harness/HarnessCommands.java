@@ -22,7 +22,7 @@ import java.util.Map;
 
 /**
  * The harness's lab commands: {@code harness} (one run), {@code preheat}, {@code fig8}, {@code fig4},
- * {@code fig10}, {@code model} and {@code model-params}. Options shared by the harness commands:
+ * {@code fig10}, {@code coalesce}, {@code model} and {@code model-params}. Options shared by the harness commands:
  * <pre>
  *   --trace debian|synthetic[:seed]|FILE.csv   what the VMs run (default debian)
  *   --rate MBPS          every agent's and the seed's link, Mbit/s, unscaled (default 100)
@@ -34,6 +34,8 @@ import java.util.Map;
  *   --scale auto|1..16   bytes and rates divided by it (default auto: N links under --budget-mbps)
  *   --budget-mbps B      what the JVM moves comfortably in all, Mbit/s (default 800)
  *   --timeout S          a run's replays stop after S seconds (default 300)
+ *   --coalesce-wait MS   the agents' demand coalescing wait (node-agent's coalesce-wait), ms; 0: off (default:
+ *                        the agent's, 1000)
  *   --work DIR           stores and the image (default /dev/shm when present)
  *   --out DIR            results (default results/COMMAND)
  * </pre>
@@ -58,6 +60,9 @@ public final class HarnessCommands {
                 HarnessCommands::fig4));
         m.put("fig10", command("peer download rate vs time (Fig. 10): --mode p2p_p --peers 16,100",
                 HarnessCommands::fig10));
+        m.put("coalesce", command("demand coalescing off against on, same trace and N, back to back: --mode p2p_d "
+                + "--peers 16 --waits 0,1000 (ms; 0 = off); normalized runtime, seed copies, coalesced and yielded "
+                + "fetches", HarnessCommands::coalesce));
         m.put("model", command("the analytic model's normalized runtime vs n (Eqs. 9, 12, 15): --rate MBPS "
                 + "--max-n N", HarnessCommands::model));
         m.put("model-params", command("measures RTT and Q on this machine against a real PeerWireServer",
@@ -94,7 +99,8 @@ public final class HarnessCommands {
         return new HarnessConfig(mode, peers, rate, rate, Duration.ofNanos(a.getLong("latency-us", 500) * 1000),
                 a.getInt("window", 32), a.getInt("prefetch", 4), a.getInt("seed-prefetch", 1),
                 a.getInt("connections", 16), a.getInt("slots", 16), s, Duration.ofSeconds(a.getLong("timeout", 300)),
-                w.profile(), workDir(a), null);
+                w.profile(), workDir(a), null,
+                a.options().containsKey("coalesce-wait") ? Duration.ofMillis(a.getLong("coalesce-wait", 0)) : null);
     }
 
     private static Path workDir(Lab.Args a) {
@@ -176,6 +182,46 @@ public final class HarnessCommands {
                         warm.seedCopies())
                 .write(out.resolve("preheat.csv"));
         System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    /**
+     * Demand coalescing measured: the same mode, trace and N run once per coalescing wait, back to back, so the
+     * ratios share the machine's minute. Prints each run's summary with the machine's load average at its start,
+     * and writes {@code coalesce.csv}.
+     */
+    private static void coalesce(Lab.Args a) throws Exception {
+        Scenario w = Scenario.named(a.get("trace", "debian"));
+        Mode mode = Mode.parse(a.get("mode", "p2p_d"));
+        Path out = a.out();
+        Csv csv = new Csv("trace", "mode", "peers", "scale", "coalesce_wait_ms", "normalized_mean", "normalized_p50",
+                "normalized_max", "finished", "estimated", "seed_copies", "pieces_from_seed_share",
+                "demand_misses_per_vm", "coalesced_per_vm", "yielded_per_vm", "expired_per_vm", "wall_s", "cpu_mean",
+                "machine_cpu_mean", "loadavg_1m");
+        for (int n : a.ints("peers", "16")) {
+            for (int ms : a.ints("waits", "0,1000")) {
+                String load = loadAverage();
+                System.out.println("coalesce-wait " + ms + " ms, load average " + load);
+                HarnessResult r = run(config(a, mode, n, w).withCoalesceWait(Duration.ofMillis(ms)), w, false);
+                csv.row(a.get("trace", "debian"), mode.label(), n, r.config().scale(), ms,
+                        r.estimatedNormalizedMean(), r.quantileNormalized(0.5), r.maxNormalized(), r.finishedAgents(),
+                        r.finishedAgents() < n, r.seedCopies(), r.piecesFromSeedShare(),
+                        (double) r.demandMisses() / n, (double) r.coalesced() / n, (double) r.yielded() / n,
+                        (double) r.coalesceExpired() / n, r.wallSeconds(), r.machine().cpuMean(),
+                        r.machine().systemCpuMean(), load);
+                csv.write(out.resolve("coalesce.csv"));
+                agentsCsv(r).write(out.resolve("runs/" + mode.label() + "-n" + n + "-wait" + ms + "-agents.csv"));
+            }
+        }
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    /** The machine's 1-minute load average, or "?" where {@code /proc/loadavg} is missing. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     private static void fig8(Lab.Args a) throws Exception {
@@ -391,11 +437,13 @@ public final class HarnessCommands {
 
     static Csv agentsCsv(HarnessResult r) {
         Csv csv = new Csv("agent", "finished", "normalized", "completion_s", "demand_misses", "demand_wait_p50_ms",
-                "demand_wait_p99_ms", "pieces_fetched", "pieces_from_seed", "uploaded_bytes", "prefetched");
+                "demand_wait_p99_ms", "pieces_fetched", "pieces_from_seed", "uploaded_bytes", "prefetched", "coalesced",
+                "yielded", "expired");
         for (int i = 0; i < r.agents().size(); i++) {
             HarnessResult.Agent x = r.agents().get(i);
             csv.row(i, x.finished(), x.normalized(), x.playback().completion(), x.demandMisses(), x.demandWaitP50(),
-                    x.demandWaitP99(), x.piecesFetched(), x.piecesFromSeed(), x.uploaded(), x.prefetched());
+                    x.demandWaitP99(), x.piecesFetched(), x.piecesFromSeed(), x.uploaded(), x.prefetched(),
+                    x.coalesced(), x.yielded(), x.expired());
         }
         return csv;
     }

@@ -23,11 +23,13 @@ import java.util.Locale;
  * @param preheatSeconds  a preheated run's time from the preheat's start until every agent held the profile; 0 if
  *                        the run was not preheated
  * @param preheatSeedBytes what the seed sent during the preheat (unscaled)
+ * @param readBytes     bytes of the distinct pieces read (unscaled): the touched bytes if a VM finished, else those of
+ *                      the reads the furthest VM got to (the one under way included)
  */
 public record HarnessResult(HarnessConfig config, String trace, Playback memory, List<Agent> agents,
                             long seedUploaded, long touchedBytes, double[] rateSeconds, double[] meanRate,
                             Machine machine, double wallSeconds, long mismatchedReads, double preheatSeconds,
-                            long preheatSeedBytes) {
+                            long preheatSeedBytes, long readBytes) {
 
     /**
      * One agent's run.
@@ -42,10 +44,17 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
      * @param piecesFromSeed of those, from the seed
      * @param uploaded       bytes this agent uploaded to others (unscaled)
      * @param prefetched     pieces its prefetcher fetched
+     * @param coalesced      demand fetches that waited for an agent fetching the piece and got it from that agent
+     *                       (the agent's {@code bootswarm.agent.fetch.coalesced})
+     * @param yielded        demand requests to the seed withdrawn to wait for such an agent
+     *                       ({@code bootswarm.agent.fetch.yielded})
+     * @param expired        demand fetches whose coalescing wait ran out, then asked the seed
+     *                       ({@code bootswarm.agent.fetch.coalesce.expired})
      */
     public record Agent(Playback playback, double normalized, boolean finished, int demandMisses,
                         double demandWaitP50, double demandWaitP99, long piecesFetched, long piecesFromSeed,
-                        long uploaded, long prefetched) {
+                        long uploaded, long prefetched, long coalesced, long yielded,
+                        long expired) {
     }
 
     /**
@@ -134,15 +143,30 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         return agents.stream().filter(Agent::finished).count();
     }
 
-    /** Seed upload as copies of what one VM needs. */
+    /** Seed upload as copies of what was read: bytes the seed uploaded over the bytes of the distinct pieces read. */
     public double seedCopies() {
-        return (double) seedUploaded / touchedBytes;
+        return (double) seedUploaded / (readBytes > 0 ? readBytes : touchedBytes);
     }
 
     public double piecesFromSeedShare() {
         long all = agents.stream().mapToLong(Agent::piecesFetched).sum();
         long seed = agents.stream().mapToLong(Agent::piecesFromSeed).sum();
         return all == 0 ? 0 : (double) seed / all;
+    }
+
+    /** Demand fetches, over all agents, served by an agent they waited for instead of the seed. */
+    public long coalesced() {
+        return agents.stream().mapToLong(Agent::coalesced).sum();
+    }
+
+    /** Demand requests to the seed, over all agents, withdrawn to wait for an agent fetching the piece. */
+    public long yielded() {
+        return agents.stream().mapToLong(Agent::yielded).sum();
+    }
+
+    /** Demand fetches, over all agents, whose coalescing wait ran out. */
+    public long coalesceExpired() {
+        return agents.stream().mapToLong(Agent::expired).sum();
     }
 
     public int demandMisses() {
@@ -154,11 +178,14 @@ public record HarnessResult(HarnessConfig config, String trace, Playback memory,
         HarnessConfig c = config;
         return String.format(Locale.ROOT,
                 "%-6s n=%-3d normalized mean %.2f (p50 %.2f, min %.2f, max %.2f, sd %.2f), %d/%d finished; "
-                        + "seed %.2f copies, %.0f %% of pieces from the seed; demand misses %.1f per VM; "
+                        + "seed %.2f copies, %.0f %% of pieces from the seed; demand misses %.1f per VM "
+                        + "(coalesced %.1f, yielded %.1f, waits expired %.1f); "
                         + "wall %.1f s; cpu %.0f %% (max %.0f %%, machine %.0f %%) of %d cores, heap max %d MiB, %d threads, gc %.1f s",
                 c.mode().label(), c.peers(), meanNormalized(), quantileNormalized(0.5), minNormalized(),
                 maxNormalized(), stdevNormalized(), finishedAgents(), agents.size(), seedCopies(),
-                100 * piecesFromSeedShare(), (double) demandMisses() / agents.size(), wallSeconds,
+                100 * piecesFromSeedShare(), (double) demandMisses() / agents.size(),
+                (double) coalesced() / agents.size(), (double) yielded() / agents.size(),
+                (double) coalesceExpired() / agents.size(), wallSeconds,
                 100 * machine.cpuMean(), 100 * machine.cpuMax(), 100 * machine.systemCpuMean(), machine.cores(),
                 machine.heapMaxBytes() >> 20, machine.platformThreads(), machine.gcSeconds())
                 + (preheatSeconds > 0 ? String.format(Locale.ROOT, "; preheated in %.2f s, seed sent %.2f× the touched pieces",

@@ -36,11 +36,18 @@ import java.util.Locale;
  * @param trackerPeers        agents the tracker names to each host (the agent asks for 200): with the
  *                            host's connections and the agents connecting to it, the hosts it knows
  *                            and ranks for {@code partitionSeed}
+ * @param coalesceWait        the agent's demand coalescing ({@code coalesceWait} of node-agent's
+ *                            {@code SwarmSettings}), seconds; 0: off. A demand for a piece no connected agent holds
+ *                            waits, once, at most this long for a connected agent whose request for the piece is
+ *                            out to the seed (it advertises it with {@code bs_fetching}) or that waits for an agent
+ *                            ranking before it (a relay; hosts rank by index), and is served by the first connected
+ *                            agent that gets it. An advertisement reaches the peers at once, which the agent gets
+ *                            to by its lockstep yield
  */
 public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, double latency, int window,
                         int prefetchConcurrency, int seedPrefetchSlots, int maxConnections, double demandWeight,
                         boolean fill, double startSpread, long seed, boolean partitionSeed, boolean deferDemand,
-                        int trackerPeers) {
+                        int trackerPeers, double coalesceWait) {
 
     /** 100 Mbps in bytes per second. */
     public static final double MBPS_100 = 12.5e6;
@@ -50,7 +57,7 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
     public SimConfig {
         if (mode == null || peers < 1 || !(linkRate > 0) || !(seedRate > 0) || !(latency >= 0) || window < 1
                 || prefetchConcurrency < 1 || seedPrefetchSlots < 1 || maxConnections < 1 || !(demandWeight >= 1) || !(startSpread >= 0)
-                || trackerPeers < 0) {
+                || trackerPeers < 0 || !(coalesceWait >= 0)) {
             throw new IllegalArgumentException("simulation settings out of range");
         }
     }
@@ -60,79 +67,98 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
      * its seed partition (on, among the 200 peers it asks the tracker for).
      */
     public static SimConfig of(Mode mode, int peers) {
-        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1, true, false, 200);
+        return new SimConfig(mode, peers, MBPS_100, MBPS_100, 0.5e-3, 32, 4, 1, 32, 8, false, 0, 1, true, false, 200, 0);
     }
 
     public SimConfig withMode(Mode m) {
         return new SimConfig(m, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withPeers(int n) {
         return new SimConfig(mode, n, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     /** Agents' links and the seed's at {@code rate} bytes/s. */
     public SimConfig withRate(double rate) {
         return new SimConfig(mode, peers, rate, rate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withSeedRate(double rate) {
         return new SimConfig(mode, peers, linkRate, rate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withLatency(double seconds) {
         return new SimConfig(mode, peers, linkRate, seedRate, seconds, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withWindow(int k) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, k, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withSeedPrefetchSlots(int slots) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, slots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withPrefetchConcurrency(int c) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, c, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withFill(boolean f) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, f, startSpread, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, f, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withSeed(long s) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, s, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, s, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     public SimConfig withStartSpread(double seconds) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, seconds, seed, partitionSeed, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, seconds, seed, partitionSeed, deferDemand, trackerPeers,
+                coalesceWait);
     }
 
     /** The seed-prefetch partition on or off (see {@code partitionSeed}). */
     public SimConfig withPartitionSeed(boolean on) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, on, deferDemand, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, on, deferDemand, trackerPeers, coalesceWait);
     }
 
     public SimConfig withDeferDemand(boolean on) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, on, trackerPeers);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, on, trackerPeers, coalesceWait);
     }
 
     public SimConfig withTrackerPeers(int numWant) {
         return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, numWant);
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, numWant,
+                coalesceWait);
+    }
+
+    /** The agents' demand coalescing wait, seconds (0: off). */
+    public SimConfig withCoalesceWait(double seconds) {
+        return new SimConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
+                maxConnections, demandWeight, fill, startSpread, seed, partitionSeed, deferDemand, trackerPeers,
+                seconds);
     }
 
     @Override
@@ -141,6 +167,7 @@ public record SimConfig(Mode mode, int peers, double linkRate, double seedRate, 
                 mode.label(), peers, linkRate * 8 / 1e6, seedRate * 8 / 1e6, latency * 1e3, window,
                 prefetchConcurrency, seedPrefetchSlots, fill ? " fill" : "")
                 + (partitionSeed ? " partition numWant=" + trackerPeers : "") + (deferDemand ? " defer" : "")
+                + (coalesceWait > 0 ? String.format(Locale.ROOT, " coalesce %.0f ms", coalesceWait * 1e3) : "")
                 + (startSpread > 0 ? String.format(Locale.ROOT, " spread %.1f s", startSpread) : "");
     }
 }

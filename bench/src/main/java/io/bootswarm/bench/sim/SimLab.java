@@ -31,7 +31,8 @@ import java.util.Map;
  * debian), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
  * {@code --prefetch} (4), {@code --seed-slots} (1), {@code --spread S} (VMs boot within S seconds, 0),
  * {@code --seed} (1), {@code --no-partition} (every prefetch may use the seed, as before the agent's
- * seed partition), {@code --num-want} (tracker peers per host, 200), {@code --defer-demand}, {@code --out DIR}.
+ * seed partition), {@code --num-want} (tracker peers per host, 200), {@code --defer-demand},
+ * {@code --coalesce-wait MS} (the agent's demand coalescing, 0 = off as default), {@code --out DIR}.
  */
 public final class SimLab {
 
@@ -102,7 +103,7 @@ public final class SimLab {
         return new SimConfig(mode, n, rate, rate, args.getDouble("latency-us", 500) * 1e-6, args.getInt("window", 32),
                 args.getInt("prefetch", 4), args.getInt("seed-slots", 1), args.getInt("connections", 32), 8,
                 args.flag("fill"), args.getDouble("spread", 0), args.getLong("seed", 1), !args.flag("no-partition"),
-                args.flag("defer-demand"), args.getInt("num-want", 200));
+                args.flag("defer-demand"), args.getInt("num-want", 200), args.getDouble("coalesce-wait", 0) / 1e3);
     }
 
     private static void fig9(Lab.Args args) throws IOException {

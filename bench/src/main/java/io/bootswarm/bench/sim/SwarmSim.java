@@ -66,6 +66,10 @@ public final class SwarmSim {
         boolean prefetchSlot;
         boolean seedSlot;
         boolean deferred;
+        /** The demand waited for a connected agent fetching the piece (coalescing: once per fetch). */
+        boolean coalesced;
+        /** While it waits, it is advertised: it waits for an agent that ranks before its host. */
+        boolean relaying;
         boolean waitedForOwner;
         boolean ownerWaitScheduled;
         int source = -1;
@@ -490,6 +494,12 @@ public final class SwarmSim {
             if (c.deferDemand() && partition[a] != null && !f.deferred && deferToOwner(f)) {
                 return;
             }
+            if (c.coalesceWait() > 0 && !f.coalesced && neighbourFetching(a, f.piece)) {
+                f.coalesced = true; // served by the first connected agent that gets it (arrived), else the seed
+                f.relaying = relays(a, f.piece);
+                schedule(now + c.coalesceWait(), DEFER, a, 0, f);
+                return;
+            }
             go(f, SEED);
         } else if (seedSlotsUsed[a] < c.seedPrefetchSlots()
                 && (partition[a] == null || f.waitedForOwner || partition[a].owns(f.piece))) {
@@ -527,8 +537,33 @@ public final class SwarmSim {
         return true;
     }
 
+    /**
+     * Whether a connected agent of host a advertises {@code piece}: it has a request for it out to the seed, or it is
+     * waiting for an agent that advertises it and ranks before it (the agent's relay; hosts rank by index here).
+     */
+    private boolean neighbourFetching(int a, int piece) {
+        for (int s : sources[a]) {
+            Fetch g = inFlight[s][piece];
+            if (g != null && (g.source == SEED || g.relaying)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean relays(int a, int piece) {
+        for (int s : sources[a]) {
+            Fetch g = inFlight[s][piece];
+            if (s < a && g != null && (g.source == SEED || g.relaying)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void go(Fetch f, int source) {
         f.source = source;
+        f.relaying = false;
         busy[source]++;
         if (c.latency() > 0) {
             schedule(now + c.latency(), START, f.host, 0, f);

@@ -9,7 +9,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * {@code bootswarm.seed.peer}): {@code .connections.refused{cap=connections|address}} (closed at accept by the
  * global or the per-address cap), {@code .handshake.timeouts} (no complete preamble by its deadline) and
  * {@code .idle.closed} (no request for the idle timeout) and {@code .requests.rejected} (requests for a piece not
- * held, e.g. evicted: rejected or dropped, the connection kept).
+ * held, e.g. evicted: rejected or dropped, the connection kept) and {@code .fetching.messages} ({@code bs_fetching}
+ * messages sent).
  */
 public record PeerWireMetrics(PeerWireServer server, String prefix) implements MeterBinder {
 
@@ -30,6 +31,9 @@ public record PeerWireMetrics(PeerWireServer server, String prefix) implements M
                 .register(registry);
         FunctionCounter.builder(prefix + ".requests.rejected", server, PeerWireServer::rejectedRequests)
                 .description("requests for a piece not held (e.g. evicted): rejected or dropped, connection kept")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".fetching.messages", server, PeerWireServer::fetchingMessages)
+                .description("bs_fetching messages sent: the pieces this host is fetching, told to its peers")
                 .register(registry);
     }
 }

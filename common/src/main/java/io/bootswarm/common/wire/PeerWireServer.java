@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * closes the connection with a log line. A request for a piece we do not hold (e.g. evicted since we
  * announced it) does not: with the BEP 6 fast extension (our handshake sets its bit) it is rejected,
  * without it dropped; {@link #donthave} withdraws a piece (BEP 54 {@code lt_donthave} to the peers
- * that asked for it). Each connection has a reader and a writer thread
+ * that asked for it), and {@link #fetching} tells them which pieces this host is fetching now ({@link Fetching
+ * bs_fetching}, to those that asked for it). Each connection has a reader and a writer thread
  * (virtual); see {@link UploadConnection}.
  *
  * <p>Access: after the handshakes (BEP 3, then our BEP 10 extended handshake, which BEP 10 lets
@@ -189,6 +190,7 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong bytesServed = new AtomicLong();
     private final AtomicLong droppedRequests = new AtomicLong();
     private final AtomicLong rejectedRequests = new AtomicLong();
+    private final AtomicLong fetchingMessages = new AtomicLong();
     private final AtomicLong handshakeTimeouts = new AtomicLong();
     private final AtomicLong idleCloses = new AtomicLong();
     private final Set<Handshaking> handshaking = ConcurrentHashMap.newKeySet();
@@ -416,13 +418,38 @@ public final class PeerWireServer implements AutoCloseable {
         bytesServed.addAndGet(bytes);
     }
 
-    /** Tells the peers connected for {@code swarm} that {@code piece} is now available ({@code have}). */
+    /**
+     * Tells the peers connected for {@code swarm} that {@code piece} is now available ({@code have}), which also
+     * ends its {@code bs_fetching} advertisement.
+     */
     public void announce(SwarmId swarm, int piece) {
         for (UploadConnection c : connections) {
             if (c.swarmId.equals(swarm)) {
-                c.send(new PeerMessage.Have(piece));
+                c.have(piece);
             }
         }
+    }
+
+    /**
+     * Tells the peers connected for {@code swarm} that asked for {@link Fetching bs_fetching} that this host
+     * started ({@code now}) or stopped fetching {@code piece}; coalesced per connection until its writer sends
+     * them. A peer connecting later learns the pieces of {@link ServedSwarm#fetching()}.
+     */
+    public void fetching(SwarmId swarm, int piece, boolean now) {
+        for (UploadConnection c : connections) {
+            if (c.swarmId.equals(swarm)) {
+                c.fetching(piece, now);
+            }
+        }
+    }
+
+    /** {@code bs_fetching} messages sent since start. */
+    public long fetchingMessages() {
+        return fetchingMessages.get();
+    }
+
+    void fetchingMessageSent() {
+        fetchingMessages.incrementAndGet();
     }
 
     /**
@@ -497,6 +524,9 @@ public final class PeerWireServer implements AutoCloseable {
                 out.write(PeerMessage.HAVE_NONE); // BEP 6: one of bitfield, have all, have none comes first
             }
             out.flush();
+            for (int piece : swarm.fetching()) {
+                connection.fetching(piece, true); // changes from now on reach the connection directly
+            }
             Map<?, ?> extended = preamble.handshake();
             if (extended != null) {
                 connection.extendedHandshake(extended);

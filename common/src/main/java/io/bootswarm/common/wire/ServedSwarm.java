@@ -3,6 +3,7 @@ package io.bootswarm.common.wire;
 import io.bootswarm.common.manifest.PieceSet;
 
 import java.io.IOException;
+import java.util.Set;
 
 /** One swarm as a {@link PeerWireServer} serves it: which pieces it has and how to read them. */
 public interface ServedSwarm {
@@ -37,5 +38,13 @@ public interface ServedSwarm {
 
     /** Told after each block is sent, for upload accounting. */
     default void uploaded(int bytes) {
+    }
+
+    /**
+     * The pieces this side is fetching now (a snapshot): told to a peer that asks for {@link Fetching bs_fetching}
+     * when it connects; changes afterwards go through {@link PeerWireServer#fetching}. None by default (a seed).
+     */
+    default Set<Integer> fetching() {
+        return Set.of();
     }
 }

@@ -13,9 +13,12 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,10 @@ import java.util.function.Predicate;
  * withdrawn after it was announced ({@link #donthave}) is told to a peer that asked for BEP 54
  * {@code lt_donthave} in its extended handshake.
  *
+ * <p>The pieces this host is fetching now ({@link #fetching}) are told to a peer that asked for {@link Fetching
+ * bs_fetching}. Changes are coalesced until the writer gets to them: a piece started and ended (or ended by its
+ * {@code have}) before then costs nothing, and one message carries up to {@value Fetching#MAX_ENTRIES} of them.
+ *
  * <p>Closing never interrupts the writer: it may be reading the swarm's files, and an interrupt there
  * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}).
  * {@link #closeAndJoin()} closes the socket (which ends a blocked write), wakes the writer's queue and its
@@ -48,6 +55,8 @@ final class UploadConnection {
 
     private static final Logger log = LoggerFactory.getLogger(PeerWireServer.class);
     private static final Object WAKE = new Object();
+    /** Stands in the control queue for the {@code bs_fetching} changes pending; built when the writer gets to it. */
+    private static final PeerMessage FETCHING_CHANGES = new PeerMessage.Extended(-1, new byte[0]);
     private static final long KEEP_ALIVE_AFTER = TimeUnit.SECONDS.toNanos(90);
     /** How long closing waits for the writer to finish the block it is reading or sending. */
     private static final Duration WRITER_JOIN = Duration.ofSeconds(10);
@@ -86,6 +95,15 @@ final class UploadConnection {
     private final boolean fast;
     /** The extended id the peer wants BEP 54 {@code lt_donthave} under; 0 if it did not ask for it. */
     private volatile int donthaveId;
+    /** The extended id the peer wants {@code bs_fetching} under; 0 if it did not ask for it. */
+    private volatile int fetchingId;
+    /** Guards {@link #advertised}, {@link #fetchingChanges} and {@link #fetchingQueued}. */
+    private final Object fetchingLock = new Object();
+    /** The pieces the peer was last told we are fetching. */
+    private final Set<Integer> advertised = new HashSet<>();
+    /** Piece → fetching or not, where that differs from {@link #advertised}, in the order they changed. */
+    private final Map<Integer, Boolean> fetchingChanges = new LinkedHashMap<>();
+    private boolean fetchingQueued;
 
     UploadConnection(Socket socket, SwarmId swarmId, ServedSwarm swarm, PeerWireWriter out, PeerWireServer server,
                      int maxQueued, boolean fast, InstantSource clock) {
@@ -220,6 +238,59 @@ final class UploadConnection {
         return fast;
     }
 
+    /**
+     * This host started ({@code now}) or stopped fetching {@code piece}: the peer is told with {@code bs_fetching}
+     * if it asked for it, once the writer gets to it (changes that cancel out before then are not sent).
+     */
+    void fetching(int piece, boolean now) {
+        synchronized (fetchingLock) {
+            if (advertised.contains(piece) == now) {
+                fetchingChanges.remove(piece);
+            } else {
+                fetchingChanges.put(piece, now);
+            }
+            queueFetchingChanges();
+        }
+    }
+
+    /** Guarded by the fetching lock. */
+    private void queueFetchingChanges() {
+        if (!fetchingChanges.isEmpty() && !fetchingQueued && fetchingId != 0 && !closed) {
+            fetchingQueued = true;
+            send(FETCHING_CHANGES);
+        }
+    }
+
+    /** The {@code bs_fetching} message of the changes pending (at most a message's worth), or null for none. */
+    private @Nullable PeerMessage takeFetchingChanges() {
+        synchronized (fetchingLock) {
+            fetchingQueued = false;
+            List<Fetching.Change> out = new ArrayList<>();
+            for (Iterator<Map.Entry<Integer, Boolean>> it = fetchingChanges.entrySet().iterator();
+                 it.hasNext() && out.size() < Fetching.MAX_ENTRIES; ) {
+                Map.Entry<Integer, Boolean> e = it.next();
+                it.remove();
+                if (e.getValue()) {
+                    advertised.add(e.getKey());
+                } else {
+                    advertised.remove(e.getKey());
+                }
+                out.add(new Fetching.Change(e.getKey(), e.getValue()));
+            }
+            queueFetchingChanges(); // more than one message's worth: the rest goes next
+            return out.isEmpty() ? null : Fetching.message(fetchingId, out);
+        }
+    }
+
+    /** Announces {@code piece} with {@code have}, which also ends its {@code bs_fetching} advertisement. */
+    void have(int piece) {
+        synchronized (fetchingLock) {
+            advertised.remove(piece);
+            fetchingChanges.remove(piece);
+        }
+        send(new PeerMessage.Have(piece));
+    }
+
     private void extendedHandshake(byte[] payload) {
         try {
             if (Bencode.decode(payload) instanceof Map<?, ?> m) {
@@ -232,10 +303,14 @@ final class UploadConnection {
 
     /**
      * BEP 10 extended handshake keys we use: {@code p} (the peer's listen port), our {@code urgent}, and
-     * {@code lt_donthave} in {@code m} (BEP 54).
+     * {@code lt_donthave} (BEP 54) and our {@code bs_fetching} in {@code m}.
      */
     void extendedHandshake(Map<?, ?> m) {
         donthaveId = DontHave.idIn(m);
+        synchronized (fetchingLock) {
+            fetchingId = Fetching.idIn(m);
+            queueFetchingChanges();
+        }
         if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
             server.peerSeen(this, port.intValue());
         }
@@ -284,9 +359,15 @@ final class UploadConnection {
         byte[] block = new byte[WireLimits.BLOCK_LENGTH];
         try {
             while (!closed) {
-                PeerMessage m = control.poll();
-                if (m != null) {
-                    write(() -> out.write(m));
+                PeerMessage polled = control.poll();
+                if (polled != null) {
+                    PeerMessage m = polled == FETCHING_CHANGES ? takeFetchingChanges() : polled;
+                    if (m != null) {
+                        write(() -> out.write(m));
+                        if (polled == FETCHING_CHANGES) {
+                            server.fetchingMessageSent();
+                        }
+                    }
                     if (control.isEmpty() && requests.isEmpty()) {
                         flush();
                     }

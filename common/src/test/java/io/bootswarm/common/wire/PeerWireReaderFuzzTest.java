@@ -130,6 +130,13 @@ class PeerWireReaderFuzzTest {
                     } catch (WireProtocolException expected) {
                         // not a piece index of this swarm
                     }
+                    // and as an agent reads a bs_fetching: entries of pieces of the swarm, or a protocol error
+                    try {
+                        assertThat(Fetching.changes(e.payload(), PIECES)).hasSizeBetween(1, Fetching.MAX_ENTRIES)
+                                .allSatisfy(c -> assertThat(c.piece()).isBetween(0, PIECES - 1));
+                    } catch (WireProtocolException expected) {
+                        // not a well-formed list of this swarm's pieces
+                    }
                 }
             }
             case PeerMessage.Port p -> assertThat(p.port()).isBetween(0, 65535);

@@ -531,6 +531,45 @@ class PeerWireServerTest {
         }
     }
 
+    /**
+     * The pieces this host is fetching ({@link PeerWireServer#fetching}): {@code bs_fetching} to a peer that asked
+     * for it under the id it chose, and an end told when the fetch ends without the piece; a {@code have} for the
+     * piece ends its advertisement, so the end of a fetch that got the piece costs no message.
+     */
+    @Test
+    void piecesBeingFetchedAreToldWithBsFetchingAndAHaveEndsThem() throws IOException {
+        try (Client c = new Client(); Client plain = unchokedClient()) {
+            c.handshake(swarmId, true);
+            c.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(Fetching.NAME, 9L)))));
+            assertThat(c.read()).isInstanceOf(PeerMessage.Extended.class);
+            assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+
+            server.fetching(swarmId, MISSING, true);
+            assertThat(fetchingChanges(c)).containsExactly(new Fetching.Change(MISSING, true));
+            server.fetching(swarmId, MISSING, false);
+            assertThat(fetchingChanges(c)).containsExactly(new Fetching.Change(MISSING, false));
+
+            server.fetching(swarmId, MISSING, true);
+            assertThat(fetchingChanges(c)).containsExactly(new Fetching.Change(MISSING, true));
+            server.announce(swarmId, MISSING);
+            assertThat(c.read()).isEqualTo(new PeerMessage.Have(MISSING));
+            server.fetching(swarmId, MISSING, false);
+            c.assertSilentFor(200);
+            assertThat(server.fetchingMessages()).isEqualTo(3);
+            assertThat(plain.read()).as("a peer that did not ask gets the have only")
+                    .isEqualTo(new PeerMessage.Have(MISSING));
+            plain.assertSilentFor(200);
+        }
+    }
+
+    private static List<Fetching.Change> fetchingChanges(Client c) throws IOException {
+        PeerMessage m = c.read();
+        assertThat(m).isInstanceOf(PeerMessage.Extended.class);
+        PeerMessage.Extended e = (PeerMessage.Extended) m;
+        assertThat(e.extendedId()).isEqualTo(9);
+        return Fetching.changes(e.payload(), PIECES);
+    }
+
     @Test
     void badHandshakesCloseTheConnection() throws Exception {
         long errors = server.protocolErrors();

@@ -4,6 +4,7 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.manifest.SwarmId;
 import io.bootswarm.common.wire.DontHave;
+import io.bootswarm.common.wire.Fetching;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerMessage;
@@ -58,6 +59,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link PieceUnavailableException}, which the fetcher takes as "ask another source", no failure of the peer's;
  * the connection stays open. A reject for a request we no longer wait for (withdrawn, or failed by a choke) is
  * ignored. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
+ *
+ * <p>Our extended handshake also asks for {@code bs_fetching} (under {@value #FETCHING_ID}): the pieces the peer is
+ * fetching now ({@link #isFetching}), until it says it stopped or sends {@code have} for the piece; each piece
+ * it starts fetching is told to a {@link FetchingListener} on the reader thread. A malformed one closes the
+ * connection.
  */
 final class PeerConnection implements AutoCloseable {
 
@@ -66,12 +72,17 @@ final class PeerConnection implements AutoCloseable {
     static final int DEFAULT_REQQ = 250;
     /** The extended message id under which we receive BEP 54 {@code lt_donthave}. */
     static final int DONTHAVE_ID = 1;
+    /** The extended message id under which we receive {@code bs_fetching}. */
+    static final int FETCHING_ID = 2;
 
     private final Peer peer;
     private final Socket socket;
     private final PeerWireWriter writer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final PieceSet has;
+    /** The pieces the peer said it is fetching now ({@code bs_fetching}). */
+    private final PieceSet fetching;
+    private final AtomicLong fetchingMessages = new AtomicLong();
     private final int pieceCount;
     private final Map<Integer, PendingPiece> pending = new ConcurrentHashMap<>();
     private volatile boolean choked = true;
@@ -91,6 +102,18 @@ final class PeerConnection implements AutoCloseable {
     private final AtomicLong piecesDelivered = new AtomicLong();
     /** Both sides set the BEP 6 fast extension bit. */
     private final boolean fast;
+    /** The peer id the peer's handshake named. */
+    private final byte[] remotePeerId;
+    private final FetchingListener onFetching;
+
+    /** Told, on the connection's reader thread, of each piece the peer says it started fetching. */
+    @FunctionalInterface
+    interface FetchingListener {
+        FetchingListener NONE = (c, piece) -> {
+        };
+
+        void started(PeerConnection from, int piece);
+    }
 
     /** A piece being assembled from blocks. */
     static final class PendingPiece {
@@ -127,8 +150,11 @@ final class PeerConnection implements AutoCloseable {
     }
 
     private PeerConnection(Peer peer, Socket socket, PeerWireWriter writer, int pieceCount, Runnable onChange,
-                           boolean urgent, RateLimiter download, int maxRequests, boolean fast, InstantSource clock) {
+                           boolean urgent, RateLimiter download, int maxRequests, boolean fast, InstantSource clock,
+                           byte[] remotePeerId, FetchingListener onFetching) {
         this.peer = peer;
+        this.remotePeerId = remotePeerId.clone();
+        this.onFetching = onFetching;
         this.fast = fast;
         this.clock = clock;
         this.lastWrite = clock.instant();
@@ -142,6 +168,7 @@ final class PeerConnection implements AutoCloseable {
         this.writer = writer;
         this.pieceCount = pieceCount;
         this.has = new PieceSet(pieceCount);
+        this.fetching = new PieceSet(pieceCount);
     }
 
     /**
@@ -163,6 +190,19 @@ final class PeerConnection implements AutoCloseable {
     static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
                                Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
                                byte[] token, int maxRequests, InstantSource clock) throws IOException {
+        return open(peer, swarm, ourPeerId, listenPort, pieceCount, timeout, onChange, urgent, download, token,
+                maxRequests, clock, FetchingListener.NONE);
+    }
+
+    /**
+     * {@link #open(Peer, SwarmId, byte[], int, int, Duration, Runnable, boolean, RateLimiter, byte[], int,
+     * InstantSource) Connects and handshakes}, telling {@code onFetching} of each piece the peer says it started
+     * fetching.
+     */
+    static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
+                               Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
+                               byte[] token, int maxRequests, InstantSource clock, FetchingListener onFetching)
+            throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -179,7 +219,8 @@ final class PeerConnection implements AutoCloseable {
             if (theirs.supportsExtensions()) {
                 // BEP 10: both sides set the extension bit, so we may send our extended handshake
                 // "p" (our listen port, BEP 10) lets the peer connect back and download from us too
-                Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(DontHave.NAME, (long) DONTHAVE_ID),
+                Map<String, Object> ours = new HashMap<>(Map.of("m", Map.of(DontHave.NAME, (long) DONTHAVE_ID,
+                                Fetching.NAME, (long) FETCHING_ID),
                         "v", "bootswarm/0.1",
                         "p", (long) listenPort, "reqq", (long) maxRequests));
                 if (urgent) {
@@ -193,7 +234,7 @@ final class PeerConnection implements AutoCloseable {
             }
             s.setSoTimeout(0);
             PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download,
-                    maxRequests, theirs.supportsFast(), clock);
+                    maxRequests, theirs.supportsFast(), clock, theirs.peerId(), onFetching);
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -221,6 +262,34 @@ final class PeerConnection implements AutoCloseable {
 
     boolean has(int piece) {
         return has.contains(piece);
+    }
+
+    /** Whether the peer told us it is fetching {@code piece} now ({@code bs_fetching}) and has not got it yet. */
+    boolean isFetching(int piece) {
+        return fetching.contains(piece) && !has.contains(piece);
+    }
+
+    /** The peer id the peer's handshake named. */
+    byte[] remotePeerId() {
+        return remotePeerId.clone();
+    }
+
+    /**
+     * Blocks of our request for {@code piece} received so far; -1 if no request for it is outstanding here.
+     */
+    int receivedBlocks(int piece) {
+        PendingPiece p = pending.get(piece);
+        if (p == null) {
+            return -1;
+        }
+        synchronized (p) {
+            return p.receivedCount;
+        }
+    }
+
+    /** {@code bs_fetching} messages received on this connection. */
+    long fetchingMessages() {
+        return fetchingMessages.get();
     }
 
     /** Whether the peer advertises every piece (a seed, or an agent with the whole image). */
@@ -466,6 +535,7 @@ final class PeerConnection implements AutoCloseable {
                     }
                     case PeerMessage.Have h -> {
                         has.add(h.piece());
+                        fetching.remove(h.piece());
                         onChange.run();
                     }
                     case PeerMessage.Unchoke u -> setChoked(false);
@@ -493,6 +563,19 @@ final class PeerConnection implements AutoCloseable {
                     case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
                     case PeerMessage.Extended e when e.extendedId() == DONTHAVE_ID ->
                             unavailable(DontHave.piece(e.payload(), pieceCount), "withdrawn (lt_donthave)");
+                    case PeerMessage.Extended e when e.extendedId() == FETCHING_ID -> {
+                        List<Integer> started = new ArrayList<>();
+                        for (Fetching.Change c : Fetching.changes(e.payload(), pieceCount)) {
+                            if (!c.fetching()) {
+                                fetching.remove(c.piece());
+                            } else if (fetching.add(c.piece()) && !has.contains(c.piece())) {
+                                started.add(c.piece());
+                            }
+                        }
+                        fetchingMessages.incrementAndGet();
+                        started.forEach(piece -> onFetching.started(this, piece));
+                        onChange.run();
+                    }
                     default -> {
                         // keep-alive, interest, have none, other extension messages: nothing to do for a downloader
                     }

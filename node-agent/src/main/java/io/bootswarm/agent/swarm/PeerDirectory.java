@@ -94,6 +94,7 @@ final class PeerDirectory implements AutoCloseable {
     /** The access token of the last announce, presented to the peers we dial (null before the first). */
     private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
+    private volatile PeerConnection.FetchingListener fetchingListener = PeerConnection.FetchingListener.NONE;
 
     /**
      * A peer's failures in a row (connects that failed, connections that closed before delivering a piece),
@@ -193,6 +194,31 @@ final class PeerDirectory implements AutoCloseable {
         return n;
     }
 
+    /** Where to report the pieces connected peers say they started fetching ({@code bs_fetching}). */
+    void onPeerFetching(PeerConnection.FetchingListener listener) {
+        this.fetchingListener = listener;
+    }
+
+    /** This host's peer id, as its handshakes name it. */
+    byte[] peerId() {
+        return peerId.clone();
+    }
+
+    /**
+     * Open connections (either class) to agents not banned that told us they are fetching {@code piece} now
+     * ({@code bs_fetching}) and do not have it yet.
+     */
+    List<PeerConnection> fetching(int piece) {
+        List<PeerConnection> out = new ArrayList<>();
+        for (CompletableFuture<PeerConnection> cf : connections.values()) {
+            PeerConnection c = connected(cf);
+            if (c != null && !c.peer().seed() && c.isOpen() && c.isFetching(piece) && !isBanned(key(c.peer()))) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     /**
      * Connects (in the background) to the known peers that have no connection of this class yet,
      * agents up to {@code maxConnections}, seeds always; not to banned peers, nor to peers still
@@ -289,7 +315,7 @@ final class PeerDirectory implements AutoCloseable {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
-                    settings.maxRequestsPerPeer(), clock);
+                    settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece));
             signal.signal();
             return c;
         } catch (IOException e) {

@@ -18,12 +18,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,8 +56,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * urgent (withdrawing the slower request). A <em>prefetch</em> ({@link #prefetch}) asks other
  * agents first and a seed only while one of {@code seedPrefetchSlots} is free; with the seed
  * partition on, only for a piece this host owns, or one no agent got within {@code pieceTimeout}.
- * Time (piece timeouts, how long to wait for a usable connection, when a prefetch may go to the
- * seed) is read from the swarm's {@link InstantSource}.
+ *
+ * <p><em>Demand coalescing.</em> While a request for a piece is out to a seed, the piece is advertised to our
+ * peers as being fetched ({@link ServedPieces#fetchStarted}, {@code bs_fetching}); a {@code have} or the end of
+ * the request withdraws it. A request to an agent is not advertised: that copy is in the swarm already, and at
+ * a message to every peer per piece the advertisements cost more than waiting for it could save. A demand fetch
+ * whose piece no connected agent can serve, while a connected agent is fetching it, waits for that agent instead
+ * of asking a seed, at most {@code coalesceWait} per fetch: when the agent gets the piece its {@code have} makes
+ * it a source, and the piece is fetched from it. A fetch that waits has no request out; it is advertised only
+ * while it waits for an agent whose peer id ranks before ours (a relay, see {@link #waitsForAFetchingAgent}), so
+ * two fetches never wait for each other. Two hosts that miss a
+ * piece at once (within the time an advertisement takes to arrive) both ask the seed; the one with the higher
+ * peer id then <em>yields</em> ({@link #peerFetching}): as long as no block of its request has arrived, it
+ * withdraws the request and waits for the other. The host with the lowest peer id among those fetching a piece
+ * never yields, so one of them keeps fetching. An agent a fetch waited for in vain (the wait ran out) is not
+ * waited for again for {@code snubDuration}.
+ *
+ * <p>Time (piece timeouts, how long to wait for a usable connection, when a prefetch may go to the
+ * seed, the coalescing wait) is read from the swarm's {@link InstantSource}.
  */
 final class PieceFetcher implements AutoCloseable {
 
@@ -83,6 +101,13 @@ final class PieceFetcher implements AutoCloseable {
     private final Timer demandWait;
     private final Counter fetchedBytesCounter;
     private final Counter unavailableCounter;
+    private final Counter coalescedCounter;
+    private final AtomicInteger coalescing = new AtomicInteger();
+    private final Counter yieldedCounter;
+    private final Counter expiredCounter;
+    /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
+    private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
+    private final byte[] ourPeerId;
     private volatile boolean closed;
 
     /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
@@ -94,6 +119,16 @@ final class PieceFetcher implements AutoCloseable {
         /** When a demand fetch gives up: {@code demandDeadline} after it became one. */
         volatile Instant deadline;
         volatile PeerConnection active;
+        /** When waiting for an agent that is fetching the piece ends; null until the fetch first waited. */
+        volatile Instant coalesceUntil;
+        /** The agents ({@code host:port}) the fetch waited for. */
+        final Set<String> waitedFor = ConcurrentHashMap.newKeySet();
+        /** Its request to a seed was withdrawn to wait for an agent fetching the piece ({@link #peerFetching}). */
+        volatile boolean yielded;
+        /** Its coalescing wait ran out (counted once). */
+        volatile boolean expired;
+        /** Advertised while it waits ({@code bs_fetching}), for a relay: see {@link #waitsForAFetchingAgent}. */
+        volatile boolean relaying;
 
         Fetch(int piece, boolean urgent) {
             this.piece = piece;
@@ -123,6 +158,9 @@ final class PieceFetcher implements AutoCloseable {
                 done.completeExceptionally(t);
             } finally {
                 inFlight.remove(piece, this);
+                if (relaying) {
+                    served.fetchEnded(piece);
+                }
             }
         }
     }
@@ -147,6 +185,21 @@ final class PieceFetcher implements AutoCloseable {
         this.unavailableCounter = Counter.builder("bootswarm.agent.fetch.unavailable")
                 .description("piece requests a source rejected or withdrew (evicted there): asked of another source,"
                         + " not counted as a failure").tag("image", manifest.name()).register(meters);
+        this.coalescedCounter = Counter.builder("bootswarm.agent.fetch.coalesced")
+                .description("demand fetches that waited for a connected agent fetching their piece and then got it"
+                        + " from an agent, not from a seed").tag("image", manifest.name()).register(meters);
+        this.expiredCounter = Counter.builder("bootswarm.agent.fetch.coalesce.expired")
+                .description("demand fetches whose wait for a connected agent fetching their piece ran out"
+                        + " (coalesce-wait) before an agent had it: they asked a seed").tag("image", manifest.name())
+                .register(meters);
+        this.yieldedCounter = Counter.builder("bootswarm.agent.fetch.yielded")
+                .description("demand requests to a seed withdrawn, before any block came, to wait for a connected"
+                        + " agent with a lower peer id that is fetching the same piece").tag("image", manifest.name())
+                .register(meters);
+        this.ourPeerId = peers.peerId();
+        Gauge.builder("bootswarm.agent.fetch.coalescing", this, PieceFetcher::coalescing)
+                .description("demand fetches waiting now for a connected agent that is fetching their piece")
+                .tag("image", manifest.name()).register(meters);
         Gauge.builder("bootswarm.agent.requests.queued", this, PieceFetcher::queuedForBudget)
                 .description("piece fetches waiting for room in a connection's request budget")
                 .tag("image", manifest.name()).register(meters);
@@ -251,7 +304,11 @@ final class PieceFetcher implements AutoCloseable {
             String key = PeerDirectory.key(c.peer());
             SourceLog source = sources.computeIfAbsent(key, k -> new SourceLog(c.peer()));
             source.attempts++;
+            f.yielded = false;
             f.active = c;
+            if (!settings.coalesceWait().isZero() && c.peer().seed()) {
+                served.fetchStarted(piece); // a copy from an agent is in the swarm already: not worth a message
+            }
             if (f.urgent && !c.isUrgent()) {
                 c.cancel(piece); // raised to a demand fetch while the request went out: escalate() found none active
             }
@@ -280,6 +337,9 @@ final class PieceFetcher implements AutoCloseable {
                 bytesFetched.addAndGet(length);
                 fetchedBytesCounter.increment(length);
                 piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+                if (f.coalesceUntil != null && !c.peer().seed()) {
+                    coalescedCounter.increment(); // waited, and an agent served it: whichever got it first
+                }
                 return;
             } catch (PieceUnavailableException e) {
                 // evicted at the source, which said so: it no longer advertises the piece, another is asked
@@ -292,6 +352,11 @@ final class PieceFetcher implements AutoCloseable {
                 attempts++;
                 log.debug("piece {}: {}", piece, e.getMessage());
             } catch (IOException e) {
+                if (f.yielded) {
+                    f.yielded = false;
+                    source.attempts--;
+                    continue; // withdrawn to wait for an agent fetching the piece: not a failed attempt
+                }
                 if (f.urgent && !urgent) {
                     source.attempts--;
                     continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
@@ -303,6 +368,8 @@ final class PieceFetcher implements AutoCloseable {
                 log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
             } finally {
                 f.active = null;
+                f.relaying = false;
+                served.fetchEnded(piece);
                 if (choice.seedSlot()) {
                     seedPrefetch.release();
                     signal.signal();
@@ -338,12 +405,115 @@ final class PieceFetcher implements AutoCloseable {
         return queuedForBudget.get();
     }
 
+    int coalescing() {
+        return coalescing.get();
+    }
+
+    /** Whether a fetch waited for agent {@code key} in vain less than {@code snubDuration} ago. */
+    private boolean notWaitedFor(String key, Instant now) {
+        Instant until = notWaitedForUntil.get(key);
+        if (until == null) {
+            return false;
+        }
+        if (now.isBefore(until)) {
+            return true;
+        }
+        notWaitedForUntil.remove(key, until);
+        return false;
+    }
+
+    /**
+     * A connected peer says it started fetching {@code piece}. If it is an agent whose peer id ranks before ours,
+     * and a demand fetch of ours for the piece has a request out to a seed of which no block has arrived, and the
+     * fetch never waited for an agent, the request is withdrawn and the fetch waits for that agent (at most
+     * {@code coalesceWait}, from now): of hosts that missed a piece at once, the seed sends one copy. Called on
+     * the connection's reader thread.
+     */
+    void peerFetching(PeerConnection from, int piece) {
+        if (settings.coalesceWait().isZero() || from.peer().seed()) {
+            return;
+        }
+        Fetch f = inFlight.get(piece);
+        if (f == null || !f.urgent || f.coalesceUntil != null) {
+            return;
+        }
+        PeerConnection active = f.active;
+        if (active == null || !active.peer().seed() || active.receivedBlocks(piece) != 0
+                || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0
+                || notWaitedFor(PeerDirectory.key(from.peer()), clock.instant())) {
+            return;
+        }
+        f.coalesceUntil = clock.instant().plus(settings.coalesceWait());
+        f.yielded = true;
+        yieldedCounter.increment();
+        log.debug("piece {}: withdrawing the request to {} to wait for {}, which is fetching it", piece,
+                active.peer(), from.peer());
+        active.cancel(piece);
+    }
+
+    /**
+     * Whether demand fetch {@code f} waits for a connected agent that is fetching its piece: coalescing is on, no
+     * agent among the {@code ready} connections can serve the piece (only seeds), an agent told us it is fetching
+     * it, and the fetch's wait ({@code coalesceWait} from the first time it waited) has not run out.
+     *
+     * <p>While one of the agents it waits for has a peer id that ranks before ours, the waiting fetch is itself
+     * advertised ({@code bs_fetching}): it will have the piece soon, so a peer of ours that misses it waits for our
+     * copy rather than asking the seed (a <em>relay</em>; without it, each host that is connected to no agent
+     * with a request out asks the seed). A wait on agents that all rank after us is not advertised, so every
+     * chain of advertised waits descends in peer id to an agent with a request out: no two fetches wait for each
+     * other.
+     */
+    private boolean waitsForAFetchingAgent(Fetch f, List<PeerConnection> ready) {
+        Duration wait = settings.coalesceWait();
+        if (wait.isZero()) {
+            return false;
+        }
+        for (PeerConnection c : ready) {
+            if (!c.peer().seed()) {
+                return false;
+            }
+        }
+        Instant now = clock.instant();
+        List<PeerConnection> fetching = peers.fetching(f.piece).stream()
+                .filter(c -> !notWaitedFor(PeerDirectory.key(c.peer()), now)).toList();
+        if (fetching.isEmpty()) {
+            return false;
+        }
+        if (f.coalesceUntil == null) {
+            f.coalesceUntil = now.plus(wait);
+        }
+        if (!now.isBefore(f.coalesceUntil)) {
+            // waited in vain: a peer that advertises what it does not deliver is not waited for for a while
+            Instant until = now.plus(settings.snubDuration());
+            f.waitedFor.forEach(k -> notWaitedForUntil.put(k, until));
+            if (!f.expired) {
+                f.expired = true;
+                expiredCounter.increment();
+            }
+            return false;
+        }
+        fetching.forEach(c -> f.waitedFor.add(PeerDirectory.key(c.peer())));
+        boolean relay = false;
+        for (PeerConnection c : fetching) {
+            relay |= Arrays.compareUnsigned(c.remotePeerId(), ourPeerId) < 0;
+        }
+        if (relay && !f.relaying) {
+            f.relaying = served.fetchStarted(f.piece);
+        } else if (!relay && f.relaying) {
+            f.relaying = false;
+            served.fetchEnded(f.piece);
+        }
+        return true;
+    }
+
     /**
      * A connection of the fetch's class (urgent or not) that has the piece, has unchoked us and has room
      * in its request budget for the piece: peers not snubbed first, then those asked least for this piece,
      * then other agents before seeds, then the least busy. A snubbed peer is asked only when no other peer
      * has the piece. While connections that have the piece are all full, the fetch waits for room. A
-     * prefetch uses a seed only while a seed prefetch slot is free. A demand fetch waits until its deadline
+     * prefetch uses a seed only while a seed prefetch slot is free. A demand fetch that only seeds could serve
+     * waits a while for a connected agent that is fetching the piece ({@link #waitsForAFetchingAgent}). A demand
+     * fetch waits until its deadline
      * (asking the tracker again every connect and unchoke timeout); a prefetch gives up after three piece
      * timeouts without a connection, and asks the tracker again.
      */
@@ -352,6 +522,7 @@ final class PieceFetcher implements AutoCloseable {
         Instant start = clock.instant();
         Instant lastAnnounce = start;
         boolean queued = false;
+        boolean waiting = false;
         try {
             while (true) {
                 if (closed) {
@@ -372,6 +543,15 @@ final class PieceFetcher implements AutoCloseable {
                         .thenComparingInt(c -> attempts(sources, c))
                         .thenComparing(c -> c.peer().seed())
                         .thenComparingInt(load::get));
+                boolean waits = urgent && waitsForAFetchingAgent(f, ready);
+                if (waits != waiting) {
+                    waiting = waits;
+                    coalescing.addAndGet(waits ? 1 : -1);
+                }
+                if (waits) {
+                    signal.await(RECHECK);
+                    continue;
+                }
                 boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
                 boolean full = false;
                 for (PeerConnection c : ready) {
@@ -422,6 +602,9 @@ final class PieceFetcher implements AutoCloseable {
         } finally {
             if (queued) {
                 queuedForBudget.decrementAndGet();
+            }
+            if (waiting) {
+                coalescing.decrementAndGet();
             }
         }
     }

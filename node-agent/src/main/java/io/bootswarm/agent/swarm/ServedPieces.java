@@ -9,6 +9,8 @@ import io.bootswarm.common.wire.ServedSwarm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntConsumer;
@@ -24,6 +26,9 @@ import java.util.function.IntConsumer;
  * BitTorrent client does not know they are zeros); {@link #readBlock} answers them without the store.
  * It shrinks when the store evicts a piece ({@link #pieceEvicted}): the peers are told (BEP 54
  * {@code lt_donthave}) and a block whose piece went while it waited is rejected, not an error.
+ *
+ * <p>It also knows which pieces the image's session is fetching now ({@link #fetchStarted}, at most
+ * {@value #MAX_ADVERTISED} at once), which the peers are told with {@code bs_fetching}.
  */
 final class ServedPieces implements ServedSwarm {
 
@@ -34,6 +39,10 @@ final class ServedPieces implements ServedSwarm {
     private final AtomicLong bytesUploaded = new AtomicLong();
     private final IntConsumer onNewPiece;
     private final IntConsumer onGone;
+    /** The most pieces advertised as being fetched at once; more fetches under way are not advertised. */
+    static final int MAX_ADVERTISED = 64;
+    private final Set<Integer> fetching = ConcurrentHashMap.newKeySet();
+    private final SwarmSession.FetchingListener onFetching;
 
     /** A view whose evictions nobody is told of. */
     ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece) {
@@ -48,7 +57,17 @@ final class ServedPieces implements ServedSwarm {
      *                   out of {@link #available()} (to withdraw it with {@code lt_donthave})
      */
     ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece, IntConsumer onGone) {
+        this(manifest, store, onNewPiece, onGone, SwarmSession.FetchingListener.NONE);
+    }
+
+    /**
+     * @param onFetching told when the session starts and stops fetching a piece it advertises (to tell the
+     *                   peers with {@code bs_fetching})
+     */
+    ServedPieces(Manifest manifest, PieceStore store, IntConsumer onNewPiece, IntConsumer onGone,
+                 SwarmSession.FetchingListener onFetching) {
         this.manifest = manifest;
+        this.onFetching = onFetching;
         this.store = store;
         this.onNewPiece = onNewPiece;
         this.onGone = onGone;
@@ -169,6 +188,30 @@ final class ServedPieces implements ServedSwarm {
     @Override
     public void uploaded(int bytes) {
         bytesUploaded.addAndGet(bytes);
+    }
+
+    /**
+     * The session sent a request for {@code piece}: it is advertised as being fetched, unless
+     * {@value #MAX_ADVERTISED} are already; true if it is now.
+     */
+    synchronized boolean fetchStarted(int piece) {
+        if (fetching.size() >= MAX_ADVERTISED || !fetching.add(piece)) {
+            return false;
+        }
+        onFetching.fetching(piece, true);
+        return true;
+    }
+
+    /** The session's request for {@code piece} ended, with the piece or without: its advertisement ends. */
+    synchronized void fetchEnded(int piece) {
+        if (fetching.remove(piece)) {
+            onFetching.fetching(piece, false);
+        }
+    }
+
+    @Override
+    public Set<Integer> fetching() {
+        return Set.copyOf(fetching);
     }
 
     /** Bytes uploaded to peers of this image since start. */

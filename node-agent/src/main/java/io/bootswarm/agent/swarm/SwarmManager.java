@@ -172,7 +172,8 @@ public final class SwarmManager implements AutoCloseable {
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
             SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
                     piece -> server.announce(manifest.swarmId(), piece),
-                    piece -> server.donthave(manifest.swarmId(), piece), meters, clock);
+                    piece -> server.donthave(manifest.swarmId(), piece),
+                    (piece, now) -> server.fetching(manifest.swarmId(), piece, now), meters, clock);
             index(manifest, s.served());
             bySwarm.put(manifest.swarmId(), s);
             cross.remove(manifest.swarmId());

@@ -42,7 +42,9 @@ import java.util.function.IntConsumer;
  * asks the seed only for a piece this host owns in its {@link SeedPartition} among the agents the
  * tracker names, so that each piece leaves the seed about once and the agents pass it on (the
  * {@link Prefetcher} takes the owned pieces in profile order); other prefetches wait for an agent
- * to get the piece, at most {@code pieceTimeout}.
+ * to get the piece, at most {@code pieceTimeout}. The pieces this host is fetching are told to its peers
+ * ({@code bs_fetching}), and a demand for a piece that only a seed could serve while a connected agent is fetching
+ * it waits for that agent's copy, at most {@code coalesceWait} (see {@link PieceFetcher}).
  *
  * <p>It serves the pieces the host holds to other peers ({@link #served()}), and from {@link #start()}
  * to {@link #close()} announces to the tracker and keeps connections open to the peers it names.
@@ -90,6 +92,36 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
     public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
                         byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
                         IntConsumer announceDontHave, MeterRegistry meters, InstantSource clock) {
+        this(manifest, store, announcer, settings, peerId, listenPort, download, announceHave, announceDontHave,
+                FetchingListener.NONE, meters, clock);
+    }
+
+    /**
+     * Told when this host starts and stops fetching a piece (a request for it went out to a source, and
+     * ended), to tell the peers with {@code bs_fetching}; a piece that arrived is announced with {@code have},
+     * which ends its advertisement too.
+     */
+    @FunctionalInterface
+    public interface FetchingListener {
+        FetchingListener NONE = (piece, now) -> {
+        };
+
+        void fetching(int piece, boolean now);
+    }
+
+    /**
+     * @param download         this host's download limiter
+     * @param announceHave     told of each piece stored, to announce it to the peers we serve
+     * @param announceDontHave told of each piece the store evicted, to withdraw it from the peers we serve
+     *                         (BEP 54 {@code lt_donthave})
+     * @param announceFetching told of each piece this host starts and stops fetching, to tell the peers we
+     *                         serve ({@code bs_fetching}) so that their demand for it can wait for our copy
+     * @param clock            what piece timeouts, reconnect back-off and seed prefetch waits are measured on
+     */
+    public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
+                        byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
+                        IntConsumer announceDontHave, FetchingListener announceFetching, MeterRegistry meters,
+                        InstantSource clock) {
         this.manifest = manifest;
         this.settings = settings;
         this.served = new ServedPieces(manifest, store, piece -> {
@@ -98,10 +130,11 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
         }, piece -> {
             announceDontHave.accept(piece);
             signal.signal();
-        });
+        }, announceFetching);
         this.peers = new PeerDirectory(manifest, announcer, settings, peerId, listenPort, download, new Progress(),
                 signal, clock, executor, meters);
         this.fetcher = new PieceFetcher(manifest, store, settings, served, peers, signal, clock, executor, meters);
+        peers.onPeerFetching(fetcher::peerFetching);
         Gauge.builder("bootswarm.agent.swarm.refetchable", this, s -> s.refetchableNow() ? 1 : 0)
                 .description("1 while an evicted piece of the image could be fetched again now (a complete source "
                         + "is connected): only then may the cache evict pieces its live disks may read")
@@ -281,6 +314,16 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
     /** Peers backing off after failed connects or connections that closed early, and why. */
     Map<String, String> unreachablePeers() {
         return peers.unreachable();
+    }
+
+    /** The connected agents that told us they are fetching {@code piece} now ({@code bs_fetching}). */
+    List<Peer> fetchingPeers(int piece) {
+        return peers.fetching(piece).stream().map(PeerConnection::peer).distinct().toList();
+    }
+
+    /** Demand fetches waiting now for a connected agent that is fetching their piece. */
+    int coalescing() {
+        return fetcher.coalescing();
     }
 
     /** The peers whose connections of the class asked for could take a request for {@code piece} now. */

@@ -47,13 +47,24 @@ import java.time.Duration;
  *                            only it holds (a rotten piece on its disk does not make the others rotten)
  * @param snubDuration        how long a peer that left a request unanswered for {@code pieceTimeout} is
  *                            asked only when no other peer can serve the piece
+ * @param coalesceWait        (null: {@value #DEFAULT_COALESCE_WAIT_MILLIS} ms; zero: off) how long a demand fetch
+ *                            whose piece no connected agent holds waits for a connected agent that is fetching
+ *                            it (it said so with {@code bs_fetching}) before it asks a seed: in a boot storm the
+ *                            seed then sends about one copy of what is read rather than one per host. The wait
+ *                            ends as soon as that agent has the piece (it is then fetched from it) or stops
+ *                            fetching it; once per fetch. Off, the host does not advertise what it fetches
+ *                            either
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
                             DataSize uploadRate, DataSize downloadRate, int prefetchConcurrency,
                             int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
                             Boolean seedPartition, int maxRequestsPerPeer, Duration demandDeadline,
-                            Duration banDuration, Duration seedBanDuration, Duration snubDuration) {
+                            Duration banDuration, Duration seedBanDuration, Duration snubDuration,
+                            Duration coalesceWait) {
+
+    /** The default of {@code coalesceWait}. */
+    public static final long DEFAULT_COALESCE_WAIT_MILLIS = 1000;
 
     @ConstructorBinding
     public SwarmSettings {
@@ -76,6 +87,8 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         banDuration = orDefault(banDuration, Duration.ofMinutes(10));
         seedBanDuration = orDefault(seedBanDuration, Duration.ofSeconds(30));
         snubDuration = orDefault(snubDuration, Duration.ofMinutes(1));
+        coalesceWait = coalesceWait == null || coalesceWait.isNegative()
+                ? Duration.ofMillis(DEFAULT_COALESCE_WAIT_MILLIS) : coalesceWait;
     }
 
     /** Settings with the seed partition given and the request budget, deadlines and bans at their defaults. */
@@ -85,7 +98,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                          Duration requestLatency, Boolean seedPartition) {
         this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
                 uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
-                seedPartition, 0, null, null, null, null);
+                seedPartition, 0, null, null, null, null, null);
     }
 
     /** Settings with the seed partition at its default (on). */
@@ -102,7 +115,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, on, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration,
-                snubDuration);
+                snubDuration, coalesceWait);
     }
 
     /** These settings with another request budget cap, demand deadline, ban and snub durations. */
@@ -111,7 +124,15 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration);
+                seedBanDuration, snubDuration, coalesceWait);
+    }
+
+    /** These settings with demand coalescing waiting at most {@code wait} (zero: off). */
+    public SwarmSettings withCoalesceWait(Duration wait) {
+        return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
+                announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
+                crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
+                seedBanDuration, snubDuration, wait);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -120,6 +141,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
 
     public static SwarmSettings defaults() {
         return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null, 0, null, null,
-                null, null);
+                null, null, null);
     }
 }

@@ -1,6 +1,7 @@
 package io.bootswarm.agent.swarm;
 
 import io.bootswarm.common.manifest.Manifest;
+import io.bootswarm.common.wire.Fetching;
 import io.bootswarm.common.wire.PieceUnavailableException;
 import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.testing.ManualClock;
@@ -117,6 +118,59 @@ class PeerConnectionTest {
         assertThat(c.isOpen()).isTrue();
         assertThat(c.outstandingBlocks()).isZero();
         await().until(() -> peer.cancels(1, true) == 1);
+    }
+
+    /**
+     * {@code bs_fetching}: the pieces the peer says it is fetching are known as such until it says it stopped or
+     * sends {@code have} for them.
+     */
+    @Test
+    void bsFetchingMarksWhatThePeerIsFetchingUntilItStopsOrHasIt() throws Exception {
+        StandInPeer peer = peer();
+        peer.lack(1, 2);
+        PeerConnection c = open(peer, () -> {
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(3) && peer.askedForFetching());
+        assertThat(c.has(1)).isFalse();
+
+        assertThat(peer.sendFetching(Fetching.message(PeerConnection.FETCHING_ID, List.of(
+                new Fetching.Change(1, true), new Fetching.Change(2, true))).payload())).isEqualTo(1);
+        await().until(() -> c.fetchingMessages() == 1);
+        assertThat(c.isFetching(1)).isTrue();
+        assertThat(c.isFetching(2)).isTrue();
+        assertThat(c.isFetching(3)).isFalse();
+
+        peer.sendFetching(Fetching.message(PeerConnection.FETCHING_ID, List.of(new Fetching.Change(2, false)))
+                .payload());
+        await().until(() -> c.fetchingMessages() == 2);
+        assertThat(c.isFetching(2)).isFalse();
+        assertThat(c.isFetching(1)).isTrue();
+
+        peer.have(1);
+        await().until(() -> c.has(1));
+        assertThat(c.isFetching(1)).isFalse();
+        assertThat(c.isOpen()).isTrue();
+    }
+
+    /** A malformed {@code bs_fetching} is a protocol error: the connection closes and fails what was outstanding. */
+    @Test
+    void aMalformedBsFetchingClosesTheConnection() throws Exception {
+        for (byte[] bad : List.of(new byte[]{0, 0, 1}, new byte[0],
+                Fetching.message(1, List.of(new Fetching.Change(manifest.pieceCount(), true))).payload())) {
+            StandInPeer peer = peer();
+            PeerConnection c = open(peer, () -> {
+            }, 500);
+            await().until(() -> !c.isChoked() && c.has(3) && peer.askedForFetching());
+            CompletableFuture<byte[]> piece = c.requestPiece(3, manifest.pieceLength(3));
+            await().until(() -> peer.requests(3, true) == 1);
+
+            peer.sendFetching(bad);
+
+            await().until(() -> !c.isOpen());
+            await().until(piece::isDone);
+            assertThat(piece.exceptionNow()).isInstanceOf(IOException.class);
+            assertThat(c.fetchingMessages()).isZero();
+        }
     }
 
     @Test

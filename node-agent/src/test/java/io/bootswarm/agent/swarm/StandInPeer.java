@@ -4,6 +4,7 @@ import io.bootswarm.common.bencode.Bencode;
 import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.wire.DontHave;
+import io.bootswarm.common.wire.Fetching;
 import io.bootswarm.common.wire.Handshake;
 import io.bootswarm.common.wire.PeerMessage;
 import io.bootswarm.common.wire.PeerWireReader;
@@ -32,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection that has more block requests outstanding, as the seed does. Never told to serve, it is a
  * tarpit: full bitfield, unchoke, then silence. With {@link #reject} it sets the BEP 6 fast extension bit
  * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them.
+ * With {@link #lack} it leaves pieces out of its bitfield; {@link #sendFetching} sends {@code bs_fetching}
+ * payloads, well-formed or not. It counts the blocks it sent per piece ({@link #blocksSent}).
  */
 final class StandInPeer implements AutoCloseable {
 
@@ -53,6 +56,9 @@ final class StandInPeer implements AutoCloseable {
     private final AtomicInteger maxOutstanding = new AtomicInteger();
     private final AtomicInteger overBudget = new AtomicInteger();
     private final List<Long> theirReqq = new CopyOnWriteArrayList<>();
+    private final Set<Integer> lacking = ConcurrentHashMap.newKeySet();
+    private volatile byte[] peerId = "-STANDIN-0123456789a".getBytes();
+    private final Map<Integer, AtomicInteger> blocksSent = new ConcurrentHashMap<>();
 
     private final class Connection {
         final Socket socket;
@@ -62,6 +68,8 @@ final class StandInPeer implements AutoCloseable {
         volatile boolean fast;
         /** The extended id the other side wants BEP 54 {@code lt_donthave} under; 0 for none. */
         volatile int donthaveId;
+        /** The extended id the other side wants {@code bs_fetching} under; 0 for none. */
+        volatile int fetchingId;
         /** Block requests received and neither served nor cancelled: {@code piece << 32 | begin}. */
         final Set<Long> outstanding = ConcurrentHashMap.newKeySet();
 
@@ -89,6 +97,7 @@ final class StandInPeer implements AutoCloseable {
             System.arraycopy(bytes, begin, block, 0, n);
             outstanding.remove(key(piece, begin));
             send(new PeerMessage.Piece(piece, begin, block));
+            sent(piece);
         }
 
         /**
@@ -102,6 +111,7 @@ final class StandInPeer implements AutoCloseable {
                 byte[] block = new byte[n];
                 System.arraycopy(bytes, begin, block, 0, n);
                 send(new PeerMessage.Piece(piece, begin, block));
+                sent(piece);
             }
         }
 
@@ -122,6 +132,58 @@ final class StandInPeer implements AutoCloseable {
             bytes[0] ^= 1;
         }
         return bytes;
+    }
+
+    private void sent(int piece) {
+        blocksSent.computeIfAbsent(piece, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** Block requests for {@code piece} received and neither served nor cancelled, on every connection together. */
+    int outstandingBlocks(int piece) {
+        int n = 0;
+        for (Connection c : connections) {
+            for (long k : c.outstanding) {
+                if ((int) (k >>> 32) == piece) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Blocks of {@code piece} sent so far, on every connection together. */
+    int blocksSent(int piece) {
+        AtomicInteger n = blocksSent.get(piece);
+        return n == null ? 0 : n.get();
+    }
+
+    /** New connections get {@code id} (20 bytes) as the peer id of our handshake. */
+    void peerId(byte[] id) {
+        peerId = id.clone();
+    }
+
+    /** New connections get a bitfield without {@code pieces}. */
+    void lack(int... pieces) {
+        for (int p : pieces) {
+            lacking.add(p);
+        }
+    }
+
+    /** Whether a connection asked for {@code bs_fetching} in its extended handshake. */
+    boolean askedForFetching() {
+        return connections.stream().anyMatch(c -> c.fetchingId != 0);
+    }
+
+    /** Sends {@code payload} as {@code bs_fetching} on every connection that asked for it; returns how many. */
+    int sendFetching(byte[] payload) throws IOException {
+        int told = 0;
+        for (Connection c : connections) {
+            if (c.fetchingId != 0) {
+                c.send(new PeerMessage.Extended(c.fetchingId, payload));
+                told++;
+            }
+        }
+        return told;
     }
 
     private static long key(int piece, int begin) {
@@ -292,12 +354,14 @@ final class StandInPeer implements AutoCloseable {
             c.fast = !rejecting.isEmpty() && theirs.supportsFast();
             c.out.writeHandshake(new Handshake(rejecting.isEmpty() ? Handshake.ourReserved()
                     : Handshake.ourReservedWithFast(), theirs.swarmId(),
-                    "-STANDIN-0123456789a".getBytes()));
+                    peerId));
             int limit = reqq;
             if (limit > 0) {
                 c.out.write(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(), "reqq", (long) limit))));
             }
-            c.out.write(new PeerMessage.Bitfield(PieceSet.full(manifest.pieceCount()).toBitfield()));
+            PieceSet has = PieceSet.full(manifest.pieceCount());
+            lacking.forEach(has::remove);
+            c.out.write(new PeerMessage.Bitfield(has.toBitfield()));
             c.out.flush();
             connections.add(c);
             try {
@@ -325,6 +389,7 @@ final class StandInPeer implements AutoCloseable {
                     }
                     if (hs instanceof Map<?, ?> m) {
                         c.donthaveId = DontHave.idIn(m);
+                        c.fetchingId = Fetching.idIn(m);
                     }
                 }
                 case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);
