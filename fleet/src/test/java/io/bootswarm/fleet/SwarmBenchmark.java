@@ -1,5 +1,6 @@
 package io.bootswarm.fleet;
 
+import io.bootswarm.bench.libtorrent.LibtorrentBulk;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -16,11 +18,16 @@ import java.util.UUID;
  * disk with background fill (the image's pieces, rarest first) and the run ends when every agent
  * has the whole image. Not a test: the build never runs it.
  *
+ * <p>It prints the line-rate bound ({@link LibtorrentBulk#boundSeconds}: the non-zero bytes at the link rate) and the
+ * share of it reached, and a timeline: each agent's download rate (MB/s) per half second, the instrument for where
+ * links go idle. With a fourth argument {@code libtorrent}, the same run then sends a random file of the image's
+ * non-zero size with libtorrent ({@code /usr/bin/python3} with Debian's {@code python3-libtorrent}; see the lab's
+ * {@code libtorrent} command) over the same links and peer count, and prints its figures beside ours.
+ *
  * <pre>
- * ./mvnw -q install -DskipTests
- * ./mvnw -q -pl fleet dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * ./mvnw -q -pl fleet -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * $JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -cp fleet/target/test-classes:fleet/target/classes:$(cat fleet/target/cp.txt) \
- *     io.bootswarm.fleet.SwarmBenchmark [agents=4] [image MiB=128] [rate per link=12.5MB]
+ *     io.bootswarm.fleet.SwarmBenchmark [agents=4] [image MiB=128] [rate per link=12500KB] [libtorrent]
  * </pre>
  */
 final class SwarmBenchmark {
@@ -29,6 +36,7 @@ final class SwarmBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         long mib = args.length > 1 ? Long.parseLong(args[1]) : 128;
         String rate = args.length > 2 ? args[2] : "12500KB";
+        boolean libtorrent = args.length > 3 && args[3].equals("libtorrent");
         Duration t = Duration.ofMinutes(20);
         Path work = Files.createTempDirectory("bootswarm-swarm-bench");
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet"))
@@ -51,6 +59,7 @@ final class SwarmBenchmark {
                 disks.add(UUID.fromString(client.createDisk(a.apiUrl(), imageId,
                         Map.of("policy", "DEMAND", "backgroundFill", true)).path("id").asString()));
             }
+            Timeline timeline = Timeline.start(client, agents, disks);
             long fromSeed = 0;
             long fetched = 0;
             for (int i = 0; i < n; i++) {
@@ -65,6 +74,7 @@ final class SwarmBenchmark {
                 fetched += d.path("piecesFetched").asLong();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            timeline.stop();
             long nonZero = img.path("nonZeroBytes").asLong();
             long seedUploaded = client.image(imageId).path("uploadedBytes").asLong();
             System.out.printf("%n%d agents, image %d MiB (%d MiB non-zero), every link capped at %s/s%n", n, mib,
@@ -72,7 +82,72 @@ final class SwarmBenchmark {
             System.out.printf("all agents complete in %.1f s; seed uploaded %.2f x the non-zero bytes; "
                     + "%.0f %% of pieces came from other agents%n", seconds, (double) seedUploaded / nonZero,
                     100.0 * (fetched - fromSeed) / fetched);
+            long linkRate = LibtorrentBulk.parseRate(rate);
+            double bound = LibtorrentBulk.boundSeconds(nonZero, n, linkRate);
+            System.out.printf(Locale.ROOT, "line-rate bound %.1f s: %.0f %% of it%n", bound, 100 * bound / seconds);
+            timeline.print(img.path("pieceSize").asInt(262144));
             agents.forEach(LocalFleet.Agent::close);
+            if (libtorrent) {
+                Path file = LibtorrentBulk.randomFile(work.resolve("libtorrent.bin"), nonZero);
+                LibtorrentBulk.Result r = LibtorrentBulk.run("/usr/bin/python3", file, n, linkRate,
+                        work.resolve("libtorrent"), Duration.ofMinutes(10));
+                Files.delete(file);
+                System.out.println(r.summary());
+                System.out.printf(Locale.ROOT, "bootswarm %.1f s (%.0f %% of its bound, seed %.2f copies) against "
+                                + "libtorrent %.1f s (%.0f %%, seed %.2f copies)%n", seconds, 100 * bound / seconds,
+                        (double) seedUploaded / nonZero, r.lastSeconds(), r.percentOfBound(), r.seedCopies());
+            }
+        }
+    }
+
+    /** Each agent's pieces present, sampled every half second while the agents fill their disks. */
+    private static final class Timeline {
+        private final List<long[]> samples = new ArrayList<>();
+        private volatile boolean stopped;
+        private Thread thread;
+
+        static Timeline start(FleetClient client, List<LocalFleet.Agent> agents, List<UUID> disks) {
+            Timeline t = new Timeline();
+            t.thread = Thread.ofPlatform().daemon().start(() -> {
+                long t0 = System.nanoTime();
+                while (!t.stopped) {
+                    long[] row = new long[agents.size() + 1];
+                    row[0] = System.nanoTime() - t0;
+                    try {
+                        for (int i = 0; i < agents.size(); i++) {
+                            row[i + 1] = client.disk(agents.get(i).apiUrl(), disks.get(i)).path("piecesPresent").asLong();
+                        }
+                        Thread.sleep(500);
+                    } catch (Exception e) {
+                        return;
+                    }
+                    synchronized (t.samples) {
+                        t.samples.add(row);
+                    }
+                }
+            });
+            return t;
+        }
+
+        void stop() throws InterruptedException {
+            stopped = true;
+            thread.join();
+        }
+
+        void print(int pieceLength) {
+            System.out.println("t(s)   download MB/s per agent");
+            long[] last = null;
+            for (long[] row : samples) {
+                if (last != null) {
+                    double dt = (row[0] - last[0]) / 1e9;
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%5.1f", row[0] / 1e9));
+                    for (int i = 1; i < row.length; i++) {
+                        line.append(String.format(Locale.ROOT, " %5.1f", (row[i] - last[i]) * pieceLength / dt / 1e6));
+                    }
+                    System.out.println(line);
+                }
+                last = row;
+            }
         }
     }
 }
