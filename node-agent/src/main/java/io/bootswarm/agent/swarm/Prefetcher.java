@@ -4,6 +4,7 @@ import io.bootswarm.agent.picker.PiecePicker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
@@ -20,17 +21,28 @@ import java.util.stream.IntStream;
  * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
  * agents are fetching from it too. Runs from {@link #start()} until there is nothing left to
  * prefetch, or until closed.
+ *
+ * <p>Fill takes the rarest piece that another agent holds. At most {@value #ORPHAN_SLOTS} of the slots may hold a
+ * piece no agent has (an orphan: with the seed partition on, such a prefetch waits for the agent that owns it, at
+ * most {@code pieceTimeout} before it asks the seed), so that the other slots keep the links busy with pieces that
+ * can come now. When nothing can be chosen it waits for a change in the swarm (a peer's {@code have}, a piece
+ * arrived), not for a fixed time.
  */
 public final class Prefetcher implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
+    /** Prefetch slots that may hold a piece no other agent has. */
+    static final int ORPHAN_SLOTS = 1;
+    /** How long an idle prefetcher waits for a change in the swarm before it looks again anyway. */
+    private static final Duration RECHECK = Duration.ofMillis(50);
 
     private final SwarmSession session;
     private final PiecePicker picker;
     private final int[] ownedOrder;
     private final AtomicInteger ownedInFlight = new AtomicInteger();
+    private final AtomicInteger orphansInFlight = new AtomicInteger();
     private final Semaphore slots;
-    private final int concurrency;
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final String name;
     private volatile Thread thread;
     private final AtomicLong prefetched = new AtomicLong();
@@ -49,7 +61,6 @@ public final class Prefetcher implements AutoCloseable {
         this.ownedOrder = fill ? IntStream.concat(IntStream.of(order), IntStream.range(0, session.pieceCount())).toArray()
                 : order.clone();
         this.slots = new Semaphore(concurrency);
-        this.concurrency = concurrency;
         this.name = name;
     }
 
@@ -73,24 +84,34 @@ public final class Prefetcher implements AutoCloseable {
                 boolean owned = next.isPresent();
                 if (!owned) {
                     synchronized (picker) {
-                        next = picker.next(session);
+                        next = picker.next(session, orphansInFlight.get() < ORPHAN_SLOTS);
                     }
                 }
                 if (next.isEmpty()) {
                     slots.release();
-                    if (slots.availablePermits() == concurrency && nothingLeft()) {
+                    if (inFlight.get() == 0 && nothingLeft()) {
                         break;
                     }
-                    Thread.sleep(50); // pieces in flight may fail and need choosing again
+                    // pieces in flight may fail and need choosing again; a have makes a piece choosable
+                    session.awaitChange(RECHECK);
                     continue;
                 }
                 int piece = next.getAsInt();
+                boolean orphan = !owned && session.holders(piece) == 0;
                 if (owned) {
                     ownedInFlight.incrementAndGet();
                 }
+                if (orphan) {
+                    orphansInFlight.incrementAndGet();
+                }
+                inFlight.incrementAndGet();
                 session.prefetch(piece).whenComplete((ok, error) -> {
+                    inFlight.decrementAndGet();
                     if (owned) {
                         ownedInFlight.decrementAndGet();
+                    }
+                    if (orphan) {
+                        orphansInFlight.decrementAndGet();
                     }
                     if (error == null) {
                         prefetched.incrementAndGet();
