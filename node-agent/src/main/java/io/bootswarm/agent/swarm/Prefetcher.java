@@ -14,8 +14,9 @@ import java.util.stream.IntStream;
 
 /**
  * Prefetches for one disk what its {@link PiecePicker} chooses (profile order, window-randomized,
- * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight, at normal
- * priority, through the image's {@link SwarmSession}. Demand fetches of the same disk bypass it.
+ * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight while it follows the
+ * profile and {@code fillConcurrency} once it fills, at normal priority, through the image's
+ * {@link SwarmSession}. Demand fetches of the same disk bypass it.
  * With the session's seed partition on, the pieces this host owns come first, in profile order
  * (then, with {@code fill}, in piece order), up to the session's seed prefetch slots: those are the
  * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
@@ -43,6 +44,8 @@ public final class Prefetcher implements AutoCloseable {
     private final AtomicInteger orphansInFlight = new AtomicInteger();
     private final Semaphore slots;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Slots added once the profile is done and the fill begins; 0 once added. Prefetch thread only. */
+    private int fillSlots;
     private final String name;
     private volatile Thread thread;
     private final AtomicLong prefetched = new AtomicLong();
@@ -56,11 +59,24 @@ public final class Prefetcher implements AutoCloseable {
      * @param fill   fetch the rest of the image, rarest first, after the profile
      */
     public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency, String name) {
+        this(session, order, window, fill, concurrency, concurrency, name);
+    }
+
+    /**
+     * @param order           the access profile's pieces, earliest first (empty without a profile)
+     * @param window          the randomization window k
+     * @param fill            fetch the rest of the image, rarest first, after the profile
+     * @param concurrency     pieces in flight while following the profile
+     * @param fillConcurrency pieces in flight once filling
+     */
+    public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency,
+                      int fillConcurrency, String name) {
         this.session = session;
         this.picker = new PiecePicker(order, window, fill, new Random());
         this.ownedOrder = fill ? IntStream.concat(IntStream.of(order), IntStream.range(0, session.pieceCount())).toArray()
                 : order.clone();
         this.slots = new Semaphore(concurrency);
+        this.fillSlots = fill ? Math.max(0, fillConcurrency - concurrency) : 0;
         this.name = name;
     }
 
@@ -76,6 +92,10 @@ public final class Prefetcher implements AutoCloseable {
         session.connectForPrefetch();
         try {
             while (!closed) {
+                if (fillSlots > 0 && profileExhausted()) {
+                    slots.release(fillSlots); // filling now: fillConcurrency pieces at once
+                    fillSlots = 0;
+                }
                 slots.acquire();
                 OptionalInt next = OptionalInt.empty();
                 if (ownedInFlight.get() < session.seedPrefetchSlots()) {
@@ -127,6 +147,12 @@ public final class Prefetcher implements AutoCloseable {
         }
         finished = true;
         log.debug("prefetch done: {} pieces, {} failed", prefetched.get(), failed.get());
+    }
+
+    private boolean profileExhausted() {
+        synchronized (picker) {
+            return picker.profileExhausted(session);
+        }
     }
 
     private boolean nothingLeft() {
