@@ -1,5 +1,7 @@
 package io.bootswarm.fleet;
 
+import io.bootswarm.agent.launch.Disks;
+import io.bootswarm.agent.swarm.SwarmSession;
 import io.bootswarm.bench.libtorrent.LibtorrentBulk;
 import tools.jackson.databind.JsonNode;
 
@@ -19,8 +21,8 @@ import java.util.UUID;
  * has the whole image. Not a test: the build never runs it.
  *
  * <p>It prints the line-rate bound ({@link LibtorrentBulk#boundSeconds}: the non-zero bytes at the link rate) and the
- * share of it reached, and a timeline: each agent's download rate (MB/s) per half second, the instrument for where
- * links go idle. With a fourth argument {@code libtorrent}, the same run then sends a random file of the image's
+ * share of it reached, and a timeline: the seed's upload and each agent's download rate (MB/s) per half second, the
+ * instrument for where links go idle. Completion times are read in process every 100 ms. With a fourth argument {@code libtorrent}, the same run then sends a random file of the image's
  * non-zero size with libtorrent ({@code /usr/bin/python3} with Debian's {@code python3-libtorrent}; see the lab's
  * {@code libtorrent} command) over the same links and peer count, and prints its figures beside ours.
  *
@@ -59,7 +61,7 @@ final class SwarmBenchmark {
                 disks.add(UUID.fromString(client.createDisk(a.apiUrl(), imageId,
                         Map.of("policy", "DEMAND", "backgroundFill", true)).path("id").asString()));
             }
-            Timeline timeline = Timeline.start(client, agents, disks);
+            Timeline timeline = Timeline.start(client, imageId, agents, disks, t0);
             long fromSeed = 0;
             long fetched = 0;
             for (int i = 0; i < n; i++) {
@@ -73,8 +75,9 @@ final class SwarmBenchmark {
                 fromSeed += d.path("piecesFromSeed").asLong();
                 fetched += d.path("piecesFetched").asLong();
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            FleetClient.await(() -> !Double.isNaN(timeline.lastComplete()), t, "the timeline");
             timeline.stop();
+            double seconds = timeline.lastComplete();
             long nonZero = img.path("nonZeroBytes").asLong();
             long seedUploaded = client.image(imageId).path("uploadedBytes").asLong();
             System.out.printf("%n%d agents, image %d MiB (%d MiB non-zero), every link capped at %s/s%n", n, mib,
@@ -100,33 +103,70 @@ final class SwarmBenchmark {
         }
     }
 
-    /** Each agent's pieces present, sampled every half second while the agents fill their disks. */
+    /**
+     * Each agent's pieces present, read in process every 100 ms while the agents fill their disks (so that polling
+     * costs no HTTP calls), and the seed's upload, asked over REST every half second.
+     */
     private static final class Timeline {
+        private static final int SEED_EVERY = 5;
         private final List<long[]> samples = new ArrayList<>();
+        private final double[] complete;
         private volatile boolean stopped;
         private Thread thread;
 
-        static Timeline start(FleetClient client, List<LocalFleet.Agent> agents, List<UUID> disks) {
-            Timeline t = new Timeline();
+        private Timeline(int agents) {
+            complete = new double[agents];
+            java.util.Arrays.fill(complete, Double.NaN);
+        }
+
+        static Timeline start(FleetClient client, UUID imageId, List<LocalFleet.Agent> agents, List<UUID> disks,
+                              long t0) {
+            Timeline t = new Timeline(agents.size());
+            List<SwarmSession> sessions = new ArrayList<>();
+            for (int i = 0; i < agents.size(); i++) {
+                sessions.add(agents.get(i).context().getBean(Disks.class).find(disks.get(i)).orElseThrow().session());
+            }
             t.thread = Thread.ofPlatform().daemon().start(() -> {
-                long t0 = System.nanoTime();
-                while (!t.stopped) {
-                    long[] row = new long[agents.size() + 1];
+                long seed = 0;
+                for (int tick = 0; !t.stopped; tick++) {
+                    long[] row = new long[agents.size() + 2];
                     row[0] = System.nanoTime() - t0;
                     try {
-                        for (int i = 0; i < agents.size(); i++) {
-                            row[i + 1] = client.disk(agents.get(i).apiUrl(), disks.get(i)).path("piecesPresent").asLong();
+                        if (tick % SEED_EVERY == 0) {
+                            seed = client.image(imageId).path("uploadedBytes").asLong();
                         }
-                        Thread.sleep(500);
-                    } catch (Exception e) {
+                        row[1] = seed;
+                        for (int i = 0; i < sessions.size(); i++) {
+                            SwarmSession.Stats st = sessions.get(i).stats();
+                            row[i + 2] = st.piecesPresent();
+                            if (st.piecesPresent() == st.piecesTotal() && Double.isNaN(t.complete[i])) {
+                                t.complete[i] = row[0] / 1e9;
+                            }
+                        }
+                        synchronized (t.samples) {
+                            t.samples.add(row);
+                        }
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
                         return;
-                    }
-                    synchronized (t.samples) {
-                        t.samples.add(row);
+                    } catch (Exception e) {
+                        System.out.println("timeline: " + e);
                     }
                 }
             });
             return t;
+        }
+
+        /** When the last agent had every piece, in seconds from the start; NaN until then. */
+        double lastComplete() {
+            double last = 0;
+            for (double c : complete) {
+                if (Double.isNaN(c)) {
+                    return Double.NaN;
+                }
+                last = Math.max(last, c);
+            }
+            return last;
         }
 
         void stop() throws InterruptedException {
@@ -135,19 +175,30 @@ final class SwarmBenchmark {
         }
 
         void print(int pieceLength) {
-            System.out.println("t(s)   download MB/s per agent");
+            System.out.println("t(s)   seed upload, then each agent's download, MB/s per half second");
             long[] last = null;
-            for (long[] row : samples) {
+            List<long[]> rows;
+            synchronized (samples) {
+                rows = List.copyOf(samples);
+            }
+            for (int r = 0; r < rows.size(); r += SEED_EVERY) {
+                long[] row = rows.get(r);
                 if (last != null) {
                     double dt = (row[0] - last[0]) / 1e9;
-                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%5.1f", row[0] / 1e9));
-                    for (int i = 1; i < row.length; i++) {
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%5.1f %5.1f |", row[0] / 1e9,
+                            (row[1] - last[1]) / dt / 1e6));
+                    for (int i = 2; i < row.length; i++) {
                         line.append(String.format(Locale.ROOT, " %5.1f", (row[i] - last[i]) * pieceLength / dt / 1e6));
                     }
                     System.out.println(line);
                 }
                 last = row;
             }
+            StringBuilder done = new StringBuilder("complete at (s):");
+            for (double c : complete) {
+                done.append(String.format(Locale.ROOT, " %.1f", c));
+            }
+            System.out.println(done);
         }
     }
 }
