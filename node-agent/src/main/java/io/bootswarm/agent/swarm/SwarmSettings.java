@@ -24,7 +24,9 @@ import java.time.Duration;
  * @param prefetchConcurrency pieces a disk prefetches at once while it follows its access profile
  * @param seedPrefetchSlots   of those, how many may come from a seed at once: prefetches go to other
  *                            agents where they can, so that the seed's upload serves demand and
- *                            pieces nobody else has
+ *                            pieces nobody else has (default 2: a second request queued at the seed, so that
+ *                            its link does not idle while each host verifies and stores a piece and asks for
+ *                            the next)
  * @param crossImage          serve peers of other images the pieces we hold that their images share
  *                            (null: on)
  * @param requestLatency      added to every piece request before it is sent (null or zero: none): a link
@@ -81,7 +83,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         uploadRate = uploadRate == null ? DataSize.ofBytes(0) : uploadRate;
         downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
         prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
-        seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
+        seedPrefetchSlots = seedPrefetchSlots <= 0 ? 2 : seedPrefetchSlots;
         crossImage = crossImage == null || crossImage;
         requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
         seedPartition = seedPartition == null || seedPartition;

@@ -564,6 +564,24 @@ class PieceFetcherTest {
                 .isEqualTo(1);
     }
 
+    @Test
+    void byDefaultAFillingHostKeepsASecondRequestQueuedAtTheSeed() throws Exception {
+        StandInPeer seed = peer(); // serves only what the test says
+        named.add(seed.peer(true));
+        SwarmSettings settings = SwarmSettings.defaults();
+        assertThat(settings.seedPrefetchSlots()).isEqualTo(2);
+        SwarmSession s = session(settings);
+        closing.add(new Prefetcher(s, new int[0], 1, true, settings.prefetchConcurrency(), settings.fillConcurrency(),
+                "fill").start());
+
+        await().until(() -> distinctRequested(seed) == 2);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 2);
+        int served = seed.received().getFirst().piece();
+        seed.serve(served);
+        await().until(() -> s.have(served) && distinctRequested(seed) == 3);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 3);
+    }
+
     /** Distinct pieces requested of {@code p} so far. */
     private static long distinctRequested(StandInPeer p) {
         return p.received().stream().filter(r -> !r.cancel()).map(StandInPeer.Received::piece).distinct().count();
