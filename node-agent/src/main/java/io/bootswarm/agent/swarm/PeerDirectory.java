@@ -96,6 +96,8 @@ final class PeerDirectory implements AutoCloseable {
     private volatile SeedPartition partition = SeedPartition.ALONE;
     /** The swarm's agents the tracker named in its last answer (hex peer ids). */
     private volatile List<String> trackerAgents = List.of();
+    /** The peers ({@code host:port}) the tracker named in its last answer, agents of other images among them. */
+    private volatile Set<String> trackerNamed = Set.of();
     private volatile PeerConnection.FetchingListener fetchingListener = PeerConnection.FetchingListener.NONE;
 
     /**
@@ -318,8 +320,7 @@ final class PeerDirectory implements AutoCloseable {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
                     settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece));
-            if (!p.seed() && isAgent(c.remotePeerId())
-                    && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
+            if (joinedSinceAnnounce(c) && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
                 repartition(c); // an agent that joined since the last announce shares the seed's pieces at once
             }
             signal.signal();
@@ -473,11 +474,22 @@ final class PeerDirectory implements AutoCloseable {
         }
         for (CompletableFuture<PeerConnection> f : connections.values()) {
             PeerConnection c = connected(f);
-            if (c != null && c.isOpen() && !c.peer().seed() && isAgent(c.remotePeerId())) {
+            if (c != null && c.isOpen() && joinedSinceAnnounce(c)) {
                 ids.add(HexFormat.of().formatHex(c.remotePeerId()));
             }
         }
         partition = SeedPartition.of(HexFormat.of().formatHex(peerId), ids);
+    }
+
+    /**
+     * Whether {@code c} is to an agent that joined the swarm since our last announce: one of our agents (not a seed,
+     * not a stock client) that connected to us in this swarm ({@link #peerSeen}) and that the tracker did not name.
+     * A peer the tracker named is a member only if it named it among the agents: agents of other images that serve
+     * shared pieces are named too, and never fetch this image's pieces from the seed.
+     */
+    private boolean joinedSinceAnnounce(PeerConnection c) {
+        Peer p = c.peer();
+        return !p.seed() && isAgent(c.remotePeerId()) && discovered.contains(p) && !trackerNamed.contains(key(p));
     }
 
     /** Whether a peer id is one of our agents' ({@link SwarmManager}'s {@code -BS} prefix), not a stock client's. */
@@ -544,6 +556,9 @@ final class PeerDirectory implements AutoCloseable {
         Set<Peer> all = new LinkedHashSet<>(r.peers());
         all.addAll(discovered);
         known = List.copyOf(all);
+        Set<String> named = new HashSet<>();
+        r.peers().forEach(p -> named.add(key(p)));
+        trackerNamed = Set.copyOf(named);
         trackerAgents = r.agentIds();
         repartition(null);
         if (progress.fetching()) {
