@@ -45,6 +45,14 @@ final class SwarmBenchmark {
         boolean libtorrent = args.length > 3 && args[3].equals("libtorrent");
         Duration t = Duration.ofMinutes(20);
         Path work = Files.createTempDirectory("bootswarm-swarm-bench");
+        try {
+            run(n, mib, rate, libtorrent, t, work);
+        } finally {
+            org.springframework.util.FileSystemUtils.deleteRecursively(work); // an image and N copies of it
+        }
+    }
+
+    private static void run(int n, long mib, String rate, boolean libtorrent, Duration t, Path work) throws Exception {
         try (LocalFleet fleet = LocalFleet.start(LocalFleet.Options.forTests(work.resolve("fleet"))
                 .withSeedProperties(Map.of("bootswarm.seed.upload-rate", rate)))) {
             FleetClient client = fleet.client();
