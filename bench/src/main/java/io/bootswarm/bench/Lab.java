@@ -101,6 +101,7 @@ public final class Lab {
         Map<String, Command> m = new LinkedHashMap<>();
         HarnessCommands.register(m);
         io.bootswarm.bench.sim.SimLab.register(m);
+        io.bootswarm.bench.libtorrent.LibtorrentBulk.register(m);
         return m;
     }
 

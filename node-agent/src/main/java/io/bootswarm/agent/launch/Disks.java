@@ -338,7 +338,8 @@ public final class Disks implements AutoCloseable {
         }
         if ((order.length > 0 || o.backgroundFill()) && open.containsKey(d.id())) {
             d.prefetcher = new Prefetcher(d.session, order, o.window(), o.backgroundFill(),
-                    properties.swarm().prefetchConcurrency(), d.id().toString()).start();
+                    properties.swarm().prefetchConcurrency(), properties.swarm().fillConcurrency(),
+                    d.id().toString()).start();
             log.info("disk {}: prefetching {} profile pieces (window {}){}", d.id(), order.length, o.window(),
                     o.backgroundFill() ? ", then the rest rarest first" : "");
         }

@@ -12,7 +12,8 @@ import java.util.random.RandomGenerator;
  * start together different pieces, so that they can feed each other instead of all asking the
  * seed for the same piece. Once the profile is exhausted (or without one), and if
  * {@code fill} is on, the choice is <em>rarest first</em> among all missing pieces, ties broken at
- * random, so that the host ends with the whole image and the swarm's copies stay spread.
+ * random, so that the host ends with the whole image and the swarm's copies stay spread; the caller
+ * may leave out the pieces no other agent holds yet ({@link #next(SwarmView, boolean)}).
  *
  * <p>Demand fetches are not chosen here: they are whatever the hypervisor reads, and always go first.
  * Not thread-safe; one picker per disk.
@@ -44,6 +45,18 @@ public final class PiecePicker {
 
     /** The next piece to prefetch, or empty when there is nothing (more) to prefetch now. */
     public OptionalInt next(SwarmView view) {
+        return next(view, true);
+    }
+
+    /**
+     * The next piece to prefetch, or empty when there is nothing (more) to prefetch now.
+     *
+     * @param orphans whether rarest-first fill may choose a piece no other agent holds (an <em>orphan</em>: only a
+     *                seed has it). Without, fill chooses the rarest piece that at least one agent holds, or nothing:
+     *                a prefetch of an orphan that this host may not ask the seed for waits until an agent gets it,
+     *                and holds one of the disk's prefetch slots idle meanwhile
+     */
+    public OptionalInt next(SwarmView view, boolean orphans) {
         int found = 0;
         while (cursor < order.length && done(view, order[cursor])) {
             cursor++;
@@ -57,7 +70,7 @@ public final class PiecePicker {
         if (found > 0) {
             return OptionalInt.of(candidates[random.nextInt(found)]);
         }
-        return fill ? rarest(view) : OptionalInt.empty();
+        return fill ? rarest(view, orphans ? 0 : 1) : OptionalInt.empty();
     }
 
     /** True when the profile has nothing left to prefetch (pieces in flight may still arrive). */
@@ -75,7 +88,7 @@ public final class PiecePicker {
         return piece < 0 || piece >= view.pieceCount() || view.have(piece);
     }
 
-    private OptionalInt rarest(SwarmView view) {
+    private OptionalInt rarest(SwarmView view, int minHolders) {
         int best = -1;
         int bestCount = Integer.MAX_VALUE;
         int ties = 0;
@@ -84,6 +97,9 @@ public final class PiecePicker {
                 continue;
             }
             int count = view.holders(i);
+            if (count < minHolders) {
+                continue;
+            }
             if (count < bestCount) {
                 best = i;
                 bestCount = count;

@@ -72,6 +72,11 @@ public final class SeedPartition {
         return ids.length;
     }
 
+    /** Whether {@code id} is among the ids ranked. */
+    public boolean includes(String id) {
+        return Arrays.binarySearch(ids, id) >= 0;
+    }
+
     /** True when this host is the one that may prefetch {@code piece} from the seed. */
     public boolean owns(int piece) {
         if (ids.length == 1) {

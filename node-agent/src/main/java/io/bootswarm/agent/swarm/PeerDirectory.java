@@ -94,6 +94,10 @@ final class PeerDirectory implements AutoCloseable {
     /** The access token of the last announce, presented to the peers we dial (null before the first). */
     private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
+    /** The swarm's agents the tracker named in its last answer (hex peer ids). */
+    private volatile List<String> trackerAgents = List.of();
+    /** The peers ({@code host:port}) the tracker named in its last answer, agents of other images among them. */
+    private volatile Set<String> trackerNamed = Set.of();
     private volatile PeerConnection.FetchingListener fetchingListener = PeerConnection.FetchingListener.NONE;
 
     /**
@@ -316,6 +320,9 @@ final class PeerDirectory implements AutoCloseable {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
                     settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece));
+            if (joinedSinceAnnounce(c) && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
+                repartition(c); // an agent that joined since the last announce shares the seed's pieces at once
+            }
             signal.signal();
             return c;
         } catch (IOException e) {
@@ -455,6 +462,41 @@ final class PeerDirectory implements AutoCloseable {
         return partition;
     }
 
+    /**
+     * Deals the seed's pieces again among the agents the tracker named last and the agents connected now: an agent
+     * that joined the swarm after our last announce (it dialled us, we dialled it back) owns its share from then
+     * on, rather than from our next announce, so that two hosts do not take the same pieces from the seed meanwhile.
+     */
+    private synchronized void repartition(PeerConnection joined) {
+        Set<String> ids = new HashSet<>(trackerAgents);
+        if (joined != null) {
+            ids.add(HexFormat.of().formatHex(joined.remotePeerId())); // not among the connections until connect returns
+        }
+        for (CompletableFuture<PeerConnection> f : connections.values()) {
+            PeerConnection c = connected(f);
+            if (c != null && c.isOpen() && joinedSinceAnnounce(c)) {
+                ids.add(HexFormat.of().formatHex(c.remotePeerId()));
+            }
+        }
+        partition = SeedPartition.of(HexFormat.of().formatHex(peerId), ids);
+    }
+
+    /**
+     * Whether {@code c} is to an agent that joined the swarm since our last announce: one of our agents (not a seed,
+     * not a stock client) that connected to us in this swarm ({@link #peerSeen}) and that the tracker did not name.
+     * A peer the tracker named is a member only if it named it among the agents: agents of other images that serve
+     * shared pieces are named too, and never fetch this image's pieces from the seed.
+     */
+    private boolean joinedSinceAnnounce(PeerConnection c) {
+        Peer p = c.peer();
+        return !p.seed() && isAgent(c.remotePeerId()) && discovered.contains(p) && !trackerNamed.contains(key(p));
+    }
+
+    /** Whether a peer id is one of our agents' ({@link SwarmManager}'s {@code -BS} prefix), not a stock client's. */
+    static boolean isAgent(byte[] remotePeerId) {
+        return remotePeerId.length >= 3 && remotePeerId[0] == '-' && remotePeerId[1] == 'B' && remotePeerId[2] == 'S';
+    }
+
     /** Asks the tracker again soon (at most once per {@code announceRetry}): no known peer has a piece. */
     void announceSoon() {
         announceNow.release();
@@ -514,7 +556,11 @@ final class PeerDirectory implements AutoCloseable {
         Set<Peer> all = new LinkedHashSet<>(r.peers());
         all.addAll(discovered);
         known = List.copyOf(all);
-        partition = SeedPartition.of(HexFormat.of().formatHex(peerId), r.agentIds());
+        Set<String> named = new HashSet<>();
+        r.peers().forEach(p -> named.add(key(p)));
+        trackerNamed = Set.copyOf(named);
+        trackerAgents = r.agentIds();
+        repartition(null);
         if (progress.fetching()) {
             ensureConnections(true);
             ensureConnections(false);

@@ -4,6 +4,7 @@ import io.bootswarm.agent.picker.PiecePicker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
@@ -13,24 +14,38 @@ import java.util.stream.IntStream;
 
 /**
  * Prefetches for one disk what its {@link PiecePicker} chooses (profile order, window-randomized,
- * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight, at normal
- * priority, through the image's {@link SwarmSession}. Demand fetches of the same disk bypass it.
+ * then rarest-first fill if asked), keeping {@code concurrency} pieces in flight while it follows the
+ * profile and {@code fillConcurrency} once it fills, at normal priority, through the image's
+ * {@link SwarmSession}. Demand fetches of the same disk bypass it.
  * With the session's seed partition on, the pieces this host owns come first, in profile order
  * (then, with {@code fill}, in piece order), up to the session's seed prefetch slots: those are the
  * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
  * agents are fetching from it too. Runs from {@link #start()} until there is nothing left to
  * prefetch, or until closed.
+ *
+ * <p>Fill takes the rarest piece that another agent holds. At most {@value #ORPHAN_SLOTS} of the slots may hold a
+ * piece no agent has (an orphan: with the seed partition on, such a prefetch waits for the agent that owns it, at
+ * most {@code pieceTimeout} before it asks the seed), so that the other slots keep the links busy with pieces that
+ * can come now. When nothing can be chosen it waits for a change in the swarm (a peer's {@code have}, a piece
+ * arrived), not for a fixed time.
  */
 public final class Prefetcher implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
+    /** Prefetch slots that may hold a piece no other agent has. */
+    static final int ORPHAN_SLOTS = 1;
+    /** How long an idle prefetcher waits for a change in the swarm before it looks again anyway. */
+    private static final Duration RECHECK = Duration.ofMillis(50);
 
     private final SwarmSession session;
     private final PiecePicker picker;
     private final int[] ownedOrder;
     private final AtomicInteger ownedInFlight = new AtomicInteger();
+    private final AtomicInteger orphansInFlight = new AtomicInteger();
     private final Semaphore slots;
-    private final int concurrency;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Slots added once the profile is done and the fill begins; 0 once added. Prefetch thread only. */
+    private int fillSlots;
     private final String name;
     private volatile Thread thread;
     private final AtomicLong prefetched = new AtomicLong();
@@ -44,12 +59,24 @@ public final class Prefetcher implements AutoCloseable {
      * @param fill   fetch the rest of the image, rarest first, after the profile
      */
     public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency, String name) {
+        this(session, order, window, fill, concurrency, concurrency, name);
+    }
+
+    /**
+     * @param order           the access profile's pieces, earliest first (empty without a profile)
+     * @param window          the randomization window k
+     * @param fill            fetch the rest of the image, rarest first, after the profile
+     * @param concurrency     pieces in flight while following the profile
+     * @param fillConcurrency pieces in flight once filling
+     */
+    public Prefetcher(SwarmSession session, int[] order, int window, boolean fill, int concurrency,
+                      int fillConcurrency, String name) {
         this.session = session;
         this.picker = new PiecePicker(order, window, fill, new Random());
         this.ownedOrder = fill ? IntStream.concat(IntStream.of(order), IntStream.range(0, session.pieceCount())).toArray()
                 : order.clone();
         this.slots = new Semaphore(concurrency);
-        this.concurrency = concurrency;
+        this.fillSlots = fill ? Math.max(0, fillConcurrency - concurrency) : 0;
         this.name = name;
     }
 
@@ -65,6 +92,10 @@ public final class Prefetcher implements AutoCloseable {
         session.connectForPrefetch();
         try {
             while (!closed) {
+                if (fillSlots > 0 && profileExhausted()) {
+                    slots.release(fillSlots); // filling now: fillConcurrency pieces at once
+                    fillSlots = 0;
+                }
                 slots.acquire();
                 OptionalInt next = OptionalInt.empty();
                 if (ownedInFlight.get() < session.seedPrefetchSlots()) {
@@ -73,24 +104,34 @@ public final class Prefetcher implements AutoCloseable {
                 boolean owned = next.isPresent();
                 if (!owned) {
                     synchronized (picker) {
-                        next = picker.next(session);
+                        next = picker.next(session, orphansInFlight.get() < ORPHAN_SLOTS);
                     }
                 }
                 if (next.isEmpty()) {
                     slots.release();
-                    if (slots.availablePermits() == concurrency && nothingLeft()) {
+                    if (inFlight.get() == 0 && nothingLeft()) {
                         break;
                     }
-                    Thread.sleep(50); // pieces in flight may fail and need choosing again
+                    // pieces in flight may fail and need choosing again; a have makes a piece choosable
+                    session.awaitChange(RECHECK);
                     continue;
                 }
                 int piece = next.getAsInt();
+                boolean orphan = !owned && session.holders(piece) == 0;
                 if (owned) {
                     ownedInFlight.incrementAndGet();
                 }
+                if (orphan) {
+                    orphansInFlight.incrementAndGet();
+                }
+                inFlight.incrementAndGet();
                 session.prefetch(piece).whenComplete((ok, error) -> {
+                    inFlight.decrementAndGet();
                     if (owned) {
                         ownedInFlight.decrementAndGet();
+                    }
+                    if (orphan) {
+                        orphansInFlight.decrementAndGet();
                     }
                     if (error == null) {
                         prefetched.incrementAndGet();
@@ -106,6 +147,12 @@ public final class Prefetcher implements AutoCloseable {
         }
         finished = true;
         log.debug("prefetch done: {} pieces, {} failed", prefetched.get(), failed.get());
+    }
+
+    private boolean profileExhausted() {
+        synchronized (picker) {
+            return picker.profileExhausted(session);
+        }
     }
 
     private boolean nothingLeft() {

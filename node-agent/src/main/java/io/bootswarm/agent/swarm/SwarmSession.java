@@ -205,6 +205,14 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
         return settings.seedPartition() ? peers.partition().nextOwned(order, this) : OptionalInt.empty();
     }
 
+    /**
+     * Waits until something a prefetch choice depends on may have changed (a peer's pieces, a piece stored, a
+     * connection), at most {@code max}.
+     */
+    void awaitChange(Duration max) throws InterruptedException {
+        signal.await(max);
+    }
+
     /** Prefetches of this host that may come from a seed at once. */
     int seedPrefetchSlots() {
         return settings.seedPrefetchSlots();

@@ -21,10 +21,12 @@ import java.time.Duration;
  *                            are always served)
  * @param uploadRate          this host's upload rate per second, all swarms together; 0 for no limit
  * @param downloadRate        this host's download rate per second; 0 for no limit
- * @param prefetchConcurrency pieces a disk prefetches at once
+ * @param prefetchConcurrency pieces a disk prefetches at once while it follows its access profile
  * @param seedPrefetchSlots   of those, how many may come from a seed at once: prefetches go to other
  *                            agents where they can, so that the seed's upload serves demand and
- *                            pieces nobody else has
+ *                            pieces nobody else has (default 2: a second request queued at the seed, so that
+ *                            its link does not idle while each host verifies and stores a piece and asks for
+ *                            the next)
  * @param crossImage          serve peers of other images the pieces we hold that their images share
  *                            (null: on)
  * @param requestLatency      added to every piece request before it is sent (null or zero: none): a link
@@ -54,6 +56,9 @@ import java.time.Duration;
  *                            ends as soon as that agent has the piece (it is then fetched from it) or stops
  *                            fetching it; once per fetch. Off, the host does not advertise what it fetches
  *                            either
+ * @param fillConcurrency     (default 16) pieces a disk's background fill fetches at once, once its profile is
+ *                            done (or without one): enough to keep a request out to each of several peers, so that
+ *                            the download link stays busy while pieces come from uploaders shared with other hosts
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
@@ -61,7 +66,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                             int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
                             Boolean seedPartition, int maxRequestsPerPeer, Duration demandDeadline,
                             Duration banDuration, Duration seedBanDuration, Duration snubDuration,
-                            Duration coalesceWait) {
+                            Duration coalesceWait, int fillConcurrency) {
 
     /** The default of {@code coalesceWait}. */
     public static final long DEFAULT_COALESCE_WAIT_MILLIS = 1000;
@@ -78,7 +83,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         uploadRate = uploadRate == null ? DataSize.ofBytes(0) : uploadRate;
         downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
         prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
-        seedPrefetchSlots = seedPrefetchSlots <= 0 ? 1 : seedPrefetchSlots;
+        seedPrefetchSlots = seedPrefetchSlots <= 0 ? 2 : seedPrefetchSlots;
         crossImage = crossImage == null || crossImage;
         requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
         seedPartition = seedPartition == null || seedPartition;
@@ -89,6 +94,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         snubDuration = orDefault(snubDuration, Duration.ofMinutes(1));
         coalesceWait = coalesceWait == null || coalesceWait.isNegative()
                 ? Duration.ofMillis(DEFAULT_COALESCE_WAIT_MILLIS) : coalesceWait;
+        fillConcurrency = fillConcurrency <= 0 ? 16 : fillConcurrency;
     }
 
     /** Settings with the seed partition given and the request budget, deadlines and bans at their defaults. */
@@ -98,7 +104,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                          Duration requestLatency, Boolean seedPartition) {
         this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
                 uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
-                seedPartition, 0, null, null, null, null, null);
+                seedPartition, 0, null, null, null, null, null, 0);
     }
 
     /** Settings with the seed partition at its default (on). */
@@ -115,7 +121,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, on, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration,
-                snubDuration, coalesceWait);
+                snubDuration, coalesceWait, fillConcurrency);
     }
 
     /** These settings with another request budget cap, demand deadline, ban and snub durations. */
@@ -124,7 +130,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, coalesceWait);
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency);
     }
 
     /** These settings with demand coalescing waiting at most {@code wait} (zero: off). */
@@ -132,7 +138,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, wait);
+                seedBanDuration, snubDuration, wait, fillConcurrency);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -141,6 +147,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
 
     public static SwarmSettings defaults() {
         return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null, 0, null, null,
-                null, null, null);
+                null, null, null, 0);
     }
 }

@@ -112,4 +112,27 @@ class PiecePickerTest {
         }
         assertThat(seen).hasSize(8);
     }
+
+    @Test
+    void fillWithoutOrphansTakesTheRarestPieceAnAgentHoldsAndNothingWhileNoAgentHoldsOne() {
+        View v = new View(6);
+        PiecePicker p = new PiecePicker(new int[0], 1, true, new Random(4));
+        assertThat(p.next(v, false)).as("no agent holds any piece").isEmpty();
+        assertThat(p.next(v, true)).as("with orphans: a piece only the seed has").isPresent();
+
+        v.holders.put(3, 2);
+        v.holders.put(4, 1);
+        v.holders.put(5, 3);
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 100; i++) {
+            counts.merge(p.next(v, false).orElseThrow(), 1, Integer::sum);
+        }
+        assertThat(counts).as("the rarest of the pieces an agent holds, never an orphan").containsOnlyKeys(4);
+        assertThat(p.next(v, true).orElseThrow()).as("orphans are rarer still").isBetween(0, 2);
+
+        v.inFlight.add(4);
+        assertThat(p.next(v, false)).hasValue(3);
+        v.have.addAll(Set.of(3, 5));
+        assertThat(p.next(v, false)).isEmpty();
+    }
 }

@@ -269,4 +269,34 @@ class PeerDirectoryTest {
         clock.advance(Duration.ofMinutes(5));
         await().during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> announces.size() == 1);
     }
+
+    @Test
+    void anAgentThatConnectsSharesTheSeedsPiecesBeforeTheNextAnnounceAStockClientDoesNot() throws Exception {
+        Manifest m = SwarmExchangeTest.manifest(SwarmExchangeTest.image(4, 5));
+        StandInPeer agent = new StandInPeer(m, SwarmExchangeTest.image(4, 5));
+        closing.add(agent);
+        byte[] agentId = "-BS0100-joinedlater1".getBytes();
+        agent.peerId(agentId);
+        StandInPeer stock = new StandInPeer(m, SwarmExchangeTest.image(4, 5));
+        closing.add(stock);
+        stock.peerId("-lt2080-stockclient1".getBytes());
+        PeerDirectory d = directory();
+        d.start();
+        await().until(() -> announces.size() == 1);
+        assertThat(d.partition().size()).as("the tracker named no agent").isEqualTo(1);
+
+        d.peerSeen(stock.peer(false));
+        await().until(() -> connectsEnded.get() == 1 && stock.accepted() == 1);
+        assertThat(d.partition().size()).as("a stock client takes nothing from the seed for us").isEqualTo(1);
+
+        d.peerSeen(agent.peer(false)); // it connected to us; we dial it back
+        await().until(() -> d.partition().size() == 2);
+        assertThat(d.partition().includes(java.util.HexFormat.of().formatHex(agentId))).isTrue();
+        assertThat(announces).as("no announce needed").hasSize(1);
+        int owned = 0;
+        for (int piece = 0; piece < 1000; piece++) {
+            owned += d.partition().owns(piece) ? 1 : 0;
+        }
+        assertThat(owned).as("about half of the pieces are ours now").isBetween(400, 600);
+    }
 }

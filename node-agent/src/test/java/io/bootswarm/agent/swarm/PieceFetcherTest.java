@@ -535,4 +535,55 @@ class PieceFetcherTest {
         assertThat(s.stats().piecesFromSeed()).isEqualTo(2);
         assertThat(s.stats().escalations()).isZero();
     }
+
+    @Test
+    void aFillKeepsFillConcurrencyPiecesRequestedWhereTheProfileKeptPrefetchConcurrency() throws Exception {
+        StandInPeer agent = peer(); // holds every piece, serves only what the test says
+        named.add(agent.peer(false));
+        SwarmSettings d = settings(0);
+        SwarmSettings settings = new SwarmSettings(d.maxConnections(), d.connectTimeout(), d.unchokeTimeout(),
+                d.pieceTimeout(), d.maxAttempts(), d.announceRetry(), d.uploadSlots(), d.uploadRate(),
+                d.downloadRate(), 1, d.seedPrefetchSlots(), d.crossImage(), d.requestLatency(), d.seedPartition(),
+                d.maxRequestsPerPeer(), d.demandDeadline(), d.banDuration(), d.seedBanDuration(), d.snubDuration(),
+                d.coalesceWait(), 4);
+        SwarmSession s = session(settings);
+        int first = nonZeroPiece(1);
+        int second = nonZeroPiece(first + 1);
+        closing.add(new Prefetcher(s, new int[] {first, second}, 1, true, settings.prefetchConcurrency(),
+                settings.fillConcurrency(), "fill").start());
+
+        await().until(() -> distinctRequested(agent) == 1);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(agent) == 1);
+        assertThat(agent.requests(first, false)).as("the profile's first piece, alone").isEqualTo(1);
+
+        agent.serve(first); // the profile's last piece goes out, and with nothing left in it the fill begins
+        await().until(() -> distinctRequested(agent) == 5);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(agent) == 5);
+        assertThat(agent.requests(second, false)).isEqualTo(1);
+        assertThat(s.stats().piecesFetched()).as("4 pieces in flight: the profile's second and 3 of the fill")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void byDefaultAFillingHostKeepsASecondRequestQueuedAtTheSeed() throws Exception {
+        StandInPeer seed = peer(); // serves only what the test says
+        named.add(seed.peer(true));
+        SwarmSettings settings = SwarmSettings.defaults();
+        assertThat(settings.seedPrefetchSlots()).isEqualTo(2);
+        SwarmSession s = session(settings);
+        closing.add(new Prefetcher(s, new int[0], 1, true, settings.prefetchConcurrency(), settings.fillConcurrency(),
+                "fill").start());
+
+        await().until(() -> distinctRequested(seed) == 2);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 2);
+        int served = seed.received().getFirst().piece();
+        seed.serve(served);
+        await().until(() -> s.have(served) && distinctRequested(seed) == 3);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 3);
+    }
+
+    /** Distinct pieces requested of {@code p} so far. */
+    private static long distinctRequested(StandInPeer p) {
+        return p.received().stream().filter(r -> !r.cancel()).map(StandInPeer.Received::piece).distinct().count();
+    }
 }
