@@ -434,17 +434,21 @@ final class PieceFetcher implements AutoCloseable {
             return;
         }
         Fetch f = inFlight.get(piece);
-        if (f == null || !f.urgent || f.coalesceUntil != null) {
+        if (f == null || !f.urgent) {
             return;
         }
-        PeerConnection active = f.active;
-        if (active == null || !active.peer().seed() || active.receivedBlocks(piece) != 0
-                || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0
-                || notWaitedFor(PeerDirectory.key(from.peer()), clock.instant())) {
-            return;
+        PeerConnection active;
+        synchronized (f) { // each connection's reader may tell of the same piece: the fetch yields once
+            active = f.active;
+            if (f.coalesceUntil != null || active == null || !active.peer().seed()
+                    || active.receivedBlocks(piece) != 0
+                    || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0
+                    || notWaitedFor(PeerDirectory.key(from.peer()), clock.instant())) {
+                return;
+            }
+            f.coalesceUntil = clock.instant().plus(settings.coalesceWait());
+            f.yielded = true;
         }
-        f.coalesceUntil = clock.instant().plus(settings.coalesceWait());
-        f.yielded = true;
         yieldedCounter.increment();
         log.debug("piece {}: withdrawing the request to {} to wait for {}, which is fetching it", piece,
                 active.peer(), from.peer());

@@ -338,6 +338,7 @@ class DemandCoalescingTest {
         await().until(() -> b.session().coalescing() == 1);
         await().until(() -> c.session().fetchingPeers(piece).equals(List.of(b.peer())));
 
+        long fromBBefore = c.session().stats().piecesByPeer().getOrDefault(PeerDirectory.key(b.peer()), 0L);
         CompletableFuture<Void> readC = demand(c.session(), piece);
         await().until(() -> c.session().coalescing() == 1);
         assertThat(seed.requests(piece, true) + seed.requests(piece, false)).as("nobody asked the seed").isZero();
@@ -351,7 +352,8 @@ class DemandCoalescingTest {
         assertThat(first.requests(piece, true)).as("B's request only").isEqualTo(1);
         assertThat(seed.requests(piece, true) + seed.requests(piece, false)).isZero();
         assertThat(seed.blocksSent(piece)).isZero();
-        assertThat(c.session().stats().piecesByPeer()).containsEntry(PeerDirectory.key(b.peer()), 1L);
+        assertThat(c.session().stats().piecesByPeer()).as("the warm-up piece may have come from B too")
+                .containsEntry(PeerDirectory.key(b.peer()), fromBBefore + 1);
         assertThat(b.coalesced()).isEqualTo(1);
         assertThat(c.coalesced()).isEqualTo(1);
         await().until(() -> c.session().fetchingPeers(piece).isEmpty());
