@@ -37,6 +37,14 @@ final class ColdReadBenchmark {
         long mib = args.length > 0 ? Long.parseLong(args[0]) : 2048;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Path work = Files.createTempDirectory("bootswarm-coldread");
+        try {
+            run(mib, rounds, work);
+        } finally {
+            org.springframework.util.FileSystemUtils.deleteRecursively(work); // a 2 GiB image and its pieces
+        }
+    }
+
+    private static void run(long mib, int rounds, Path work) throws Exception {
         Path image = Tools.image(work.resolve("cold.img"), mib << 20, 11);
         long size = Files.size(image);
         Duration t = Duration.ofMinutes(15);
