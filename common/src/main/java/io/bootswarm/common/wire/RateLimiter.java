@@ -2,6 +2,7 @@ package io.bootswarm.common.wire;
 
 import io.bootswarm.common.time.MonotonicClock;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -26,21 +27,27 @@ import java.util.function.BooleanSupplier;
  */
 public final class RateLimiter {
 
+    /**
+     * How often a caller that is not first in its line looks again without being signalled: a safety net only,
+     * since a caller that becomes first is signalled.
+     */
+    private static final Duration NOT_FIRST_RECHECK = Duration.ofMillis(50);
+
     /** No limit: {@link #acquire} returns at once. */
     public static final RateLimiter UNLIMITED = new RateLimiter(0, 0);
-
-    /** How often a caller that is not first in its line looks again without being signalled. */
-    private static final long NOT_FIRST_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final long bytesPerSecond;
     private final long burst;
     private final InstantSource clock;
+    private final long notFirstRecheckNanos;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
     private double tokens;
+    /** Times a waiting caller woke and was not the one to pass next (guarded by the lock). */
+    private long idleWakeups;
     private long refilledAt;
-    private final ArrayDeque<Object> urgentLine = new ArrayDeque<>();
-    private final ArrayDeque<Object> normalLine = new ArrayDeque<>();
+    /** Each waiting caller's own condition, in the order they came: only the head of a line is woken to pass. */
+    private final ArrayDeque<Condition> urgentLine = new ArrayDeque<>();
+    private final ArrayDeque<Condition> normalLine = new ArrayDeque<>();
 
     /**
      * @param bytesPerSecond the rate; 0 or less for no limit
@@ -56,6 +63,12 @@ public final class RateLimiter {
      * @param clock          what the bucket refills by
      */
     public RateLimiter(long bytesPerSecond, long burst, InstantSource clock) {
+        this(bytesPerSecond, burst, clock, NOT_FIRST_RECHECK);
+    }
+
+    /** As above, with how often a caller that is not first looks again unsignalled (tests set it long). */
+    RateLimiter(long bytesPerSecond, long burst, InstantSource clock, Duration notFirstRecheck) {
+        this.notFirstRecheckNanos = notFirstRecheck.toNanos();
         this.bytesPerSecond = Math.max(0, bytesPerSecond);
         this.burst = Math.max(1, burst);
         this.tokens = this.burst;
@@ -98,12 +111,13 @@ public final class RateLimiter {
         if (bytesPerSecond == 0) {
             return !abandon.getAsBoolean();
         }
-        Object ticket = new Object();
-        ArrayDeque<Object> line = urgent ? urgentLine : normalLine;
         lock.lockInterruptibly();
+        Condition ticket = lock.newCondition();
+        ArrayDeque<Condition> line = urgent ? urgentLine : normalLine;
         try {
             line.addLast(ticket);
             try {
+                boolean woke = false;
                 while (true) {
                     if (abandon.getAsBoolean()) {
                         return false;
@@ -114,17 +128,42 @@ public final class RateLimiter {
                         tokens -= bytes;
                         return true;
                     }
-                    long waitNanos = !first ? NOT_FIRST_RECHECK_NANOS
+                    if (woke && !first) {
+                        idleWakeups++;
+                    }
+                    woke = true;
+                    long waitNanos = !first ? notFirstRecheckNanos
                             : tokens > 0 ? TimeUnit.MILLISECONDS.toNanos(5)
                             : (long) (-tokens * 1e9 / bytesPerSecond) + 1;
-                    changed.awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
+                    ticket.awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
                 }
             } finally {
+                boolean wasFirst = line.peekFirst() == ticket;
                 line.remove(ticket);
-                changed.signalAll();
+                if (wasFirst) {
+                    signalFirst();
+                }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Wakes the callers that may pass next: the first urgent one, or the first normal one while no urgent
+     * caller waits. Only they are woken when a caller leaves the head of a line, not every waiter (with tens
+     * of connections sharing one link, waking all of them for each 16 KiB block cost more CPU than the bytes).
+     * Guarded by the lock.
+     */
+    private void signalFirst() {
+        Condition urgent = urgentLine.peekFirst();
+        if (urgent != null) {
+            urgent.signal();
+            return;
+        }
+        Condition normal = normalLine.peekFirst();
+        if (normal != null) {
+            normal.signal();
         }
     }
 
@@ -135,7 +174,8 @@ public final class RateLimiter {
         }
         lock.lock();
         try {
-            changed.signalAll();
+            urgentLine.forEach(Condition::signal);
+            normalLine.forEach(Condition::signal);
         } finally {
             lock.unlock();
         }
@@ -160,6 +200,16 @@ public final class RateLimiter {
         lock.lock();
         try {
             return urgent ? urgentLine.size() : normalLine.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Times a waiting caller woke up while another was next in line: wasted hand-overs. */
+    long idleWakeups() {
+        lock.lock();
+        try {
+            return idleWakeups;
         } finally {
             lock.unlock();
         }
