@@ -352,8 +352,8 @@ final class PieceFetcher implements AutoCloseable {
                 askedOf.put(key, p.connection());
             }
             f.yielded = false;
+            f.parts = parts.size(); // before active: a yield looks at both
             f.active = c;
-            f.parts = parts.size();
             if (!settings.coalesceWait().isZero() && c.peer().seed()) {
                 served.fetchStarted(piece); // a copy from an agent is in the swarm already: not worth a message
             }
@@ -459,7 +459,8 @@ final class PieceFetcher implements AutoCloseable {
     /**
      * Verifies a complete assembly and stores it. A piece that fails verification bans its peer when one peer
      * delivered every block of it; when several did, no peer is banned (one of them may be innocent) and the
-     * piece is fetched again whole from one peer, which is banned if that copy fails too.
+     * piece is fetched again whole from one peer, which is banned if that copy fails too. A stored piece counts
+     * for the peer that delivered most of its blocks (pieces by peer, pieces from a seed).
      */
     private Verdict verifyAndStore(Fetch f, PieceHash hash, PieceAssembly assembly, Map<String, SourceLog> sources,
                                    Map<String, PeerConnection> askedOf) throws IOException {
