@@ -618,6 +618,31 @@ class PieceFetcherTest {
     }
 
     @Test
+    void anAgentDoneWithItsRunIsAskedForTheBlocksASlowerOneHasNotSentAndTheSlowerOnesRequestsAreCancelled()
+            throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer(); // asked for a run of blocks, never sends one
+        int piece = nonZeroPiece(nonZeroPiece(1) + 1);
+        int blocks = manifest.pieceLength(piece) / WireLimits.BLOCK_LENGTH;
+        SwarmSession s = twoAgentsReady(x, y, piece);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> x.outstandingBlocks(piece) + y.outstandingBlocks(piece) == blocks);
+        List<Integer> yRun = IntStream.range(0, blocks).filter(b -> y.blockRequests(piece, b) == 1).boxed().toList();
+        assertThat(yRun).isNotEmpty().hasSizeLessThan(blocks);
+        x.serve(piece);
+        completed(read);
+
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(y.blocksSent(piece)).isZero();
+        for (int b = 0; b < blocks; b++) {
+            assertThat(x.blockRequests(piece, b)).as("block %d asked of x", b).isEqualTo(1);
+        }
+        await().until(() -> y.outstandingBlocks(piece) == 0); // the slower agent's requests cancelled
+        assertThat(s.stats().snubbedPeers()).as("no timeout: the clock never moved").isEmpty();
+    }
+
+    @Test
     void aPieceAssembledFromTwoAgentsWithOneCorruptBlockBansNobodyAndIsFetchedAgainWholeFromOne() throws Exception {
         StandInPeer x = peer();
         StandInPeer y = peer();
