@@ -60,8 +60,8 @@ final class PieceAssembly {
     }
 
     /**
-     * Files block {@code index} delivered by {@code from} over connection {@code via}: false if it was in already
-     * (a copy from another connection came first). The other connections asked for it are told.
+     * Files block {@code index} delivered over connection {@code via}: false if it was in already (a copy from
+     * another connection came first). The other connections asked for it are told.
      */
     boolean accept(int index, byte[] block, PeerConnection via) {
         boolean complete;
