@@ -6,7 +6,6 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PieceUnavailableException;
-import io.bootswarm.common.wire.WireLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -62,7 +61,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * blocks are missing asks, once per attempt, for every block still missing: whichever copy arrives first counts,
  * the other request is cancelled. <em>Verification:</em> a piece whose blocks all came from one peer and fail
  * SHA-256 bans that peer; a piece assembled from several peers that fails bans nobody (the rotten block cannot be
- * told from the others), and is fetched again <em>whole from one peer</em>, which is banned if that copy fails too.
+ * told from the others), and is fetched again <em>whole from one peer</em> (not split; an attempt of that copy that
+ * fails starts over), which is banned if that copy fails too.
  *
  * <p><em>Requests move off a snubbed peer.</em> When a request times out on a connection, its peer is snubbed and
  * every other request outstanding on that peer's connections is withdrawn in the same step
@@ -312,7 +312,7 @@ final class PieceFetcher implements AutoCloseable {
         int attempts = 0;
         String noSource = null;
         PieceAssembly assembly = new PieceAssembly(piece, length);
-        /* the connections asked for blocks of the assembly, by peer: whom to ban */
+        // the connections asked for blocks of the assembly, by peer: whom to ban
         Map<String, PeerConnection> askedOf = new HashMap<>();
         boolean whole = false;
         while (!closed) {
@@ -376,6 +376,10 @@ final class PieceFetcher implements AutoCloseable {
                 askedOf.clear();
                 attempts++;
             } catch (PartFailed failed) {
+                if (whole) { // refetching a mixed copy that failed: its next copy all from the one next source
+                    assembly = new PieceAssembly(piece, length);
+                    askedOf.clear();
+                }
                 PeerConnection from = failed.connection;
                 SourceLog source = sources.computeIfAbsent(PeerDirectory.key(from.peer()),
                         k -> new SourceLog(from.peer()));
