@@ -157,12 +157,16 @@ final class StandInPeer implements AutoCloseable {
     }
 
     /**
-     * Sends every block of {@code piece} each connection has asked for and not been sent yet; later requests wait
-     * (unlike {@link #serve}).
+     * Sends every block of {@code piece} each connection has asked for and not been sent yet when this is called;
+     * requests that come while it sends, and later ones, wait (unlike {@link #serve}).
      */
     void serveAskedSoFar(int piece) throws IOException {
+        byte[] bytes = pieceBytes(piece);
         for (Connection c : connections) {
-            c.serve(piece);
+            List<Long> asked = c.outstanding.stream().filter(k -> (int) (k >>> 32) == piece).sorted().toList();
+            for (long k : asked) {
+                c.sendIfOutstanding(bytes, piece, (int) k);
+            }
         }
     }
 
