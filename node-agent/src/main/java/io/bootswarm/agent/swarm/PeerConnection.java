@@ -41,9 +41,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Our side of one peer wire connection (BEP 3) used for downloading: handshake, the peer's
- * bitfield and have messages, interested/unchoke, and whole-piece requests sent as pipelined
- * 16 KiB block requests. A reader thread (virtual) files incoming blocks into the piece they
- * belong to; a piece completes when all its blocks are in (a block received twice counts once).
+ * bitfield and have messages, interested/unchoke, and requests for a piece's blocks (all of them, or a
+ * subset: see {@link PieceAssembly}) sent as pipelined 16 KiB block requests. A reader thread (virtual) files
+ * incoming blocks into the piece they belong to; a request completes when each of its blocks arrived, here or
+ * on another connection asked for the same piece (a block received twice counts once; a request for a block
+ * that came elsewhere is cancelled).
  * Any protocol violation, and anything else that goes wrong in the reader, closes the connection
  * and fails what was outstanding on it.
  *
@@ -115,30 +117,55 @@ final class PeerConnection implements AutoCloseable {
         void started(PeerConnection from, int piece);
     }
 
-    /** A piece being assembled from blocks. */
+    /**
+     * Our request on this connection for some blocks of a piece ({@code order}), filed into a {@link PieceAssembly}
+     * that other connections may fill too. It is done when each of its blocks arrived here or elsewhere.
+     */
     static final class PendingPiece {
         final int piece;
-        final byte[] data;
-        final int blocks;
-        /** Blocks received (guarded by this). */
-        final BitSet received;
-        int receivedCount;
-        /** Blocks requested from the peer so far (guarded by the connection's budget lock). */
+        final PieceAssembly assembly;
+        /** The blocks asked of this connection, in the order they are requested. */
+        final int[] order;
+        private final BitSet wanted;
+        /** Position in {@link #order} of the next block to request (guarded by the connection's budget lock). */
         int sent;
+        /** Blocks requested from the peer (guarded by the budget lock). */
+        final BitSet requested;
+        /** Blocks that arrived, here or on another connection (guarded by the budget lock). */
+        final BitSet settled;
+        int settledCount;
+        /** Blocks that arrived here (guarded by the budget lock). */
+        int receivedHere;
         /** When the request went out or a block of it last arrived. */
         volatile Instant progress;
+        /** Completes when every block of {@link #order} arrived (with the piece's bytes if the assembly is complete). */
         final CompletableFuture<byte[]> done = new CompletableFuture<>();
 
-        PendingPiece(int piece, int length, Instant now) {
-            this.piece = piece;
-            this.data = new byte[length];
-            this.blocks = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
-            this.received = new BitSet(blocks);
+        PendingPiece(PieceAssembly assembly, int[] order, Instant now) {
+            this.piece = assembly.piece;
+            this.assembly = assembly;
+            this.order = order.clone();
+            this.wanted = new BitSet(assembly.blocks);
+            for (int i : order) {
+                wanted.set(i);
+            }
+            this.requested = new BitSet(assembly.blocks);
+            this.settled = new BitSet(assembly.blocks);
             this.progress = now;
         }
 
         int blockLength(int index) {
-            return Math.min(WireLimits.BLOCK_LENGTH, data.length - index * WireLimits.BLOCK_LENGTH);
+            return assembly.blockLength(index);
+        }
+    }
+
+    /**
+     * A request withdrawn from this connection because its peer was snubbed (another request on it timed out):
+     * the blocks not received are to be asked of another connection; no failure of the fetch's.
+     */
+    static final class RequestMovedException extends IOException {
+        RequestMovedException(String message) {
+            super(message);
         }
     }
 
@@ -282,8 +309,8 @@ final class PeerConnection implements AutoCloseable {
         if (p == null) {
             return -1;
         }
-        synchronized (p) {
-            return p.receivedCount;
+        synchronized (budgetLock) {
+            return p.receivedHere;
         }
     }
 
@@ -332,7 +359,7 @@ final class PeerConnection implements AutoCloseable {
         synchronized (budgetLock) {
             int n = 0;
             for (PendingPiece p : queue) {
-                n += p.blocks - p.sent;
+                n += p.order.length - p.sent;
             }
             return n;
         }
@@ -354,22 +381,142 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
-     * {@link #requestPiece} if the budget has room for every block of the piece now ({@link #hasRoomFor}),
-     * checked and queued in one step, so that fetches choosing connections at once cannot both take the
-     * same room (the later one would wait in this connection's queue while another had room); else null.
+     * Requests {@code blocks} of {@code assembly}'s piece if the budget has room for them now ({@link #hasRoomFor}),
+     * checked and queued in one step, so that fetches choosing connections at once cannot both take the same room
+     * (the later one would wait in this connection's queue while another had room); else null. The blocks that arrive are filed into the assembly; the future
+     * completes when each of them arrived (here or on another connection asked for it: the request for it here is
+     * then cancelled), and fails if the peer chokes us, breaks the protocol or the connection closes. At most one
+     * request per piece is outstanding on a connection.
      */
-    CompletableFuture<byte[]> requestPieceIfRoom(int piece, int length) {
-        PendingPiece p = new PendingPiece(piece, length, clock.instant());
+    CompletableFuture<byte[]> requestBlocksIfRoom(PieceAssembly assembly, int[] blocks) {
+        PendingPiece p = new PendingPiece(assembly, blocks, clock.instant());
+        assembly.register(this, p);
         synchronized (budgetLock) {
-            if (!roomFor(p.blocks)) {
+            if (!roomFor(blocks.length)) {
+                assembly.unregister(p);
                 return null;
             }
             if (!enqueue(p)) {
+                assembly.unregister(p);
                 return p.done;
+            }
+            for (int i : blocks) {
+                if (assembly.isReceived(i) && !p.settled.get(i)) {
+                    p.settled.set(i);
+                    p.settledCount++;
+                }
             }
         }
         pump();
+        if (settledAll(p)) {
+            finish(p);
+        }
         return p.done;
+    }
+
+    private boolean settledAll(PendingPiece p) {
+        synchronized (budgetLock) {
+            return p.settledCount == p.order.length;
+        }
+    }
+
+    /** Completes {@code p} (every block of it arrived somewhere) unless it was withdrawn meanwhile. */
+    private void finish(PendingPiece p) {
+        if (pending.remove(p.piece, p)) {
+            p.assembly.unregister(p);
+            boolean whole;
+            synchronized (budgetLock) {
+                whole = p.receivedHere == p.assembly.blocks;
+            }
+            if (whole) {
+                piecesDelivered.incrementAndGet();
+            }
+            p.done.complete(p.assembly.done.getNow(null));
+        }
+    }
+
+    /**
+     * Block {@code index} of {@code p}'s piece arrived on another connection: it no longer counts as outstanding
+     * here, and a request for it sent here is cancelled.
+     */
+    void settledElsewhere(PendingPiece p, int index) {
+        boolean cancel;
+        boolean complete;
+        synchronized (budgetLock) {
+            if (pending.get(p.piece) != p || !p.wanted.get(index) || p.settled.get(index)) {
+                return;
+            }
+            p.settled.set(index);
+            complete = ++p.settledCount == p.order.length;
+            cancel = p.requested.get(index);
+            if (cancel) {
+                outstandingBlocks--;
+            }
+        }
+        if (cancel) {
+            writeLock.lock();
+            try {
+                writer.write(new PeerMessage.Cancel(p.piece, index * WireLimits.BLOCK_LENGTH, p.blockLength(index)));
+                writer.flush();
+                lastWrite = clock.instant();
+            } catch (IOException e) {
+                closeWith(e);
+                return;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        if (complete) {
+            finish(p);
+        }
+        pump();
+    }
+
+    /**
+     * When the request for {@code piece} here stalls: {@code pieceTimeout} after the later of its last progress
+     * (sent, or a block of it arrived) and the last block this connection received; null if no request for the
+     * piece is outstanding here.
+     */
+    Instant stallsAt(int piece, Duration pieceTimeout) {
+        PendingPiece p = pending.get(piece);
+        if (p == null) {
+            return null;
+        }
+        Instant last = lastBlock.isAfter(p.progress) ? lastBlock : p.progress;
+        return last.plus(pieceTimeout);
+    }
+
+    /**
+     * The request for {@code piece} timed out: it is withdrawn with {@link PieceTimeoutException}, and every other
+     * request on this connection with {@link RequestMovedException} (the peer is snubbed: what they wait for is to
+     * be asked of another connection), in one step; {@code snub} runs between the two, so that a fetch moved sees
+     * the peer snubbed. False if the request for {@code piece} was no longer outstanding (another request's timeout
+     * moved it first).
+     */
+    synchronized boolean timedOut(int piece, String message, Runnable snub) {
+        PendingPiece own = pending.get(piece);
+        if (own == null) {
+            return false;
+        }
+        withdraw(piece, new PieceTimeoutException(message));
+        snub.run();
+        moveAll();
+        return true;
+    }
+
+    /**
+     * Withdraws every request on this connection with {@link RequestMovedException}: its peer was snubbed.
+     * Returns how many were withdrawn.
+     */
+    synchronized int moveAll() {
+        int n = 0;
+        for (Integer piece : List.copyOf(pending.keySet())) {
+            if (withdraw(piece, new RequestMovedException("request for piece " + piece + " moved from " + peer
+                    + ", which is slow to answer"))) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Pieces this connection delivered whole. */
@@ -383,9 +530,12 @@ final class PeerConnection implements AutoCloseable {
      * breaks the protocol or the connection closes.
      */
     CompletableFuture<byte[]> requestPiece(int piece, int length) {
-        PendingPiece p = new PendingPiece(piece, length, clock.instant());
+        PieceAssembly a = new PieceAssembly(piece, length);
+        PendingPiece p = new PendingPiece(a, a.missing(), clock.instant());
+        a.register(this, p);
         synchronized (budgetLock) {
             if (!enqueue(p)) {
+                a.unregister(p);
                 return p.done;
             }
         }
@@ -420,13 +570,22 @@ final class PeerConnection implements AutoCloseable {
                         queue.poll(); // cancelled or failed while it waited
                         continue;
                     }
-                    out.add(new PeerMessage.Request(p.piece, p.sent * WireLimits.BLOCK_LENGTH, p.blockLength(p.sent)));
-                    if (p.sent == 0) {
+                    while (p.sent < p.order.length && p.settled.get(p.order[p.sent])) {
+                        p.sent++; // arrived on another connection before it was asked here
+                    }
+                    if (p.sent == p.order.length) {
+                        queue.poll();
+                        continue;
+                    }
+                    int index = p.order[p.sent];
+                    out.add(new PeerMessage.Request(p.piece, index * WireLimits.BLOCK_LENGTH, p.blockLength(index)));
+                    if (p.requested.isEmpty()) {
                         p.progress = clock.instant();
                     }
+                    p.requested.set(index);
                     p.sent++;
                     outstandingBlocks++;
-                    if (p.sent == p.blocks) {
+                    if (p.sent == p.order.length) {
                         queue.poll();
                     }
                 }
@@ -451,15 +610,14 @@ final class PeerConnection implements AutoCloseable {
         List<PeerMessage.Cancel> cancels = new ArrayList<>();
         synchronized (budgetLock) {
             queue.remove(p);
-            synchronized (p) {
-                for (int i = 0; i < p.sent; i++) {
-                    if (!p.received.get(i)) {
-                        cancels.add(new PeerMessage.Cancel(p.piece, i * WireLimits.BLOCK_LENGTH, p.blockLength(i)));
-                    }
+            for (int i = p.requested.nextSetBit(0); i >= 0; i = p.requested.nextSetBit(i + 1)) {
+                if (!p.settled.get(i)) {
+                    cancels.add(new PeerMessage.Cancel(p.piece, i * WireLimits.BLOCK_LENGTH, p.blockLength(i)));
                 }
             }
             outstandingBlocks -= cancels.size();
         }
+        p.assembly.unregister(p);
         return cancels;
     }
 
@@ -615,31 +773,30 @@ final class PeerConnection implements AutoCloseable {
         if (p == null) {
             return; // a block for a cancelled request may still arrive
         }
+        int length = p.assembly.length();
         if (m.begin() < 0 || m.begin() % WireLimits.BLOCK_LENGTH != 0
-                || m.begin() + m.block().length > p.data.length
-                || m.block().length != Math.min(WireLimits.BLOCK_LENGTH, p.data.length - m.begin())) {
+                || m.begin() + m.block().length > length
+                || m.block().length != Math.min(WireLimits.BLOCK_LENGTH, length - m.begin())) {
             throw new WireProtocolException("block [" + m.begin() + ", +" + m.block().length + ") does not fit piece "
-                    + m.piece() + " of " + p.data.length + " bytes");
+                    + m.piece() + " of " + length + " bytes");
         }
         int index = m.begin() / WireLimits.BLOCK_LENGTH;
         boolean complete;
         synchronized (budgetLock) {
-            synchronized (p) {
-                if (index >= p.sent || p.received.get(index)) {
-                    return; // a block we did not ask for (yet), or a second copy of one
-                }
-                System.arraycopy(m.block(), 0, p.data, m.begin(), m.block().length);
-                p.received.set(index);
-                complete = ++p.receivedCount == p.blocks;
+            if (!p.requested.get(index) || p.settled.get(index)) {
+                return; // a block we did not ask for (yet), or a second copy of one, or one cancelled
             }
+            p.settled.set(index);
+            p.receivedHere++;
+            complete = ++p.settledCount == p.order.length;
             outstandingBlocks--;
         }
         Instant now = clock.instant();
         p.progress = now;
         lastBlock = now;
-        if (complete && pending.remove(m.piece(), p)) {
-            piecesDelivered.incrementAndGet();
-            p.done.complete(p.data);
+        p.assembly.accept(index, m.block(), this);
+        if (complete) {
+            finish(p);
         }
         pump();
     }
@@ -691,7 +848,7 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
-     * Waits for a piece requested with {@link #requestPiece} or {@link #requestPieceIfRoom}: its bytes, or a
+     * Waits for a piece requested with {@link #requestPiece}: its bytes, or a
      * {@link PieceTimeoutException} (the request cancelled) when no block came for {@code pieceTimeout} or
      * {@code deadline} passed.
      */

@@ -387,6 +387,19 @@ final class PeerDirectory implements AutoCloseable {
         return out;
     }
 
+    /** The open connections (urgent and not) to {@code p}. */
+    List<PeerConnection> connectionsTo(Peer p) {
+        List<PeerConnection> out = new ArrayList<>(2);
+        for (String suffix : List.of("#u", "#n")) {
+            CompletableFuture<PeerConnection> cf = connections.get(key(p) + suffix);
+            PeerConnection c = cf == null ? null : connected(cf);
+            if (c != null && c.isOpen()) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     /** The peer left a request unanswered for a piece timeout: ask it last for {@code snubDuration}. */
     void snub(Peer p) {
         String key = key(p);

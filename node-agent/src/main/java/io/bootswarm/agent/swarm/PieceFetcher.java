@@ -6,7 +6,6 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceHash;
 import io.bootswarm.common.time.MonotonicClock;
 import io.bootswarm.common.wire.PieceUnavailableException;
-import io.bootswarm.common.wire.WireLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,9 +17,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -50,6 +53,22 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A connection's block request budget is respected: a fetch asks a connection that has room for the
  * whole piece, and while every connection that has the piece is full it waits (queued for budget).
+ *
+ * <p><em>Blocks from several peers.</em> The blocks of a piece arrive into one {@link PieceAssembly}, kept across
+ * attempts (a block received is never asked for again, unless the piece fails verification). A demand fetch whose
+ * piece two or more agents not snubbed hold and have room for splits its missing blocks into runs over up to
+ * {@code splitSources} of them ({@link #split}); seeds are not split over. A connection whose run is done while
+ * blocks are missing asks, once per attempt, for every block still missing: whichever copy arrives first counts,
+ * the other request is cancelled. <em>Verification:</em> a piece whose blocks all came from one peer and fail
+ * SHA-256 bans that peer; a piece assembled from several peers that fails bans nobody (the rotten block cannot be
+ * told from the others), and is fetched again <em>whole from one peer</em> (not split; an attempt of that copy that
+ * fails starts over), which is banned if that copy fails too.
+ *
+ * <p><em>Requests move off a snubbed peer.</em> When a request times out on a connection, its peer is snubbed and
+ * every other request outstanding on that peer's connections is withdrawn in the same step
+ * ({@link PeerConnection#timedOut}): each of those fetches asks another connection for the blocks it still misses
+ * (the snubbed peer last), keeping what arrived, without counting a failed attempt
+ * ({@code bootswarm.agent.fetch.moved}).
  *
  * <p>A <em>demand</em> fetch ({@link #require}) goes over urgent connections, which our peers serve
  * before everything else; a demand for a piece being prefetched <em>escalates</em> that fetch to
@@ -105,6 +124,8 @@ final class PieceFetcher implements AutoCloseable {
     private final AtomicInteger coalescing = new AtomicInteger();
     private final Counter yieldedCounter;
     private final Counter expiredCounter;
+    private final Counter movedCounter;
+    private final Counter splitCounter;
     /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
     private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
     private final byte[] ourPeerId;
@@ -129,6 +150,8 @@ final class PieceFetcher implements AutoCloseable {
         volatile boolean expired;
         /** Advertised while it waits ({@code bs_fetching}), for a relay: see {@link #waitsForAFetchingAgent}. */
         volatile boolean relaying;
+        /** Connections its current attempt asked for blocks (more than one: split). */
+        volatile int parts;
 
         Fetch(int piece, boolean urgent) {
             this.piece = piece;
@@ -195,6 +218,13 @@ final class PieceFetcher implements AutoCloseable {
         this.yieldedCounter = Counter.builder("bootswarm.agent.fetch.yielded")
                 .description("demand requests to a seed withdrawn, before any block came, to wait for a connected"
                         + " agent with a lower peer id that is fetching the same piece").tag("image", manifest.name())
+                .register(meters);
+        this.movedCounter = Counter.builder("bootswarm.agent.fetch.moved")
+                .description("piece requests withdrawn from a peer snubbed for another request's timeout and asked of"
+                        + " another connection (the blocks received kept), not counted as failed attempts")
+                .tag("image", manifest.name()).register(meters);
+        this.splitCounter = Counter.builder("bootswarm.agent.fetch.split")
+                .description("pieces stored whose blocks came from more than one peer").tag("image", manifest.name())
                 .register(meters);
         this.ourPeerId = peers.peerId();
         Gauge.builder("bootswarm.agent.fetch.coalescing", this, PieceFetcher::coalescing)
@@ -278,21 +308,35 @@ final class PieceFetcher implements AutoCloseable {
             return;
         }
         int length = manifest.pieceLength(piece);
-        int blocks = (length + WireLimits.BLOCK_LENGTH - 1) / WireLimits.BLOCK_LENGTH;
         Map<String, SourceLog> sources = new LinkedHashMap<>();
         int attempts = 0;
         String noSource = null;
+        PieceAssembly assembly = new PieceAssembly(piece, length);
+        // the connections asked for blocks of the assembly, by peer: whom to ban
+        Map<String, PeerConnection> askedOf = new HashMap<>();
+        boolean whole = false;
         while (!closed) {
             boolean urgent = f.urgent;
             if (urgent ? !clock.instant().isBefore(f.deadline) : attempts >= settings.maxAttempts()) {
                 break;
+            }
+            if (assembly.done.isDone()) { // the last block came as the attempt ended
+                Verdict v = verifyAndStore(f, hash, assembly, sources, askedOf);
+                if (v == Verdict.STORED) {
+                    return;
+                }
+                whole |= v == Verdict.MIXED;
+                assembly = new PieceAssembly(piece, length);
+                askedOf.clear();
+                attempts++;
+                continue;
             }
             if (!settings.requestLatency().isZero()) {
                 Thread.sleep(settings.requestLatency()); // emulated link latency (benchmarks): real time
             }
             Choice choice;
             try {
-                choice = connectionFor(f, sources, length, blocks);
+                choice = connectionFor(f, sources, assembly, whole);
             } catch (NoSourceException e) {
                 noSource = e.getMessage();
                 if (!f.urgent) {
@@ -300,11 +344,15 @@ final class PieceFetcher implements AutoCloseable {
                 }
                 continue;
             }
-            PeerConnection c = choice.connection();
-            String key = PeerDirectory.key(c.peer());
-            SourceLog source = sources.computeIfAbsent(key, k -> new SourceLog(c.peer()));
-            source.attempts++;
+            List<Part> parts = new ArrayList<>(choice.parts());
+            PeerConnection c = parts.getFirst().connection();
+            for (Part p : parts) {
+                String key = PeerDirectory.key(p.connection().peer());
+                sources.computeIfAbsent(key, k -> new SourceLog(p.connection().peer())).attempts++;
+                askedOf.put(key, p.connection());
+            }
             f.yielded = false;
+            f.parts = parts.size(); // before active: a yield looks at both
             f.active = c;
             if (!settings.coalesceWait().isZero() && c.peer().seed()) {
                 served.fetchStarted(piece); // a copy from an agent is in the swarm already: not worth a message
@@ -318,56 +366,68 @@ final class PieceFetcher implements AutoCloseable {
                 if (urgent && f.deadline.isBefore(deadline)) {
                     deadline = f.deadline;
                 }
-                byte[] bytes = c.await(piece, choice.request(), settings.pieceTimeout(), deadline);
-                Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
-                if (verified.isEmpty()) {
-                    verificationFailures.incrementAndGet();
-                    source.lastError = "failed SHA-256 verification (banned)";
-                    peers.ban(c, "piece " + piece + " failed SHA-256 verification");
-                    attempts++;
-                    continue;
+                assemble(f, assembly, parts, deadline, askedOf);
+                Verdict v = verifyAndStore(f, hash, assembly, sources, askedOf);
+                if (v == Verdict.STORED) {
+                    return;
                 }
-                store.put(verified.get()); // the store tells every swarm holding this piece, this one included
-                served.pieceArrived(piece);
-                peers.delivered(c.peer());
-                piecesFetched.incrementAndGet();
-                if (c.peer().seed()) {
-                    piecesFromSeed.incrementAndGet();
-                }
-                bytesFetched.addAndGet(length);
-                fetchedBytesCounter.increment(length);
-                piecesByPeer.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
-                if (f.coalesceUntil != null && !c.peer().seed()) {
-                    coalescedCounter.increment(); // waited, and an agent served it: whichever got it first
-                }
-                return;
-            } catch (PieceUnavailableException e) {
-                // evicted at the source, which said so: it no longer advertises the piece, another is asked
-                source.lastError = e.getMessage();
-                unavailableCounter.increment();
-                log.debug("piece {}: {}", piece, e.getMessage());
-            } catch (PeerConnection.PieceTimeoutException e) {
-                source.lastError = e.getMessage();
-                peers.snub(c.peer());
+                whole |= v == Verdict.MIXED;
+                assembly = new PieceAssembly(piece, length);
+                askedOf.clear();
                 attempts++;
-                log.debug("piece {}: {}", piece, e.getMessage());
-            } catch (IOException e) {
-                if (f.yielded) {
-                    f.yielded = false;
-                    source.attempts--;
-                    continue; // withdrawn to wait for an agent fetching the piece: not a failed attempt
+            } catch (PartFailed failed) {
+                if (whole) { // refetching a mixed copy that failed: its next copy all from the one next source
+                    assembly = new PieceAssembly(piece, length);
+                    askedOf.clear();
                 }
-                if (f.urgent && !urgent) {
-                    source.attempts--;
-                    continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
+                PeerConnection from = failed.connection;
+                SourceLog source = sources.computeIfAbsent(PeerDirectory.key(from.peer()),
+                        k -> new SourceLog(from.peer()));
+                IOException e = failed.reason;
+                switch (e) {
+                    case PeerConnection.RequestMovedException moved -> {
+                        // its peer was snubbed for another request's timeout: the blocks missing are asked elsewhere
+                        source.attempts--;
+                        movedCounter.increment();
+                        log.debug("piece {}: {}", piece, moved.getMessage());
+                    }
+                    case PartsEnded ended -> source.attempts--;
+                    case PieceUnavailableException u -> {
+                        // evicted at the source, which said so: it no longer advertises the piece, another is asked
+                        source.lastError = u.getMessage();
+                        unavailableCounter.increment();
+                        log.debug("piece {}: {}", piece, u.getMessage());
+                    }
+                    case PeerConnection.PieceTimeoutException t -> {
+                        source.lastError = t.getMessage(); // snubbed, and its other requests moved, in assemble
+                        attempts++;
+                        log.debug("piece {}: {}", piece, t.getMessage());
+                    }
+                    default -> {
+                        if (f.yielded) {
+                            f.yielded = false;
+                            source.attempts--;
+                            continue; // withdrawn to wait for an agent fetching the piece: not a failed attempt
+                        }
+                        if (f.urgent && !urgent) {
+                            source.attempts--;
+                            continue; // the prefetch request was withdrawn for a demand fetch: not a failed attempt
+                        }
+                        source.lastError = e.getMessage();
+                        if (from.isOpen()) {
+                            attempts++;
+                        } // else the connection closed: it is reconnected with back-off, no attempt spent
+                        log.debug("piece {} from {} failed: {}", piece, from.peer(), e.toString());
+                    }
                 }
-                source.lastError = e.getMessage();
-                if (c.isOpen()) {
-                    attempts++;
-                } // else the connection closed: it is reconnected with back-off, no attempt spent
-                log.debug("piece {} from {} failed: {}", piece, c.peer(), e.toString());
             } finally {
+                for (Part p : parts) {
+                    if (!p.request().isDone()) {
+                        p.connection().cancel(piece); // a copy of blocks that came from another source first
+                    }
+                }
                 f.active = null;
+                f.parts = 0;
                 f.relaying = false;
                 served.fetchEnded(piece);
                 if (choice.seedSlot()) {
@@ -390,8 +450,203 @@ final class PieceFetcher implements AutoCloseable {
         throw new IOException(message);
     }
 
-    /** A connection to fetch over, and whether the fetch holds one of the seed's prefetch slots. */
-    private record Choice(PeerConnection connection, boolean seedSlot, CompletableFuture<byte[]> request) {
+    /** What became of a complete assembly. */
+    private enum Verdict {
+        /** Verified and stored. */
+        STORED,
+        /** Failed verification, all of it from one peer: that peer is banned. */
+        BANNED,
+        /** Failed verification, its blocks from several peers: nobody banned, the next copy comes whole from one. */
+        MIXED
+    }
+
+    /**
+     * Verifies a complete assembly and stores it. A piece that fails verification bans its peer when one peer
+     * delivered every block of it; when several did, no peer is banned (one of them may be innocent) and the
+     * piece is fetched again whole from one peer, which is banned if that copy fails too. A stored piece counts
+     * for the peer that delivered most of its blocks (pieces by peer, pieces from a seed).
+     */
+    private Verdict verifyAndStore(Fetch f, PieceHash hash, PieceAssembly assembly, Map<String, SourceLog> sources,
+                                   Map<String, PeerConnection> askedOf) throws IOException {
+        int piece = f.piece;
+        int length = assembly.length();
+        byte[] bytes = assembly.done.join();
+        Optional<VerifiedPiece> verified = VerifiedPiece.verify(hash, bytes, length);
+        Set<String> from = assembly.sources();
+        if (verified.isEmpty()) {
+            verificationFailures.incrementAndGet();
+            if (from.size() == 1) {
+                String key = from.iterator().next();
+                SourceLog source = sources.get(key);
+                if (source != null) {
+                    source.lastError = "failed SHA-256 verification (banned)";
+                }
+                PeerConnection c = askedOf.get(key);
+                if (c != null) {
+                    peers.ban(c, "piece " + piece + " failed SHA-256 verification");
+                }
+                return Verdict.BANNED;
+            }
+            for (String key : from) {
+                SourceLog source = sources.get(key);
+                if (source != null) {
+                    source.lastError = "a copy assembled from " + from + " failed SHA-256 verification";
+                }
+            }
+            log.info("piece {} of {}, assembled from {}, failed SHA-256 verification: fetching it whole from one peer",
+                    piece, manifest.name(), from);
+            return Verdict.MIXED;
+        }
+        store.put(verified.get()); // the store tells every swarm holding this piece, this one included
+        served.pieceArrived(piece);
+        for (String key : from) {
+            PeerConnection c = askedOf.get(key);
+            if (c != null) {
+                peers.delivered(c.peer());
+            }
+        }
+        Peer main = assembly.mainSource();
+        piecesFetched.incrementAndGet();
+        if (main != null && main.seed()) {
+            piecesFromSeed.incrementAndGet();
+        }
+        bytesFetched.addAndGet(length);
+        fetchedBytesCounter.increment(length);
+        if (main != null) {
+            piecesByPeer.computeIfAbsent(PeerDirectory.key(main), k -> new AtomicLong()).incrementAndGet();
+            if (f.coalesceUntil != null && !main.seed()) {
+                coalescedCounter.increment(); // waited, and an agent served it: whichever got it first
+            }
+        }
+        if (from.size() > 1) {
+            splitCounter.increment();
+        }
+        return Verdict.STORED;
+    }
+
+    /** A request for blocks of a piece on one connection. */
+    private record Part(PeerConnection connection, CompletableFuture<byte[]> request) {
+    }
+
+    /** A part of an attempt failed and no other part was left: why, and on which connection. */
+    private static final class PartFailed extends Exception {
+        final transient PeerConnection connection;
+        final IOException reason;
+
+        PartFailed(PeerConnection connection, IOException reason) {
+            super(reason.getMessage(), reason, false, false);
+            this.connection = connection;
+            this.reason = reason;
+        }
+    }
+
+    /** Every part of an attempt ended while blocks were still missing (no room to ask for them again). */
+    private static final class PartsEnded extends IOException {
+        PartsEnded(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Waits until every block of {@code a} arrived over {@code parts} (a list this adds to). A part whose blocks all
+     * arrived while others are missing asks its connection, once, for every block still missing (endgame: the copy
+     * that arrives second is cancelled). A part that fails while others remain is dropped (its blocks are asked for
+     * as those finish); a part whose connection leaves it without a block for {@code pieceTimeout}, or that is not
+     * done by {@code deadline}, times out: its peer is snubbed and every other request on that peer's connections
+     * is moved ({@link PeerConnection#timedOut}, {@link PeerConnection#moveAll}). Throws {@link PartFailed} when the
+     * last part failed.
+     */
+    private void assemble(Fetch f, PieceAssembly a, List<Part> parts, Instant deadline,
+                          Map<String, PeerConnection> askedOf) throws PartFailed, InterruptedException {
+        int piece = f.piece;
+        Set<PeerConnection> extended = new HashSet<>();
+        while (!a.done.isDone()) {
+            PartFailed failure = null;
+            List<Part> more = new ArrayList<>();
+            for (Iterator<Part> it = parts.iterator(); it.hasNext(); ) {
+                Part p = it.next();
+                if (!p.request().isDone()) {
+                    continue;
+                }
+                it.remove();
+                if (p.request().isCompletedExceptionally()) {
+                    IOException cause = causeOf(p.request());
+                    failure = new PartFailed(p.connection(), cause);
+                } else if (!a.done.isDone() && extended.add(p.connection())) {
+                    int[] missing = a.missing();
+                    CompletableFuture<byte[]> r = missing.length == 0 ? null
+                            : p.connection().requestBlocksIfRoom(a, missing);
+                    if (r != null) {
+                        more.add(new Part(p.connection(), r));
+                        askedOf.put(PeerDirectory.key(p.connection().peer()), p.connection());
+                    }
+                }
+            }
+            parts.addAll(more);
+            if (a.done.isDone()) {
+                return;
+            }
+            if (parts.isEmpty()) {
+                throw failure != null ? failure : new PartFailed(f.active,
+                        new PartsEnded("piece " + piece + ": every request ended with blocks missing"));
+            }
+            if (failure != null) {
+                if (failure.reason instanceof PeerConnection.RequestMovedException) {
+                    movedCounter.increment(); // the parts left ask for its blocks as they finish
+                }
+                log.debug("piece {}: a part failed, {} left: {}", piece, parts.size(), failure.reason.toString());
+            }
+            Instant until = deadline;
+            for (Part p : parts) {
+                Instant stalls = p.connection().stallsAt(piece, settings.pieceTimeout());
+                if (stalls != null && stalls.isBefore(until)) {
+                    until = stalls;
+                }
+            }
+            CompletableFuture<?>[] waitFor = new CompletableFuture<?>[parts.size() + 1];
+            waitFor[0] = a.done;
+            for (int i = 0; i < parts.size(); i++) {
+                waitFor[i + 1] = parts.get(i).request();
+            }
+            try {
+                ClockWaits.get(CompletableFuture.anyOf(waitFor), until, clock);
+            } catch (ExecutionException e) {
+                // a part failed: looked at on the next pass
+            } catch (TimeoutException e) {
+                Instant now = clock.instant();
+                boolean late = !now.isBefore(deadline);
+                for (Part p : parts) {
+                    Instant stalls = p.connection().stallsAt(piece, settings.pieceTimeout());
+                    if (stalls != null && (late || !now.isBefore(stalls))) {
+                        // withdrawn with PieceTimeoutException (and the connection's other requests moved), or
+                        // moved already by another fetch's timeout: either way looked at on the next pass
+                        PeerConnection c = p.connection();
+                        c.timedOut(piece, "piece " + piece + " from " + c.peer() + " timed out: "
+                                + (late ? "not delivered in time" : "no block for " + settings.pieceTimeout()),
+                                () -> snubAndMove(c));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Snubs the peer of {@code c} and moves the requests outstanding on its other connection. */
+    private void snubAndMove(PeerConnection c) {
+        peers.snub(c.peer());
+        for (PeerConnection other : peers.connectionsTo(c.peer())) {
+            if (other != c) {
+                other.moveAll();
+            }
+        }
+    }
+
+    private static IOException causeOf(CompletableFuture<?> f) {
+        Throwable t = f.exceptionNow();
+        return t instanceof IOException io ? io : new IOException(t);
+    }
+
+    /** The requests an attempt made (one or more connections), and whether it holds a seed prefetch slot. */
+    private record Choice(List<Part> parts, boolean seedSlot) {
     }
 
     /** No connection could take the request within the wait. */
@@ -440,7 +695,7 @@ final class PieceFetcher implements AutoCloseable {
         PeerConnection active;
         synchronized (f) { // each connection's reader may tell of the same piece: the fetch yields once
             active = f.active;
-            if (f.coalesceUntil != null || active == null || !active.peer().seed()
+            if (f.coalesceUntil != null || active == null || f.parts != 1 || !active.peer().seed()
                     || active.receivedBlocks(piece) != 0
                     || Arrays.compareUnsigned(from.remotePeerId(), ourPeerId) >= 0
                     || notWaitedFor(PeerDirectory.key(from.peer()), clock.instant())) {
@@ -521,7 +776,7 @@ final class PieceFetcher implements AutoCloseable {
      * (asking the tracker again every connect and unchoke timeout); a prefetch gives up after three piece
      * timeouts without a connection, and asks the tracker again.
      */
-    private Choice connectionFor(Fetch f, Map<String, SourceLog> sources, int length, int blocks)
+    private Choice connectionFor(Fetch f, Map<String, SourceLog> sources, PieceAssembly assembly, boolean whole)
             throws IOException, InterruptedException {
         Instant start = clock.instant();
         Instant lastAnnounce = start;
@@ -556,6 +811,14 @@ final class PieceFetcher implements AutoCloseable {
                     signal.await(RECHECK);
                     continue;
                 }
+                int[] missing = assembly.missing();
+                int blocks = missing.length;
+                if (urgent && !whole) {
+                    List<Part> split = split(assembly, missing, ready, snubbed);
+                    if (!split.isEmpty()) {
+                        return new Choice(split, false);
+                    }
+                }
                 boolean agentHasIt = !urgent && peers.holders(f.piece) > 0;
                 boolean full = false;
                 for (PeerConnection c : ready) {
@@ -572,9 +835,9 @@ final class PieceFetcher implements AutoCloseable {
                     if (seedSlot && (agentHasIt || !maySeedPrefetch(f) || !seedPrefetch.tryAcquire())) {
                         continue;
                     }
-                    CompletableFuture<byte[]> request = c.requestPieceIfRoom(f.piece, length);
+                    CompletableFuture<byte[]> request = c.requestBlocksIfRoom(assembly, missing);
                     if (request != null) {
-                        return new Choice(c, seedSlot, request);
+                        return new Choice(List.of(new Part(c, request)), seedSlot);
                     }
                     full = true; // another fetch took the room since we looked
                     if (seedSlot) {
@@ -611,6 +874,38 @@ final class PieceFetcher implements AutoCloseable {
                 coalescing.decrementAndGet();
             }
         }
+    }
+
+    /**
+     * Splits the {@code missing} blocks of a demand fetch into runs over up to {@code splitSources} of the
+     * {@code ready} connections (sorted as {@link #connectionFor} sorts them) that are not snubbed and have room
+     * for a run: agents only (a seed's upload is the swarm's bottleneck; two seed replicas already share the demand
+     * piece by piece, the least busy first). Empty when fewer than two qualify; a run no connection took room for is
+     * asked for when another run is done ({@link #assemble}).
+     */
+    private List<Part> split(PieceAssembly assembly, int[] missing, List<PeerConnection> ready,
+                             Map<PeerConnection, Boolean> snubbed) {
+        int n = Math.min(settings.splitSources(), missing.length);
+        if (n < 2) {
+            return List.of();
+        }
+        int share = (missing.length + n - 1) / n;
+        List<PeerConnection> pool = ready.stream()
+                .filter(c -> !snubbed.get(c) && !c.peer().seed() && c.hasRoomFor(share))
+                .limit(n).toList();
+        if (pool.size() < 2) {
+            return List.of();
+        }
+        List<Part> parts = new ArrayList<>(pool.size());
+        for (int i = 0; i < pool.size(); i++) {
+            int[] run = Arrays.copyOfRange(missing, missing.length * i / pool.size(),
+                    missing.length * (i + 1) / pool.size());
+            CompletableFuture<byte[]> request = pool.get(i).requestBlocksIfRoom(assembly, run);
+            if (request != null) {
+                parts.add(new Part(pool.get(i), request));
+            }
+        }
+        return parts;
     }
 
     private String noSource(Fetch f, boolean full) {

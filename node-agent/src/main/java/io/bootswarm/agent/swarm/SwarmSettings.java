@@ -59,6 +59,11 @@ import java.time.Duration;
  * @param fillConcurrency     (default 16) pieces a disk's background fill fetches at once, once its profile is
  *                            done (or without one): enough to keep a request out to each of several peers, so that
  *                            the download link stays busy while pieces come from uploaders shared with other hosts
+ * @param splitSources        (default 2; 1: off) how many connections one demand fetch splits its piece's blocks
+ *                            over: when two or more agents not snubbed have the piece and room for a share, each is
+ *                            asked for a run of its 16 KiB blocks and the blocks fill one buffer; a source that is
+ *                            done early also asks for the blocks still missing (the copy that arrives second is
+ *                            cancelled). Seeds are not split over: their upload is the swarm's bottleneck
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
@@ -66,7 +71,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                             int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
                             Boolean seedPartition, int maxRequestsPerPeer, Duration demandDeadline,
                             Duration banDuration, Duration seedBanDuration, Duration snubDuration,
-                            Duration coalesceWait, int fillConcurrency) {
+                            Duration coalesceWait, int fillConcurrency, int splitSources) {
 
     /** The default of {@code coalesceWait}. */
     public static final long DEFAULT_COALESCE_WAIT_MILLIS = 1000;
@@ -95,6 +100,20 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         coalesceWait = coalesceWait == null || coalesceWait.isNegative()
                 ? Duration.ofMillis(DEFAULT_COALESCE_WAIT_MILLIS) : coalesceWait;
         fillConcurrency = fillConcurrency <= 0 ? 16 : fillConcurrency;
+        splitSources = splitSources <= 0 ? 2 : splitSources;
+    }
+
+    /** Settings with {@code splitSources} at its default. */
+    public SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout, Duration pieceTimeout,
+                         int maxAttempts, Duration announceRetry, int uploadSlots, DataSize uploadRate,
+                         DataSize downloadRate, int prefetchConcurrency, int seedPrefetchSlots, Boolean crossImage,
+                         Duration requestLatency, Boolean seedPartition, int maxRequestsPerPeer,
+                         Duration demandDeadline, Duration banDuration, Duration seedBanDuration,
+                         Duration snubDuration, Duration coalesceWait, int fillConcurrency) {
+        this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
+                uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
+                seedPartition, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration, snubDuration,
+                coalesceWait, fillConcurrency, 0);
     }
 
     /** Settings with the seed partition given and the request budget, deadlines and bans at their defaults. */
@@ -104,7 +123,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                          Duration requestLatency, Boolean seedPartition) {
         this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
                 uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
-                seedPartition, 0, null, null, null, null, null, 0);
+                seedPartition, 0, null, null, null, null, null, 0, 0);
     }
 
     /** Settings with the seed partition at its default (on). */
@@ -121,7 +140,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, on, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration,
-                snubDuration, coalesceWait, fillConcurrency);
+                snubDuration, coalesceWait, fillConcurrency, splitSources);
     }
 
     /** These settings with another request budget cap, demand deadline, ban and snub durations. */
@@ -130,7 +149,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, coalesceWait, fillConcurrency);
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, splitSources);
     }
 
     /** These settings with demand coalescing waiting at most {@code wait} (zero: off). */
@@ -138,7 +157,15 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, wait, fillConcurrency);
+                seedBanDuration, snubDuration, wait, fillConcurrency, splitSources);
+    }
+
+    /** These settings with a demand fetch's piece split over at most {@code n} connections (1: off). */
+    public SwarmSettings withSplitSources(int n) {
+        return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
+                announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
+                crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, n);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -147,6 +174,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
 
     public static SwarmSettings defaults() {
         return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null, 0, null, null,
-                null, null, null, 0);
+                null, null, null, 0, 0);
     }
 }

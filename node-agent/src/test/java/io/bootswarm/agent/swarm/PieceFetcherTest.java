@@ -582,6 +582,153 @@ class PieceFetcherTest {
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 3);
     }
 
+    /** Two agents that hold every piece, both connected for demand (a first read served by both). */
+    private SwarmSession twoAgentsReady(StandInPeer x, StandInPeer y, int piece) throws Exception {
+        named.add(x.peer(false));
+        named.add(y.peer(false));
+        SwarmSession s = session(0);
+        int warm = nonZeroPiece(1);
+        x.serve(warm);
+        y.serve(warm);
+        completed(demand(s, warm));
+        await().until(() -> s.readyPeers(true, piece).size() == 2);
+        return s;
+    }
+
+    @Test
+    void aDemandReadAssemblesItsPieceFromBlocksOfTwoAgentsAndItVerifies() throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer();
+        int piece = nonZeroPiece(nonZeroPiece(1) + 1);
+        SwarmSession s = twoAgentsReady(x, y, piece);
+        assertThat(s.stats().piecesFetched()).isEqualTo(1);
+        double split = meters.get("bootswarm.agent.fetch.split").counter().count(); // the first read's
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> x.outstandingBlocks(piece) > 0 && y.outstandingBlocks(piece) > 0);
+        // each sends only the run it was asked for first (a request for the other's blocks waits unanswered)
+        y.serveAskedSoFar(piece);
+        x.serveAskedSoFar(piece);
+        completed(read);
+
+        assertThat(x.blocksSent(piece)).as("blocks from the first agent").isPositive();
+        assertThat(y.blocksSent(piece)).as("blocks from the second agent").isPositive();
+        assertThat(x.blocksSent(piece) + y.blocksSent(piece)).as("no block sent twice")
+                .isEqualTo(manifest.pieceLength(piece) / WireLimits.BLOCK_LENGTH);
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(s.stats().verificationFailures()).isZero();
+        assertThat(s.stats().piecesFetched()).isEqualTo(2);
+        assertThat(meters.get("bootswarm.agent.fetch.split").counter().count()).isEqualTo(split + 1);
+    }
+
+    @Test
+    void anAgentDoneWithItsRunIsAskedForTheBlocksASlowerOneHasNotSentAndTheSlowerOnesRequestsAreCancelled()
+            throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer(); // asked for a run of blocks, never sends one
+        int piece = nonZeroPiece(nonZeroPiece(1) + 1);
+        int blocks = manifest.pieceLength(piece) / WireLimits.BLOCK_LENGTH;
+        SwarmSession s = twoAgentsReady(x, y, piece);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> x.outstandingBlocks(piece) + y.outstandingBlocks(piece) == blocks);
+        List<Integer> yRun = IntStream.range(0, blocks).filter(b -> y.blockRequests(piece, b) == 1).boxed().toList();
+        assertThat(yRun).isNotEmpty().hasSizeLessThan(blocks);
+        x.serve(piece);
+        completed(read);
+
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(y.blocksSent(piece)).isZero();
+        for (int b = 0; b < blocks; b++) {
+            assertThat(x.blockRequests(piece, b)).as("block %d asked of x", b).isEqualTo(1);
+        }
+        await().until(() -> y.outstandingBlocks(piece) == 0); // the slower agent's requests cancelled
+        assertThat(s.stats().snubbedPeers()).as("no timeout: the clock never moved").isEmpty();
+    }
+
+    @Test
+    void aPieceAssembledFromTwoAgentsWithOneCorruptBlockBansNobodyAndIsFetchedAgainWholeFromOne() throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer();
+        int piece = nonZeroPiece(nonZeroPiece(1) + 1);
+        SwarmSession s = twoAgentsReady(x, y, piece);
+        y.corruptNextBlocks(1);
+
+        CompletableFuture<Void> read = demand(s, piece);
+        await().until(() -> x.outstandingBlocks(piece) > 0 && y.outstandingBlocks(piece) > 0);
+        // each sends only its own run (what it was asked for first): the copy is mixed, one block of it rotten
+        y.serveAskedSoFar(piece);
+        x.serveAskedSoFar(piece);
+        await().until(() -> s.stats().verificationFailures() == 1);
+        assertThat(x.blocksSent(piece)).isPositive();
+        assertThat(y.blocksSent(piece)).isPositive();
+        x.serve(piece);
+        y.serve(piece);
+        completed(read);
+
+        assertThat(stored(piece)).isEqualTo(bytesOf(piece));
+        assertThat(s.stats().verificationFailures()).isEqualTo(1);
+        assertThat(s.stats().bannedPeers()).as("either agent may be the innocent one").isEmpty();
+    }
+
+    @Test
+    void whenAPeerIsSnubbedTheOtherRequestsOnItMoveToAnotherSourceAndKeepTheBlocksReceived() throws Exception {
+        StandInPeer x = peer(); // an agent that stops sending after the first blocks of each piece
+        StandInPeer seed = peer();
+        List<Integer> pieces = IntStream.range(1, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
+                .toList();
+        assertThat(pieces).hasSizeGreaterThanOrEqualTo(5);
+        int warm = pieces.get(0);
+        int marker = pieces.get(1); // x announces it after its blocks: once it is seen, the blocks before it were
+        List<Integer> slow = pieces.subList(2, 5);
+        x.lack(marker);
+        named.add(x.peer(false));
+        named.add(seed.peer(true));
+        SwarmSession s = session(0);
+        x.serve(warm);
+        pieces.forEach(p -> {
+            try {
+                seed.serve(p);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        completed(demand(s, warm));
+        await().until(() -> s.readyPeers(true, slow.getFirst()).size() == 2);
+
+        List<CompletableFuture<Void>> reads = new ArrayList<>();
+        for (int p : slow) {
+            reads.add(demand(s, p)); // an agent before a seed: each goes to x
+            await().until(() -> x.requests(p, true) == 1);
+        }
+        int kept = 3;
+        for (int p : slow) {
+            x.serveBlocks(p, 0, 1, 2);
+        }
+        x.have(marker);
+        await().until(() -> s.readyPeers(true, marker).contains(x.peer(false)));
+        assertThat(reads).allMatch(r -> !r.isDone());
+
+        clock.advance(PIECE_TIMEOUT.plusMillis(1)); // one request times out; the other two move with it
+        for (CompletableFuture<Void> r : reads) {
+            completed(r);
+        }
+
+        for (int p : slow) {
+            assertThat(stored(p)).as("piece %d", p).isEqualTo(bytesOf(p));
+            assertThat(x.requests(p, true)).as("piece %d asked of x once", p).isEqualTo(1);
+            int blocks = manifest.pieceLength(p) / WireLimits.BLOCK_LENGTH;
+            for (int b = 0; b < blocks; b++) {
+                assertThat(seed.blockRequests(p, b)).as("block %d of piece %d asked of the seed", b, p)
+                        .isEqualTo(b < kept ? 0 : 1);
+            }
+        }
+        assertThat(s.stats().snubbedPeers()).containsExactly(PeerDirectory.key(x.peer(false)));
+        assertThat(meters.get("bootswarm.agent.fetch.moved").tag("image", manifest.name()).counter().count())
+                .as("requests moved off x when the first timed out").isEqualTo(2);
+        assertThat(s.stats().verificationFailures()).isZero();
+    }
+
     /** Distinct pieces requested of {@code p} so far. */
     private static long distinctRequested(StandInPeer p) {
         return p.received().stream().filter(r -> !r.cancel()).map(StandInPeer.Received::piece).distinct().count();

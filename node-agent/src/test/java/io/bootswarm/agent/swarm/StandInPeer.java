@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tarpit: full bitfield, unchoke, then silence. With {@link #reject} it sets the BEP 6 fast extension bit
  * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them.
  * With {@link #lack} it leaves pieces out of its bitfield; {@link #sendFetching} sends {@code bs_fetching}
- * payloads, well-formed or not. It counts the blocks it sent per piece ({@link #blocksSent}).
+ * payloads, well-formed or not. It counts the blocks it sent per piece ({@link #blocksSent}) and the requests it got
+ * per block ({@link #blockRequests}); {@link #corruptNextBlocks} spoils single blocks.
  */
 final class StandInPeer implements AutoCloseable {
 
@@ -59,6 +60,8 @@ final class StandInPeer implements AutoCloseable {
     private final Set<Integer> lacking = ConcurrentHashMap.newKeySet();
     private volatile byte[] peerId = "-STANDIN-0123456789a".getBytes();
     private final Map<Integer, AtomicInteger> blocksSent = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicInteger> blockRequests = new ConcurrentHashMap<>();
+    private final AtomicInteger corruptNext = new AtomicInteger();
 
     private final class Connection {
         final Socket socket;
@@ -95,6 +98,7 @@ final class StandInPeer implements AutoCloseable {
             int n = Math.min(WireLimits.BLOCK_LENGTH, bytes.length - begin);
             byte[] block = new byte[n];
             System.arraycopy(bytes, begin, block, 0, n);
+            spoilIfAsked(block);
             outstanding.remove(key(piece, begin));
             send(new PeerMessage.Piece(piece, begin, block));
             sent(piece);
@@ -110,6 +114,7 @@ final class StandInPeer implements AutoCloseable {
                 int n = Math.min(WireLimits.BLOCK_LENGTH, bytes.length - begin);
                 byte[] block = new byte[n];
                 System.arraycopy(bytes, begin, block, 0, n);
+                spoilIfAsked(block);
                 send(new PeerMessage.Piece(piece, begin, block));
                 sent(piece);
             }
@@ -132,6 +137,37 @@ final class StandInPeer implements AutoCloseable {
             bytes[0] ^= 1;
         }
         return bytes;
+    }
+
+    private void spoilIfAsked(byte[] block) {
+        if (corruptNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            block[0] ^= 1;
+        }
+    }
+
+    /** The next {@code n} blocks sent go out with their first byte flipped. */
+    void corruptNextBlocks(int n) {
+        corruptNext.set(n);
+    }
+
+    /** Requests received for block {@code index} of {@code piece}, on every connection together. */
+    int blockRequests(int piece, int index) {
+        AtomicInteger n = blockRequests.get(key(piece, index * WireLimits.BLOCK_LENGTH));
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * Sends every block of {@code piece} each connection has asked for and not been sent yet when this is called;
+     * requests that come while it sends, and later ones, wait (unlike {@link #serve}).
+     */
+    void serveAskedSoFar(int piece) throws IOException {
+        byte[] bytes = pieceBytes(piece);
+        for (Connection c : connections) {
+            List<Long> asked = c.outstanding.stream().filter(k -> (int) (k >>> 32) == piece).sorted().toList();
+            for (long k : asked) {
+                c.sendIfOutstanding(bytes, piece, (int) k);
+            }
+        }
     }
 
     private void sent(int piece) {
@@ -404,6 +440,7 @@ final class StandInPeer implements AutoCloseable {
                     if (r.begin() == 0 && dropNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         return; // closes the connection
                     }
+                    blockRequests.computeIfAbsent(key(r.piece(), r.begin()), k -> new AtomicInteger()).incrementAndGet();
                     c.outstanding.add(key(r.piece(), r.begin()));
                     int n = c.outstanding.size();
                     maxOutstanding.accumulateAndGet(n, Math::max);
