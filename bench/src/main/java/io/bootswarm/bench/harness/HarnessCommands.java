@@ -30,7 +30,7 @@ import java.util.Map;
  *   --window K           k of window-randomized prefetch (default 32)
  *   --connections C      agents the tracker names to each agent (default 16)
  *   --slots S            upload slots per agent (default 16)
- *   --prefetch P         pieces an agent prefetches at once (default 4)
+ *   --prefetch P         pieces an agent prefetches at once (default 16, the agent's)
  *   --scale auto|1..16   bytes and rates divided by it (default auto: N links under --budget-mbps)
  *   --budget-mbps B      what the JVM moves comfortably in all, Mbit/s (default 800)
  *   --timeout S          a run's replays stop after S seconds (default 300)
@@ -97,7 +97,7 @@ public final class HarnessCommands {
                 ? HarnessConfig.autoScale(peers, rate, Math.round(a.getDouble("budget-mbps", 800) * 1e6 / 8))
                 : Integer.parseInt(scale);
         return new HarnessConfig(mode, peers, rate, rate, Duration.ofNanos(a.getLong("latency-us", 500) * 1000),
-                a.getInt("window", 32), a.getInt("prefetch", 4), a.getInt("seed-prefetch", 1),
+                a.getInt("window", 32), a.getInt("prefetch", 16), a.getInt("seed-prefetch", 1),
                 a.getInt("connections", 16), a.getInt("slots", 16), s, Duration.ofSeconds(a.getLong("timeout", 300)),
                 w.profile(), workDir(a), null,
                 a.options().containsKey("coalesce-wait") ? Duration.ofMillis(a.getLong("coalesce-wait", 0)) : null);

@@ -21,7 +21,7 @@ import java.time.Duration;
  *                            are always served)
  * @param uploadRate          this host's upload rate per second, all swarms together; 0 for no limit
  * @param downloadRate        this host's download rate per second; 0 for no limit
- * @param prefetchConcurrency pieces a disk prefetches at once while it follows its access profile
+ * @param prefetchConcurrency pieces a disk prefetches at once while it follows its access profile (16)
  * @param seedPrefetchSlots   of those, how many may come from a seed at once: prefetches go to other
  *                            agents where they can, so that the seed's upload serves demand and
  *                            pieces nobody else has (default 2: a second request queued at the seed, so that
@@ -87,7 +87,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         uploadSlots = uploadSlots <= 0 ? 16 : uploadSlots;
         uploadRate = uploadRate == null ? DataSize.ofBytes(0) : uploadRate;
         downloadRate = downloadRate == null ? DataSize.ofBytes(0) : downloadRate;
-        prefetchConcurrency = prefetchConcurrency <= 0 ? 4 : prefetchConcurrency;
+        prefetchConcurrency = prefetchConcurrency <= 0 ? 16 : prefetchConcurrency;
         seedPrefetchSlots = seedPrefetchSlots <= 0 ? 2 : seedPrefetchSlots;
         crossImage = crossImage == null || crossImage;
         requestLatency = requestLatency == null || requestLatency.isNegative() ? Duration.ZERO : requestLatency;
