@@ -27,8 +27,8 @@ import java.util.Map;
  *   sim-calibrate  the simulator in the harness's setting for every (mode, n) of a harness CSV, and the difference
  *   sim-cross      Wu et al. Figs. 5–7: ISO / Cross-Equ / Cross-Prop / Cross-Opt, Zipf and uniform, 20–90 % common
  * </pre>
- * Options of sim-fig9 and sim-calibrate: {@code --trace debian|synthetic[:seed]|FILE.csv} (default
- * debian), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
+ * Options of sim-fig9 and sim-calibrate: {@code --trace debian|synthetic[:seed]|heavy[:seed]|FILE.csv} (default
+ * debian; heavy as the harness replays it, profile from runs 1–3), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
  * {@code --prefetch} (4), {@code --seed-slots} (1), {@code --spread S} (VMs boot within S seconds, 0),
  * {@code --seed} (1), {@code --no-partition} (every prefetch may use the seed, as before the agent's
  * seed partition), {@code --num-want} (tracker peers per host, 200), {@code --defer-demand},
@@ -88,6 +88,10 @@ public final class SimLab {
     static Workload workload(Lab.Args args) throws IOException {
         String t = args.get("trace", "debian");
         Trace trace;
+        if (t.startsWith("heavy")) {
+            io.bootswarm.bench.harness.Scenario s = io.bootswarm.bench.harness.Scenario.named(t);
+            return Workload.of(s.trace(), s.profile(), PIECE);
+        }
         if (t.equals("debian")) {
             trace = Trace.debianBoot();
         } else if (t.startsWith("synthetic")) {
@@ -101,9 +105,10 @@ public final class SimLab {
 
     static SimConfig config(Lab.Args args, Mode mode, int n, double rate) {
         return new SimConfig(mode, n, rate, rate, args.getDouble("latency-us", 500) * 1e-6, args.getInt("window", 32),
-                args.getInt("prefetch", 4), args.getInt("seed-slots", 1), args.getInt("connections", 32), 8,
+                args.getInt("prefetch", 4), args.getInt("seed-slots", 2), args.getInt("connections", 32), 8,
                 args.flag("fill"), args.getDouble("spread", 0), args.getLong("seed", 1), !args.flag("no-partition"),
-                args.flag("defer-demand"), args.getInt("num-want", 200), args.getDouble("coalesce-wait", 0) / 1e3);
+                args.flag("defer-demand"), args.getInt("num-want", 200), args.getDouble("coalesce-wait", 0) / 1e3,
+                args.getInt("fill-concurrency", 16), SimConfig.Views.parse(args.get("views", "none")));
     }
 
     private static void fig9(Lab.Args args) throws IOException {
@@ -111,7 +116,8 @@ public final class SimLab {
         List<Mode> modes = args.list("modes", "cs_d,cs_p,p2p_d,p2p_p").stream().map(Mode::parse).toList();
         List<Integer> peers = args.ints("peers", "1,4,16,64,100,128,256,512,1024");
         Path out = args.out();
-        Csv csv = new Csv("rate_mbps", "mode", "n", "normalized_mean", "normalized_p50", "normalized_max",
+        List<String> variants = args.list("variants", args.get("views", "none"));
+        Csv csv = new Csv("rate_mbps", "mode", "views", "n", "normalized_mean", "normalized_p50", "normalized_max",
                 "seed_copies", "from_seed_share", "model", "sim_seconds", "wall_seconds");
         System.out.printf(Locale.ROOT, "%s: %d pieces read, M^-1(A) = %.2f s%n", w.name(), w.piecesRead(), w.ideal());
         for (String r : args.list("rates", "100,1000")) {
@@ -122,23 +128,26 @@ public final class SimLab {
                     r, w.name()), "peers (n)", "P⁻¹(A) / M⁻¹(A)").logX().logY();
             double[] x = peers.stream().mapToDouble(Integer::doubleValue).toArray();
             for (Mode mode : modes) {
+              for (String variant : variants) {
+                SimConfig.Views views = SimConfig.Views.parse(variant);
                 double[] y = new double[peers.size()];
                 double[] ym = new double[peers.size()];
                 for (int i = 0; i < peers.size(); i++) {
-                    SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate));
+                    SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate).withViews(views));
                     y[i] = res.mean();
                     ym[i] = model.normalizedRuntime(mode, peers.get(i));
                     double perVm = (double) w.piecesRead() * PIECE;
-                    csv.row(r, mode.label(), peers.get(i), res.mean(), res.quantile(0.5), res.max(),
+                    csv.row(r, mode.label(), views, peers.get(i), res.mean(), res.quantile(0.5), res.max(),
                             res.seedCopies(perVm), res.pieces() == 0 ? 0.0 : (double) res.piecesFromSeed() / res.pieces(),
                             ym[i], res.simSeconds(), res.wallSeconds());
-                    System.out.println(res);
+                    System.out.printf(Locale.ROOT, "%s  [seed %.2f copies]%n", res, res.seedCopies(perVm));
                 }
-                plot.series("sim " + mode.label(), x, y);
-                if (mode == Mode.CS_D || mode == Mode.P2P_P) {
+                plot.series("sim " + mode.label() + (variants.size() > 1 ? " " + views : ""), x, y);
+                if ((mode == Mode.CS_D || mode == Mode.P2P_P) && variant.equals(variants.getFirst())) {
                     plot.dashed("model " + mode.label(), x, ym);
                 }
                 csv.write(out.resolve("sim-fig9.csv"));
+              }
             }
             plot.dashed("2× A", new double[] {x[0], x[x.length - 1]}, new double[] {2, 2});
             System.out.println("wrote " + plot.save(out, "sim-fig9-" + r + "mbps"));
