@@ -29,10 +29,12 @@ import java.util.Map;
  * </pre>
  * Options of sim-fig9 and sim-calibrate: {@code --trace debian|synthetic[:seed]|heavy[:seed]|FILE.csv} (default
  * debian; heavy as the harness replays it, profile from runs 1–3), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
- * {@code --prefetch} (4), {@code --seed-slots} (1), {@code --spread S} (VMs boot within S seconds, 0),
+ * {@code --prefetch} (4), {@code --seed-slots} (2), {@code --spread S} (VMs boot within S seconds, 0),
  * {@code --seed} (1), {@code --no-partition} (every prefetch may use the seed, as before the agent's
  * seed partition), {@code --num-want} (tracker peers per host, 200), {@code --defer-demand},
- * {@code --coalesce-wait MS} (the agent's demand coalescing, 0 = off as default), {@code --out DIR}.
+ * {@code --coalesce-wait MS} (the agent's demand coalescing, 0 = off as default), {@code --fill-concurrency} (16),
+ * {@code --views none|core[=K]+pex[=ROUNDS]+redirect[=FANOUT]} (partial-view mechanisms, {@link SimConfig.Views}),
+ * {@code --variants LIST} (sim-fig9: several {@code --views} values side by side in one run), {@code --out DIR}.
  */
 public final class SimLab {
 
@@ -128,26 +130,26 @@ public final class SimLab {
                     r, w.name()), "peers (n)", "P⁻¹(A) / M⁻¹(A)").logX().logY();
             double[] x = peers.stream().mapToDouble(Integer::doubleValue).toArray();
             for (Mode mode : modes) {
-              for (String variant : variants) {
-                SimConfig.Views views = SimConfig.Views.parse(variant);
-                double[] y = new double[peers.size()];
-                double[] ym = new double[peers.size()];
-                for (int i = 0; i < peers.size(); i++) {
-                    SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate).withViews(views));
-                    y[i] = res.mean();
-                    ym[i] = model.normalizedRuntime(mode, peers.get(i));
-                    double perVm = (double) w.piecesRead() * PIECE;
-                    csv.row(r, mode.label(), views, peers.get(i), res.mean(), res.quantile(0.5), res.max(),
-                            res.seedCopies(perVm), res.pieces() == 0 ? 0.0 : (double) res.piecesFromSeed() / res.pieces(),
-                            ym[i], res.simSeconds(), res.wallSeconds());
-                    System.out.printf(Locale.ROOT, "%s  [seed %.2f copies]%n", res, res.seedCopies(perVm));
+                for (String variant : variants) {
+                    SimConfig.Views views = SimConfig.Views.parse(variant);
+                    double[] y = new double[peers.size()];
+                    double[] ym = new double[peers.size()];
+                    for (int i = 0; i < peers.size(); i++) {
+                        SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate).withViews(views));
+                        y[i] = res.mean();
+                        ym[i] = model.normalizedRuntime(mode, peers.get(i));
+                        double perVm = (double) w.piecesRead() * PIECE;
+                        csv.row(r, mode.label(), views, peers.get(i), res.mean(), res.quantile(0.5), res.max(),
+                                res.seedCopies(perVm), res.pieces() == 0 ? 0.0 : (double) res.piecesFromSeed() / res.pieces(),
+                                ym[i], res.simSeconds(), res.wallSeconds());
+                        System.out.printf(Locale.ROOT, "%s  [seed %.2f copies]%n", res, res.seedCopies(perVm));
+                    }
+                    plot.series("sim " + mode.label() + (variants.size() > 1 ? " " + views : ""), x, y);
+                    if ((mode == Mode.CS_D || mode == Mode.P2P_P) && variant.equals(variants.getFirst())) {
+                        plot.dashed("model " + mode.label(), x, ym);
+                    }
+                    csv.write(out.resolve("sim-fig9.csv"));
                 }
-                plot.series("sim " + mode.label() + (variants.size() > 1 ? " " + views : ""), x, y);
-                if ((mode == Mode.CS_D || mode == Mode.P2P_P) && variant.equals(variants.getFirst())) {
-                    plot.dashed("model " + mode.label(), x, ym);
-                }
-                csv.write(out.resolve("sim-fig9.csv"));
-              }
             }
             plot.dashed("2× A", new double[] {x[0], x[x.length - 1]}, new double[] {2, 2});
             System.out.println("wrote " + plot.save(out, "sim-fig9-" + r + "mbps"));

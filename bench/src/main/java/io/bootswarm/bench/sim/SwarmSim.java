@@ -22,7 +22,10 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li><b>Prefetch</b> (the _p modes) is the real {@link PiecePicker} (window-randomized profile
  *       order with window k, then rarest first if {@code fill}) driven as the agent's
- *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host.</li>
+ *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host while it follows
+ *       the profile, {@code fillConcurrency} once it fills; the pieces the host owns first while fewer than
+ *       {@code seedPrefetchSlots} of them are in flight; fill takes the rarest piece a connected agent holds, and
+ *       at most {@value #ORPHAN_SLOTS} slot holds a piece none holds.</li>
  *   <li><b>Sources</b> as {@code PieceFetcher.connectionFor} (node-agent) picks them: an agent that holds the
  *       piece among the host's {@code maxConnections} connections, least busy first (ties at
  *       random); a demand fetch goes to the seed when no agent has the piece; a prefetch goes to
@@ -35,8 +38,13 @@ import java.util.SplittableRandom;
  *
  * Every request pays {@code latency} (RTT + Q) before its bytes flow. What is left out: choking
  * and upload slots of the agents (least-busy choice spreads load instead), piece verification,
- * the tracker (every host knows its neighbours from the start), and block-level pipelining within
+ * the tracker's timing (every host knows its neighbours from the start), and block-level pipelining within
  * a piece. The figure of merit is the paper's normalized runtime P⁻¹(A)/M⁻¹(A) per VM.
+ *
+ * <p>Partial views ({@link SimConfig.Views}, each off by default): a core of agents in every tracker answer that
+ * the seed partition ranks alone (one owner per piece), BEP 11 peer exchange at connect time (more agents ranked,
+ * fewer owners per piece), and seed redirects (the seed sends each piece once and points later askers down a
+ * per-piece tree of the hosts that asked before them).
  */
 public final class SwarmSim {
 
