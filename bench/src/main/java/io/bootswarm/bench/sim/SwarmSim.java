@@ -137,6 +137,12 @@ public final class SwarmSim {
     /** Per host, the agents it knows (connections, tracker, PEX), with {@code partitionSeed}. */
     private final int[] knownCount;
     private long redirects;
+    /** Peaks over the run, any host: prefetches and owned pieces in flight at once (for tests). */
+    private int peakPrefetching;
+    private int peakOwned;
+    /** Fill choices of a piece no connected agent holds, and those made while another such was in flight. */
+    private int fillOrphans;
+    private int fillOrphansBeyondSlots;
     private final boolean audit;
     private double maxUpRatio;
     private double maxDownRatio;
@@ -311,6 +317,17 @@ public final class SwarmSim {
     /** For tests: the agents each host knows (index 0 unused; 0 without the seed partition). */
     static int[] knownPeers(Workload w, SimConfig c) {
         return new SwarmSim(w, c, false).knownCount.clone();
+    }
+
+    /**
+     * For tests, over a run: the most prefetches and owned prefetches any host had in flight at once, the fill's choices
+     * of a piece no connected agent held, and how many of those were made while {@value #ORPHAN_SLOTS} such was in
+     * flight already ({@code [prefetches, owned, fill orphans, fill orphans beyond the slots]}).
+     */
+    static int[] prefetchPeaks(Workload w, SimConfig c) {
+        SwarmSim sim = new SwarmSim(w, c, false);
+        sim.run();
+        return new int[] {sim.peakPrefetching, sim.peakOwned, sim.fillOrphans, sim.fillOrphansBeyondSlots};
     }
 
     /** For tests: per piece, how many hosts own it (may prefetch it from the seed). */
@@ -586,9 +603,11 @@ public final class SwarmSim {
             ownedInFlight[a]++;
             prefetching[a]++;
             inFlight[a][f.piece] = f;
+            peak(a);
             assign(f);
         }
         while (prefetching[a] < slots) {
+            boolean filling = c.fill() && pickers[a].profileExhausted(views[a]);
             OptionalInt next = pickers[a].next(views[a], orphansInFlight[a] < ORPHAN_SLOTS);
             if (next.isEmpty()) {
                 return;
@@ -596,16 +615,26 @@ public final class SwarmSim {
             Fetch f = new Fetch(a, next.getAsInt(), false);
             f.prefetchSlot = true;
             f.orphan = views[a].holders(f.piece) == 0;
+            if (f.orphan && filling) {
+                fillOrphans++;
+                fillOrphansBeyondSlots += orphansInFlight[a] >= ORPHAN_SLOTS ? 1 : 0;
+            }
             if (f.orphan) {
                 orphansInFlight[a]++;
             }
             prefetching[a]++;
             inFlight[a][f.piece] = f;
+            peak(a);
             assign(f);
-            if (prefetching[a] >= slots) {
+            if (prefetching[a] >= slots && !filling) {
                 slots = c.fill() && pickers[a].profileExhausted(views[a]) ? c.fillConcurrency() : c.prefetchConcurrency();
             }
         }
+    }
+
+    private void peak(int a) {
+        peakPrefetching = Math.max(peakPrefetching, prefetching[a]);
+        peakOwned = Math.max(peakOwned, ownedInFlight[a]);
     }
 
     /** Chooses f's source, or parks a prefetch that may not use the seed now. */
