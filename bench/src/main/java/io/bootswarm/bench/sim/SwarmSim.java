@@ -136,7 +136,6 @@ public final class SwarmSim {
     private final java.util.Map<Long, List<Fetch>> redirectWaiters = new java.util.HashMap<>();
     /** Per host, the agents it knows (connections, tracker, PEX), with {@code partitionSeed}. */
     private final int[] knownCount;
-    private long redirects;
     /** Peaks over the run, any host: prefetches and owned pieces in flight at once (for tests). */
     private int peakPrefetching;
     private int peakOwned;
@@ -705,7 +704,6 @@ public final class SwarmSim {
             go(f, SEED);
             return;
         }
-        redirects++;
         int parent = seedAsked[p][(i - 1) / fanout];
         f.redirectParent = parent;
         if (f.seedSlot) {
