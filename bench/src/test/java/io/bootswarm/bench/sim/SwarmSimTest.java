@@ -124,4 +124,13 @@ class SwarmSimTest {
         assertThat(peaks[3]).isZero();
         assertThat(SwarmSim.prefetchPeaks(w, c.withFill(false))[0]).isEqualTo(c.prefetchConcurrency());
     }
+
+    @Test
+    void theHeavyTraceTouchesMoreThan350MibInAboutAMinute() throws IOException {
+        Workload w = SimLab.workload(io.bootswarm.bench.Lab.Args.parse("sim-fig9", java.util.List.of("--trace", "heavy")));
+        assertThat((long) w.piecesRead() * S).isGreaterThanOrEqualTo(350L << 20);
+        assertThat(w.reads()).isBetween(7_000, 9_000);
+        assertThat(w.ideal()).isBetween(55.0, 70.0);
+        assertThat(w.pieceCount()).isGreaterThan(w.piecesRead()); // the profile of runs 1-3 names pieces run 0 skips
+    }
 }
