@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host while it follows
  *       the profile, {@code fillConcurrency} once it fills; the pieces the host owns first while fewer than
  *       {@code seedPrefetchSlots} of them are in flight; fill takes the rarest piece a connected agent holds, and
- *       at most {@value #ORPHAN_SLOTS} slot holds a piece none holds.</li>
+ *       at most one slot ({@code ORPHAN_SLOTS}) holds a piece none holds.</li>
  *   <li><b>Sources</b> as {@code PieceFetcher.connectionFor} (node-agent) picks them: an agent that holds the
  *       piece among the host's {@code maxConnections} connections, least busy first (ties at
  *       random); a demand fetch goes to the seed when no agent has the piece; a prefetch goes to
@@ -320,7 +320,7 @@ public final class SwarmSim {
 
     /**
      * For tests, over a run: the most prefetches and owned prefetches any host had in flight at once, the fill's choices
-     * of a piece no connected agent held, and how many of those were made while {@value #ORPHAN_SLOTS} such was in
+     * of a piece no connected agent held, and how many of those were made while {@code ORPHAN_SLOTS} such were in
      * flight already ({@code [prefetches, owned, fill orphans, fill orphans beyond the slots]}).
      */
     static int[] prefetchPeaks(Workload w, SimConfig c) {
