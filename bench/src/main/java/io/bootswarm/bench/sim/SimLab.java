@@ -7,6 +7,7 @@ import io.bootswarm.bench.model.Mode;
 import io.bootswarm.bench.model.ModelParameters;
 import io.bootswarm.bench.plot.Csv;
 import io.bootswarm.bench.plot.LinePlot;
+import io.bootswarm.bench.trace.Profile;
 import io.bootswarm.bench.trace.SyntheticTrace;
 import io.bootswarm.bench.trace.Trace;
 
@@ -90,9 +91,10 @@ public final class SimLab {
     static Workload workload(Lab.Args args) throws IOException {
         String t = args.get("trace", "debian");
         Trace trace;
-        if (t.startsWith("heavy")) {
-            io.bootswarm.bench.harness.Scenario s = io.bootswarm.bench.harness.Scenario.named(t);
-            return Workload.of(s.trace(), s.profile(), PIECE);
+        if (t.startsWith("heavy")) { // as the harness replays it: run 0, profiled from runs 1-3
+            SyntheticTrace heavy = SyntheticTrace.heavy(t.contains(":") ? Long.parseLong(t.substring(t.indexOf(':') + 1)) : 1);
+            return Workload.of(heavy.run(0), Profile.fromTraces(List.of(heavy.run(1), heavy.run(2), heavy.run(3)), PIECE),
+                    PIECE);
         }
         if (t.equals("debian")) {
             trace = Trace.debianBoot();
