@@ -24,7 +24,7 @@ import java.util.Map;
  * The harness's lab commands: {@code harness} (one run), {@code preheat}, {@code fig8}, {@code fig4},
  * {@code fig10}, {@code coalesce}, {@code model} and {@code model-params}. Options shared by the harness commands:
  * <pre>
- *   --trace debian|synthetic[:seed]|FILE.csv   what the VMs run (default debian)
+ *   --trace debian|synthetic[:seed]|heavy[:seed]|FILE.csv   what the VMs run (default debian)
  *   --rate MBPS          every agent's and the seed's link, Mbit/s, unscaled (default 100)
  *   --latency-us US      added per piece request (default 500, the paper's RTT)
  *   --window K           k of window-randomized prefetch (default 32)

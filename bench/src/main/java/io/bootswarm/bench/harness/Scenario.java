@@ -22,6 +22,8 @@ import java.util.TreeMap;
  *   <li>{@code synthetic[:SEED]}: {@link SyntheticTrace#paperLike}, run 0 replayed, the profile
  *       built from runs 1–3 (variations: dropped, added and reordered extents), as the paper
  *       profiles previous runs of a workload;</li>
+ *   <li>{@code heavy[:SEED]}: the same with {@link SyntheticTrace#heavy} (a boot, then many files: 5× the data of
+ *       debian);</li>
  *   <li>any other value: a trace CSV ({@code time_s,op,offset,length}), profiled from itself.</li>
  * </ul>
  *
@@ -34,9 +36,9 @@ public record Scenario(Trace trace, Profile profile) {
         if (spec.equals("debian")) {
             return self(Trace.debianBoot());
         }
-        if (spec.startsWith("synthetic")) {
+        if (spec.startsWith("synthetic") || spec.startsWith("heavy")) {
             long seed = spec.contains(":") ? Long.parseLong(spec.substring(spec.indexOf(':') + 1)) : 1;
-            SyntheticTrace s = SyntheticTrace.paperLike(seed);
+            SyntheticTrace s = spec.startsWith("heavy") ? SyntheticTrace.heavy(seed) : SyntheticTrace.paperLike(seed);
             List<Trace> previous = List.of(s.run(1), s.run(2), s.run(3));
             return new Scenario(s.run(0), Profile.fromTraces(previous, HarnessConfig.PIECE));
         }

@@ -7,6 +7,7 @@ import io.bootswarm.bench.model.Mode;
 import io.bootswarm.bench.model.ModelParameters;
 import io.bootswarm.bench.plot.Csv;
 import io.bootswarm.bench.plot.LinePlot;
+import io.bootswarm.bench.trace.Profile;
 import io.bootswarm.bench.trace.SyntheticTrace;
 import io.bootswarm.bench.trace.Trace;
 
@@ -27,12 +28,14 @@ import java.util.Map;
  *   sim-calibrate  the simulator in the harness's setting for every (mode, n) of a harness CSV, and the difference
  *   sim-cross      Wu et al. Figs. 5–7: ISO / Cross-Equ / Cross-Prop / Cross-Opt, Zipf and uniform, 20–90 % common
  * </pre>
- * Options of sim-fig9 and sim-calibrate: {@code --trace debian|synthetic[:seed]|FILE.csv} (default
- * debian), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
- * {@code --prefetch} (4), {@code --seed-slots} (1), {@code --spread S} (VMs boot within S seconds, 0),
+ * Options of sim-fig9 and sim-calibrate: {@code --trace debian|synthetic[:seed]|heavy[:seed]|FILE.csv} (default
+ * debian; heavy as the harness replays it, profile from runs 1–3), {@code --latency-us} (500), {@code --window} (32), {@code --connections} (32),
+ * {@code --prefetch} (4), {@code --seed-slots} (2), {@code --spread S} (VMs boot within S seconds, 0),
  * {@code --seed} (1), {@code --no-partition} (every prefetch may use the seed, as before the agent's
  * seed partition), {@code --num-want} (tracker peers per host, 200), {@code --defer-demand},
- * {@code --coalesce-wait MS} (the agent's demand coalescing, 0 = off as default), {@code --out DIR}.
+ * {@code --coalesce-wait MS} (the agent's demand coalescing, 0 = off as default), {@code --fill-concurrency} (16),
+ * {@code --views none|core[=K]+pex[=ROUNDS]+redirect[=FANOUT]} (partial-view mechanisms, {@link SimConfig.Views}),
+ * {@code --variants LIST} (sim-fig9: several {@code --views} values side by side in one run), {@code --out DIR}.
  */
 public final class SimLab {
 
@@ -88,6 +91,11 @@ public final class SimLab {
     static Workload workload(Lab.Args args) throws IOException {
         String t = args.get("trace", "debian");
         Trace trace;
+        if (t.startsWith("heavy")) { // as the harness replays it: run 0, profiled from runs 1-3
+            SyntheticTrace heavy = SyntheticTrace.heavy(t.contains(":") ? Long.parseLong(t.substring(t.indexOf(':') + 1)) : 1);
+            return Workload.of(heavy.run(0), Profile.fromTraces(List.of(heavy.run(1), heavy.run(2), heavy.run(3)), PIECE),
+                    PIECE);
+        }
         if (t.equals("debian")) {
             trace = Trace.debianBoot();
         } else if (t.startsWith("synthetic")) {
@@ -101,9 +109,10 @@ public final class SimLab {
 
     static SimConfig config(Lab.Args args, Mode mode, int n, double rate) {
         return new SimConfig(mode, n, rate, rate, args.getDouble("latency-us", 500) * 1e-6, args.getInt("window", 32),
-                args.getInt("prefetch", 4), args.getInt("seed-slots", 1), args.getInt("connections", 32), 8,
+                args.getInt("prefetch", 4), args.getInt("seed-slots", 2), args.getInt("connections", 32), 8,
                 args.flag("fill"), args.getDouble("spread", 0), args.getLong("seed", 1), !args.flag("no-partition"),
-                args.flag("defer-demand"), args.getInt("num-want", 200), args.getDouble("coalesce-wait", 0) / 1e3);
+                args.flag("defer-demand"), args.getInt("num-want", 200), args.getDouble("coalesce-wait", 0) / 1e3,
+                args.getInt("fill-concurrency", 16), SimConfig.Views.parse(args.get("views", "none")));
     }
 
     private static void fig9(Lab.Args args) throws IOException {
@@ -111,7 +120,8 @@ public final class SimLab {
         List<Mode> modes = args.list("modes", "cs_d,cs_p,p2p_d,p2p_p").stream().map(Mode::parse).toList();
         List<Integer> peers = args.ints("peers", "1,4,16,64,100,128,256,512,1024");
         Path out = args.out();
-        Csv csv = new Csv("rate_mbps", "mode", "n", "normalized_mean", "normalized_p50", "normalized_max",
+        List<String> variants = args.list("variants", args.get("views", "none"));
+        Csv csv = new Csv("rate_mbps", "mode", "views", "n", "normalized_mean", "normalized_p50", "normalized_max",
                 "seed_copies", "from_seed_share", "model", "sim_seconds", "wall_seconds");
         System.out.printf(Locale.ROOT, "%s: %d pieces read, M^-1(A) = %.2f s%n", w.name(), w.piecesRead(), w.ideal());
         for (String r : args.list("rates", "100,1000")) {
@@ -122,23 +132,26 @@ public final class SimLab {
                     r, w.name()), "peers (n)", "P⁻¹(A) / M⁻¹(A)").logX().logY();
             double[] x = peers.stream().mapToDouble(Integer::doubleValue).toArray();
             for (Mode mode : modes) {
-                double[] y = new double[peers.size()];
-                double[] ym = new double[peers.size()];
-                for (int i = 0; i < peers.size(); i++) {
-                    SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate));
-                    y[i] = res.mean();
-                    ym[i] = model.normalizedRuntime(mode, peers.get(i));
-                    double perVm = (double) w.piecesRead() * PIECE;
-                    csv.row(r, mode.label(), peers.get(i), res.mean(), res.quantile(0.5), res.max(),
-                            res.seedCopies(perVm), res.pieces() == 0 ? 0.0 : (double) res.piecesFromSeed() / res.pieces(),
-                            ym[i], res.simSeconds(), res.wallSeconds());
-                    System.out.println(res);
+                for (String variant : variants) {
+                    SimConfig.Views views = SimConfig.Views.parse(variant);
+                    double[] y = new double[peers.size()];
+                    double[] ym = new double[peers.size()];
+                    for (int i = 0; i < peers.size(); i++) {
+                        SimResult res = SwarmSim.run(w, config(args, mode, peers.get(i), rate).withViews(views));
+                        y[i] = res.mean();
+                        ym[i] = model.normalizedRuntime(mode, peers.get(i));
+                        double perVm = (double) w.piecesRead() * PIECE;
+                        csv.row(r, mode.label(), views, peers.get(i), res.mean(), res.quantile(0.5), res.max(),
+                                res.seedCopies(perVm), res.pieces() == 0 ? 0.0 : (double) res.piecesFromSeed() / res.pieces(),
+                                ym[i], res.simSeconds(), res.wallSeconds());
+                        System.out.printf(Locale.ROOT, "%s  [seed %.2f copies]%n", res, res.seedCopies(perVm));
+                    }
+                    plot.series("sim " + mode.label() + (variants.size() > 1 ? " " + views : ""), x, y);
+                    if ((mode == Mode.CS_D || mode == Mode.P2P_P) && variant.equals(variants.getFirst())) {
+                        plot.dashed("model " + mode.label(), x, ym);
+                    }
+                    csv.write(out.resolve("sim-fig9.csv"));
                 }
-                plot.series("sim " + mode.label(), x, y);
-                if (mode == Mode.CS_D || mode == Mode.P2P_P) {
-                    plot.dashed("model " + mode.label(), x, ym);
-                }
-                csv.write(out.resolve("sim-fig9.csv"));
             }
             plot.dashed("2× A", new double[] {x[0], x[x.length - 1]}, new double[] {2, 2});
             System.out.println("wrote " + plot.save(out, "sim-fig9-" + r + "mbps"));

@@ -22,7 +22,10 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li><b>Prefetch</b> (the _p modes) is the real {@link PiecePicker} (window-randomized profile
  *       order with window k, then rarest first if {@code fill}) driven as the agent's
- *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host.</li>
+ *       {@code Prefetcher} drives it: {@code prefetchConcurrency} pieces in flight per host while it follows
+ *       the profile, {@code fillConcurrency} once it fills; the pieces the host owns first while fewer than
+ *       {@code seedPrefetchSlots} of them are in flight; fill takes the rarest piece a connected agent holds, and
+ *       at most one slot ({@code ORPHAN_SLOTS}) holds a piece none holds.</li>
  *   <li><b>Sources</b> as {@code PieceFetcher.connectionFor} (node-agent) picks them: an agent that holds the
  *       piece among the host's {@code maxConnections} connections, least busy first (ties at
  *       random); a demand fetch goes to the seed when no agent has the piece; a prefetch goes to
@@ -35,8 +38,13 @@ import java.util.SplittableRandom;
  *
  * Every request pays {@code latency} (RTT + Q) before its bytes flow. What is left out: choking
  * and upload slots of the agents (least-busy choice spreads load instead), piece verification,
- * the tracker (every host knows its neighbours from the start), and block-level pipelining within
+ * the tracker's timing (every host knows its neighbours from the start), and block-level pipelining within
  * a piece. The figure of merit is the paper's normalized runtime P⁻¹(A)/M⁻¹(A) per VM.
+ *
+ * <p>Partial views ({@link SimConfig.Views}, each off by default): a core of agents in every tracker answer that
+ * the seed partition ranks alone (one owner per piece), BEP 11 peer exchange at connect time (more agents ranked,
+ * fewer owners per piece), and seed redirects (the seed sends each piece once and points later askers down a
+ * per-piece tree of the hosts that asked before them).
  */
 public final class SwarmSim {
 
@@ -49,6 +57,8 @@ public final class SwarmSim {
     private static final int OWNER_WAIT = 5;
     /** How long a prefetch of a piece another agent owns waits for agents before it may ask the seed (the agent's pieceTimeout). */
     static final double OWNER_WAIT_SECONDS = 20;
+    /** Prefetch slots that may hold a piece no connected agent has (the agent's {@code Prefetcher.ORPHAN_SLOTS}). */
+    static final int ORPHAN_SLOTS = 1;
 
     private record Event(double time, long seq, int kind, int node, long version, Fetch fetch)
             implements Comparable<Event> {
@@ -72,6 +82,12 @@ public final class SwarmSim {
         boolean relaying;
         boolean waitedForOwner;
         boolean ownerWaitScheduled;
+        /** A prefetch of a piece this host owns (counts against the seed prefetch slots, as the agent's owned slots). */
+        boolean owned;
+        /** A prefetch of a piece no connected agent held when it was chosen (the agent's orphan slot). */
+        boolean orphan;
+        /** The host the seed redirected this fetch to (with {@code seedFanout}), or -1. */
+        int redirectParent = -1;
         int source = -1;
         FlowNetwork.Flow flow;
 
@@ -109,6 +125,23 @@ public final class SwarmSim {
     private final String[][] knownIds;
     private final int[][] owned;
     private final int[] ownedCursor;
+    private final int[] ownedInFlight;
+    private final int[] orphansInFlight;
+    /** Hosts outside the core (with {@code views.core}): they own no piece. */
+    private final boolean[] outsideCore;
+    /** Per piece, the hosts that asked the seed for it, in order (with {@code seedFanout}). */
+    private final int[][] seedAsked;
+    private final int[] seedAskedCount;
+    /** Redirected fetches waiting for their parent to hold the piece, by parent × piece. */
+    private final java.util.Map<Long, List<Fetch>> redirectWaiters = new java.util.HashMap<>();
+    /** Per host, the agents it knows (connections, tracker, PEX), with {@code partitionSeed}. */
+    private final int[] knownCount;
+    /** Peaks over the run, any host: prefetches and owned pieces in flight at once (for tests). */
+    private int peakPrefetching;
+    private int peakOwned;
+    /** Fill choices of a piece no connected agent holds, and those made while another such was in flight. */
+    private int fillOrphans;
+    private int fillOrphansBeyondSlots;
     private final boolean audit;
     private double maxUpRatio;
     private double maxDownRatio;
@@ -132,7 +165,8 @@ public final class SwarmSim {
             up[a] = c.linkRate();
             down[a] = c.linkRate();
         }
-        double maxIn = c.demandWeight() + (c.mode().prefetch() ? c.prefetchConcurrency() : 0);
+        double maxIn = c.demandWeight() + (c.mode().prefetch()
+                ? Math.max(c.prefetchConcurrency(), c.fill() ? c.fillConcurrency() : 0) : 0);
         this.net = new FlowNetwork(up, down, maxIn);
         this.uplinkVersion = new long[n + 1];
         this.have = new BitSet[n + 1];
@@ -178,29 +212,133 @@ public final class SwarmSim {
         this.knownIds = new String[n + 1][];
         this.owned = new int[n + 1][];
         this.ownedCursor = new int[n + 1];
+        this.ownedInFlight = new int[n + 1];
+        this.orphansInFlight = new int[n + 1];
+        this.outsideCore = new boolean[n + 1];
+        this.knownCount = new int[n + 1];
+        this.seedAsked = new int[c.views().seedFanout() > 0 ? pieces : 0][];
+        this.seedAskedCount = new int[seedAsked.length];
         if (c.partitionSeed() && c.mode().p2p()) { // centralized modes know no other agent: each owns every piece
-            for (int a = 1; a <= n; a++) {
-                java.util.TreeSet<String> known = new java.util.TreeSet<>();
-                for (int s : sources[a]) {
-                    known.add(Integer.toString(s));
+            partition(master);
+        }
+    }
+
+    /**
+     * Each host's seed partition: over the agents it knows (its connections, those connecting to it, the tracker's
+     * answer, what PEX told it), or over the core when there is one.
+     */
+    private void partition(SplittableRandom master) {
+        List<java.util.Set<Integer>> known = new ArrayList<>(n + 1);
+        known.add(java.util.Set.of());
+        for (int a = 1; a <= n; a++) {
+            java.util.Set<Integer> k = new java.util.HashSet<>();
+            for (int s : sources[a]) {
+                k.add(s);
+            }
+            for (int s : watchers[a]) {
+                k.add(s);
+            }
+            for (int s : trackerAnswer(a, master)) {
+                k.add(s);
+            }
+            known.add(k);
+        }
+        for (int round = 0; round < c.views().pexRounds(); round++) {
+            pexRound(known, master);
+        }
+        int core = Math.min(c.views().core(), n);
+        java.util.TreeSet<String> coreIds = new java.util.TreeSet<>();
+        for (int s = 1; s <= core; s++) {
+            coreIds.add(Integer.toString(s));
+        }
+        for (int a = 1; a <= n; a++) {
+            knownCount[a] = known.get(a).size();
+            java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+            if (core > 0) {
+                ids.addAll(coreIds);
+                outsideCore[a] = a > core;
+                partition[a] = SeedPartition.of(outsideCore[a] ? ids.first() : Integer.toString(a), ids);
+            } else {
+                known.get(a).forEach(s -> ids.add(Integer.toString(s)));
+                partition[a] = SeedPartition.of(Integer.toString(a), ids);
+                ids.add(Integer.toString(a));
+            }
+            knownIds[a] = ids.toArray(String[]::new);
+            java.util.stream.IntStream order = java.util.Arrays.stream(w.profile());
+            if (c.fill()) {
+                order = java.util.stream.IntStream.concat(order, java.util.stream.IntStream.range(0, pieces));
+            }
+            int host = a;
+            owned[a] = order.filter(p -> owns(host, p)).toArray();
+        }
+    }
+
+    /**
+     * One BEP 11 round: every host learns, from each agent it is connected to (either direction), up to
+     * {@code pexMax} of that agent's connections, at random.
+     */
+    private void pexRound(List<java.util.Set<Integer>> known, SplittableRandom rnd) {
+        List<List<Integer>> learned = new ArrayList<>(n + 1);
+        learned.add(List.of());
+        for (int a = 1; a <= n; a++) {
+            List<Integer> got = new ArrayList<>();
+            for (int s : connections(a)) {
+                int[] theirs = connections(s);
+                int take = Math.min(c.views().pexMax(), theirs.length);
+                for (int i = 0; i < take; i++) { // partial Fisher-Yates over a copy
+                    int j = i + rnd.nextInt(theirs.length - i);
+                    int t = theirs[i];
+                    theirs[i] = theirs[j];
+                    theirs[j] = t;
+                    if (theirs[i] != a) {
+                        got.add(theirs[i]);
+                    }
                 }
-                for (int s : watchers[a]) {
-                    known.add(Integer.toString(s));
-                }
-                for (int s : trackerAnswer(a, master)) {
-                    known.add(Integer.toString(s));
-                }
-                partition[a] = SeedPartition.of(Integer.toString(a), known);
-                known.add(Integer.toString(a));
-                knownIds[a] = known.toArray(String[]::new);
-                SeedPartition mine = partition[a];
-                java.util.stream.IntStream order = java.util.Arrays.stream(w.profile());
-                if (c.fill()) {
-                    order = java.util.stream.IntStream.concat(order, java.util.stream.IntStream.range(0, pieces));
-                }
-                owned[a] = order.filter(mine::owns).toArray();
+            }
+            learned.add(got);
+        }
+        for (int a = 1; a <= n; a++) {
+            known.get(a).addAll(learned.get(a));
+        }
+    }
+
+    /** The agents host a is connected to, either direction (a fresh array). */
+    private int[] connections(int a) {
+        return java.util.stream.IntStream.concat(java.util.Arrays.stream(sources[a]), java.util.Arrays.stream(watchers[a]))
+                .distinct().toArray();
+    }
+
+    /** Whether host a may prefetch {@code piece} from the seed (its seed partition; every piece without one). */
+    private boolean owns(int a, int piece) {
+        return partition[a] == null || !outsideCore[a] && partition[a].owns(piece);
+    }
+
+    /** For tests: the agents each host knows (index 0 unused; 0 without the seed partition). */
+    static int[] knownPeers(Workload w, SimConfig c) {
+        return new SwarmSim(w, c, false).knownCount.clone();
+    }
+
+    /**
+     * For tests, over a run: the most prefetches and owned prefetches any host had in flight at once, the fill's choices
+     * of a piece no connected agent held, and how many of those were made while {@code ORPHAN_SLOTS} such were in
+     * flight already ({@code [prefetches, owned, fill orphans, fill orphans beyond the slots]}).
+     */
+    static int[] prefetchPeaks(Workload w, SimConfig c) {
+        SwarmSim sim = new SwarmSim(w, c, false);
+        sim.run();
+        return new int[] {sim.peakPrefetching, sim.peakOwned, sim.fillOrphans, sim.fillOrphansBeyondSlots};
+    }
+
+    /** For tests: per piece, how many hosts own it (may prefetch it from the seed). */
+    static int[] owners(Workload w, SimConfig c) {
+        SwarmSim sim = new SwarmSim(w, c, false);
+        int[] count = new int[sim.pieces];
+        for (int a = 1; a <= sim.n; a++) {
+            for (int p = 0; p < sim.pieces; p++) {
+                count[p] += sim.owns(a, p) ? 1 : 0;
             }
         }
+        return count;
     }
 
     /** Runs one boot storm. */
@@ -239,6 +377,11 @@ public final class SwarmSim {
         java.util.Set<Integer> named = new java.util.HashSet<>();
         for (int s : sources[a]) {
             named.add(s);
+        }
+        for (int s = 1; s <= Math.min(c.views().core(), n); s++) {
+            if (s != a) {
+                named.add(s);
+            }
         }
         if (want >= n - 1) {
             for (int s = 1; s <= n; s++) {
@@ -319,7 +462,7 @@ public final class SwarmSim {
                 }
                 case DEFER -> {
                     if (e.fetch().source < 0 && inFlight[e.node()][e.fetch().piece] == e.fetch()) {
-                        go(e.fetch(), SEED);
+                        toSeed(e.fetch());
                     }
                 }
                 case UPLINK -> {
@@ -443,8 +586,8 @@ public final class SwarmSim {
         if (pickers[a] == null) {
             return;
         }
-        while (partition[a] != null && prefetching[a] < c.prefetchConcurrency()
-                && seedSlotsUsed[a] < c.seedPrefetchSlots()) {
+        int slots = c.fill() && pickers[a].profileExhausted(views[a]) ? c.fillConcurrency() : c.prefetchConcurrency();
+        while (partition[a] != null && prefetching[a] < slots && ownedInFlight[a] < c.seedPrefetchSlots()) {
             int[] mine = owned[a];
             while (ownedCursor[a] < mine.length && (have[a].get(mine[ownedCursor[a]])
                     || inFlight[a][mine[ownedCursor[a]]] != null)) {
@@ -455,21 +598,42 @@ public final class SwarmSim {
             }
             Fetch f = new Fetch(a, mine[ownedCursor[a]], false);
             f.prefetchSlot = true;
+            f.owned = true;
+            ownedInFlight[a]++;
             prefetching[a]++;
             inFlight[a][f.piece] = f;
+            peak(a);
             assign(f);
         }
-        while (prefetching[a] < c.prefetchConcurrency()) {
-            OptionalInt next = pickers[a].next(views[a]);
+        while (prefetching[a] < slots) {
+            boolean filling = c.fill() && pickers[a].profileExhausted(views[a]);
+            OptionalInt next = pickers[a].next(views[a], orphansInFlight[a] < ORPHAN_SLOTS);
             if (next.isEmpty()) {
                 return;
             }
             Fetch f = new Fetch(a, next.getAsInt(), false);
             f.prefetchSlot = true;
+            f.orphan = views[a].holders(f.piece) == 0;
+            if (f.orphan && filling) {
+                fillOrphans++;
+                fillOrphansBeyondSlots += orphansInFlight[a] >= ORPHAN_SLOTS ? 1 : 0;
+            }
+            if (f.orphan) {
+                orphansInFlight[a]++;
+            }
             prefetching[a]++;
             inFlight[a][f.piece] = f;
+            peak(a);
             assign(f);
+            if (prefetching[a] >= slots && !filling) {
+                slots = c.fill() && pickers[a].profileExhausted(views[a]) ? c.fillConcurrency() : c.prefetchConcurrency();
+            }
         }
+    }
+
+    private void peak(int a) {
+        peakPrefetching = Math.max(peakPrefetching, prefetching[a]);
+        peakOwned = Math.max(peakOwned, ownedInFlight[a]);
     }
 
     /** Chooses f's source, or parks a prefetch that may not use the seed now. */
@@ -500,19 +664,58 @@ public final class SwarmSim {
                 schedule(now + c.coalesceWait(), DEFER, a, 0, f);
                 return;
             }
-            go(f, SEED);
-        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots()
-                && (partition[a] == null || f.waitedForOwner || partition[a].owns(f.piece))) {
+            toSeed(f);
+        } else if (f.redirectParent >= 0) {
+            return; // waits for the host the seed sent it to
+        } else if (seedSlotsUsed[a] < c.seedPrefetchSlots() && (f.waitedForOwner || owns(a, f.piece))) {
             f.seedSlot = true;
             seedSlotsUsed[a]++;
-            go(f, SEED);
+            toSeed(f);
         } else {
-            if (partition[a] != null && !f.ownerWaitScheduled && !partition[a].owns(f.piece)) {
+            if (partition[a] != null && !f.ownerWaitScheduled && !owns(a, f.piece)) {
                 f.ownerWaitScheduled = true;
                 schedule(now + OWNER_WAIT_SECONDS, OWNER_WAIT, a, 0, f);
             }
             pending.get(a).add(f);
         }
+    }
+
+    /**
+     * Asks the seed for f's piece. With {@code seedFanout}, the seed sends each piece once: the i-th host after the
+     * first to ask is sent to the ⌊(i − 1) / fanout⌋-th that asked, and fetches from it once it holds the piece (its
+     * seed prefetch slot is given back: it is a fetch from an agent now).
+     */
+    private void toSeed(Fetch f) {
+        int fanout = c.views().seedFanout();
+        if (fanout == 0) {
+            go(f, SEED);
+            return;
+        }
+        if (f.redirectParent >= 0) {
+            return;
+        }
+        int p = f.piece;
+        int i = seedAskedCount[p];
+        if (seedAsked[p] == null || i == seedAsked[p].length) {
+            seedAsked[p] = seedAsked[p] == null ? new int[4] : java.util.Arrays.copyOf(seedAsked[p], 2 * i);
+        }
+        seedAsked[p][seedAskedCount[p]++] = f.host;
+        if (i == 0) {
+            go(f, SEED);
+            return;
+        }
+        int parent = seedAsked[p][(i - 1) / fanout];
+        f.redirectParent = parent;
+        if (f.seedSlot) {
+            f.seedSlot = false;
+            seedSlotsUsed[f.host]--;
+        }
+        if (have[parent].get(p)) {
+            go(f, parent);
+        } else {
+            redirectWaiters.computeIfAbsent((long) parent * pieces + p, k -> new ArrayList<>()).add(f);
+        }
+        retryPending(f.host);
     }
 
     /**
@@ -588,6 +791,12 @@ public final class SwarmSim {
         if (f.prefetchSlot) {
             prefetching[a]--;
         }
+        if (f.owned) {
+            ownedInFlight[a]--;
+        }
+        if (f.orphan) {
+            orphansInFlight[a]--;
+        }
         if (f.seedSlot) {
             seedSlotsUsed[a]--;
             retryPending(a);
@@ -597,6 +806,14 @@ public final class SwarmSim {
             if (g != null && g.source < 0) {
                 pending.get(y).remove(g);
                 assign(g);
+            }
+        }
+        List<Fetch> redirected = redirectWaiters.isEmpty() ? null : redirectWaiters.remove((long) a * pieces + p);
+        if (redirected != null) {
+            for (Fetch g : redirected) {
+                if (g.source < 0 && inFlight[g.host][p] == g) {
+                    go(g, a);
+                }
             }
         }
         if (waitingFor[a] == p) {

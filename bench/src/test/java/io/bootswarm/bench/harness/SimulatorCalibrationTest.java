@@ -39,7 +39,8 @@ class SimulatorCalibrationTest {
         HarnessResult measured = Harness.run(c, trace, false, line -> {
         });
         SimResult simulated = SwarmSim.run(Workload.of(trace, HarnessConfig.PIECE),
-                SimConfig.of(mode, peers).withRate(RATE).withLatency(c.latency().toNanos() / 1e9));
+                SimConfig.of(mode, peers).withRate(RATE).withLatency(c.latency().toNanos() / 1e9)
+                        .withSeedPrefetchSlots(c.seedPrefetchSlots()));
         double h = measured.meanNormalized();
         double s = simulated.mean();
         System.out.printf("%s n=%d: harness %.3f, simulator %.3f (%+.1f %%)%n", mode, peers, h, s, 100 * (s / h - 1));

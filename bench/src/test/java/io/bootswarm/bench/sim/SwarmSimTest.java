@@ -109,4 +109,28 @@ class SwarmSimTest {
         assertThat(p2pp.mean()).isLessThan(csd / 2);
         assertThat(p2pp.agentBytes()).isGreaterThan(p2pp.seedBytes());
     }
+
+    @Test
+    void prefetchFollowsTheAgentsSlots() {
+        Workload all = synthetic();
+        // a profile of half the pieces: fill has the other half to fetch
+        Workload w = all.withProfile(java.util.Arrays.copyOf(all.profile(), all.profile().length / 2));
+        SimConfig c = SimConfig.of(Mode.P2P_P, 24).withFill(true).withStartSpread(0.5);
+        int[] peaks = SwarmSim.prefetchPeaks(w, c);
+        // fill-concurrency once the profile is done; owned pieces within the seed slots; one slot on a piece only the seed has
+        assertThat(peaks[0]).isEqualTo(c.fillConcurrency());
+        assertThat(peaks[1]).isBetween(1, c.seedPrefetchSlots());
+        assertThat(peaks[2]).isPositive();
+        assertThat(peaks[3]).isZero();
+        assertThat(SwarmSim.prefetchPeaks(w, c.withFill(false))[0]).isEqualTo(c.prefetchConcurrency());
+    }
+
+    @Test
+    void theHeavyTraceTouchesMoreThan350MibInAboutAMinute() throws IOException {
+        Workload w = SimLab.workload(io.bootswarm.bench.Lab.Args.parse("sim-fig9", java.util.List.of("--trace", "heavy")));
+        assertThat((long) w.piecesRead() * S).isGreaterThanOrEqualTo(350L << 20);
+        assertThat(w.reads()).isBetween(7_000, 9_000);
+        assertThat(w.ideal()).isBetween(55.0, 70.0);
+        assertThat(w.pieceCount()).isGreaterThan(w.piecesRead()); // the profile of runs 1-3 names pieces run 0 skips
+    }
 }
