@@ -490,15 +490,16 @@ final class UploadConnection {
             reject(r);
             return;
         }
-        write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
-        swarm.uploaded(r.length());
-        server.blockServed(r.length());
         ReferralBook book = server.referralBook();
         InetSocketAddress self = listenAddress;
         if (book != null && self != null && referralId != 0
                 && (long) r.begin() + r.length() == swarm.pieceLength(r.piece())) {
-            book.note(swarmId, r.piece(), self, MonotonicClock.nanos(clock)); // its last block: the whole piece sent
+            // its last block: the whole piece sent (noted first, so that the peer is named once it has the piece)
+            book.note(swarmId, r.piece(), self, MonotonicClock.nanos(clock));
         }
+        write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
+        swarm.uploaded(r.length());
+        server.blockServed(r.length());
     }
 
     /**
