@@ -99,6 +99,10 @@ final class PeerDirectory implements AutoCloseable {
     /** The peers ({@code host:port}) the tracker named in its last answer, agents of other images among them. */
     private volatile Set<String> trackerNamed = Set.of();
     private volatile PeerConnection.FetchingListener fetchingListener = PeerConnection.FetchingListener.NONE;
+    /** Told of seeds' {@code bs_referral}s; null: not asked for. */
+    private volatile PeerConnection.ReferralListener referralListener;
+    /** Demand connection keys dialled for a referral ({@link #dialReferred}): outside {@code maxConnections}. */
+    private final Set<String> referred = ConcurrentHashMap.newKeySet();
 
     /**
      * A peer's failures in a row (connects that failed, connections that closed before delivering a piece),
@@ -203,6 +207,35 @@ final class PeerDirectory implements AutoCloseable {
         this.fetchingListener = listener;
     }
 
+    /** Where to report {@code bs_referral}s; set before the first connection, or they are not asked for. */
+    void onReferral(PeerConnection.ReferralListener listener) {
+        this.referralListener = listener;
+    }
+
+    /**
+     * Dials a demand connection to {@code p}, an agent a seed referred us to, outside {@code maxConnections}: at most
+     * {@code cap} such connections open at once; not if one is open or being made, nor to a peer banned or backing
+     * off. Returns whether it dialled.
+     */
+    boolean dialReferred(Peer p, int cap) {
+        String key = key(p) + "#u";
+        Backoff b = backoff.get(key(p));
+        if (connections.containsKey(key) || isBanned(key(p)) || (b != null && b.until().isAfter(clock.instant()))) {
+            return false;
+        }
+        referred.removeIf(k -> !connections.containsKey(k));
+        if (referred.size() >= cap || !referred.add(key)) {
+            return false;
+        }
+        connections.computeIfAbsent(key, k -> {
+            if (!dialled.add(k)) {
+                reconnects.increment();
+            }
+            return CompletableFuture.supplyAsync(() -> connect(p, true), executor);
+        });
+        return true;
+    }
+
     /** This host's peer id, as its handshakes name it. */
     byte[] peerId() {
         return peerId.clone();
@@ -252,7 +285,7 @@ final class PeerDirectory implements AutoCloseable {
         }
         int open = 0;
         for (String k : connections.keySet()) {
-            if (k.endsWith(suffix) && !seedKeys.contains(k)) {
+            if (k.endsWith(suffix) && !seedKeys.contains(k) && !referred.contains(k)) {
                 open++;
             }
         }
@@ -319,7 +352,8 @@ final class PeerDirectory implements AutoCloseable {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
-                    settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece));
+                    settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece),
+                    referralListener);
             if (joinedSinceAnnounce(c) && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
                 repartition(c); // an agent that joined since the last announce shares the seed's pieces at once
             }
