@@ -110,6 +110,10 @@ class SeedReferralTest {
 
     /** An agent whose tracker names the seed and {@code others} only. */
     Agent agent(Peer... others) throws IOException {
+        return agent(ReferralSettings.defaults(), others);
+    }
+
+    Agent agent(ReferralSettings referrals, Peer... others) throws IOException {
         PieceStore store = PieceStore.open(dir.resolve("agent-" + stores++), SwarmExchangeTest.PIECE,
                 Duration.ofSeconds(1));
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -117,7 +121,7 @@ class SeedReferralTest {
         named.add(seedPeer);
         SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofHours(1), named),
                 DemandCoalescingTest.settings(0), new InetSocketAddress("127.0.0.1", 0), id -> Optional.empty(),
-                PeerAccess.OPEN, meters, clock).start();
+                PeerAccess.OPEN, meters, clock).withReferrals(referrals).start();
         closing.add(m);
         return new Agent(m, m.session(manifest), meters, new Peer("127.0.0.1", m.peerPort(), false));
     }
@@ -155,6 +159,31 @@ class SeedReferralTest {
         assertThat(b.session().stats().piecesFromSeed()).isZero();
         assertThat(b.referrals("received")).isEqualTo(1);
         assertThat(b.referrals("followed")).isEqualTo(1);
+        assertThat(b.referrals("expired")).isZero();
+    }
+
+    /**
+     * At its cap of referral connections an agent closes the oldest idle one to follow the next referral, rather than
+     * not following it (and waiting in vain).
+     */
+    @Test
+    void atTheCapOfReferralConnectionsTheOldestIdleOneMakesRoom() throws Exception {
+        int third = 3;
+        Agent a = agent();
+        Agent c = agent();
+        Agent b = agent(new ReferralSettings(1, null));
+        completed(demand(a.session(), piece));
+        completed(demand(c.session(), third));
+
+        completed(demand(b.session(), piece));
+        completed(demand(b.session(), third));
+
+        assertThat(stored(b, third)).isEqualTo(bytesOf(third));
+        assertThat(b.session().stats().piecesByPeer()).containsEntry(PeerDirectory.key(a.peer()), 1L)
+                .containsEntry(PeerDirectory.key(c.peer()), 1L);
+        assertThat(seedSent(piece)).isEqualTo(manifest.pieceLength(piece));
+        assertThat(seedSent(third)).isEqualTo(manifest.pieceLength(third));
+        assertThat(b.referrals("followed")).isEqualTo(2);
         assertThat(b.referrals("expired")).isZero();
     }
 
