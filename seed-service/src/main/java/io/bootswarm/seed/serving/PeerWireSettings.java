@@ -31,6 +31,6 @@ import java.time.Duration;
 record PeerWireSettings(@DefaultValue("10s") Duration handshakeTimeout, @DefaultValue("2m") Duration idleTimeout,
                         @DefaultValue("32") int maxConnectionsPerAddress, @DefaultValue("false") boolean capLoopback,
                         @DefaultValue("0.5") double urgentShare, @DefaultValue("1024") int maxQueuedRequests,
-                        @DefaultValue("60s") Duration writeTimeout, @DefaultValue("true") boolean referrals,
+                        @DefaultValue("60s") Duration writeTimeout, @DefaultValue("false") boolean referrals,
                         @DefaultValue("60s") Duration referralWindow, @DefaultValue("4") int referralHolders) {
 }
