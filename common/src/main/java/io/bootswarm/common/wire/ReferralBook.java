@@ -14,12 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A seed's memory for {@link Referral bs_referral}: per piece, the last few agents (listen addresses) it sent the
- * whole piece to or referred for it, each with when, most recent first. Entries older than {@code window} are not
- * named and are dropped by {@link #prune}. Time stamps are nanoseconds of the server's clock.
+ * whole piece to or referred for it, each with when. Agents it sent the piece to are named before agents it only
+ * referred (those may still be waiting for it), each group most recent first. Entries older than {@code window} are
+ * not named and are dropped by {@link #prune}. Time stamps are nanoseconds of the server's clock.
  */
 final class ReferralBook {
 
-    private record Entry(InetSocketAddress holder, long at) {
+    private record Entry(InetSocketAddress holder, long at, boolean sent) {
     }
 
     private record Key(SwarmId swarm, int piece) {
@@ -42,32 +43,37 @@ final class ReferralBook {
         this.holders = holders;
     }
 
-    /** {@code holder} got {@code piece} (or will soon) at {@code now}. */
-    void note(SwarmId swarm, int piece, InetSocketAddress holder, long now) {
+    /** {@code holder} got {@code piece} from us ({@code sent}), or was referred for it, at {@code now}. */
+    void note(SwarmId swarm, int piece, InetSocketAddress holder, long now, boolean sent) {
         Deque<Entry> d = byPiece.computeIfAbsent(new Key(swarm, piece), k -> new ArrayDeque<>(holders + 1));
         synchronized (d) {
             d.removeIf(e -> e.holder().equals(holder));
-            d.addFirst(new Entry(holder, now));
+            d.addFirst(new Entry(holder, now, sent));
             while (d.size() > holders) {
                 d.removeLast();
             }
         }
     }
 
-    /** The agents that got {@code piece} within the window before {@code now}, most recent first, but {@code except}. */
+    /**
+     * The agents that got {@code piece} (or were referred for it) within the window before {@code now}, but
+     * {@code except}: those it was sent to first, each group most recent first.
+     */
     List<InetSocketAddress> holders(SwarmId swarm, int piece, InetSocketAddress except, long now) {
         Deque<Entry> d = byPiece.get(new Key(swarm, piece));
         if (d == null) {
             return List.of();
         }
         List<InetSocketAddress> out = new ArrayList<>(holders);
+        List<InetSocketAddress> referred = new ArrayList<>(holders);
         synchronized (d) {
             for (Entry e : d) {
                 if (now - e.at() < window && !e.holder().equals(except)) {
-                    out.add(e.holder());
+                    (e.sent() ? out : referred).add(e.holder());
                 }
             }
         }
+        out.addAll(referred);
         return out;
     }
 

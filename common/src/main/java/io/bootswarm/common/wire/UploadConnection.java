@@ -245,7 +245,7 @@ final class UploadConnection {
         }
         referred.add(piece);
         referring.add(piece);
-        book.note(swarmId, piece, self, now);
+        book.note(swarmId, piece, self, now, false);
         send(Referral.message(id, new Referral.Holders(piece, holders)));
         reject(r);
         server.referred();
@@ -495,7 +495,7 @@ final class UploadConnection {
         if (book != null && self != null && referralId != 0
                 && (long) r.begin() + r.length() == swarm.pieceLength(r.piece())) {
             // its last block: the whole piece sent (noted first, so that the peer is named once it has the piece)
-            book.note(swarmId, r.piece(), self, MonotonicClock.nanos(clock));
+            book.note(swarmId, r.piece(), self, MonotonicClock.nanos(clock), true);
         }
         write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
         swarm.uploaded(r.length());
