@@ -18,6 +18,7 @@ import io.bootswarm.agent.profile.ProfileClient;
 import io.bootswarm.agent.report.SwarmReporter;
 import io.bootswarm.agent.trace.TracePublisher;
 import io.bootswarm.agent.swarm.PeerTokenSettings;
+import io.bootswarm.agent.swarm.ReferralSettings;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.tracker.HostHeartbeat;
 import io.bootswarm.agent.tracker.TrackerCallSettings;
@@ -64,7 +65,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /** Wires the agent: piece store, swarms, disks, NBD server, tracker registration, launch commands. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({AgentProperties.class, PeerTokenSettings.class, NbdLimitProperties.class,
-        TrackerCallSettings.class})
+        TrackerCallSettings.class, ReferralSettings.class})
 @Import(PreheatConfiguration.class)
 class AgentConfiguration {
 
@@ -127,7 +128,7 @@ class AgentConfiguration {
 
     @Bean
     SwarmManager swarmManager(PieceStore store, TrackerClient tracker, ManifestCatalog manifests, AgentProperties p,
-                              PeerAccess access, MeterRegistry meters) throws IOException {
+                              ReferralSettings referrals, PeerAccess access, MeterRegistry meters) throws IOException {
         Function<SwarmId, Optional<Manifest>> resolver = !p.swarm().crossImage() ? id -> Optional.empty() : id -> {
             try {
                 return manifests.bySwarm(id);
@@ -137,7 +138,7 @@ class AgentConfiguration {
             }
         };
         SwarmManager swarms = new SwarmManager(store, tracker, p.swarm(), new InetSocketAddress(p.peerPort()), resolver,
-                access, meters, MonotonicClock.system()).start();
+                access, meters, MonotonicClock.system()).withReferrals(referrals).start();
         FunctionCounter.builder("bootswarm.agent.peer.refused", swarms, SwarmManager::refusedPeers)
                 .description("peer connections closed without serving: no valid access token (by reason: "
                         + "bootswarm.peer.refused)").register(meters);

@@ -6,6 +6,7 @@ import io.bootswarm.agent.disk.VirtualDisk;
 import io.bootswarm.agent.swarm.Announcer;
 import io.bootswarm.agent.swarm.Peer;
 import io.bootswarm.agent.swarm.Prefetcher;
+import io.bootswarm.agent.swarm.ReferralSettings;
 import io.bootswarm.agent.swarm.SwarmManager;
 import io.bootswarm.agent.swarm.SwarmSession;
 import io.bootswarm.agent.swarm.SwarmSettings;
@@ -64,6 +65,9 @@ public final class Harness {
 
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final byte[] SEED_ID = "-BSSEED-harness00000".getBytes();
+    /** The seed's referral window and holders named with {@code --referrals on}: the seed-service's defaults. */
+    private static final Duration REFERRAL_WINDOW = Duration.ofSeconds(60);
+    private static final int REFERRAL_HOLDERS = 4;
 
     private Harness() {
     }
@@ -122,7 +126,11 @@ public final class Harness {
                 PeerWireServer seed = new PeerWireServer(PeerWireServer.Settings.defaults(LOOPBACK)
                         .withUpload(Math.max(16, n), RateLimiter.perSecond(config.seedRate() / s)),
                         id -> id.equals(manifest.swarmId()) ? Optional.of(image.served(seedBytes::addAndGet))
-                                : Optional.empty(), SEED_ID, PeerAccess.OPEN).start();
+                                : Optional.empty(), SEED_ID, PeerAccess.OPEN);
+                if (config.referrals()) {
+                    seed.referring(REFERRAL_WINDOW, REFERRAL_HOLDERS);
+                }
+                seed.start();
                 closing.add(seed);
                 agents = startAgents(config, manifest, seed.port(), work, closing);
             }
@@ -225,6 +233,16 @@ public final class Harness {
                     progress.accept("  vm-" + i + " failed: " + r.failure());
                 }
             }
+            if (config.referrals() && !agents.isEmpty()) {
+                progress.accept(String.format(java.util.Locale.ROOT,
+                        "  referrals per VM: %.1f received, %.1f followed (piece from an agent), %.1f expired (seed)",
+                        agents.stream().mapToLong(a -> count(a.meters(), "bootswarm.agent.referrals.received")).sum()
+                                / (double) n,
+                        agents.stream().mapToLong(a -> count(a.meters(), "bootswarm.agent.referrals.followed")).sum()
+                                / (double) n,
+                        agents.stream().mapToLong(a -> count(a.meters(), "bootswarm.agent.referrals.expired")).sum()
+                                / (double) n));
+            }
             long touched = (long) scaled.pieces(pieceSize).cardinality() * pieceSize * s;
             int furthest = replayers.stream().mapToInt(Replayer::done).max().orElse(0);
             long read = (long) scaled.head(Math.min(scaled.size(), furthest + 1)).pieces(pieceSize).cardinality()
@@ -277,7 +295,8 @@ public final class Harness {
             registries.add(meters);
             SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofSeconds(5), named.get(self),
                     namedIds.get(self)), settings, LOOPBACK, id -> Optional.empty(), PeerAccess.OPEN,
-                    meters, MonotonicClock.system()).start();
+                    meters, MonotonicClock.system())
+                    .withReferrals(c.referrals() ? ReferralSettings.defaults() : ReferralSettings.off()).start();
             closing.add(m);
             managers.add(m);
             agentPeers.add(new Peer("127.0.0.1", m.peerPort(), false));

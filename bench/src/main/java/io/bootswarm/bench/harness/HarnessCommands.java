@@ -36,6 +36,8 @@ import java.util.Map;
  *   --timeout S          a run's replays stop after S seconds (default 300)
  *   --coalesce-wait MS   the agents' demand coalescing wait (node-agent's coalesce-wait), ms; 0: off (default:
  *                        the agent's, 1000)
+ *   --referrals on|off   the seed refers a demand request for a piece it sent a moment ago to the agents it sent it
+ *                        to ({@code bs_referral}), and the agents follow (default off)
  *   --work DIR           stores and the image (default /dev/shm when present)
  *   --out DIR            results (default results/COMMAND)
  * </pre>
@@ -61,8 +63,8 @@ public final class HarnessCommands {
         m.put("fig10", command("peer download rate vs time (Fig. 10): --mode p2p_p --peers 16,100",
                 HarnessCommands::fig10));
         m.put("coalesce", command("demand coalescing off against on, same trace and N, back to back: --mode p2p_d "
-                + "--peers 16 --waits 0,1000 (ms; 0 = off); normalized runtime, seed copies, coalesced and yielded "
-                + "fetches", HarnessCommands::coalesce));
+                + "--peers 16 --waits 0,1000 (ms; 0 = off) [--referrals off,on: the i-th run's, paired with --waits]; "
+                + "normalized runtime, seed copies, coalesced and yielded fetches", HarnessCommands::coalesce));
         m.put("model", command("the analytic model's normalized runtime vs n (Eqs. 9, 12, 15): --rate MBPS "
                 + "--max-n N", HarnessCommands::model));
         m.put("model-params", command("measures RTT and Q on this machine against a real PeerWireServer",
@@ -100,7 +102,8 @@ public final class HarnessCommands {
                 a.getInt("window", 32), a.getInt("prefetch", 16), a.getInt("seed-prefetch", 1),
                 a.getInt("connections", 16), a.getInt("slots", 16), s, Duration.ofSeconds(a.getLong("timeout", 300)),
                 w.profile(), workDir(a), null,
-                a.options().containsKey("coalesce-wait") ? Duration.ofMillis(a.getLong("coalesce-wait", 0)) : null);
+                a.options().containsKey("coalesce-wait") ? Duration.ofMillis(a.getLong("coalesce-wait", 0)) : null,
+                a.get("referrals", "off").equals("on"));
     }
 
     private static Path workDir(Lab.Args a) {
@@ -193,23 +196,31 @@ public final class HarnessCommands {
         Scenario w = Scenario.named(a.get("trace", "debian"));
         Mode mode = Mode.parse(a.get("mode", "p2p_d"));
         Path out = a.out();
-        Csv csv = new Csv("trace", "mode", "peers", "scale", "coalesce_wait_ms", "normalized_mean", "normalized_p50",
+        Csv csv = new Csv("trace", "mode", "peers", "scale", "coalesce_wait_ms", "referrals", "normalized_mean",
+                "normalized_p50",
                 "normalized_max", "finished", "estimated", "seed_copies", "pieces_from_seed_share",
                 "demand_misses_per_vm", "coalesced_per_vm", "yielded_per_vm", "expired_per_vm", "wall_s", "cpu_mean",
                 "machine_cpu_mean", "loadavg_1m");
         for (int n : a.ints("peers", "16")) {
-            for (int ms : a.ints("waits", "0,1000")) {
+            List<Integer> waits = a.ints("waits", "0,1000");
+            List<String> referrals = a.list("referrals", "off");
+            for (int i = 0; i < Math.max(waits.size(), referrals.size()); i++) {
+                int ms = waits.get(Math.min(i, waits.size() - 1));
+                boolean referring = referrals.get(Math.min(i, referrals.size() - 1)).equals("on");
                 String load = loadAverage();
-                System.out.println("coalesce-wait " + ms + " ms, load average " + load);
-                HarnessResult r = run(config(a, mode, n, w).withCoalesceWait(Duration.ofMillis(ms)), w, false);
-                csv.row(a.get("trace", "debian"), mode.label(), n, r.config().scale(), ms,
+                System.out.println("coalesce-wait " + ms + " ms, referrals " + (referring ? "on" : "off")
+                        + ", load average " + load);
+                HarnessResult r = run(config(a, mode, n, w).withCoalesceWait(Duration.ofMillis(ms))
+                        .withReferrals(referring), w, false);
+                csv.row(a.get("trace", "debian"), mode.label(), n, r.config().scale(), ms, referring ? "on" : "off",
                         r.estimatedNormalizedMean(), r.quantileNormalized(0.5), r.maxNormalized(), r.finishedAgents(),
                         r.finishedAgents() < n, r.seedCopies(), r.piecesFromSeedShare(),
                         (double) r.demandMisses() / n, (double) r.coalesced() / n, (double) r.yielded() / n,
                         (double) r.coalesceExpired() / n, r.wallSeconds(), r.machine().cpuMean(),
                         r.machine().systemCpuMean(), load);
                 csv.write(out.resolve("coalesce.csv"));
-                agentsCsv(r).write(out.resolve("runs/" + mode.label() + "-n" + n + "-wait" + ms + "-agents.csv"));
+                agentsCsv(r).write(out.resolve("runs/" + mode.label() + "-n" + n + "-wait" + ms
+                        + (referring ? "-referrals" : "") + "-" + i + "-agents.csv"));
             }
         }
         System.out.println("wrote " + out.toAbsolutePath());

@@ -37,11 +37,14 @@ import java.time.Duration;
  * @param coalesceWait        the agents' {@code coalesceWait} (node-agent's {@code SwarmSettings}: how long a demand
  *                            miss only the seed could serve waits for a connected agent fetching the piece); zero:
  *                            demand coalescing off; null: the agent's default
+ * @param referrals           the seed answers a demand request for a piece it sent to other agents within a minute
+ *                            with {@code bs_referral} naming them, and the agents follow it (common's
+ *                            {@code PeerWireServer#referring}, node-agent's {@code SeedReferrals}); off: neither
  */
 public record HarnessConfig(Mode mode, int peers, long linkRate, long seedRate, Duration latency, int window,
                             int prefetchConcurrency, int seedPrefetchSlots, int maxConnections, int uploadSlots,
                             int scale, Duration timeout, Profile profile, Path workDir, Duration sampleEvery,
-                            Duration coalesceWait) {
+                            Duration coalesceWait, boolean referrals) {
 
     /** The paper's base piece size: 256 KiB (the fleet's). */
     public static final int PIECE = 256 * 1024;
@@ -64,69 +67,77 @@ public record HarnessConfig(Mode mode, int peers, long linkRate, long seedRate, 
     /** Defaults: 100 Mbps links and seed, 0.5 ms latency (VMTorrent §4.3.1's RTT), k = 32, the agent's defaults. */
     public static HarnessConfig of(Mode mode, int peers, Path workDir) {
         return new HarnessConfig(mode, peers, MBPS_100, MBPS_100, Duration.ofNanos(500_000), 32, 4, 1, 16, 16, 1,
-                null, null, workDir, null, null);
+                null, null, workDir, null, null, false);
     }
 
     public HarnessConfig withMode(Mode m) {
         return new HarnessConfig(m, peers, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withPeers(int n) {
         return new HarnessConfig(mode, n, linkRate, seedRate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     /** Both the agents' links and the seed's at {@code rate} bytes per second. */
     public HarnessConfig withRate(long rate) {
         return new HarnessConfig(mode, peers, rate, rate, latency, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withScale(int s) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, maxConnections, uploadSlots, s, timeout, profile, workDir, sampleEvery, coalesceWait);
+                seedPrefetchSlots, maxConnections, uploadSlots, s, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withWindow(int k) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, k, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withLatency(Duration d) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, d, window, prefetchConcurrency, seedPrefetchSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withProfile(Profile p) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, p, workDir, sampleEvery, coalesceWait);
+                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, p, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withTimeout(Duration d) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, maxConnections, uploadSlots, scale, d, profile, workDir, sampleEvery, coalesceWait);
+                seedPrefetchSlots, maxConnections, uploadSlots, scale, d, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withPrefetch(int concurrency, int seedSlots) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, concurrency, seedSlots,
-                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withConnections(int connections, int slots) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, connections, slots, scale, timeout, profile, workDir, sampleEvery, coalesceWait);
+                seedPrefetchSlots, connections, slots, scale, timeout, profile, workDir, sampleEvery, coalesceWait, referrals);
     }
 
     public HarnessConfig withSampleEvery(Duration d) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, profile, workDir, d, coalesceWait);
+                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, profile, workDir, d, coalesceWait, referrals);
     }
 
     /** The agents' demand coalescing wait: zero for off, null for the agent's default. */
     public HarnessConfig withCoalesceWait(Duration d) {
         return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
-                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, d);
+                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery, d,
+                referrals);
+    }
+
+    /** With the seed's referrals (and the agents following them) on or off. */
+    public HarnessConfig withReferrals(boolean on) {
+        return new HarnessConfig(mode, peers, linkRate, seedRate, latency, window, prefetchConcurrency,
+                seedPrefetchSlots, maxConnections, uploadSlots, scale, timeout, profile, workDir, sampleEvery,
+                coalesceWait, on);
     }
 
     /** Piece size at this scale. */

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * global or the per-address cap), {@code .handshake.timeouts} (no complete preamble by its deadline) and
  * {@code .idle.closed} (no request for the idle timeout) and {@code .requests.rejected} (requests for a piece not
  * held, e.g. evicted: rejected or dropped, the connection kept) and {@code .fetching.messages} ({@code bs_fetching}
- * messages sent).
+ * messages sent) and {@code .referrals} (demand requests answered with {@code bs_referral}).
  */
 public record PeerWireMetrics(PeerWireServer server, String prefix) implements MeterBinder {
 
@@ -34,6 +34,9 @@ public record PeerWireMetrics(PeerWireServer server, String prefix) implements M
                 .register(registry);
         FunctionCounter.builder(prefix + ".fetching.messages", server, PeerWireServer::fetchingMessages)
                 .description("bs_fetching messages sent: the pieces this host is fetching, told to its peers")
+                .register(registry);
+        FunctionCounter.builder(prefix + ".referrals", server, PeerWireServer::referrals)
+                .description("demand requests answered with bs_referral: agents that got the piece a moment ago")
                 .register(registry);
     }
 }

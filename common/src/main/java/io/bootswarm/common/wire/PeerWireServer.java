@@ -68,6 +68,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * address, are open at once. A handshake naming a swarm the {@link SwarmDirectory} does not serve closes the
  * connection before anything is kept about it.
  *
+ * <p>Referrals ({@link #referring}, off unless turned on; the seed turns them on): a demand (urgent) request for a
+ * piece this server sent whole, or referred someone for, within a window is answered once per connection and piece
+ * with {@link Referral bs_referral} naming those agents and BEP 6 rejects, when the peer asked for
+ * {@code bs_referral}; the second request is served. See {@link UploadConnection}.
+ *
  * <p>Parts: {@link Acceptor} listens and caps the connections, this class answers the handshakes and
  * admits peers, {@link UploadConnection} serves one admitted peer, {@link Choker} deals the upload slots.
  *
@@ -191,6 +196,8 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong droppedRequests = new AtomicLong();
     private final AtomicLong rejectedRequests = new AtomicLong();
     private final AtomicLong fetchingMessages = new AtomicLong();
+    private final AtomicLong referrals = new AtomicLong();
+    private volatile @Nullable ReferralBook referralBook;
     private final AtomicLong handshakeTimeouts = new AtomicLong();
     private final AtomicLong idleCloses = new AtomicLong();
     private final Set<Handshaking> handshaking = ConcurrentHashMap.newKeySet();
@@ -289,6 +296,10 @@ public final class PeerWireServer implements AutoCloseable {
             }
         }
         activeUrgent = urgent;
+        ReferralBook book = referralBook;
+        if (book != null) {
+            book.prune(now);
+        }
     }
 
     private void handshakeTimedOut(Socket socket) {
@@ -441,6 +452,31 @@ public final class PeerWireServer implements AutoCloseable {
                 c.fetching(piece, now);
             }
         }
+    }
+
+    /**
+     * Turns referrals on: a demand request for a piece this server sent whole to an agent (or referred an agent
+     * for) less than {@code window} ago is answered with {@link Referral bs_referral} naming up to {@code holders}
+     * such agents, most recent first, once per connection and piece (see {@link UploadConnection}).
+     *
+     * @return this server
+     */
+    public PeerWireServer referring(Duration window, int holders) {
+        referralBook = new ReferralBook(window, holders);
+        return this;
+    }
+
+    @Nullable ReferralBook referralBook() {
+        return referralBook;
+    }
+
+    /** Requests answered with a {@code bs_referral} since start. */
+    public long referrals() {
+        return referrals.get();
+    }
+
+    void referred() {
+        referrals.incrementAndGet();
     }
 
     /** {@code bs_fetching} messages sent since start. */

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -45,6 +46,13 @@ import java.util.function.Predicate;
  * <p>The pieces this host is fetching now ({@link #fetching}) are told to a peer that asked for {@link Fetching
  * bs_fetching}. Changes are coalesced until the writer gets to them: a piece started and ended (or ended by its
  * {@code have}) before then costs nothing, and one message carries up to {@value Fetching#MAX_ENTRIES} of them.
+ *
+ * <p>With referrals on ({@link PeerWireServer#referring}) and a peer that asked for {@link Referral bs_referral}
+ * and named its listen port: each whole piece sent to it is noted in the server's {@link ReferralBook}. A demand
+ * (urgent) request for a piece the book names other agents for is answered, the first time on this connection,
+ * with a {@code bs_referral} naming them and then BEP 6 rejects for the piece's blocks (the referral first, so the
+ * peer knows of it when the reject arrives); the peer is noted as a holder (it will be soon). The next request for
+ * the piece that starts at its first block is served.
  *
  * <p>Closing never interrupts the writer: it may be reading the swarm's files, and an interrupt there
  * closes the {@code FileChannel} for every connection ({@code ClosedByInterruptException}).
@@ -104,6 +112,14 @@ final class UploadConnection {
     /** Piece → fetching or not, where that differs from {@link #advertised}, in the order they changed. */
     private final Map<Integer, Boolean> fetchingChanges = new LinkedHashMap<>();
     private boolean fetchingQueued;
+    /** The extended id the peer wants {@code bs_referral} under; 0 if it did not ask for it. */
+    private volatile int referralId;
+    /** The peer's listen address (its BEP 10 {@code p}), null until it names one. */
+    private volatile @Nullable InetSocketAddress listenAddress;
+    /** Pieces this connection was referred for once (reader thread only). */
+    private final Set<Integer> referred = new HashSet<>();
+    /** Of those, the pieces whose blocks are rejected still: the rest of the referred request (reader thread only). */
+    private final Set<Integer> referring = new HashSet<>();
 
     UploadConnection(Socket socket, SwarmId swarmId, ServedSwarm swarm, PeerWireWriter out, PeerWireServer server,
                      int maxQueued, boolean fast, InstantSource clock) {
@@ -192,8 +208,49 @@ final class UploadConnection {
         if (queuedRequests.get() >= maxQueued) {
             throw new WireProtocolException("more than " + maxQueued + " requests outstanding");
         }
+        if (referred(r)) {
+            return;
+        }
         queuedRequests.incrementAndGet();
         requests.offer(r);
+    }
+
+    /**
+     * Answers {@code r} with a referral and a reject if it is the first demand request on this connection for a
+     * piece the referral book names other agents for (or the rest of that request); true if it did.
+     */
+    private boolean referred(PeerMessage.Request r) {
+        ReferralBook book = server.referralBook();
+        InetSocketAddress self = listenAddress;
+        int id = referralId;
+        if (book == null || self == null || id == 0 || !fast || !urgent) {
+            return false;
+        }
+        int piece = r.piece();
+        if (r.begin() != 0) {
+            if (referring.contains(piece)) {
+                reject(r);
+                return true;
+            }
+            return false;
+        }
+        if (referred.contains(piece)) {
+            referring.remove(piece); // asked again: served
+            return false;
+        }
+        long now = MonotonicClock.nanos(clock);
+        List<InetSocketAddress> holders = book.holders(swarmId, piece, self, now);
+        if (holders.isEmpty()) {
+            return false;
+        }
+        referred.add(piece);
+        referring.add(piece);
+        book.note(swarmId, piece, self, now, false);
+        send(Referral.message(id, new Referral.Holders(piece, holders)));
+        reject(r);
+        server.referred();
+        log.debug("peer {}: piece {} referred to {}", self, piece, holders);
+        return true;
     }
 
     /** Removes the queued requests that {@code which} matches; returns them. */
@@ -303,7 +360,7 @@ final class UploadConnection {
 
     /**
      * BEP 10 extended handshake keys we use: {@code p} (the peer's listen port), our {@code urgent}, and
-     * {@code lt_donthave} (BEP 54) and our {@code bs_fetching} in {@code m}.
+     * {@code lt_donthave} (BEP 54) and our {@code bs_fetching} and {@code bs_referral} in {@code m}.
      */
     void extendedHandshake(Map<?, ?> m) {
         donthaveId = DontHave.idIn(m);
@@ -311,7 +368,11 @@ final class UploadConnection {
             fetchingId = Fetching.idIn(m);
             queueFetchingChanges();
         }
+        referralId = Referral.idIn(m);
         if (m.get("p") instanceof Long port && port > 0 && port < 65536) {
+            if (socket.getInetAddress() != null) {
+                listenAddress = new InetSocketAddress(socket.getInetAddress(), port.intValue());
+            }
             server.peerSeen(this, port.intValue());
         }
         if (Long.valueOf(1).equals(m.get("urgent")) && !urgent) {
@@ -428,6 +489,13 @@ final class UploadConnection {
             server.requestRejected(); // evicted while the block waited for the limiters
             reject(r);
             return;
+        }
+        ReferralBook book = server.referralBook();
+        InetSocketAddress self = listenAddress;
+        if (book != null && self != null && referralId != 0
+                && (long) r.begin() + r.length() == swarm.pieceLength(r.piece())) {
+            // its last block: the whole piece sent (noted first, so that the peer is named once it has the piece)
+            book.note(swarmId, r.piece(), self, MonotonicClock.nanos(clock), true);
         }
         write(() -> out.writePiece(r.piece(), r.begin(), block, 0, r.length()));
         swarm.uploaded(r.length());

@@ -137,6 +137,15 @@ class PeerWireReaderFuzzTest {
                     } catch (WireProtocolException expected) {
                         // not a well-formed list of this swarm's pieces
                     }
+                    // and as an agent reads a bs_referral: a piece of the swarm and 1 to 8 holders, or a protocol error
+                    try {
+                        Referral.Holders h = Referral.holders(e.payload(), PIECES);
+                        assertThat(h.piece()).isBetween(0, PIECES - 1);
+                        assertThat(h.holders()).hasSizeBetween(1, Referral.MAX_HOLDERS)
+                                .allSatisfy(a -> assertThat(a.getPort()).isBetween(1, 65535));
+                    } catch (WireProtocolException expected) {
+                        // not a well-formed referral for this swarm
+                    }
                 }
             }
             case PeerMessage.Port p -> assertThat(p.port()).isBetween(0, 65535);

@@ -562,6 +562,103 @@ class PeerWireServerTest {
         }
     }
 
+    /** A fast, urgent client that asks for {@code bs_referral} under 5 and listens on {@code port}; unchoked. */
+    private Client referralClient(int port) throws IOException {
+        Client c = new Client();
+        c.out.writeHandshake(new Handshake(Handshake.ourReservedWithFast(), swarmId,
+                ("-BS0100-client__" + port).getBytes(StandardCharsets.US_ASCII)));
+        c.out.flush();
+        c.in.readFully(new byte[68]);
+        c.send(new PeerMessage.Extended(0, Bencode.encode(Map.of("m", Map.of(Referral.NAME, 5L), "p", (long) port,
+                "urgent", 1L))));
+        assertThat(c.read()).isInstanceOf(PeerMessage.Extended.class);
+        assertThat(c.read()).isInstanceOf(PeerMessage.Bitfield.class);
+        c.send(PeerMessage.INTERESTED);
+        assertThat(c.read()).isEqualTo(PeerMessage.UNCHOKE);
+        return c;
+    }
+
+    /** Requests both blocks of piece 1 (32 KiB). */
+    private static void requestPieceOne(Client c) throws IOException {
+        c.send(new PeerMessage.Request(1, 0, 16384), new PeerMessage.Request(1, 16384, 16384));
+    }
+
+    private void assertServedPieceOne(Client c) throws IOException {
+        assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(1, 0, 16384));
+        assertThat(((PeerMessage.Piece) c.read()).block()).isEqualTo(slice(1, 16384, 16384));
+    }
+
+    private static Referral.Holders referral(Client c) throws IOException {
+        PeerMessage m = c.read();
+        assertThat(m).isInstanceOf(PeerMessage.Extended.class);
+        PeerMessage.Extended e = (PeerMessage.Extended) m;
+        assertThat(e.extendedId()).isEqualTo(5);
+        return Referral.holders(e.payload(), PIECES);
+    }
+
+    private static InetSocketAddress listening(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    /**
+     * Referrals on ({@link PeerWireServer#referring}): the first agent to ask for a piece is served; the second is
+     * sent a {@code bs_referral} naming the first and rejects for both blocks, and served when it asks again on the
+     * same connection; the third is referred to both, the referred one first (it will hold the piece soon); once
+     * the window passed, no one is referred.
+     */
+    @Test
+    void aSecondRequesterIsReferredToTheFirstAndServedWhenItAsksAgain() throws IOException {
+        server.referring(Duration.ofSeconds(60), 4);
+        try (Client a = referralClient(6001); Client b = referralClient(6002); Client c = referralClient(6003)) {
+            requestPieceOne(a);
+            assertServedPieceOne(a);
+            await("the seed noted the piece sent", () -> server.referralBook().pieces() == 1);
+
+            requestPieceOne(b);
+            assertThat(referral(b)).isEqualTo(new Referral.Holders(1, List.of(listening(6001))));
+            assertThat(b.read()).isEqualTo(new PeerMessage.RejectRequest(1, 0, 16384));
+            assertThat(b.read()).isEqualTo(new PeerMessage.RejectRequest(1, 16384, 16384));
+            assertThat(server.referrals()).isEqualTo(1);
+
+            requestPieceOne(b);
+            assertServedPieceOne(b);
+
+            requestPieceOne(c);
+            assertThat(referral(c).holders()).containsExactly(listening(6002), listening(6001));
+            assertThat(c.read()).isEqualTo(new PeerMessage.RejectRequest(1, 0, 16384));
+            assertThat(c.read()).isEqualTo(new PeerMessage.RejectRequest(1, 16384, 16384));
+            assertThat(server.referrals()).isEqualTo(2);
+            assertThat(uploaded.get()).as("piece 1 sent twice: to a and to b when it asked again")
+                    .isEqualTo(2L * PIECE);
+        }
+        clock.advance(Duration.ofSeconds(61));
+        try (Client d = referralClient(6004)) {
+            requestPieceOne(d);
+            assertServedPieceOne(d);
+            assertThat(server.referrals()).as("past the window no one is named").isEqualTo(2);
+        }
+    }
+
+    /** Without referrals turned on, or for a peer that did not ask for {@code bs_referral}, a request is served. */
+    @Test
+    void noReferralWhenTheServerDoesNotReferOrThePeerDidNotAsk() throws IOException {
+        try (Client a = referralClient(6001); Client b = referralClient(6002)) {
+            requestPieceOne(a);
+            assertServedPieceOne(a);
+            requestPieceOne(b);
+            assertServedPieceOne(b);
+        }
+        server.referring(Duration.ofSeconds(60), 4);
+        try (Client a = referralClient(6001); Client plain = unchokedClient()) {
+            requestPieceOne(a);
+            assertServedPieceOne(a);
+            await("the seed noted the piece sent", () -> server.referralBook().pieces() == 1);
+            requestPieceOne(plain);
+            assertServedPieceOne(plain);
+        }
+        assertThat(server.referrals()).isZero();
+    }
+
     private static List<Fetching.Change> fetchingChanges(Client c) throws IOException {
         PeerMessage m = c.read();
         assertThat(m).isInstanceOf(PeerMessage.Extended.class);

@@ -76,6 +76,8 @@ final class PeerConnection implements AutoCloseable {
     static final int DONTHAVE_ID = 1;
     /** The extended message id under which we receive {@code bs_fetching}. */
     static final int FETCHING_ID = 2;
+    /** The extended message id under which we receive {@code bs_referral} (asked for only with a listener). */
+    static final int REFERRAL_ID = 3;
 
     private final Peer peer;
     private final Socket socket;
@@ -107,6 +109,10 @@ final class PeerConnection implements AutoCloseable {
     /** The peer id the peer's handshake named. */
     private final byte[] remotePeerId;
     private final FetchingListener onFetching;
+    /** Told of {@code bs_referral}s; null when we did not ask for them. */
+    private volatile ReferralListener onReferral;
+    /** Pieces a {@code bs_referral} named: their reject withdraws the request but keeps the piece among the peer's. */
+    private final java.util.Set<Integer> referredNow = ConcurrentHashMap.newKeySet();
 
     /** Told, on the connection's reader thread, of each piece the peer says it started fetching. */
     @FunctionalInterface
@@ -115,6 +121,12 @@ final class PeerConnection implements AutoCloseable {
         };
 
         void started(PeerConnection from, int piece);
+    }
+
+    /** Told, on the connection's reader thread, of each {@code bs_referral} the peer sends ({@link SeedReferrals}). */
+    @FunctionalInterface
+    interface ReferralListener {
+        void referred(PeerConnection from, io.bootswarm.common.wire.Referral.Holders holders);
     }
 
     /**
@@ -230,6 +242,19 @@ final class PeerConnection implements AutoCloseable {
                                Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
                                byte[] token, int maxRequests, InstantSource clock, FetchingListener onFetching)
             throws IOException {
+        return open(peer, swarm, ourPeerId, listenPort, pieceCount, timeout, onChange, urgent, download, token,
+                maxRequests, clock, onFetching, null);
+    }
+
+    /**
+     * {@link #open(Peer, SwarmId, byte[], int, int, Duration, Runnable, boolean, RateLimiter, byte[], int,
+     * InstantSource, FetchingListener) Connects and handshakes}, asking for {@code bs_referral} and telling
+     * {@code onReferral} of each one when it is not null.
+     */
+    static PeerConnection open(Peer peer, SwarmId swarm, byte[] ourPeerId, int listenPort, int pieceCount,
+                               Duration timeout, Runnable onChange, boolean urgent, RateLimiter download,
+                               byte[] token, int maxRequests, InstantSource clock, FetchingListener onFetching,
+                               ReferralListener onReferral) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
@@ -253,6 +278,10 @@ final class PeerConnection implements AutoCloseable {
                 if (urgent) {
                     ours.put("urgent", 1L);
                 }
+                if (onReferral != null) {
+                    ours.put("m", Map.of(DontHave.NAME, (long) DONTHAVE_ID, Fetching.NAME, (long) FETCHING_ID,
+                            io.bootswarm.common.wire.Referral.NAME, (long) REFERRAL_ID));
+                }
                 if (token != null) {
                     ours.put(PeerAccess.TOKEN_KEY, token);
                 }
@@ -262,6 +291,7 @@ final class PeerConnection implements AutoCloseable {
             s.setSoTimeout(0);
             PeerConnection c = new PeerConnection(peer, s, w, pieceCount, onChange, urgent, download,
                     maxRequests, theirs.supportsFast(), clock, theirs.peerId(), onFetching);
+            c.onReferral = onReferral;
             Thread.ofVirtual().name("peer-" + peer).start(() -> c.readLoop(in));
             c.send(PeerMessage.INTERESTED);
             return c;
@@ -715,12 +745,25 @@ final class PeerConnection implements AutoCloseable {
                     case PeerMessage.RejectRequest r -> {
                         // after a choke our requests are failed already: a reject then is for one we dropped
                         if (!choked && pending.containsKey(r.piece())) {
-                            unavailable(r.piece(), "rejected");
+                            if (referredNow.remove(r.piece())) {
+                                withdraw(r.piece(), new PieceUnavailableException("piece " + r.piece()
+                                        + " referred to other agents by " + peer));
+                            } else {
+                                unavailable(r.piece(), "rejected");
+                            }
                         }
                     }
                     case PeerMessage.Extended e when e.extendedId() == 0 -> extendedHandshake(e.payload());
                     case PeerMessage.Extended e when e.extendedId() == DONTHAVE_ID ->
                             unavailable(DontHave.piece(e.payload(), pieceCount), "withdrawn (lt_donthave)");
+                    case PeerMessage.Extended e when e.extendedId() == REFERRAL_ID && onReferral != null -> {
+                        io.bootswarm.common.wire.Referral.Holders h =
+                                io.bootswarm.common.wire.Referral.holders(e.payload(), pieceCount);
+                        if (peer.seed()) {
+                            referredNow.add(h.piece());
+                        }
+                        onReferral.referred(this, h);
+                    }
                     case PeerMessage.Extended e when e.extendedId() == FETCHING_ID -> {
                         List<Integer> started = new ArrayList<>();
                         for (Fetching.Change c : Fetching.changes(e.payload(), pieceCount)) {

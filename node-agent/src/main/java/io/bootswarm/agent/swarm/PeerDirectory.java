@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,13 @@ final class PeerDirectory implements AutoCloseable {
     /** The peers ({@code host:port}) the tracker named in its last answer, agents of other images among them. */
     private volatile Set<String> trackerNamed = Set.of();
     private volatile PeerConnection.FetchingListener fetchingListener = PeerConnection.FetchingListener.NONE;
+    /** Told of seeds' {@code bs_referral}s; null: not asked for. */
+    private volatile PeerConnection.ReferralListener referralListener;
+    /**
+     * Demand connection keys dialled for a referral ({@link #dialReferred}), oldest first: outside
+     * {@code maxConnections}. Guarded by itself.
+     */
+    private final Set<String> referred = new LinkedHashSet<>();
 
     /**
      * A peer's failures in a row (connects that failed, connections that closed before delivering a piece),
@@ -203,6 +211,59 @@ final class PeerDirectory implements AutoCloseable {
         this.fetchingListener = listener;
     }
 
+    /** Where to report {@code bs_referral}s; set before the first connection, or they are not asked for. */
+    void onReferral(PeerConnection.ReferralListener listener) {
+        this.referralListener = listener;
+    }
+
+    /**
+     * Dials a demand connection to {@code p}, an agent a seed referred us to, outside {@code maxConnections}: at most
+     * {@code cap} such connections open at once (at the cap, the oldest with no request out is closed to make room);
+     * not if one is open or being made, nor to a peer banned or backing off. Returns whether it dialled.
+     */
+    boolean dialReferred(Peer p, int cap) {
+        String key = key(p) + "#u";
+        Backoff b = backoff.get(key(p));
+        if (connections.containsKey(key) || isBanned(key(p)) || (b != null && b.until().isAfter(clock.instant()))) {
+            return false;
+        }
+        synchronized (referred) {
+            referred.removeIf(k -> !connections.containsKey(k));
+            if (referred.size() >= cap && !closeIdleReferred()) {
+                return false;
+            }
+            referred.add(key);
+        }
+        connections.computeIfAbsent(key, k -> {
+            if (!dialled.add(k)) {
+                reconnects.increment();
+            }
+            return CompletableFuture.supplyAsync(() -> connect(p, true), executor);
+        });
+        return true;
+    }
+
+    /** Closes the oldest referral connection with no request out; false if there is none. Guarded by referred. */
+    private boolean closeIdleReferred() {
+        for (Iterator<String> it = referred.iterator(); it.hasNext(); ) {
+            String k = it.next();
+            CompletableFuture<PeerConnection> cf = connections.get(k);
+            PeerConnection c = cf == null ? null : connected(cf);
+            if (c != null && c.outstandingPieces() == 0 && connections.remove(k, cf)) {
+                it.remove();
+                c.close();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean referredKey(String k) {
+        synchronized (referred) {
+            return referred.contains(k);
+        }
+    }
+
     /** This host's peer id, as its handshakes name it. */
     byte[] peerId() {
         return peerId.clone();
@@ -252,7 +313,7 @@ final class PeerDirectory implements AutoCloseable {
         }
         int open = 0;
         for (String k : connections.keySet()) {
-            if (k.endsWith(suffix) && !seedKeys.contains(k)) {
+            if (k.endsWith(suffix) && !seedKeys.contains(k) && !referredKey(k)) {
                 open++;
             }
         }
@@ -319,7 +380,8 @@ final class PeerDirectory implements AutoCloseable {
         try {
             PeerConnection c = PeerConnection.open(p, manifest.swarmId(), peerId, listenPort, manifest.pieceCount(),
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
-                    settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece));
+                    settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece),
+                    referralListener);
             if (joinedSinceAnnounce(c) && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
                 repartition(c); // an agent that joined since the last announce shares the seed's pieces at once
             }

@@ -129,6 +129,8 @@ final class PieceFetcher implements AutoCloseable {
     /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
     private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
     private final byte[] ourPeerId;
+    /** Seeds' referrals to follow; null: none. */
+    private volatile SeedReferrals referrals;
     private volatile boolean closed;
 
     /** One piece being fetched; a prefetch can be raised to a demand fetch while it runs. */
@@ -233,6 +235,11 @@ final class PieceFetcher implements AutoCloseable {
         Gauge.builder("bootswarm.agent.requests.queued", this, PieceFetcher::queuedForBudget)
                 .description("piece fetches waiting for room in a connection's request budget")
                 .tag("image", manifest.name()).register(meters);
+    }
+
+    /** Demand fetches wait for the agents seeds refer them to ({@link SeedReferrals#waits}). */
+    void follow(SeedReferrals referrals) {
+        this.referrals = referrals;
     }
 
     /** Returns once {@code piece} is in the store: a demand fetch, ahead of any prefetch. */
@@ -521,6 +528,10 @@ final class PieceFetcher implements AutoCloseable {
         if (from.size() > 1) {
             splitCounter.increment();
         }
+        SeedReferrals r = referrals;
+        if (r != null && main != null) {
+            r.fetched(piece, main);
+        }
         return Verdict.STORED;
     }
 
@@ -802,7 +813,9 @@ final class PieceFetcher implements AutoCloseable {
                         .thenComparingInt(c -> attempts(sources, c))
                         .thenComparing(c -> c.peer().seed())
                         .thenComparingInt(load::get));
-                boolean waits = urgent && waitsForAFetchingAgent(f, ready);
+                SeedReferrals referred = referrals;
+                boolean waits = urgent && (waitsForAFetchingAgent(f, ready)
+                        || (referred != null && referred.waits(f.piece, ready)));
                 if (waits != waiting) {
                     waiting = waits;
                     coalescing.addAndGet(waits ? 1 : -1);

@@ -74,6 +74,7 @@ public final class SwarmManager implements AutoCloseable {
     private final Map<PieceHash, List<Holding>> holders = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile PeerWireServer server;
+    private volatile ReferralSettings referrals = ReferralSettings.defaults();
 
     /** Piece {@code piece} of a served image is the piece with this hash. */
     private record Holding(ServedPieces swarm, int piece) {
@@ -104,6 +105,12 @@ public final class SwarmManager implements AutoCloseable {
                         + " full").register(meters);
         Gauge.builder("bootswarm.agent.peer.unknown-swarms", unresolvedUntil, Map::size)
                 .description("swarm ids no manifest resolved, remembered for a retry period").register(meters);
+    }
+
+    /** How the sessions opened from now on follow seeds' {@code bs_referral}s ({@link SeedReferrals}). */
+    public SwarmManager withReferrals(ReferralSettings settings) {
+        this.referrals = settings;
+        return this;
     }
 
     /** Opens the peer wire server (binds {@code peerBind}) and starts serving; once. */
@@ -170,7 +177,8 @@ public final class SwarmManager implements AutoCloseable {
     public SwarmSession session(Manifest manifest) {
         PeerWireServer server = server();
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
-            SwarmSession s = new SwarmSession(manifest, store, announcer, settings, peerId, server.port(), download,
+            SwarmSession s = new SwarmSession(manifest, store, announcer, settings, referrals, peerId, server.port(),
+                    download,
                     piece -> server.announce(manifest.swarmId(), piece),
                     piece -> server.donthave(manifest.swarmId(), piece),
                     (piece, now) -> server.fetching(manifest.swarmId(), piece, now), meters, clock);

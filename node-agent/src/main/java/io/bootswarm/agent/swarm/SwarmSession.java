@@ -122,6 +122,19 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
                         byte[] peerId, int listenPort, RateLimiter download, IntConsumer announceHave,
                         IntConsumer announceDontHave, FetchingListener announceFetching, MeterRegistry meters,
                         InstantSource clock) {
+        this(manifest, store, announcer, settings, ReferralSettings.defaults(), peerId, listenPort, download,
+                announceHave, announceDontHave, announceFetching, meters, clock);
+    }
+
+    /**
+     * As {@link #SwarmSession(Manifest, PieceStore, Announcer, SwarmSettings, byte[], int, RateLimiter, IntConsumer,
+     * IntConsumer, FetchingListener, MeterRegistry, InstantSource)}, following seeds' {@code bs_referral}s as
+     * {@code referrals} says ({@link SeedReferrals}).
+     */
+    public SwarmSession(Manifest manifest, PieceStore store, Announcer announcer, SwarmSettings settings,
+                        ReferralSettings referrals, byte[] peerId, int listenPort, RateLimiter download,
+                        IntConsumer announceHave, IntConsumer announceDontHave, FetchingListener announceFetching,
+                        MeterRegistry meters, InstantSource clock) {
         this.manifest = manifest;
         this.settings = settings;
         this.served = new ServedPieces(manifest, store, piece -> {
@@ -135,6 +148,13 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
                 signal, clock, executor, meters);
         this.fetcher = new PieceFetcher(manifest, store, settings, served, peers, signal, clock, executor, meters);
         peers.onPeerFetching(fetcher::peerFetching);
+        if (referrals.enabled()) {
+            SeedReferrals followed = new SeedReferrals(referrals,
+                    referrals.fetchWait() == null ? settings.coalesceWait() : referrals.fetchWait(), peers, signal, clock, meters,
+                    manifest.name());
+            peers.onReferral(followed::referred);
+            fetcher.follow(followed);
+        }
         Gauge.builder("bootswarm.agent.swarm.refetchable", this, s -> s.refetchableNow() ? 1 : 0)
                 .description("1 while an evicted piece of the image could be fetched again now (a complete source "
                         + "is connected): only then may the cache evict pieces its live disks may read")

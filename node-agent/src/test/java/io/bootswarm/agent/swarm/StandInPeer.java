@@ -73,6 +73,8 @@ final class StandInPeer implements AutoCloseable {
         volatile int donthaveId;
         /** The extended id the other side wants {@code bs_fetching} under; 0 for none. */
         volatile int fetchingId;
+        /** The extended id the other side wants {@code bs_referral} under; 0 for none. */
+        volatile int referralId;
         /** Block requests received and neither served nor cancelled: {@code piece << 32 | begin}. */
         final Set<Long> outstanding = ConcurrentHashMap.newKeySet();
 
@@ -220,6 +222,23 @@ final class StandInPeer implements AutoCloseable {
             }
         }
         return told;
+    }
+
+    /** Sends {@code payload} as {@code bs_referral} on every connection that asked for it; returns how many. */
+    int sendReferral(byte[] payload) throws IOException {
+        int told = 0;
+        for (Connection c : connections) {
+            if (c.referralId != 0) {
+                c.send(new PeerMessage.Extended(c.referralId, payload));
+                told++;
+            }
+        }
+        return told;
+    }
+
+    /** Whether a connected peer asked for {@code bs_referral}. */
+    boolean askedForReferrals() {
+        return connections.stream().anyMatch(c -> c.referralId != 0);
     }
 
     private static long key(int piece, int begin) {
@@ -426,6 +445,7 @@ final class StandInPeer implements AutoCloseable {
                     if (hs instanceof Map<?, ?> m) {
                         c.donthaveId = DontHave.idIn(m);
                         c.fetchingId = Fetching.idIn(m);
+                        c.referralId = io.bootswarm.common.wire.Referral.idIn(m);
                     }
                 }
                 case PeerMessage.Interested i -> c.send(PeerMessage.UNCHOKE);

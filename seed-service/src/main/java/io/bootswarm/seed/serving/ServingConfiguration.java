@@ -76,7 +76,11 @@ class ServingConfiguration {
                 wire.handshakeTimeout(), wire.idleTimeout(), properties.uploadSlots(), wire.maxQueuedRequests(),
                 RateLimiter.perSecond(properties.uploadRate().toBytes()), wire.writeTimeout(),
                 wire.maxConnectionsPerAddress(), wire.capLoopback(), wire.urgentShare()), swarms, identity.peerId(),
-                access).start();
+                access);
+        if (wire.referrals()) {
+            server.referring(wire.referralWindow(), wire.referralHolders());
+        }
+        server.start();
         log.info("serving image pieces on the peer wire at {}", server.address());
         return server;
     }
