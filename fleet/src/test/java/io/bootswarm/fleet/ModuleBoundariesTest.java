@@ -49,7 +49,7 @@ class ModuleBoundariesTest {
      * The agent's types that bench may use besides the picker: the harness builds an agent in
      * process from its piece store, swarm manager and session (with a fixed tracker answer and
      * peer list), a prefetcher and the virtual disk the VM's reads go through, and reads the
-     * disk's demand figures.
+     * disk's demand figures; the seed-referral settings its swarm manager is started with.
      */
     static final Set<String> AGENT_API = Set.of(
             "io.bootswarm.agent.disk.DemandStats",
@@ -58,6 +58,7 @@ class ModuleBoundariesTest {
             "io.bootswarm.agent.swarm.Announcer",
             "io.bootswarm.agent.swarm.Peer",
             "io.bootswarm.agent.swarm.Prefetcher",
+            "io.bootswarm.agent.swarm.ReferralSettings",
             "io.bootswarm.agent.swarm.SwarmManager",
             "io.bootswarm.agent.swarm.SwarmSession",
             "io.bootswarm.agent.swarm.SwarmSettings");
