@@ -71,13 +71,18 @@ final class SwarmBenchmark {
             List<UUID> disks = new ArrayList<>();
             // all at once, as a launch on N hosts does: one after another, the last starts seconds late on a busy box
             AtomicLong firstCreated = new AtomicLong(Long.MAX_VALUE);
+            double[] createdAt = new double[n];
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<UUID>> created = new ArrayList<>();
-                for (LocalFleet.Agent a : agents) {
+                for (int i = 0; i < n; i++) {
+                    LocalFleet.Agent a = agents.get(i);
+                    int index = i;
                     created.add(pool.submit(() -> {
                         UUID id = UUID.fromString(client.createDisk(a.apiUrl(), imageId,
                                 Map.of("policy", "DEMAND", "backgroundFill", true)).path("id").asString());
-                        firstCreated.accumulateAndGet(System.nanoTime() - t0, Math::min);
+                        long at = System.nanoTime() - t0;
+                        createdAt[index] = at / 1e9;
+                        firstCreated.accumulateAndGet(at, Math::min);
                         return id;
                     }));
                 }
@@ -115,6 +120,11 @@ final class SwarmBenchmark {
             double bound = LibtorrentBulk.boundSeconds(nonZero, n, linkRate);
             System.out.printf(Locale.ROOT, "line-rate bound %.1f s: %.0f %% of it%n", bound, 100 * bound / seconds);
             timeline.print(img.path("pieceSize").asInt(262144));
+            StringBuilder createdLine = new StringBuilder("disk created at (s):");
+            for (double c : createdAt) {
+                createdLine.append(String.format(Locale.ROOT, " %.1f", c));
+            }
+            System.out.println(createdLine);
             agents.forEach(LocalFleet.Agent::close);
             if (libtorrent) {
                 Path file = LibtorrentBulk.randomFile(work.resolve("libtorrent.bin"), nonZero);
@@ -137,12 +147,15 @@ final class SwarmBenchmark {
         private static final int SEED_EVERY = 5;
         private final List<long[]> samples = new ArrayList<>();
         private final double[] complete;
+        private final double[] firstPiece;
         private volatile boolean stopped;
         private Thread thread;
 
         private Timeline(int agents) {
             complete = new double[agents];
             java.util.Arrays.fill(complete, Double.NaN);
+            firstPiece = new double[agents];
+            java.util.Arrays.fill(firstPiece, Double.NaN);
         }
 
         static Timeline start(FleetClient client, UUID imageId, List<LocalFleet.Agent> agents, List<UUID> disks,
@@ -165,6 +178,9 @@ final class SwarmBenchmark {
                         for (int i = 0; i < sessions.size(); i++) {
                             SwarmSession.Stats st = sessions.get(i).stats();
                             row[i + 2] = st.piecesPresent();
+                            if (st.piecesFetched() > 0 && Double.isNaN(t.firstPiece[i])) {
+                                t.firstPiece[i] = row[0] / 1e9;
+                            }
                             if (st.piecesPresent() == st.piecesTotal() && Double.isNaN(t.complete[i])) {
                                 t.complete[i] = row[0] / 1e9;
                             }
@@ -220,6 +236,11 @@ final class SwarmBenchmark {
                 }
                 last = row;
             }
+            StringBuilder first = new StringBuilder("first piece at (s):");
+            for (double c : firstPiece) {
+                first.append(String.format(Locale.ROOT, " %.1f", c));
+            }
+            System.out.println(first);
             StringBuilder done = new StringBuilder("complete at (s):");
             for (double c : complete) {
                 done.append(String.format(Locale.ROOT, " %.1f", c));
