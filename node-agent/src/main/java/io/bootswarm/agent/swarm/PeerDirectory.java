@@ -95,6 +95,8 @@ final class PeerDirectory implements AutoCloseable {
     /** The access token of the last announce, presented to the peers we dial (null before the first). */
     private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
+    /** Whether an announce was answered: until then {@link #partition} knows no other agent. */
+    private volatile boolean announced;
     /** The swarm's agents the tracker named in its last answer (hex peer ids). */
     private volatile List<String> trackerAgents = List.of();
     /** The peers ({@code host:port}) the tracker named in its last answer, agents of other images among them. */
@@ -537,6 +539,11 @@ final class PeerDirectory implements AutoCloseable {
         return partition;
     }
 
+    /** Whether the tracker answered an announce of this swarm (so {@link #partition} names the agents it knows). */
+    boolean announced() {
+        return announced;
+    }
+
     /**
      * Deals the seed's pieces again among the agents the tracker named last and the agents connected now: an agent
      * that joined the swarm after our last announce (it dialled us, we dialled it back) owns its share from then
@@ -636,6 +643,7 @@ final class PeerDirectory implements AutoCloseable {
         trackerNamed = Set.copyOf(named);
         trackerAgents = r.agentIds();
         repartition(null);
+        announced = true;
         if (progress.fetching()) {
             ensureConnections(true);
             ensureConnections(false);

@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,7 +22,8 @@ import java.util.stream.IntStream;
  * With the session's seed partition on, the pieces this host owns come first, in profile order
  * (then, with {@code fill}, in piece order), up to the session's seed prefetch slots: those are the
  * ones it may fetch from the seed, so the seed's prefetch upload is not spent on pieces other
- * agents are fetching from it too. Runs from {@link #start()} until there is nothing left to
+ * agents are fetching from it too. None is chosen before the tracker answered (the host would own every
+ * piece), and a piece in flight that another agent owns since (one joined) frees its slot. Runs from {@link #start()} until there is nothing left to
  * prefetch, or until closed.
  *
  * <p>Fill takes the rarest piece that another agent holds. At most {@value #ORPHAN_SLOTS} of the slots may hold a
@@ -40,7 +43,8 @@ public final class Prefetcher implements AutoCloseable {
     private final SwarmSession session;
     private final PiecePicker picker;
     private final int[] ownedOrder;
-    private final AtomicInteger ownedInFlight = new AtomicInteger();
+    /** Pieces in flight that were this host's to fetch from the seed when chosen. */
+    private final Set<Integer> ownedInFlight = ConcurrentHashMap.newKeySet();
     private final AtomicInteger orphansInFlight = new AtomicInteger();
     private final Semaphore slots;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -98,7 +102,7 @@ public final class Prefetcher implements AutoCloseable {
                 }
                 slots.acquire();
                 OptionalInt next = OptionalInt.empty();
-                if (ownedInFlight.get() < session.seedPrefetchSlots()) {
+                if (ownedNow() < session.seedPrefetchSlots()) {
                     next = session.nextOwned(ownedOrder);
                 }
                 boolean owned = next.isPresent();
@@ -119,7 +123,7 @@ public final class Prefetcher implements AutoCloseable {
                 int piece = next.getAsInt();
                 boolean orphan = !owned && session.holders(piece) == 0;
                 if (owned) {
-                    ownedInFlight.incrementAndGet();
+                    ownedInFlight.add(piece);
                 }
                 if (orphan) {
                     orphansInFlight.incrementAndGet();
@@ -128,7 +132,7 @@ public final class Prefetcher implements AutoCloseable {
                 session.prefetch(piece).whenComplete((ok, error) -> {
                     inFlight.decrementAndGet();
                     if (owned) {
-                        ownedInFlight.decrementAndGet();
+                        ownedInFlight.remove(piece);
                     }
                     if (orphan) {
                         orphansInFlight.decrementAndGet();
@@ -147,6 +151,20 @@ public final class Prefetcher implements AutoCloseable {
         }
         finished = true;
         log.debug("prefetch done: {} pieces, {} failed", prefetched.get(), failed.get());
+    }
+
+    /**
+     * The pieces in flight this host still owns: one chosen as owned that another agent owns since (an agent joined
+     * and the partition changed) no longer takes a seed slot, as its fetch may not ask the seed for it either.
+     */
+    private int ownedNow() {
+        int n = 0;
+        for (int piece : ownedInFlight) {
+            if (session.seedPartition().owns(piece)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private boolean profileExhausted() {

@@ -222,7 +222,9 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      * fetching: what to prefetch from the seed next. Empty with the seed partition off.
      */
     OptionalInt nextOwned(int[] order) {
-        return settings.seedPartition() ? peers.partition().nextOwned(order, this) : OptionalInt.empty();
+        // none before the tracker named the swarm's agents: alone, this host would own every piece
+        return settings.seedPartition() && peers.announced() ? peers.partition().nextOwned(order, this)
+                : OptionalInt.empty();
     }
 
     /**

@@ -582,6 +582,52 @@ class PieceFetcherTest {
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 3);
     }
 
+    /**
+     * Until the tracker has named the swarm's agents a host knows no other agent, and alone it would own every piece:
+     * a fill that chose its seed pieces then would ask the seed for pieces other agents own (or, as they may not go
+     * to the seed, hold its seed slots with them) once the answer came. It chooses none as its own before the first
+     * announce is answered, and after it both seed slots hold pieces it owns among the named agents.
+     */
+    @Test
+    void aFillChoosesNoSeedPieceBeforeTheTrackerNamedTheAgentsAndThenOnlyPiecesItOwns() throws Exception {
+        StandInPeer seed = peer(); // serves only what the test says
+        named.add(seed.peer(true));
+        byte[] peerId = "-BS0100-fetchertest1".getBytes();
+        String self = java.util.HexFormat.of().formatHex(peerId);
+        int first = nonZeroPiece(0);
+        // another agent that owns the image's first piece, which a host alone would choose first
+        String other = IntStream.range(0, 256).mapToObj(i -> String.format("%02x", i).repeat(20))
+                .filter(id -> !io.bootswarm.agent.picker.SeedPartition.of(self, List.of(id)).owns(first))
+                .findFirst().orElseThrow();
+        agentIds.add(other);
+        java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
+        SwarmSettings settings = SwarmSettings.defaults();
+        store = PieceStore.open(dir.resolve("store"), SwarmExchangeTest.PIECE, Duration.ofSeconds(1));
+        closing.add(store);
+        SwarmSession s = new SwarmSession(manifest, store, a -> {
+            try {
+                answered.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Announcer.Result(Duration.ofHours(1), List.copyOf(named), List.copyOf(agentIds));
+        }, settings, peerId, 1, RateLimiter.UNLIMITED, piece -> {
+        }, meters, clock);
+        closing.add(s);
+        s.start();
+        closing.add(new Prefetcher(s, new int[0], 1, true, settings.prefetchConcurrency(), settings.fillConcurrency(),
+                "fill").start());
+        // the fill runs before the answer (its one orphan slot waits for a source)
+        await().until(() -> IntStream.range(0, manifest.pieceCount()).anyMatch(s::inFlight));
+
+        answered.countDown();
+        await().until(() -> distinctRequested(seed) == 2);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> distinctRequested(seed) == 2);
+        assertThat(s.seedPartition().size()).isEqualTo(2);
+        assertThat(seed.received()).allSatisfy(r -> assertThat(s.seedPartition().owns(r.piece()))
+                .as("piece %d asked of the seed is this host's", r.piece()).isTrue());
+    }
+
     /** Two agents that hold every piece, both connected for demand (a first read served by both). */
     private SwarmSession twoAgentsReady(StandInPeer x, StandInPeer y, int piece) throws Exception {
         named.add(x.peer(false));
