@@ -76,6 +76,27 @@ class PeerTokenTest {
     }
 
     @Test
+    void aGoodSignatureIsCheckedOnceAndTheOtherChecksEveryTime() {
+        ManualClock clock = new ManualClock(T0);
+        PeerTokenVerifier v = new PeerTokenVerifier(PeerTokenKeyring.pinned(List.of(tracker.getPublic())), clock);
+        byte[] t = issuer.issue(SWARM, PEER).encode();
+        for (int connection = 0; connection < 5; connection++) {
+            assertThat(v.verify(t.clone(), SWARM, PEER)).isEqualTo(Verdict.VALID);
+        }
+        assertThat(v.signaturesChecked()).as("one check for five connections").isEqualTo(1);
+        assertThat(v.verify(t, OTHER, PEER)).isEqualTo(Verdict.WRONG_SWARM);
+        assertThat(v.verify(t, SWARM, "-BS0100-zzzzzzzzzzzz".getBytes())).isEqualTo(Verdict.WRONG_PEER);
+        byte[] tampered = t.clone();
+        tampered[PeerToken.LENGTH - 1] ^= 1;
+        assertThat(v.verify(tampered, SWARM, PEER)).isEqualTo(Verdict.BAD_SIGNATURE);
+        assertThat(v.verify(issuer.issue(SWARM, "-BS0100-zzzzzzzzzzzz".getBytes()).encode(), SWARM,
+                "-BS0100-zzzzzzzzzzzz".getBytes())).isEqualTo(Verdict.VALID);
+        assertThat(v.signaturesChecked()).as("the tampered and the other peer's token checked").isEqualTo(3);
+        clock.advance(Duration.ofMinutes(11));
+        assertThat(v.verify(t, SWARM, PEER)).as("remembered, and expired all the same").isEqualTo(Verdict.EXPIRED);
+    }
+
+    @Test
     void aFetchingKeyringAsksAgainForAnUnknownKeyAtMostOncePerInterval() {
         AtomicInteger fetches = new AtomicInteger();
         KeyPair rotated = ManifestSignature.generateKeyPair();
