@@ -1,6 +1,7 @@
 package io.bootswarm.agent.swarm;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Wakes the fetches waiting for a usable connection whenever something they wait for may have
@@ -10,10 +11,23 @@ import java.time.Duration;
 final class ChangeSignal {
 
     private final Object changed = new Object();
+    /** Completes at the next signal; guarded by {@link #changed}. */
+    private CompletableFuture<Void> next = new CompletableFuture<>();
 
     void signal() {
+        CompletableFuture<Void> signalled;
         synchronized (changed) {
             changed.notifyAll();
+            signalled = next;
+            next = new CompletableFuture<>();
+        }
+        signalled.complete(null);
+    }
+
+    /** A future that completes at the next signal, for a waiter that waits for other futures too. */
+    CompletableFuture<Void> next() {
+        synchronized (changed) {
+            return next;
         }
     }
 

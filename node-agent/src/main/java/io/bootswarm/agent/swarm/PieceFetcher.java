@@ -64,6 +64,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * told from the others), and is fetched again <em>whole from one peer</em> (not split; an attempt of that copy that
  * fails starts over), which is banned if that copy fails too.
  *
+ * <p><em>Endgame.</em> Once every piece this host still misses is being fetched, a fetch whose blocks are all asked
+ * of one peer also asks another agent that has the piece (not snubbed, with room) for the blocks still missing, in
+ * reverse order, once per attempt: the two copies meet in the middle and the second copy of a block is cancelled
+ * ({@code bootswarm.agent.fetch.endgame}). At the end of a fill the last pieces are held by few agents, each asked by
+ * every other; without it a host waits for its turn at the first holder while another holder's upload idles.
+ *
  * <p><em>Requests move off a snubbed peer.</em> When a request times out on a connection, its peer is snubbed and
  * every other request outstanding on that peer's connections is withdrawn in the same step
  * ({@link PeerConnection#timedOut}): each of those fetches asks another connection for the blocks it still misses
@@ -126,6 +132,9 @@ final class PieceFetcher implements AutoCloseable {
     private final Counter expiredCounter;
     private final Counter movedCounter;
     private final Counter splitCounter;
+    private final Counter endgameCounter;
+    /** Completes when every piece this host misses is being fetched (and stays complete). */
+    private final CompletableFuture<Void> endgame = new CompletableFuture<>();
     /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
     private final Map<String, Instant> notWaitedForUntil = new ConcurrentHashMap<>();
     private final byte[] ourPeerId;
@@ -228,6 +237,9 @@ final class PieceFetcher implements AutoCloseable {
         this.splitCounter = Counter.builder("bootswarm.agent.fetch.split")
                 .description("pieces stored whose blocks came from more than one peer").tag("image", manifest.name())
                 .register(meters);
+        this.endgameCounter = Counter.builder("bootswarm.agent.fetch.endgame")
+                .description("fetches that, once every missing piece was being fetched, also asked a second agent for"
+                        + " the blocks still missing (endgame)").tag("image", manifest.name()).register(meters);
         this.ourPeerId = peers.peerId();
         Gauge.builder("bootswarm.agent.fetch.coalescing", this, PieceFetcher::coalescing)
                 .description("demand fetches waiting now for a connected agent that is fetching their piece")
@@ -287,7 +299,27 @@ final class PieceFetcher implements AutoCloseable {
             return existing.done;
         }
         executor.execute(mine);
+        checkEndgame(-1);
         return mine.done;
+    }
+
+    /**
+     * Begins the endgame once every piece this host misses is being fetched (not counting {@code stored}, just
+     * stored, nor fetches done but still in the map; -1: none); it lasts for the session.
+     */
+    private void checkEndgame(int stored) {
+        if (!endgame.isDone()) {
+            int missing = manifest.pieceCount() - manifest.zeroCount() - served.piecesPresent();
+            int fetching = 0;
+            for (Fetch f : inFlight.values()) {
+                if (f.piece != stored && !f.done.isDone()) {
+                    fetching++;
+                }
+            }
+            if (missing > 0 && missing <= fetching) {
+                endgame.complete(null);
+            }
+        }
     }
 
     /** What one source did for one fetch, for the message when the fetch gives up. */
@@ -506,6 +538,7 @@ final class PieceFetcher implements AutoCloseable {
         }
         store.put(verified.get()); // the store tells every swarm holding this piece, this one included
         served.pieceArrived(piece);
+        checkEndgame(piece);
         for (String key : from) {
             PeerConnection c = askedOf.get(key);
             if (c != null) {
@@ -571,7 +604,19 @@ final class PieceFetcher implements AutoCloseable {
                           Map<String, PeerConnection> askedOf) throws PartFailed, InterruptedException {
         int piece = f.piece;
         Set<PeerConnection> extended = new HashSet<>();
+        boolean endgameAsked = false;
         while (!a.done.isDone()) {
+            CompletableFuture<Void> change = null;
+            if (!endgameAsked && endgame.isDone() && parts.size() == 1) {
+                change = signal.next(); // taken before looking: a second source that turns up later wakes the wait
+                Part second = endgamePart(f, a, parts.getFirst().connection());
+                if (second != null) {
+                    endgameAsked = true;
+                    parts.add(second);
+                    askedOf.put(PeerDirectory.key(second.connection().peer()), second.connection());
+                    endgameCounter.increment();
+                }
+            }
             PartFailed failure = null;
             List<Part> more = new ArrayList<>();
             for (Iterator<Part> it = parts.iterator(); it.hasNext(); ) {
@@ -614,10 +659,12 @@ final class PieceFetcher implements AutoCloseable {
                     until = stalls;
                 }
             }
-            CompletableFuture<?>[] waitFor = new CompletableFuture<?>[parts.size() + 1];
+            CompletableFuture<?>[] waitFor = new CompletableFuture<?>[parts.size() + 2];
             waitFor[0] = a.done;
+            // wakes the wait when the endgame begins, and then when a second source may have turned up
+            waitFor[1] = !endgame.isDone() ? endgame : change != null && !endgameAsked ? change : a.done;
             for (int i = 0; i < parts.size(); i++) {
-                waitFor[i + 1] = parts.get(i).request();
+                waitFor[i + 2] = parts.get(i).request();
             }
             try {
                 ClockWaits.get(CompletableFuture.anyOf(waitFor), until, clock);
@@ -639,6 +686,36 @@ final class PieceFetcher implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The endgame's second request for the blocks of {@code a} still missing, in reverse order: to an agent of the
+     * fetch's class other than the peer of {@code first} that has the piece, is not snubbed and has room; null if
+     * none.
+     */
+    private Part endgamePart(Fetch f, PieceAssembly a, PeerConnection first) {
+        int[] missing = a.missing();
+        if (missing.length == 0) {
+            return null;
+        }
+        int[] reversed = new int[missing.length];
+        for (int i = 0; i < missing.length; i++) {
+            reversed[i] = missing[missing.length - 1 - i];
+        }
+        String firstPeer = PeerDirectory.key(first.peer());
+        List<PeerConnection> ready = peers.ready(f.urgent, f.piece);
+        ready.sort(Comparator.comparingInt(c -> c.outstandingBlocks() + c.queuedBlocks()));
+        for (PeerConnection c : ready) {
+            if (c.peer().seed() || peers.isSnubbed(c.peer()) || PeerDirectory.key(c.peer()).equals(firstPeer)
+                    || !c.hasRoomFor(reversed.length)) {
+                continue;
+            }
+            CompletableFuture<byte[]> r = c.requestBlocksIfRoom(a, reversed);
+            if (r != null) {
+                return new Part(c, r);
+            }
+        }
+        return null;
     }
 
     /** Snubs the peer of {@code c} and moves the requests outstanding on its other connection. */

@@ -628,6 +628,42 @@ class PieceFetcherTest {
                 .as("piece %d asked of the seed is this host's", r.piece()).isTrue());
     }
 
+    @Test
+    void inTheEndgameAFetchAlsoAsksASecondAgentForTheBlocksMissingAndTheSecondCopyIsCancelled() throws Exception {
+        StandInPeer x = peer(); // both hold every piece
+        StandInPeer y = peer();
+        named.add(x.peer(false));
+        named.add(y.peer(false));
+        SwarmSession s = session(0);
+        int[] pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).toArray();
+        int last = pieces[pieces.length - 1];
+        for (int p : pieces) {
+            if (p != last) {
+                x.serve(p);
+                y.serve(p);
+            }
+        }
+        for (int p : pieces) {
+            if (p != last) {
+                completed(s.prefetch(p)); // not the endgame yet: the last piece is missing and not being fetched
+            }
+        }
+        assertThat(meters.get("bootswarm.agent.fetch.endgame").counter().count()).isZero();
+
+        CompletableFuture<Void> fill = s.prefetch(last); // every piece missing is being fetched: the endgame
+        await().until(() -> x.outstandingBlocks(last) > 0 && y.outstandingBlocks(last) > 0);
+        x.serveAskedSoFar(last);
+        completed(fill);
+
+        assertThat(stored(last)).isEqualTo(bytesOf(last));
+        assertThat(x.blocksSent(last)).as("the piece whole from x, whoever was asked first")
+                .isEqualTo(manifest.pieceLength(last) / WireLimits.BLOCK_LENGTH);
+        assertThat(y.blocksSent(last)).as("blocks y sent").isZero();
+        await().until(() -> y.outstandingBlocks(last) == 0); // its requests cancelled
+        assertThat(meters.get("bootswarm.agent.fetch.endgame").counter().count()).isEqualTo(1);
+        assertThat(s.stats().verificationFailures()).isZero();
+    }
+
     /** Two agents that hold every piece, both connected for demand (a first read served by both). */
     private SwarmSession twoAgentsReady(StandInPeer x, StandInPeer y, int piece) throws Exception {
         named.add(x.peer(false));
