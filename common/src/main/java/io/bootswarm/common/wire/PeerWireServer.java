@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
@@ -23,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Serves pieces over the BitTorrent peer wire protocol (BEP 3). A peer sends its handshake naming
@@ -192,6 +194,7 @@ public final class PeerWireServer implements AutoCloseable {
     private final AtomicLong refused = new AtomicLong();
     private final PeerAccess access;
     private final AtomicLong blocksServed = new AtomicLong();
+    private final AtomicLong havesLeftOut = new AtomicLong();
     private final AtomicLong bytesServed = new AtomicLong();
     private final AtomicLong droppedRequests = new AtomicLong();
     private final AtomicLong rejectedRequests = new AtomicLong();
@@ -434,11 +437,26 @@ public final class PeerWireServer implements AutoCloseable {
      * ends its {@code bs_fetching} advertisement.
      */
     public void announce(SwarmId swarm, int piece) {
+        announce(swarm, piece, null);
+    }
+
+    /**
+     * {@link #announce(SwarmId, int)}, leaving out the peers that {@code remoteHas} (given a connection's peer id
+     * from its handshake) says hold the piece already (have suppression): with a hundred agents each sending every
+     * piece it gets to every peer, haves are most of the messages, and a peer that holds the piece has no use for
+     * them. Null: every peer is told.
+     */
+    public void announce(SwarmId swarm, int piece, @Nullable Predicate<ByteBuffer> remoteHas) {
         for (UploadConnection c : connections) {
-            if (c.swarmId.equals(swarm)) {
-                c.have(piece);
+            if (c.swarmId.equals(swarm) && !c.have(piece, remoteHas)) {
+                havesLeftOut.incrementAndGet();
             }
         }
+    }
+
+    /** Haves left out because the peer held the piece already. */
+    public long havesLeftOut() {
+        return havesLeftOut.get();
     }
 
     /**
@@ -549,7 +567,7 @@ public final class PeerWireServer implements AutoCloseable {
             }
             // registered before the bitfield is taken, so that a piece announced from now on reaches this
             // peer: its have is queued and sent by the writer after the bitfield
-            connection = new UploadConnection(socket, theirs.swarmId(), swarm, out, this,
+            connection = new UploadConnection(socket, theirs.swarmId(), theirs.peerId(), swarm, out, this,
                     settings.maxQueuedRequests(), theirs.supportsFast(), clock);
             connections.add(connection);
             socket.setSoTimeout((int) Math.max(settings.idleTimeout().toMillis(), SILENT_PEER_TIMEOUT.toMillis()));

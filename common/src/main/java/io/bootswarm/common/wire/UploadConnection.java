@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -109,6 +110,8 @@ final class UploadConnection {
     private final Object fetchingLock = new Object();
     /** The pieces the peer was last told we are fetching. */
     private final Set<Integer> advertised = new HashSet<>();
+    /** The peer id of the peer's handshake. */
+    private final ByteBuffer remotePeerId;
     /** Piece → fetching or not, where that differs from {@link #advertised}, in the order they changed. */
     private final Map<Integer, Boolean> fetchingChanges = new LinkedHashMap<>();
     private boolean fetchingQueued;
@@ -121,8 +124,9 @@ final class UploadConnection {
     /** Of those, the pieces whose blocks are rejected still: the rest of the referred request (reader thread only). */
     private final Set<Integer> referring = new HashSet<>();
 
-    UploadConnection(Socket socket, SwarmId swarmId, ServedSwarm swarm, PeerWireWriter out, PeerWireServer server,
-                     int maxQueued, boolean fast, InstantSource clock) {
+    UploadConnection(Socket socket, SwarmId swarmId, byte[] remotePeerId, ServedSwarm swarm, PeerWireWriter out,
+                     PeerWireServer server, int maxQueued, boolean fast, InstantSource clock) {
+        this.remotePeerId = ByteBuffer.wrap(remotePeerId.clone()).asReadOnlyBuffer();
         this.clock = clock;
         this.fast = fast;
         this.lastWrite = MonotonicClock.nanos(clock);
@@ -343,13 +347,23 @@ final class UploadConnection {
         }
     }
 
-    /** Announces {@code piece} with {@code have}, which also ends its {@code bs_fetching} advertisement. */
-    void have(int piece) {
+    /**
+     * Announces {@code piece} with {@code have}, which also ends its {@code bs_fetching} advertisement; not to a
+     * peer that {@code remoteHas} (by its handshake's peer id; null: none known) says holds it already, unless it
+     * was told we are fetching the piece (BEP 3 allows the have to be left out: the peer will not ask for it).
+     *
+     * @return whether the have was sent
+     */
+    boolean have(int piece, @Nullable Predicate<ByteBuffer> remoteHas) {
         synchronized (fetchingLock) {
-            advertised.remove(piece);
+            boolean wasAdvertised = advertised.remove(piece);
             fetchingChanges.remove(piece);
+            if (!wasAdvertised && remoteHas != null && remoteHas.test(remotePeerId)) {
+                return false;
+            }
         }
         send(new PeerMessage.Have(piece));
+        return true;
     }
 
     private void extendedHandshake(byte[] payload) {

@@ -562,6 +562,21 @@ class PeerWireServerTest {
         }
     }
 
+    /** Have suppression: a peer the host knows holds the piece (by its handshake's peer id) is not told it arrived. */
+    @Test
+    void aHaveIsLeftOutToAPeerThatHoldsThePieceAlready() throws IOException {
+        try (Client holder = referralClient(1111); Client other = referralClient(2222)) {
+            ByteBuffer holderId = ByteBuffer.wrap("-BS0100-client__1111".getBytes(StandardCharsets.US_ASCII));
+            server.announce(swarmId, MISSING, id -> id.equals(holderId));
+            assertThat(other.read()).isEqualTo(new PeerMessage.Have(MISSING));
+            holder.assertSilentFor(200);
+            assertThat(server.havesLeftOut()).isEqualTo(1);
+            server.announce(swarmId, MISSING, id -> false);
+            assertThat(holder.read()).isEqualTo(new PeerMessage.Have(MISSING));
+            assertThat(other.read()).isEqualTo(new PeerMessage.Have(MISSING));
+        }
+    }
+
     /** A fast, urgent client that asks for {@code bs_referral} under 5 and listens on {@code port}; unchoked. */
     private Client referralClient(int port) throws IOException {
         Client c = new Client();

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -30,7 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The peers of one image's swarm as this host knows them: the tracker loop that announces where the
@@ -95,6 +98,8 @@ final class PeerDirectory implements AutoCloseable {
     /** The access token of the last announce, presented to the peers we dial (null before the first). */
     private volatile byte[] peerToken;
     private volatile SeedPartition partition = SeedPartition.ALONE;
+    /** An open connection to each peer by its handshake's peer id (the latest one made), for have suppression. */
+    private final Map<ByteBuffer, PeerConnection> byPeerId = new ConcurrentHashMap<>();
     /** Whether an announce was answered: until then {@link #partition} knows no other agent. */
     private volatile boolean announced;
     /** The swarm's agents the tracker named in its last answer (hex peer ids). */
@@ -286,6 +291,29 @@ final class PeerDirectory implements AutoCloseable {
         return out;
     }
 
+    /** Real time ({@link System#nanoTime}) each class's connections were last looked at from a fetch's loop. */
+    private final AtomicLongArray lookedAt = new AtomicLongArray(2);
+    /** How often a fetch's loop looks at the connections at most: it wakes on every peer's have. */
+    private static final long LOOK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /**
+     * {@link #ensureConnections} for the loop of a fetch waiting for a connection, which wakes whenever anything in
+     * the swarm changes (with a hundred peers, hundreds of times a second): at most once per class every 10 ms of
+     * real time, so the fetches of a host do not each walk every connection on every wake-up. Reconnecting is
+     * delayed by that much at most.
+     */
+    void ensureConnectionsFromFetch(boolean urgent) {
+        int i = urgent ? 1 : 0;
+        long now = System.nanoTime();
+        long last = lookedAt.get(i);
+        if (last != 0 && now - last < LOOK_EVERY_NANOS) {
+            return;
+        }
+        if (lookedAt.compareAndSet(i, last, now == 0 ? 1 : now)) {
+            ensureConnections(urgent);
+        }
+    }
+
     /**
      * Connects (in the background) to the known peers that have no connection of this class yet,
      * agents up to {@code maxConnections}, seeds always; not to banned peers, nor to peers still
@@ -384,6 +412,7 @@ final class PeerDirectory implements AutoCloseable {
                     settings.connectTimeout(), signal::signal, urgent, download, peerToken,
                     settings.maxRequestsPerPeer(), clock, (from, piece) -> fetchingListener.started(from, piece),
                     referralListener);
+            byPeerId.put(ByteBuffer.wrap(c.remotePeerId().clone()), c);
             if (joinedSinceAnnounce(c) && !partition.includes(HexFormat.of().formatHex(c.remotePeerId()))) {
                 repartition(c); // an agent that joined since the last announce shares the seed's pieces at once
             }
@@ -537,6 +566,19 @@ final class PeerDirectory implements AutoCloseable {
     /** This host's place among the swarm's agents the tracker named last. */
     SeedPartition partition() {
         return partition;
+    }
+
+    /** Whether a connection of ours to the peer of {@code remotePeerId} is open and says it holds {@code piece}. */
+    boolean peerHas(ByteBuffer remotePeerId, int piece) {
+        PeerConnection c = byPeerId.get(remotePeerId);
+        if (c == null) {
+            return false;
+        }
+        if (!c.isOpen()) {
+            byPeerId.remove(remotePeerId, c);
+            return false;
+        }
+        return c.has(piece);
     }
 
     /** Whether the tracker answered an announce of this swarm (so {@link #partition} names the agents it knows). */

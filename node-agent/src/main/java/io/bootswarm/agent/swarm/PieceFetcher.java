@@ -876,7 +876,7 @@ final class PieceFetcher implements AutoCloseable {
                     throw new NoSourceException("swarm closed");
                 }
                 boolean urgent = f.urgent;
-                peers.ensureConnections(urgent); // every source known, so that demand can spread over them
+                peers.ensureConnectionsFromFetch(urgent); // every source known, so that demand can spread over them
                 List<PeerConnection> ready = peers.ready(urgent, f.piece);
                 // read once: a connection's load changes while we sort
                 Map<PeerConnection, Boolean> snubbed = new HashMap<>();

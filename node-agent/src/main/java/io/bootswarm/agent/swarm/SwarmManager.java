@@ -179,7 +179,7 @@ public final class SwarmManager implements AutoCloseable {
         return byImage.computeIfAbsent(manifest.imageId(), id -> {
             SwarmSession s = new SwarmSession(manifest, store, announcer, settings, referrals, peerId, server.port(),
                     download,
-                    piece -> server.announce(manifest.swarmId(), piece),
+                    piece -> announce(manifest.swarmId(), piece),
                     piece -> server.donthave(manifest.swarmId(), piece),
                     (piece, now) -> server.fetching(manifest.swarmId(), piece, now), meters, clock);
             index(manifest, s.served());
@@ -187,6 +187,12 @@ public final class SwarmManager implements AutoCloseable {
             cross.remove(manifest.swarmId());
             return s.start();
         });
+    }
+
+    /** Tells the swarm's peers that {@code piece} arrived, but not those this host knows hold it already. */
+    private void announce(SwarmId swarm, int piece) {
+        SwarmSession own = bySwarm.get(swarm);
+        server().announce(swarm, piece, own == null ? null : remote -> own.peerHas(remote, piece));
     }
 
     /** The swarm a connecting peer names: one we run, else (cross-image) one whose image shares pieces with ours. */

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -233,6 +234,11 @@ public final class SwarmSession implements PieceSource, SwarmView, AutoCloseable
      */
     void awaitChange(Duration max) throws InterruptedException {
         signal.await(max);
+    }
+
+    /** Whether the peer of this peer id (its handshake's) told this host that it holds {@code piece}. */
+    boolean peerHas(ByteBuffer remotePeerId, int piece) {
+        return peers.peerHas(remotePeerId, piece);
     }
 
     /** Prefetches of this host that may come from a seed at once. */
