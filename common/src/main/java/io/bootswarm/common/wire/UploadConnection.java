@@ -216,11 +216,7 @@ final class UploadConnection {
             return;
         }
         queuedRequests.incrementAndGet();
-        requests.offer(new Queued(r, lastRequestAt));
-    }
-
-    /** A request in the queue and when it arrived: the order its blocks pass the rate limiters in. */
-    private record Queued(PeerMessage.Request request, long arrivedAt) {
+        requests.offer(r);
     }
 
     /**
@@ -265,10 +261,10 @@ final class UploadConnection {
     private List<PeerMessage.Request> dropQueued(Predicate<PeerMessage.Request> which) {
         List<PeerMessage.Request> dropped = new ArrayList<>();
         for (Iterator<Object> it = requests.iterator(); it.hasNext(); ) {
-            if (it.next() instanceof Queued q && which.test(q.request())) {
+            if (it.next() instanceof PeerMessage.Request r && which.test(r)) {
                 it.remove();
                 queuedRequests.decrementAndGet();
-                dropped.add(q.request());
+                dropped.add(r);
             }
         }
         return dropped;
@@ -453,7 +449,7 @@ final class UploadConnection {
                     continue;
                 }
                 Object next = requests.poll(30, TimeUnit.SECONDS);
-                if (next instanceof Queued) {
+                if (next instanceof PeerMessage.Request) {
                     queuedRequests.decrementAndGet();
                 }
                 if (next == null) {
@@ -463,10 +459,10 @@ final class UploadConnection {
                     }
                     continue;
                 }
-                if (next instanceof Queued q && !choked) {
+                if (next instanceof PeerMessage.Request r && !choked) {
                     serving = true;
                     try {
-                        serve(q.request(), q.arrivedAt(), block);
+                        serve(r, block);
                     } finally {
                         serving = false;
                     }
@@ -488,11 +484,8 @@ final class UploadConnection {
         }
     }
 
-    /**
-     * Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters; it
-     * waits there in the place of when it {@code arrivedAt}, oldest request first across connections.
-     */
-    private void serve(PeerMessage.Request r, long arrivedAt, byte[] block) throws IOException, InterruptedException {
+    /** Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters. */
+    private void serve(PeerMessage.Request r, byte[] block) throws IOException, InterruptedException {
         if (!swarm.available().contains(r.piece())) {
             server.requestRejected(); // evicted while the request waited in the queue
             reject(r);
@@ -500,8 +493,7 @@ final class UploadConnection {
         }
         RateLimiter pieceLimit = swarm.limiterFor(r.piece());
         boolean asUrgent = urgent && withinAllowance(r.length(), pieceLimit);
-        if (!pass(pieceLimit, r.length(), asUrgent, arrivedAt)
-                || !pass(server.uploadLimiter(), r.length(), asUrgent, arrivedAt)) {
+        if (!pass(pieceLimit, r.length(), asUrgent) || !pass(server.uploadLimiter(), r.length(), asUrgent)) {
             reject(r); // choked (or closed) while it waited for the limiters
             return;
         }
@@ -528,14 +520,13 @@ final class UploadConnection {
      * Waits at {@code limiter}; what is buffered is flushed first if it will have to wait, so that the blocks
      * sent before reach the peer now rather than after the wait.
      */
-    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent, long order)
-            throws InterruptedException, IOException {
+    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent) throws InterruptedException, IOException {
         if (limiter.isLimited() && limiter.available() <= 0) {
             flush();
         }
         waitingOn = limiter;
         try {
-            return limiter.acquire(bytes, asUrgent, order, () -> closed || choked);
+            return limiter.acquire(bytes, asUrgent, () -> closed || choked);
         } finally {
             waitingOn = RateLimiter.UNLIMITED;
         }
