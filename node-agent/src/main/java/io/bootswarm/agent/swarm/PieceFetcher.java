@@ -66,7 +66,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><em>Endgame.</em> Once every piece this host still misses is being fetched, a fetch whose blocks are all asked
  * of one peer also asks another agent that has the piece (not snubbed, with room) for the blocks still missing, in
- * reverse order, once per attempt: the two copies meet in the middle and the second copy of a block is cancelled
+ * reverse order, once per attempt (not for a copy fetched whole after a mixed one failed, which must come from one
+ * peer to tell who sent the rotten block): the two copies meet in the middle and the second copy of a block is cancelled
  * ({@code bootswarm.agent.fetch.endgame}). At the end of a fill the last pieces are held by few agents, each asked by
  * every other; without it a host waits for its turn at the first holder while another holder's upload idles.
  *
@@ -405,7 +406,7 @@ final class PieceFetcher implements AutoCloseable {
                 if (urgent && f.deadline.isBefore(deadline)) {
                     deadline = f.deadline;
                 }
-                assemble(f, assembly, parts, deadline, askedOf);
+                assemble(f, assembly, parts, deadline, askedOf, whole);
                 Verdict v = verifyAndStore(f, hash, assembly, sources, askedOf);
                 if (v == Verdict.STORED) {
                     return;
@@ -601,10 +602,10 @@ final class PieceFetcher implements AutoCloseable {
      * last part failed.
      */
     private void assemble(Fetch f, PieceAssembly a, List<Part> parts, Instant deadline,
-                          Map<String, PeerConnection> askedOf) throws PartFailed, InterruptedException {
+                          Map<String, PeerConnection> askedOf, boolean whole) throws PartFailed, InterruptedException {
         int piece = f.piece;
         Set<PeerConnection> extended = new HashSet<>();
-        boolean endgameAsked = false;
+        boolean endgameAsked = whole; // a copy refetched whole after a mixed one failed comes from one peer
         while (!a.done.isDone()) {
             CompletableFuture<Void> change = null;
             if (!endgameAsked && endgame.isDone() && parts.size() == 1) {

@@ -664,6 +664,45 @@ class PieceFetcherTest {
         assertThat(s.stats().verificationFailures()).isZero();
     }
 
+    @Test
+    void inTheEndgameACopyFetchedAgainWholeAfterAMixedOneFailedIsAskedOfOnePeerOnly() throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer();
+        named.add(x.peer(false));
+        named.add(y.peer(false));
+        SwarmSession s = session(0);
+        int[] pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).toArray();
+        int last = pieces[pieces.length - 1];
+        for (int p : pieces) {
+            if (p != last) {
+                x.serve(p);
+                y.serve(p);
+            }
+        }
+        for (int p : pieces) {
+            if (p != last) {
+                completed(s.prefetch(p));
+            }
+        }
+        int blocks = manifest.pieceLength(last) / WireLimits.BLOCK_LENGTH;
+        CompletableFuture<Void> fill = s.prefetch(last);
+        await().until(() -> x.outstandingBlocks(last) > 0 && y.outstandingBlocks(last) > 0);
+        // the front half from one, the back half from the other, one block of it rotten: a mixed copy that fails
+        y.corruptNextBlocks(1);
+        x.serveAskedSoFar(last, block -> block < blocks / 2);
+        y.serveAskedSoFar(last, block -> block >= blocks / 2);
+        await().until(() -> s.stats().verificationFailures() == 1);
+
+        // fetched again whole: from one of them, no endgame request to the other
+        await().until(() -> x.outstandingBlocks(last) + y.outstandingBlocks(last) == blocks);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> x.outstandingBlocks(last) == 0 || y.outstandingBlocks(last) == 0);
+        (x.outstandingBlocks(last) > 0 ? x : y).serveAskedSoFar(last);
+        completed(fill);
+        assertThat(stored(last)).isEqualTo(bytesOf(last));
+        assertThat(s.stats().verificationFailures()).isEqualTo(1);
+    }
+
     /** Two agents that hold every piece, both connected for demand (a first read served by both). */
     private SwarmSession twoAgentsReady(StandInPeer x, StandInPeer y, int piece) throws Exception {
         named.add(x.peer(false));

@@ -163,11 +163,18 @@ final class StandInPeer implements AutoCloseable {
      * requests that come while it sends, and later ones, wait (unlike {@link #serve}).
      */
     void serveAskedSoFar(int piece) throws IOException {
+        serveAskedSoFar(piece, block -> true);
+    }
+
+    /** {@link #serveAskedSoFar(int)}, only the blocks (indexes) {@code which} accepts. */
+    void serveAskedSoFar(int piece, java.util.function.IntPredicate which) throws IOException {
         byte[] bytes = pieceBytes(piece);
         for (Connection c : connections) {
             List<Long> asked = c.outstanding.stream().filter(k -> (int) (k >>> 32) == piece).sorted().toList();
             for (long k : asked) {
-                c.sendIfOutstanding(bytes, piece, (int) k);
+                if (which.test((int) k / WireLimits.BLOCK_LENGTH)) {
+                    c.sendIfOutstanding(bytes, piece, (int) k);
+                }
             }
         }
     }
