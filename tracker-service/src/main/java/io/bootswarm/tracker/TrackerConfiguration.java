@@ -30,12 +30,13 @@ class TrackerConfiguration {
      * ({@link DatabaseOutage}), so that no status report is lost to an outage.
      */
     @Bean
-    CommonErrorHandler kafkaErrorHandler() {
+    CommonErrorHandler kafkaErrorHandler(TrackerProperties properties) {
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxAttempts(6);
         backOff.setMaxInterval(5_000);
         DefaultErrorHandler handler = new DefaultErrorHandler(backOff);
-        handler.setBackOffFunction((record, e) -> DatabaseOutage.causes(e) ? DatabaseOutage.untilBack() : null);
+        handler.setBackOffFunction((record, e) -> DatabaseOutage.causes(e)
+                ? DatabaseOutage.untilBack(properties.status().outageRetryMaxInterval()) : null);
         return handler;
     }
 

@@ -65,8 +65,11 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
      *                       of a second is a million past the last)
      * @param maxClockSkew   how far ahead of the tracker's clock a report's timestamp, and its sequence read as
      *                       a clock, may be (5 min)
+     * @param outageRetryMaxInterval longest wait between two attempts to apply a report while the database is
+     *                       away (5 s; the waits start at 200 ms and double); well under the consumer's
+     *                       {@code max.poll.interval.ms}
      */
-    public record Status(long maxSequenceGap, Duration maxClockSkew) {
+    public record Status(long maxSequenceGap, Duration maxClockSkew, Duration outageRetryMaxInterval) {
 
         public Status {
             if (maxSequenceGap < 0) {
@@ -75,6 +78,8 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
             }
             maxSequenceGap = maxSequenceGap == 0 ? 1_000_000 : maxSequenceGap;
             maxClockSkew = positive(maxClockSkew, Duration.ofMinutes(5), "status.max-clock-skew");
+            outageRetryMaxInterval = positive(outageRetryMaxInterval, Duration.ofSeconds(5),
+                    "status.outage-retry-max-interval");
         }
     }
 
@@ -93,7 +98,7 @@ public record TrackerProperties(Duration seedTtl, Duration hostTimeout, Duration
         relatedSwarmsWait = positive(relatedSwarmsWait, Duration.ofMillis(300), "related-swarms-wait");
         relatedSwarmsRetry = positive(relatedSwarmsRetry, Duration.ofSeconds(5), "related-swarms-retry");
         announce = announce == null ? new Announce(null) : announce;
-        status = status == null ? new Status(0, null) : status;
+        status = status == null ? new Status(0, null, null) : status;
         if (defaultNumWant > maxNumWant) {
             throw new IllegalArgumentException("bootswarm.tracker.default-num-want exceeds max-num-want");
         }

@@ -42,6 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         "bootswarm.tracker.host-timeout=3s",
         "bootswarm.tracker.sweep-interval=200ms",
         "bootswarm.outbox.poll-interval=200ms",
+        // LaunchStatusOutageIT counts retries during a database outage: 200 ms apart, then 400 ms, not up to 5 s
+        "bootswarm.tracker.status.outage-retry-max-interval=400ms",
         "resilience4j.timelimiter.instances.seed-service.timeout-duration=500ms",
         "resilience4j.retry.instances.seed-service.wait-duration=50ms",
         // the error-path tests fail on purpose; keep the circuit closed for the others
@@ -52,6 +54,12 @@ import static org.assertj.core.api.Assertions.assertThat;
         "bootswarm.tracker.replica.enabled=false",
 })
 public abstract class TrackerITSupport {
+
+    static {
+        // Hikari takes a connection timeout changed at run time (LaunchStatusOutageIT's, for an outage) at its next
+        // housekeeping run: every 30 s unless told otherwise, read when the pool is made
+        System.setProperty("com.zaxxer.hikari.housekeeping.periodMs", "500");
+    }
 
     protected static final Infra INFRA = Infra.shared();
     protected static final String DATABASE = INFRA.newDatabase("tracker");

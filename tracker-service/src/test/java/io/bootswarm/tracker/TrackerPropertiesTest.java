@@ -35,6 +35,7 @@ class TrackerPropertiesTest {
         assertThat(p.announce().trustedNetworks()).isEmpty();
         assertThat(p.status().maxSequenceGap()).isEqualTo(1_000_000);
         assertThat(p.status().maxClockSkew()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(p.status().outageRetryMaxInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(TrackerProperties.defaults().announce()).isEqualTo(p.announce());
         assertThat(TrackerProperties.defaults().status()).isEqualTo(p.status());
     }
@@ -42,11 +43,12 @@ class TrackerPropertiesTest {
     @Test
     void trustedNetworksBindFromACommaSeparatedList() {
         runner.withPropertyValues("bootswarm.tracker.announce.trusted-networks=10.0.0.0/8, fd00::/8",
-                        "bootswarm.tracker.status.max-sequence-gap=5", "bootswarm.tracker.status.max-clock-skew=30s")
+                        "bootswarm.tracker.status.max-sequence-gap=5", "bootswarm.tracker.status.max-clock-skew=30s",
+                        "bootswarm.tracker.status.outage-retry-max-interval=1s")
                 .run(context -> {
                     TrackerProperties p = context.getBean(TrackerProperties.class);
                     assertThat(p.announce().trustedNetworks()).containsExactly(Cidr.of("10.0.0.0/8"), Cidr.of("fd00::/8"));
-                    assertThat(p.status()).isEqualTo(new TrackerProperties.Status(5, Duration.ofSeconds(30)));
+                    assertThat(p.status()).isEqualTo(new TrackerProperties.Status(5, Duration.ofSeconds(30), Duration.ofSeconds(1)));
                 });
     }
 

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
+import static io.bootswarm.testing.Awaits.promptly;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -357,21 +358,21 @@ class PeerWireServerAbuseTest {
 
     /**
      * Lets {@code blocks} blocks through, one per step of the clock, each step once every connection that is
-     * served has its next block waiting at the rate limiter.
+     * served has its next block waiting at the rate limiter. Hundreds of steps: each wait looks at once.
      */
     void step(int blocks, int waiters) {
         for (int i = 0; i < blocks; i++) {
-            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
+            promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
             long served = server.blocksServed();
             clock.advance(STEP);
-            await().until(() -> server.blocksServed() == served + 1);
+            promptly().until(() -> server.blocksServed() == served + 1);
         }
-        await().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
+        promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
     }
 
     /** Waits until every block the server counted has reached the peers' counters. */
     void delivered(Peer... to) {
-        await().until(() -> Arrays.stream(to).mapToLong(p -> p.blocks.get()).sum() == server.blocksServed());
+        promptly().until(() -> Arrays.stream(to).mapToLong(p -> p.blocks.get()).sum() == server.blocksServed());
     }
 
     @ParameterizedTest
@@ -412,16 +413,16 @@ class PeerWireServerAbuseTest {
         for (int read = 0; read < 10; read++) {
             long had = demand.blocks.get();
             demand.send(new PeerMessage.Request(read, 0, BLOCK));
-            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == 2);
+            promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == 2);
             int steps = 0;
             while (demand.blocks.get() == had && steps <= 2) {
                 long served = server.blocksServed();
                 clock.advance(STEP);
-                await().until(() -> server.blocksServed() == served + 1);
+                promptly().until(() -> server.blocksServed() == served + 1);
                 delivered(abuser, demand);
                 steps++;
                 int waiters = demand.blocks.get() > had ? 1 : 2;
-                await().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
+                promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
             }
             assertThat(demand.blocks.get()).as("read " + read + " served").isEqualTo(had + 1);
             assertThat(steps).as("read " + read + " waited for one of the abuser's blocks at most")

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static io.bootswarm.testing.Awaits.promptly;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -359,11 +360,11 @@ class PeerWireServerChokingTest {
         int steps = 0;
         while (uc.urgentInBudget(io.bootswarm.common.time.MonotonicClock.nanos(clock), round)) {
             assertThat(steps++).as("allowance used up within 40 blocks").isLessThan(40);
-            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
+            promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
             long served = server.blocksServed();
             clock.advance(Duration.ofNanos(1_000_000_000L / 32));
-            await().until(() -> server.blocksServed() == served + 1);
-            await().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
+            promptly().until(() -> server.blocksServed() == served + 1);
+            promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == 1);
         }
         assertThat(steps).as("the first second's allowance, then half a block a step").isBetween(30, 34);
         server.choker().tick();

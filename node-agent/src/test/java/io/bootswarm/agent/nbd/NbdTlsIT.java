@@ -38,7 +38,7 @@ class NbdTlsIT {
     void setUp(@TempDir Path tempDir) throws Exception {
         dir = tempDir;
         ExternalTools.require("nbdinfo", "nbdcopy", "qemu-img");
-        pki = TestPki.create(dir.resolve("pki"));
+        pki = TestPki.shared();
         image = dir.resolve("image.raw");
         NbdServerIT.writeImage(image, IMAGE_SIZE, 3);
         imageSha = sha256(image);

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -34,8 +33,6 @@ class NbdTlsProtocolTest {
     static final int CMD_READ = 0;
     static final int SIZE = 1 << 20;
 
-    @TempDir
-    static Path pkiDir;
     static TestPki pki;
 
     byte[] image;
@@ -45,7 +42,7 @@ class NbdTlsProtocolTest {
 
     @BeforeAll
     static void createPki() throws Exception {
-        pki = TestPki.create(pkiDir);
+        pki = TestPki.shared();
     }
 
     @BeforeEach

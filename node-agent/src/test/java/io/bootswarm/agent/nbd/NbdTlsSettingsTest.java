@@ -26,13 +26,11 @@ import java.nio.file.Path;
  */
 class NbdTlsSettingsTest {
 
-    @TempDir
-    static Path pkiDir;
     static TestPki pki;
 
     @BeforeAll
     static void createPki() throws Exception {
-        pki = TestPki.create(pkiDir);
+        pki = TestPki.shared();
     }
 
     @Test

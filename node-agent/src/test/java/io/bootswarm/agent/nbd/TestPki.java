@@ -3,6 +3,7 @@ package io.bootswarm.agent.nbd;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreDetails;
+import org.springframework.util.FileSystemUtils;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +37,21 @@ record TestPki(Path server, Path client, Path clientWithCert, Path rogue) {
 
     private static final String PASSWORD = "changeit";
     private static final List<String> CA_KEY = List.of("-keyalg", "EC", "-groupname", "secp256r1");
+
+    private static TestPki shared;
+
+    /**
+     * The one PKI of this test JVM, made on first use in a temporary directory removed when the JVM exits: the
+     * tests only read its files, and each {@link #create} runs {@code keytool} eight times.
+     */
+    static synchronized TestPki shared() throws IOException, InterruptedException, GeneralSecurityException {
+        if (shared == null) {
+            Path dir = Files.createTempDirectory("nbd-test-pki-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> FileSystemUtils.deleteRecursively(dir.toFile())));
+            shared = create(dir);
+        }
+        return shared;
+    }
 
     static TestPki create(Path dir) throws IOException, InterruptedException, GeneralSecurityException {
         Path work = Files.createDirectories(dir.resolve("keystores"));

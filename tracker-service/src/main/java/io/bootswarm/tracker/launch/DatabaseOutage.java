@@ -8,6 +8,7 @@ import org.springframework.util.backoff.ExponentialBackOff;
 
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
+import java.time.Duration;
 
 /**
  * Tells a failure of the tracker's database (unreachable, restarting, refusing connections, a transient error)
@@ -16,9 +17,6 @@ import java.sql.SQLTransientException;
  * is down is applied when it returns (Kafka holds it meanwhile; the offset is not committed), never lost.
  */
 public final class DatabaseOutage {
-
-    /** Longest wait between two attempts; well under the consumer's {@code max.poll.interval.ms}. */
-    private static final long MAX_INTERVAL_MILLIS = 5_000;
 
     private DatabaseOutage() {
     }
@@ -39,10 +37,10 @@ public final class DatabaseOutage {
         return false;
     }
 
-    /** Retries without limit: 200 ms, doubling up to 5 s. */
-    public static BackOff untilBack() {
+    /** Retries without limit: 200 ms, doubling up to {@code maxInterval}. */
+    public static BackOff untilBack(Duration maxInterval) {
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
-        backOff.setMaxInterval(MAX_INTERVAL_MILLIS);
+        backOff.setMaxInterval(maxInterval.toMillis());
         backOff.setMaxAttempts(Long.MAX_VALUE);
         backOff.setMaxElapsedTime(Long.MAX_VALUE);
         return backOff;
