@@ -628,27 +628,36 @@ class PieceFetcherTest {
                 .as("piece %d asked of the seed is this host's", r.piece()).isTrue());
     }
 
-    @Test
-    void inTheEndgameAFetchAlsoAsksASecondAgentForTheBlocksMissingAndTheSecondCopyIsCancelled() throws Exception {
-        StandInPeer x = peer(); // both hold every piece
-        StandInPeer y = peer();
+    /**
+     * A host connected to agents {@code x} and {@code y} (both hold every piece) that has fetched every non-zero piece
+     * but the last one from them: not the endgame yet, as the last piece is missing and not being fetched.
+     */
+    private SwarmSession allButTheLastPiece(StandInPeer x, StandInPeer y, int last) throws Exception {
         named.add(x.peer(false));
         named.add(y.peer(false));
         SwarmSession s = session(0);
-        int[] pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).toArray();
-        int last = pieces[pieces.length - 1];
-        for (int p : pieces) {
-            if (p != last) {
-                x.serve(p);
-                y.serve(p);
-            }
+        int[] others = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p) && p != last).toArray();
+        for (int p : others) {
+            x.serve(p);
+            y.serve(p);
         }
-        for (int p : pieces) {
-            if (p != last) {
-                completed(s.prefetch(p)); // not the endgame yet: the last piece is missing and not being fetched
-            }
+        for (int p : others) {
+            completed(s.prefetch(p));
         }
         assertThat(meters.get("bootswarm.agent.fetch.endgame").counter().count()).isZero();
+        return s;
+    }
+
+    private int lastNonZeroPiece() {
+        return IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).max().orElseThrow();
+    }
+
+    @Test
+    void inTheEndgameAFetchAlsoAsksASecondAgentForTheBlocksMissingAndTheSecondCopyIsCancelled() throws Exception {
+        StandInPeer x = peer();
+        StandInPeer y = peer();
+        int last = lastNonZeroPiece();
+        SwarmSession s = allButTheLastPiece(x, y, last);
 
         CompletableFuture<Void> fill = s.prefetch(last); // every piece missing is being fetched: the endgame
         await().until(() -> x.outstandingBlocks(last) > 0 && y.outstandingBlocks(last) > 0);
@@ -668,22 +677,8 @@ class PieceFetcherTest {
     void inTheEndgameACopyFetchedAgainWholeAfterAMixedOneFailedIsAskedOfOnePeerOnly() throws Exception {
         StandInPeer x = peer();
         StandInPeer y = peer();
-        named.add(x.peer(false));
-        named.add(y.peer(false));
-        SwarmSession s = session(0);
-        int[] pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).toArray();
-        int last = pieces[pieces.length - 1];
-        for (int p : pieces) {
-            if (p != last) {
-                x.serve(p);
-                y.serve(p);
-            }
-        }
-        for (int p : pieces) {
-            if (p != last) {
-                completed(s.prefetch(p));
-            }
-        }
+        int last = lastNonZeroPiece();
+        SwarmSession s = allButTheLastPiece(x, y, last);
         int blocks = manifest.pieceLength(last) / WireLimits.BLOCK_LENGTH;
         CompletableFuture<Void> fill = s.prefetch(last);
         await().until(() -> x.outstandingBlocks(last) > 0 && y.outstandingBlocks(last) > 0);
