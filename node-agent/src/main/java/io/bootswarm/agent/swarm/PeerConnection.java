@@ -103,6 +103,14 @@ final class PeerConnection implements AutoCloseable {
     private int outstandingBlocks;
     private final ArrayDeque<PendingPiece> queue = new ArrayDeque<>();
     private volatile Instant lastBlock;
+    /**
+     * Since when requests sent here have gone without a block (guarded by the budget lock): set by the first request
+     * sent after a block (or ever), moved to each block that leaves requests outstanding, null after a block that
+     * leaves none. Withdrawing every request does not clear it: the peer stays silent until it sends.
+     */
+    private Instant unansweredSince;
+    /** When the last outstanding request was withdrawn while unanswered; null while requests are outstanding. */
+    private Instant gaveUpAt;
     private final AtomicLong piecesDelivered = new AtomicLong();
     /** Both sides set the BEP 6 fast extension bit. */
     private final boolean fast;
@@ -481,6 +489,7 @@ final class PeerConnection implements AutoCloseable {
             cancel = p.requested.get(index);
             if (cancel) {
                 outstandingBlocks--;
+                noteWithdrawn();
             }
         }
         if (cancel) {
@@ -514,6 +523,42 @@ final class PeerConnection implements AutoCloseable {
         }
         Instant last = lastBlock.isAfter(p.progress) ? lastBlock : p.progress;
         return last.plus(pieceTimeout);
+    }
+
+    /**
+     * Whether this connection left requests of ours without a block for {@code quiet} or longer: the time it was
+     * owed a block and sent none, counted while requests were outstanding (one withdrawn or cancelled before the
+     * peer could answer stops the count), until its next block. A busy peer that still sends blocks is not silent.
+     */
+    boolean silentFor(Duration quiet) {
+        synchronized (budgetLock) {
+            if (unansweredSince == null) {
+                return false;
+            }
+            Instant end = gaveUpAt != null ? gaveUpAt : clock.instant();
+            return !end.isBefore(unansweredSince.plus(quiet));
+        }
+    }
+
+    /**
+     * A request is being sent (guarded by the budget lock): the count of time owed a block starts, or goes on from
+     * where it stopped when the last requests were withdrawn (the time between, with nothing asked, not counted).
+     */
+    private void noteRequested() {
+        Instant now = clock.instant();
+        if (unansweredSince == null) {
+            unansweredSince = now;
+        } else if (gaveUpAt != null) {
+            unansweredSince = now.minus(Duration.between(unansweredSince, gaveUpAt));
+            gaveUpAt = null;
+        }
+    }
+
+    /** After requests were withdrawn or cancelled (guarded by the budget lock): notes when none is left. */
+    private void noteWithdrawn() {
+        if (outstandingBlocks == 0 && unansweredSince != null && gaveUpAt == null) {
+            gaveUpAt = clock.instant();
+        }
     }
 
     /**
@@ -609,6 +654,7 @@ final class PeerConnection implements AutoCloseable {
                     }
                     int index = p.order[p.sent];
                     out.add(new PeerMessage.Request(p.piece, index * WireLimits.BLOCK_LENGTH, p.blockLength(index)));
+                    noteRequested();
                     if (p.requested.isEmpty()) {
                         p.progress = clock.instant();
                     }
@@ -646,6 +692,7 @@ final class PeerConnection implements AutoCloseable {
                 }
             }
             outstandingBlocks -= cancels.size();
+            noteWithdrawn();
         }
         p.assembly.unregister(p);
         return cancels;
@@ -833,6 +880,8 @@ final class PeerConnection implements AutoCloseable {
             p.receivedHere++;
             complete = ++p.settledCount == p.order.length;
             outstandingBlocks--;
+            unansweredSince = outstandingBlocks > 0 ? clock.instant() : null;
+            gaveUpAt = null;
         }
         Instant now = clock.instant();
         p.progress = now;

@@ -71,6 +71,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code bootswarm.agent.fetch.endgame}). At the end of a fill the last pieces are held by few agents, each asked by
  * every other; without it a host waits for its turn at the first holder while another holder's upload idles.
  *
+ * <p><em>Hedged demand.</em> A demand fetch whose connections have all sent nothing at all (no block of any piece) for
+ * {@code demandHedge} since they were asked also asks another source that has the piece and is not silent itself, an
+ * agent before a seed, for the blocks still missing (in reverse order, the second copy of a block cancelled), and
+ * again after as long without a block while untried sources are left ({@code bootswarm.agent.fetch.hedged}). A
+ * connection silent that long is also asked last by new fetches. A read then waits about {@code demandHedge} on a
+ * peer that unchoked and went silent (a tarpit, a hung host), not {@code pieceTimeout} for each such peer in turn,
+ * which could spend its whole deadline on them; a busy peer that still sends other blocks is never hedged. Not for
+ * a copy fetched whole after a mixed one failed.
+ *
  * <p><em>Requests move off a snubbed peer.</em> When a request times out on a connection, its peer is snubbed and
  * every other request outstanding on that peer's connections is withdrawn in the same step
  * ({@link PeerConnection#timedOut}): each of those fetches asks another connection for the blocks it still misses
@@ -134,6 +143,7 @@ final class PieceFetcher implements AutoCloseable {
     private final Counter movedCounter;
     private final Counter splitCounter;
     private final Counter endgameCounter;
+    private final Counter hedgedCounter;
     /** Completes when every piece this host misses is being fetched (and stays complete). */
     private final CompletableFuture<Void> endgame = new CompletableFuture<>();
     /** Agents ({@code host:port}) a fetch waited for in vain, and until when none waits for them again. */
@@ -241,6 +251,9 @@ final class PieceFetcher implements AutoCloseable {
         this.endgameCounter = Counter.builder("bootswarm.agent.fetch.endgame")
                 .description("fetches that, once every missing piece was being fetched, also asked a second agent for"
                         + " the blocks still missing (endgame)").tag("image", manifest.name()).register(meters);
+        this.hedgedCounter = Counter.builder("bootswarm.agent.fetch.hedged")
+                .description("demand fetches that also asked another source after every connection asked had sent"
+                        + " nothing for the demand hedge time").tag("image", manifest.name()).register(meters);
         this.ourPeerId = peers.peerId();
         Gauge.builder("bootswarm.agent.fetch.coalescing", this, PieceFetcher::coalescing)
                 .description("demand fetches waiting now for a connected agent that is fetching their piece")
@@ -606,16 +619,35 @@ final class PieceFetcher implements AutoCloseable {
         int piece = f.piece;
         Set<PeerConnection> extended = new HashSet<>();
         boolean endgameAsked = whole; // a copy refetched whole after a mixed one failed comes from one peer
+        Duration hedge = f.urgent && !whole ? settings.demandHedge() : Duration.ZERO;
+        Instant hedgeAgain = null;
         while (!a.done.isDone()) {
             CompletableFuture<Void> change = null;
             if (!endgameAsked && endgame.isDone() && parts.size() == 1) {
                 change = signal.next(); // taken before looking: a second source that turns up later wakes the wait
-                Part second = endgamePart(f, a, parts.getFirst().connection());
+                Part second = anotherPart(f, a, askedOf.keySet(), false);
                 if (second != null) {
                     endgameAsked = true;
                     parts.add(second);
                     askedOf.put(PeerDirectory.key(second.connection().peer()), second.connection());
                     endgameCounter.increment();
+                }
+            }
+            CompletableFuture<Void> hedgeChange = null;
+            if (!hedge.isZero()) {
+                Instant now = clock.instant();
+                Instant quiet = quietUntil(parts, piece, hedge);
+                if (quiet != null && !now.isBefore(quiet) && (hedgeAgain == null || !now.isBefore(hedgeAgain))) {
+                    hedgeChange = signal.next(); // taken before looking: a source that turns up later wakes the wait
+                    peers.ensureConnections(true); // rare: not throttled like the fetches' look
+                    Part extra = anotherPart(f, a, askedOf.keySet(), true);
+                    if (extra != null) {
+                        hedgeChange = null;
+                        hedgeAgain = now.plus(hedge);
+                        parts.add(extra);
+                        askedOf.put(PeerDirectory.key(extra.connection().peer()), extra.connection());
+                        hedgedCounter.increment();
+                    }
                 }
             }
             PartFailed failure = null;
@@ -660,12 +692,22 @@ final class PieceFetcher implements AutoCloseable {
                     until = stalls;
                 }
             }
-            CompletableFuture<?>[] waitFor = new CompletableFuture<?>[parts.size() + 2];
+            if (!hedge.isZero() && hedgeChange == null) { // with no source to hedge with, a swarm change wakes it
+                Instant quiet = quietUntil(parts, piece, hedge);
+                if (quiet != null) {
+                    Instant next = hedgeAgain != null && hedgeAgain.isAfter(quiet) ? hedgeAgain : quiet;
+                    if (next.isBefore(until)) {
+                        until = next;
+                    }
+                }
+            }
+            CompletableFuture<?>[] waitFor = new CompletableFuture<?>[parts.size() + 3];
             waitFor[0] = a.done;
             // wakes the wait when the endgame begins, and then when a second source may have turned up
             waitFor[1] = !endgame.isDone() ? endgame : change != null && !endgameAsked ? change : a.done;
+            waitFor[2] = hedgeChange != null ? hedgeChange : a.done; // a source to hedge with may have turned up
             for (int i = 0; i < parts.size(); i++) {
-                waitFor[i + 2] = parts.get(i).request();
+                waitFor[i + 3] = parts.get(i).request();
             }
             try {
                 ClockWaits.get(CompletableFuture.anyOf(waitFor), until, clock);
@@ -690,11 +732,35 @@ final class PieceFetcher implements AutoCloseable {
     }
 
     /**
-     * The endgame's second request for the blocks of {@code a} still missing, in reverse order: to an agent of the
-     * fetch's class other than the peer of {@code first} that has the piece, is not snubbed and has room; null if
-     * none.
+     * When every part has been without a block (of any piece on its connection) for {@code quiet}: the latest of
+     * their {@link PeerConnection#stallsAt}; null when there is no part, or one has no request outstanding.
      */
-    private Part endgamePart(Fetch f, PieceAssembly a, PeerConnection first) {
+    private static Instant quietUntil(List<Part> parts, int piece, Duration quiet) {
+        Instant latest = null;
+        for (Part p : parts) {
+            Instant at = p.connection().stallsAt(piece, quiet);
+            if (at == null) {
+                return null;
+            }
+            if (latest == null || at.isAfter(latest)) {
+                latest = at;
+            }
+        }
+        return latest;
+    }
+
+    /** Whether {@code c} has left a request unanswered, without sending any block, for the demand hedge time. */
+    private boolean silent(PeerConnection c) {
+        return !settings.demandHedge().isZero() && c.silentFor(settings.demandHedge());
+    }
+
+    /**
+     * Another request for the blocks of {@code a} still missing, in reverse order (the endgame's second source, or
+     * a hedge): to a connection of the fetch's class whose peer has the piece, was not {@code asked} for this copy,
+     * is not snubbed nor {@linkplain #silent silent} and has room; an agent (the least busy) before a seed, and a
+     * seed only when {@code seeds}; null if none.
+     */
+    private Part anotherPart(Fetch f, PieceAssembly a, Set<String> asked, boolean seeds) {
         int[] missing = a.missing();
         if (missing.length == 0) {
             return null;
@@ -703,12 +769,12 @@ final class PieceFetcher implements AutoCloseable {
         for (int i = 0; i < missing.length; i++) {
             reversed[i] = missing[missing.length - 1 - i];
         }
-        String firstPeer = PeerDirectory.key(first.peer());
         List<PeerConnection> ready = peers.ready(f.urgent, f.piece);
-        ready.sort(Comparator.comparingInt(c -> c.outstandingBlocks() + c.queuedBlocks()));
+        ready.sort(Comparator.comparing((PeerConnection c) -> c.peer().seed())
+                .thenComparingInt(c -> c.outstandingBlocks() + c.queuedBlocks()));
         for (PeerConnection c : ready) {
-            if (c.peer().seed() || peers.isSnubbed(c.peer()) || PeerDirectory.key(c.peer()).equals(firstPeer)
-                    || !c.hasRoomFor(reversed.length)) {
+            if ((c.peer().seed() && !seeds) || peers.isSnubbed(c.peer()) || asked.contains(PeerDirectory.key(c.peer()))
+                    || !c.hasRoomFor(reversed.length) || silent(c)) {
                 continue;
             }
             CompletableFuture<byte[]> r = c.requestBlocksIfRoom(a, reversed);
@@ -881,13 +947,16 @@ final class PieceFetcher implements AutoCloseable {
                 List<PeerConnection> ready = peers.ready(urgent, f.piece);
                 // read once: a connection's load changes while we sort
                 Map<PeerConnection, Boolean> snubbed = new HashMap<>();
+                Map<PeerConnection, Boolean> silent = new HashMap<>();
                 Map<PeerConnection, Integer> load = new HashMap<>();
                 for (PeerConnection c : ready) {
                     snubbed.put(c, peers.isSnubbed(c.peer()));
+                    silent.put(c, silent(c));
                     load.put(c, c.outstandingBlocks() + c.queuedBlocks());
                 }
                 boolean anyBrisk = snubbed.containsValue(false);
                 ready.sort(Comparator.comparing((PeerConnection c) -> snubbed.get(c))
+                        .thenComparing(silent::get)
                         .thenComparingInt(c -> attempts(sources, c))
                         .thenComparing(c -> c.peer().seed())
                         .thenComparingInt(load::get));

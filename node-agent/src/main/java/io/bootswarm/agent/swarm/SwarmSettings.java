@@ -64,6 +64,13 @@ import java.time.Duration;
  *                            asked for a run of its 16 KiB blocks and the blocks fill one buffer; a source that is
  *                            done early also asks for the blocks still missing (the copy that arrives second is
  *                            cancelled). Seeds are not split over: their upload is the swarm's bottleneck
+ * @param demandHedge         (null: 2 s; zero: off) how long every connection a demand fetch asked may send nothing
+ *                            at all (no block of any piece) before the fetch also asks another source that holds
+ *                            the piece, an agent before a seed, for the blocks still missing (in reverse order;
+ *                            the copy that arrives second is cancelled), and again after as long without a block
+ *                            while untried sources are left. A read then waits about that long on a peer that
+ *                            unchoked and went silent (a tarpit, a hung host), not the whole {@code pieceTimeout}
+ *                            per such peer; a busy peer that still sends blocks of other pieces is not hedged
  */
 public record SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout,
                             Duration pieceTimeout, int maxAttempts, Duration announceRetry, int uploadSlots,
@@ -71,7 +78,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                             int seedPrefetchSlots, Boolean crossImage, Duration requestLatency,
                             Boolean seedPartition, int maxRequestsPerPeer, Duration demandDeadline,
                             Duration banDuration, Duration seedBanDuration, Duration snubDuration,
-                            Duration coalesceWait, int fillConcurrency, int splitSources) {
+                            Duration coalesceWait, int fillConcurrency, int splitSources, Duration demandHedge) {
 
     /** The default of {@code coalesceWait}. */
     public static final long DEFAULT_COALESCE_WAIT_MILLIS = 1000;
@@ -101,6 +108,20 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
                 ? Duration.ofMillis(DEFAULT_COALESCE_WAIT_MILLIS) : coalesceWait;
         fillConcurrency = fillConcurrency <= 0 ? 16 : fillConcurrency;
         splitSources = splitSources <= 0 ? 2 : splitSources;
+        demandHedge = demandHedge == null || demandHedge.isNegative() ? Duration.ofSeconds(2) : demandHedge;
+    }
+
+    /** Settings with {@code demandHedge} at its default. */
+    public SwarmSettings(int maxConnections, Duration connectTimeout, Duration unchokeTimeout, Duration pieceTimeout,
+                         int maxAttempts, Duration announceRetry, int uploadSlots, DataSize uploadRate,
+                         DataSize downloadRate, int prefetchConcurrency, int seedPrefetchSlots, Boolean crossImage,
+                         Duration requestLatency, Boolean seedPartition, int maxRequestsPerPeer,
+                         Duration demandDeadline, Duration banDuration, Duration seedBanDuration,
+                         Duration snubDuration, Duration coalesceWait, int fillConcurrency, int splitSources) {
+        this(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts, announceRetry, uploadSlots,
+                uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots, crossImage, requestLatency,
+                seedPartition, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration, snubDuration,
+                coalesceWait, fillConcurrency, splitSources, null);
     }
 
     /** Settings with {@code splitSources} at its default. */
@@ -140,7 +161,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, on, maxRequestsPerPeer, demandDeadline, banDuration, seedBanDuration,
-                snubDuration, coalesceWait, fillConcurrency, splitSources);
+                snubDuration, coalesceWait, fillConcurrency, splitSources, demandHedge);
     }
 
     /** These settings with another request budget cap, demand deadline, ban and snub durations. */
@@ -149,7 +170,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, splitSources);
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, splitSources, demandHedge);
     }
 
     /** These settings with demand coalescing waiting at most {@code wait} (zero: off). */
@@ -157,7 +178,7 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, wait, fillConcurrency, splitSources);
+                seedBanDuration, snubDuration, wait, fillConcurrency, splitSources, demandHedge);
     }
 
     /** These settings with a demand fetch's piece split over at most {@code n} connections (1: off). */
@@ -165,7 +186,15 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
         return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
                 announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
                 crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
-                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, n);
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, n, demandHedge);
+    }
+
+    /** These settings with a demand fetch hedged after {@code after} without a block (zero: off). */
+    public SwarmSettings withDemandHedge(Duration after) {
+        return new SwarmSettings(maxConnections, connectTimeout, unchokeTimeout, pieceTimeout, maxAttempts,
+                announceRetry, uploadSlots, uploadRate, downloadRate, prefetchConcurrency, seedPrefetchSlots,
+                crossImage, requestLatency, seedPartition, maxRequestsPerPeer, demandDeadline, banDuration,
+                seedBanDuration, snubDuration, coalesceWait, fillConcurrency, splitSources, after);
     }
 
     private static Duration orDefault(Duration d, Duration fallback) {
@@ -174,6 +203,6 @@ public record SwarmSettings(int maxConnections, Duration connectTimeout, Duratio
 
     public static SwarmSettings defaults() {
         return new SwarmSettings(0, null, null, null, 0, null, 0, null, null, 0, 0, null, null, null, 0, null, null,
-                null, null, null, 0, 0);
+                null, null, null, 0, 0, null);
     }
 }

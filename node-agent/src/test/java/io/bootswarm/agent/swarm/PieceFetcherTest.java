@@ -353,6 +353,42 @@ class PieceFetcherTest {
     }
 
     @Test
+    void aDemandReadWhoseSourceSendsNothingAsksAnotherAfterTheHedgeTimeAndTheNextReadAsksTheSilentPeerLast()
+            throws Exception {
+        StandInPeer tarpit = peer(); // full bitfield, unchoke, then silence
+        StandInPeer seed = peer();
+        named.add(tarpit.peer(false));
+        SwarmSettings settings = settings(0);
+        assertThat(settings.demandHedge()).isLessThan(PIECE_TIMEOUT);
+        SwarmSession s = session(settings);
+        List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
+                .toList();
+        for (int p : pieces) {
+            seed.serve(p);
+        }
+
+        CompletableFuture<Void> first = demand(s, pieces.get(0));
+        await().until(() -> tarpit.requests(pieces.get(0), true) == 1);
+        s.peerSeen(seed.peer(true)); // dialled for demand by the hedge itself
+        assertThat(first).isNotDone();
+        assertThat(seed.received()).isEmpty();
+
+        clock.advance(settings.demandHedge().plusMillis(1)); // still short of the piece timeout
+        completed(first);
+        assertThat(stored(pieces.get(0))).isEqualTo(bytesOf(pieces.get(0)));
+        assertThat(meters.get("bootswarm.agent.fetch.hedged").tag("image", manifest.name()).counter().count())
+                .isEqualTo(1);
+        assertThat(s.stats().snubbedPeers()).as("no piece timeout passed").isEmpty();
+
+        completed(demand(s, pieces.get(1))); // the clock stands still: had it asked the tarpit first, it would wait
+        assertThat(stored(pieces.get(1))).isEqualTo(bytesOf(pieces.get(1)));
+        assertThat(tarpit.received()).extracting(StandInPeer.Received::piece).containsOnly(pieces.get(0));
+        assertThat(meters.get("bootswarm.agent.fetch.hedged").tag("image", manifest.name()).counter().count())
+                .isEqualTo(1);
+        assertThat(s.stats().piecesFromSeed()).isEqualTo(2);
+    }
+
+    @Test
     void aBlockReceivedTwiceCountsOnceSoThePieceWaitsForItsLastBlockAndNobodyIsBanned() throws Exception {
         StandInPeer peer = peer();
         named.add(peer.peer(false));
