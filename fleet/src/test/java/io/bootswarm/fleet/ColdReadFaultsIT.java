@@ -166,6 +166,13 @@ class ColdReadFaultsIT extends FleetITSupport {
                 announce("tarpit-" + i, tarpit.port());
             }
             Launched l = launch("tarpit");
+            // an agent dials its swarm at its first fetch: the whole read starts once it is connected to every
+            // tarpit and unchoked by it, or the seed alone could serve a read that began before those connections
+            // were up, and the tarpits, never asked, would prove nothing. The first MiB alone failed with EIO when
+            // its pieces asked tarpit after tarpit, each for the 20 s piece timeout, until the 60 s deadline
+            readFirstMiB(l, "tarpit");
+            FleetClient.await(() -> tarpits.stream().allMatch(t -> t.server.unchokedConnections() > 0), T,
+                    "the agent connected to every tarpit and unchoked by it");
             Path copy = work.resolve("tarpit.img");
             long t0 = System.nanoTime();
             finish(reader(l.nbd(), copy), copy, "the read with " + TARPITS + " tarpit peers (bound " + READ + ")");
@@ -185,12 +192,7 @@ class ColdReadFaultsIT extends FleetITSupport {
         Launched l = launch("away-1");
         // one block first: a seed fetches the tracker's peer-token keys at the first token it checks, and cannot
         // check this agent's token while the tracker is away if it has never fetched them
-        Path head = work.resolve("away-1.head");
-        Process first = new ProcessBuilder("qemu-img", "dd", "-f", "raw", "-O", "raw", "bs=1M", "count=1",
-                "if=" + l.nbd(), "of=" + head).redirectErrorStream(true).start();
-        assertThat(first.waitFor(READ.toMillis(), TimeUnit.MILLISECONDS)).as("the first block read").isTrue();
-        assertThat(first.exitValue()).as("the first block read: %s", new String(first.getInputStream()
-                .readAllBytes())).isZero();
+        readFirstMiB(l, "away-1");
         ConfigurableApplicationContext tracker = restartedTracker != null ? restartedTracker : fleet.tracker();
         Map<String, String> args = commandLine(tracker);
         args.put("server.port", Integer.toString(LocalFleet.port(tracker)));
@@ -245,6 +247,16 @@ class ColdReadFaultsIT extends FleetITSupport {
 
     private static int present(Launched l) throws IOException, InterruptedException {
         return client.disk(l.agentUrl(), l.id()).path("piecesPresent").asInt();
+    }
+
+    /** Reads the disk's first MiB (and so starts the agent's swarm connections) and checks that it was read. */
+    private static void readFirstMiB(Launched l, String name) throws IOException, InterruptedException {
+        Path head = work.resolve(name + ".head");
+        Process first = new ProcessBuilder("qemu-img", "dd", "-f", "raw", "-O", "raw", "bs=1M", "count=1",
+                "if=" + l.nbd(), "of=" + head).redirectErrorStream(true).start();
+        assertThat(first.waitFor(READ.toMillis(), TimeUnit.MILLISECONDS)).as("the first block read").isTrue();
+        assertThat(first.exitValue()).as("the first block read: %s", new String(first.getInputStream()
+                .readAllBytes())).isZero();
     }
 
     /** qemu-img reading the whole export to {@code copy}, with its default settings. */
