@@ -4,7 +4,8 @@ import io.bootswarm.common.time.MonotonicClock;
 
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,9 +19,14 @@ import java.util.function.BooleanSupplier;
  * speeds. A caller may take more than is in the bucket and leave it in debt, so a block larger than
  * the burst still passes; the next callers then wait the debt off.
  *
- * <p>Callers of one class pass in the order they arrived (first come, first served): a connection that
- * waits here with one block at a time and comes back for the next one joins the back of the line, so the
- * connections of a class take turns (round robin) instead of the quickest thread winning every race.
+ * <p>Callers of one class pass in the order of their {@code order} key, oldest first: by default the time they
+ * came (first come, first served), so a connection that waits here with one block at a time and comes back for
+ * the next one joins the back of the line and the connections of a class take turns instead of the quickest
+ * thread winning every race. An upload passes the time its peer's request <em>arrived</em> instead
+ * ({@link #acquire(int, boolean, long, BooleanSupplier)}): then the blocks of the oldest request go first
+ * whichever connection asked, and the pieces sent through one link complete one after another, each in the
+ * time of one piece, instead of all of them together at the end of a round robin over every connection (a
+ * piece is of use to its receiver, who can verify and pass it on, only once it is whole).
  *
  * <p>The bucket refills from an {@link InstantSource} ({@link MonotonicClock#system()} unless given): on a
  * hand-moved clock it refills only when the clock is moved, so tests count bytes instead of timing them.
@@ -45,9 +51,17 @@ public final class RateLimiter {
     /** Times a waiting caller woke and was not the one to pass next (guarded by the lock). */
     private long idleWakeups;
     private long refilledAt;
-    /** Each waiting caller's own condition, in the order they came: only the head of a line is woken to pass. */
-    private final ArrayDeque<Condition> urgentLine = new ArrayDeque<>();
-    private final ArrayDeque<Condition> normalLine = new ArrayDeque<>();
+    /** Each waiting caller's own condition, oldest order first: only the head of a line is woken to pass. */
+    private final TreeSet<Ticket> urgentLine = new TreeSet<>(Ticket.OLDEST_FIRST);
+    private final TreeSet<Ticket> normalLine = new TreeSet<>(Ticket.OLDEST_FIRST);
+    /** Breaks ties between equal orders by arrival (guarded by the lock). */
+    private long arrivals;
+
+    /** A waiting caller: its order key, when it came among equal keys, and what wakes it. */
+    private record Ticket(long order, long arrival, Condition condition) {
+        static final Comparator<Ticket> OLDEST_FIRST =
+                Comparator.comparingLong(Ticket::order).thenComparingLong(Ticket::arrival);
+    }
 
     /**
      * @param bytesPerSecond the rate; 0 or less for no limit
@@ -108,14 +122,23 @@ public final class RateLimiter {
      * @return true when the bytes were taken, false when the wait was abandoned (nothing taken)
      */
     public boolean acquire(int bytes, boolean urgent, BooleanSupplier abandon) throws InterruptedException {
+        return acquire(bytes, urgent, bytesPerSecond == 0 ? 0 : MonotonicClock.nanos(clock), abandon);
+    }
+
+    /**
+     * {@link #acquire(int, boolean, BooleanSupplier)} in the place of {@code order} in its class's line rather than
+     * of the time it came: a smaller order passes first (ties by arrival). All callers of one limiter must take
+     * their orders from one monotonic time base in nanoseconds (the limiter's clock for those that give none).
+     */
+    public boolean acquire(int bytes, boolean urgent, long order, BooleanSupplier abandon) throws InterruptedException {
         if (bytesPerSecond == 0) {
             return !abandon.getAsBoolean();
         }
         lock.lockInterruptibly();
-        Condition ticket = lock.newCondition();
-        ArrayDeque<Condition> line = urgent ? urgentLine : normalLine;
+        Ticket ticket = new Ticket(order, arrivals++, lock.newCondition());
+        TreeSet<Ticket> line = urgent ? urgentLine : normalLine;
         try {
-            line.addLast(ticket);
+            line.add(ticket);
             try {
                 boolean woke = false;
                 while (true) {
@@ -123,7 +146,7 @@ public final class RateLimiter {
                         return false;
                     }
                     refill();
-                    boolean first = line.peekFirst() == ticket && (urgent || urgentLine.isEmpty());
+                    boolean first = line.first() == ticket && (urgent || urgentLine.isEmpty());
                     if (first && tokens > 0) {
                         tokens -= bytes;
                         return true;
@@ -135,10 +158,10 @@ public final class RateLimiter {
                     long waitNanos = !first ? notFirstRecheckNanos
                             : tokens > 0 ? TimeUnit.MILLISECONDS.toNanos(5)
                             : (long) (-tokens * 1e9 / bytesPerSecond) + 1;
-                    ticket.awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
+                    ticket.condition().awaitNanos(Math.max(TimeUnit.MICROSECONDS.toNanos(100), waitNanos));
                 }
             } finally {
-                boolean wasFirst = line.peekFirst() == ticket;
+                boolean wasFirst = line.first() == ticket;
                 line.remove(ticket);
                 if (wasFirst) {
                     signalFirst();
@@ -156,14 +179,10 @@ public final class RateLimiter {
      * Guarded by the lock.
      */
     private void signalFirst() {
-        Condition urgent = urgentLine.peekFirst();
-        if (urgent != null) {
-            urgent.signal();
-            return;
-        }
-        Condition normal = normalLine.peekFirst();
-        if (normal != null) {
-            normal.signal();
+        if (!urgentLine.isEmpty()) {
+            urgentLine.first().condition().signal();
+        } else if (!normalLine.isEmpty()) {
+            normalLine.first().condition().signal();
         }
     }
 
@@ -174,8 +193,8 @@ public final class RateLimiter {
         }
         lock.lock();
         try {
-            urgentLine.forEach(Condition::signal);
-            normalLine.forEach(Condition::signal);
+            urgentLine.forEach(t -> t.condition().signal());
+            normalLine.forEach(t -> t.condition().signal());
         } finally {
             lock.unlock();
         }

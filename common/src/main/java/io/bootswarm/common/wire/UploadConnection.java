@@ -216,7 +216,11 @@ final class UploadConnection {
             return;
         }
         queuedRequests.incrementAndGet();
-        requests.offer(r);
+        requests.offer(new Queued(r, lastRequestAt));
+    }
+
+    /** A request in the queue and when it arrived: the order its blocks pass the rate limiters in. */
+    private record Queued(PeerMessage.Request request, long arrivedAt) {
     }
 
     /**
@@ -261,10 +265,10 @@ final class UploadConnection {
     private List<PeerMessage.Request> dropQueued(Predicate<PeerMessage.Request> which) {
         List<PeerMessage.Request> dropped = new ArrayList<>();
         for (Iterator<Object> it = requests.iterator(); it.hasNext(); ) {
-            if (it.next() instanceof PeerMessage.Request r && which.test(r)) {
+            if (it.next() instanceof Queued q && which.test(q.request())) {
                 it.remove();
                 queuedRequests.decrementAndGet();
-                dropped.add(r);
+                dropped.add(q.request());
             }
         }
         return dropped;
@@ -449,7 +453,7 @@ final class UploadConnection {
                     continue;
                 }
                 Object next = requests.poll(30, TimeUnit.SECONDS);
-                if (next instanceof PeerMessage.Request) {
+                if (next instanceof Queued) {
                     queuedRequests.decrementAndGet();
                 }
                 if (next == null) {
@@ -459,10 +463,10 @@ final class UploadConnection {
                     }
                     continue;
                 }
-                if (next instanceof PeerMessage.Request r && !choked) {
+                if (next instanceof Queued q && !choked) {
                     serving = true;
                     try {
-                        serve(r, block);
+                        serve(q.request(), q.arrivedAt(), block);
                     } finally {
                         serving = false;
                     }
@@ -484,8 +488,11 @@ final class UploadConnection {
         }
     }
 
-    /** Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters. */
-    private void serve(PeerMessage.Request r, byte[] block) throws IOException, InterruptedException {
+    /**
+     * Sends the block {@code r} asks for, unless the peer is choked or gone while it waits for the limiters; it
+     * waits there in the place of when it {@code arrivedAt}, oldest request first across connections.
+     */
+    private void serve(PeerMessage.Request r, long arrivedAt, byte[] block) throws IOException, InterruptedException {
         if (!swarm.available().contains(r.piece())) {
             server.requestRejected(); // evicted while the request waited in the queue
             reject(r);
@@ -493,7 +500,8 @@ final class UploadConnection {
         }
         RateLimiter pieceLimit = swarm.limiterFor(r.piece());
         boolean asUrgent = urgent && withinAllowance(r.length(), pieceLimit);
-        if (!pass(pieceLimit, r.length(), asUrgent) || !pass(server.uploadLimiter(), r.length(), asUrgent)) {
+        if (!pass(pieceLimit, r.length(), asUrgent, arrivedAt)
+                || !pass(server.uploadLimiter(), r.length(), asUrgent, arrivedAt)) {
             reject(r); // choked (or closed) while it waited for the limiters
             return;
         }
@@ -520,13 +528,14 @@ final class UploadConnection {
      * Waits at {@code limiter}; what is buffered is flushed first if it will have to wait, so that the blocks
      * sent before reach the peer now rather than after the wait.
      */
-    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent) throws InterruptedException, IOException {
+    private boolean pass(RateLimiter limiter, int bytes, boolean asUrgent, long order)
+            throws InterruptedException, IOException {
         if (limiter.isLimited() && limiter.available() <= 0) {
             flush();
         }
         waitingOn = limiter;
         try {
-            return limiter.acquire(bytes, asUrgent, () -> closed || choked);
+            return limiter.acquire(bytes, asUrgent, order, () -> closed || choked);
         } finally {
             waitingOn = RateLimiter.UNLIMITED;
         }

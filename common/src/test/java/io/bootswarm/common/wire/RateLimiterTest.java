@@ -136,6 +136,43 @@ class RateLimiterTest {
     }
 
     /**
+     * Uploads wait in the order their requests arrived, not in the order their writers came back: the blocks of the
+     * oldest request pass first whichever connection asked, so a link completes one piece after another instead of
+     * a round robin over all of them (in which every piece completes at the end).
+     */
+    @Test
+    void callersWithAnOrderPassOldestOrderFirstWhateverTheyCameIn() throws Exception {
+        RateLimiter limiter = new RateLimiter(1L << 20, 16 * 1024, clock);
+        limiter.acquire(16 * 1024, false);
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new java.util.ArrayList<>();
+        long[] requested = {40, 10, 30, 20};
+        for (int i = 0; i < requested.length; i++) {
+            String name = "requested-at-" + requested[i];
+            long at = requested[i];
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    limiter.acquire(16 * 1024, false, at, () -> false);
+                    order.add(name);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            int waiting = i + 1;
+            await().until(() -> limiter.callersIn(false) == waiting);
+        }
+        for (int passed = 1; passed <= requested.length; passed++) {
+            clock.advance(Duration.ofNanos(1_000_000_000L / 64)); // one 16 KiB block's worth
+            int expected = passed;
+            await().until(() -> order.size() == expected && limiter.callersIn(false) == requested.length - expected);
+        }
+        assertThat(order).containsExactly("requested-at-10", "requested-at-20", "requested-at-30", "requested-at-40");
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    /**
      * Each pass hands over to the next caller in line alone: with eight callers waiting, eight passes wake no
      * caller that is not next (waking every waiter on each 16 KiB block cost an agent's connections more CPU than
      * the bytes). The unsignalled recheck is set to an hour so that only signals can wake anyone.

@@ -57,10 +57,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A peer may stop holding a piece it announced (its host's cache evicted it). Our extended handshake asks
  * for BEP 54 {@code lt_donthave} (under {@value #DONTHAVE_ID}) and our handshake sets the BEP 6 fast extension
  * bit: an {@code lt_donthave} clears the piece from what the peer has, and so does a {@code reject request}
- * for a piece we are waiting for while the peer has us unchoked. Either fails the request with
+ * for a block we are waiting for while the peer has us unchoked. Either fails the request with
  * {@link PieceUnavailableException}, which the fetcher takes as "ask another source", no failure of the peer's;
- * the connection stays open. A reject for a request we no longer wait for (withdrawn, or failed by a choke) is
- * ignored. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
+ * the connection stays open. A reject for a request we no longer wait for (withdrawn, failed by a choke, or a
+ * block cancelled here because it came on another connection) is ignored. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
  *
  * <p>Our extended handshake also asks for {@code bs_fetching} (under {@value #FETCHING_ID}): the pieces the peer is
  * fetching now ({@link #isFetching}), until it says it stopped or sends {@code have} for the piece; each piece
@@ -728,6 +728,22 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
+     * Whether {@code r} rejects a block we still wait for here: asked of this peer and not arrived anywhere. A reject
+     * for a block we cancelled because it came on another connection is the peer's answer to that cancel (BEP 6),
+     * not a sign that it lost the piece, though the rest of the piece is still asked of it.
+     */
+    private boolean awaited(PeerMessage.RejectRequest r) {
+        PendingPiece p = pending.get(r.piece());
+        if (p == null || r.begin() < 0 || r.begin() % WireLimits.BLOCK_LENGTH != 0) {
+            return false;
+        }
+        int index = r.begin() / WireLimits.BLOCK_LENGTH;
+        synchronized (budgetLock) {
+            return p.requested.get(index) && !p.settled.get(index);
+        }
+    }
+
+    /**
      * The peer no longer has {@code piece} ({@code lt_donthave}, or a reject while it has us unchoked): it is
      * cleared from what the peer has, and a request for it fails with {@link PieceUnavailableException}.
      */
@@ -791,7 +807,7 @@ final class PeerConnection implements AutoCloseable {
                     }
                     case PeerMessage.RejectRequest r -> {
                         // after a choke our requests are failed already: a reject then is for one we dropped
-                        if (!choked && pending.containsKey(r.piece())) {
+                        if (!choked && awaited(r)) {
                             if (referredNow.remove(r.piece())) {
                                 withdraw(r.piece(), new PieceUnavailableException("piece " + r.piece()
                                         + " referred to other agents by " + peer));

@@ -121,6 +121,43 @@ class PeerConnectionTest {
     }
 
     /**
+     * A block that came on another connection is cancelled here, and a BEP 6 peer answers the cancel with
+     * {@code reject request}. That reject is no sign that the peer lost the piece: the rest of the request is still
+     * served here, and the piece stays the peer's. (Taken as one, it withdrew the request and cleared the piece: in the
+     * endgame, where two peers are asked for the same blocks, a host could lose both sources of a piece that way and
+     * wait a piece timeout for another.)
+     */
+    @Test
+    void aRejectAnsweringOurCancelOfABlockThatCameElsewhereKeepsTheRequestAndThePiece() throws Exception {
+        StandInPeer first = peer();
+        StandInPeer second = peer();
+        first.rejectCancels();
+        second.rejectCancels();
+        PeerConnection here = open(first, () -> {
+        }, 500);
+        PeerConnection elsewhere = open(second, () -> {
+        }, 500);
+        await().until(() -> !here.isChoked() && here.has(1) && !elsewhere.isChoked() && elsewhere.has(1));
+        PieceAssembly assembly = new PieceAssembly(1, manifest.pieceLength(1));
+        int last = assembly.blocks - 1;
+        CompletableFuture<byte[]> whole = here.requestBlocksIfRoom(assembly, assembly.missing());
+        CompletableFuture<byte[]> lastBlock = elsewhere.requestBlocksIfRoom(assembly, new int[]{last});
+        await().until(() -> first.outstandingBlocks(1) == assembly.blocks && second.outstandingBlocks(1) == 1);
+
+        second.serveAskedSoFar(1);
+        await().until(() -> first.rejected() > 0); // the cancel of the last block, answered
+        first.serveAskedSoFar(1);
+
+        assertThat(whole.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(java.util.Arrays.copyOfRange(image,
+                (int) manifest.pieceOffset(1), (int) manifest.pieceOffset(2)));
+        assertThat(lastBlock).isCompleted();
+        assertThat(here.has(1)).isTrue();
+        assertThat(first.rejected()).isEqualTo(1);
+        assertThat(first.blocksSent(1)).isEqualTo(assembly.blocks - 1);
+        assertThat(here.outstandingBlocks()).isZero();
+    }
+
+    /**
      * {@code bs_fetching}: the pieces the peer says it is fetching are known as such until it says it stopped or
      * sends {@code have} for them.
      */

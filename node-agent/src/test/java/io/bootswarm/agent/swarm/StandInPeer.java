@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link #serveBlocks}). With {@link #limitRequests} it advertises a BEP 10 {@code reqq} and closes a
  * connection that has more block requests outstanding, as the seed does. Never told to serve, it is a
  * tarpit: full bitfield, unchoke, then silence. With {@link #reject} it sets the BEP 6 fast extension bit
- * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them.
+ * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them; with
+ * {@link #rejectCancels} it sets that bit and answers a cancel of a block not sent yet with {@code reject request},
+ * as the peer wire server does.
  * With {@link #lack} it leaves pieces out of its bitfield; {@link #sendFetching} sends {@code bs_fetching}
  * payloads, well-formed or not. It counts the blocks it sent per piece ({@link #blocksSent}) and the requests it got
  * per block ({@link #blockRequests}); {@link #corruptNextBlocks} spoils single blocks.
@@ -53,6 +55,7 @@ final class StandInPeer implements AutoCloseable {
     private volatile boolean refuse;
     private volatile int reqq;
     private final Set<Integer> rejecting = ConcurrentHashMap.newKeySet();
+    private volatile boolean rejectsCancels;
     private final AtomicInteger rejected = new AtomicInteger();
     private final AtomicInteger maxOutstanding = new AtomicInteger();
     private final AtomicInteger overBudget = new AtomicInteger();
@@ -277,7 +280,16 @@ final class StandInPeer implements AutoCloseable {
         }
     }
 
-    /** Block requests answered with {@code reject request} so far. */
+    /**
+     * New connections get the BEP 6 fast extension bit in our handshake, and a cancel of a block asked for and not
+     * sent yet is answered with {@code reject request} (BEP 6: a cancelled request is answered with the block or a
+     * reject).
+     */
+    void rejectCancels() {
+        rejectsCancels = true;
+    }
+
+    /** Block requests answered with {@code reject request} so far (when asked for, or when cancelled). */
     int rejected() {
         return rejected.get();
     }
@@ -413,8 +425,9 @@ final class StandInPeer implements AutoCloseable {
             InputStream in = new BufferedInputStream(s.getInputStream());
             Handshake theirs = PeerWireReader.readHandshake(in);
             Connection c = new Connection(s);
-            c.fast = !rejecting.isEmpty() && theirs.supportsFast();
-            c.out.writeHandshake(new Handshake(rejecting.isEmpty() ? Handshake.ourReserved()
+            boolean fast = !rejecting.isEmpty() || rejectsCancels;
+            c.fast = fast && theirs.supportsFast();
+            c.out.writeHandshake(new Handshake(!fast ? Handshake.ourReserved()
                     : Handshake.ourReservedWithFast(), theirs.swarmId(),
                     peerId));
             int limit = reqq;
@@ -483,7 +496,10 @@ final class StandInPeer implements AutoCloseable {
                     }
                 }
                 case PeerMessage.Cancel x -> {
-                    c.outstanding.remove(key(x.piece(), x.begin()));
+                    if (c.outstanding.remove(key(x.piece(), x.begin())) && rejectsCancels && c.fast) {
+                        rejected.incrementAndGet();
+                        c.send(new PeerMessage.RejectRequest(x.piece(), x.begin(), x.length()));
+                    }
                     if (x.begin() == 0) {
                         received.add(new Received(x.piece(), c.urgent, true));
                     }
