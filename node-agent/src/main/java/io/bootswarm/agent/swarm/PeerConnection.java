@@ -54,6 +54,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Blocks of a piece that do not fit wait here and are sent as earlier blocks arrive;
  * {@link #hasRoomFor} tells a fetcher whether a piece would be sent at once.
  *
+ * <p>BEP 3: a {@code choke} discards the requests outstanding (they fail here), and a peer that chokes us drops the
+ * requests it gets meanwhile (BEP 6: rejects them; a reject while choked is ignored here). So a choked connection
+ * has no room: a request made after the choke arrived, by a fetch that chose the connection a moment before, is
+ * not sent (it would wait a piece timeout for a block that never comes).
+ *
  * <p>A peer may stop holding a piece it announced (its host's cache evicted it). Our extended handshake asks
  * for BEP 54 {@code lt_donthave} (under {@value #DONTHAVE_ID}) and our handshake sets the BEP 6 fast extension
  * bit: an {@code lt_donthave} clears the piece from what the peer has, and so does a {@code reject request}
@@ -405,7 +410,8 @@ final class PeerConnection implements AutoCloseable {
 
     /**
      * Whether a request for a piece of {@code blocks} blocks would go out at once, within the budget; always
-     * true on an idle connection (a piece larger than the budget is then sent as blocks come back).
+     * true on an idle connection (a piece larger than the budget is then sent as blocks come back) unless the peer
+     * chokes us.
      */
     boolean hasRoomFor(int blocks) {
         synchronized (budgetLock) {
@@ -415,7 +421,7 @@ final class PeerConnection implements AutoCloseable {
 
     /** Guarded by the budget lock. */
     private boolean roomFor(int blocks) {
-        return queue.isEmpty() && (outstandingBlocks == 0 || outstandingBlocks + blocks <= budget);
+        return !choked && queue.isEmpty() && (outstandingBlocks == 0 || outstandingBlocks + blocks <= budget);
     }
 
     /**
@@ -618,15 +624,20 @@ final class PeerConnection implements AutoCloseable {
         return p.done;
     }
 
-    /** Registers and queues {@code p}; false (with {@code p} failed) if its piece is pending or the connection closed. */
+    /**
+     * Registers and queues {@code p}; false (with {@code p} failed) if its piece is pending, the connection closed or
+     * the peer chokes us (guarded by the budget lock, as the choke is: a request is either failed by the choke or
+     * never sent).
+     */
     private boolean enqueue(PendingPiece p) {
         if (pending.putIfAbsent(p.piece, p) != null) {
             p.done.completeExceptionally(new IllegalStateException("piece " + p.piece + " already requested"));
             return false;
         }
-        if (closed) {
+        if (closed || choked) {
             pending.remove(p.piece, p);
-            p.done.completeExceptionally(new IOException("connection to " + peer + " closed"));
+            p.done.completeExceptionally(new IOException(closed ? "connection to " + peer + " closed"
+                    : "choked by " + peer));
             return false;
         }
         queue.add(p);
@@ -791,9 +802,12 @@ final class PeerConnection implements AutoCloseable {
                     }
                     case PeerMessage.Unchoke u -> setChoked(false);
                     case PeerMessage.Choke c -> {
-                        setChoked(true);
+                        synchronized (budgetLock) {
+                            choked = true; // from here a request finds no room: none is sent that the peer drops
+                        }
                         // BEP 3: a choke discards our outstanding requests
                         failAll(new IOException("choked by " + peer));
+                        onChange.run();
                     }
                     case PeerMessage.Piece p -> {
                         download.acquire(p.block().length, urgent);

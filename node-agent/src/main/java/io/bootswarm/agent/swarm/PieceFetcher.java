@@ -986,7 +986,7 @@ final class PieceFetcher implements AutoCloseable {
                         break; // sorted last: a slow peer only when no other has the piece
                     }
                     if (!c.hasRoomFor(blocks)) {
-                        full = true;
+                        full |= !c.isChoked(); // a choke that came since we looked is no lack of room
                         continue;
                     }
                     boolean seedSlot = !urgent && c.peer().seed();
@@ -999,7 +999,7 @@ final class PieceFetcher implements AutoCloseable {
                     if (request != null) {
                         return new Choice(List.of(new Part(c, request)), seedSlot);
                     }
-                    full = true; // another fetch took the room since we looked
+                    full |= !c.isChoked(); // another fetch took the room since we looked, or the peer choked us
                     if (seedSlot) {
                         seedPrefetch.release();
                         signal.signal();

@@ -158,6 +158,45 @@ class PeerConnectionTest {
     }
 
     /**
+     * BEP 3: a choke discards the requests outstanding, and the peer drops (BEP 6: rejects, and a reject while
+     * choked is ignored) a request that comes while it chokes us. A connection chosen by a fetch while it was
+     * unchoked and asked after its choke arrived has no room: nothing is sent, the fetch asks another source at once
+     * (before, the request went out and waited a piece timeout for a block that never came; in the lab that is a
+     * read's whole demand deadline). Once unchoked, the connection takes requests again.
+     */
+    @Test
+    void aRequestMadeAfterTheChokeArrivedFindsNoRoomAndIsNotSent() throws Exception {
+        StandInPeer peer = peer();
+        PeerConnection c = open(peer, () -> {
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(1) && c.has(2));
+
+        peer.choke();
+        await().until(c::isChoked);
+        PieceAssembly a = new PieceAssembly(1, manifest.pieceLength(1));
+        assertThat(c.hasRoomFor(a.blocks)).isFalse();
+        assertThat(c.requestBlocksIfRoom(a, a.missing())).as("no request taken while choked").isNull();
+        CompletableFuture<byte[]> whole = c.requestPiece(1, manifest.pieceLength(1));
+        assertThat(whole).as("failed on the spot, not left waiting for a block").isCompletedExceptionally();
+        assertThat(whole.exceptionNow()).isInstanceOf(IOException.class).hasMessageContaining("choked");
+        assertThat(c.outstandingBlocks()).isZero();
+        assertThat(c.outstandingPieces()).isZero();
+
+        peer.unchoke();
+        await().until(() -> !c.isChoked());
+        assertThat(c.hasRoomFor(a.blocks)).isTrue();
+        PieceAssembly b = new PieceAssembly(2, manifest.pieceLength(2));
+        CompletableFuture<byte[]> other = c.requestBlocksIfRoom(b, b.missing());
+        assertThat(other).isNotNull();
+        await().until(() -> peer.requests(2, true) == 1);
+        assertThat(peer.droppedWhileChoked()).as("nothing was sent while choked").isZero();
+        assertThat(peer.requests(1, true)).isZero();
+        peer.serve(2);
+        assertThat(other.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(java.util.Arrays.copyOfRange(image,
+                (int) manifest.pieceOffset(2), (int) manifest.pieceOffset(3)));
+    }
+
+    /**
      * {@code bs_fetching}: the pieces the peer says it is fetching are known as such until it says it stopped or
      * sends {@code have} for them.
      */

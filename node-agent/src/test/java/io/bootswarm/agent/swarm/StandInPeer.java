@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tarpit: full bitfield, unchoke, then silence. With {@link #reject} it sets the BEP 6 fast extension bit
  * and answers requests for the given pieces with {@code reject request}, as a peer whose cache evicted them; with
  * {@link #rejectCancels} it sets that bit and answers a cancel of a block not sent yet with {@code reject request},
- * as the peer wire server does.
+ * as the peer wire server does. With {@link #choke} it chokes every connection and drops the requests that come
+ * until {@link #unchoke} (BEP 3).
  * With {@link #lack} it leaves pieces out of its bitfield; {@link #sendFetching} sends {@code bs_fetching}
  * payloads, well-formed or not. It counts the blocks it sent per piece ({@link #blocksSent}) and the requests it got
  * per block ({@link #blockRequests}); {@link #corruptNextBlocks} spoils single blocks.
@@ -332,6 +333,30 @@ final class StandInPeer implements AutoCloseable {
         return told;
     }
 
+    /** Sends {@code choke} on every connection: from then on the requests it gets are dropped (BEP 3), not served. */
+    void choke() throws IOException {
+        choked = true;
+        for (Connection c : connections) {
+            c.send(PeerMessage.CHOKE);
+        }
+    }
+
+    /** Sends {@code unchoke} on every connection; requests are recorded (and served when asked) again. */
+    void unchoke() throws IOException {
+        choked = false;
+        for (Connection c : connections) {
+            c.send(PeerMessage.UNCHOKE);
+        }
+    }
+
+    /** Block requests dropped because they came while this peer had us choked (BEP 3). */
+    int droppedWhileChoked() {
+        return droppedWhileChoked.get();
+    }
+
+    private volatile boolean choked;
+    private final AtomicInteger droppedWhileChoked = new AtomicInteger();
+
     /** Sends {@code have} for {@code piece} on every connection. */
     void have(int piece) throws IOException {
         for (Connection c : connections) {
@@ -476,6 +501,7 @@ final class StandInPeer implements AutoCloseable {
                     rejected.incrementAndGet();
                     c.send(new PeerMessage.RejectRequest(r.piece(), r.begin(), r.length()));
                 }
+                case PeerMessage.Request r when choked -> droppedWhileChoked.incrementAndGet();
                 case PeerMessage.Request r -> {
                     if (r.begin() == 0 && dropNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         return; // closes the connection
