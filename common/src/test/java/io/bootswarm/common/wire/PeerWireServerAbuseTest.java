@@ -370,6 +370,17 @@ class PeerWireServerAbuseTest {
         promptly().until(() -> limit.callersIn(true) + limit.callersIn(false) == waiters);
     }
 
+    /**
+     * Waits until the server has read all {@code requests} the peers sent (queued, waiting at the limiter or served)
+     * before the clock moves: uploads pass the limiter oldest request first, and a request read after a step would
+     * be newer than every one of the other peer's (a reader thread late on a loaded machine gave the honest peer 38
+     * blocks of 256, not a quarter).
+     */
+    void allRead(int requests) {
+        promptly().until(() -> server.connections().stream().mapToInt(UploadConnection::queued).sum()
+                + server.blocksServed() + limit.callersIn(true) + limit.callersIn(false) == requests);
+    }
+
     /** Waits until every block the server counted has reached the peers' counters. */
     void delivered(Peer... to) {
         promptly().until(() -> Arrays.stream(to).mapToLong(p -> p.blocks.get()).sum() == server.blocksServed());
@@ -384,6 +395,7 @@ class PeerWireServerAbuseTest {
         abuser.requestFlatOut(1000);
         honest.requestFlatOut(1000);
         server.sweep();
+        allRead(2000);
         // the abuser's allowance starts full (a second of half the rate: 16 blocks) and refills by half a block a
         // step: after it, the abuser passes first every other step, and takes turns with the honest peer otherwise
         step(64, 2);
