@@ -709,8 +709,14 @@ class NbdProtocolTest {
                     c.request(0, CMD_READ, i, reads.get(i)[0], reads.get(i)[1], null);
                 }
                 c.flush();
-                // nothing is read yet, so the socket fills up and sendfile runs out of room
-                await().until(() -> server.metrics().transferFallbacks.sum() > 0);
+                // nothing is read yet, so the socket fills up and sendfile runs out of room, mostly before the
+                // first reply is read; in about 1 run of 5 the server's replies wait elsewhere first, and it runs
+                // out of room while the replies are read below (asserted after them)
+                try {
+                    await().atMost(Duration.ofSeconds(5)).until(() -> server.metrics().transferFallbacks.sum() > 0);
+                } catch (org.awaitility.core.ConditionTimeoutException notYet) {
+                    System.out.println("no sendfile fallback before the replies were read");
+                }
                 for (int i = 0; i < reads.size(); i++) {
                     Reply r = c.reply(cookie -> (int) reads.get((int) cookie)[1]);
                     assertThat(r.error()).isZero();
