@@ -966,6 +966,11 @@ final class PieceFetcher implements AutoCloseable {
                 if (waits != waiting) {
                     waiting = waits;
                     coalescing.addAndGet(waits ? 1 : -1);
+                    if (!waits) {
+                        // the agent waited for may have ended its fetch with a have that came after ready was
+                        // read: read it again, or the seed alone looks ready and is asked for a second copy
+                        continue;
+                    }
                 }
                 if (waits) {
                     signal.await(RECHECK);

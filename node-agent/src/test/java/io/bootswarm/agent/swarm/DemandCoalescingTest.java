@@ -219,7 +219,7 @@ class DemandCoalescingTest {
         PieceFetcherTest.completed(readA);
         PieceFetcherTest.completed(readB);
 
-        assertThat(seed.requests(piece, true) + seed.requests(piece, false)).as("the seed was asked by A only")
+        assertThat(seed.requests(piece, true) + seed.requests(piece, false)).as("the seed was asked by A only: %s", seed.received())
                 .isEqualTo(1);
         assertThat(seed.blocksSent(piece)).as("the seed sent one copy").isEqualTo(blocks(piece));
         assertThat(stored(b, piece)).isEqualTo(bytesOf(piece));
