@@ -313,18 +313,30 @@ class PieceFetcherTest {
         assertThat(s.unreachablePeers()).as("a delivery ends the back-off").isEmpty();
     }
 
-    @Test
-    void withATarpitAndAnHonestSeedReadsWaitOnePieceTimeoutAtMostAndTheRestGoStraightToTheSeed()
-            throws Exception {
+    /** A tarpit the tracker names, a seed it does not name that serves them, and the image's non-zero pieces. */
+    record TarpitFirst(StandInPeer tarpit, StandInPeer seed, List<Integer> pieces) {
+    }
+
+    TarpitFirst tarpitFirst() throws IOException {
         StandInPeer tarpit = peer(); // full bitfield, unchoke, then silence
         StandInPeer seed = peer();
         named.add(tarpit.peer(false));
-        SwarmSession s = session(0);
         List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
                 .toList();
         for (int p : pieces) {
             seed.serve(p);
         }
+        return new TarpitFirst(tarpit, seed, pieces);
+    }
+
+    @Test
+    void withATarpitAndAnHonestSeedReadsWaitOnePieceTimeoutAtMostAndTheRestGoStraightToTheSeed()
+            throws Exception {
+        TarpitFirst sources = tarpitFirst();
+        StandInPeer tarpit = sources.tarpit();
+        StandInPeer seed = sources.seed();
+        List<Integer> pieces = sources.pieces();
+        SwarmSession s = session(0);
 
         CompletableFuture<Void> first = demand(s, pieces.get(0));
         await().until(() -> tarpit.requests(pieces.get(0), true) == 1);
@@ -355,17 +367,13 @@ class PieceFetcherTest {
     @Test
     void aDemandReadWhoseSourceSendsNothingAsksAnotherAfterTheHedgeTimeAndTheNextReadAsksTheSilentPeerLast()
             throws Exception {
-        StandInPeer tarpit = peer(); // full bitfield, unchoke, then silence
-        StandInPeer seed = peer();
-        named.add(tarpit.peer(false));
+        TarpitFirst sources = tarpitFirst();
+        StandInPeer tarpit = sources.tarpit();
+        StandInPeer seed = sources.seed();
+        List<Integer> pieces = sources.pieces();
         SwarmSettings settings = settings(0);
         assertThat(settings.demandHedge()).isLessThan(PIECE_TIMEOUT);
         SwarmSession s = session(settings);
-        List<Integer> pieces = IntStream.range(0, manifest.pieceCount()).filter(p -> !manifest.isZero(p)).boxed()
-                .toList();
-        for (int p : pieces) {
-            seed.serve(p);
-        }
 
         CompletableFuture<Void> first = demand(s, pieces.get(0));
         await().until(() -> tarpit.requests(pieces.get(0), true) == 1);
