@@ -12,6 +12,7 @@ import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,38 +88,60 @@ class CatalogWatch implements SmartInitializingSingleton, DisposableBean {
         }, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** One look at the catalog; publishes the events of what changed since the last. */
-    synchronized void poll() {
+    /**
+     * One look at the catalog; publishes the events of what changed since the last. The database is read outside the
+     * monitor: a handshake's lookup holds a connection of the pool while it waits for the monitor ({@link #lookedUp}),
+     * and a look that waited for a connection while it held the monitor could wait for the pool's timeout with every
+     * connection held by lookups waiting for it (a 16-agent benchmark stalled 30 s so, the seed's handshakes with it).
+     */
+    void poll() {
+        Map<UUID, Image> servedBefore;
+        synchronized (this) {
+            servedBefore = new HashMap<>(served);
+        }
         String now = fingerprint();
-        if (Objects.equals(now, fingerprint)) {
-            return;
+        synchronized (this) {
+            if (Objects.equals(now, fingerprint)) {
+                return;
+            }
         }
         Map<UUID, Image> fresh = images();
-        Map<UUID, Image> before = known;
-        fingerprint = now;
-        known = fresh;
-        Map<UUID, Image> watched = new HashMap<>(served);
-        watched.putAll(before);
-        served.clear(); // those still there are in known now
-        for (Image gone : watched.values()) {
-            if (!fresh.containsKey(gone.id())) {
-                pieces.forget(gone.id());
-                seen("removed");
-                log.info("image {} '{}' was deleted by another seed; no longer serving it", gone.id(), gone.name());
-                events.publishEvent(new ImageRemoved(gone.id(), gone.name(), gone.swarmId()));
-                events.publishEvent(new CatalogChanged(gone.id(), false));
+        List<Image> removed = new ArrayList<>();
+        List<Object> changes = new ArrayList<>();
+        synchronized (this) {
+            Map<UUID, Image> before = known;
+            fingerprint = now;
+            known = fresh;
+            Map<UUID, Image> watched = new HashMap<>(servedBefore);
+            watched.putAll(before);
+            servedBefore.keySet().forEach(served::remove); // those still there are in known now
+            if (!served.isEmpty()) {
+                fingerprint = null; // looked up while the images were read: the next look compares them again
+            }
+            for (Image gone : watched.values()) {
+                if (!fresh.containsKey(gone.id())) {
+                    removed.add(gone);
+                }
+            }
+            for (Image image : fresh.values()) {
+                Image held = before.get(image.id());
+                if (held == null) {
+                    seen("added");
+                    changes.add(new CatalogChanged(image.id(), true));
+                } else if (held.stockClientsOpen() != image.stockClientsOpen()) {
+                    seen("stock-clients");
+                    changes.add(new StockClientsChanged(image.swarmId(), image.stockClientsOpen()));
+                }
             }
         }
-        for (Image image : fresh.values()) {
-            Image held = before.get(image.id());
-            if (held == null) {
-                seen("added");
-                events.publishEvent(new CatalogChanged(image.id(), true));
-            } else if (held.stockClientsOpen() != image.stockClientsOpen()) {
-                seen("stock-clients");
-                events.publishEvent(new StockClientsChanged(image.swarmId(), image.stockClientsOpen()));
-            }
+        for (Image gone : removed) {
+            pieces.forget(gone.id());
+            seen("removed");
+            log.info("image {} '{}' was deleted by another seed; no longer serving it", gone.id(), gone.name());
+            events.publishEvent(new ImageRemoved(gone.id(), gone.name(), gone.swarmId()));
+            events.publishEvent(new CatalogChanged(gone.id(), false));
         }
+        changes.forEach(events::publishEvent);
     }
 
     /**

@@ -105,4 +105,37 @@ class CatalogWatchIT extends SeedApiItBase {
             watch.destroy();
         }
     }
+
+    @Test
+    void aLookReadsTheDatabaseWithoutHoldingTheMonitorALookupWaitsFor() {
+        // a lookup waits for the monitor while its transaction holds a connection: a look that took a connection
+        // while it held the monitor could wait for the pool with every connection held by lookups waiting for it
+        CatalogWatch[] watch = new CatalogWatch[1];
+        List<Boolean> monitorHeld = new ArrayList<>();
+        org.springframework.jdbc.core.JdbcTemplate recording =
+                new org.springframework.jdbc.core.JdbcTemplate(jdbc.getDataSource()) {
+                    @Override // queryForObject (the fingerprint) comes here too
+                    public <T> List<T> query(String sql, org.springframework.jdbc.core.RowMapper<T> rowMapper) {
+                        monitorHeld.add(watch[0] != null && Thread.holdsLock(watch[0]));
+                        return super.query(sql, rowMapper);
+                    }
+                };
+        watch[0] = new CatalogWatch(recording, published::add, pieces, new CatalogSettings(Duration.ofHours(1)),
+                new SimpleMeterRegistry());
+        watch[0].afterSingletonsInstantiated();
+        Uploaded image = upload();
+        try {
+            monitorHeld.clear();
+
+            watch[0].poll();
+
+            assertThat(monitorHeld).as("the fingerprint, then the images (the fingerprint changed)")
+                    .containsExactly(false, false);
+            assertThat(published).filteredOn(CatalogChanged.class::isInstance).map(CatalogChanged.class::cast)
+                    .singleElement().satisfies(c -> assertThat(c.imageId()).isEqualTo(image.id()));
+        } finally {
+            api.delete("/api/v1/images/" + image.id());
+            watch[0].destroy();
+        }
+    }
 }
