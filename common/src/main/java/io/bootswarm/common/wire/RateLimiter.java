@@ -236,7 +236,9 @@ public final class RateLimiter {
 
     private void refill() {
         long now = MonotonicClock.nanos(clock);
-        tokens = Math.min(burst, tokens + (now - refilledAt) * bytesPerSecond / 1e9);
+        // in double: nanoseconds times bytes per second overflow a long after Long.MAX_VALUE / rate idle (88 s at
+        // 100 MiB/s), and the bucket then fell into a debt of gigabytes instead of filling up
+        tokens = Math.min(burst, tokens + (double) (now - refilledAt) * bytesPerSecond / 1e9);
         refilledAt = now;
     }
 }

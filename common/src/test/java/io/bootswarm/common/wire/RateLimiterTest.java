@@ -63,6 +63,22 @@ class RateLimiterTest {
         assertThat(limiter.available()).as("never more than the burst").isEqualTo(16 * 1024);
     }
 
+    /**
+     * A limiter idle for longer than {@code Long.MAX_VALUE / rate} nanoseconds (88 s at 100 MiB/s, the local fleet's
+     * seed upload) is full, not in a debt of gigabytes: the refill's nanoseconds times bytes per second overflowed a
+     * long, and a seed idle for two minutes then held its next uploads for about 26 s.
+     */
+    @Test
+    void aLimiterIdleForMinutesAtAHighRateIsFull() throws Exception {
+        RateLimiter limiter = RateLimiter.perSecond(100L << 20, clock);
+        long burst = limiter.available();
+        for (Duration idle : List.of(Duration.ofSeconds(90), Duration.ofSeconds(150), Duration.ofDays(400))) {
+            clock.advance(idle);
+            assertThat(limiter.available()).as("after %s idle", idle).isEqualTo(burst);
+            assertThat(limiter.acquire(16 * 1024, true, () -> false)).isTrue();
+        }
+    }
+
     @Test
     void urgentCallersGoFirst() throws Exception {
         RateLimiter limiter = new RateLimiter(1L << 20, 16 * 1024, clock);

@@ -65,7 +65,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * for a block we are waiting for while the peer has us unchoked. Either fails the request with
  * {@link PieceUnavailableException}, which the fetcher takes as "ask another source", no failure of the peer's;
  * the connection stays open. A reject for a request we no longer wait for (withdrawn, failed by a choke, or a
- * block cancelled here because it came on another connection) is ignored. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
+ * block cancelled here because it came on another connection) is ignored, and so is one that answers a cancel of
+ * ours (BEP 6 answers each cancel with the block or a reject) though we asked for the block again since. BEP 6 {@code have all} and {@code have none} stand for a bitfield.
  *
  * <p>Our extended handshake also asks for {@code bs_fetching} (under {@value #FETCHING_ID}): the pieces the peer is
  * fetching now ({@link #isFetching}), until it says it stopped or sends {@code have} for the piece; each piece
@@ -126,6 +127,14 @@ final class PeerConnection implements AutoCloseable {
     private volatile ReferralListener onReferral;
     /** Pieces a {@code bs_referral} named: their reject withdraws the request but keeps the piece among the peer's. */
     private final java.util.Set<Integer> referredNow = ConcurrentHashMap.newKeySet();
+    /**
+     * With the fast extension: block (piece and offset, {@link #blockKey}) → our cancels of it that the peer has not
+     * answered yet. BEP 6 answers each cancel with the block or a reject; the peer wire server sends that reject only
+     * when its writer is free, which may be after we asked for the block again (a request moved off a slow peer that is
+     * the only source). Such a reject answers the cancel, not the new request. Cleared by a choke (after it, the peer
+     * answers no cancel).
+     */
+    private final Map<Long, Integer> unansweredCancels = new ConcurrentHashMap<>();
 
     /** Told, on the connection's reader thread, of each piece the peer says it started fetching. */
     @FunctionalInterface
@@ -499,9 +508,11 @@ final class PeerConnection implements AutoCloseable {
             }
         }
         if (cancel) {
+            PeerMessage.Cancel c = new PeerMessage.Cancel(p.piece, index * WireLimits.BLOCK_LENGTH, p.blockLength(index));
+            cancelling(List.of(c));
             writeLock.lock();
             try {
-                writer.write(new PeerMessage.Cancel(p.piece, index * WireLimits.BLOCK_LENGTH, p.blockLength(index)));
+                writer.write(c);
                 writer.flush();
                 lastWrite = clock.instant();
             } catch (IOException e) {
@@ -722,6 +733,7 @@ final class PeerConnection implements AutoCloseable {
         }
         List<PeerMessage.Cancel> cancels = release(p);
         p.done.completeExceptionally(cause);
+        cancelling(cancels);
         writeLock.lock();
         try {
             for (PeerMessage.Cancel c : cancels) {
@@ -736,6 +748,32 @@ final class PeerConnection implements AutoCloseable {
         }
         pump();
         return true;
+    }
+
+    private static long blockKey(int piece, int begin) {
+        return (long) piece << 32 | (begin & 0xffffffffL);
+    }
+
+    /** Notes {@code cancels}, about to be sent, as unanswered: the peer answers each (BEP 6). */
+    private void cancelling(List<PeerMessage.Cancel> cancels) {
+        if (fast) {
+            for (PeerMessage.Cancel c : cancels) {
+                unansweredCancels.merge(blockKey(c.piece(), c.begin()), 1, Integer::sum);
+            }
+        }
+    }
+
+    /** Whether a block or reject for {@code piece} at {@code begin} answers a cancel of ours; that cancel is settled. */
+    private boolean answersCancel(int piece, int begin) {
+        if (unansweredCancels.isEmpty()) {
+            return false;
+        }
+        boolean[] answered = new boolean[1];
+        unansweredCancels.computeIfPresent(blockKey(piece, begin), (k, n) -> {
+            answered[0] = true;
+            return n == 1 ? null : n - 1;
+        });
+        return answered[0];
     }
 
     /**
@@ -805,12 +843,14 @@ final class PeerConnection implements AutoCloseable {
                         synchronized (budgetLock) {
                             choked = true; // from here a request finds no room: none is sent that the peer drops
                         }
+                        unansweredCancels.clear();
                         // BEP 3: a choke discards our outstanding requests
                         failAll(new IOException("choked by " + peer));
                         onChange.run();
                     }
                     case PeerMessage.Piece p -> {
                         download.acquire(p.block().length, urgent);
+                        answersCancel(p.piece(), p.begin()); // sent before our cancel reached the peer: still of use
                         block(p);
                     }
                     case PeerMessage.HaveAll a -> {
@@ -821,7 +861,7 @@ final class PeerConnection implements AutoCloseable {
                     }
                     case PeerMessage.RejectRequest r -> {
                         // after a choke our requests are failed already: a reject then is for one we dropped
-                        if (!choked && awaited(r)) {
+                        if (!answersCancel(r.piece(), r.begin()) && !choked && awaited(r)) {
                             if (referredNow.remove(r.piece())) {
                                 withdraw(r.piece(), new PieceUnavailableException("piece " + r.piece()
                                         + " referred to other agents by " + peer));

@@ -158,6 +158,40 @@ class PeerConnectionTest {
     }
 
     /**
+     * A request moved off a slow peer (a piece timeout) is cancelled there, and when the peer is the only source it is
+     * asked of the same connection again at once. The peer wire server answers the cancels with {@code reject request}
+     * only when its writer is free again (it waited at a rate limiter with a block), so the rejects arrive after the
+     * blocks were asked for again. They answer the cancels: the request stays, the piece stays the peer's, and the
+     * blocks then served complete it. (Taken as the peer's answer to the new request, they cleared the piece from the
+     * seed's set: in bin/fleet, with the seed the one source, six NBD reads then failed with EIO at their deadline.)
+     */
+    @Test
+    void rejectsAnsweringCancelsThatArriveAfterTheBlocksWereAskedForAgainKeepTheRequestAndThePiece() throws Exception {
+        StandInPeer peer = peer();
+        peer.holdCancelRejects();
+        PeerConnection c = open(peer, () -> {
+        }, 500);
+        await().until(() -> !c.isChoked() && c.has(1));
+        int blocks = new PieceAssembly(1, manifest.pieceLength(1)).blocks;
+        CompletableFuture<byte[]> first = c.requestPiece(1, manifest.pieceLength(1));
+        await().until(() -> peer.outstandingBlocks(1) == blocks);
+
+        assertThat(c.moveAll()).isEqualTo(1);
+        await().until(() -> peer.heldCancelRejects() == blocks);
+        assertThat(first).isCompletedExceptionally();
+        CompletableFuture<byte[]> again = c.requestPiece(1, manifest.pieceLength(1));
+        await().until(() -> peer.outstandingBlocks(1) == blocks);
+        assertThat(peer.releaseCancelRejects()).isEqualTo(blocks);
+        peer.serveAskedSoFar(1); // after the rejects, on the same socket
+
+        assertThat(again.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(java.util.Arrays.copyOfRange(image,
+                (int) manifest.pieceOffset(1), (int) manifest.pieceOffset(2)));
+        assertThat(c.has(1)).isTrue();
+        assertThat(c.hasEverything()).isTrue();
+        assertThat(c.outstandingBlocks()).isZero();
+    }
+
+    /**
      * BEP 3: a choke discards the requests outstanding, and the peer drops (BEP 6: rejects, and a reject while
      * choked is ignored) a request that comes while it chokes us. A connection chosen by a fetch while it was
      * unchoked and asked after its choke arrived has no room: nothing is sent, the fetch asks another source at once

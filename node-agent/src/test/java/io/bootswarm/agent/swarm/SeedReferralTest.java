@@ -5,6 +5,7 @@ import io.bootswarm.common.manifest.Manifest;
 import io.bootswarm.common.manifest.PieceSet;
 import io.bootswarm.common.wire.PeerAccess;
 import io.bootswarm.common.wire.PeerWireServer;
+import io.bootswarm.common.wire.RateLimiter;
 import io.bootswarm.common.wire.Referral;
 import io.bootswarm.common.wire.ServedSwarm;
 import io.bootswarm.testing.ManualClock;
@@ -63,6 +64,12 @@ class SeedReferralTest {
 
     @BeforeEach
     void seed() throws IOException {
+        seed = seed(RateLimiter.UNLIMITED);
+        seedPeer = new Peer("127.0.0.1", seed.port(), true);
+    }
+
+    /** A seed of the image that refers, its upload limited to {@code upload}. */
+    PeerWireServer seed(RateLimiter upload) throws IOException {
         PieceSet all = PieceSet.full(manifest.pieceCount());
         ServedSwarm swarm = new ServedSwarm() {
             @Override
@@ -86,12 +93,13 @@ class SeedReferralTest {
                 seedSent.computeIfAbsent(p, k -> new AtomicLong()).addAndGet(length);
             }
         };
-        seed = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                0)), id -> id.equals(manifest.swarmId()) ? Optional.of(swarm) : Optional.empty(),
+        PeerWireServer server = new PeerWireServer(PeerWireServer.Settings.defaults(new InetSocketAddress(
+                        InetAddress.getLoopbackAddress(), 0)).withUpload(16, upload),
+                id -> id.equals(manifest.swarmId()) ? Optional.of(swarm) : Optional.empty(),
                 "-SEED00-referraltest".getBytes(StandardCharsets.US_ASCII), PeerAccess.OPEN, clock)
                 .referring(Duration.ofSeconds(60), 4).start();
-        closing.add(seed);
-        seedPeer = new Peer("127.0.0.1", seed.port(), true);
+        closing.add(server);
+        return server;
     }
 
     @AfterEach
@@ -114,11 +122,16 @@ class SeedReferralTest {
     }
 
     Agent agent(ReferralSettings referrals, Peer... others) throws IOException {
+        return agentOf(seedPeer, referrals, others);
+    }
+
+    /** An agent whose tracker names {@code seed} and {@code others} only. */
+    Agent agentOf(Peer seed, ReferralSettings referrals, Peer... others) throws IOException {
         PieceStore store = PieceStore.open(dir.resolve("agent-" + stores++), SwarmExchangeTest.PIECE,
                 Duration.ofSeconds(1));
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         List<Peer> named = new ArrayList<>(Arrays.asList(others));
-        named.add(seedPeer);
+        named.add(seed);
         SwarmManager m = new SwarmManager(store, a -> new Announcer.Result(Duration.ofHours(1), named),
                 DemandCoalescingTest.settings(0), new InetSocketAddress("127.0.0.1", 0), id -> Optional.empty(),
                 PeerAccess.OPEN, meters, clock).withReferrals(referrals).start();
@@ -207,6 +220,36 @@ class SeedReferralTest {
         assertThat(seed.referrals()).as("the second request on the connection is served").isEqualTo(1);
         assertThat(b.referrals("expired")).isEqualTo(1);
         assertThat(b.referrals("followed")).isZero();
+    }
+
+    /**
+     * bin/fleet's quickstart: one agent, a seed that refers and uploads at 100 MiB/s, and the disk read a few minutes
+     * after the fleet came up, every piece at once. The seed has no one to refer to, so it serves each piece, at once.
+     * (Its upload limiter, idle for longer than {@code Long.MAX_VALUE} nanoseconds over its rate, overflowed into a
+     * debt of gigabytes: every block waited ~26 s there, the agent's piece timeout moved the requests, and the seed's
+     * late answers to those cancels cleared the pieces at the agent, whose reads then failed at their deadline.)
+     */
+    @Test
+    void aLoneAgentReadsTheWholeImageFromASeedIdleForMinutes() throws Exception {
+        PeerWireServer busy = seed(RateLimiter.perSecond(100L << 20, clock));
+        Agent a = agentOf(new Peer("127.0.0.1", busy.port(), true), ReferralSettings.defaults());
+        clock.advance(Duration.ofSeconds(150));
+
+        List<java.util.concurrent.CompletableFuture<Void>> reads = new ArrayList<>();
+        for (int p = 0; p < manifest.pieceCount(); p++) {
+            reads.add(demand(a.session(), p));
+        }
+        for (var read : reads) {
+            completed(read);
+        }
+
+        for (int p = 0; p < manifest.pieceCount(); p++) {
+            if (!manifest.isZero(p)) {
+                assertThat(stored(a, p)).as("piece %d", p).isEqualTo(bytesOf(p));
+            }
+        }
+        assertThat(busy.referrals()).isZero();
+        assertThat(a.session().stats().piecesFromSeed()).isEqualTo(a.session().stats().piecesFetched());
     }
 
     /** Only a seed can refer: a referral from a peer agent is ignored, and its named holder is not dialled. */

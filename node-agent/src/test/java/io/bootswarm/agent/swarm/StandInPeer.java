@@ -57,6 +57,8 @@ final class StandInPeer implements AutoCloseable {
     private volatile int reqq;
     private final Set<Integer> rejecting = ConcurrentHashMap.newKeySet();
     private volatile boolean rejectsCancels;
+    /** With {@link #holdCancelRejects}: the rejects answering cancels, not sent yet, each with its connection. */
+    private volatile java.util.Queue<Map.Entry<Connection, PeerMessage.RejectRequest>> heldRejects;
     private final AtomicInteger rejected = new AtomicInteger();
     private final AtomicInteger maxOutstanding = new AtomicInteger();
     private final AtomicInteger overBudget = new AtomicInteger();
@@ -288,6 +290,30 @@ final class StandInPeer implements AutoCloseable {
      */
     void rejectCancels() {
         rejectsCancels = true;
+    }
+
+    /**
+     * As {@link #rejectCancels}, but the rejects are held until {@link #releaseCancelRejects}: as the peer wire
+     * server's are while its writer waits at a rate limiter with a block (its control messages go out after it).
+     */
+    void holdCancelRejects() {
+        heldRejects = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        rejectsCancels = true;
+    }
+
+    /** Sends the rejects held so far (since {@link #holdCancelRejects}); returns how many. */
+    int releaseCancelRejects() throws IOException {
+        int n = heldRejects.size();
+        for (int i = 0; i < n; i++) {
+            Map.Entry<Connection, PeerMessage.RejectRequest> e = heldRejects.remove();
+            e.getKey().send(e.getValue());
+        }
+        return n;
+    }
+
+    /** Rejects held since {@link #holdCancelRejects} and not released yet. */
+    int heldCancelRejects() {
+        return heldRejects.size();
     }
 
     /** Block requests answered with {@code reject request} so far (when asked for, or when cancelled). */
@@ -524,7 +550,14 @@ final class StandInPeer implements AutoCloseable {
                 case PeerMessage.Cancel x -> {
                     if (c.outstanding.remove(key(x.piece(), x.begin())) && rejectsCancels && c.fast) {
                         rejected.incrementAndGet();
-                        c.send(new PeerMessage.RejectRequest(x.piece(), x.begin(), x.length()));
+                        PeerMessage.RejectRequest reject = new PeerMessage.RejectRequest(x.piece(), x.begin(),
+                                x.length());
+                        java.util.Queue<Map.Entry<Connection, PeerMessage.RejectRequest>> held = heldRejects;
+                        if (held != null) {
+                            held.add(Map.entry(c, reject));
+                        } else {
+                            c.send(reject);
+                        }
                     }
                     if (x.begin() == 0) {
                         received.add(new Received(x.piece(), c.urgent, true));

@@ -23,7 +23,8 @@ import java.time.Duration;
  * @param referrals                answer an agent's demand request for a piece the seed sent whole to other agents
  *                                 (or referred them for) within {@code referralWindow} with {@code bs_referral}
  *                                 naming those agents, once per connection and piece; the agent fetches it from
- *                                 them, or asks again and is served (see {@code PeerWireServer#referring})
+ *                                 them, or asks again and is served (see {@code PeerWireServer#referring}); on by
+ *                                 default
  * @param referralWindow           how long after the seed sent a piece to an agent that agent is named for it
  * @param referralHolders          the most agents named per referral (1 to 8)
  */
@@ -31,6 +32,6 @@ import java.time.Duration;
 record PeerWireSettings(@DefaultValue("10s") Duration handshakeTimeout, @DefaultValue("2m") Duration idleTimeout,
                         @DefaultValue("32") int maxConnectionsPerAddress, @DefaultValue("false") boolean capLoopback,
                         @DefaultValue("0.5") double urgentShare, @DefaultValue("1024") int maxQueuedRequests,
-                        @DefaultValue("60s") Duration writeTimeout, @DefaultValue("false") boolean referrals,
+                        @DefaultValue("60s") Duration writeTimeout, @DefaultValue("true") boolean referrals,
                         @DefaultValue("60s") Duration referralWindow, @DefaultValue("4") int referralHolders) {
 }
